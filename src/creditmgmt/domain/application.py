@@ -1,0 +1,327 @@
+"""Credit applications (授信申请) and their decision workflow.
+
+draft → submitted → under_review → assessed → pending_approval → approved | declined;
+withdrawn from any state before a decision; approved → contracted → activated (the facility
+is opened then). Maker-checker: the approver is never the maker (`SelfApprovalError`). Every
+step is kept in the application's audit trail (who, when, what, why) and names the rule-set
+version used for the assessment and the decision.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+import attrs
+
+from creditmgmt.domain.errors import DomainError, InvalidTransitionError, InvalidValueError
+from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId, IdSource, UserId
+from creditmgmt.domain.money import Money
+from creditmgmt.domain.products import ProductType
+
+
+class SelfApprovalError(DomainError):
+    """The maker of an application tried to approve or decline it (maker-checker)."""
+
+    default_message = "the maker may not decide their own application"
+
+
+class MissingDocumentsError(DomainError):
+    """An application cannot move on while required documents are outstanding."""
+
+    default_message = "required documents missing"
+
+
+class ApplicationStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    ASSESSED = "assessed"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+    CONTRACTED = "contracted"
+    ACTIVATED = "activated"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in {
+            ApplicationStatus.DECLINED,
+            ApplicationStatus.WITHDRAWN,
+            ApplicationStatus.ACTIVATED,
+        }
+
+
+_S = ApplicationStatus
+_PRE_DECISION = frozenset(
+    {_S.DRAFT, _S.SUBMITTED, _S.UNDER_REVIEW, _S.ASSESSED, _S.PENDING_APPROVAL}
+)
+_TRANSITIONS: dict[ApplicationStatus, frozenset[ApplicationStatus]] = {
+    _S.DRAFT: frozenset({_S.SUBMITTED, _S.WITHDRAWN}),
+    _S.SUBMITTED: frozenset({_S.UNDER_REVIEW, _S.WITHDRAWN}),
+    _S.UNDER_REVIEW: frozenset({_S.ASSESSED, _S.WITHDRAWN}),
+    _S.ASSESSED: frozenset({_S.PENDING_APPROVAL, _S.WITHDRAWN}),
+    _S.PENDING_APPROVAL: frozenset({_S.APPROVED, _S.DECLINED, _S.WITHDRAWN}),
+    _S.APPROVED: frozenset({_S.CONTRACTED}),
+    _S.CONTRACTED: frozenset({_S.ACTIVATED}),
+    _S.DECLINED: frozenset(),
+    _S.WITHDRAWN: frozenset(),
+    _S.ACTIVATED: frozenset(),
+}
+
+
+@attrs.frozen(kw_only=True)
+class Assessment:
+    """The rating outcome: score → PD → grade, possibly overridden with reason and approver."""
+
+    score: Decimal | None
+    pd: Decimal
+    grade: str
+    ruleset_ref: str
+    override_grade: str | None = None
+    override_reason: str = ""
+    override_by: UserId | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not Decimal(0) <= self.pd <= Decimal(1):
+            raise InvalidValueError(f"pd must be within [0, 1], got {self.pd}")
+        if self.override_grade is not None and (not self.override_reason or not self.override_by):
+            raise InvalidValueError("a rating override needs a reason and an approver")
+
+    @property
+    def final_grade(self) -> str:
+        return self.override_grade or self.grade
+
+
+@attrs.frozen(kw_only=True)
+class Decision:
+    approved: bool
+    by: UserId
+    level: str  # approval authority level (branch, regional, head_office, ...)
+    amount: Money | None
+    conditions: tuple[str, ...]
+    reason: str
+    ruleset_ref: str
+    at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class TrailEntry:
+    at: datetime
+    actor: UserId
+    action: str
+    note: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class ApplicationStatusChanged(DomainEvent):
+    event_type: ClassVar[str] = "ApplicationStatusChanged"
+    previous: ApplicationStatus
+    status: ApplicationStatus
+    actor: str
+    at: datetime
+
+
+@attrs.frozen(kw_only=True)
+class ApplicationDecided(DomainEvent):
+    event_type: ClassVar[str] = "ApplicationDecided"
+    approved: bool
+    amount: Money | None
+    level: str
+    ruleset_ref: str
+
+
+@attrs.define(kw_only=True)
+class CreditApplication(Aggregate):
+    """An application for a credit facility. Start with `CreditApplication.draft(...)`."""
+
+    id: ApplicationId
+    customer_id: CustomerId
+    product_type: ProductType
+    requested: Money
+    term_months: int
+    purpose: str
+    maker: UserId
+    status: ApplicationStatus = ApplicationStatus.DRAFT
+    documents_required: tuple[str, ...] = ()
+    documents_received: tuple[str, ...] = ()
+    assessment: Assessment | None = None
+    decision: Decision | None = None
+    facility_id: FacilityId | None = None
+    trail: tuple[TrailEntry, ...] = ()
+
+    @classmethod
+    def draft(
+        cls,
+        ids: IdSource,
+        *,
+        customer_id: CustomerId,
+        product_type: ProductType,
+        requested: Money,
+        term_months: int,
+        purpose: str,
+        maker: UserId,
+        at: datetime,
+        documents_required: tuple[str, ...] = (),
+    ) -> CreditApplication:
+        """Raises `InvalidValueError` for a non-positive amount or term."""
+        if not requested.is_positive:
+            raise InvalidValueError(f"requested amount must be positive, got {requested}")
+        if term_months <= 0:
+            raise InvalidValueError(f"term_months must be positive, got {term_months}")
+        app = cls(
+            id=ApplicationId.new(ids),
+            customer_id=customer_id,
+            product_type=product_type,
+            requested=requested,
+            term_months=term_months,
+            purpose=purpose,
+            maker=maker,
+            documents_required=documents_required,
+        )
+        app.trail = (TrailEntry(at=at, actor=maker, action="drafted"),)
+        return app
+
+    @property
+    def missing_documents(self) -> tuple[str, ...]:
+        return tuple(d for d in self.documents_required if d not in self.documents_received)
+
+    def _move(self, target: ApplicationStatus, actor: UserId, at: datetime, note: str) -> None:
+        if target not in _TRANSITIONS[self.status]:
+            raise InvalidTransitionError(
+                f"application {self.id}: cannot go from {self.status.value} to {target.value}"
+            )
+        previous, self.status = self.status, target
+        self.trail = (*self.trail, TrailEntry(at=at, actor=actor, action=target.value, note=note))
+        self._record(
+            ApplicationStatusChanged(
+                aggregate_id=str(self.id), previous=previous, status=target, actor=str(actor), at=at
+            )
+        )
+
+    def receive_document(self, name: str) -> None:
+        if self.status.is_terminal:
+            raise InvalidTransitionError(f"application {self.id} is {self.status.value}")
+        if name not in self.documents_received:
+            self.documents_received = (*self.documents_received, name)
+
+    def submit(self, *, by: UserId, at: datetime) -> None:
+        self._move(_S.SUBMITTED, by, at, "")
+
+    def start_review(self, *, by: UserId, at: datetime) -> None:
+        self._move(_S.UNDER_REVIEW, by, at, "")
+
+    def record_assessment(self, assessment: Assessment, *, by: UserId, at: datetime) -> None:
+        """under_review → assessed (资料审查 then 信用评估).
+
+        Raises:
+            MissingDocumentsError: required documents not yet received.
+            InvalidTransitionError: not under review.
+        """
+        if self.status is _S.UNDER_REVIEW and self.missing_documents:
+            raise MissingDocumentsError(
+                f"application {self.id} misses {', '.join(self.missing_documents)}"
+            )
+        note = f"grade {assessment.final_grade} ({assessment.ruleset_ref})"
+        self._move(_S.ASSESSED, by, at, note)
+        self.assessment = assessment
+
+    def send_for_approval(self, *, by: UserId, at: datetime) -> None:
+        self._move(_S.PENDING_APPROVAL, by, at, "")
+
+    def _check_checker(self, approver: UserId) -> None:
+        if approver == self.maker:
+            raise SelfApprovalError(
+                f"application {self.id}: {approver} made it and may not decide it"
+            )
+
+    def approve(
+        self,
+        *,
+        by: UserId,
+        at: datetime,
+        level: str,
+        amount: Money | None = None,
+        conditions: tuple[str, ...] = (),
+        reason: str = "",
+        ruleset_ref: str,
+    ) -> None:
+        """pending_approval → approved for `amount` (default: as requested, never more).
+
+        Raises:
+            SelfApprovalError, InvalidTransitionError, InvalidValueError (amount above request).
+        """
+        self._check_checker(by)
+        granted = amount if amount is not None else self.requested
+        if granted > self.requested or not granted.is_positive:
+            raise InvalidValueError(
+                f"application {self.id}: approved {granted} must be positive and at most the "
+                f"{self.requested} requested"
+            )
+        self._move(_S.APPROVED, by, at, reason)
+        self.decision = Decision(
+            approved=True,
+            by=by,
+            level=level,
+            amount=granted,
+            conditions=conditions,
+            reason=reason,
+            ruleset_ref=ruleset_ref,
+            at=at,
+        )
+        self._record(
+            ApplicationDecided(
+                aggregate_id=str(self.id),
+                approved=True,
+                amount=granted,
+                level=level,
+                ruleset_ref=ruleset_ref,
+            )
+        )
+
+    def decline(
+        self, *, by: UserId, at: datetime, level: str, reason: str, ruleset_ref: str
+    ) -> None:
+        """pending_approval → declined. Raises `SelfApprovalError`, `InvalidTransitionError`."""
+        self._check_checker(by)
+        self._move(_S.DECLINED, by, at, reason)
+        self.decision = Decision(
+            approved=False,
+            by=by,
+            level=level,
+            amount=None,
+            conditions=(),
+            reason=reason,
+            ruleset_ref=ruleset_ref,
+            at=at,
+        )
+        self._record(
+            ApplicationDecided(
+                aggregate_id=str(self.id),
+                approved=False,
+                amount=None,
+                level=level,
+                ruleset_ref=ruleset_ref,
+            )
+        )
+
+    def withdraw(self, *, by: UserId, at: datetime, reason: str = "") -> None:
+        """Any state before a decision → withdrawn."""
+        if self.status not in _PRE_DECISION:
+            raise InvalidTransitionError(
+                f"application {self.id} is {self.status.value}: too late to withdraw"
+            )
+        self._move(_S.WITHDRAWN, by, at, reason)
+
+    def contract(self, *, by: UserId, at: datetime) -> None:
+        """approved → contracted (合同签订)."""
+        self._move(_S.CONTRACTED, by, at, "")
+
+    def activate(self, facility_id: FacilityId, *, by: UserId, at: datetime) -> None:
+        """contracted → activated, naming the facility opened for it."""
+        self._move(_S.ACTIVATED, by, at, str(facility_id))
+        self.facility_id = facility_id

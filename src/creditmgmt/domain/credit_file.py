@@ -1,0 +1,334 @@
+"""Customer credit files (客户资信档案): sourced, dated, verified, refreshed, access-controlled.
+
+A credit file has sections (basic info, business status, financial statements, credit
+records, litigation, documents). Every entry records its source, as-of date, who verified it
+and when, its refresh-due date and its confidentiality level; `readable_by(clearance)` gives
+the entries a reader with that clearance may see (查阅权限). Financial statements carry the
+figures the ratios are derived from; a ratio whose denominator is zero is `None`, never an
+exception and never a float.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import IntEnum, StrEnum
+from typing import ClassVar
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from creditmgmt.domain.errors import (
+    CurrencyMismatchError,
+    DomainError,
+    InvalidTransitionError,
+    InvalidValueError,
+)
+from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.ids import CreditFileId, CustomerId, IdSource, UserId
+from creditmgmt.domain.money import MONEY_CONTEXT, Money
+
+
+class EntryNotFoundError(DomainError):
+    """No entry with that key in the credit file."""
+
+    default_message = "credit file entry not found"
+
+
+class Section(StrEnum):
+    BASIC_INFO = "basic_info"
+    BUSINESS_STATUS = "business_status"
+    FINANCIAL_STATEMENTS = "financial_statements"
+    CREDIT_RECORDS = "credit_records"
+    LITIGATION = "litigation"
+    DOCUMENTS = "documents"
+
+
+class Confidentiality(IntEnum):
+    """保密级别, ordered: a reader sees entries at or below their clearance."""
+
+    PUBLIC = 0
+    INTERNAL = 1
+    CONFIDENTIAL = 2
+    SECRET = 3
+
+
+class RefreshCycle(StrEnum):
+    QUARTERLY = "quarterly"
+    HALF_YEARLY = "half_yearly"
+    YEARLY = "yearly"
+
+    @property
+    def months(self) -> int:
+        return {"quarterly": 3, "half_yearly": 6, "yearly": 12}[self.value]
+
+    def next_due(self, as_of: date) -> date:
+        """as_of + the cycle (month-end safe: Aug 31 + 6 months = Feb 28/29)."""
+        return as_of + relativedelta(months=self.months)
+
+
+# Section contents --------------------------------------------------------------------------
+def _ratio(numerator: Money, denominator: Money) -> Decimal | None:
+    if denominator.is_zero:
+        return None
+    return numerator.ratio_to(denominator)
+
+
+@attrs.frozen(kw_only=True)
+class FinancialStatement:
+    """One period's balance sheet, income statement and cash flow (same currency)."""
+
+    period_end: date
+    currency: str
+    current_assets: Money
+    total_assets: Money
+    current_liabilities: Money
+    total_liabilities: Money
+    equity: Money
+    revenue: Money
+    ebitda: Money
+    ebit: Money
+    interest_expense: Money
+    net_profit: Money
+    operating_cash_flow: Money
+    debt_service: Money  # principal + interest due in the period
+    audited: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        for field in attrs.fields(type(self)):
+            value = getattr(self, field.name)
+            if isinstance(value, Money) and value.currency != self.currency:
+                raise CurrencyMismatchError(
+                    f"statement {self.period_end}: {field.name} is in {value.currency}, "
+                    f"the statement in {self.currency}"
+                )
+
+    @property
+    def current_ratio(self) -> Decimal | None:
+        """流动比率 current assets ÷ current liabilities."""
+        return _ratio(self.current_assets, self.current_liabilities)
+
+    @property
+    def debt_to_assets(self) -> Decimal | None:
+        """资产负债率 total liabilities ÷ total assets."""
+        return _ratio(self.total_liabilities, self.total_assets)
+
+    @property
+    def interest_coverage(self) -> Decimal | None:
+        """利息保障倍数 EBIT ÷ interest expense."""
+        return _ratio(self.ebit, self.interest_expense)
+
+    @property
+    def dscr(self) -> Decimal | None:
+        """偿债覆盖率 operating cash flow ÷ debt service."""
+        return _ratio(self.operating_cash_flow, self.debt_service)
+
+    def revenue_growth(self, previous: FinancialStatement) -> Decimal | None:
+        """Revenue change against an earlier period: (this − previous) ÷ previous."""
+        if previous.revenue.is_zero:
+            return None
+        return MONEY_CONTEXT.divide(
+            (self.revenue - previous.revenue).amount, previous.revenue.amount
+        )
+
+
+@attrs.frozen(kw_only=True)
+class BureauReport:
+    """A credit bureau report (征信报告) on the customer."""
+
+    bureau: str
+    report_date: date
+    overdue_at_other_banks: bool
+    npl_share_all_banks: Decimal  # share of the debtor's debt at all banks > 90 DPD
+    total_debt: Money
+    external_rating: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not Decimal(0) <= self.npl_share_all_banks <= Decimal(1):
+            raise InvalidValueError(
+                f"npl_share_all_banks must be within [0, 1], got {self.npl_share_all_banks}"
+            )
+
+
+class LitigationRole(StrEnum):
+    PLAINTIFF = "plaintiff"
+    DEFENDANT = "defendant"
+    THIRD_PARTY = "third_party"
+
+
+@attrs.frozen(kw_only=True)
+class LitigationCase:
+    case_id: str
+    claim: Money
+    role: LitigationRole
+    status: str  # as the court registry reports it (pending, judged, enforced, closed ...)
+
+
+@attrs.frozen(kw_only=True)
+class DocumentRef:
+    title: str
+    reference: str  # where the host keeps the document (a URI or archive number)
+
+
+@attrs.frozen(kw_only=True)
+class FileEntry:
+    """One sourced fact in a credit file section."""
+
+    key: str
+    section: Section
+    source: str
+    as_of: date
+    confidentiality: Confidentiality = Confidentiality.INTERNAL
+    refresh_due: date
+    verified_by: UserId | None = None
+    verified_on: date | None = None
+    archived: bool = False
+    financial_statement: FinancialStatement | None = None
+    bureau_report: BureauReport | None = None
+    litigation: LitigationCase | None = None
+    document: DocumentRef | None = None
+    facts: tuple[tuple[str, str], ...] = ()  # free key/value facts (basic info, business status)
+
+    def __attrs_post_init__(self) -> None:
+        if self.refresh_due <= self.as_of:
+            raise InvalidValueError(
+                f"entry {self.key}: refresh_due {self.refresh_due} must be after as_of {self.as_of}"
+            )
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_by is not None
+
+
+@attrs.frozen(kw_only=True)
+class CreditFileEntryRecorded(DomainEvent):
+    event_type: ClassVar[str] = "CreditFileEntryRecorded"
+    key: str
+    section: Section
+    as_of: date
+
+
+@attrs.frozen(kw_only=True)
+class CreditFileEntryVerified(DomainEvent):
+    event_type: ClassVar[str] = "CreditFileEntryVerified"
+    key: str
+    verified_by: str
+    on: date
+
+
+@attrs.define(kw_only=True)
+class CreditFile(Aggregate):
+    """The credit file of one customer. Open with `CreditFile.open(...)`."""
+
+    id: CreditFileId
+    customer_id: CustomerId
+    refresh_cycle: RefreshCycle = RefreshCycle.YEARLY
+    entries: tuple[FileEntry, ...] = ()
+    archived_on: date | None = None
+
+    @classmethod
+    def open(
+        cls, ids: IdSource, *, customer_id: CustomerId, refresh_cycle: RefreshCycle
+    ) -> CreditFile:
+        return cls(id=CreditFileId.new(ids), customer_id=customer_id, refresh_cycle=refresh_cycle)
+
+    def _ensure_open(self) -> None:
+        if self.archived_on is not None:
+            raise InvalidTransitionError(f"credit file {self.id} archived on {self.archived_on}")
+
+    def record(
+        self,
+        *,
+        key: str,
+        section: Section,
+        source: str,
+        as_of: date,
+        confidentiality: Confidentiality = Confidentiality.INTERNAL,
+        refresh_due: date | None = None,
+        financial_statement: FinancialStatement | None = None,
+        bureau_report: BureauReport | None = None,
+        litigation: LitigationCase | None = None,
+        document: DocumentRef | None = None,
+        facts: dict[str, str] | None = None,
+    ) -> FileEntry:
+        """Add an entry, or replace the live entry with the same key (the old one is archived).
+
+        The refresh-due date defaults to as_of + the file's refresh cycle.
+
+        Raises:
+            InvalidTransitionError: the file is archived.
+            InvalidValueError: an empty key or source, or refresh_due not after as_of.
+        """
+        self._ensure_open()
+        if not key.strip() or not source.strip():
+            raise InvalidValueError("a credit file entry needs a key and a source")
+        entry = FileEntry(
+            key=key,
+            section=section,
+            source=source,
+            as_of=as_of,
+            confidentiality=confidentiality,
+            refresh_due=refresh_due or self.refresh_cycle.next_due(as_of),
+            financial_statement=financial_statement,
+            bureau_report=bureau_report,
+            litigation=litigation,
+            document=document,
+            facts=tuple(sorted((facts or {}).items())),
+        )
+        kept = tuple(
+            attrs.evolve(e, archived=True) if e.key == key and not e.archived else e
+            for e in self.entries
+        )
+        self.entries = (*kept, entry)
+        self._record(
+            CreditFileEntryRecorded(
+                aggregate_id=str(self.id), key=key, section=section, as_of=as_of
+            )
+        )
+        return entry
+
+    def entry(self, key: str) -> FileEntry:
+        """The live entry with `key`. Raises `EntryNotFoundError`."""
+        for e in self.entries:
+            if e.key == key and not e.archived:
+                return e
+        raise EntryNotFoundError(f"credit file {self.id} has no live entry {key!r}")
+
+    def verify(self, key: str, *, by: UserId, on: date) -> None:
+        """Mark the live entry verified (核实). Raises `EntryNotFoundError`."""
+        self._ensure_open()
+        target = self.entry(key)
+        self.entries = tuple(
+            attrs.evolve(e, verified_by=by, verified_on=on) if e is target else e
+            for e in self.entries
+        )
+        self._record(
+            CreditFileEntryVerified(aggregate_id=str(self.id), key=key, verified_by=str(by), on=on)
+        )
+
+    def live_entries(self, section: Section | None = None) -> list[FileEntry]:
+        return [
+            e for e in self.entries if not e.archived and (section is None or e.section is section)
+        ]
+
+    def due_for_refresh(self, as_of: date) -> list[FileEntry]:
+        """Live entries whose refresh-due date is on or before `as_of`."""
+        return [e for e in self.live_entries() if e.refresh_due <= as_of]
+
+    def readable_by(self, clearance: Confidentiality) -> list[FileEntry]:
+        """Live entries a reader with `clearance` may see."""
+        return [e for e in self.live_entries() if e.confidentiality <= clearance]
+
+    def statements(self) -> list[FinancialStatement]:
+        """Financial statements of live entries, oldest period first."""
+        found = [e.financial_statement for e in self.live_entries() if e.financial_statement]
+        return sorted(found, key=lambda s: s.period_end)
+
+    def latest_bureau_report(self) -> BureauReport | None:
+        reports = [e.bureau_report for e in self.live_entries() if e.bureau_report]
+        return max(reports, key=lambda r: r.report_date) if reports else None
+
+    def archive(self, *, on: date) -> None:
+        """Archive the whole file (归档) — e.g. after the customer exits; read-only afterwards."""
+        self._ensure_open()
+        self.archived_on = on

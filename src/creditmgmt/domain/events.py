@@ -1,0 +1,50 @@
+"""Domain events and the aggregate base class.
+
+Aggregates record events as they change (`self._record(...)`); the unit of work collects them
+at commit and writes them to the outbox in the same transaction. Events are frozen values that
+name the aggregate and carry the business facts; the store adds the timestamp.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import attrs
+
+
+@attrs.frozen(kw_only=True)
+class DomainEvent:
+    """Base of every domain event. `aggregate_id` is the string id of the recording aggregate."""
+
+    #: Stable, language-neutral event name used as the tag in stored documents.
+    event_type: ClassVar[str] = "DomainEvent"
+
+    aggregate_id: str
+
+
+@attrs.define(kw_only=True)
+class Aggregate:
+    """Base of entities that are stored as a unit and carry `version` for optimistic locking.
+
+    `version` is the version as loaded from the store (0 for a new, never-stored aggregate);
+    the unit of work checks it at commit and bumps it. Recorded events are not part of the
+    aggregate's state or equality.
+    """
+
+    version: int = attrs.field(default=0, eq=False)
+    _pending_events: list[DomainEvent] = attrs.field(
+        factory=list, init=False, repr=False, eq=False, alias="_pending_events"
+    )
+
+    def _record(self, event: DomainEvent) -> None:
+        self._pending_events.append(event)
+
+    @property
+    def pending_events(self) -> tuple[DomainEvent, ...]:
+        """Events recorded since the aggregate was loaded or last collected."""
+        return tuple(self._pending_events)
+
+    def collect_events(self) -> list[DomainEvent]:
+        """Return and clear the recorded events (called by the unit of work at commit)."""
+        events, self._pending_events = self._pending_events, []
+        return events

@@ -1,0 +1,742 @@
+"""Credit facilities (授信额度) and the limit tree.
+
+A `Facility` is one node of a limit tree: a `group` limit (集团统一授信) at the root, customer
+master limits under it, product sub-limits under those (a customer without a group has its
+master limit as root). Drawn and reserved amounts roll up: a drawdown on a product node raises
+`drawn` on that node and on every ancestor, so every node can be checked on its own and the
+store serialises concurrent drawdowns through the version of every node on the path. Each node
+also keeps what was drawn and reserved on it directly (`own_drawn`, `own_reserved`): a
+repayment or release applies to the node the money was drawn or reserved on, so the roll-up
+`drawn = own_drawn + Σ children's drawn` holds at every node.
+
+Invariants (DOMAIN.md), enforced by `LimitTree`:
+- drawn + reserved ≤ limit at every node (non-revolving nodes: cumulative drawn + reserved ≤
+  limit, because repaying a non-revolving loan does not restore headroom);
+- the sum of children's limits ≤ the parent's limit under a `group` node, and under a customer
+  master node unless it sets `allow_overbooked_sublimits`;
+- one currency per tree; money never negative;
+- closed, cancelled and expired nodes are terminal. Expired nodes accept repayments of what was
+  drawn before expiry (run-off) and nothing else; closed and cancelled accept nothing.
+
+Every refused operation raises a named `DomainError` and leaves every node unchanged: all checks
+run before the first mutation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from creditmgmt.domain.errors import (
+    CurrencyMismatchError,
+    DomainError,
+    InvalidTransitionError,
+    InvalidValueError,
+    NegativeAmountError,
+)
+from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.ids import (
+    CollateralId,
+    CustomerId,
+    DrawdownId,
+    FacilityId,
+    GroupId,
+    GuaranteeId,
+    IdSource,
+)
+from creditmgmt.domain.money import Money
+from creditmgmt.domain.products import ProductType
+
+
+# Errors --------------------------------------------------------------------------------------
+class LimitExceededError(DomainError):
+    """A drawdown or reservation exceeds the headroom of a node on its path."""
+
+    default_message = "limit exceeded"
+
+
+class SubLimitExceedsParentError(DomainError):
+    """Children's limits would add up to more than their parent's limit."""
+
+    default_message = "sub-limits exceed the parent limit"
+
+
+class LimitBelowUtilisationError(DomainError):
+    """A limit would be cut below what is already drawn and reserved."""
+
+    default_message = "limit below utilisation"
+
+
+class FacilityNotActiveError(DomainError):
+    """A movement on a node (or under an ancestor) that is not active."""
+
+    default_message = "facility not active"
+
+
+class FacilityOutsideTermError(DomainError):
+    """A drawdown before the start or after the maturity of the facility."""
+
+    default_message = "outside the facility term"
+
+
+class RepaymentExceedsDrawnError(DomainError):
+    """A repayment or release larger than what is drawn or reserved."""
+
+    default_message = "more than outstanding"
+
+
+class TreeStructureError(DomainError):
+    """The nodes given do not form a valid tree, or a node the operation needs is missing."""
+
+    default_message = "invalid limit tree"
+
+
+class FacilityLevel(StrEnum):
+    GROUP = "group"
+    CUSTOMER = "customer"
+    PRODUCT = "product"
+
+
+class FacilityStatus(StrEnum):
+    APPROVED = "approved"
+    ACTIVE = "active"
+    FROZEN = "frozen"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in _TERMINAL
+
+
+_TERMINAL = frozenset({FacilityStatus.EXPIRED, FacilityStatus.CLOSED, FacilityStatus.CANCELLED})
+_PARENT_LEVEL = {
+    FacilityLevel.CUSTOMER: FacilityLevel.GROUP,
+    FacilityLevel.PRODUCT: FacilityLevel.CUSTOMER,
+}
+
+_TRANSITIONS: dict[FacilityStatus, frozenset[FacilityStatus]] = {
+    FacilityStatus.APPROVED: frozenset({FacilityStatus.ACTIVE, FacilityStatus.CANCELLED}),
+    FacilityStatus.ACTIVE: frozenset(
+        {
+            FacilityStatus.FROZEN,
+            FacilityStatus.SUSPENDED,
+            FacilityStatus.EXPIRED,
+            FacilityStatus.CLOSED,
+        }
+    ),
+    FacilityStatus.FROZEN: frozenset(
+        {FacilityStatus.ACTIVE, FacilityStatus.EXPIRED, FacilityStatus.CLOSED}
+    ),
+    FacilityStatus.SUSPENDED: frozenset(
+        {
+            FacilityStatus.ACTIVE,
+            FacilityStatus.FROZEN,
+            FacilityStatus.EXPIRED,
+            FacilityStatus.CLOSED,
+        }
+    ),
+    FacilityStatus.EXPIRED: frozenset(),
+    FacilityStatus.CLOSED: frozenset(),
+    FacilityStatus.CANCELLED: frozenset(),
+}
+
+
+# Events --------------------------------------------------------------------------------------
+@attrs.frozen(kw_only=True)
+class FacilityOpened(DomainEvent):
+    event_type: ClassVar[str] = "FacilityOpened"
+    level: FacilityLevel
+    parent_id: str | None
+    limit: Money
+
+
+@attrs.frozen(kw_only=True)
+class FacilityActivated(DomainEvent):
+    event_type: ClassVar[str] = "FacilityActivated"
+    on: date
+    limit: Money
+
+
+@attrs.frozen(kw_only=True)
+class FacilityStatusChanged(DomainEvent):
+    event_type: ClassVar[str] = "FacilityStatusChanged"
+    previous: FacilityStatus
+    status: FacilityStatus
+    on: date
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class LimitChanged(DomainEvent):
+    event_type: ClassVar[str] = "LimitChanged"
+    previous: Money
+    limit: Money
+    on: date
+    reason: str
+
+
+@attrs.frozen(kw_only=True)
+class DrawdownMade(DomainEvent):
+    event_type: ClassVar[str] = "DrawdownMade"
+    amount: Money
+    on: date
+    drawdown_id: str | None
+
+
+@attrs.frozen(kw_only=True)
+class PrincipalRepaid(DomainEvent):
+    event_type: ClassVar[str] = "PrincipalRepaid"
+    amount: Money
+    on: date
+
+
+@attrs.frozen(kw_only=True)
+class AmountReserved(DomainEvent):
+    event_type: ClassVar[str] = "AmountReserved"
+    amount: Money
+    on: date
+
+
+@attrs.frozen(kw_only=True)
+class AmountReleased(DomainEvent):
+    event_type: ClassVar[str] = "AmountReleased"
+    amount: Money
+    on: date
+
+
+def _non_negative(instance: object, attribute: attrs.Attribute[Money], value: Money) -> None:
+    if value.is_negative:
+        raise NegativeAmountError(f"{attribute.name} must not be negative, got {value}")
+
+
+@attrs.define(kw_only=True)
+class Facility(Aggregate):
+    """One node of a limit tree. Open with `Facility.open(...)`; move money with `LimitTree`."""
+
+    id: FacilityId
+    level: FacilityLevel
+    parent_id: FacilityId | None = None
+    customer_id: CustomerId | None = None
+    group_id: GroupId | None = None
+    product_type: ProductType | None = None
+    revolving: bool = True
+    limit: Money = attrs.field(validator=_non_negative)
+    start_date: date
+    maturity_date: date
+    status: FacilityStatus = FacilityStatus.APPROVED
+    drawn: Money = attrs.field(validator=_non_negative)
+    reserved: Money = attrs.field(validator=_non_negative)
+    cumulative_drawn: Money = attrs.field(validator=_non_negative)
+    own_drawn: Money = attrs.field(validator=_non_negative)
+    own_reserved: Money = attrs.field(validator=_non_negative)
+    allow_overbooked_sublimits: bool = False
+    collateral_ids: tuple[CollateralId, ...] = ()
+    guarantee_ids: tuple[GuaranteeId, ...] = ()
+    credit_insurance: str = ""
+    ruleset_ref: str | None = None
+
+    @classmethod
+    def open(
+        cls,
+        ids: IdSource,
+        *,
+        level: FacilityLevel,
+        limit: Money,
+        start: date,
+        term_months: int,
+        parent: Facility | None = None,
+        customer_id: CustomerId | None = None,
+        group_id: GroupId | None = None,
+        product_type: ProductType | None = None,
+        revolving: bool | None = None,
+        allow_overbooked_sublimits: bool = False,
+        ruleset_ref: str | None = None,
+    ) -> Facility:
+        """A new node in status `approved`. Attach it under its parent with `LimitTree.attach`.
+
+        Maturity is `start + term_months` months (month-end safe: Jan 31 + 1 month = Feb 28/29).
+
+        Raises:
+            TreeStructureError: a level without the parent / customer / group it needs.
+            InvalidValueError: a non-positive term or a negative limit.
+            CurrencyMismatchError: a limit in another currency than the parent's.
+        """
+        if term_months <= 0:
+            raise InvalidValueError(f"term_months must be positive, got {term_months}")
+        if limit.is_negative:
+            raise NegativeAmountError(f"limit must not be negative, got {limit}")
+        expected_parent = _PARENT_LEVEL.get(level)
+        if level is FacilityLevel.GROUP:
+            if parent is not None or group_id is None:
+                raise TreeStructureError("a group limit is a root and needs a group_id")
+        elif level is FacilityLevel.PRODUCT and (parent is None or product_type is None):
+            raise TreeStructureError("a product sub-limit needs a parent and a product_type")
+        if parent is not None:
+            if parent.level is not expected_parent:
+                raise TreeStructureError(
+                    f"a {level.value} node cannot sit under {parent.level.value} node {parent.id}"
+                )
+            if parent.currency != limit.currency:
+                raise CurrencyMismatchError(
+                    f"limit {limit} differs from the currency of parent {parent.id} "
+                    f"({parent.currency})"
+                )
+            group_id = group_id or parent.group_id
+            customer_id = customer_id or parent.customer_id
+        if level is not FacilityLevel.GROUP and customer_id is None:
+            raise TreeStructureError(f"a {level.value} node needs a customer_id")
+        zero = Money.zero(limit.currency)
+        node = cls(
+            id=FacilityId.new(ids),
+            level=level,
+            parent_id=None if parent is None else parent.id,
+            customer_id=customer_id,
+            group_id=group_id,
+            product_type=product_type,
+            revolving=product_type.revolving_by_default
+            if revolving is None and product_type is not None
+            else (True if revolving is None else revolving),
+            limit=limit,
+            start_date=start,
+            maturity_date=start + relativedelta(months=term_months),
+            drawn=zero,
+            reserved=zero,
+            cumulative_drawn=zero,
+            own_drawn=zero,
+            own_reserved=zero,
+            allow_overbooked_sublimits=allow_overbooked_sublimits,
+            ruleset_ref=ruleset_ref,
+        )
+        node._record(
+            FacilityOpened(
+                aggregate_id=str(node.id),
+                level=level,
+                parent_id=None if parent is None else str(parent.id),
+                limit=limit,
+            )
+        )
+        return node
+
+    # derived --------------------------------------------------------------------------------
+    @property
+    def currency(self) -> str:
+        return self.limit.currency
+
+    @property
+    def used(self) -> Money:
+        """What counts against the limit: drawn (cumulative when non-revolving) + reserved."""
+        return (self.drawn if self.revolving else self.cumulative_drawn) + self.reserved
+
+    @property
+    def available(self) -> Money:
+        """Headroom on this node alone (never negative)."""
+        return (self.limit - self.used).max(Money.zero(self.currency))
+
+    @property
+    def utilisation(self) -> Money:
+        """余额: drawn + reserved."""
+        return self.drawn + self.reserved
+
+    @property
+    def enforces_children_within_limit(self) -> bool:
+        if self.level is FacilityLevel.GROUP:
+            return True
+        return self.level is FacilityLevel.CUSTOMER and not self.allow_overbooked_sublimits
+
+    def is_within_term(self, on: date) -> bool:
+        return self.start_date <= on <= self.maturity_date
+
+    # lifecycle --------------------------------------------------------------------------------
+    def _move(self, target: FacilityStatus, on: date, reason: str) -> None:
+        if target not in _TRANSITIONS[self.status]:
+            raise InvalidTransitionError(
+                f"facility {self.id}: cannot go from {self.status.value} to {target.value}"
+            )
+        previous, self.status = self.status, target
+        if target is FacilityStatus.ACTIVE and previous is FacilityStatus.APPROVED:
+            self._record(FacilityActivated(aggregate_id=str(self.id), on=on, limit=self.limit))
+        else:
+            self._record(
+                FacilityStatusChanged(
+                    aggregate_id=str(self.id),
+                    previous=previous,
+                    status=target,
+                    on=on,
+                    reason=reason,
+                )
+            )
+
+    def activate(self, *, on: date) -> None:
+        """approved → active (contract signed, conditions precedent met)."""
+        self._move(FacilityStatus.ACTIVE, on, "activated")
+
+    def freeze(self, *, on: date, reason: str) -> None:
+        """active/suspended → frozen: no drawdowns here or below (e.g. collections from 31 DPD)."""
+        self._move(FacilityStatus.FROZEN, on, reason)
+
+    def unfreeze(self, *, on: date, reason: str) -> None:
+        """frozen → active."""
+        if self.status is not FacilityStatus.FROZEN:
+            raise InvalidTransitionError(f"facility {self.id} is {self.status.value}, not frozen")
+        self._move(FacilityStatus.ACTIVE, on, reason)
+
+    def suspend(self, *, on: date, reason: str) -> None:
+        """active → suspended by a risk event."""
+        self._move(FacilityStatus.SUSPENDED, on, reason)
+
+    def resume(self, *, on: date, reason: str) -> None:
+        """suspended → active when the risk event is resolved."""
+        if self.status is not FacilityStatus.SUSPENDED:
+            raise InvalidTransitionError(
+                f"facility {self.id} is {self.status.value}, not suspended"
+            )
+        self._move(FacilityStatus.ACTIVE, on, reason)
+
+    def expire(self, *, on: date) -> None:
+        """Past maturity: no new drawdowns; outstanding amounts run off."""
+        if on < self.maturity_date:
+            raise InvalidTransitionError(
+                f"facility {self.id} matures on {self.maturity_date}; cannot expire on {on}"
+            )
+        self._move(FacilityStatus.EXPIRED, on, "matured")
+
+    def close(self, *, on: date, reason: str) -> None:
+        """Close a node with nothing drawn or reserved.
+
+        Raises:
+            InvalidTransitionError: when something is still drawn or reserved, or terminal.
+        """
+        if not self.utilisation.is_zero:
+            raise InvalidTransitionError(
+                f"facility {self.id} still has {self.drawn} drawn and {self.reserved} reserved"
+            )
+        self._move(FacilityStatus.CLOSED, on, reason)
+
+    def cancel(self, *, on: date, reason: str) -> None:
+        """approved → cancelled (never activated)."""
+        self._move(FacilityStatus.CANCELLED, on, reason)
+
+    def link_collateral(self, collateral_id: CollateralId) -> None:
+        if collateral_id not in self.collateral_ids:
+            self.collateral_ids = (*self.collateral_ids, collateral_id)
+
+    def unlink_collateral(self, collateral_id: CollateralId) -> None:
+        self.collateral_ids = tuple(c for c in self.collateral_ids if c != collateral_id)
+
+    def link_guarantee(self, guarantee_id: GuaranteeId) -> None:
+        if guarantee_id not in self.guarantee_ids:
+            self.guarantee_ids = (*self.guarantee_ids, guarantee_id)
+
+    def unlink_guarantee(self, guarantee_id: GuaranteeId) -> None:
+        self.guarantee_ids = tuple(g for g in self.guarantee_ids if g != guarantee_id)
+
+    def note_credit_insurance(self, note: str) -> None:
+        self.credit_insurance = note
+
+
+class LimitTree:
+    """Operations that keep the limit-tree invariants over a set of loaded nodes.
+
+    Give it the nodes an operation needs: the path root → node for movements; the complete
+    tree (`complete=True`) for limit changes and attaching children, which must see every
+    sibling. Nodes are mutated in place; nothing is mutated when an operation is refused.
+
+    Raises:
+        TreeStructureError: nodes that do not link up, several currencies' worth of roots, or
+            an operation that needs a node that was not given.
+    """
+
+    def __init__(self, nodes: Iterable[Facility], *, complete: bool = False) -> None:
+        self._nodes: dict[FacilityId, Facility] = {}
+        for n in nodes:
+            if n.id in self._nodes:
+                raise TreeStructureError(f"facility {n.id} given twice")
+            self._nodes[n.id] = n
+        self.complete = complete
+        currencies = {n.currency for n in self._nodes.values()}
+        if len(currencies) > 1:
+            raise CurrencyMismatchError(
+                f"one limit tree holds one currency; got {', '.join(sorted(currencies))}"
+            )
+        if complete:
+            for n in self._nodes.values():
+                if n.parent_id is not None and n.parent_id not in self._nodes:
+                    raise TreeStructureError(f"parent {n.parent_id} of facility {n.id} not given")
+
+    @property
+    def nodes(self) -> list[Facility]:
+        return list(self._nodes.values())
+
+    def node(self, facility_id: FacilityId) -> Facility:
+        try:
+            return self._nodes[facility_id]
+        except KeyError:
+            raise TreeStructureError(f"facility {facility_id} is not in this tree") from None
+
+    def path(self, facility_id: FacilityId) -> list[Facility]:
+        """The nodes root → `facility_id`.
+
+        Raises:
+            TreeStructureError: an ancestor was not given (or the links form a cycle).
+        """
+        chain = [self.node(facility_id)]
+        while chain[-1].parent_id is not None:
+            parent_id = chain[-1].parent_id
+            if parent_id not in self._nodes:
+                raise TreeStructureError(
+                    f"ancestor {parent_id} of facility {facility_id} was not given"
+                )
+            if len(chain) > len(self._nodes):
+                raise TreeStructureError(f"the parent links above {facility_id} form a cycle")
+            chain.append(self._nodes[parent_id])
+        chain.reverse()
+        return chain
+
+    def children(self, facility_id: FacilityId) -> list[Facility]:
+        self._need_complete("list children")
+        return [n for n in self._nodes.values() if n.parent_id == facility_id]
+
+    def _need_complete(self, what: str) -> None:
+        if not self.complete:
+            raise TreeStructureError(f"to {what}, build the LimitTree from the complete tree")
+
+    def _check_amount(self, amount: Money, what: str) -> None:
+        if not amount.is_positive:
+            raise InvalidValueError(f"{what} must be positive, got {amount}")
+        currency = next(iter(self._nodes.values())).currency
+        if amount.currency != currency:
+            raise CurrencyMismatchError(
+                f"{what} {amount} differs from the tree currency {currency} (convert it first)"
+            )
+
+    def _check_active_path(self, path: Sequence[Facility], what: str) -> None:
+        for n in path:
+            if n.status is not FacilityStatus.ACTIVE:
+                raise FacilityNotActiveError(
+                    f"cannot {what} on {path[-1].id}: facility {n.id} is {n.status.value}"
+                )
+
+    def _check_headroom(self, path: Sequence[Facility], amount: Money, what: str) -> None:
+        for n in path:
+            if amount > n.available:
+                raise LimitExceededError(
+                    f"{what} of {amount} on {path[-1].id} exceeds the headroom of facility {n.id}"
+                    f" ({n.level.value}): limit {n.limit}, used {n.used}, available {n.available}"
+                )
+
+    # movements --------------------------------------------------------------------------------
+    def draw(
+        self,
+        facility_id: FacilityId,
+        amount: Money,
+        *,
+        on: date,
+        drawdown_id: DrawdownId | None = None,
+    ) -> None:
+        """Draw `amount` on a node: every node on the path must be active with headroom.
+
+        Raises:
+            InvalidValueError, CurrencyMismatchError, FacilityNotActiveError,
+            FacilityOutsideTermError, LimitExceededError, TreeStructureError.
+        """
+        self._check_amount(amount, "drawdown")
+        path = self.path(facility_id)
+        self._check_active_path(path, "draw")
+        leaf = path[-1]
+        if not leaf.is_within_term(on):
+            raise FacilityOutsideTermError(
+                f"drawdown on {on} outside the term of facility {leaf.id} "
+                f"({leaf.start_date} to {leaf.maturity_date})"
+            )
+        self._check_headroom(path, amount, "drawdown")
+        for n in path:
+            n.drawn = n.drawn + amount
+            n.cumulative_drawn = n.cumulative_drawn + amount
+        leaf.own_drawn = leaf.own_drawn + amount
+        leaf._record(
+            DrawdownMade(
+                aggregate_id=str(leaf.id),
+                amount=amount,
+                on=on,
+                drawdown_id=None if drawdown_id is None else str(drawdown_id),
+            )
+        )
+
+    def repay(self, facility_id: FacilityId, principal: Money, *, on: date) -> None:
+        """Reduce drawn on the path by repaid principal (revolving nodes regain headroom).
+
+        Raises:
+            InvalidValueError, CurrencyMismatchError, RepaymentExceedsDrawnError,
+            FacilityNotActiveError (closed or cancelled nodes), TreeStructureError.
+        """
+        self._check_amount(principal, "repayment")
+        path = self.path(facility_id)
+        if principal > path[-1].own_drawn:
+            raise RepaymentExceedsDrawnError(
+                f"repayment of {principal} exceeds the {path[-1].own_drawn} drawn directly on "
+                f"facility {facility_id} (repay on the node that was drawn)"
+            )
+        for n in path:
+            if n.status in (FacilityStatus.CLOSED, FacilityStatus.CANCELLED):
+                raise FacilityNotActiveError(
+                    f"cannot repay on {facility_id}: facility {n.id} is {n.status.value}"
+                )
+            if principal > n.drawn:
+                raise RepaymentExceedsDrawnError(
+                    f"repayment of {principal} exceeds {n.drawn} drawn on facility {n.id}"
+                )
+        for n in path:
+            n.drawn = n.drawn - principal
+        path[-1].own_drawn = path[-1].own_drawn - principal
+        path[-1]._record(PrincipalRepaid(aggregate_id=str(facility_id), amount=principal, on=on))
+
+    def reserve(self, facility_id: FacilityId, amount: Money, *, on: date) -> None:
+        """Earmark headroom (an approved but not yet drawn amount, a pending guarantee).
+
+        Raises:
+            InvalidValueError, CurrencyMismatchError, FacilityNotActiveError,
+            LimitExceededError, TreeStructureError.
+        """
+        self._check_amount(amount, "reservation")
+        path = self.path(facility_id)
+        self._check_active_path(path, "reserve")
+        self._check_headroom(path, amount, "reservation")
+        for n in path:
+            n.reserved = n.reserved + amount
+        path[-1].own_reserved = path[-1].own_reserved + amount
+        path[-1]._record(AmountReserved(aggregate_id=str(facility_id), amount=amount, on=on))
+
+    def release(self, facility_id: FacilityId, amount: Money, *, on: date) -> None:
+        """Release a reservation (allowed in any non-cancelled status).
+
+        Raises:
+            InvalidValueError, CurrencyMismatchError, RepaymentExceedsDrawnError,
+            TreeStructureError.
+        """
+        self._check_amount(amount, "release")
+        path = self.path(facility_id)
+        if amount > path[-1].own_reserved:
+            raise RepaymentExceedsDrawnError(
+                f"release of {amount} exceeds the {path[-1].own_reserved} reserved directly on "
+                f"facility {facility_id}"
+            )
+        for n in path:
+            if amount > n.reserved:
+                raise RepaymentExceedsDrawnError(
+                    f"release of {amount} exceeds {n.reserved} reserved on facility {n.id}"
+                )
+        for n in path:
+            n.reserved = n.reserved - amount
+        path[-1].own_reserved = path[-1].own_reserved - amount
+        path[-1]._record(AmountReleased(aggregate_id=str(facility_id), amount=amount, on=on))
+
+    # structure --------------------------------------------------------------------------------
+    def _check_children_fit(self, parent: Facility, children_limits: Money) -> None:
+        if parent.enforces_children_within_limit and children_limits > parent.limit:
+            raise SubLimitExceedsParentError(
+                f"sub-limits under facility {parent.id} would total {children_limits}, "
+                f"more than its limit {parent.limit}"
+            )
+
+    def attach(self, child: Facility) -> None:
+        """Add a new node under its parent (already in the tree).
+
+        Raises:
+            TreeStructureError: the tree is not complete, or the parent is unknown or terminal.
+            CurrencyMismatchError, SubLimitExceedsParentError.
+        """
+        self._need_complete("attach a node")
+        if child.id in self._nodes:
+            raise TreeStructureError(f"facility {child.id} is already in the tree")
+        if child.parent_id is None:
+            raise TreeStructureError(f"facility {child.id} has no parent to attach to")
+        parent = self.node(child.parent_id)
+        if parent.status.is_terminal:
+            raise TreeStructureError(f"parent {parent.id} is {parent.status.value}")
+        if child.currency != parent.currency:
+            raise CurrencyMismatchError(
+                f"facility {child.id} is in {child.currency}, its parent {parent.id} in "
+                f"{parent.currency}"
+            )
+        if not child.utilisation.is_zero:
+            raise TreeStructureError(f"facility {child.id} must be attached before any movement")
+        siblings = Money.sum((c.limit for c in self.children(parent.id)), parent.currency)
+        self._check_children_fit(parent, siblings + child.limit)
+        self._nodes[child.id] = child
+
+    def change_limit(
+        self, facility_id: FacilityId, new_limit: Money, *, on: date, reason: str
+    ) -> None:
+        """Raise or cut a node's limit (额度调整).
+
+        Raises:
+            TreeStructureError: the tree is not complete.
+            FacilityNotActiveError: the node is terminal.
+            LimitBelowUtilisationError: below what is drawn and reserved.
+            SubLimitExceedsParentError: its children would no longer fit, or it would no longer
+                fit with its siblings under its parent.
+            CurrencyMismatchError, NegativeAmountError.
+        """
+        self._need_complete("change a limit")
+        node = self.node(facility_id)
+        if new_limit.currency != node.currency:
+            raise CurrencyMismatchError(
+                f"new limit {new_limit} differs from the currency of facility {node.id}"
+            )
+        if new_limit.is_negative:
+            raise NegativeAmountError(f"limit must not be negative, got {new_limit}")
+        if node.status.is_terminal:
+            raise FacilityNotActiveError(f"facility {node.id} is {node.status.value}")
+        if new_limit < node.used:
+            raise LimitBelowUtilisationError(
+                f"new limit {new_limit} of facility {node.id} is below its use {node.used}"
+            )
+        children = Money.sum((c.limit for c in self.children(node.id)), node.currency)
+        if node.enforces_children_within_limit and children > new_limit:
+            raise SubLimitExceedsParentError(
+                f"facility {node.id}: sub-limits total {children}, more than the new limit "
+                f"{new_limit}"
+            )
+        if node.parent_id is not None:
+            parent = self.node(node.parent_id)
+            siblings = Money.sum(
+                (c.limit for c in self.children(parent.id) if c.id != node.id), node.currency
+            )
+            self._check_children_fit(parent, siblings + new_limit)
+        previous, node.limit = node.limit, new_limit
+        node._record(
+            LimitChanged(
+                aggregate_id=str(node.id), previous=previous, limit=new_limit, on=on, reason=reason
+            )
+        )
+
+    def violations(self) -> list[str]:
+        """Every broken invariant, as readable lines (empty when the tree is sound)."""
+        found: list[str] = []
+        for n in self._nodes.values():
+            if n.used > n.limit:
+                found.append(f"{n.id}: used {n.used} > limit {n.limit}")
+            if n.drawn > n.cumulative_drawn:
+                found.append(f"{n.id}: drawn {n.drawn} > cumulative drawn {n.cumulative_drawn}")
+            if self.complete:
+                kids = self.children(n.id)
+                drawn = Money.sum((k.drawn for k in kids), n.currency) + n.own_drawn
+                reserved = Money.sum((k.reserved for k in kids), n.currency) + n.own_reserved
+                if drawn != n.drawn or reserved != n.reserved:
+                    found.append(
+                        f"{n.id}: drawn {n.drawn} / reserved {n.reserved} do not roll up from its "
+                        f"own movements and its children ({drawn} / {reserved})"
+                    )
+                if kids:
+                    limits = Money.sum((k.limit for k in kids), n.currency)
+                    if n.enforces_children_within_limit and limits > n.limit:
+                        found.append(f"{n.id}: sub-limits {limits} > limit {n.limit}")
+        return found

@@ -1,0 +1,384 @@
+"""Money, rates and the one place where amounts are quantised.
+
+`Money` is a Decimal amount with an ISO 4217 currency, always quantised to the currency's
+minor unit with banker's rounding (ROUND_HALF_EVEN). Floats are refused everywhere: a float
+has already lost the cents. Arithmetic across currencies raises `CurrencyMismatchError`;
+conversion needs an explicit rate (`Money.convert`).
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Final
+
+import attrs
+
+from creditmgmt.domain.errors import CurrencyMismatchError, InvalidMoneyError
+
+# One decimal context for money arithmetic: wide enough for 10^18 with 6 decimals and
+# intermediate products, strict about invalid operations.
+MONEY_CONTEXT: Final = decimal.Context(
+    prec=38,
+    rounding=ROUND_HALF_EVEN,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
+
+ZERO: Final = Decimal(0)
+ONE: Final = Decimal(1)
+
+#: ISO 4217 minor units for the currencies a Chinese institution meets in practice.
+MINOR_UNITS: Final[dict[str, int]] = {
+    "CNY": 2,
+    "CNH": 2,
+    "HKD": 2,
+    "MOP": 2,
+    "TWD": 2,
+    "USD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "JPY": 0,
+    "KRW": 0,
+    "SGD": 2,
+    "CHF": 2,
+    "AUD": 2,
+    "CAD": 2,
+    "NZD": 2,
+    "SEK": 2,
+    "NOK": 2,
+    "DKK": 2,
+    "RUB": 2,
+    "INR": 2,
+    "THB": 2,
+    "MYR": 2,
+    "IDR": 2,
+    "PHP": 2,
+    "VND": 0,
+    "AED": 2,
+    "SAR": 2,
+    "BHD": 3,
+    "KWD": 3,
+    "OMR": 3,
+    "JOD": 3,
+    "ZAR": 2,
+    "BRL": 2,
+    "MXN": 2,
+    "KZT": 2,
+    "PKR": 2,
+    "LAK": 2,
+    "MNT": 2,
+    "XAU": 4,
+}
+
+#: Display symbols; stored codes stay language-neutral (the ISO code).
+SYMBOLS: Final[dict[str, str]] = {
+    "CNY": "¥",
+    "CNH": "¥",
+    "JPY": "¥",
+    "USD": "$",
+    "HKD": "HK$",
+    "EUR": "€",
+    "GBP": "£",
+    "MOP": "MOP$",
+    "TWD": "NT$",
+    "KRW": "₩",
+    "SGD": "S$",
+    "AUD": "A$",
+    "CAD": "C$",
+}
+
+_QUANTA: Final[dict[str, Decimal]] = {c: Decimal(1).scaleb(-n) for c, n in MINOR_UNITS.items()}
+
+AmountLike = Decimal | int | str
+
+
+def D(value: AmountLike) -> Decimal:
+    """Build a Decimal from a str, int or Decimal; refuse floats and bools.
+
+    Raises:
+        InvalidMoneyError: for a float, bool, non-numeric string, NaN or infinity.
+    """
+    if isinstance(value, (bool, float)):
+        raise InvalidMoneyError(
+            f"{value!r} is a {type(value).__name__}; pass a str, int or Decimal (floats lose cents)"
+        )
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip().replace(",", "").replace("_", ""))
+        except decimal.InvalidOperation:
+            raise InvalidMoneyError(f"{value!r} is not a decimal number") from None
+    else:
+        raise InvalidMoneyError(f"{value!r} ({type(value).__name__}) is not a decimal number")
+    if not result.is_finite():
+        raise InvalidMoneyError(f"{value!r} is not a finite number")
+    return result
+
+
+def check_currency(code: str) -> str:
+    """Return `code` if it is a supported ISO 4217 currency code.
+
+    Raises:
+        InvalidMoneyError: naming the code when it is not known.
+    """
+    if not isinstance(code, str) or code not in MINOR_UNITS:
+        raise InvalidMoneyError(f"unknown currency code {code!r} (ISO 4217, e.g. 'CNY')")
+    return code
+
+
+def minor_unit(currency: str) -> int:
+    """Number of decimal places of `currency` (2 for CNY, 0 for JPY)."""
+    return MINOR_UNITS[check_currency(currency)]
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Round `amount` to the currency's minor unit, half-even. The only rounding of money.
+
+    Raises:
+        InvalidMoneyError: for an unknown currency or a non-finite amount.
+    """
+    check_currency(currency)
+    if not amount.is_finite():
+        raise InvalidMoneyError(f"{amount!r} is not a finite amount")
+    try:
+        return amount.quantize(_QUANTA[currency], context=MONEY_CONTEXT)
+    except decimal.InvalidOperation:
+        raise InvalidMoneyError(f"{amount} {currency} is too large to represent") from None
+
+
+def _check_amount(instance: object, attribute: attrs.Attribute[Decimal], value: object) -> None:
+    if not isinstance(value, Decimal):
+        raise InvalidMoneyError(
+            f"Money.amount must be a Decimal, got {type(value).__name__} {value!r}; "
+            "use Money.of(...) to build from str or int"
+        )
+
+
+@attrs.frozen(order=False, repr=False)
+class Money:
+    """An amount of one currency, quantised to its minor unit.
+
+    Build with `Money.of("1000.00", "CNY")` or `Money.parse("1000.00 CNY")`.
+
+    Raises:
+        InvalidMoneyError: for floats, non-finite or malformed amounts, unknown currencies.
+        CurrencyMismatchError: when combining or comparing two currencies.
+    """
+
+    amount: Decimal = attrs.field(validator=_check_amount)
+    currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "amount", quantize(self.amount, self.currency))
+
+    # construction -------------------------------------------------------------------------
+    @classmethod
+    def of(cls, amount: AmountLike, currency: str) -> Money:
+        """Money from a str, int or Decimal amount; floats raise `InvalidMoneyError`."""
+        return cls(D(amount), currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(ZERO, currency)
+
+    @classmethod
+    def parse(cls, text: str) -> Money:
+        """Parse `"1,000.00 CNY"` (amount then code) into Money.
+
+        Raises:
+            InvalidMoneyError: when the text is not `<amount> <CCY>`.
+        """
+        parts = text.split()
+        if len(parts) != 2:
+            raise InvalidMoneyError(f"{text!r} is not '<amount> <currency>', e.g. '1000.00 CNY'")
+        return cls.of(parts[0], parts[1])
+
+    @classmethod
+    def sum(cls, items: Iterable[Money], currency: str) -> Money:
+        """Sum amounts of `currency` (the currency names the zero of an empty sum)."""
+        total = cls.zero(currency)
+        for item in items:
+            total = total + item
+        return total
+
+    # arithmetic ---------------------------------------------------------------------------
+    def _same(self, other: Money, op: str) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot {op} Money and {type(other).__name__}")
+        if other.currency != self.currency:
+            raise CurrencyMismatchError(
+                f"cannot {op} {self} and {other}: currencies differ (convert with an FX rate first)"
+            )
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other, "add")
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other, "subtract")
+        return Money(self.amount - other.amount, self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __abs__(self) -> Money:
+        return Money(abs(self.amount), self.currency)
+
+    def __mul__(self, factor: Decimal | int | Rate) -> Money:
+        return Money(self.amount * _factor(factor), self.currency)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, divisor: Decimal | int) -> Money:
+        d = _factor(divisor)
+        if d == 0:
+            raise InvalidMoneyError(f"cannot divide {self} by zero")
+        return Money(MONEY_CONTEXT.divide(self.amount, d), self.currency)
+
+    def ratio_to(self, other: Money) -> Decimal:
+        """`self / other` as an unrounded Decimal (e.g. utilisation); zero `other` raises."""
+        self._same(other, "divide")
+        if other.amount == 0:
+            raise InvalidMoneyError(f"cannot take a ratio to zero {other.currency}")
+        return MONEY_CONTEXT.divide(self.amount, other.amount)
+
+    def convert(self, currency: str, rate: Decimal) -> Money:
+        """Convert with an explicit rate (units of `currency` per one unit of self.currency)."""
+        return Money(self.amount * _factor(rate), currency)
+
+    def allocate(self, weights: Iterable[Decimal | int]) -> list[Money]:
+        """Split into parts proportional to `weights` whose sum is exactly `self`.
+
+        Remainders of the minor unit go to the largest weights first (ties: earliest).
+        """
+        ws = [_factor(w) for w in weights]
+        if not ws or any(w < 0 for w in ws) or sum(ws) == 0:
+            raise InvalidMoneyError("allocation weights must be non-negative and not all zero")
+        total_w = sum(ws)
+        quantum = _QUANTA[self.currency]
+        units = int(self.amount / quantum)
+        raw = [MONEY_CONTEXT.divide(MONEY_CONTEXT.multiply(Decimal(units), w), total_w) for w in ws]
+        floors = [int(r.to_integral_value(rounding=decimal.ROUND_FLOOR)) for r in raw]
+        left = units - sum(floors)
+        order = sorted(range(len(ws)), key=lambda i: (-(raw[i] - floors[i]), -ws[i], i))
+        for i in order[: abs(left)]:
+            floors[i] += 1 if left > 0 else -1
+        return [Money(Decimal(n) * quantum, self.currency) for n in floors]
+
+    # comparison ---------------------------------------------------------------------------
+    def __lt__(self, other: Money) -> bool:
+        self._same(other, "compare")
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other, "compare")
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other, "compare")
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other, "compare")
+        return self.amount >= other.amount
+
+    @property
+    def is_zero(self) -> bool:
+        return self.amount == 0
+
+    @property
+    def is_negative(self) -> bool:
+        return self.amount < 0
+
+    @property
+    def is_positive(self) -> bool:
+        return self.amount > 0
+
+    def min(self, other: Money) -> Money:
+        return self if self <= other else other
+
+    def max(self, other: Money) -> Money:
+        return self if self >= other else other
+
+    # display ------------------------------------------------------------------------------
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+    def __repr__(self) -> str:
+        return f"Money('{self.amount}', '{self.currency}')"
+
+    def format(self, *, symbol: bool = True) -> str:
+        """Human display: `¥1,234,567.89` (the ISO code when no symbol is known)."""
+        places = MINOR_UNITS[self.currency]
+        body = f"{abs(self.amount):,.{places}f}"
+        sign = "-" if self.amount < 0 else ""
+        if symbol and self.currency in SYMBOLS:
+            return f"{sign}{SYMBOLS[self.currency]}{body}"
+        return f"{sign}{body} {self.currency}"
+
+
+def _factor(value: object) -> Decimal:
+    if isinstance(value, Rate):
+        return value.value
+    if isinstance(value, (bool, float)):
+        raise InvalidMoneyError(f"{value!r} is a {type(value).__name__}; use Decimal or int")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidMoneyError(f"{value!r} is not finite")
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    raise TypeError(f"cannot multiply Money by {type(value).__name__}")
+
+
+def _check_rate(instance: object, attribute: attrs.Attribute[Decimal], value: object) -> None:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise InvalidMoneyError(f"{attribute.name} must be a finite Decimal, got {value!r}")
+
+
+@attrs.frozen(order=True)
+class Rate:
+    """A fraction (0.0435 = 4.35%), unrounded. Build with `Rate.of("0.0435")`.
+
+    Raises:
+        InvalidMoneyError: for floats and non-finite values.
+    """
+
+    value: Decimal = attrs.field(validator=_check_rate)
+
+    @classmethod
+    def of(cls, value: AmountLike) -> Rate:
+        return cls(D(value))
+
+    @classmethod
+    def percent(cls, value: AmountLike) -> Rate:
+        """`Rate.percent("4.35") == Rate.of("0.0435")`."""
+        return cls(MONEY_CONTEXT.divide(D(value), Decimal(100)))
+
+    def as_percentage(self) -> Percentage:
+        return Percentage(MONEY_CONTEXT.multiply(self.value, Decimal(100)))
+
+    def __str__(self) -> str:
+        return f"{self.as_percentage().value.normalize():f}%"
+
+
+@attrs.frozen(order=True)
+class Percentage:
+    """A percentage figure as written (25 = 25%); `.rate` gives the fraction."""
+
+    value: Decimal = attrs.field(validator=_check_rate)
+
+    @classmethod
+    def of(cls, value: AmountLike) -> Percentage:
+        return cls(D(value))
+
+    @property
+    def rate(self) -> Rate:
+        return Rate(MONEY_CONTEXT.divide(self.value, Decimal(100)))
+
+    def __str__(self) -> str:
+        return f"{self.value.normalize():f}%"

@@ -1,0 +1,243 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from creditmgmt.domain import (
+    CurrencyMismatchError,
+    CustomerId,
+    Facility,
+    FacilityLevel,
+    FacilityNotActiveError,
+    FacilityStatus,
+    GroupId,
+    InvalidTransitionError,
+    LimitExceededError,
+    LimitTree,
+    ProductType,
+    SubLimitExceedsParentError,
+)
+from creditmgmt.domain.facility import (
+    FacilityOutsideTermError,
+    LimitBelowUtilisationError,
+    RepaymentExceedsDrawnError,
+    TreeStructureError,
+)
+from creditmgmt.testing.builders import M, SequentialIds, a_facility_tree
+
+DAY = date(2026, 3, 2)
+
+
+def test_drawdown_rolls_up_the_tree_and_records_an_event() -> None:
+    t = a_facility_tree()
+    wc = t.products[0]
+    t.limits.draw(wc.id, M("500000.00 CNY"), on=DAY)
+    assert wc.drawn == M("500000.00 CNY")
+    assert t.masters[0].drawn == M("500000.00 CNY")
+    assert t.root.drawn == M("500000.00 CNY")
+    assert t.masters[1].drawn == M("0.00 CNY")
+    assert wc.available == M("1500000.00 CNY")
+    assert [e.event_type for e in wc.pending_events][-1] == "DrawdownMade"
+    assert t.limits.violations() == []
+
+
+def test_drawdown_refused_when_any_ancestor_lacks_headroom_and_nothing_changes() -> None:
+    t = a_facility_tree()  # master 0: 4.0M over working capital 2.0M + term loan 1.0M
+    t.limits.draw(t.products[0].id, M("2000000.00 CNY"), on=DAY)
+    t.limits.draw(t.masters[0].id, M("1500000.00 CNY"), on=DAY)  # drawn on the master itself
+    before = [(n.drawn, n.reserved) for n in t.nodes]
+    with pytest.raises(LimitExceededError, match=r"available 500000\.00 CNY") as err:
+        t.limits.draw(t.products[1].id, M("500000.01 CNY"), on=DAY)
+    assert str(t.masters[0].id) in str(err.value)
+    assert [(n.drawn, n.reserved) for n in t.nodes] == before
+
+
+def test_group_limit_caps_all_members_together() -> None:
+    t = a_facility_tree(group_limit="7000000.00")  # masters 4.0M + 3.0M
+    t.limits.draw(t.root.id, M("1000000.00 CNY"), on=DAY)  # group-level drawing
+    t.limits.draw(t.products[0].id, M("2000000.00 CNY"), on=DAY)
+    t.limits.draw(t.masters[0].id, M("2000000.00 CNY"), on=DAY)
+    t.limits.draw(t.products[2].id, M("2000000.00 CNY"), on=DAY)
+    with pytest.raises(LimitExceededError, match=str(t.root.id)):
+        t.limits.reserve(t.products[3].id, M("0.01 CNY"), on=DAY)
+    assert t.limits.violations() == []
+
+
+def test_sum_of_member_limits_within_group_limit() -> None:
+    ids = SequentialIds()
+    t = a_facility_tree(ids, group_limit="7000000.00")
+    extra = Facility.open(
+        ids,
+        level=FacilityLevel.CUSTOMER,
+        parent=t.root,
+        customer_id=t.customers[0].id,
+        limit=M("0.01 CNY"),
+        start=DAY,
+        term_months=12,
+    )
+    with pytest.raises(SubLimitExceedsParentError, match=r"7000000\.01 CNY"):
+        t.limits.attach(extra)
+    with pytest.raises(SubLimitExceedsParentError):
+        t.limits.change_limit(t.masters[0].id, M("4000000.01 CNY"), on=DAY, reason="raise")
+    t.limits.change_limit(t.root.id, M("8000000.00 CNY"), on=DAY, reason="group review")
+    t.limits.change_limit(t.masters[0].id, M("5000000.00 CNY"), on=DAY, reason="raise")
+    assert t.limits.violations() == []
+
+
+def test_overbooked_product_sub_limits_allowed_only_when_the_master_says_so() -> None:
+    ids = SequentialIds()
+    root = Facility.open(
+        ids,
+        level=FacilityLevel.CUSTOMER,
+        limit=M("1000.00 CNY"),
+        start=DAY,
+        term_months=12,
+        customer_id=CustomerId("cus_1"),
+        allow_overbooked_sublimits=True,
+    )
+    tree = LimitTree([root], complete=True)
+    for product in (ProductType.WORKING_CAPITAL, ProductType.TRADE_FINANCE):
+        tree.attach(
+            Facility.open(
+                ids,
+                level=FacilityLevel.PRODUCT,
+                parent=root,
+                product_type=product,
+                limit=M("800.00 CNY"),
+                start=DAY,
+                term_months=12,
+            )
+        )
+    for n in tree.nodes:
+        n.activate(on=DAY)
+    first, second = tree.children(root.id)
+    tree.draw(first.id, M("800.00 CNY"), on=DAY)
+    with pytest.raises(LimitExceededError, match=str(root.id)):
+        tree.draw(second.id, M("200.01 CNY"), on=DAY)
+
+
+def test_frozen_ancestor_blocks_drawdowns_below_it() -> None:
+    t = a_facility_tree()
+    t.masters[0].freeze(on=DAY, reason="31 DPD")
+    with pytest.raises(FacilityNotActiveError, match="frozen"):
+        t.limits.draw(t.products[0].id, M("1.00 CNY"), on=DAY)
+    t.masters[0].unfreeze(on=DAY, reason="cured")
+    t.limits.draw(t.products[0].id, M("1.00 CNY"), on=DAY)
+
+
+def test_non_revolving_repayment_does_not_restore_headroom() -> None:
+    t = a_facility_tree()
+    term = t.products[1]
+    assert term.product_type is ProductType.TERM_LOAN
+    assert not term.revolving
+    t.limits.draw(term.id, M("1000000.00 CNY"), on=DAY)
+    t.limits.repay(term.id, M("400000.00 CNY"), on=DAY)
+    assert term.drawn == M("600000.00 CNY")
+    assert term.available == M("0.00 CNY")
+    with pytest.raises(LimitExceededError):
+        t.limits.draw(term.id, M("0.01 CNY"), on=DAY)
+    revolving = t.products[0]
+    t.limits.draw(revolving.id, M("2000000.00 CNY"), on=DAY)
+    t.limits.repay(revolving.id, M("500000.00 CNY"), on=DAY)
+    assert revolving.available == M("500000.00 CNY")
+
+
+def test_repay_and_release_apply_to_the_node_that_was_used() -> None:
+    t = a_facility_tree()
+    t.limits.draw(t.products[0].id, M("100.00 CNY"), on=DAY)
+    with pytest.raises(RepaymentExceedsDrawnError, match="directly"):
+        t.limits.repay(t.masters[0].id, M("100.00 CNY"), on=DAY)
+    with pytest.raises(RepaymentExceedsDrawnError):
+        t.limits.release(t.products[0].id, M("0.01 CNY"), on=DAY)
+
+
+def test_limit_cannot_be_cut_below_utilisation() -> None:
+    t = a_facility_tree()
+    t.limits.draw(t.products[0].id, M("1500000.00 CNY"), on=DAY)
+    with pytest.raises(LimitBelowUtilisationError, match=r"1500000\.00"):
+        t.limits.change_limit(t.products[0].id, M("1499999.99 CNY"), on=DAY, reason="cut")
+
+
+def test_drawdown_outside_term_and_in_other_currency_refused() -> None:
+    t = a_facility_tree()
+    with pytest.raises(FacilityOutsideTermError):
+        t.limits.draw(t.products[0].id, M("1.00 CNY"), on=date(2028, 1, 1))
+    with pytest.raises(CurrencyMismatchError):
+        t.limits.draw(t.products[0].id, M("1.00 USD"), on=DAY)
+
+
+def test_terminal_states_are_final() -> None:
+    t = a_facility_tree()
+    node = t.products[0]
+    t.limits.draw(node.id, M("1.00 CNY"), on=DAY)
+    with pytest.raises(InvalidTransitionError, match="still has"):
+        node.close(on=DAY, reason="done")
+    t.limits.repay(node.id, M("1.00 CNY"), on=DAY)
+    node.close(on=DAY, reason="done")
+    assert node.status is FacilityStatus.CLOSED
+    for action in (node.freeze, node.suspend, node.close, node.cancel):
+        with pytest.raises(InvalidTransitionError):
+            action(on=DAY, reason="x")
+    with pytest.raises(FacilityNotActiveError):
+        t.limits.draw(node.id, M("1.00 CNY"), on=DAY)
+
+
+def test_expired_facility_runs_off_but_takes_no_drawdown() -> None:
+    t = a_facility_tree()
+    node = t.products[0]
+    t.limits.draw(node.id, M("10.00 CNY"), on=DAY)
+    with pytest.raises(InvalidTransitionError, match="matures"):
+        node.expire(on=DAY)
+    node.expire(on=node.maturity_date)
+    t.limits.repay(node.id, M("10.00 CNY"), on=node.maturity_date)
+    with pytest.raises(FacilityNotActiveError):
+        t.limits.draw(node.id, M("1.00 CNY"), on=node.maturity_date)
+
+
+def test_maturity_is_month_end_safe() -> None:
+    ids = SequentialIds()
+    node = Facility.open(
+        ids,
+        level=FacilityLevel.GROUP,
+        limit=M("1.00 CNY"),
+        start=date(2024, 1, 31),
+        term_months=1,
+        group_id=GroupId("grp_1"),
+    )
+    assert node.maturity_date == date(2024, 2, 29)
+
+
+def test_path_needs_every_ancestor() -> None:
+    t = a_facility_tree()
+    partial = LimitTree([t.products[0]])
+    with pytest.raises(TreeStructureError, match="ancestor"):
+        partial.draw(t.products[0].id, M("1.00 CNY"), on=DAY)
+    with pytest.raises(TreeStructureError, match="complete"):
+        LimitTree(t.limits.path(t.products[0].id)).change_limit(
+            t.products[0].id, M("1.00 CNY"), on=DAY, reason="x"
+        )
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["draw", "repay", "reserve", "release"]),
+            st.integers(0, 3),
+            st.decimals(min_value="0.01", max_value="3000000", places=2),
+        ),
+        max_size=30,
+    )
+)
+def test_tree_invariants_hold_after_any_sequence(ops: list[tuple[str, int, object]]) -> None:
+    t = a_facility_tree()
+    for op, index, amount in ops:
+        node = t.products[index]
+        before = [(n.drawn, n.reserved, n.cumulative_drawn) for n in t.nodes]
+        try:
+            getattr(t.limits, op)(node.id, M(f"{amount} CNY"), on=DAY)
+        except (LimitExceededError, RepaymentExceedsDrawnError):
+            assert [(n.drawn, n.reserved, n.cumulative_drawn) for n in t.nodes] == before
+        assert t.limits.violations() == []

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from creditmgmt.domain import CurrencyMismatchError, InvalidMoneyError, Money, Rate
+from creditmgmt.domain.money import D, Percentage, quantize
+
+
+def M(text: str) -> Money:
+    return Money.parse(text)
+
+
+def test_of_quantises_half_even_to_the_minor_unit() -> None:
+    assert Money.of("1.005", "CNY").amount == Decimal("1.00")
+    assert Money.of("1.015", "CNY").amount == Decimal("1.02")
+    assert Money.of("2.5", "JPY").amount == Decimal("2")
+    assert Money.of("3.5", "JPY").amount == Decimal("4")
+    assert Money.of("1.0005", "BHD").amount == Decimal("1.000")
+
+
+def test_floats_are_refused_everywhere() -> None:
+    with pytest.raises(InvalidMoneyError, match="float"):
+        Money.of(1.5, "CNY")  # type: ignore[arg-type]
+    with pytest.raises(InvalidMoneyError):
+        Money(1.5, "CNY")  # type: ignore[arg-type]
+    with pytest.raises(InvalidMoneyError, match="float"):
+        M("1.00 CNY") * 1.5  # type: ignore[operator]
+    with pytest.raises(InvalidMoneyError):
+        Rate.of(0.1)  # type: ignore[arg-type]
+
+
+def test_unknown_currency_and_garbage_are_named() -> None:
+    with pytest.raises(InvalidMoneyError, match="'XXX'"):
+        Money.of("1", "XXX")
+    with pytest.raises(InvalidMoneyError, match="'abc'"):
+        Money.of("abc", "CNY")
+    with pytest.raises(InvalidMoneyError, match="finite"):
+        Money.of("NaN", "CNY")
+    with pytest.raises(InvalidMoneyError):
+        M("1000.00")
+
+
+def test_mixed_currencies_raise() -> None:
+    with pytest.raises(CurrencyMismatchError, match=r"CNY.*USD"):
+        M("1.00 CNY") + M("1.00 USD")
+    with pytest.raises(CurrencyMismatchError):
+        _ = M("1.00 CNY") < M("1.00 USD")
+
+
+def test_arithmetic_and_rates() -> None:
+    assert M("100.00 CNY") * Rate.percent("2.5") == M("2.50 CNY")
+    assert M("100.00 CNY") / 3 == M("33.33 CNY")
+    assert M("10.00 CNY") - M("12.50 CNY") == M("-2.50 CNY")
+    assert M("1,000.00 CNY").ratio_to(M("4000 CNY")) == Decimal("0.25")
+    assert Percentage.of("25").rate == Rate.of("0.25")
+    assert M("100 USD").convert("CNY", Decimal("7.1234")) == M("712.34 CNY")
+
+
+def test_format_for_display() -> None:
+    assert M("1234567.891 CNY").format() == "¥1,234,567.89"
+    assert M("-5 USD").format() == "-$5.00"
+    assert M("5 BHD").format() == "5.000 BHD"
+
+
+def test_very_large_amounts_keep_every_cent() -> None:
+    big = M("999999999999999.99 CNY")
+    assert (big + M("0.01 CNY")).amount == Decimal("1000000000000000.00")
+
+
+amounts = st.decimals(
+    min_value=Decimal("-1e15"), max_value=Decimal("1e15"), places=2, allow_nan=False
+)
+
+
+@given(amounts, amounts, amounts)
+def test_addition_is_associative_within_a_currency(a: Decimal, b: Decimal, c: Decimal) -> None:
+    x, y, z = (Money(v, "CNY") for v in (a, b, c))
+    assert (x + y) + z == x + (y + z)
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**15), max_value=10**15))
+def test_quantisation_is_idempotent(value: Decimal) -> None:
+    once = quantize(value, "CNY")
+    assert quantize(once, "CNY") == once
+    assert Money(value, "CNY") == Money(once, "CNY")
+
+
+@given(
+    amounts.filter(lambda a: a >= 0),
+    st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=8).filter(any),
+)
+def test_allocation_sums_exactly(total: Decimal, weights: list[int]) -> None:
+    parts = Money(total, "CNY").allocate(weights)
+    assert Money.sum(parts, "CNY") == Money(total, "CNY")
+    assert all(p.amount >= 0 for p in parts)
+
+
+def test_d_refuses_bool() -> None:
+    with pytest.raises(InvalidMoneyError):
+        D(True)

@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from creditmgmt.domain import (
+    Category,
+    CustomerKind,
+    CustomerStatus,
+    InvalidIdentifierError,
+    InvalidTransitionError,
+    InvalidValueError,
+    Segment,
+    label,
+)
+from creditmgmt.domain.classification import ClassificationEntry
+from creditmgmt.domain.customer import Customer, region_prefix
+from creditmgmt.domain.group import GroupMembershipError
+from creditmgmt.domain.ids import CustomerId, FacilityId
+from creditmgmt.testing import strategies as cs
+from creditmgmt.testing.builders import USCC_EXAMPLES, SequentialIds, a_customer, a_group
+
+DAY = date(2026, 2, 2)
+
+
+def test_onboarding_validates_the_uscc_and_names_the_customer() -> None:
+    c = a_customer(registration_id="91310000ma1fl4t01a")
+    assert c.registration_id == USCC_EXAMPLES[0]
+    with pytest.raises(InvalidIdentifierError, match=r"上海示例贸易有限公司.*91310000MA1FL4T01B"):
+        a_customer(registration_id="91310000MA1FL4T01B")
+    with pytest.raises(InvalidIdentifierError, match="needs a unified social credit code"):
+        a_customer(registration_id=None)
+    person = a_customer(kind=CustomerKind.INDIVIDUAL, registration_id="11010519491231002X")
+    assert person.registration_id == "11010519491231002X"
+
+
+def test_bad_regions_names_and_industries_are_refused() -> None:
+    with pytest.raises(InvalidValueError, match="home_region '3100'"):
+        a_customer(home_region="3100")
+    with pytest.raises(InvalidValueError, match="legal_name"):
+        a_customer(legal_name="   ")
+    with pytest.raises(InvalidValueError, match="industry_code"):
+        a_customer(industry_code="trade")
+
+
+def test_remote_customer_by_division_prefix() -> None:
+    assert region_prefix("310000") == "31"
+    assert region_prefix("330100") == "3301"
+    assert not a_customer(home_region="310115", institution_region="310000").is_remote
+    assert a_customer(home_region="330100", institution_region="310000").is_remote
+    assert a_customer(home_region="330102", institution_region="330100").is_remote is False
+    assert a_customer(home_region="330200", institution_region="330100").is_remote
+    assert a_customer(
+        home_region="310000", institution_region="310000", funds_used_region="440300"
+    ).is_remote
+
+
+def test_status_machine_and_terminal_exit() -> None:
+    c = a_customer()
+    assert c.status is CustomerStatus.PROSPECT
+    c.activate(on=DAY)
+    assert c.relationship_since == DAY
+    c.watchlist(on=DAY, reason="covenant breach")
+    c.activate(on=DAY, reason="cured")
+    c.exit(on=DAY, reason="repaid and left")
+    with pytest.raises(InvalidTransitionError, match="exited"):
+        c.activate(on=DAY)
+    with pytest.raises(InvalidTransitionError):
+        c.change_segment(Segment.VIP)
+    assert c.relationship_years(date(2029, 2, 1)) == 2
+
+
+@given(
+    st.lists(st.sampled_from(["activate", "watchlist", "exit"]), max_size=8),
+)
+def test_customer_never_leaves_exited(actions: list[str]) -> None:
+    c = a_customer()
+    for action in actions:
+        status = c.status
+        try:
+            getattr(c, action)(on=DAY, reason="r")
+        except InvalidTransitionError:
+            assert c.status is status
+        if status is CustomerStatus.EXITED:
+            assert c.status is CustomerStatus.EXITED
+
+
+def test_group_membership() -> None:
+    ids = SequentialIds()
+    g = a_group(ids)
+    c = a_customer(ids)
+    g.add_member(c.id)
+    c.join_group(g.id)
+    with pytest.raises(GroupMembershipError):
+        g.add_member(c.id)
+    other = a_group(ids, name="另一集团")
+    with pytest.raises(InvalidTransitionError, match="already belongs"):
+        c.join_group(other.id)
+    g.remove_member(c.id)
+    c.leave_group()
+    assert c.group_id is None
+    assert [e.event_type for e in g.pending_events] == [
+        "GroupFormed",
+        "GroupMemberAdded",
+        "GroupMemberRemoved",
+    ]
+
+
+def test_categories_are_ordered_and_worst_wins() -> None:
+    assert Category.worst(Category.NORMAL, Category.DOUBTFUL, Category.SUBSTANDARD) is (
+        Category.DOUBTFUL
+    )
+    assert [c.is_npl for c in Category] == [False, False, True, True, True]
+    assert label("special_mention", "zh") == "关注"
+    assert label("formal_notice", "zh") == "催收通知"
+    assert label("special_mention") == "special mention"
+    assert label("unknown_code", "zh") == "unknown_code"
+
+
+def test_classification_change_is_an_event_only_when_the_category_moves() -> None:
+    ids = SequentialIds()
+    kwargs = {
+        "customer_id": CustomerId("cus_1"),
+        "facility_id": FacilityId("fac_1"),
+        "as_of": DAY,
+        "ruleset_ref": "cn-2023@1.0.0#abcdef012345",
+    }
+    same = ClassificationEntry.decide(
+        ids, category=Category.NORMAL, previous_category=Category.NORMAL, **kwargs
+    )
+    moved = ClassificationEntry.decide(
+        ids, category=Category.SUBSTANDARD, previous_category=Category.NORMAL, dpd=91, **kwargs
+    )
+    assert same.pending_events == ()
+    assert moved.pending_events[0].event_type == "ClassificationChanged"
+    with pytest.raises(InvalidValueError):
+        ClassificationEntry.decide(ids, category=Category.LOSS, dpd=-1, **kwargs)
+
+
+@given(cs.customers())
+def test_generated_customers_are_valid(c: Customer) -> None:
+    assert c.legal_name == c.legal_name.strip()
+    assert c.is_remote in (True, False)
+    assert datetime(2026, 1, 1, tzinfo=UTC)

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from creditmgmt.domain import (
+    Amortisation,
+    DayCount,
+    Frequency,
+    InvalidTransitionError,
+    LoanStatus,
+    OverpaymentError,
+    Rate,
+    Repayment,
+    RepaymentSchedule,
+)
+from creditmgmt.domain.errors import InvalidValueError
+from creditmgmt.domain.schedule import due_dates
+from creditmgmt.testing import strategies as cs
+from creditmgmt.testing.builders import M, a_loan, a_schedule
+
+
+def test_due_dates_clip_to_month_end_and_keep_the_drawdown_day() -> None:
+    assert due_dates(date(2024, 1, 31), 4, Frequency.MONTHLY) == [
+        date(2024, 2, 29),
+        date(2024, 3, 31),
+        date(2024, 4, 30),
+        date(2024, 5, 31),
+    ]
+    assert due_dates(date(2025, 1, 15), 2, Frequency.QUARTERLY) == [
+        date(2025, 4, 15),
+        date(2025, 7, 15),
+    ]
+
+
+def test_end_of_month_rule_is_explicit() -> None:
+    start = date(2025, 2, 28)
+    assert due_dates(start, 2, Frequency.MONTHLY) == [date(2025, 3, 28), date(2025, 4, 28)]
+    assert due_dates(start, 2, Frequency.MONTHLY, end_of_month=True) == [
+        date(2025, 3, 31),
+        date(2025, 4, 30),
+    ]
+
+
+def test_day_count_conventions() -> None:
+    # 2024-01-01 .. 2024-03-01: 60 actual days (leap February)
+    start, end = date(2024, 1, 1), date(2024, 3, 1)
+
+    def q(x: Decimal) -> Decimal:
+        return x.quantize(Decimal("1e-20"))
+
+    assert q(DayCount.ACT_360.year_fraction(start, end)) == q(Decimal(60) / Decimal(360))
+    assert q(DayCount.ACT_365F.year_fraction(start, end)) == q(Decimal(60) / Decimal(365))
+    # 30E/360: Jan 31 -> Mar 31 is 60 days (31st counts as 30); Feb 1 -> Mar 1 is 30
+    jan31, mar31 = date(2024, 1, 31), date(2024, 3, 31)
+    assert q(DayCount.THIRTY_E_360.year_fraction(jan31, mar31)) == q(Decimal(60) / Decimal(360))
+    feb1, mar1 = date(2024, 2, 1), date(2024, 3, 1)
+    assert q(DayCount.THIRTY_E_360.year_fraction(feb1, mar1)) == q(Decimal(30) / Decimal(360))
+    with pytest.raises(InvalidValueError):
+        DayCount.ACT_360.year_fraction(end, start)
+
+
+def test_bullet_pays_interest_by_day_count_and_principal_at_maturity() -> None:
+    s = RepaymentSchedule.build(
+        principal=M("1000000.00 CNY"),
+        annual_rate=Rate.of("0.036"),
+        start=date(2026, 1, 1),
+        term_months=3,
+        amortisation=Amortisation.BULLET,
+        day_count=DayCount.ACT_360,
+    )
+    # Jan: 31 days * 0.036 / 360 * 1,000,000 = 3,100.00
+    assert s.installments[0].interest == M("3100.00 CNY")
+    assert s.installments[1].interest == M("2800.00 CNY")  # February 2026: 28 days
+    assert [i.principal for i in s][:2] == [M("0 CNY"), M("0 CNY")]
+    assert s.installments[-1].principal == M("1000000.00 CNY")
+
+
+def test_equal_principal_splits_evenly_and_last_absorbs_rounding() -> None:
+    s = a_schedule("100.00 CNY", term_months=3)
+    assert [i.principal for i in s] == [M("33.33 CNY"), M("33.33 CNY"), M("33.34 CNY")]
+
+
+def test_annuity_installments_are_equal_but_the_last() -> None:
+    s = a_schedule("10000.00 CNY", rate="0.06", term_months=6, amortisation=Amortisation.ANNUITY)
+    totals = {i.total for i in s.installments[:-1]}
+    assert totals == {M("1695.95 CNY")}
+    assert s.total_principal == M("10000.00 CNY")
+
+
+def test_bad_terms_are_refused() -> None:
+    with pytest.raises(InvalidValueError, match="whole number"):
+        a_schedule(term_months=4, frequency=Frequency.QUARTERLY)
+    with pytest.raises(InvalidValueError, match="positive"):
+        a_schedule("0.00 CNY")
+
+
+@given(cs.schedules())
+def test_schedule_principal_sums_exactly(schedule: RepaymentSchedule) -> None:
+    assert schedule.total_principal == schedule.principal
+    assert all(not i.principal.is_negative and not i.interest.is_negative for i in schedule)
+    dates = [i.due_date for i in schedule]
+    assert dates == sorted(set(dates))
+    assert dates[0] > schedule.start
+
+
+def test_repayment_allocation_fees_interest_principal_oldest_first() -> None:
+    loan = a_loan(schedule=a_schedule("1200.00 CNY", rate="0.12", term_months=3))
+    first, second = loan.schedule.installments[:2]
+    allocation = loan.apply(Repayment(first.total + M("5.00 CNY"), first.due_date))
+    assert allocation.lines[0].principal == first.principal
+    assert allocation.lines[1].interest == M("5.00 CNY")  # next installment's interest first
+    assert allocation.lines[1].principal == M("0.00 CNY")
+    assert loan.paid[1].interest == M("5.00 CNY")
+    assert allocation.total == first.total + M("5.00 CNY")
+    assert second.interest > M("5.00 CNY")
+
+
+def test_dpd_counts_from_the_oldest_unpaid_installment() -> None:
+    loan = a_loan(schedule=a_schedule("1200.00 CNY", term_months=3))
+    first = loan.schedule.installments[0]
+    assert loan.dpd(first.due_date) == 0  # on the due date: not yet past due
+    assert loan.dpd(first.due_date + timedelta(days=1)) == 1
+    assert loan.dpd(first.due_date + timedelta(days=91)) == 91
+    loan.apply(Repayment(first.total - M("0.01 CNY"), first.due_date + timedelta(days=3)))
+    assert loan.dpd(first.due_date + timedelta(days=10)) == 10  # a cent short still counts
+    loan.apply(Repayment(M("0.01 CNY"), first.due_date + timedelta(days=10)))
+    assert loan.dpd(first.due_date + timedelta(days=10)) == 0
+    assert loan.arrears(first.due_date + timedelta(days=10)) == M("0.00 CNY")
+
+
+def test_settlement_and_overpayment() -> None:
+    loan = a_loan(schedule=a_schedule("300.00 CNY", term_months=3))
+    owed = loan.total_owed
+    with pytest.raises(OverpaymentError, match=str(loan.id)):
+        loan.apply(Repayment(owed + M("0.01 CNY"), date(2026, 2, 1)))
+    loan.apply(Repayment(owed, date(2026, 2, 1)))
+    assert loan.status is LoanStatus.SETTLED
+    assert loan.outstanding_principal == M("0.00 CNY")
+    with pytest.raises(InvalidTransitionError):
+        loan.apply(Repayment(M("1.00 CNY"), date(2026, 2, 2)))
+
+
+@given(cs.loans(), st.integers(0, 3000), st.integers(1, 400))
+def test_dpd_never_negative_and_monotone_while_unpaid(loan: object, offset: int, step: int) -> None:
+    from creditmgmt.domain import Drawdown
+
+    assert isinstance(loan, Drawdown)
+    as_of = loan.drawn_on + timedelta(days=offset)
+    later = as_of + timedelta(days=step)
+    assert loan.dpd(as_of) >= 0
+    assert loan.dpd(later) >= loan.dpd(as_of)
+    paid = Decimal(0)
+    for p in loan.paid:
+        paid += p.principal.amount
+    assert loan.outstanding_principal.amount == loan.amount.amount - paid
