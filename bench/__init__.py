@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `python -m bench [NAME ...]`; results go to docs/performance.md."""

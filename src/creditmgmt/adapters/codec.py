@@ -1,0 +1,240 @@
+"""The one private cattrs converter: aggregates and events ⇄ JSON-compatible documents.
+
+Every stored document is an envelope `{"schema_version": 1, "kind": ..., "data": {...}}`.
+Decimals travel as strings (never floats), `Money` as `{"amount": "12.30", "currency":
+"CNY"}`, identifiers as plain strings, dates as ISO dates, timestamps as ISO datetimes with
+offset (naive timestamps are refused), enums by value. Unknown keys are rejected. Domain events
+are a tagged union on `event_type`. Anything that cannot be read raises `DataError` naming the
+kind, the aggregate id and the field path.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any, Final, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from creditmgmt.domain.errors import CreditMgmtError
+from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.ids import EntityId
+from creditmgmt.domain.money import Money
+from creditmgmt.ports.errors import DataError
+
+SCHEMA_VERSION: Final = 1
+SUPPORTED_SCHEMA_VERSIONS: Final = frozenset({1})
+
+A = TypeVar("A", bound=Aggregate)
+
+#: Modules whose DomainEvent subclasses make up the event union (imported on first use).
+_EVENT_MODULES = (
+    "creditmgmt.domain.application",
+    "creditmgmt.domain.classification",
+    "creditmgmt.domain.credit_file",
+    "creditmgmt.domain.customer",
+    "creditmgmt.domain.facility",
+    "creditmgmt.domain.group",
+    "creditmgmt.domain.interaction",
+    "creditmgmt.domain.loan",
+    "creditmgmt.domain.risk",
+)
+
+
+def _structure_decimal(value: object, _: type) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(f"expected a decimal string, got {type(value).__name__} {value!r}")
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not a decimal") from None
+    if not result.is_finite():
+        raise ValueError(f"{value!r} is not finite")
+    return result
+
+
+def _structure_date(value: object, _: type) -> date:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO date string, got {value!r}")
+    return date.fromisoformat(value)
+
+
+def _structure_datetime(value: object, _: type) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO datetime string, got {value!r}")
+    result = datetime.fromisoformat(value)
+    if result.tzinfo is None:
+        raise ValueError(f"{value!r} has no UTC offset (timestamps must be aware)")
+    return result
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise DataError(f"cannot store naive timestamp {value.isoformat()} (timestamps are aware)")
+    return value.isoformat()
+
+
+def _structure_money(value: object, _: type) -> Money:
+    if not isinstance(value, dict) or set(value) != {"amount", "currency"}:
+        raise ValueError(f"expected {{'amount', 'currency'}}, got {value!r}")
+    return Money(_structure_decimal(value["amount"], Decimal), str(value["currency"]))
+
+
+def _is_id_type(t: object) -> bool:
+    return isinstance(t, type) and issubclass(t, EntityId)
+
+
+def _is_aggregate(t: object) -> bool:
+    return isinstance(t, type) and issubclass(t, Aggregate) and attrs.has(t)
+
+
+def _is_event(t: object) -> bool:
+    return isinstance(t, type) and issubclass(t, DomainEvent) and attrs.has(t)
+
+
+def make_converter() -> cattrs.Converter:
+    """Build the converter (see the module doc for the mapping)."""
+    conv = cattrs.Converter(forbid_extra_keys=True)
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_structure_hook(Decimal, _structure_decimal)
+    conv.register_unstructure_hook(date, date.isoformat)
+    conv.register_structure_hook(date, _structure_date)
+    conv.register_unstructure_hook(datetime, _unstructure_datetime)
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_unstructure_hook(
+        Money, lambda m: {"amount": str(m.amount), "currency": m.currency}
+    )
+    conv.register_structure_hook(Money, _structure_money)
+    conv.register_unstructure_hook_func(_is_id_type, lambda v: v.value)
+    conv.register_structure_hook_func(_is_id_type, _structure_id)
+
+    def aggregate_unstructure(cls: type) -> Callable[[Any], dict[str, Any]]:
+        return make_dict_unstructure_fn(
+            cls, conv, version=override(omit=True), _pending_events=override(omit=True)
+        )
+
+    def aggregate_structure(cls: type) -> Callable[[Any, Any], Any]:
+        return make_dict_structure_fn(
+            cls,
+            conv,
+            _cattrs_forbid_extra_keys=True,
+            version=override(omit=True),
+            _pending_events=override(omit=True),
+        )
+
+    conv.register_unstructure_hook_factory(_is_aggregate, aggregate_unstructure)
+    conv.register_structure_hook_factory(_is_aggregate, aggregate_structure)
+    return conv
+
+
+def _structure_id(value: object, t: type[EntityId]) -> EntityId:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an identifier string, got {value!r}")
+    return t(value)
+
+
+_CONVERTER: Final = make_converter()
+
+
+@cache
+def event_types() -> dict[str, type[DomainEvent]]:
+    """Every concrete domain event class by its `event_type` tag."""
+    for module in _EVENT_MODULES:
+        importlib.import_module(module)
+    found: dict[str, type[DomainEvent]] = {}
+    stack: list[type[DomainEvent]] = list(DomainEvent.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        tag = cls.event_type
+        if tag in found and found[tag] is not cls:
+            raise RuntimeError(f"event_type {tag!r} used by {found[tag]} and {cls}")
+        found[tag] = cls
+    return found
+
+
+def _describe(exc: BaseException, path: str) -> str:
+    if isinstance(exc, cattrs.BaseValidationError):
+        return "; ".join(cattrs.transform_error(exc, path=path))
+    return f"{path}: {exc}"
+
+
+def encode(kind: str, aggregate: Aggregate) -> dict[str, Any]:
+    """The stored document of an aggregate.
+
+    Raises:
+        DataError: a value that cannot be stored (e.g. a naive timestamp).
+    """
+    try:
+        data = _CONVERTER.unstructure(aggregate)
+    except DataError:
+        raise
+    except (TypeError, ValueError, AttributeError) as e:
+        raise DataError(f"{kind} {getattr(aggregate, 'id', '?')}: cannot encode: {e}") from e
+    return {"schema_version": SCHEMA_VERSION, "kind": kind, "data": data}
+
+
+def decode(kind: str, cls: type[A], document: object, *, record_id: str, version: int) -> A:
+    """Read a stored document back into an aggregate carrying `version`.
+
+    Raises:
+        DataError: not an envelope, an unknown schema version, another kind, or a field that
+            cannot be read — the message names the kind, the id and the field path.
+    """
+    where = f"{kind} {record_id}"
+    if not isinstance(document, dict) or set(document) != {"schema_version", "kind", "data"}:
+        raise DataError(f"{where}: stored document is not a creditmgmt envelope")
+    schema = document["schema_version"]
+    if schema not in SUPPORTED_SCHEMA_VERSIONS:
+        raise DataError(
+            f"{where}: unknown schema version {schema!r} (this release reads "
+            f"{sorted(SUPPORTED_SCHEMA_VERSIONS)}); upgrade creditmgmt or migrate the store"
+        )
+    if document["kind"] != kind:
+        raise DataError(f"{where}: stored document is a {document['kind']!r}")
+    try:
+        aggregate = _CONVERTER.structure(document["data"], cls)
+    except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError, KeyError) as e:
+        raise DataError(f"{where}: {_describe(e, 'data')}") from e
+    if str(getattr(aggregate, "id", "")) != record_id:
+        raise DataError(f"{where}: document holds id {getattr(aggregate, 'id', None)}")
+    aggregate.version = version
+    return aggregate
+
+
+def encode_event(event: DomainEvent) -> dict[str, Any]:
+    data = _CONVERTER.unstructure(event)
+    return {"event_type": type(event).event_type, **data}
+
+
+def decode_event(document: object) -> DomainEvent:
+    """Raises `DataError` naming the event type and field path."""
+    if not isinstance(document, dict) or "event_type" not in document:
+        raise DataError("stored event has no event_type")
+    tag = document["event_type"]
+    cls = event_types().get(tag)
+    if cls is None:
+        raise DataError(f"unknown event type {tag!r}")
+    body = {k: v for k, v in document.items() if k != "event_type"}
+    try:
+        return _CONVERTER.structure(body, cls)
+    except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError) as e:
+        raise DataError(f"event {tag}: {_describe(e, 'event')}") from e
+
+
+def unstructure(value: object) -> Any:
+    """Unstructure any supported value (used for audit entries and reports)."""
+    return _CONVERTER.unstructure(value)
+
+
+def structure(value: object, cls: type[Any]) -> Any:
+    """Structure a value; raises `DataError` with the field path."""
+    try:
+        return _CONVERTER.structure(value, cls)
+    except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError) as e:
+        raise DataError(_describe(e, cls.__name__)) from e

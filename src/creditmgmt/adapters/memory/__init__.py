@@ -1,0 +1,42 @@
+"""The in-memory store: the reference semantics of every adapter.
+
+Real transactions (nothing visible before commit, rollback discards everything), real
+optimistic-concurrency conflicts, unique columns, an outbox; thread-safe. Documents are kept
+as JSON text, so what comes back is exactly what a durable store would give back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from creditmgmt.adapters.kinds import ALL_SPECS
+from creditmgmt.adapters.records import KindSpec, OutboxEntry, RecordBackend, RecordTransaction
+from creditmgmt.adapters.state import RecordState, StateTransaction
+from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.ports.clock import Clock
+
+
+class MemoryBackend(RecordBackend):
+    """A thread-safe record store in process memory."""
+
+    def __init__(self, kinds: Mapping[str, KindSpec] | None = None) -> None:
+        self.state = RecordState(kinds if kinds is not None else ALL_SPECS)
+        self.kinds = self.state.kinds
+
+    def begin(self) -> RecordTransaction:
+        self.state.check_open()
+        return StateTransaction(self.state)
+
+    def read_outbox(self, *, after: int = 0, limit: int = 1000) -> list[OutboxEntry]:
+        return self.state.read_outbox(after, limit)
+
+    def close(self) -> None:
+        self.state.closed = True
+
+
+def memory_store(*, clock: Clock) -> RecordStore:
+    """A fresh in-memory store (`memory://`)."""
+    return RecordStore(MemoryBackend(), clock=clock)
+
+
+__all__ = ["MemoryBackend", "memory_store"]

@@ -1,0 +1,20 @@
+"""The SQL store: SQLAlchemy 2 Core on SQLite (embedded default), PostgreSQL and MariaDB/MySQL.
+
+One table per aggregate kind — id, version, hash bucket, the kind's queryable columns and the
+JSON document — plus an outbox and a schema-version table. Reads run without holding locks;
+a transaction's writes are flushed at commit in one short database transaction (SQLite:
+`BEGIN IMMEDIATE`), sorted by kind and id so concurrent writers cannot deadlock on each other,
+with `UPDATE ... WHERE id = :id AND version = :v` so a stale writer gets `ConflictError` and
+can never lose someone else's update or over-draw a limit.
+
+URLs: `sqlite:///path.db`, `sqlite://` (in memory), `postgresql+psycopg://...`,
+`mysql+pymysql://...` (also `mariadb+pymysql://`). Nothing connects at import time.
+"""
+
+from creditmgmt.adapters.sql.backend import (
+    CURRENT_SCHEMA_VERSION,
+    SqlBackend,
+    sql_store,
+)
+
+__all__ = ["CURRENT_SCHEMA_VERSION", "SqlBackend", "sql_store"]

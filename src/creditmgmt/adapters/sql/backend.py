@@ -1,0 +1,631 @@
+"""SQL implementation of the record contract (see the package doc)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from creditmgmt.adapters.kinds import ALL_SPECS
+from creditmgmt.adapters.records import (
+    ColumnSpec,
+    ColumnValue,
+    In,
+    KindSpec,
+    OutboxEntry,
+    Partition,
+    Range,
+    Record,
+    RecordBackend,
+    RecordTransaction,
+    Where,
+    bucket_of,
+    check_find_arguments,
+    check_record,
+    load_document,
+    select,
+)
+from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.ports.clock import Clock
+from creditmgmt.ports.errors import (
+    ConflictError,
+    DataError,
+    IntegrityError,
+    PersistenceError,
+    StoreUnavailableError,
+)
+
+CURRENT_SCHEMA_VERSION: Final = 1
+T = TypeVar("T")
+
+# PostgreSQL: 40001 serialization failure, 40P01 deadlock; MySQL: 1213 deadlock, 1205 lock wait
+_RETRYABLE_CODES = {"40001", "40P01", "1213", "1205"}
+
+
+def _driver_code(e: sa_exc.DBAPIError) -> str:
+    orig = e.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code is None and orig is not None and getattr(orig, "args", None):
+        first = orig.args[0]
+        code = str(first) if isinstance(first, int) else None
+    return str(code or "")
+
+
+def translate(e: BaseException, what: str) -> PersistenceError:
+    """Map a SQLAlchemy / driver error to our persistence error tree."""
+    if isinstance(e, sa_exc.DBAPIError):
+        code = _driver_code(e)
+        if code in _RETRYABLE_CODES:
+            return ConflictError(f"{what}: concurrent transaction conflict ({code}); retry")
+        if e.connection_invalidated or isinstance(
+            e, (sa_exc.OperationalError, sa_exc.InterfaceError)
+        ):
+            return StoreUnavailableError(f"{what}: database unavailable: {e.orig}")
+        if isinstance(e, sa_exc.IntegrityError):
+            return IntegrityError(f"{what}: {e.orig}")
+        if isinstance(e, sa_exc.DataError):
+            return DataError(f"{what}: {e.orig}")
+    if isinstance(e, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+        return StoreUnavailableError(f"{what}: database unavailable: {e}")
+    return PersistenceError(f"{what}: {e}")
+
+
+class _ExactDecimal(sa.types.TypeDecorator[Decimal]):
+    """Decimals as exact text on SQLite (its NUMERIC keeps only 15 significant digits)."""
+
+    impl = sa.String(64)
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> str | None:
+        return None if value is None else str(value)
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+def _text_type(length: int | None = None) -> sa.types.TypeEngine[str]:
+    base: sa.types.TypeEngine[str] = sa.String(length) if length else sa.Text()
+    # byte-order comparison everywhere, so ordering and equality match Python's
+    return base.with_variant(
+        sa.String(length, collation="C") if length else sa.Text(collation="C"), "postgresql"
+    ).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin")
+        if length
+        else mysql.LONGTEXT(charset="utf8mb4", collation="utf8mb4_bin"),
+        "mysql",
+        "mariadb",
+    )
+
+
+def _column_type(spec: ColumnSpec, dialect: str) -> sa.types.TypeEngine[Any]:
+    if spec.type == "str":
+        return _text_type(255)
+    if spec.type == "int":
+        return sa.BigInteger()
+    if spec.type == "bool":
+        return sa.Boolean()
+    if spec.type == "date":
+        return sa.Date()
+    if dialect == "sqlite":
+        return _ExactDecimal()
+    return sa.Numeric(30, 6, asdecimal=True)
+
+
+def _prefix_ok(prefix: str) -> str:
+    if not prefix.replace("_", "").isalnum():
+        raise ValueError(f"table prefix {prefix!r} may hold letters, digits and '_' only")
+    return prefix
+
+
+class _Schema:
+    """The tables of one store."""
+
+    def __init__(
+        self, kinds: Mapping[str, KindSpec], dialect: str, schema: str | None, prefix: str
+    ) -> None:
+        self.metadata = sa.MetaData(schema=schema)
+        self.dialect = dialect
+        table_kw: dict[str, Any] = {}
+        if dialect in ("mysql", "mariadb"):
+            table_kw = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+        self.tables: dict[str, sa.Table] = {}
+        for kind, spec in kinds.items():
+            cols: list[sa.Column[Any]] = [
+                sa.Column("id", _text_type(64), primary_key=True),
+                sa.Column("version", sa.Integer(), nullable=False),
+                sa.Column("bucket", sa.Integer(), nullable=False, index=True),
+                sa.Column("document", _text_type(), nullable=False),
+            ]
+            for c in spec.columns:
+                cols.append(
+                    sa.Column(
+                        c.name,
+                        _column_type(c, dialect),
+                        nullable=True,
+                        index=c.indexed and not c.unique,
+                        unique=c.unique,
+                    )
+                )
+            self.tables[kind] = sa.Table(f"{prefix}{kind}", self.metadata, *cols, **table_kw)
+        self.outbox = sa.Table(
+            f"{prefix}outbox",
+            self.metadata,
+            sa.Column(
+                "sequence",
+                sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                primary_key=True,
+                autoincrement=True,
+            ),
+            sa.Column("aggregate_kind", _text_type(64), nullable=False),
+            sa.Column("aggregate_id", _text_type(64), nullable=False),
+            sa.Column("event_type", _text_type(64), nullable=False),
+            sa.Column("document", _text_type(), nullable=False),
+            sa.Column("recorded_at", _text_type(40), nullable=False),
+            **table_kw,
+        )
+        self.version_table = sa.Table(
+            f"{prefix}schema",
+            self.metadata,
+            sa.Column("version", sa.Integer(), primary_key=True),
+            sa.Column("applied_at", _text_type(40), nullable=False),
+            **table_kw,
+        )
+
+
+#: Ordered migrations: version -> function creating that version from the previous one.
+def _migration_1(conn: Connection, schema: _Schema) -> None:
+    schema.metadata.create_all(conn)
+
+
+MIGRATIONS: Final[dict[int, Callable[[Connection, _Schema], None]]] = {1: _migration_1}
+
+
+class SqlBackend(RecordBackend):
+    """A record store in a SQL database. Build with `SqlBackend.from_url(url)`."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        kinds: Mapping[str, KindSpec] | None = None,
+        schema: str | None = None,
+        table_prefix: str = "cm_",
+        create: bool = True,
+    ) -> None:
+        self.engine = engine
+        self.kinds = dict(kinds if kinds is not None else ALL_SPECS)
+        self.dialect = engine.dialect.name
+        self.schema_name = schema
+        self._schema = _Schema(self.kinds, self.dialect, schema, _prefix_ok(table_prefix))
+        # an in-memory SQLite database is one shared connection: serialise its use
+        self._serial = threading.RLock() if isinstance(engine.pool, StaticPool) else None
+        if create:
+            self.migrate()
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str | URL,
+        *,
+        kinds: Mapping[str, KindSpec] | None = None,
+        schema: str | None = None,
+        table_prefix: str = "cm_",
+        create: bool = True,
+        sqlite_synchronous: str = "NORMAL",
+    ) -> SqlBackend:
+        """Open a store; creates or upgrades the schema when `create` (the default).
+
+        Raises:
+            StoreUnavailableError: the database cannot be reached.
+            DataError: the database holds a newer schema than this release knows.
+            ValueError: an unsupported URL.
+        """
+        engine = create_engine(url, sqlite_synchronous=sqlite_synchronous)
+        try:
+            return cls(engine, kinds=kinds, schema=schema, table_prefix=table_prefix, create=create)
+        except BaseException:
+            engine.dispose()
+            raise
+
+    # plumbing ---------------------------------------------------------------------------------
+    @contextmanager
+    def _connect(self, what: str) -> Iterator[Connection]:
+        lock = self._serial
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except sa_exc.SQLAlchemyError as e:
+            raise translate(e, what) from e
+        finally:
+            if lock is not None:
+                lock.release()
+
+    @contextmanager
+    def _write(self, what: str) -> Iterator[Connection]:
+        with self._connect(what) as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.begin()
+            try:
+                yield conn
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                raise
+
+    def table(self, kind: str) -> sa.Table:
+        try:
+            return self._schema.tables[kind]
+        except KeyError:
+            raise ValueError(f"unknown kind {kind!r}") from None
+
+    # schema -------------------------------------------------------------------------------
+    def current_schema_version(self) -> int | None:
+        """The schema version stored in the database (None for an empty database)."""
+        with self._connect("read schema version") as conn:
+            if not sa.inspect(conn).has_table(
+                self._schema.version_table.name, schema=self.schema_name
+            ):
+                return None
+            value = conn.execute(sa.select(sa.func.max(self._schema.version_table.c.version)))
+            return value.scalar()
+
+    def migrate(self) -> int:
+        """Bring the database to `CURRENT_SCHEMA_VERSION`; idempotent. Returns the version.
+
+        Raises:
+            DataError: the database was written by a newer release.
+        """
+        found = self.current_schema_version() or 0
+        if found > CURRENT_SCHEMA_VERSION:
+            raise DataError(
+                f"the store's schema is version {found}; this release knows up to "
+                f"{CURRENT_SCHEMA_VERSION}: upgrade creditmgmt"
+            )
+        for version in range(found + 1, CURRENT_SCHEMA_VERSION + 1):
+            with self._write(f"migrate to schema {version}") as conn:
+                MIGRATIONS[version](conn, self._schema)
+                conn.execute(
+                    self._schema.version_table.insert(),
+                    {"version": version, "applied_at": datetime.now().astimezone().isoformat()},
+                )
+        return CURRENT_SCHEMA_VERSION
+
+    def drop_all(self) -> None:
+        """Drop every table of this store (tests and tear-down)."""
+        with self._write("drop tables") as conn:
+            self._schema.metadata.drop_all(conn)
+
+    # RecordBackend --------------------------------------------------------------------------
+    def begin(self) -> RecordTransaction:
+        return _SqlTransaction(self)
+
+    def read_outbox(self, *, after: int = 0, limit: int = 1000) -> list[OutboxEntry]:
+        t = self._schema.outbox
+        query = sa.select(t).where(t.c.sequence > after).order_by(t.c.sequence).limit(limit)
+        with self._connect("read outbox") as conn:
+            rows = conn.execute(query).all()
+        return [
+            OutboxEntry(
+                aggregate_kind=r.aggregate_kind,
+                aggregate_id=r.aggregate_id,
+                event_type=r.event_type,
+                document=load_document("outbox", str(r.sequence), r.document),
+                recorded_at=datetime.fromisoformat(r.recorded_at),
+                sequence=int(r.sequence),
+            )
+            for r in rows
+        ]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # rows ---------------------------------------------------------------------------------
+    def _row_values(self, record: Record) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "id": record.id,
+            "version": record.version,
+            "bucket": bucket_of(record.id),
+            "document": json.dumps(record.document, ensure_ascii=False, separators=(",", ":")),
+        }
+        for col in self.kinds[record.kind].columns:
+            values[col.name] = record.columns.get(col.name)
+        return values
+
+    def _record(self, kind: str, row: sa.Row[Any]) -> Record:
+        spec = self.kinds[kind]
+        m = row._mapping
+        columns: dict[str, ColumnValue] = {}
+        for c in spec.columns:
+            value = m[c.name]
+            if c.type == "decimal" and value is not None and not isinstance(value, Decimal):
+                value = Decimal(str(value))
+            if c.type == "bool" and value is not None:
+                value = bool(value)
+            if c.type == "date" and isinstance(value, datetime):
+                value = value.date()
+            columns[c.name] = value
+        document = load_document(kind, m["id"], m["document"])
+        return Record(kind, m["id"], int(m["version"]), document, columns)
+
+    def _order_column(self, table: sa.Table, name: str) -> sa.ColumnElement[Any]:
+        col = table.c[name]
+        if self.dialect == "sqlite" and self.kinds_column_type(table, name) == "decimal":
+            return sa.cast(col, sa.Float)  # exact text storage; compare numerically
+        return col
+
+    def kinds_column_type(self, table: sa.Table, name: str) -> str:
+        kind = next(k for k, t in self._schema.tables.items() if t is table)
+        if name == "id":
+            return "str"
+        return self.kinds[kind].column(name).type
+
+    def _conditions(self, kind: str, where: Where | None) -> list[sa.ColumnElement[bool]]:
+        table = self.table(kind)
+        conditions: list[sa.ColumnElement[bool]] = []
+        for name, test in (where or {}).items():
+            if name == "partition":
+                if not isinstance(test, Partition):
+                    raise ValueError("the 'partition' filter takes a Partition")
+                conditions.append((table.c.bucket % test.count) == test.index)
+                continue
+            col = self._order_column(table, name)
+            if isinstance(test, In):
+                conditions.append(col.in_([v for v in test.values if v is not None]))
+            elif isinstance(test, Range):
+                conditions.append(col.is_not(None))
+                if test.lower is not None:
+                    conditions.append(col >= self._bind(table, name, test.lower))
+                if test.upper is not None:
+                    upper = self._bind(table, name, test.upper)
+                    conditions.append(col <= upper if test.upper_inclusive else col < upper)
+            elif isinstance(test, Partition):
+                raise ValueError(f"a Partition filter goes under the key 'partition', not {name!r}")
+            elif test is None:
+                conditions.append(table.c[name].is_(None))
+            else:
+                conditions.append(col == self._bind(table, name, test))
+        return conditions
+
+    def _bind(self, table: sa.Table, name: str, value: ColumnValue) -> Any:
+        if self.dialect == "sqlite" and self.kinds_column_type(table, name) == "decimal":
+            return float(value)  # type: ignore[arg-type]
+        return value
+
+
+class _SqlTransaction(RecordTransaction):
+    """Reads go straight to the database; writes are buffered and flushed at commit."""
+
+    def __init__(self, backend: SqlBackend) -> None:
+        self._b = backend
+        self._inserts: dict[tuple[str, str], Record] = {}
+        self._updates: dict[tuple[str, str], Record] = {}
+        self._outbox: list[OutboxEntry] = []
+        self._done = False
+
+    def _check(self) -> None:
+        if self._done:
+            raise StoreUnavailableError("this transaction has ended")
+
+    def _staged(self, kind: str, record_id: str) -> Record | None:
+        key = (kind, record_id)
+        return self._updates.get(key) or self._inserts.get(key)
+
+    def get(self, kind: str, record_id: str) -> Record | None:
+        self._check()
+        staged = self._staged(kind, record_id)
+        if staged is not None:
+            return staged
+        table = self._b.table(kind)
+        with self._b._connect(f"read {kind} {record_id}") as conn:
+            row = conn.execute(sa.select(table).where(table.c.id == record_id)).first()
+        return None if row is None else self._b._record(kind, row)
+
+    def get_many(self, kind: str, record_ids: Sequence[str]) -> list[Record]:
+        self._check()
+        table = self._b.table(kind)
+        found: dict[str, Record] = {}
+        wanted = list(dict.fromkeys(record_ids))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            with self._b._connect(f"read {kind}") as conn:
+                rows = conn.execute(sa.select(table).where(table.c.id.in_(chunk))).all()
+            found.update({r._mapping["id"]: self._b._record(kind, r) for r in rows})
+        for i in wanted:
+            staged = self._staged(kind, i)
+            if staged is not None:
+                found[i] = staged
+        return [found[i] for i in record_ids if i in found]
+
+    def find(
+        self,
+        kind: str,
+        *,
+        where: Where | None = None,
+        order_by: str = "id",
+        after: tuple[ColumnValue, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Record]:
+        self._check()
+        spec = self._b.kinds.get(kind)
+        if spec is None:
+            raise ValueError(f"unknown kind {kind!r}")
+        check_find_arguments(spec, where, order_by, after, limit)
+        table = self._b.table(kind)
+        query = sa.select(table).where(*self._b._conditions(kind, where))
+        if after is not None:
+            query = query.where(table.c.id > after[1])
+        if order_by == "id":
+            query = query.order_by(table.c.id)
+        else:
+            col = self._b._order_column(table, order_by)
+            query = query.order_by(table.c[order_by].is_(None), col, table.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._b._connect(f"find {kind}") as conn:
+            rows = conn.execute(query).all()
+        records = [self._b._record(kind, r) for r in rows]
+        staged = [r for (k, _i), r in {**self._inserts, **self._updates}.items() if k == kind]
+        if not staged:
+            return records
+        merged = {r.id: r for r in records}
+        merged.update({r.id: r for r in staged})
+        return select(merged.values(), where=where, order_by=order_by, after=after, limit=limit)
+
+    def count(self, kind: str, *, where: Where | None = None) -> int:
+        self._check()
+        table = self._b.table(kind)
+        query = sa.select(sa.func.count()).select_from(table)
+        query = query.where(*self._b._conditions(kind, where))
+        with self._b._connect(f"count {kind}") as conn:
+            value = conn.execute(query).scalar()
+        return int(value or 0)
+
+    def insert(self, record: Record) -> None:
+        self._check()
+        spec = self._b.kinds.get(record.kind)
+        if spec is None:
+            raise ValueError(f"unknown kind {record.kind!r}")
+        check_record(record, spec)
+        key = (record.kind, record.id)
+        if record.version != 1:
+            raise IntegrityError(f"{record.kind} {record.id}: a new record starts at version 1")
+        if key in self._inserts or key in self._updates:
+            raise IntegrityError(f"{record.kind} {record.id} already exists")
+        self._inserts[key] = record
+
+    def update(self, record: Record) -> None:
+        self._check()
+        spec = self._b.kinds.get(record.kind)
+        if spec is None:
+            raise ValueError(f"unknown kind {record.kind!r}")
+        check_record(record, spec)
+        self._updates[(record.kind, record.id)] = record
+
+    def insert_many(self, records: Iterable[Record]) -> None:
+        """Bulk path for loads: stage many inserts at once."""
+        for r in records:
+            self.insert(r)
+
+    def append_outbox(self, entries: Iterable[OutboxEntry]) -> None:
+        self._check()
+        self._outbox.extend(entries)
+
+    def commit(self) -> None:
+        self._check()
+        self._done = True
+        if not (self._inserts or self._updates or self._outbox):
+            return
+        b = self._b
+        with b._write("commit") as conn:
+            # updates first: a value an update frees may be taken by an insert
+            for key in sorted(self._updates):
+                record = self._updates[key]
+                table = b.table(record.kind)
+                values = b._row_values(record)
+                try:
+                    result = conn.execute(
+                        table.update()
+                        .where(table.c.id == record.id, table.c.version == record.version - 1)
+                        .values(**{k: v for k, v in values.items() if k != "id"})
+                    )
+                except sa_exc.IntegrityError as e:
+                    raise IntegrityError(f"{record.kind} {record.id}: {e.orig}") from e
+                if result.rowcount != 1:
+                    raise ConflictError(
+                        f"{record.kind} {record.id}: expected version {record.version - 1}, "
+                        "but it was changed or removed by someone else"
+                    )
+            by_kind: dict[str, list[dict[str, Any]]] = {}
+            for key in sorted(self._inserts):
+                by_kind.setdefault(key[0], []).append(b._row_values(self._inserts[key]))
+            for kind, rows in by_kind.items():
+                try:
+                    conn.execute(b.table(kind).insert(), rows)
+                except sa_exc.IntegrityError as e:
+                    raise IntegrityError(
+                        f"{kind}: duplicate id or unique value among "
+                        f"{', '.join(r['id'] for r in rows[:5])}: {e.orig}"
+                    ) from e
+            if self._outbox:
+                conn.execute(
+                    b._schema.outbox.insert(),
+                    [
+                        {
+                            "aggregate_kind": e.aggregate_kind,
+                            "aggregate_id": e.aggregate_id,
+                            "event_type": e.event_type,
+                            "document": json.dumps(e.document, ensure_ascii=False),
+                            "recorded_at": e.recorded_at.isoformat(),
+                        }
+                        for e in self._outbox
+                    ],
+                )
+
+    def rollback(self) -> None:
+        self._done = True
+        self._inserts.clear()
+        self._updates.clear()
+        self._outbox.clear()
+
+
+def create_engine(url: str | URL, *, sqlite_synchronous: str = "NORMAL") -> Engine:
+    """An engine for a store URL, configured for our transaction pattern.
+
+    Raises:
+        ValueError: an unsupported URL (names the driver).
+    """
+    u = make_url(url)
+    backend = u.get_backend_name()
+    if backend == "sqlite":
+        memory = u.database in (None, "", ":memory:")
+        if memory:
+            engine = sa.create_engine(
+                u, poolclass=StaticPool, connect_args={"check_same_thread": False}
+            )
+        else:
+            engine = sa.create_engine(u, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            if not memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA synchronous={_synchronous(sqlite_synchronous)}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    if backend == "postgresql":
+        return sa.create_engine(u, pool_pre_ping=False, isolation_level="READ COMMITTED")
+    if backend in ("mysql", "mariadb"):
+        if "charset" not in u.query:
+            u = u.update_query_dict({"charset": "utf8mb4"})
+        return sa.create_engine(u, isolation_level="READ COMMITTED", pool_recycle=3600)
+    raise ValueError(f"unsupported store URL driver {u.drivername!r} (sqlite, postgresql, mysql)")
+
+
+def _synchronous(value: str) -> str:
+    if value.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+        raise ValueError(f"sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, got {value!r}")
+    return value.upper()
+
+
+def sql_store(url: str | URL, *, clock: Clock, schema: str | None = None) -> RecordStore:
+    """A `RecordStore` over `SqlBackend.from_url(url)`."""
+    return RecordStore(SqlBackend.from_url(url, schema=schema), clock=clock)

@@ -1,0 +1,527 @@
+"""The unit of work and repositories shared by every adapter, over any `RecordBackend`.
+
+Because the identity map, dirty detection, version checks and outbox collection live here,
+the memory, SQL and file stores behave the same by construction; each adapter only stores
+records. Writes happen at `commit()` only: new aggregates are inserted with version 1,
+aggregates whose encoded document changed are updated to version + 1 with an optimistic
+check, unchanged ones are not written at all (so re-running an unchanged day writes nothing).
+After a commit the unit forgets what it loaded (bounded memory for long scans); load again to
+change more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from creditmgmt.adapters import codec
+from creditmgmt.adapters.kinds import AUDIT_SPEC, BY_KIND, KindBinding, binding_for
+from creditmgmt.adapters.records import (
+    ColumnValue,
+    In,
+    OutboxEntry,
+    Partition,
+    Range,
+    Record,
+    RecordBackend,
+    RecordTransaction,
+    Where,
+)
+from creditmgmt.domain.application import ApplicationStatus, CreditApplication
+from creditmgmt.domain.classification import Category, ClassificationEntry
+from creditmgmt.domain.collateral import Collateral, Guarantee
+from creditmgmt.domain.credit_file import CreditFile
+from creditmgmt.domain.customer import Customer, CustomerStatus, Segment
+from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.facility import Facility, FacilityLevel, FacilityStatus
+from creditmgmt.domain.group import CustomerGroup
+from creditmgmt.domain.ids import (
+    ApplicationId,
+    ClassificationId,
+    CollateralId,
+    CreditFileId,
+    CustomerId,
+    DrawdownId,
+    EntityId,
+    FacilityId,
+    GroupId,
+    GuaranteeId,
+    InteractionId,
+    RiskEventId,
+    TaskId,
+    UserId,
+)
+from creditmgmt.domain.interaction import (
+    ComplaintStatus,
+    FollowUpTask,
+    Interaction,
+    InteractionKind,
+    TaskStatus,
+)
+from creditmgmt.domain.loan import Drawdown, LoanStatus
+from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
+from creditmgmt.ports import repositories as ports
+from creditmgmt.ports.audit import AuditEntry, AuditLog
+from creditmgmt.ports.clock import Clock
+from creditmgmt.ports.errors import IntegrityError, NotFoundError
+from creditmgmt.ports.unit_of_work import UnitOfWork
+
+A = TypeVar("A", bound=Aggregate)
+I = TypeVar("I", bound=EntityId)  # noqa: E741
+
+
+@attrs.define
+class _Tracked:
+    binding: KindBinding
+    aggregate: Aggregate
+    loaded: dict[str, Any] | None  # the document as loaded; None for a new aggregate
+
+
+class RecordUnitOfWork(UnitOfWork):
+    """`UnitOfWork` over a record backend (see the module doc)."""
+
+    def __init__(self, backend: RecordBackend, *, clock: Clock) -> None:
+        self._backend = backend
+        self._clock = clock
+        self._tx: RecordTransaction | None = None
+        self._tracked: dict[tuple[str, str], _Tracked] = {}
+        self._audit: list[AuditEntry] = []
+        self.customers = _Customers(self, "customer", CustomerId)
+        self.groups = _Groups(self, "group", GroupId)
+        self.credit_files = _CreditFiles(self, "credit_file", CreditFileId)
+        self.facilities = _Facilities(self, "facility", FacilityId)
+        self.drawdowns = _Drawdowns(self, "drawdown", DrawdownId)
+        self.applications = _Applications(self, "application", ApplicationId)
+        self.risk_events = _RiskEvents(self, "risk_event", RiskEventId)
+        self.interactions = _Interactions(self, "interaction", InteractionId)
+        self.tasks = _Tasks(self, "task", TaskId)
+        self.classifications = _Classifications(self, "classification", ClassificationId)
+        self.collaterals = _Collaterals(self, "collateral", CollateralId)
+        self.guarantees = _Guarantees(self, "guarantee", GuaranteeId)
+        self.audit = _Audit(self)
+
+    # transaction ----------------------------------------------------------------------------
+    def _begin(self) -> None:
+        self.rollback()
+
+    @property
+    def tx(self) -> RecordTransaction:
+        if self._tx is None:
+            self._tx = self._backend.begin()
+        return self._tx
+
+    def rollback(self) -> None:
+        tx, self._tx = self._tx, None
+        self._tracked = {}
+        self._audit = []
+        if tx is not None:
+            tx.rollback()
+
+    def commit(self) -> None:
+        tx = self.tx
+        now = self._clock.now()
+        written: list[tuple[_Tracked, dict[str, Any], int]] = []
+        outbox: list[OutboxEntry] = []
+        try:
+            for t in self._tracked.values():
+                agg = t.aggregate
+                kind = t.binding.kind
+                doc = codec.encode(kind, agg)
+                columns = dict(t.binding.extract(agg))
+                agg_id = str(getattr(agg, "id"))  # noqa: B009 - every aggregate has an id
+                if t.loaded is None:
+                    tx.insert(Record(kind, agg_id, 1, doc, columns))
+                    written.append((t, doc, 1))
+                elif doc != t.loaded:
+                    tx.update(Record(kind, agg_id, agg.version + 1, doc, columns))
+                    written.append((t, doc, agg.version + 1))
+                outbox.extend(
+                    OutboxEntry(kind, agg_id, type(e).event_type, codec.encode_event(e), now)
+                    for e in agg.pending_events
+                )
+            for entry in self._audit:
+                tx.insert(
+                    Record(
+                        AUDIT_SPEC.kind,
+                        entry.id,
+                        1,
+                        codec.unstructure(entry),
+                        {"subject": entry.subject, "actor": entry.actor, "action": entry.action},
+                    )
+                )
+            if outbox:
+                tx.append_outbox(outbox)
+            tx.commit()
+        except BaseException:
+            self._tx = None
+            tx.rollback()
+            raise
+        self._tx = None
+        for t, _doc, version in written:
+            t.aggregate.version = version
+        for t in self._tracked.values():
+            t.aggregate.collect_events()
+        self._tracked = {}
+        self._audit = []
+
+    # identity map ---------------------------------------------------------------------------
+    def _decode(self, binding: KindBinding, record: Record) -> Aggregate:
+        key = (binding.kind, record.id)
+        known = self._tracked.get(key)
+        if known is not None:
+            return known.aggregate
+        agg = codec.decode(
+            binding.kind, binding.cls, record.document, record_id=record.id, version=record.version
+        )
+        self._tracked[key] = _Tracked(binding, agg, record.document)
+        return agg
+
+    def _load(self, binding: KindBinding, agg_id: str) -> Aggregate | None:
+        known = self._tracked.get((binding.kind, agg_id))
+        if known is not None:
+            return known.aggregate
+        record = self.tx.get(binding.kind, agg_id)
+        return None if record is None else self._decode(binding, record)
+
+    def _add(self, aggregate: Aggregate) -> None:
+        binding = binding_for(aggregate)
+        key = (binding.kind, str(getattr(aggregate, "id")))  # noqa: B009
+        if key in self._tracked:
+            raise IntegrityError(f"{key[0]} {key[1]} is already in this unit of work")
+        self._tracked[key] = _Tracked(binding, aggregate, None)
+
+    def _find(
+        self,
+        binding: KindBinding,
+        where: Mapping[str, Any],
+        *,
+        order_by: str = "id",
+        limit: int | None = None,
+    ) -> list[Aggregate]:
+        clean: dict[str, Any] = {k: v for k, v in where.items() if v is not None}
+        records = self.tx.find(binding.kind, where=clean, order_by=order_by, limit=limit)
+        return [self._decode(binding, r) for r in records]
+
+
+def _col(value: object) -> ColumnValue:
+    if value is None or isinstance(value, (bool, int, str, date)):
+        return value
+    if isinstance(value, EntityId):
+        return value.value
+    return str(value)
+
+
+class _Repo(ports.Repository[A, I], Generic[A, I]):
+    def __init__(self, uow: RecordUnitOfWork, kind: str, id_type: type[I]) -> None:
+        self._uow = uow
+        self._binding = BY_KIND[kind]
+        self._id_type = id_type
+
+    @property
+    def kind(self) -> str:
+        return self._binding.kind
+
+    def get(self, aggregate_id: I) -> A:
+        found = self._uow._load(self._binding, str(aggregate_id))
+        if found is None:
+            raise NotFoundError(f"{self.kind} {aggregate_id} not found")
+        return found  # type: ignore[return-value]
+
+    def get_many(self, aggregate_ids: list[I]) -> list[A]:
+        wanted = [str(i) for i in aggregate_ids]
+        missing = [i for i in wanted if (self.kind, i) not in self._uow._tracked]
+        for record in self._uow.tx.get_many(self.kind, missing) if missing else []:
+            self._uow._decode(self._binding, record)
+        tracked = self._uow._tracked
+        return [tracked[(self.kind, i)].aggregate for i in wanted if (self.kind, i) in tracked]  # type: ignore[misc]
+
+    def add(self, aggregate: A) -> None:
+        self._uow._add(aggregate)
+
+    def exists(self, aggregate_id: I) -> bool:
+        key = (self.kind, str(aggregate_id))
+        return key in self._uow._tracked or self._uow.tx.get(*key) is not None
+
+    def count(self) -> int:
+        return self._uow.tx.count(self.kind)
+
+    def scan(
+        self, *, partition: int = 0, partitions: int = 1, batch_size: int = 1000
+    ) -> Iterator[list[A]]:
+        if partitions < 1 or not 0 <= partition < partitions or batch_size < 1:
+            raise ValueError(
+                f"bad scan: partition {partition} of {partitions}, batch size {batch_size}"
+            )
+        after: tuple[ColumnValue, str] | None = None
+        where: Where = {"partition": Partition(partition, partitions)} if partitions > 1 else {}
+        while True:
+            records = self._uow.tx.find(
+                self.kind, where=where, order_by="id", after=after, limit=batch_size
+            )
+            if not records:
+                return
+            after = (records[-1].id, records[-1].id)
+            yield [self._uow._decode(self._binding, r) for r in records]  # type: ignore[misc]
+            if len(records) < batch_size:
+                return
+
+    def _where(self, limit: int | None = None, order_by: str = "id", **where: Any) -> list[A]:
+        clean = {k: v if isinstance(v, (Range, In)) else _col(v) for k, v in where.items()}
+        return self._uow._find(self._binding, clean, order_by=order_by, limit=limit)  # type: ignore[return-value]
+
+
+class _Customers(_Repo[Customer, CustomerId], ports.CustomerRepository):
+    def find(
+        self,
+        *,
+        status: CustomerStatus | None = None,
+        home_region: str | None = None,
+        industry_code: str | None = None,
+        segment: Segment | None = None,
+        group_id: GroupId | None = None,
+        relationship_manager: UserId | None = None,
+        is_remote: bool | None = None,
+        limit: int | None = None,
+    ) -> list[Customer]:
+        return self._where(
+            limit,
+            status=status,
+            home_region=home_region,
+            industry_code=industry_code,
+            segment=segment,
+            group_id=group_id,
+            relationship_manager=relationship_manager,
+            is_remote=is_remote,
+        )
+
+    def by_registration_id(self, registration_id: str) -> Customer | None:
+        found = self._where(1, registration_id=registration_id)
+        return found[0] if found else None
+
+
+class _Groups(_Repo[CustomerGroup, GroupId], ports.GroupRepository):
+    def by_limit_facility(self, facility_id: FacilityId) -> CustomerGroup | None:
+        found = self._where(1, limit_facility_id=facility_id)
+        return found[0] if found else None
+
+
+class _CreditFiles(_Repo[CreditFile, CreditFileId], ports.CreditFileRepository):
+    def for_customer(self, customer_id: CustomerId) -> CreditFile | None:
+        found = self._where(1, customer_id=customer_id)
+        return found[0] if found else None
+
+
+class _Facilities(_Repo[Facility, FacilityId], ports.FacilityRepository):
+    def children(self, parent_id: FacilityId) -> list[Facility]:
+        return self._where(parent_id=parent_id)
+
+    def path_to_root(self, facility_id: FacilityId) -> list[Facility]:
+        chain = [self.get(facility_id)]
+        while chain[-1].parent_id is not None:
+            if len(chain) > 64:
+                raise IntegrityError(f"facility {facility_id}: parent links form a cycle")
+            chain.append(self.get(chain[-1].parent_id))
+        chain.reverse()
+        return chain
+
+    def tree(self, root_id: FacilityId) -> list[Facility]:
+        nodes = [self.get(root_id)]
+        frontier = [root_id]
+        while frontier:
+            found = self._where(parent_id=In(tuple(str(i) for i in frontier)))
+            nodes.extend(found)
+            frontier = [n.id for n in found]
+        return nodes
+
+    def find(
+        self,
+        *,
+        customer_id: CustomerId | None = None,
+        group_id: GroupId | None = None,
+        status: FacilityStatus | None = None,
+        level: FacilityLevel | None = None,
+        maturing_before: date | None = None,
+        limit: int | None = None,
+    ) -> list[Facility]:
+        return self._where(
+            limit,
+            customer_id=customer_id,
+            group_id=group_id,
+            status=status,
+            level=level,
+            maturity_date=None if maturing_before is None else Range(upper=maturing_before),
+        )
+
+
+class _Drawdowns(_Repo[Drawdown, DrawdownId], ports.DrawdownRepository):
+    def find(
+        self,
+        *,
+        facility_id: FacilityId | None = None,
+        customer_id: CustomerId | None = None,
+        status: LoanStatus | None = None,
+        unpaid_due_before: date | None = None,
+        limit: int | None = None,
+    ) -> list[Drawdown]:
+        return self._where(
+            limit,
+            facility_id=facility_id,
+            customer_id=customer_id,
+            status=status,
+            oldest_unpaid_due=None if unpaid_due_before is None else Range(upper=unpaid_due_before),
+        )
+
+
+class _Applications(_Repo[CreditApplication, ApplicationId], ports.ApplicationRepository):
+    def find(
+        self,
+        *,
+        customer_id: CustomerId | None = None,
+        status: ApplicationStatus | None = None,
+        maker: UserId | None = None,
+        limit: int | None = None,
+    ) -> list[CreditApplication]:
+        return self._where(limit, customer_id=customer_id, status=status, maker=maker)
+
+
+class _RiskEvents(_Repo[RiskEvent, RiskEventId], ports.RiskEventRepository):
+    def find(
+        self,
+        *,
+        customer_id: CustomerId | None = None,
+        facility_id: FacilityId | None = None,
+        status: RiskEventStatus | None = None,
+        severity: Severity | None = None,
+        type: str | None = None,
+        review_due_before: date | None = None,
+        limit: int | None = None,
+    ) -> list[RiskEvent]:
+        return self._where(
+            limit,
+            customer_id=customer_id,
+            facility_id=facility_id,
+            status=status,
+            severity=severity,
+            type=type,
+            review_due=None if review_due_before is None else Range(upper=review_due_before),
+        )
+
+
+class _Interactions(_Repo[Interaction, InteractionId], ports.InteractionRepository):
+    def find(
+        self,
+        *,
+        customer_id: CustomerId | None = None,
+        kind: InteractionKind | None = None,
+        open_complaints: bool = False,
+        limit: int | None = None,
+    ) -> list[Interaction]:
+        return self._where(
+            limit,
+            customer_id=customer_id,
+            kind_code=kind,
+            complaint_status=ComplaintStatus.OPEN if open_complaints else None,
+        )
+
+
+class _Tasks(_Repo[FollowUpTask, TaskId], ports.TaskRepository):
+    def find(
+        self,
+        *,
+        customer_id: CustomerId | None = None,
+        assignee: UserId | None = None,
+        status: TaskStatus | None = None,
+        due_on_or_before: date | None = None,
+        limit: int | None = None,
+    ) -> list[FollowUpTask]:
+        due = (
+            None
+            if due_on_or_before is None
+            else Range(upper=due_on_or_before, upper_inclusive=True)
+        )
+        return self._where(
+            limit,
+            order_by="due",
+            customer_id=customer_id,
+            assignee=assignee,
+            status=status,
+            due=due,
+        )
+
+
+class _Classifications(
+    _Repo[ClassificationEntry, ClassificationId], ports.ClassificationRepository
+):
+    def history(
+        self, *, facility_id: FacilityId, drawdown_id: DrawdownId | None = None
+    ) -> list[ClassificationEntry]:
+        entries = self._where(order_by="as_of", facility_id=facility_id, drawdown_id=drawdown_id)
+        if drawdown_id is None:
+            entries = [e for e in entries if e.drawdown_id is None]
+        return entries
+
+    def latest(
+        self, *, facility_id: FacilityId, drawdown_id: DrawdownId | None = None
+    ) -> ClassificationEntry | None:
+        entries = self.history(facility_id=facility_id, drawdown_id=drawdown_id)
+        return entries[-1] if entries else None
+
+    def find(
+        self,
+        *,
+        customer_id: CustomerId | None = None,
+        category: Category | None = None,
+        as_of: date | None = None,
+        limit: int | None = None,
+    ) -> list[ClassificationEntry]:
+        return self._where(limit, customer_id=customer_id, category=category, as_of=as_of)
+
+
+class _Collaterals(_Repo[Collateral, CollateralId], ports.CollateralRepository):
+    def revaluation_due(self, as_of: date) -> list[Collateral]:
+        return self._where(revaluation_due=Range(upper=as_of, upper_inclusive=True))
+
+
+class _Guarantees(_Repo[Guarantee, GuaranteeId], ports.GuaranteeRepository):
+    def by_guarantor(self, guarantor_id: CustomerId) -> list[Guarantee]:
+        return self._where(guarantor_id=guarantor_id)
+
+
+class _Audit(AuditLog):
+    def __init__(self, uow: RecordUnitOfWork) -> None:
+        self._uow = uow
+
+    def append(self, entry: AuditEntry) -> None:
+        if entry.at.tzinfo is None:
+            raise IntegrityError(f"audit entry {entry.id}: timestamp must be timezone-aware")
+        self._uow._audit.append(entry)
+
+    def entries(self, *, subject: str | None = None, actor: str | None = None) -> list[AuditEntry]:
+        where = {k: v for k, v in {"subject": subject, "actor": actor}.items() if v is not None}
+        records = self._uow.tx.find(AUDIT_SPEC.kind, where=where)
+        entries = [codec.structure(r.document, AuditEntry) for r in records]
+        return sorted(entries, key=lambda e: (e.at, e.id))
+
+
+class RecordStore:
+    """A store: makes units of work over one backend and reads the event outbox."""
+
+    def __init__(self, backend: RecordBackend, *, clock: Clock) -> None:
+        self.backend = backend
+        self.clock = clock
+
+    def unit_of_work(self) -> RecordUnitOfWork:
+        return RecordUnitOfWork(self.backend, clock=self.clock)
+
+    def events(self, *, after: int = 0, limit: int = 1000) -> list[tuple[int, DomainEvent]]:
+        """Committed domain events in commit order, with their outbox sequence numbers."""
+        return [
+            (e.sequence, codec.decode_event(e.document))
+            for e in self.backend.read_outbox(after=after, limit=limit)
+        ]
+
+    def close(self) -> None:
+        self.backend.close()

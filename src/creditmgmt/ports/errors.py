@@ -1,0 +1,45 @@
+"""Persistence errors: what every storage adapter raises, whatever its technology.
+
+No SQLAlchemy, driver, OS or cattrs error escapes an adapter untranslated; each is re-raised
+as one of these with `raise ... from e`.
+"""
+
+from __future__ import annotations
+
+from creditmgmt.domain.errors import CreditMgmtError
+
+
+class PersistenceError(CreditMgmtError):
+    """Base of storage errors."""
+
+    default_message = "storage error"
+
+
+class NotFoundError(PersistenceError, LookupError):
+    """No aggregate of that kind with that id is stored."""
+
+    default_message = "not found"
+
+
+class ConflictError(PersistenceError):
+    """Optimistic concurrency: the aggregate changed since it was loaded; nothing was stored."""
+
+    default_message = "stale version: the aggregate was changed by someone else"
+
+
+class IntegrityError(PersistenceError):
+    """A uniqueness or referential rule of the store would be broken; nothing was stored."""
+
+    default_message = "integrity rule of the store violated"
+
+
+class DataError(PersistenceError):
+    """A stored document cannot be read (corrupt payload, unknown schema version, bad field)."""
+
+    default_message = "stored data cannot be read"
+
+
+class StoreUnavailableError(PersistenceError):
+    """The store cannot be reached or dropped the connection; the transaction was not committed."""
+
+    default_message = "store unavailable"

@@ -1,0 +1,75 @@
+"""The unit of work: one atomic change across every repository.
+
+    with uow:
+        facility = uow.facilities.get(facility_id)
+        ...
+        uow.commit()
+
+Leaving the block without `commit()` — normally or by an exception — rolls everything back.
+`commit()` writes every new or changed aggregate with an optimistic version check (a stale
+aggregate raises `ConflictError` and nothing of the unit is stored) and writes the domain
+events the aggregates recorded to the outbox in the same transaction. After a commit the unit
+may go on with a new transaction inside the same block.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import TracebackType
+from typing import Self
+
+from creditmgmt.ports.audit import AuditLog
+from creditmgmt.ports.repositories import (
+    ApplicationRepository,
+    ClassificationRepository,
+    CollateralRepository,
+    CreditFileRepository,
+    CustomerRepository,
+    DrawdownRepository,
+    FacilityRepository,
+    GroupRepository,
+    GuaranteeRepository,
+    InteractionRepository,
+    RiskEventRepository,
+    TaskRepository,
+)
+
+
+class UnitOfWork(ABC):
+    customers: CustomerRepository
+    groups: GroupRepository
+    credit_files: CreditFileRepository
+    facilities: FacilityRepository
+    drawdowns: DrawdownRepository
+    applications: ApplicationRepository
+    risk_events: RiskEventRepository
+    interactions: InteractionRepository
+    tasks: TaskRepository
+    classifications: ClassificationRepository
+    collaterals: CollateralRepository
+    guarantees: GuaranteeRepository
+    audit: AuditLog
+
+    def __enter__(self) -> Self:
+        self._begin()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abstractmethod
+    def _begin(self) -> None: ...
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Store everything atomically. Raises `ConflictError`, `IntegrityError`, `DataError`,
+        `StoreUnavailableError`; on any error nothing of the unit was stored."""
+
+    @abstractmethod
+    def rollback(self) -> None:
+        """Discard everything not committed (a no-op after commit)."""

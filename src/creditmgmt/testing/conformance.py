@@ -1,0 +1,645 @@
+"""The storage conformance suite, shipped: every adapter — ours and yours — passes it.
+
+Two layers, each an abstract pytest class with one factory hook:
+
+- `RecordBackendContract`: the record contract of `creditmgmt.adapters.records` on small
+  synthetic kinds. Implement `create_backend(kinds)`.
+- `UnitOfWorkContract`: the domain-level behaviour through the shared unit of work.
+  Implement `create_store()` (a `RecordStore`) and `corrupt_document(store, kind, id, text)`.
+
+    class TestMyBackend(RecordBackendContract):
+        def create_backend(self, kinds):
+            return MyBackend(kinds)
+
+Both classes are collected by pytest only through subclasses named `Test...`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from creditmgmt.adapters.records import (
+    ColumnSpec,
+    In,
+    KindSpec,
+    OutboxEntry,
+    Partition,
+    Range,
+    Record,
+    RecordBackend,
+)
+from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.domain.customer import CustomerStatus
+from creditmgmt.domain.events import Aggregate
+from creditmgmt.domain.facility import Facility, LimitExceededError, LimitTree
+from creditmgmt.domain.ids import FacilityId
+from creditmgmt.domain.money import Money
+from creditmgmt.domain.products import ProductType
+from creditmgmt.ports.audit import AuditEntry
+from creditmgmt.ports.errors import ConflictError, DataError, IntegrityError, NotFoundError
+from creditmgmt.testing import strategies as cs
+from creditmgmt.testing.builders import (
+    M,
+    SequentialIds,
+    a_customer,
+    a_facility_tree,
+    a_loan,
+    make_uscc,
+)
+
+HOSTILE_TEXTS = (
+    "上海浦东发展银行股份有限公司",
+    'O\'Reilly "quoted" `back`',
+    "'; DROP TABLE records; --",
+    "100% _wild_ [chars] \\ backslash",
+    "emoji 😀 and combining é",
+)
+BIG = Decimal("999999999999999.99")
+
+THING = KindSpec(
+    "thing",
+    (
+        ColumnSpec("name", "str"),
+        ColumnSpec("code", "str", unique=True),
+        ColumnSpec("amount", "decimal"),
+        ColumnSpec("due", "date"),
+        ColumnSpec("flag", "bool"),
+        ColumnSpec("n", "int"),
+    ),
+)
+OTHER = KindSpec("other", (ColumnSpec("thing_id", "str"),))
+TEST_KINDS: Mapping[str, KindSpec] = {"thing": THING, "other": OTHER}
+AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def thing(
+    record_id: str,
+    *,
+    version: int = 1,
+    name: str = "n",
+    code: str | None = None,
+    amount: Decimal = Decimal("1.00"),
+    due: date | None = date(2026, 1, 1),
+    flag: bool = False,
+    n: int = 0,
+    doc: dict[str, Any] | None = None,
+) -> Record:
+    return Record(
+        "thing",
+        record_id,
+        version,
+        doc if doc is not None else {"name": name, "n": n},
+        {"name": name, "code": code, "amount": amount, "due": due, "flag": flag, "n": n},
+    )
+
+
+class RecordBackendContract:
+    """The record contract. Subclass and implement `create_backend`."""
+
+    def create_backend(self, kinds: Mapping[str, KindSpec]) -> RecordBackend:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def backend(self) -> Iterator[RecordBackend]:
+        b = self.create_backend(TEST_KINDS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+    def _commit(self, backend: RecordBackend, *records: Record) -> None:
+        tx = backend.begin()
+        for r in records:
+            tx.insert(r)
+        tx.commit()
+
+    def test_round_trip_keeps_every_digit_date_and_character(self, backend: RecordBackend) -> None:
+        doc = {
+            "texts": [*HOSTILE_TEXTS, "nul \x00 inside"],
+            "big": str(BIG),
+            "nested": {"a": [1, 2]},
+        }
+        records = [
+            thing(
+                f"t{i}",
+                name=text,
+                code=f"c{i}",
+                amount=BIG if i == 0 else Decimal("-0.01"),
+                doc=doc,
+            )
+            for i, text in enumerate(HOSTILE_TEXTS)
+        ]
+        self._commit(backend, *records)
+        tx = backend.begin()
+        for r in records:
+            got = tx.get("thing", r.id)
+            assert got is not None
+            assert got.document == doc
+            assert got.version == 1
+            assert got.columns["name"] == r.columns["name"]
+            assert got.columns["amount"] == r.columns["amount"]
+            assert isinstance(got.columns["amount"], Decimal)
+            assert got.columns["due"] == date(2026, 1, 1)
+            assert got.columns["flag"] is False
+        assert tx.get("thing", "missing") is None
+        tx.rollback()
+
+    def test_nul_in_a_string_column_is_refused_everywhere(self, backend: RecordBackend) -> None:
+        tx = backend.begin()
+        with pytest.raises(DataError, match="NUL"):
+            tx.insert(thing("t1", name="a\x00b"))
+        tx.rollback()
+
+    def test_duplicate_id_is_an_integrity_error(self, backend: RecordBackend) -> None:
+        self._commit(backend, thing("t1"))
+        tx = backend.begin()
+        with pytest.raises(IntegrityError):
+            tx.insert(thing("t1"))
+            tx.commit()
+        tx.rollback()
+
+    def test_unique_column_is_enforced_and_null_is_exempt(self, backend: RecordBackend) -> None:
+        self._commit(backend, thing("t1", code="USCC-1"), thing("t2"), thing("t3"))
+        tx = backend.begin()
+        with pytest.raises(IntegrityError):
+            tx.insert(thing("t4", code="USCC-1"))
+            tx.commit()
+        tx.rollback()
+        tx = backend.begin()
+        tx.update(thing("t1", version=2, code="USCC-2"))
+        tx.insert(thing("t5", code="USCC-1"))  # the freed value may be taken in the same unit
+        tx.commit()
+        tx = backend.begin()
+        assert tx.count("thing") == 4
+        tx.rollback()
+
+    def test_stale_update_conflicts_and_nothing_is_stored(self, backend: RecordBackend) -> None:
+        self._commit(backend, thing("t1"), thing("t2"))
+        tx = backend.begin()
+        tx.update(thing("t1", version=2, name="fresh"))
+        tx.commit()
+        stale = backend.begin()
+        with pytest.raises(ConflictError):
+            stale.update(thing("t2", version=2, name="would be lost"))
+            stale.update(thing("t1", version=2, name="stale"))
+            stale.commit()
+        stale.rollback()
+        check = backend.begin()
+        t1, t2 = check.get("thing", "t1"), check.get("thing", "t2")
+        assert t1 is not None and t1.columns["name"] == "fresh" and t1.version == 2
+        assert t2 is not None and t2.columns["name"] == "n" and t2.version == 1
+        check.rollback()
+
+    def test_update_of_a_missing_record_conflicts(self, backend: RecordBackend) -> None:
+        tx = backend.begin()
+        with pytest.raises(ConflictError):
+            tx.update(thing("ghost", version=2))
+            tx.commit()
+        tx.rollback()
+
+    def test_nothing_is_visible_before_commit(self, backend: RecordBackend) -> None:
+        writer = backend.begin()
+        writer.insert(thing("t1"))
+        reader = backend.begin()
+        assert reader.get("thing", "t1") is None
+        reader.rollback()
+        writer.commit()
+        reader = backend.begin()
+        assert reader.get("thing", "t1") is not None
+        reader.rollback()
+
+    def test_rollback_discards_records_and_outbox(self, backend: RecordBackend) -> None:
+        tx = backend.begin()
+        tx.insert(thing("t1"))
+        tx.append_outbox([OutboxEntry("thing", "t1", "Made", {"x": 1}, AT)])
+        tx.rollback()
+        tx = backend.begin()
+        assert tx.get("thing", "t1") is None
+        tx.rollback()
+        assert backend.read_outbox() == []
+
+    def test_outbox_is_written_with_the_records_in_order(self, backend: RecordBackend) -> None:
+        for i in range(3):
+            tx = backend.begin()
+            tx.insert(thing(f"t{i}"))
+            tx.append_outbox(
+                [OutboxEntry("thing", f"t{i}", "Made", {"i": i, "s": HOSTILE_TEXTS[i]}, AT)]
+            )
+            tx.commit()
+        entries = backend.read_outbox()
+        assert [e.document["i"] for e in entries] == [0, 1, 2]
+        assert [e.sequence for e in entries] == sorted({e.sequence for e in entries})
+        assert entries[2].document["s"] == HOSTILE_TEXTS[2]
+        assert entries[0].recorded_at == AT
+        assert backend.read_outbox(after=entries[0].sequence, limit=1)[0].document["i"] == 1
+
+    def test_find_filters_order_and_limit(self, backend: RecordBackend) -> None:
+        self._commit(
+            backend,
+            *(
+                thing(
+                    f"t{i:02d}",
+                    name="even" if i % 2 == 0 else "odd",
+                    amount=Decimal(i) / 4,
+                    due=None if i == 7 else date(2026, 1, 1) + timedelta(days=i),
+                    flag=i % 3 == 0,
+                    n=i,
+                )
+                for i in range(12)
+            ),
+        )
+        tx = backend.begin()
+
+        def ids(records: list[Record]) -> list[str]:
+            return [r.id for r in records]
+
+        assert ids(tx.find("thing", where={"name": "odd"})) == [
+            "t01",
+            "t03",
+            "t05",
+            "t07",
+            "t09",
+            "t11",
+        ]
+        assert ids(tx.find("thing", where={"n": In((2, 3, 99))})) == ["t02", "t03"]
+        assert ids(tx.find("thing", where={"flag": True, "name": "even"})) == ["t00", "t06"]
+        assert ids(tx.find("thing", where={"amount": Range(Decimal("1.5"), Decimal("2.25"))})) == [
+            "t06",
+            "t07",
+            "t08",
+        ]
+        inclusive = Range(upper=date(2026, 1, 3), upper_inclusive=True)
+        assert ids(tx.find("thing", where={"due": inclusive})) == ["t00", "t01", "t02"]
+        assert ids(tx.find("thing", where={"due": None})) == ["t07"]
+        by_due = ids(tx.find("thing", order_by="due", limit=3))
+        assert by_due == ["t00", "t01", "t02"]
+        assert ids(tx.find("thing", order_by="due"))[-1] == "t07"  # NULLs last
+        assert tx.count("thing", where={"name": "even"}) == 6
+        with pytest.raises(ValueError, match="no column"):
+            tx.find("thing", where={"nope": 1})
+        tx.rollback()
+
+    def test_keyset_scan_over_partitions_returns_every_row_once(
+        self, backend: RecordBackend
+    ) -> None:
+        total = 150
+        self._commit(backend, *(thing(f"id-{i:04d}", n=i) for i in range(total)))
+        seen: list[str] = []
+        for part in range(4):
+            after: tuple[Any, str] | None = None
+            while True:
+                tx = backend.begin()
+                batch = tx.find(
+                    "thing",
+                    where={"partition": Partition(part, 4)},
+                    order_by="id",
+                    after=after,
+                    limit=7,
+                )
+                tx.rollback()
+                if not batch:
+                    break
+                seen.extend(r.id for r in batch)
+                after = (batch[-1].id, batch[-1].id)
+        assert sorted(seen) == [f"id-{i:04d}" for i in range(total)]
+        assert len(seen) == total
+
+    def test_concurrent_writers_never_lose_an_update(self, backend: RecordBackend) -> None:
+        self._commit(backend, thing("counter", n=0))
+        threads, increments = 8, 10
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                done = 0
+                while done < increments:
+                    tx = backend.begin()
+                    try:
+                        current = tx.get("thing", "counter")
+                        assert current is not None
+                        n = int(current.columns["n"]) + 1  # type: ignore[arg-type]
+                        tx.update(thing("counter", version=current.version + 1, n=n))
+                        tx.commit()
+                        done += 1
+                    except ConflictError:
+                        tx.rollback()
+            except BaseException as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+        pool = [threading.Thread(target=work) for _ in range(threads)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join(timeout=120)
+        assert not errors, errors
+        tx = backend.begin()
+        final = tx.get("thing", "counter")
+        tx.rollback()
+        assert final is not None
+        assert final.columns["n"] == threads * increments
+        assert final.version == threads * increments + 1
+
+
+class UnitOfWorkContract:
+    """Domain-level storage behaviour. Implement `create_store` and `corrupt_document`."""
+
+    def create_store(self) -> RecordStore:
+        raise NotImplementedError
+
+    def corrupt_document(self, store: RecordStore, kind: str, record_id: str, text: str) -> None:
+        """Overwrite the stored document of a record with raw `text` (for DataError tests)."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def store(self) -> Iterator[RecordStore]:
+        s = self.create_store()
+        try:
+            yield s
+        finally:
+            s.close()
+
+    def _save(self, store: RecordStore, *aggregates: Aggregate) -> None:
+        with store.unit_of_work() as uow:
+            for agg in aggregates:
+                getattr(uow, _repo_of(agg)).add(agg)
+            uow.commit()
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        # each adapter subclass runs this test with its own store: that is intended
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.differing_executors,
+        ],
+    )
+    @given(aggregate=cs.aggregates())
+    def test_every_aggregate_round_trips(self, aggregate: Aggregate) -> None:
+        store = self.create_store()  # one store per example: examples repeat ids when shrinking
+        try:
+            self._save(store, aggregate)
+            with store.unit_of_work() as uow:
+                loaded = getattr(uow, _repo_of(aggregate)).get(aggregate.id)  # type: ignore[attr-defined]
+            assert loaded == aggregate
+            assert loaded.version == 1
+            assert aggregate.version == 1
+            assert loaded is not aggregate
+        finally:
+            store.close()
+
+    def test_not_found_names_the_kind_and_id(self, store: RecordStore) -> None:
+        with store.unit_of_work() as uow, pytest.raises(NotFoundError, match="facility fac_nope"):
+            uow.facilities.get(FacilityId("fac_nope"))
+
+    def test_uncommitted_work_is_rolled_back(self, store: RecordStore) -> None:
+        customer = a_customer(SequentialIds(), registration_id=make_uscc(1))
+        with store.unit_of_work() as uow:
+            uow.customers.add(customer)
+        with pytest.raises(RuntimeError), store.unit_of_work() as uow:
+            uow.customers.add(customer)
+            raise RuntimeError("boom")
+        with store.unit_of_work() as uow:
+            assert not uow.customers.exists(customer.id)
+        assert store.events() == []
+
+    def test_uniqueness_of_registration_ids(self, store: RecordStore) -> None:
+        ids = SequentialIds()
+        self._save(store, a_customer(ids, registration_id=make_uscc(7)))
+        twin = a_customer(ids, registration_id=make_uscc(7))
+        with pytest.raises(IntegrityError), store.unit_of_work() as uow:
+            uow.customers.add(twin)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.customers.count() == 1
+            found = uow.customers.by_registration_id(make_uscc(7))
+            assert found is not None
+
+    def test_stale_version_conflicts_and_nothing_partial_is_stored(
+        self, store: RecordStore
+    ) -> None:
+        ids = SequentialIds(100)
+        tree = a_facility_tree(ids)
+        self._save(store, *tree.nodes)
+        node_id = tree.products[0].id
+        first, second = store.unit_of_work(), store.unit_of_work()
+        with first, second:
+            a = LimitTree(first.facilities.path_to_root(node_id))
+            b = LimitTree(second.facilities.path_to_root(node_id))
+            a.draw(node_id, M("100.00 CNY"), on=tree.root.start_date)
+            b.draw(node_id, M("200.00 CNY"), on=tree.root.start_date)
+            second.customers.add(a_customer(ids, registration_id=make_uscc(99)))
+            first.commit()
+            with pytest.raises(ConflictError):
+                second.commit()
+        with store.unit_of_work() as uow:
+            assert uow.facilities.get(node_id).drawn == M("100.00 CNY")
+            assert uow.facilities.get(tree.root.id).drawn == M("100.00 CNY")
+            assert uow.customers.by_registration_id(make_uscc(99)) is None
+
+    def test_atomic_across_repositories(self, store: RecordStore) -> None:
+        ids = SequentialIds(200)
+        first = a_customer(ids, registration_id=make_uscc(11))
+        self._save(store, first)
+        loan = a_loan(ids)
+        clash = a_customer(ids, registration_id=make_uscc(11))
+        with pytest.raises(IntegrityError), store.unit_of_work() as uow:
+            uow.drawdowns.add(loan)
+            uow.customers.add(clash)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert not uow.drawdowns.exists(loan.id)
+
+    def test_events_go_to_the_outbox_with_the_commit(self, store: RecordStore) -> None:
+        ids = SequentialIds(300)
+        tree = a_facility_tree(ids)
+        self._save(store, *tree.nodes)
+        with store.unit_of_work() as uow:
+            limits = LimitTree(uow.facilities.path_to_root(tree.products[0].id))
+            limits.draw(tree.products[0].id, M("5.00 CNY"), on=tree.root.start_date)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            limits = LimitTree(uow.facilities.path_to_root(tree.products[0].id))
+            limits.draw(tree.products[0].id, M("7.00 CNY"), on=tree.root.start_date)
+        types = [type(e).__name__ for _seq, e in store.events()]
+        assert types.count("DrawdownMade") == 1
+        assert "FacilityActivated" in types
+        seqs = [seq for seq, _e in store.events()]
+        assert seqs == sorted(seqs)
+        assert len(set(seqs)) == len(seqs)
+
+    def test_unchanged_aggregates_are_not_written(self, store: RecordStore) -> None:
+        tree = a_facility_tree(SequentialIds(400))
+        self._save(store, *tree.nodes)
+        before = len(store.events())
+        with store.unit_of_work() as uow:
+            nodes = uow.facilities.tree(tree.root.id)
+            assert len(nodes) == len(tree.nodes)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert uow.facilities.get(tree.root.id).version == 1
+        assert len(store.events()) == before
+
+    def test_scans_by_partition_return_every_aggregate_once(self, store: RecordStore) -> None:
+        ids = SequentialIds(500)
+        customers = [a_customer(ids, registration_id=make_uscc(1000 + i)) for i in range(40)]
+        self._save(store, *customers)
+        seen: list[str] = []
+        for part in range(3):
+            with store.unit_of_work() as uow:
+                for batch in uow.customers.scan(partition=part, partitions=3, batch_size=4):
+                    assert len(batch) <= 4
+                    seen.extend(str(c.id) for c in batch)
+        assert sorted(seen) == sorted(str(c.id) for c in customers)
+        with store.unit_of_work() as uow, pytest.raises(ValueError):
+            next(uow.customers.scan(partition=3, partitions=3))
+
+    def test_repository_queries(self, store: RecordStore) -> None:
+        ids = SequentialIds(600)
+        tree = a_facility_tree(ids)
+        loan = a_loan(ids, facility_id=tree.products[0].id, customer_id=tree.customers[0].id)
+        tree.customers[0].activate(on=tree.root.start_date)
+        self._save(store, *tree.nodes, *tree.customers, tree.group, loan)
+        first_due = loan.schedule.installments[0].due_date
+        with store.unit_of_work() as uow:
+            assert [f.id for f in uow.facilities.path_to_root(tree.products[0].id)] == [
+                tree.root.id,
+                tree.masters[0].id,
+                tree.products[0].id,
+            ]
+            assert {f.id for f in uow.facilities.children(tree.masters[0].id)} == {
+                tree.products[0].id,
+                tree.products[1].id,
+            }
+            assert {f.id for f in uow.facilities.tree(tree.root.id)} == {n.id for n in tree.nodes}
+            assert len(uow.facilities.find(customer_id=tree.customers[0].id)) == 3
+            assert [c.id for c in uow.customers.find(status=CustomerStatus.ACTIVE)] == [
+                tree.customers[0].id
+            ]
+            assert uow.groups.by_limit_facility(tree.root.id) is not None
+            assert uow.drawdowns.find(unpaid_due_before=first_due) == []
+            due = uow.drawdowns.find(unpaid_due_before=first_due + timedelta(days=1))
+            assert [d.id for d in due] == [loan.id]
+
+    def test_audit_log_is_append_only_and_transactional(self, store: RecordStore) -> None:
+        with store.unit_of_work() as uow:
+            uow.audit.append(
+                AuditEntry(id="a1", at=AT, actor="usr_1", action="approve", subject="app:1")
+            )
+        with store.unit_of_work() as uow:
+            assert uow.audit.entries() == []
+            uow.audit.append(
+                AuditEntry(id="a1", at=AT, actor="usr_1", action="approve", subject="app:1")
+            )
+            uow.commit()
+        with store.unit_of_work() as uow:
+            assert [e.action for e in uow.audit.entries(subject="app:1")] == ["approve"]
+            uow.audit.append(
+                AuditEntry(id="a1", at=AT, actor="usr_2", action="again", subject="app:1")
+            )
+            with pytest.raises(IntegrityError):
+                uow.commit()
+
+    def test_corrupt_documents_raise_data_error_naming_the_id(self, store: RecordStore) -> None:
+        ids = SequentialIds(700)
+        good, bad, future = (a_customer(ids, registration_id=make_uscc(700 + i)) for i in range(3))
+        self._save(store, good, bad, future)
+        self.corrupt_document(store, "customer", str(bad.id), "{not json")
+        self.corrupt_document(
+            store,
+            "customer",
+            str(future.id),
+            '{"schema_version": 99, "kind": "customer", "data": {}}',
+        )
+        with store.unit_of_work() as uow:
+            with pytest.raises(DataError, match=str(bad.id)):
+                uow.customers.get(bad.id)
+            with pytest.raises(DataError, match=rf"{future.id}.*schema version 99"):
+                uow.customers.get(future.id)
+            assert uow.customers.get(good.id) == good
+
+    def test_concurrent_drawdowns_never_exceed_the_limit(self, store: RecordStore) -> None:
+        ids = SequentialIds(800)
+        tree = a_facility_tree(
+            ids,
+            products=((ProductType.WORKING_CAPITAL, "1000.00"),),
+            masters=("1000.00",),
+            group_limit="1000.00",
+        )
+        self._save(store, *tree.nodes)
+        node_id = tree.products[0].id
+        day = tree.root.start_date
+        granted: list[Money] = []
+        refused: list[int] = []
+        errors: list[BaseException] = []
+        lock = threading.Lock()
+
+        def work(worker: int) -> None:
+            try:
+                for _ in range(6):
+                    amount = Money.of("25.00", "CNY")
+                    while True:
+                        try:
+                            with store.unit_of_work() as uow:
+                                limits = LimitTree(uow.facilities.path_to_root(node_id))
+                                limits.draw(node_id, amount, on=day)
+                                uow.commit()
+                            with lock:
+                                granted.append(amount)
+                            break
+                        except ConflictError:
+                            continue
+                        except LimitExceededError:
+                            with lock:
+                                refused.append(worker)
+                            break
+            except BaseException as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+        pool = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join(timeout=300)
+        assert not errors, errors
+        with store.unit_of_work() as uow:
+            stored: list[Facility] = uow.facilities.path_to_root(node_id)
+        total = Money.sum(granted, "CNY")
+        assert all(n.drawn == total for n in stored)  # no lost update anywhere on the path
+        assert total == M("1000.00 CNY")  # 48 attempts of 25.00: exactly 40 fit
+        assert len(refused) == 8
+        assert LimitTree(stored).violations() == []
+
+
+def _repo_of(aggregate: Aggregate) -> str:
+    from creditmgmt.adapters.kinds import binding_for
+
+    return _REPOS[binding_for(aggregate).kind]
+
+
+_REPOS = {
+    "customer": "customers",
+    "group": "groups",
+    "credit_file": "credit_files",
+    "facility": "facilities",
+    "drawdown": "drawdowns",
+    "application": "applications",
+    "risk_event": "risk_events",
+    "interaction": "interactions",
+    "task": "tasks",
+    "classification": "classifications",
+    "collateral": "collaterals",
+    "guarantee": "guarantees",
+}
+
+
+def fixed_clock() -> FixedClock:
+    return FixedClock(AT)

@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from creditmgmt.adapters.files import FileBackend
+from creditmgmt.adapters.files.backend import path_from_url
+from creditmgmt.adapters.records import KindSpec, RecordBackend
+from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.ports.errors import DataError, StoreUnavailableError
+from creditmgmt.testing.conformance import (
+    TEST_KINDS,
+    RecordBackendContract,
+    UnitOfWorkContract,
+    fixed_clock,
+    thing,
+)
+
+_n = itertools.count()
+
+
+class TestFileRecords(RecordBackendContract):
+    @pytest.fixture(autouse=True)
+    def _dir(self, tmp_path: Path) -> None:
+        self.path = tmp_path
+
+    def create_backend(self, kinds: Mapping[str, KindSpec]) -> RecordBackend:
+        return FileBackend.open(self.path / f"store{next(_n)}", kinds=kinds, snapshot_every=5)
+
+
+class TestFileUnitOfWork(UnitOfWorkContract):
+    @pytest.fixture(autouse=True)
+    def _dir(self, tmp_path: Path) -> None:
+        self.path = tmp_path
+
+    def create_store(self) -> RecordStore:
+        return RecordStore(
+            FileBackend.open(self.path / f"uow{next(_n)}", snapshot_every=7), clock=fixed_clock()
+        )
+
+    def corrupt_document(self, store: RecordStore, kind: str, record_id: str, text: str) -> None:
+        # damage the document on disk, then reopen the store as the user would
+        backend = store.backend
+        assert isinstance(backend, FileBackend)
+        directory = backend.directory
+        backend.close()
+        snap = json.loads((directory / "snapshot.json").read_text(encoding="utf-8"))
+        snap["rows"][kind][record_id][1] = text
+        (directory / "snapshot.json").write_text(json.dumps(snap), encoding="utf-8")
+        store.backend = FileBackend.open(directory)
+
+
+def _commit(backend: FileBackend, *ids: str) -> None:
+    tx = backend.begin()
+    for i in ids:
+        tx.insert(thing(i))
+    tx.commit()
+
+
+def test_reopen_replays_the_journal_and_the_snapshot(tmp_path: Path) -> None:
+    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=3)
+    for i in range(7):
+        _commit(b, f"t{i}")
+    b._journal.close()
+    b._lock.release()  # simulate a crash: no snapshot on close
+    again = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    assert again.recovery_report.snapshot_sequence == 6
+    assert again.recovery_report.frames_replayed == 1
+    assert again.begin().count("thing") == 7
+    again.close()
+    third = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    assert third.recovery_report.frames_replayed == 0
+    assert third.begin().count("thing") == 7
+    third.close()
+
+
+def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Path) -> None:
+    b = FileBackend.open(tmp_path / "src", kinds=TEST_KINDS, snapshot_every=0)
+    _commit(b, "first")
+    size_after_first = (tmp_path / "src" / "journal.log").stat().st_size
+    _commit(b, "second")
+    journal = (tmp_path / "src" / "journal.log").read_bytes()
+    b._journal.close()
+    b._lock.release()
+    for cut in range(size_after_first, len(journal)):
+        d = tmp_path / f"cut{cut}"
+        d.mkdir()
+        (d / "journal.log").write_bytes(journal[:cut])
+        opened = FileBackend.open(d, kinds=TEST_KINDS, snapshot_every=0)
+        tx = opened.begin()
+        assert tx.get("thing", "first") is not None
+        assert tx.get("thing", "second") is None
+        report = opened.recovery_report
+        if cut > size_after_first:
+            assert report.torn_tail_offset == size_after_first
+            assert report.bytes_discarded == cut - size_after_first
+        _commit(opened, "after")  # the store is usable and appends on a frame boundary
+        opened.close()
+        reopened = FileBackend.open(d, kinds=TEST_KINDS)
+        assert reopened.begin().get("thing", "after") is not None
+        reopened.close()
+
+
+def test_flipped_byte_in_the_last_frame_is_a_torn_tail(tmp_path: Path) -> None:
+    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    _commit(b, "a")
+    _commit(b, "b")
+    b._journal.close()
+    b._lock.release()
+    data = bytearray((tmp_path / "journal.log").read_bytes())
+    data[-3] ^= 0xFF
+    (tmp_path / "journal.log").write_bytes(bytes(data))
+    opened = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    assert opened.recovery_report.torn_tail_reason == "checksum mismatch"
+    assert opened.begin().get("thing", "b") is None
+    opened.close()
+
+
+def test_corruption_in_the_middle_is_a_data_error(tmp_path: Path) -> None:
+    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    _commit(b, "a")
+    _commit(b, "b")
+    b._journal.close()
+    b._lock.release()
+    data = bytearray((tmp_path / "journal.log").read_bytes())
+    data[20] ^= 0xFF  # inside the first frame's payload
+    (tmp_path / "journal.log").write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r"journal.log: corrupt frame at byte 0"):
+        FileBackend.open(tmp_path, kinds=TEST_KINDS)
+
+
+def test_crash_between_snapshot_and_journal_rotation_loses_nothing(tmp_path: Path) -> None:
+    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    _commit(b, "a", "b")
+    old_journal = (tmp_path / "journal.log").read_bytes()
+    b.snapshot()
+    _commit(b, "c")
+    b._journal.close()
+    b._lock.release()
+    # as if the rotation had not happened: the old frames are still in the journal
+    (tmp_path / "journal.log").write_bytes(old_journal + (tmp_path / "journal.log").read_bytes())
+    opened = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    assert opened.begin().count("thing") == 3
+    opened.close()
+
+
+def test_a_second_process_cannot_open_the_same_store(tmp_path: Path) -> None:
+    b = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    try:
+        with pytest.raises(StoreUnavailableError, match="in use"):
+            FileBackend.open(tmp_path, kinds=TEST_KINDS, lock_timeout=0.1)
+    finally:
+        b.close()
+
+
+def test_file_urls() -> None:
+    assert path_from_url("file:///var/lib/credit") == Path("/var/lib/credit")
+    with pytest.raises(ValueError, match="not a local file URL"):
+        path_from_url("file://remote/share")

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+
+import pytest
+
+from creditmgmt.adapters.records import KindSpec, RecordBackend
+from creditmgmt.adapters.sql import SqlBackend
+from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.testing.conformance import (
+    RecordBackendContract,
+    UnitOfWorkContract,
+    fixed_clock,
+)
+
+pytestmark = pytest.mark.mysql
+_prefixes = itertools.count()
+
+
+class _OnMysql:
+    @pytest.fixture(autouse=True)
+    def _server(self, mysql_database: str) -> None:
+        self.url, self.schema = mysql_database, None
+
+    def open_backend(self, kinds: Mapping[str, KindSpec] | None = None) -> SqlBackend:
+        # each store its own tables inside the run's database
+        return SqlBackend.from_url(
+            self.url, kinds=kinds, schema=self.schema, table_prefix=f"t{next(_prefixes)}_"
+        )
+
+
+class TestMysqlRecords(_OnMysql, RecordBackendContract):
+    def create_backend(self, kinds: Mapping[str, KindSpec]) -> RecordBackend:
+        return self.open_backend(kinds)
+
+
+class TestMysqlUnitOfWork(_OnMysql, UnitOfWorkContract):
+    def create_store(self) -> RecordStore:
+        return RecordStore(self.open_backend(), clock=fixed_clock())
+
+    def corrupt_document(self, store: RecordStore, kind: str, record_id: str, text: str) -> None:
+        backend = store.backend
+        assert isinstance(backend, SqlBackend)
+        table = backend.table(kind)
+        with backend.engine.begin() as conn:
+            conn.execute(table.update().where(table.c.id == record_id).values(document=text))
