@@ -1,0 +1,188 @@
+"""Cells: the unary tests written in decision tables, bins and matrix headers.
+
+    -              any value
+    missing        the input is absent (None)
+    < x  <= x  > x  >= x  = x   comparisons; a bare literal means "= literal"
+    [a..b] [a..b) (a..b] (a..b)  intervals; open ends: [a..)  (..b]
+    "A", "B"       an enumeration (strings quoted); a bare word is one value
+    not(...)       negation of any of the above
+
+A comma list is only an enumeration of quoted strings. A numeric comma list such as
+`">= 30, < 50"` or `1, 2` is rejected: another engine reads it as OR, a trap for reviewers;
+write an interval (`[30..50)`) or separate rows.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+
+from creditmgmt.policies.errors import PolicyLoadError, SourceLocation
+
+Scalar = Decimal | int | bool | str | date
+
+_CMP = re.compile(r"^(<=|>=|<|>|=)\s*(.+)$")
+_INTERVAL = re.compile(r"^([\[(])\s*([^.\s][^.]*?)?\s*\.\.\s*([^\])\s][^\])]*?)?\s*([\])])$")
+_QUOTED = re.compile(r'^"((?:[^"\\]|\\.)*)"$')
+
+
+@attrs.frozen
+class Cell:
+    """A parsed unary test. `kind` is any, missing, range, set or not."""
+
+    kind: str
+    text: str
+    low: Scalar | None = None
+    high: Scalar | None = None
+    low_closed: bool = True
+    high_closed: bool = True
+    values: tuple[Scalar, ...] = ()
+    inner: Cell | None = None
+
+    def matches(self, value: Any) -> bool:
+        if self.kind == "any":
+            return True
+        if self.kind == "missing":
+            return value is None
+        if self.kind == "not":
+            assert self.inner is not None
+            return value is not None and not self.inner.matches(value)
+        if value is None:
+            return False
+        if self.kind == "set":
+            return value in self.values
+        low, high = self.low, self.high
+        try:
+            if low is not None and (value < low or (value == low and not self.low_closed)):
+                return False
+            if high is not None and (value > high or (value == high and not self.high_closed)):
+                return False
+        except TypeError:
+            return False
+        return True
+
+    @property
+    def is_point(self) -> bool:
+        return self.kind == "range" and self.low is not None and self.low == self.high
+
+    def describe(self) -> str:
+        return self.text
+
+
+ANY = Cell("any", "-")
+
+
+def _literal(text: str, input_type: str, loc: SourceLocation | None) -> Scalar:
+    text = text.strip()
+    quoted = _QUOTED.match(text)
+    if quoted:
+        return quoted.group(1).replace('\\"', '"')
+    if input_type in ("int", "decimal", "money"):
+        try:
+            value = Decimal(text.replace(",", "_").replace("_", ""))
+        except InvalidOperation:
+            raise PolicyLoadError(f"{text!r} is not a number", loc) from None
+        if not value.is_finite():
+            raise PolicyLoadError(f"{text!r} is not a finite number", loc)
+        return value
+    if input_type == "date":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise PolicyLoadError(f"{text!r} is not a date (YYYY-MM-DD)", loc) from None
+    if input_type == "bool":
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        raise PolicyLoadError(f"{text!r} is not true or false", loc)
+    return text
+
+
+def parse_cell(raw: Any, input_type: str, loc: SourceLocation | None = None) -> Cell:
+    """Parse a cell written for an input of `input_type`.
+
+    Raises:
+        PolicyLoadError: malformed cells and numeric comma lists (the message says why).
+    """
+    if isinstance(raw, bool):
+        return Cell("set", str(raw).lower(), values=(raw,))
+    if isinstance(raw, int | Decimal):
+        number = Decimal(raw)
+        return Cell("range", str(raw), low=number, high=number)
+    if isinstance(raw, date):
+        return Cell("range", raw.isoformat(), low=raw, high=raw)
+    if not isinstance(raw, str):
+        raise PolicyLoadError(f"a cell must be text or a scalar, got {raw!r}", loc)
+    text = raw.strip()
+    if text in ("-", ""):
+        return ANY
+    if text == "missing":
+        return Cell("missing", text)
+    if text.startswith("not(") and text.endswith(")"):
+        inner = parse_cell(text[4:-1], input_type, loc)
+        if inner.kind in ("any", "not"):
+            raise PolicyLoadError(f"not({inner.text}) is not a meaningful test", loc)
+        return Cell("not", text, inner=inner)
+    interval = _INTERVAL.match(text)
+    if interval:
+        lo_br, lo, hi, hi_br = interval.groups()
+        low = _literal(lo, input_type, loc) if lo else None
+        high = _literal(hi, input_type, loc) if hi else None
+        if low is not None and high is not None and low > high:  # type: ignore[operator]
+            raise PolicyLoadError(f"interval {text} is empty: {low} > {high}", loc)
+        return Cell(
+            "range",
+            text,
+            low=low,
+            high=high,
+            low_closed=lo_br == "[" and low is not None,
+            high_closed=hi_br == "]" and high is not None,
+        )
+    cmp = _CMP.match(text)
+    if cmp and "," not in text:
+        op, rest = cmp.groups()
+        value = _literal(rest, input_type, loc)
+        if op == "=":
+            if isinstance(value, str):
+                return Cell("set", text, values=(value,))
+            return Cell("range", text, low=value, high=value)
+        if isinstance(value, str | bool):
+            raise PolicyLoadError(f"{op} needs a number or a date, got {rest!r}", loc)
+        if op == "<":
+            return Cell("range", text, high=value, high_closed=False)
+        if op == "<=":
+            return Cell("range", text, high=value)
+        if op == ">":
+            return Cell("range", text, low=value, low_closed=False)
+        return Cell("range", text, low=value)
+    if "," in text:
+        parts = [p.strip() for p in _split_commas(text)]
+        if all(_QUOTED.match(p) for p in parts):
+            return Cell("set", text, values=tuple(_literal(p, "string", loc) for p in parts))
+        raise PolicyLoadError(
+            f"{text!r}: a comma list is only an enumeration of quoted strings "
+            '(e.g. "A", "B"). Numeric or comparison lists are rejected because other '
+            "engines read them as OR; write an interval like [30..50) or separate rows",
+            loc,
+        )
+    value = _literal(text, input_type, loc)
+    if isinstance(value, str | bool):
+        return Cell("set", text, values=(value,))
+    return Cell("range", text, low=value, high=value)
+
+
+def _split_commas(text: str) -> list[str]:
+    parts, current, quoted = [], "", False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "," and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return parts

@@ -1,0 +1,288 @@
+"""The formula language: Python expression syntax, parsed with `ast` against a whitelist.
+
+Allowed: numbers (exact decimals, taken from their written text), strings, True/False/None,
+the block's inputs and earlier `let` names, `+ - * /`, unary `-`/`+`/`not`, comparisons
+(`< <= > >= == !=`, `in`/`not in` a parenthesised list of constants), `and`/`or`,
+`x if c else y`, and calls of `min`, `max`, `abs`, `round(x, n)` (half-even), `clip(x, lo, hi)`
+and `lookup("block", "output", name=expr, ...)`. Nothing else: no attributes, subscripts,
+comprehensions, lambdas, `**`, other calls or dunder names. Expressions are type-checked at
+load time and compiled from the validated tree — the text itself is never evaluated.
+"""
+
+from __future__ import annotations
+
+import ast
+import decimal
+from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import attrs
+
+from creditmgmt.policies.errors import PolicyEvaluationError, PolicyLoadError, SourceLocation
+
+MAX_LENGTH = 2000
+MAX_NODES = 400
+MAX_DEPTH = 40
+FUNCTIONS = {"min", "max", "abs", "round", "clip", "lookup"}
+_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+_CMPOPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.In, ast.NotIn)
+
+#: value types the checker knows: num, bool, str, date, any
+TypeName = str
+
+
+@attrs.frozen
+class Lookup:
+    block: str
+    output: str
+    arguments: tuple[str, ...]
+
+
+@attrs.frozen
+class Expr:
+    """A validated, compiled expression."""
+
+    text: str
+    names: frozenset[str]
+    lookups: tuple[Lookup, ...]
+    divisors: tuple[str, ...]  # names used directly as a divisor (for the zero check)
+    type: TypeName
+    code: Any = attrs.field(eq=False, repr=False)
+    constants: tuple[Any, ...] = attrs.field(eq=False, repr=False)
+    loc: SourceLocation | None = attrs.field(eq=False, default=None)
+    tree: ast.Expression | None = attrs.field(eq=False, repr=False, default=None)
+
+
+def _err(msg: str, loc: SourceLocation | None, node: ast.AST | None = None) -> PolicyLoadError:
+    if loc is not None and node is not None and hasattr(node, "col_offset"):
+        loc = SourceLocation(loc.file, loc.line, loc.column + node.col_offset)
+    return PolicyLoadError(msg, loc)
+
+
+class _Checker:
+    def __init__(self, text: str, types: Mapping[str, TypeName], loc: SourceLocation | None):
+        self.text = text
+        self.types = types
+        self.loc = loc
+        self.names: set[str] = set()
+        self.lookups: list[Lookup] = []
+        self.divisors: list[str] = []
+        self.constants: list[Any] = []
+        self.count = 0
+
+    def fail(self, msg: str, node: ast.AST) -> PolicyLoadError:
+        return _err(f"{msg} in formula {self.text!r}", self.loc, node)
+
+    def const(self, value: Any) -> ast.expr:
+        self.constants.append(value)
+        return ast.Subscript(
+            value=ast.Name("_k", ast.Load()),
+            slice=ast.Constant(len(self.constants) - 1),
+            ctx=ast.Load(),
+        )
+
+    def visit(self, node: ast.AST, depth: int = 0) -> tuple[ast.expr, TypeName]:
+        self.count += 1
+        if self.count > MAX_NODES or depth > MAX_DEPTH:
+            raise self.fail("expression too large or too deeply nested", node)
+        if isinstance(node, ast.Constant):
+            v = node.value
+            if isinstance(v, bool) or v is None:
+                return ast.Constant(v), "bool" if isinstance(v, bool) else "any"
+            if isinstance(v, int | float):
+                segment = ast.get_source_segment(self.text, node) or str(v)
+                try:
+                    number = Decimal(segment.replace("_", ""))
+                except decimal.InvalidOperation:
+                    raise self.fail(f"{segment!r} is not a decimal number", node) from None
+                if not number.is_finite() or abs(number.adjusted()) > 30:
+                    raise self.fail(f"number {segment} is out of range", node)
+                return self.const(number), "num"
+            if isinstance(v, str):
+                return ast.Constant(v), "str"
+            raise self.fail(f"constant {v!r} is not allowed", node)
+        if isinstance(node, ast.Name):
+            if node.id.startswith("_"):
+                raise self.fail(f"name {node.id!r} is not allowed", node)
+            if node.id not in self.types:
+                raise self.fail(f"unknown name {node.id!r} (not an input or an earlier let)", node)
+            self.names.add(node.id)
+            env = ast.Subscript(ast.Name("_env", ast.Load()), ast.Constant(node.id), ast.Load())
+            return env, self.types[node.id]
+        if isinstance(node, ast.UnaryOp):
+            operand, t = self.visit(node.operand, depth + 1)
+            if isinstance(node.op, ast.Not):
+                self.expect(t, "bool", node)
+                return ast.UnaryOp(ast.Not(), operand), "bool"
+            if isinstance(node.op, ast.USub | ast.UAdd):
+                self.expect(t, "num", node)
+                return ast.UnaryOp(node.op, operand), "num"
+            raise self.fail("operator not allowed", node)
+        if isinstance(node, ast.BinOp):
+            if not isinstance(node.op, _BINOPS):
+                raise self.fail(f"operator {type(node.op).__name__} is not allowed", node)
+            left, lt = self.visit(node.left, depth + 1)
+            right, rt = self.visit(node.right, depth + 1)
+            self.expect(lt, "num", node)
+            self.expect(rt, "num", node)
+            if isinstance(node.op, ast.Div) and isinstance(node.right, ast.Name):
+                self.divisors.append(node.right.id)
+            return ast.BinOp(left, node.op, right), "num"
+        if isinstance(node, ast.BoolOp):
+            values: list[ast.expr] = []
+            for operand in node.values:
+                out, t = self.visit(operand, depth + 1)
+                self.expect(t, "bool", operand)
+                values.append(out)
+            return ast.BoolOp(node.op, values), "bool"
+        if isinstance(node, ast.Compare):
+            left, lt = self.visit(node.left, depth + 1)
+            comparators: list[ast.expr] = []
+            for op, comp in zip(node.ops, node.comparators, strict=True):
+                if not isinstance(op, _CMPOPS):
+                    raise self.fail("comparison not allowed", node)
+                if isinstance(op, ast.In | ast.NotIn):
+                    if not isinstance(comp, ast.Tuple | ast.List) or not comp.elts:
+                        raise self.fail("'in' needs a parenthesised list of constants", comp)
+                    items: list[ast.expr] = []
+                    for elt in comp.elts:
+                        if not isinstance(elt, ast.Constant):
+                            raise self.fail("'in' lists hold constants only", elt)
+                        out, _t = self.visit(elt, depth + 1)
+                        items.append(out)
+                    comparators.append(ast.Tuple(items, ast.Load()))
+                    continue
+                out, rt = self.visit(comp, depth + 1)
+                if not isinstance(op, ast.Eq | ast.NotEq):
+                    self.expect(lt, "num", node)
+                    self.expect(rt, "num", node)
+                elif "any" not in (lt, rt) and lt != rt:
+                    raise self.fail(f"comparing {lt} with {rt}", node)
+                comparators.append(out)
+            return ast.Compare(left, list(node.ops), comparators), "bool"
+        if isinstance(node, ast.IfExp):
+            test, tt = self.visit(node.test, depth + 1)
+            self.expect(tt, "bool", node.test)
+            body, bt = self.visit(node.body, depth + 1)
+            orelse, ot = self.visit(node.orelse, depth + 1)
+            if "any" not in (bt, ot) and bt != ot:
+                raise self.fail(f"both branches must have one type ({bt} vs {ot})", node)
+            return ast.IfExp(test, body, orelse), bt if bt != "any" else ot
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        raise self.fail(f"{type(node).__name__} is not allowed", node)
+
+    def expect(self, got: TypeName, want: TypeName, node: ast.AST) -> None:
+        if got not in (want, "any"):
+            raise self.fail(f"expected a {want} value, got {got}", node)
+
+    def call(self, node: ast.Call, depth: int) -> tuple[ast.expr, TypeName]:
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise self.fail("only min, max, abs, round, clip and lookup may be called", node)
+        name = node.func.id
+        if name == "lookup":
+            names = [
+                a.value
+                for a in node.args
+                if isinstance(a, ast.Constant) and isinstance(a.value, str)
+            ]
+            if len(node.args) != 2 or len(names) != 2:
+                raise self.fail('lookup needs ("block", "output", input=value, ...)', node)
+            block, output = names
+            keys: list[ast.expr | None] = []
+            arg_names: list[str] = []
+            values: list[ast.expr] = []
+            for kw in node.keywords:
+                if kw.arg is None:
+                    raise self.fail("lookup arguments are named", node)
+                out, _t = self.visit(kw.value, depth + 1)
+                keys.append(ast.Constant(kw.arg))
+                arg_names.append(kw.arg)
+                values.append(out)
+            self.lookups.append(Lookup(block, output, tuple(arg_names)))
+            call = ast.Call(
+                ast.Name("_lookup", ast.Load()),
+                [ast.Constant(block), ast.Constant(output), ast.Dict(keys, values)],
+                [],
+            )
+            return call, "any"
+        if node.keywords:
+            raise self.fail(f"{name} takes no named arguments", node)
+        arity = {"abs": (1, 1), "round": (1, 2), "clip": (3, 3), "min": (1, 20), "max": (1, 20)}
+        lo, hi = arity[name]
+        if not lo <= len(node.args) <= hi:
+            raise self.fail(f"{name} takes {lo}..{hi} arguments", node)
+        args = []
+        for a in node.args:
+            out, t = self.visit(a, depth + 1)
+            self.expect(t, "num", a)
+            args.append(out)
+        return ast.Call(ast.Name(f"_{name}", ast.Load()), args, []), "num"
+
+
+def compile_expression(
+    text: str, types: Mapping[str, TypeName], loc: SourceLocation | None = None
+) -> Expr:
+    """Validate and compile `text`; `types` maps visible names to value types.
+
+    Raises:
+        PolicyLoadError: syntax errors, anything outside the whitelist, unknown names, type
+            errors — with file:line:column.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise _err("a formula must be a non-empty string", loc)
+    if len(text) > MAX_LENGTH:
+        raise _err(f"formula longer than {MAX_LENGTH} characters", loc)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as e:
+        raise _err(f"syntax error in formula {text!r}: {e.msg}", loc) from None
+    checker = _Checker(text.strip(), types, loc)
+    body, type_ = checker.visit(tree.body)
+    expression = ast.Expression(body)
+    ast.fix_missing_locations(expression)
+    code = compile(expression, "<creditmgmt formula>", "eval")
+    return Expr(
+        text=text.strip(),
+        names=frozenset(checker.names),
+        lookups=tuple(checker.lookups),
+        divisors=tuple(checker.divisors),
+        type=type_,
+        code=code,
+        constants=tuple(checker.constants),
+        loc=loc,
+        tree=tree,
+    )
+
+
+def _round(x: Any, places: Any = 0) -> Decimal:
+    return Decimal(x).quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_EVEN)
+
+
+def _clip(x: Any, lo: Any, hi: Any) -> Any:
+    return max(lo, min(hi, x))
+
+
+_FUNCS: dict[str, Any] = {"_min": min, "_max": max, "_abs": abs, "_round": _round, "_clip": _clip}
+_CONTEXT = decimal.Context(prec=34, rounding=ROUND_HALF_EVEN)
+
+
+def evaluate(
+    expr: Expr,
+    env: Mapping[str, Any],
+    lookup: Callable[[str, str, dict[str, Any]], Any],
+    *,
+    where: str,
+) -> Any:
+    """Evaluate a compiled expression. Raises `PolicyEvaluationError` naming `where`."""
+    scope = {"__builtins__": {}, "_env": env, "_k": expr.constants, "_lookup": lookup, **_FUNCS}
+    try:
+        with decimal.localcontext(_CONTEXT):
+            return eval(expr.code, scope)
+    except ZeroDivisionError as e:
+        raise PolicyEvaluationError(f"{where}: division by zero in {expr.text!r}") from e
+    except decimal.DivisionByZero as e:
+        raise PolicyEvaluationError(f"{where}: division by zero in {expr.text!r}") from e
+    except (decimal.InvalidOperation, TypeError) as e:
+        raise PolicyEvaluationError(f"{where}: cannot evaluate {expr.text!r}: {e}") from e

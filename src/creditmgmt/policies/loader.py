@@ -1,0 +1,688 @@
+"""Load a rule-set document: text → nodes → JSON Schema → typed model, with positions."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from creditmgmt.policies import model as m
+from creditmgmt.policies.cells import Cell, parse_cell
+from creditmgmt.policies.errors import PolicyLoadError, SourceLocation
+from creditmgmt.policies.formula import Expr, compile_expression
+from creditmgmt.policies.yaml_source import Node, parse
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
+
+
+@cache
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema of rule-set documents (shipped with the package)."""
+    text = resources.files("creditmgmt.policies").joinpath("schema/ruleset.schema.json")
+    schema: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
+    return schema
+
+
+def _schema_check(root: Node) -> None:
+    validator = jsonschema.Draft202012Validator(json_schema())
+    errors = sorted(validator.iter_errors(_jsonable(root.plain())), key=lambda e: list(e.path))
+    if not errors:
+        return
+    error = min(errors, key=lambda e: (len(e.path), list(map(str, e.path))))
+    node = root
+    for part in error.absolute_path:
+        child = node.value[part] if isinstance(node.value, dict | list) else None
+        if not isinstance(child, Node):
+            break
+        node = child
+    where = "/".join(str(p) for p in error.absolute_path) or "document"
+    raise PolicyLoadError(f"{where}: {error.message}", node.loc)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def canonical_hash(root: Node) -> str:
+    def canon(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: canon(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [canon(x) for x in v]
+        if isinstance(v, Decimal):
+            return {"$decimal": str(v.normalize())}
+        if isinstance(v, date):
+            return {"$date": v.isoformat()}
+        return v
+
+    text = json.dumps(
+        canon(root.plain()), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _Doc:
+    """Helpers bound to one document's source."""
+
+    def __init__(self, root: Node, base_dir: Path | None) -> None:
+        self.root = root
+        self.base_dir = base_dir
+
+    @staticmethod
+    def get(node: Node, key: str, *, required: bool = True) -> Node | None:
+        if not isinstance(node.value, dict):
+            raise PolicyLoadError("expected a mapping", node.loc)
+        found = node.value.get(key)
+        if found is None and required:
+            raise PolicyLoadError(f"missing required field {key!r}", node.loc)
+        return found
+
+    @staticmethod
+    def text(node: Node | None, what: str) -> str:
+        if node is None or not isinstance(node.value, str):
+            raise PolicyLoadError(f"{what} must be text", node.loc if node else None)
+        return node.value
+
+    @staticmethod
+    def number(node: Node | None, what: str) -> Decimal:
+        if (
+            node is None
+            or isinstance(node.value, bool)
+            or not isinstance(node.value, int | Decimal)
+        ):
+            raise PolicyLoadError(f"{what} must be a number", node.loc if node else None)
+        return Decimal(node.value)
+
+    @staticmethod
+    def items(node: Node | None, what: str) -> list[Node]:
+        if node is None or not isinstance(node.value, list):
+            raise PolicyLoadError(f"{what} must be a list", node.loc if node else None)
+        return node.value
+
+
+def _input_spec(name: str, node: Node) -> m.InputSpec:
+    g = _Doc.get
+    type_ = _Doc.text(g(node, "type"), f"inputs.{name}.type")
+    if type_ not in m.INPUT_TYPES:
+        raise PolicyLoadError(
+            f"input {name}: type {type_!r} is not one of {', '.join(m.INPUT_TYPES)}", node.loc
+        )
+    values: tuple[str, ...] = ()
+    if type_ == "enum":
+        vals = _Doc.items(g(node, "values"), f"inputs.{name}.values")
+        values = tuple(str(v.value) for v in vals)
+        if len(set(values)) != len(values) or not values:
+            raise PolicyLoadError(f"input {name}: enum values must be distinct", node.loc)
+    lo, hi = g(node, "min", required=False), g(node, "max", required=False)
+    default_node = g(node, "default", required=False)
+    has_default = isinstance(node.value, dict) and "default" in node.value
+    nullable_node = g(node, "nullable", required=False)
+    return m.InputSpec(
+        name=name,
+        type=type_,
+        loc=node.loc,
+        nullable=bool(nullable_node.value) if nullable_node else False,
+        values=values,
+        min=_Doc.number(lo, f"inputs.{name}.min") if lo else None,
+        max=_Doc.number(hi, f"inputs.{name}.max") if hi else None,
+        default=None if default_node is None else default_node.value,
+        has_default=has_default,
+    )
+
+
+def _output_specs(node: Node | None) -> tuple[m.OutputSpec, ...]:
+    if node is None:
+        return ()
+    if not isinstance(node.value, dict):
+        raise PolicyLoadError("outputs must be a mapping of name to {type: ...}", node.loc)
+    out = []
+    for name, spec in node.value.items():
+        type_ = _Doc.text(_Doc.get(spec, "type"), f"outputs.{name}.type")
+        if type_ not in m.OUTPUT_TYPES:
+            raise PolicyLoadError(
+                f"output {name}: type {type_!r} is not one of {', '.join(m.OUTPUT_TYPES)}",
+                spec.loc,
+            )
+        values: tuple[Any, ...] = ()
+        if type_ == "enum":
+            values = tuple(v.value for v in _Doc.items(_Doc.get(spec, "values"), "values"))
+        out.append(m.OutputSpec(name, type_, spec.loc, values))
+    return tuple(out)
+
+
+class Loader:
+    def __init__(self, root: Node, source: str, base_dir: Path | None) -> None:
+        self.root = root
+        self.source = source
+        self.base_dir = base_dir
+        self.inputs: dict[str, m.InputSpec] = {}
+
+    def load(self) -> m.RuleSetDocument:
+        root, g, t = self.root, _Doc.get, _Doc.text
+        _schema_check(root)
+        doc_id = t(g(root, "id"), "id")
+        if not _ID.fullmatch(doc_id):
+            raise PolicyLoadError(f"id {doc_id!r}: use a-z, 0-9, '-' and '_'", root.loc)
+        version = str(g(root, "version").value)  # type: ignore[union-attr]
+        if not _SEMVER.fullmatch(version):
+            raise PolicyLoadError(f"version {version!r} is not semantic (1.2.3)", root.loc)
+        eff_from = g(root, "effective_from")
+        eff_to = g(root, "effective_to", required=False)
+        for n in (eff_from, eff_to):
+            if n is not None and not isinstance(n.value, date):
+                raise PolicyLoadError("effective dates must be YYYY-MM-DD", n.loc)
+        status = t(g(root, "status"), "status")
+        approved_by = g(root, "approved_by", required=False)
+        if status == "approved" and (approved_by is None or not approved_by.value):
+            raise PolicyLoadError(
+                "an approved rule set names who approved it (approved_by)", root.loc
+            )
+        inputs_node = g(root, "inputs")
+        assert inputs_node is not None
+        for name, node in inputs_node.value.items():
+            self.inputs[name] = _input_spec(name, node)
+        blocks: dict[str, m.Block] = {}
+        for block_node in _Doc.items(g(root, "blocks"), "blocks"):
+            block = self.block(block_node)
+            if block.id in blocks:
+                raise PolicyLoadError(f"block id {block.id!r} is used twice", block_node.loc)
+            blocks[block.id] = block
+        _check_lookups(blocks)
+        owner = g(root, "owner", required=False)
+        note = g(root, "change_note", required=False)
+        title = g(root, "title", required=False)
+        return m.RuleSetDocument(
+            id=doc_id,
+            version=version,
+            effective_from=eff_from.value,  # type: ignore[union-attr]
+            effective_to=None if eff_to is None else eff_to.value,
+            status=status,
+            owner=str(owner.value) if owner else "",
+            approved_by=None if approved_by is None else str(approved_by.value),
+            change_note=str(note.value) if note else "",
+            title=str(title.value) if title else "",
+            inputs=self.inputs,
+            blocks=blocks,
+            source=self.source,
+            content_hash=canonical_hash(root),
+            loc=root.loc,
+        )
+
+    # blocks -----------------------------------------------------------------------------
+    def _input(self, name: str, node: Node) -> m.InputSpec:
+        try:
+            return self.inputs[name]
+        except KeyError:
+            raise PolicyLoadError(
+                f"unknown input {name!r}: declare it under the document's inputs", node.loc
+            ) from None
+
+    def _block_inputs(self, node: Node) -> tuple[str, ...]:
+        names = tuple(str(n.value) for n in _Doc.items(_Doc.get(node, "inputs"), "inputs"))
+        for n, item in zip(names, node.value["inputs"].value, strict=True):
+            self._input(n, item)
+        if len(set(names)) != len(names):
+            raise PolicyLoadError("a block lists an input twice", node.loc)
+        return names
+
+    def _cell(self, raw: Node, input_name: str) -> Cell:
+        spec = self._input(input_name, raw)
+        return parse_cell(raw.value, spec.type, raw.loc)
+
+    def block(self, node: Node) -> m.Block:
+        g, t = _Doc.get, _Doc.text
+        block_id = t(g(node, "id"), "block id")
+        kind = t(g(node, "kind"), "block kind")
+        builders: dict[str, Callable[[Node, str], m.Block]] = {
+            "decision_table": self.decision_table,
+            "scorecard": self.scorecard,
+            "master_scale": self.master_scale,
+            "threshold_ladder": self.ladder,
+            "matrix": self.matrix,
+            "formula": self.formula,
+            "trigger_set": self.trigger_set,
+        }
+        if kind not in builders:
+            raise PolicyLoadError(f"unknown block kind {kind!r}", node.loc)
+        return builders[kind](node, block_id)
+
+    def decision_table(self, node: Node, block_id: str) -> m.Block:
+        g = _Doc.get
+        inputs = self._block_inputs(node)
+        outputs = _output_specs(g(node, "outputs"))
+        hit_node = g(node, "hit_policy", required=False)
+        hit = "UNIQUE" if hit_node is None else str(hit_node.value)
+        if hit not in m.HIT_POLICIES:
+            raise PolicyLoadError(f"hit policy {hit!r} is not one of {m.HIT_POLICIES}", node.loc)
+        agg_node = g(node, "aggregate", required=False)
+        aggregate = str(agg_node.value) if agg_node else None
+        if aggregate is not None and (hit != "COLLECT" or aggregate not in m.AGGREGATES):
+            raise PolicyLoadError(
+                "aggregate SUM|MIN|MAX|COUNT goes with hit_policy COLLECT", node.loc
+            )
+        if hit == "PRIORITY" and not all(o.type == "enum" for o in outputs):
+            raise PolicyLoadError(
+                "PRIORITY needs enum outputs: their order is the priority", node.loc
+            )
+        csv_node = g(node, "rules_csv", required=False)
+        rules_node = g(node, "rules", required=csv_node is None)
+        raw_rules: list[tuple[str, dict[str, Node], dict[str, Node], SourceLocation]] = []
+        if csv_node is not None:
+            raw_rules = self._csv_rules(csv_node, inputs, outputs)
+        else:
+            for r in _Doc.items(rules_node, "rules"):
+                rid = str(g(r, "id").value)  # type: ignore[union-attr]
+                when = g(r, "when").value  # type: ignore[union-attr]
+                then = g(r, "then").value  # type: ignore[union-attr]
+                raw_rules.append((rid, when, then, r.loc))
+        rules = []
+        seen: set[str] = set()
+        for rid, when, then, loc in raw_rules:
+            if rid in seen:
+                raise PolicyLoadError(f"rule id {rid!r} is used twice in block {block_id}", loc)
+            seen.add(rid)
+            for name in when:
+                if name not in inputs:
+                    raise PolicyLoadError(
+                        f"rule {rid}: {name!r} is not an input of block {block_id}", when[name].loc
+                    )
+            missing_out = [o.name for o in outputs if o.name not in then]
+            extra_out = [k for k in then if all(o.name != k for o in outputs)]
+            if missing_out or extra_out:
+                raise PolicyLoadError(
+                    f"rule {rid}: outputs must be exactly {[o.name for o in outputs]}", loc
+                )
+            rules.append(
+                m.Rule(
+                    rid,
+                    tuple((n, self._cell(when[n], n)) for n in inputs if n in when),
+                    tuple((o.name, then[o.name].value) for o in outputs),
+                    loc,
+                )
+            )
+        return m.DecisionTable(
+            id=block_id,
+            kind="decision_table",
+            inputs=inputs,
+            outputs=outputs,
+            loc=node.loc,
+            hit_policy=hit,
+            aggregate=aggregate,
+            rules=tuple(rules),
+        )
+
+    def _csv_rules(
+        self, node: Node, inputs: tuple[str, ...], outputs: tuple[m.OutputSpec, ...]
+    ) -> list[tuple[str, dict[str, Node], dict[str, Node], SourceLocation]]:
+        name = str(node.value)
+        if self.base_dir is None:
+            raise PolicyLoadError("rules_csv needs a document loaded from a file", node.loc)
+        path = (self.base_dir / name).resolve()
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as e:
+            raise PolicyLoadError(f"cannot read {name}: {e.strerror}", node.loc) from None
+        reader = csv.DictReader(io.StringIO(text))
+        expected = {"id", *inputs, *(o.name for o in outputs)}
+        if set(reader.fieldnames or ()) != expected:
+            raise PolicyLoadError(
+                f"{name}: header must be id, inputs and outputs: {sorted(expected)}", node.loc
+            )
+        rules = []
+        for row in reader:
+            loc = SourceLocation(str(path), reader.line_num, 1)
+            when = {k: Node(_csv_value(row[k]), loc) for k in inputs}
+            then = {o.name: Node(_csv_output(row[o.name], o), loc) for o in outputs}
+            rules.append((row["id"], when, then, loc))
+        return rules
+
+    def scorecard(self, node: Node, block_id: str) -> m.Block:
+        g = _Doc.get
+        inputs = self._block_inputs(node)
+        chars = []
+        for c in _Doc.items(g(node, "characteristics"), "characteristics"):
+            name = _Doc.text(g(c, "input"), "characteristic input")
+            if name not in inputs:
+                raise PolicyLoadError(f"{name!r} is not an input of block {block_id}", c.loc)
+            bins = tuple(
+                m.Bin(self._cell(g(b, "when"), name), _Doc.number(g(b, "points"), "points"), b.loc)  # type: ignore[arg-type]
+                for b in _Doc.items(g(c, "bins"), "bins")
+            )
+            chars.append(m.Characteristic(name, bins, c.loc))
+        scaling_node = g(node, "scaling", required=False)
+        scaling = None
+        outputs = [m.OutputSpec("score", "decimal", node.loc)]
+        if scaling_node is not None:
+            direction = str(g(scaling_node, "odds").value)  # type: ignore[union-attr]
+            if direction not in ("good_to_bad", "bad_to_good"):
+                raise PolicyLoadError(
+                    "scaling.odds is good_to_bad or bad_to_good", scaling_node.loc
+                )
+            scaling = m.Scaling(
+                _Doc.number(g(scaling_node, "points0"), "points0"),
+                _Doc.number(g(scaling_node, "odds0"), "odds0"),
+                _Doc.number(g(scaling_node, "pdo"), "pdo"),
+                direction,
+            )
+            if scaling.odds0 <= 0 or scaling.pdo <= 0:
+                raise PolicyLoadError("odds0 and pdo must be positive", scaling_node.loc)
+            outputs.append(m.OutputSpec("pd", "decimal", node.loc))
+        return m.Scorecard(
+            id=block_id,
+            kind="scorecard",
+            inputs=inputs,
+            outputs=tuple(outputs),
+            loc=node.loc,
+            base_points=_Doc.number(g(node, "base_points"), "base_points"),
+            characteristics=tuple(chars),
+            scaling=scaling,
+        )
+
+    def master_scale(self, node: Node, block_id: str) -> m.Block:
+        g = _Doc.get
+        input_name = _Doc.text(g(node, "input"), "input")
+        self._input(input_name, node)
+        output = _Doc.text(g(node, "output"), "output")
+        floor_node = g(node, "floor", required=False)
+        grades = []
+        for gr in _Doc.items(g(node, "grades"), "grades"):
+            name = str(g(gr, "grade").value)  # type: ignore[union-attr]
+            default_node = g(gr, "default", required=False)
+            default = bool(default_node.value) if default_node is not None else False
+            if default:
+                at = _Doc.number(g(gr, "at"), "at")
+                grades.append(m.Grade(name, at, None, True, gr.loc))
+            else:
+                lo = _Doc.number(g(gr, "from"), "from")
+                hi = _Doc.number(g(gr, "to"), "to")
+                grades.append(m.Grade(name, lo, hi, False, gr.loc))
+        return m.MasterScale(
+            id=block_id,
+            kind="master_scale",
+            inputs=(input_name,),
+            outputs=(m.OutputSpec(output, "enum", node.loc, tuple(x.grade for x in grades)),),
+            loc=node.loc,
+            input=input_name,
+            output_name=output,
+            floor=_Doc.number(floor_node, "floor") if floor_node else None,
+            grades=tuple(grades),
+        )
+
+    def ladder(self, node: Node, block_id: str) -> m.Block:
+        g = _Doc.get
+        input_name = _Doc.text(g(node, "input"), "input")
+        spec = self._input(input_name, node)
+        output = _Doc.text(g(node, "output"), "output")
+        steps = []
+        for s in _Doc.items(g(node, "steps"), "steps"):
+            start = g(s, "from")
+            assert start is not None
+            value = g(s, "value")
+            assert value is not None
+            steps.append(m.Step(_step_value(start, spec), value.value, s.loc))
+        domain = g(node, "domain", required=False)
+        dmin = g(domain, "min", required=False) if domain else None
+        dmax = g(domain, "max", required=False) if domain else None
+        values = tuple(dict.fromkeys(s.value for s in steps))
+        return m.ThresholdLadder(
+            id=block_id,
+            kind="threshold_ladder",
+            inputs=(input_name,),
+            outputs=(m.OutputSpec(output, "enum", node.loc, values),),
+            loc=node.loc,
+            input=input_name,
+            output_name=output,
+            domain_min=_step_value(dmin, spec)
+            if dmin
+            else (spec.min if spec.type != "enum" else None),
+            domain_max=_step_value(dmax, spec)
+            if dmax
+            else (spec.max if spec.type != "enum" else None),
+            steps=tuple(steps),
+        )
+
+    def matrix(self, node: Node, block_id: str) -> m.Block:
+        g = _Doc.get
+        rows, cols = g(node, "rows"), g(node, "columns")
+        assert rows is not None and cols is not None
+        row_input = _Doc.text(g(rows, "input"), "rows.input")
+        col_input = _Doc.text(g(cols, "input"), "columns.input")
+        row_cells = tuple(self._cell(c, row_input) for c in _Doc.items(g(rows, "cells"), "cells"))
+        col_cells = tuple(self._cell(c, col_input) for c in _Doc.items(g(cols, "cells"), "cells"))
+        output = _Doc.text(g(node, "output"), "output")
+        values = []
+        value_rows = _Doc.items(g(node, "values"), "values")
+        if len(value_rows) != len(row_cells):
+            raise PolicyLoadError(
+                f"matrix {block_id}: {len(value_rows)} value rows for {len(row_cells)} row cells",
+                node.loc,
+            )
+        for vr in value_rows:
+            cells = _Doc.items(vr, "a row of values")
+            if len(cells) != len(col_cells):
+                raise PolicyLoadError(
+                    f"matrix {block_id}: every row needs {len(col_cells)} values", vr.loc
+                )
+            values.append(tuple(c.value for c in cells))
+        outs = tuple(dict.fromkeys(v for row in values for v in row))
+        return m.Matrix(
+            id=block_id,
+            kind="matrix",
+            inputs=(row_input, col_input),
+            outputs=(m.OutputSpec(output, "enum", node.loc, outs),),
+            loc=node.loc,
+            row_input=row_input,
+            row_cells=row_cells,
+            col_input=col_input,
+            col_cells=col_cells,
+            output_name=output,
+            values=tuple(values),
+        )
+
+    def _types(self, inputs: tuple[str, ...]) -> dict[str, str]:
+        conv = {
+            "int": "num",
+            "decimal": "num",
+            "money": "num",
+            "bool": "bool",
+            "enum": "str",
+            "string": "str",
+            "date": "date",
+        }
+        return {n: conv[self.inputs[n].type] for n in inputs}
+
+    def formula(self, node: Node, block_id: str) -> m.Block:
+        g = _Doc.get
+        inputs = self._block_inputs(node)
+        types = self._types(inputs)
+        lets: list[tuple[str, Expr]] = []
+        let_node = g(node, "let", required=False)
+        for name, expr_node in let_node.value.items() if let_node else []:
+            if name in types:
+                raise PolicyLoadError(
+                    f"let {name!r} hides an input or an earlier let", expr_node.loc
+                )
+            expr = compile_expression(_Doc.text(expr_node, f"let {name}"), types, expr_node.loc)
+            types[name] = expr.type if expr.type != "any" else "any"
+            lets.append((name, expr))
+        exprs: list[tuple[str, Expr]] = []
+        out_specs = []
+        outputs_node = g(node, "outputs")
+        assert outputs_node is not None
+        for name, expr_node in outputs_node.value.items():
+            expr = compile_expression(_Doc.text(expr_node, f"output {name}"), types, expr_node.loc)
+            exprs.append((name, expr))
+            out_type = {"num": "decimal", "bool": "bool", "str": "string"}.get(expr.type, "decimal")
+            out_specs.append(m.OutputSpec(name, out_type, expr_node.loc))
+        types_node = g(node, "output_types", required=False)
+        if types_node is not None:
+            for name, tnode in types_node.value.items():
+                out_specs = [
+                    attrs_evolve(o, type=str(tnode.value)) if o.name == name else o
+                    for o in out_specs
+                ]
+        return m.Formula(
+            id=block_id,
+            kind="formula",
+            inputs=inputs,
+            outputs=tuple(out_specs),
+            loc=node.loc,
+            lets=tuple(lets),
+            expressions=tuple(exprs),
+        )
+
+    def trigger_set(self, node: Node, block_id: str) -> m.Block:
+        g = _Doc.get
+        inputs = self._block_inputs(node)
+        types = self._types(inputs)
+        triggers = []
+        seen: set[str] = set()
+        for tr in _Doc.items(g(node, "triggers"), "triggers"):
+            tid = str(g(tr, "id").value)  # type: ignore[union-attr]
+            if tid in seen:
+                raise PolicyLoadError(f"trigger id {tid!r} is used twice", tr.loc)
+            seen.add(tid)
+            severity = str(g(tr, "severity").value)  # type: ignore[union-attr]
+            if severity not in m.SEVERITIES:
+                raise PolicyLoadError(f"severity {severity!r} is not one of {m.SEVERITIES}", tr.loc)
+            when = g(tr, "when")
+            assert when is not None
+            expr = compile_expression(_Doc.text(when, "when"), types, when.loc)
+            if expr.type not in ("bool", "any"):
+                raise PolicyLoadError(f"trigger {tid}: 'when' must be a condition", when.loc)
+            reason = str(g(tr, "reason").value)  # type: ignore[union-attr]
+            triggers.append(m.Trigger(tid, severity, reason, expr, tr.loc))
+        outputs = (
+            m.OutputSpec("fired", "string", node.loc),
+            m.OutputSpec("severity", "enum", node.loc, ("none", *m.SEVERITIES)),
+            m.OutputSpec("count", "int", node.loc),
+        )
+        return m.TriggerSet(
+            id=block_id,
+            kind="trigger_set",
+            inputs=inputs,
+            outputs=outputs,
+            loc=node.loc,
+            triggers=tuple(triggers),
+        )
+
+
+def attrs_evolve(obj: Any, **changes: Any) -> Any:
+    import attrs
+
+    return attrs.evolve(obj, **changes)
+
+
+def _step_value(node: Node, spec: m.InputSpec) -> Any:
+    if spec.type == "enum":
+        if node.value not in spec.values:
+            raise PolicyLoadError(f"{node.value!r} is not a value of {spec.name}", node.loc)
+        return node.value
+    if spec.type == "date":
+        if not isinstance(node.value, date):
+            raise PolicyLoadError("expected a date", node.loc)
+        return node.value
+    return _Doc.number(node, "step")
+
+
+def _csv_value(text: str) -> Any:
+    return text.strip()
+
+
+def _csv_output(text: str, spec: m.OutputSpec) -> Any:
+    text = text.strip()
+    if spec.type == "bool":
+        return text.lower() == "true"
+    if spec.type == "int":
+        return int(text)
+    if spec.type == "decimal":
+        return Decimal(text)
+    return text
+
+
+def _check_lookups(blocks: dict[str, m.Block]) -> None:
+    edges: dict[str, set[str]] = {}
+    for b in blocks.values():
+        exprs: list[Expr] = []
+        if isinstance(b, m.Formula):
+            exprs = [e for _n, e in (*b.lets, *b.expressions)]
+        elif isinstance(b, m.TriggerSet):
+            exprs = [t.expr for t in b.triggers]
+        for e in exprs:
+            for lk in e.lookups:
+                target = blocks.get(lk.block)
+                if target is None:
+                    raise PolicyLoadError(f"lookup of unknown block {lk.block!r}", e.loc)
+                if target.output(lk.output) is None:
+                    raise PolicyLoadError(f"block {lk.block} has no output {lk.output!r}", e.loc)
+                missing = set(target.inputs) - set(lk.arguments)
+                extra = set(lk.arguments) - set(target.inputs)
+                if missing or extra:
+                    raise PolicyLoadError(
+                        f"lookup of {lk.block} must pass exactly its inputs {list(target.inputs)}",
+                        e.loc,
+                    )
+                edges.setdefault(b.id, set()).add(lk.block)
+    visiting: set[str] = set()
+    done: set[str] = set()
+
+    def visit(block_id: str, path: list[str]) -> None:
+        if block_id in done:
+            return
+        if block_id in visiting:
+            cycle = " -> ".join([*path, block_id])
+            raise PolicyLoadError(f"lookups form a cycle: {cycle}", blocks[block_id].loc)
+        visiting.add(block_id)
+        for nxt in edges.get(block_id, ()):
+            visit(nxt, [*path, block_id])
+        visiting.discard(block_id)
+        done.add(block_id)
+
+    for block_id in blocks:
+        visit(block_id, [])
+
+
+def read_document(path_or_text: str | Path, *, source_name: str | None = None) -> m.RuleSetDocument:
+    """Parse and validate a document from a path or from text.
+
+    Raises:
+        PolicyLoadError: with file:line:column and what was expected.
+    """
+    base_dir: Path | None = None
+    if isinstance(path_or_text, Path) or (
+        "\n" not in path_or_text and len(path_or_text) < 4096 and Path(path_or_text).is_file()
+    ):
+        path = Path(path_or_text)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as e:
+            raise PolicyLoadError(f"{path}: cannot read: {e.strerror}") from None
+        name = source_name or str(path)
+        base_dir = path.parent
+    else:
+        text = str(path_or_text)
+        name = source_name or "<text>"
+    root = parse(text, name)
+    if not isinstance(root.value, dict):
+        raise PolicyLoadError("a rule set is a mapping with id, version, inputs, blocks", root.loc)
+    return Loader(root, name, base_dir).load()

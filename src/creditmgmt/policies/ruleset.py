@@ -1,0 +1,579 @@
+"""Compiled rule sets: evaluate a block on inputs, with the matched rules and, on request, a trace.
+
+Decision tables of up to 64 rows are compiled into generated Python functions (built from the
+parsed cells: constants are referenced by index, inputs by position — no user text is ever
+evaluated). Larger tables get an index: for each input, a bisect over all cell boundaries (or
+a value map for enums) yields a bitset of candidate rows; the AND of those bitsets is the set
+of matching rows, so cost grows with log(boundaries), not with rows.
+"""
+
+from __future__ import annotations
+
+import bisect
+import decimal
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from creditmgmt.domain.money import Money
+from creditmgmt.policies import model as m
+from creditmgmt.policies.cells import Cell
+from creditmgmt.policies.errors import PolicyEvaluationError, PolicyInputError
+from creditmgmt.policies.formula import evaluate as evaluate_expr
+
+INDEX_THRESHOLD = 64
+
+
+@attrs.frozen
+class Trace:
+    """What a decision saw and did: inputs, matched cells, intermediate values, lookups."""
+
+    block: str
+    inputs: Mapping[str, Any]
+    steps: tuple[Mapping[str, Any], ...]
+
+
+@attrs.frozen
+class Decision:
+    """The result of evaluating one block."""
+
+    block: str
+    outputs: Mapping[str, Any]
+    matched: tuple[str, ...]
+    ruleset_ref: str
+    trace: Trace | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.outputs[name]
+
+
+# input coercion ----------------------------------------------------------------------------
+def _coerce(spec: m.InputSpec, value: Any, block: str) -> Any:
+    where = f"block {block}: input {spec.name}"
+    if value is None:
+        if spec.nullable:
+            return None
+        raise PolicyInputError(f"{where} may not be missing (None)")
+    t = spec.type
+    if isinstance(value, float):
+        raise PolicyInputError(f"{where}: {value!r} is a float; pass a str, int or Decimal")
+    try:
+        if t == "int":
+            if isinstance(value, bool):
+                raise TypeError
+            result: Any = int(value) if isinstance(value, int) else int(str(value).strip())
+        elif t in ("decimal", "money"):
+            if isinstance(value, Money):
+                result = value.amount
+            elif isinstance(value, bool):
+                raise TypeError
+            else:
+                result = (
+                    Decimal(str(value).strip().replace(",", ""))
+                    if not isinstance(value, Decimal)
+                    else value
+                )
+                if not result.is_finite():
+                    raise TypeError
+        elif t == "bool":
+            if isinstance(value, bool):
+                result = value
+            elif isinstance(value, str) and value.strip().lower() in ("true", "false"):
+                result = value.strip().lower() == "true"
+            else:
+                raise TypeError
+        elif t == "date":
+            result = value if isinstance(value, date) else date.fromisoformat(str(value))
+        elif t == "enum":
+            result = str(value.value) if hasattr(value, "value") else str(value)
+            if result not in spec.values:
+                raise PolicyInputError(
+                    f"{where}: {result!r} is not one of {', '.join(spec.values)}"
+                )
+        else:
+            if not isinstance(value, str):
+                raise TypeError
+            result = value
+    except PolicyInputError:
+        raise
+    except (TypeError, ValueError, decimal.InvalidOperation):
+        raise PolicyInputError(f"{where}: {value!r} is not a valid {t}") from None
+    if t in ("int", "decimal", "money"):
+        if spec.min is not None and result < spec.min:
+            raise PolicyInputError(f"{where}: {result} is below the minimum {spec.min}")
+        if spec.max is not None and result > spec.max:
+            raise PolicyInputError(f"{where}: {result} is above the maximum {spec.max}")
+    return result
+
+
+# decision tables ---------------------------------------------------------------------------
+def _cell_source(cell: Cell, arg: str, consts: list[Any]) -> str | None:
+    def const(v: Any) -> str:
+        consts.append(v)
+        return f"_c[{len(consts) - 1}]"
+
+    if cell.kind == "any":
+        return None
+    if cell.kind == "missing":
+        return f"{arg} is None"
+    if cell.kind == "set":
+        return f"{arg} in {const(frozenset(cell.values))}"
+    if cell.kind == "not":
+        assert cell.inner is not None
+        inner = _cell_source(cell.inner, arg, consts) or "True"
+        return f"({arg} is not None and not ({inner}))"
+    parts = [f"{arg} is not None"]
+    if cell.low is not None:
+        parts.append(f"{const(cell.low)} {'<=' if cell.low_closed else '<'} {arg}")
+    if cell.high is not None:
+        parts.append(f"{arg} {'<=' if cell.high_closed else '<'} {const(cell.high)}")
+    return "(" + " and ".join(parts) + ")"
+
+
+def _generated_matcher(table: m.DecisionTable) -> Callable[[Sequence[Any]], list[int]]:
+    consts: list[Any] = []
+    args = [f"a{i}" for i in range(len(table.inputs))]
+    lines = [f"def _match({', '.join(args) or '_unused=None'}):"]
+    first = table.hit_policy == "FIRST"
+    if not first:
+        lines.append("    m = []")
+    for r_index, rule in enumerate(table.rules):
+        conds = [
+            c
+            for i, name in enumerate(table.inputs)
+            if (c := _cell_source(rule.cell(name), args[i], consts)) is not None
+        ]
+        test = " and ".join(conds) or "True"
+        action = f"return [{r_index}]" if first else f"m.append({r_index})"
+        lines.append(f"    if {test}:\n        {action}")
+    lines.append("    return []" if first else "    return m")
+    namespace: dict[str, Any] = {"_c": tuple(consts), "__builtins__": {}}
+    exec(compile("\n".join(lines), f"<decision table {table.id}>", "exec"), namespace)
+    fn = namespace["_match"]
+
+    def match(values: Sequence[Any]) -> list[int]:
+        try:
+            return fn(*values)  # type: ignore[no-any-return]
+        except TypeError as e:
+            raise PolicyEvaluationError(f"block {table.id}: incomparable input: {e}") from e
+
+    return match
+
+
+class _ColumnIndex:
+    """Per-input bitsets: which rows a value of this input can match."""
+
+    def __init__(self, cells: list[Cell], input_type: str) -> None:
+        self.all = (1 << len(cells)) - 1
+        self.numeric = input_type in ("int", "decimal", "money", "date")
+        self.missing_bits = self._bits(cells, None)
+        if self.numeric:
+            bounds = sorted({b for c in cells for b in _bounds(c) if b is not None})
+            self.bounds = bounds
+            reps: list[Any] = []
+            for i, b in enumerate(bounds):
+                reps.append(_below(b) if i == 0 else _between(bounds[i - 1], b))
+                reps.append(b)
+            reps.append(_above(bounds[-1]) if bounds else Decimal(0))
+            self.pieces = [self._bits(cells, r) for r in reps]
+        else:
+            values = {v for c in cells for v in _values(c)}
+            self.by_value = {v: self._bits(cells, v) for v in values}
+            self.other = self._bits(cells, _Unseen())
+
+    @staticmethod
+    def _bits(cells: list[Cell], value: Any) -> int:
+        bits = 0
+        for i, c in enumerate(cells):
+            try:
+                hit = c.matches(value)
+            except TypeError:
+                hit = False
+            if hit:
+                bits |= 1 << i
+        return bits
+
+    def lookup(self, value: Any) -> int:
+        if value is None:
+            return self.missing_bits
+        if self.numeric:
+            i = bisect.bisect_left(self.bounds, value)
+            exact = i < len(self.bounds) and self.bounds[i] == value
+            return self.pieces[2 * i + (1 if exact else 0)]
+        return self.by_value.get(value, self.other)
+
+
+class _Unseen:
+    """A value equal to nothing a cell names."""
+
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    def __hash__(self) -> int:
+        return 0
+
+
+def _bounds(c: Cell) -> list[Any]:
+    if c.kind == "not" and c.inner is not None:
+        return _bounds(c.inner)
+    return [c.low, c.high] if c.kind == "range" else []
+
+
+def _values(c: Cell) -> list[Any]:
+    if c.kind == "not" and c.inner is not None:
+        return _values(c.inner)
+    return list(c.values) if c.kind == "set" else []
+
+
+def _below(b: Any) -> Any:
+    return b - (Decimal(1) if not isinstance(b, date) else _day())
+
+
+def _above(b: Any) -> Any:
+    return b + (Decimal(1) if not isinstance(b, date) else _day())
+
+
+def _between(a: Any, b: Any) -> Any:
+    if isinstance(a, date):
+        return a + _day() if a + _day() < b else a
+    return (Decimal(a) + Decimal(b)) / 2
+
+
+def _day() -> Any:
+    from datetime import timedelta
+
+    return timedelta(days=1)
+
+
+def _indexed_matcher(
+    table: m.DecisionTable, spec_types: list[str]
+) -> Callable[[Sequence[Any]], list[int]]:
+    columns = [
+        _ColumnIndex([r.cell(name) for r in table.rules], spec_types[i])
+        for i, name in enumerate(table.inputs)
+    ]
+    everything = (1 << len(table.rules)) - 1
+    first = table.hit_policy == "FIRST"
+
+    def match(values: Sequence[Any]) -> list[int]:
+        bits = everything
+        for col, v in zip(columns, values, strict=True):
+            bits &= col.lookup(v)
+            if not bits:
+                return []
+        if first:
+            return [(bits & -bits).bit_length() - 1]
+        out = []
+        while bits:
+            low = bits & -bits
+            out.append(low.bit_length() - 1)
+            bits ^= low
+        return out
+
+    return match
+
+
+class RuleSet:
+    """A loaded, compiled rule set. Load with `load_ruleset(...)` or `builtin_ruleset(name)`."""
+
+    def __init__(self, document: m.RuleSetDocument) -> None:
+        self.document = document
+        self._matchers: dict[str, Callable[[Sequence[Any]], list[int]]] = {}
+        for block in document.blocks.values():
+            if isinstance(block, m.DecisionTable):
+                types = [document.inputs[n].type for n in block.inputs]
+                self._matchers[block.id] = (
+                    _indexed_matcher(block, types)
+                    if len(block.rules) > INDEX_THRESHOLD
+                    else _generated_matcher(block)
+                )
+
+    # identity -----------------------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.document.id
+
+    @property
+    def version(self) -> str:
+        return self.document.version
+
+    @property
+    def ref(self) -> str:
+        return self.document.ref
+
+    @property
+    def status(self) -> str:
+        return self.document.status
+
+    @property
+    def blocks(self) -> Mapping[str, m.Block]:
+        return self.document.blocks
+
+    def __repr__(self) -> str:
+        return f"RuleSet({self.ref!r})"
+
+    def check(self) -> list[m.Finding]:
+        """Every problem found in the document (see `creditmgmt.policies.checks`)."""
+        from creditmgmt.policies.checks import check_document
+
+        return check_document(self.document)
+
+    # evaluation ---------------------------------------------------------------------------
+    def evaluate(
+        self, block_id: str, inputs: Mapping[str, Any], *, trace: bool = False
+    ) -> Decision:
+        """Evaluate a block.
+
+        Raises:
+            PolicyInputError: unknown block; missing, extra or mistyped inputs (names them).
+            PolicyEvaluationError: no or several matches under UNIQUE, division by zero ...
+        """
+        block = self.document.blocks.get(block_id)
+        if block is None:
+            raise PolicyInputError(
+                f"rule set {self.ref} has no block {block_id!r} "
+                f"(blocks: {', '.join(self.document.blocks)})"
+            )
+        values = self._inputs(block, inputs)
+        steps: list[Mapping[str, Any]] | None = [] if trace else None
+        outputs, matched = self._run(block, values, steps)
+        return Decision(
+            block=block_id,
+            outputs=outputs,
+            matched=tuple(matched),
+            ruleset_ref=self.ref,
+            trace=Trace(block_id, dict(values), tuple(steps)) if steps is not None else None,
+        )
+
+    def _inputs(self, block: m.Block, given: Mapping[str, Any]) -> dict[str, Any]:
+        extra = [k for k in given if k not in block.inputs]
+        if extra:
+            raise PolicyInputError(
+                f"block {block.id}: unexpected input(s) {', '.join(sorted(extra))}; "
+                f"it takes {', '.join(block.inputs)}"
+            )
+        values: dict[str, Any] = {}
+        for name in block.inputs:
+            spec = self.document.inputs[name]
+            if name in given:
+                values[name] = _coerce(spec, given[name], block.id)
+            elif spec.has_default:
+                values[name] = _coerce(spec, spec.default, block.id)
+            elif spec.nullable:
+                values[name] = None
+            else:
+                raise PolicyInputError(f"block {block.id}: missing input {name}")
+        return values
+
+    def _run(
+        self, block: m.Block, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
+    ) -> tuple[dict[str, Any], list[str]]:
+        if isinstance(block, m.DecisionTable):
+            return self._table(block, v, steps)
+        if isinstance(block, m.Scorecard):
+            return self._scorecard(block, v, steps)
+        if isinstance(block, m.MasterScale):
+            return self._scale(block, v, steps)
+        if isinstance(block, m.ThresholdLadder):
+            return self._ladder(block, v, steps)
+        if isinstance(block, m.Matrix):
+            return self._matrix(block, v, steps)
+        if isinstance(block, m.Formula):
+            return self._formula(block, v, steps)
+        if isinstance(block, m.TriggerSet):
+            return self._triggers(block, v, steps)
+        raise PolicyEvaluationError(f"block {block.id}: kind {block.kind} cannot be evaluated")
+
+    def _table(
+        self, t: m.DecisionTable, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
+    ) -> tuple[dict[str, Any], list[str]]:
+        hits = self._matchers[t.id]([v[n] for n in t.inputs])
+        rules = [t.rules[i] for i in hits]
+        if steps is not None:
+            for r in rules:
+                steps.append(
+                    {"rule": r.id, "cells": {n: c.text for n, c in r.when}, "line": r.loc.line}
+                )
+        ids = [r.id for r in rules]
+        if t.hit_policy == "COLLECT":
+            return self._collect(t, rules), ids
+        if not rules:
+            shown = ", ".join(f"{k}={v[k]!r}" for k in t.inputs)
+            raise PolicyEvaluationError(f"block {t.id}: no rule matches {shown}")
+        if t.hit_policy == "UNIQUE" and len(rules) > 1:
+            raise PolicyEvaluationError(
+                f"block {t.id}: rules {' and '.join(ids)} all match (hit policy UNIQUE)"
+            )
+        if t.hit_policy == "PRIORITY":
+
+            def rank(r: m.Rule) -> tuple[int, ...]:
+                return tuple(o.values.index(dict(r.then)[o.name]) for o in t.outputs)
+
+            winner = min(rules, key=rank)
+            return dict(winner.then), ids
+        return dict(rules[0].then), ids
+
+    @staticmethod
+    def _collect(t: m.DecisionTable, rules: list[m.Rule]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for o in t.outputs:
+            values = [dict(r.then)[o.name] for r in rules]
+            if t.aggregate is None:
+                out[o.name] = tuple(values)
+            elif t.aggregate == "COUNT":
+                out[o.name] = len(values)
+            elif t.aggregate == "SUM":
+                out[o.name] = sum((Decimal(x) for x in values), Decimal(0))
+            elif values:
+                out[o.name] = (min if t.aggregate == "MIN" else max)(Decimal(x) for x in values)
+            else:
+                out[o.name] = None
+        return out
+
+    def _scorecard(
+        self, s: m.Scorecard, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
+    ) -> tuple[dict[str, Any], list[str]]:
+        score = s.base_points
+        for ch in s.characteristics:
+            value = v[ch.input]
+            hit = next((b for b in ch.bins if b.cell.matches(value)), None)
+            if hit is None:
+                raise PolicyEvaluationError(f"block {s.id}: no bin of {ch.input} matches {value!r}")
+            score += hit.points
+            if steps is not None:
+                steps.append(
+                    {"characteristic": ch.input, "bin": hit.cell.text, "points": hit.points}
+                )
+        out: dict[str, Any] = {"score": score}
+        if s.scaling is not None:
+            out["pd"] = scaled_pd(score, s.scaling)
+            if steps is not None:
+                steps.append({"score": score, "pd": out["pd"]})
+        return out, []
+
+    def _scale(
+        self, s: m.MasterScale, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
+    ) -> tuple[dict[str, Any], list[str]]:
+        pd = v[s.input]
+        if pd is None:
+            raise PolicyEvaluationError(f"block {s.id}: no {s.input}")
+        if s.floor is not None and pd < s.floor:
+            pd = s.floor
+        for g in s.grades:
+            if (g.is_default and pd == g.lower) or (
+                not g.is_default and g.upper is not None and g.lower <= pd < g.upper
+            ):
+                if steps is not None:
+                    steps.append({"grade": g.grade, "pd_used": pd, "line": g.loc.line})
+                return {s.output_name: g.grade}, [g.grade]
+        raise PolicyEvaluationError(f"block {s.id}: {s.input} {pd} is on no band of the scale")
+
+    def _ladder(
+        self, ladder: m.ThresholdLadder, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
+    ) -> tuple[dict[str, Any], list[str]]:
+        value = v[ladder.input]
+        spec = self.document.inputs[ladder.input]
+        key: Any = spec.values.index(value) if spec.type == "enum" else value
+        starts = [
+            spec.values.index(s.start) if spec.type == "enum" else s.start for s in ladder.steps
+        ]
+        i = bisect.bisect_right(starts, key) - 1
+        if value is None or i < 0:
+            raise PolicyEvaluationError(
+                f"block {ladder.id}: {ladder.input} {value!r} is below the first step"
+            )
+        step = ladder.steps[i]
+        if steps is not None:
+            steps.append({"step_from": step.start, "value": step.value, "line": step.loc.line})
+        return {ladder.output_name: step.value}, [f"from {step.start}"]
+
+    def _matrix(
+        self, mx: m.Matrix, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
+    ) -> tuple[dict[str, Any], list[str]]:
+        row = next((i for i, c in enumerate(mx.row_cells) if c.matches(v[mx.row_input])), None)
+        col = next((j for j, c in enumerate(mx.col_cells) if c.matches(v[mx.col_input])), None)
+        if row is None or col is None:
+            raise PolicyEvaluationError(
+                f"block {mx.id}: no {'row' if row is None else 'column'} matches "
+                f"{mx.row_input}={v[mx.row_input]!r}, {mx.col_input}={v[mx.col_input]!r}"
+            )
+        if steps is not None:
+            steps.append({"row": mx.row_cells[row].text, "column": mx.col_cells[col].text})
+        return {mx.output_name: mx.values[row][col]}, [f"r{row + 1}c{col + 1}"]
+
+    def _lookup_fn(
+        self, steps: list[Mapping[str, Any]] | None
+    ) -> Callable[[str, str, dict[str, Any]], Any]:
+        def lookup(block: str, output: str, args: dict[str, Any]) -> Any:
+            decision = self.evaluate(block, args, trace=steps is not None)
+            if steps is not None:
+                steps.append(
+                    {
+                        "lookup": block,
+                        "output": output,
+                        "value": decision.outputs[output],
+                        "matched": decision.matched,
+                    }
+                )
+            return decision.outputs[output]
+
+        return lookup
+
+    def _formula(
+        self, f: m.Formula, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
+    ) -> tuple[dict[str, Any], list[str]]:
+        env = dict(v)
+        lookup = self._lookup_fn(steps)
+        for name, expr in f.lets:
+            env[name] = evaluate_expr(expr, env, lookup, where=f"block {f.id} let {name}")
+            if steps is not None:
+                steps.append({"let": name, "value": env[name]})
+        out: dict[str, Any] = {}
+        for o, (name, expr) in zip(f.outputs, f.expressions, strict=True):
+            value = evaluate_expr(expr, env, lookup, where=f"block {f.id} output {name}")
+            if o.type == "int" and value is not None and not isinstance(value, bool):
+                value = int(value)
+            out[name] = value
+        return out, []
+
+    def _triggers(
+        self, ts: m.TriggerSet, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
+    ) -> tuple[dict[str, Any], list[str]]:
+        lookup = self._lookup_fn(steps)
+        fired = []
+        for t in ts.triggers:
+            if evaluate_expr(t.expr, v, lookup, where=f"block {ts.id} trigger {t.id}"):
+                fired.append({"id": t.id, "severity": t.severity, "reason": t.reason})
+                if steps is not None:
+                    steps.append({"trigger": t.id, "when": t.expr.text, "line": t.loc.line})
+        order = ("none", *m.SEVERITIES)
+        worst = max((f["severity"] for f in fired), key=order.index, default="none")
+        return {"fired": tuple(fired), "severity": worst, "count": len(fired)}, [
+            f["id"] for f in fired
+        ]
+
+
+def scaled_pd(score: Decimal, scaling: m.Scaling) -> Decimal:
+    """PD from a scaled score: score = offset + factor·ln(odds), factor = PDO/ln 2.
+
+    With odds good:bad (`good_to_bad`), PD = 1 / (1 + exp((score − offset)/factor)).
+    """
+    with decimal.localcontext() as ctx:
+        ctx.prec = 34
+        factor = scaling.pdo / Decimal(2).ln()
+        offset = scaling.points0 - factor * scaling.odds0.ln()
+        z = (score - offset) / factor
+        if scaling.direction == "bad_to_good":
+            z = -z
+        z = max(min(z, Decimal(700)), Decimal(-700))
+        pd = Decimal(1) / (Decimal(1) + z.exp())
+        return pd.quantize(Decimal("1e-12"))
+
+
+def scaling_constants(scaling: m.Scaling) -> tuple[Decimal, Decimal]:
+    """(factor, offset) of a scaling, for reports."""
+    factor = scaling.pdo / Decimal(2).ln()
+    return factor, scaling.points0 - factor * scaling.odds0.ln()

@@ -1,0 +1,127 @@
+"""Reading rule-set text (YAML, and JSON as its subset) into nodes that remember positions.
+
+This is the only module of the core that imports PyYAML, and it uses the safe composer only:
+no tags, no Python objects. Numbers keep their written text, so `0.20` becomes
+`Decimal("0.20")`, never a float.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+import yaml
+
+from creditmgmt.policies.errors import PolicyLoadError, SourceLocation
+
+
+@attrs.frozen
+class Node:
+    """A parsed value with its position: `value` is a dict[str, Node], list[Node] or scalar."""
+
+    value: Any
+    loc: SourceLocation
+
+    def plain(self) -> Any:
+        """The value with positions stripped (dicts, lists, scalars)."""
+        if isinstance(self.value, dict):
+            return {k: v.plain() for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain() for v in self.value]
+        return self.value
+
+
+def _loc(node: yaml.Node, name: str) -> SourceLocation:
+    mark = node.start_mark
+    return SourceLocation(name, mark.line + 1, mark.column + 1)
+
+
+_RESOLVER = yaml.resolver.Resolver()
+
+
+def _scalar(node: yaml.ScalarNode, name: str) -> Any:
+    tag = node.tag
+    text = node.value
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:bool":
+        return text.lower() in ("true", "yes", "on")
+    if tag == "tag:yaml.org,2002:int":
+        try:
+            return int(text.replace("_", ""), 0)
+        except ValueError:
+            return int(text.replace("_", ""))
+    if tag == "tag:yaml.org,2002:float":
+        try:
+            value = Decimal(text.replace("_", ""))
+        except InvalidOperation:
+            raise PolicyLoadError(f"{text!r} is not a decimal number", _loc(node, name)) from None
+        if not value.is_finite():
+            raise PolicyLoadError(f"{text!r} is not a finite number", _loc(node, name))
+        return value
+    if tag == "tag:yaml.org,2002:timestamp":
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise PolicyLoadError(
+                f"{text!r}: only dates (YYYY-MM-DD) are allowed", _loc(node, name)
+            ) from None
+    if tag == "tag:yaml.org,2002:str":
+        return text
+    raise PolicyLoadError(f"tag {tag!r} is not allowed in a rule set", _loc(node, name))
+
+
+def _convert(node: yaml.Node, name: str, depth: int = 0) -> Node:
+    if depth > 64:
+        raise PolicyLoadError("nesting deeper than 64 levels", _loc(node, name))
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node, name) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str | int | bool):
+                raise PolicyLoadError("mapping keys must be plain text", _loc(key_node, name))
+            key = str(key).lower() if isinstance(key, bool) else str(key)
+            if key in out:
+                raise PolicyLoadError(f"duplicate key {key!r}", _loc(key_node, name))
+            out[key] = _convert(value_node, name, depth + 1)
+        return Node(out, _loc(node, name))
+    if isinstance(node, yaml.SequenceNode):
+        return Node([_convert(v, name, depth + 1) for v in node.value], _loc(node, name))
+    if isinstance(node, yaml.ScalarNode):
+        return Node(_scalar(node, name), _loc(node, name))
+    raise PolicyLoadError("aliases and other YAML features are not allowed", _loc(node, name))
+
+
+def parse(text: str, name: str) -> Node:
+    """Parse YAML or JSON text into a `Node` tree.
+
+    Raises:
+        PolicyLoadError: syntax errors and forbidden features, with file:line:column.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        loc = SourceLocation(name, mark.line + 1, mark.column + 1) if mark else None
+        raise PolicyLoadError(f"syntax error: {e.problem or e}", loc) from None
+    except yaml.YAMLError as e:
+        raise PolicyLoadError(f"{name}: syntax error: {e}") from None
+    if root is None:
+        raise PolicyLoadError(f"{name}: the document is empty")
+    if _has_alias(root):
+        raise PolicyLoadError("anchors and aliases are not allowed", _loc(root, name))
+    return _convert(root, name)
+
+
+def _has_alias(node: yaml.Node, seen: set[int] | None = None) -> bool:
+    seen = seen if seen is not None else set()
+    if id(node) in seen:
+        return True
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        return any(_has_alias(k, seen) or _has_alias(v, seen) for k, v in node.value)
+    if isinstance(node, yaml.SequenceNode):
+        return any(_has_alias(v, seen) for v in node.value)
+    return False
