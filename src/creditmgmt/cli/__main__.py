@@ -1,0 +1,3 @@
+from creditmgmt.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""creditmgmt.services."""
