@@ -1,1 +1,36 @@
-"""creditmgmt.policies."""
+"""Rule sets policy teams write: load, check, compile, evaluate, explain, version, back-test.
+
+    from creditmgmt.policies import load_ruleset
+    rules = load_ruleset("rules.yaml")
+    for finding in rules.check():
+        print(finding)                      # file:line: severity code: [block/rule] message
+    decision = rules.evaluate("classification", {"dpd": 91, ...}, trace=True)
+    decision.outputs["category"], decision.matched, decision.ruleset_ref
+
+Everything raised is a `PolicyError` (under `CreditMgmtError`).
+"""
+
+from creditmgmt.policies.errors import (
+    PolicyCheckError,
+    PolicyError,
+    PolicyEvaluationError,
+    PolicyInputError,
+    PolicyLoadError,
+    SourceLocation,
+)
+from creditmgmt.policies.model import Finding
+from creditmgmt.policies.ruleset import Decision, RuleSet, Trace, load_ruleset
+
+__all__ = [
+    "Decision",
+    "Finding",
+    "PolicyCheckError",
+    "PolicyError",
+    "PolicyEvaluationError",
+    "PolicyInputError",
+    "PolicyLoadError",
+    "RuleSet",
+    "SourceLocation",
+    "Trace",
+    "load_ruleset",
+]

@@ -14,6 +14,7 @@ import decimal
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -21,7 +22,7 @@ import attrs
 from creditmgmt.domain.money import Money
 from creditmgmt.policies import model as m
 from creditmgmt.policies.cells import Cell
-from creditmgmt.policies.errors import PolicyEvaluationError, PolicyInputError
+from creditmgmt.policies.errors import PolicyCheckError, PolicyEvaluationError, PolicyInputError
 from creditmgmt.policies.formula import evaluate as evaluate_expr
 
 INDEX_THRESHOLD = 64
@@ -577,3 +578,28 @@ def scaling_constants(scaling: m.Scaling) -> tuple[Decimal, Decimal]:
     """(factor, offset) of a scaling, for reports."""
     factor = scaling.pdo / Decimal(2).ln()
     return factor, scaling.points0 - factor * scaling.odds0.ln()
+
+
+def load_ruleset(path_or_text: str | Path, *, source_name: str | None = None) -> RuleSet:
+    """Load, check and compile a rule set from a YAML/JSON file path or from document text.
+
+    A document with status `approved` must pass its own `check()` without error findings.
+
+    Raises:
+        PolicyLoadError: the text cannot be read or does not follow the schema; the message
+            starts with file:line:column and says what was expected.
+        PolicyCheckError: the document is `approved` but `check()` found errors
+            (`.findings` lists every finding, each with its file:line).
+    """
+    from creditmgmt.policies.loader import read_document
+
+    ruleset = RuleSet(read_document(path_or_text, source_name=source_name))
+    if ruleset.status == "approved":
+        errors = [f for f in ruleset.check() if f.severity == "error"]
+        if errors:
+            listing = "\n".join(f"  {f}" for f in errors)
+            raise PolicyCheckError(
+                f"approved rule set {ruleset.ref} has {len(errors)} error finding(s):\n{listing}",
+                errors,
+            )
+    return ruleset
