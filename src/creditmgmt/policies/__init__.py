@@ -10,6 +10,7 @@
 Everything raised is a `PolicyError` (under `CreditMgmtError`).
 """
 
+from creditmgmt.policies.builtin import UnknownRuleSetError, builtin_names, builtin_ruleset
 from creditmgmt.policies.errors import (
     PolicyCheckError,
     PolicyError,
@@ -32,5 +33,8 @@ __all__ = [
     "RuleSet",
     "SourceLocation",
     "Trace",
+    "UnknownRuleSetError",
+    "builtin_names",
+    "builtin_ruleset",
     "load_ruleset",
 ]
