@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 from hypothesis import HealthCheck, settings
 
@@ -19,6 +20,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
     print_blob=True,
 )
-settings.load_profile(
-    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
-)
+
+
+def _profile(env: Mapping[str, str]) -> str:
+    """`HYPOTHESIS_PROFILE` wins; otherwise `ci` when CI is set to a true value, else `dev`."""
+    explicit = env.get("HYPOTHESIS_PROFILE")
+    if explicit:
+        return explicit
+    ci = env.get("CI", "").strip().lower()
+    return "ci" if ci in {"1", "true", "yes", "on"} else "dev"
+
+
+settings.load_profile(_profile(os.environ))

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from creditmgmt.domain import (
+    CollateralId,
     CurrencyMismatchError,
     CustomerId,
     Facility,
@@ -14,9 +16,12 @@ from creditmgmt.domain import (
     FacilityNotActiveError,
     FacilityStatus,
     GroupId,
+    GuaranteeId,
     InvalidTransitionError,
+    InvalidValueError,
     LimitExceededError,
     LimitTree,
+    NegativeAmountError,
     ProductType,
     SubLimitExceedsParentError,
 )
@@ -241,3 +246,144 @@ def test_tree_invariants_hold_after_any_sequence(ops: list[tuple[str, int, objec
         except (LimitExceededError, RepaymentExceedsDrawnError):
             assert [(n.drawn, n.reserved, n.cumulative_drawn) for n in t.nodes] == before
         assert t.limits.violations() == []
+
+
+# The facility lifecycle of DOMAIN.md: approved → active ⇄ frozen → expired | closed |
+# cancelled; active may be suspended by risk events; terminal states are final.
+_S = FacilityStatus
+ALLOWED = {
+    ("activate", _S.APPROVED): _S.ACTIVE,
+    ("cancel", _S.APPROVED): _S.CANCELLED,
+    ("freeze", _S.ACTIVE): _S.FROZEN,
+    ("freeze", _S.SUSPENDED): _S.FROZEN,
+    ("unfreeze", _S.FROZEN): _S.ACTIVE,
+    ("suspend", _S.ACTIVE): _S.SUSPENDED,
+    ("resume", _S.SUSPENDED): _S.ACTIVE,
+    **{("expire", s): _S.EXPIRED for s in (_S.ACTIVE, _S.FROZEN, _S.SUSPENDED)},
+    **{("close", s): _S.CLOSED for s in (_S.ACTIVE, _S.FROZEN, _S.SUSPENDED)},
+    **{("cancel", s): _S.CANCELLED for s in (_S.ACTIVE, _S.FROZEN, _S.SUSPENDED)},
+}
+ACTIONS = ("activate", "cancel", "freeze", "unfreeze", "suspend", "resume", "expire", "close")
+
+
+def _call(node: Facility, action: str, on: date) -> None:
+    if action in ("activate", "expire"):
+        getattr(node, action)(on=on)
+    else:
+        getattr(node, action)(on=on, reason="test")
+
+
+@pytest.mark.parametrize("status", list(FacilityStatus))
+@pytest.mark.parametrize("action", ACTIONS)
+def test_status_machine_allows_exactly_the_documented_transitions(
+    status: FacilityStatus, action: str
+) -> None:
+    node = a_facility_tree(activate=False).products[0]
+    node.status = status
+    events_before = len(node.pending_events)
+    target = ALLOWED.get((action, status))
+    if target is None:
+        with pytest.raises(InvalidTransitionError, match=str(node.id)):
+            _call(node, action, node.maturity_date)
+        assert node.status is status
+        assert len(node.pending_events) == events_before
+    else:
+        _call(node, action, node.maturity_date)
+        assert node.status is target
+        event = node.pending_events[-1]
+        if target is _S.ACTIVE and status is _S.APPROVED:
+            assert event.event_type == "FacilityActivated"
+        else:
+            assert event.event_type == "FacilityStatusChanged"
+            assert (event.previous, event.status) == (status, target)  # type: ignore[attr-defined]
+
+
+def test_activation_is_only_from_approved_and_within_the_term() -> None:
+    t = a_facility_tree()
+    node = t.products[0]
+    node.freeze(on=DAY, reason="31 DPD")
+    with pytest.raises(InvalidTransitionError, match="unfreeze"):
+        node.activate(on=DAY)  # activation must not silently lift a freeze
+    assert node.status is FacilityStatus.FROZEN
+    late = a_facility_tree(activate=False).products[0]
+    with pytest.raises(InvalidTransitionError, match="matured"):
+        late.activate(on=date(2027, 1, 6))
+
+
+def test_cancel_withdraws_an_unused_limit_but_not_one_with_money_on_it() -> None:
+    t = a_facility_tree()
+    used, unused = t.products[0], t.products[1]
+    t.limits.reserve(used.id, M("10.00 CNY"), on=DAY)
+    with pytest.raises(InvalidTransitionError, match=r"10\.00 CNY reserved"):
+        used.cancel(on=DAY, reason="risk appetite")
+    assert used.status is FacilityStatus.ACTIVE
+    unused.freeze(on=DAY, reason="review")
+    unused.cancel(on=DAY, reason="risk appetite")
+    assert unused.status is FacilityStatus.CANCELLED
+    with pytest.raises(FacilityNotActiveError, match="cancelled"):
+        t.limits.reserve(unused.id, M("1.00 CNY"), on=DAY)
+
+
+def test_closed_or_cancelled_nodes_accept_no_release_or_repayment() -> None:
+    t = a_facility_tree()
+    node = t.products[0]
+    node.close(on=DAY, reason="no longer needed")
+    for op in (t.limits.release, t.limits.repay):
+        with pytest.raises((FacilityNotActiveError, RepaymentExceedsDrawnError)):
+            op(node.id, M("1.00 CNY"), on=DAY)
+    # the status check names the closed node even when an amount would also be refused
+    t.limits.draw(t.products[1].id, M("5.00 CNY"), on=DAY)
+    t.limits.reserve(t.products[1].id, M("5.00 CNY"), on=DAY)
+    t.limits.release(t.products[1].id, M("5.00 CNY"), on=DAY)
+    t.limits.repay(t.products[1].id, M("5.00 CNY"), on=DAY)
+    t.products[1].cancel(on=DAY, reason="x")
+    with pytest.raises(FacilityNotActiveError, match="cancelled"):
+        t.limits.release(t.products[1].id, M("1.00 CNY"), on=DAY)
+
+
+def test_every_node_on_the_path_must_be_within_its_term() -> None:
+    ids = SequentialIds()
+    t = a_facility_tree(ids, term_months=12)
+    longer = Facility.open(
+        ids,
+        level=FacilityLevel.PRODUCT,
+        parent=t.masters[1],
+        product_type=ProductType.TRADE_FINANCE,
+        limit=M("100.00 CNY"),
+        start=t.root.start_date,
+        term_months=48,  # a sub-limit that outlives its master
+    )
+    # sub-limits under master 1 already total 3.0M = its limit: make room first
+    t.limits.change_limit(t.products[3].id, M("999900.00 CNY"), on=DAY, reason="room")
+    t.limits.attach(longer)
+    longer.activate(on=DAY)
+    after_master = t.masters[1].maturity_date + timedelta(days=1)
+    assert longer.is_within_term(after_master)  # only its ancestors have ended
+    with pytest.raises(FacilityOutsideTermError, match=str(t.root.id)):
+        t.limits.draw(longer.id, M("1.00 CNY"), on=after_master)
+    with pytest.raises(FacilityOutsideTermError, match=str(t.root.id)):
+        t.limits.reserve(longer.id, M("1.00 CNY"), on=after_master)
+    with pytest.raises(FacilityOutsideTermError):
+        t.limits.draw(longer.id, M("1.00 CNY"), on=t.root.start_date - timedelta(days=1))
+
+
+def test_a_node_holds_one_currency() -> None:
+    node = a_facility_tree().products[0]
+    with pytest.raises(CurrencyMismatchError, match=r"drawn 1\.00 USD"):
+        attrs.evolve(node, drawn=M("1.00 USD"))
+    with pytest.raises(InvalidValueError, match="maturity"):
+        attrs.evolve(node, maturity_date=node.start_date)
+    with pytest.raises(NegativeAmountError, match="limit"):
+        attrs.evolve(node, limit=M("-1.00 CNY"))
+
+
+def test_collateral_and_guarantee_links_are_kept_once() -> None:
+    node = a_facility_tree().products[0]
+    node.link_collateral(CollateralId("col_1"))
+    node.link_collateral(CollateralId("col_1"))
+    node.link_guarantee(GuaranteeId("gua_1"))
+    assert node.collateral_ids == (CollateralId("col_1"),)
+    assert node.guarantee_ids == (GuaranteeId("gua_1"),)
+    node.unlink_collateral(CollateralId("col_1"))
+    node.unlink_guarantee(GuaranteeId("gua_1"))
+    assert (node.collateral_ids, node.guarantee_ids) == ((), ())

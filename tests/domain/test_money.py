@@ -102,3 +102,84 @@ def test_allocation_sums_exactly(total: Decimal, weights: list[int]) -> None:
 def test_d_refuses_bool() -> None:
     with pytest.raises(InvalidMoneyError):
         D(True)
+
+
+def test_every_way_in_refuses_a_float_with_a_clear_message() -> None:
+    cny = M("10.00 CNY")
+    attempts = [
+        lambda: Money.of(0.1, "CNY"),  # type: ignore[arg-type]
+        lambda: Money(0.1, "CNY"),  # type: ignore[arg-type]
+        lambda: cny * 0.5,  # type: ignore[operator]
+        lambda: 0.5 * cny,  # type: ignore[operator]
+        lambda: cny / 2.0,  # type: ignore[operator]
+        lambda: cny.convert("USD", 0.14),  # type: ignore[arg-type]
+        lambda: cny.allocate([0.5, 0.5]),  # type: ignore[list-item]
+        lambda: Rate.of(0.0435),  # type: ignore[arg-type]
+        lambda: Rate(0.0435),  # type: ignore[arg-type]
+        lambda: Percentage.of(4.35),  # type: ignore[arg-type]
+        lambda: D(1.0),  # type: ignore[arg-type]
+    ]
+    for attempt in attempts:
+        with pytest.raises(InvalidMoneyError, match=r"float|Decimal"):
+            attempt()
+
+
+def test_every_combination_of_two_currencies_raises_currency_mismatch() -> None:
+    cny, usd = M("1.00 CNY"), M("1.00 USD")
+    for combine in (
+        lambda: cny + usd,
+        lambda: cny - usd,
+        lambda: cny < usd,
+        lambda: cny <= usd,
+        lambda: cny > usd,
+        lambda: cny >= usd,
+        lambda: cny.ratio_to(usd),
+        lambda: cny.min(usd),
+        lambda: Money.sum([cny, usd], "CNY"),
+    ):
+        with pytest.raises(CurrencyMismatchError, match="convert"):
+            combine()
+    assert cny != usd  # equality is defined (and false) across currencies
+
+
+def test_quantisation_happens_once_in_money() -> None:
+    # (1.00 / 3) * 3 rounds at the division; multiplying a Decimal factor rounds once
+    assert M("1.00 CNY") / 3 * 3 == M("0.99 CNY")
+    assert M("1.00 CNY") * (Decimal(1) / Decimal(3) * 3) == M("1.00 CNY")
+    assert quantize(Decimal("0.125"), "CNY") == Decimal("0.12")  # half-even: to the even cent
+    assert quantize(Decimal("0.135"), "CNY") == Decimal("0.14")
+    assert quantize(Decimal("-0.125"), "CNY") == Decimal("-0.12")
+
+
+def test_negative_zero_is_zero() -> None:
+    tiny = Money.of("-0.004", "CNY")
+    assert str(tiny) == "0.00 CNY"
+    assert tiny == Money.zero("CNY")
+    assert not tiny.amount.is_signed()
+
+
+def test_division_and_ratios_by_zero_and_bad_fx_rates_are_refused() -> None:
+    with pytest.raises(InvalidMoneyError, match="by zero"):
+        M("1.00 CNY") / 0
+    with pytest.raises(InvalidMoneyError, match="ratio to zero"):
+        M("1.00 CNY").ratio_to(M("0.00 CNY"))
+    with pytest.raises(InvalidMoneyError, match="must be positive"):
+        M("1.00 USD").convert("CNY", Decimal(0))
+    with pytest.raises(InvalidMoneyError, match="'XYZ'"):
+        M("1.00 USD").convert("XYZ", Decimal(1))
+    with pytest.raises(InvalidMoneyError, match="weights"):
+        M("1.00 CNY").allocate([0, 0])
+
+
+@given(amounts, amounts)
+def test_addition_commutes_and_subtraction_inverts(a: Decimal, b: Decimal) -> None:
+    x, y = Money(a, "CNY"), Money(b, "CNY")
+    assert x + y == y + x
+    assert (x + y) - y == x
+    assert x - x == Money.zero("CNY")
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**12), max_value=10**12))
+def test_quantised_amounts_have_exactly_the_minor_unit(value: Decimal) -> None:
+    for currency, places in (("CNY", 2), ("JPY", 0), ("KWD", 3)):
+        assert Money(value, currency).amount.as_tuple().exponent == -places

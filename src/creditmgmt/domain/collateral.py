@@ -69,7 +69,10 @@ class Collateral(Aggregate):
         description: str = "",
         revaluation_due: date | None = None,
     ) -> Collateral:
-        """Raises `InvalidValueError` for a non-positive valuation or a haircut outside [0, 1)."""
+        """Raises `InvalidValueError` for an empty owner name, a non-positive valuation or a
+        haircut outside [0, 1)."""
+        if not owner_name.strip():
+            raise InvalidValueError("collateral needs the name of its owner")
         if not valuation.value.is_positive:
             raise InvalidValueError(f"valuation must be positive, got {valuation.value}")
         return cls(
@@ -88,10 +91,16 @@ class Collateral(Aggregate):
         return self.valuation.value * (Decimal(1) - self.haircut.value)
 
     def ltv(self, exposure: Money) -> Decimal:
-        """Loan-to-value: exposure ÷ valuation, unrounded."""
+        """Loan-to-value: exposure ÷ valuation, unrounded.
+
+        Raises:
+            CurrencyMismatchError: the exposure is in another currency (convert it first).
+        """
         return exposure.ratio_to(self.valuation.value)
 
     def revalue(self, valuation: Valuation, *, next_due: date | None = None) -> None:
+        """Replace the valuation (重估). Raises `InvalidValueError` for a non-positive value or
+        another currency; nothing changes then."""
         same_currency = valuation.value.currency == self.valuation.value.currency
         if not valuation.value.is_positive or not same_currency:
             raise InvalidValueError(
@@ -129,7 +138,10 @@ class Guarantee(Aggregate):
         guarantor_id: CustomerId | None = None,
         guarantor_registration_id: str | None = None,
     ) -> Guarantee:
-        """Raises `InvalidValueError` (non-positive amount) or `InvalidIdentifierError` (USCC)."""
+        """Raises `InvalidValueError` (empty name, non-positive amount) or
+        `InvalidIdentifierError` (an invalid USCC, naming the guarantor)."""
+        if not guarantor_name.strip():
+            raise InvalidValueError("a guarantee needs the guarantor's name")
         if not amount.is_positive:
             raise InvalidValueError(f"guarantee amount must be positive, got {amount}")
         reg = (

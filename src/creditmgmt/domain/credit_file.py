@@ -23,6 +23,7 @@ from creditmgmt.domain.errors import (
     DomainError,
     InvalidTransitionError,
     InvalidValueError,
+    NegativeAmountError,
 )
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CreditFileId, CustomerId, IdSource, UserId
@@ -74,9 +75,32 @@ def _ratio(numerator: Money, denominator: Money) -> Decimal | None:
     return numerator.ratio_to(denominator)
 
 
+#: Stocks and flows that cannot be negative (equity, profits and cash flows can).
+_NEVER_NEGATIVE = frozenset(
+    {
+        "current_assets",
+        "total_assets",
+        "current_liabilities",
+        "total_liabilities",
+        "revenue",
+        "interest_expense",
+        "debt_service",
+    }
+)
+
+
 @attrs.frozen(kw_only=True)
 class FinancialStatement:
-    """One period's balance sheet, income statement and cash flow (same currency)."""
+    """One period's balance sheet, income statement and cash flow (same currency).
+
+    Ratios are exact Decimals; a ratio whose denominator is zero is `None` ("not meaningful"),
+    e.g. interest coverage of a company without interest expense.
+
+    Raises:
+        CurrencyMismatchError: a figure in another currency than the statement.
+        NegativeAmountError: a negative asset, liability, revenue, interest or debt service.
+        InvalidValueError: current assets (liabilities) above total assets (liabilities).
+    """
 
     period_end: date
     currency: str
@@ -102,6 +126,20 @@ class FinancialStatement:
                     f"statement {self.period_end}: {field.name} is in {value.currency}, "
                     f"the statement in {self.currency}"
                 )
+            if field.name in _NEVER_NEGATIVE and value.is_negative:
+                raise NegativeAmountError(
+                    f"statement {self.period_end}: {field.name} {value} must not be negative"
+                )
+        if self.current_assets > self.total_assets:
+            raise InvalidValueError(
+                f"statement {self.period_end}: current assets {self.current_assets} exceed "
+                f"total assets {self.total_assets}"
+            )
+        if self.current_liabilities > self.total_liabilities:
+            raise InvalidValueError(
+                f"statement {self.period_end}: current liabilities {self.current_liabilities} "
+                f"exceed total liabilities {self.total_liabilities}"
+            )
 
     @property
     def current_ratio(self) -> Decimal | None:
@@ -163,11 +201,24 @@ class LitigationCase:
     role: LitigationRole
     status: str  # as the court registry reports it (pending, judged, enforced, closed ...)
 
+    def __attrs_post_init__(self) -> None:
+        if self.claim.is_negative:
+            raise NegativeAmountError(f"litigation {self.case_id}: claim {self.claim} is negative")
+
 
 @attrs.frozen(kw_only=True)
 class DocumentRef:
     title: str
     reference: str  # where the host keeps the document (a URI or archive number)
+
+
+#: Where each kind of record is filed.
+_PAYLOAD_SECTION: dict[str, Section] = {
+    "financial_statement": Section.FINANCIAL_STATEMENTS,
+    "bureau_report": Section.CREDIT_RECORDS,
+    "litigation": Section.LITIGATION,
+    "document": Section.DOCUMENTS,
+}
 
 
 @attrs.frozen(kw_only=True)
@@ -194,6 +245,21 @@ class FileEntry:
             raise InvalidValueError(
                 f"entry {self.key}: refresh_due {self.refresh_due} must be after as_of {self.as_of}"
             )
+        if (self.verified_by is None) != (self.verified_on is None):
+            raise InvalidValueError(
+                f"entry {self.key}: verified_by and verified_on are given together or not at all"
+            )
+        payloads = [name for name in _PAYLOAD_SECTION if getattr(self, name) is not None]
+        if len(payloads) > 1:
+            raise InvalidValueError(
+                f"entry {self.key} carries {' and '.join(payloads)}; one entry holds one record"
+            )
+        for name, section in _PAYLOAD_SECTION.items():
+            if getattr(self, name) is not None and self.section is not section:
+                raise InvalidValueError(
+                    f"entry {self.key}: a {name} belongs in section {section.value}, "
+                    f"not {self.section.value}"
+                )
 
     @property
     def is_verified(self) -> bool:
@@ -253,11 +319,14 @@ class CreditFile(Aggregate):
     ) -> FileEntry:
         """Add an entry, or replace the live entry with the same key (the old one is archived).
 
-        The refresh-due date defaults to as_of + the file's refresh cycle.
+        The refresh-due date defaults to as_of + the file's refresh cycle. A replacement starts
+        unverified: whoever verified the old record did not verify the new one.
 
         Raises:
             InvalidTransitionError: the file is archived.
-            InvalidValueError: an empty key or source, or refresh_due not after as_of.
+            InvalidValueError: an empty key or source, refresh_due not after as_of, a record
+                filed in the wrong section (a statement outside `financial_statements`, ...),
+                or more than one record in one entry.
         """
         self._ensure_open()
         if not key.strip() or not source.strip():

@@ -130,10 +130,16 @@ _TRANSITIONS: dict[FacilityStatus, frozenset[FacilityStatus]] = {
             FacilityStatus.SUSPENDED,
             FacilityStatus.EXPIRED,
             FacilityStatus.CLOSED,
+            FacilityStatus.CANCELLED,
         }
     ),
     FacilityStatus.FROZEN: frozenset(
-        {FacilityStatus.ACTIVE, FacilityStatus.EXPIRED, FacilityStatus.CLOSED}
+        {
+            FacilityStatus.ACTIVE,
+            FacilityStatus.EXPIRED,
+            FacilityStatus.CLOSED,
+            FacilityStatus.CANCELLED,
+        }
     ),
     FacilityStatus.SUSPENDED: frozenset(
         {
@@ -141,6 +147,7 @@ _TRANSITIONS: dict[FacilityStatus, frozenset[FacilityStatus]] = {
             FacilityStatus.FROZEN,
             FacilityStatus.EXPIRED,
             FacilityStatus.CLOSED,
+            FacilityStatus.CANCELLED,
         }
     ),
     FacilityStatus.EXPIRED: frozenset(),
@@ -242,6 +249,20 @@ class Facility(Aggregate):
     guarantee_ids: tuple[GuaranteeId, ...] = ()
     credit_insurance: str = ""
     ruleset_ref: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("drawn", "reserved", "cumulative_drawn", "own_drawn", "own_reserved"):
+            amount: Money = getattr(self, name)
+            if amount.currency != self.limit.currency:
+                raise CurrencyMismatchError(
+                    f"facility {self.id}: {name} {amount} is not in the limit's currency "
+                    f"{self.limit.currency}"
+                )
+        if self.maturity_date <= self.start_date:
+            raise InvalidValueError(
+                f"facility {self.id}: maturity {self.maturity_date} must be after start "
+                f"{self.start_date}"
+            )
 
     @classmethod
     def open(
@@ -375,7 +396,21 @@ class Facility(Aggregate):
             )
 
     def activate(self, *, on: date) -> None:
-        """approved → active (contract signed, conditions precedent met)."""
+        """approved → active (contract signed, conditions precedent met).
+
+        Raises:
+            InvalidTransitionError: not `approved` (use `unfreeze` / `resume` to return to
+                active), or `on` is after the maturity date.
+        """
+        if self.status is not FacilityStatus.APPROVED:
+            raise InvalidTransitionError(
+                f"facility {self.id} is {self.status.value}; only an approved facility is "
+                "activated (unfreeze or resume it instead)"
+            )
+        if on > self.maturity_date:
+            raise InvalidTransitionError(
+                f"facility {self.id} matured on {self.maturity_date}; cannot activate on {on}"
+            )
         self._move(FacilityStatus.ACTIVE, on, "activated")
 
     def freeze(self, *, on: date, reason: str) -> None:
@@ -409,19 +444,31 @@ class Facility(Aggregate):
         self._move(FacilityStatus.EXPIRED, on, "matured")
 
     def close(self, *, on: date, reason: str) -> None:
-        """Close a node with nothing drawn or reserved.
+        """Close a node with nothing drawn or reserved (active, frozen or suspended → closed).
 
         Raises:
             InvalidTransitionError: when something is still drawn or reserved, or terminal.
         """
-        if not self.utilisation.is_zero:
+        if not self.utilisation.is_zero and not self.status.is_terminal:
             raise InvalidTransitionError(
                 f"facility {self.id} still has {self.drawn} drawn and {self.reserved} reserved"
             )
         self._move(FacilityStatus.CLOSED, on, reason)
 
     def cancel(self, *, on: date, reason: str) -> None:
-        """approved → cancelled (never activated)."""
+        """Withdraw the limit (取消额度): approved, active, frozen or suspended → cancelled.
+
+        Cancelled is terminal and accepts no movement, not even a repayment, so nothing may be
+        drawn or reserved when it is cancelled.
+
+        Raises:
+            InvalidTransitionError: something is still drawn or reserved, or already terminal.
+        """
+        if not self.utilisation.is_zero and not self.status.is_terminal:
+            raise InvalidTransitionError(
+                f"facility {self.id} still has {self.drawn} drawn and {self.reserved} reserved; "
+                "freeze it and let it run off, or close it once repaid"
+            )
         self._move(FacilityStatus.CANCELLED, on, reason)
 
     def link_collateral(self, collateral_id: CollateralId) -> None:
@@ -524,6 +571,21 @@ class LimitTree:
                     f"cannot {what} on {path[-1].id}: facility {n.id} is {n.status.value}"
                 )
 
+    def _check_not_ended(self, path: Sequence[Facility], what: str) -> None:
+        for n in path:
+            if n.status in (FacilityStatus.CLOSED, FacilityStatus.CANCELLED):
+                raise FacilityNotActiveError(
+                    f"cannot {what} on {path[-1].id}: facility {n.id} is {n.status.value}"
+                )
+
+    def _check_term(self, path: Sequence[Facility], on: date, what: str) -> None:
+        for n in path:
+            if not n.is_within_term(on):
+                raise FacilityOutsideTermError(
+                    f"{what} on {on} on {path[-1].id} is outside the term of facility {n.id} "
+                    f"({n.start_date} to {n.maturity_date})"
+                )
+
     def _check_headroom(self, path: Sequence[Facility], amount: Money, what: str) -> None:
         for n in path:
             if amount > n.available:
@@ -541,7 +603,8 @@ class LimitTree:
         on: date,
         drawdown_id: DrawdownId | None = None,
     ) -> None:
-        """Draw `amount` on a node: every node on the path must be active with headroom.
+        """Draw `amount` on a node: every node on the path must be active, within its term
+        (start ≤ `on` ≤ maturity) and have headroom.
 
         Raises:
             InvalidValueError, CurrencyMismatchError, FacilityNotActiveError,
@@ -550,12 +613,8 @@ class LimitTree:
         self._check_amount(amount, "drawdown")
         path = self.path(facility_id)
         self._check_active_path(path, "draw")
+        self._check_term(path, on, "drawdown")
         leaf = path[-1]
-        if not leaf.is_within_term(on):
-            raise FacilityOutsideTermError(
-                f"drawdown on {on} outside the term of facility {leaf.id} "
-                f"({leaf.start_date} to {leaf.maturity_date})"
-            )
         self._check_headroom(path, amount, "drawdown")
         for n in path:
             n.drawn = n.drawn + amount
@@ -584,11 +643,8 @@ class LimitTree:
                 f"repayment of {principal} exceeds the {path[-1].own_drawn} drawn directly on "
                 f"facility {facility_id} (repay on the node that was drawn)"
             )
+        self._check_not_ended(path, "repay")
         for n in path:
-            if n.status in (FacilityStatus.CLOSED, FacilityStatus.CANCELLED):
-                raise FacilityNotActiveError(
-                    f"cannot repay on {facility_id}: facility {n.id} is {n.status.value}"
-                )
             if principal > n.drawn:
                 raise RepaymentExceedsDrawnError(
                     f"repayment of {principal} exceeds {n.drawn} drawn on facility {n.id}"
@@ -601,13 +657,16 @@ class LimitTree:
     def reserve(self, facility_id: FacilityId, amount: Money, *, on: date) -> None:
         """Earmark headroom (an approved but not yet drawn amount, a pending guarantee).
 
+        Every node on the path must be active, within its term and have headroom.
+
         Raises:
             InvalidValueError, CurrencyMismatchError, FacilityNotActiveError,
-            LimitExceededError, TreeStructureError.
+            FacilityOutsideTermError, LimitExceededError, TreeStructureError.
         """
         self._check_amount(amount, "reservation")
         path = self.path(facility_id)
         self._check_active_path(path, "reserve")
+        self._check_term(path, on, "reservation")
         self._check_headroom(path, amount, "reservation")
         for n in path:
             n.reserved = n.reserved + amount
@@ -615,14 +674,15 @@ class LimitTree:
         path[-1]._record(AmountReserved(aggregate_id=str(facility_id), amount=amount, on=on))
 
     def release(self, facility_id: FacilityId, amount: Money, *, on: date) -> None:
-        """Release a reservation (allowed in any non-cancelled status).
+        """Release a reservation (allowed on frozen, suspended and expired nodes too).
 
         Raises:
             InvalidValueError, CurrencyMismatchError, RepaymentExceedsDrawnError,
-            TreeStructureError.
+            FacilityNotActiveError (a closed or cancelled node on the path), TreeStructureError.
         """
         self._check_amount(amount, "release")
         path = self.path(facility_id)
+        self._check_not_ended(path, "release")
         if amount > path[-1].own_reserved:
             raise RepaymentExceedsDrawnError(
                 f"release of {amount} exceeds the {path[-1].own_reserved} reserved directly on "

@@ -173,7 +173,10 @@ class Money:
     currency: str = attrs.field(validator=lambda _i, _a, v: check_currency(v))
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "amount", quantize(self.amount, self.currency))
+        amount = quantize(self.amount, self.currency)
+        if amount.is_zero() and amount.is_signed():
+            amount = amount.copy_abs()  # -0.00 is shown, stored and compared as 0.00
+        object.__setattr__(self, "amount", amount)
 
     # construction -------------------------------------------------------------------------
     @classmethod
@@ -234,6 +237,7 @@ class Money:
     __rmul__ = __mul__
 
     def __truediv__(self, divisor: Decimal | int) -> Money:
+        """Divide by a number (Decimal or int), rounding once. Zero raises `InvalidMoneyError`."""
         d = _factor(divisor)
         if d == 0:
             raise InvalidMoneyError(f"cannot divide {self} by zero")
@@ -247,8 +251,17 @@ class Money:
         return MONEY_CONTEXT.divide(self.amount, other.amount)
 
     def convert(self, currency: str, rate: Decimal) -> Money:
-        """Convert with an explicit rate (units of `currency` per one unit of self.currency)."""
-        return Money(self.amount * _factor(rate), currency)
+        """Convert with an explicit rate (units of `currency` per one unit of self.currency).
+
+        Raises:
+            InvalidMoneyError: a float, zero or negative rate, or an unknown currency.
+        """
+        factor = _factor(rate)
+        if factor <= 0:
+            raise InvalidMoneyError(
+                f"FX rate {self.currency}->{currency} must be positive, got {rate}"
+            )
+        return Money(self.amount * factor, currency)
 
     def allocate(self, weights: Iterable[Decimal | int]) -> list[Money]:
         """Split into parts proportional to `weights` whose sum is exactly `self`.

@@ -30,11 +30,19 @@ from creditmgmt.domain.money import MONEY_CONTEXT, Money, Rate
 
 
 class DayCount(StrEnum):
-    """Day-count conventions for accrual between two dates."""
+    """Day-count conventions for accrual between two dates (named explicitly, never implied).
+
+    - `ACT_360`: actual days ÷ 360 (RMB loans, money markets);
+    - `ACT_365F`: actual days ÷ 365, leap years included (ACT/365 Fixed);
+    - `THIRTY_360`: 30/360 bond basis (ISDA 2006 4.16(f)): day 31 counts as 30 at the start,
+      and at the end only when the start was on the 30th or 31st; February as it is;
+    - `THIRTY_E_360`: 30E/360 Eurobond basis (ISDA 4.16(g)): day 31 counts as 30 at both ends.
+    """
 
     ACT_360 = "act_360"
     ACT_365F = "act_365f"
-    THIRTY_E_360 = "30e_360"  # Eurobond basis: day 31 counts as 30, February as it is
+    THIRTY_360 = "30_360"
+    THIRTY_E_360 = "30e_360"
 
     def year_fraction(self, start: date, end: date) -> Decimal:
         """Fraction of a year from `start` to `end` (exclusive of `end`'s accrual day).
@@ -49,7 +57,10 @@ class DayCount(StrEnum):
         if self is DayCount.ACT_365F:
             return MONEY_CONTEXT.divide(Decimal((end - start).days), Decimal(365))
         d1 = min(start.day, 30)
-        d2 = min(end.day, 30)
+        if self is DayCount.THIRTY_360:
+            d2 = 30 if end.day == 31 and d1 == 30 else end.day
+        else:
+            d2 = min(end.day, 30)
         days = 360 * (end.year - start.year) + 30 * (end.month - start.month) + (d2 - d1)
         return MONEY_CONTEXT.divide(Decimal(days), Decimal(360))
 
@@ -183,7 +194,11 @@ class RepaymentSchedule:
             even = principal / n
             previous = start
             for i, due in enumerate(dates):
-                interest = outstanding * annual_rate * day_count.year_fraction(previous, due)
+                # one rounding: rate × year fraction first, then the amount (never round twice)
+                accrual = MONEY_CONTEXT.multiply(
+                    annual_rate.value, day_count.year_fraction(previous, due)
+                )
+                interest = outstanding * accrual
                 if amortisation is Amortisation.BULLET:
                     part = outstanding if i == n - 1 else Money.zero(ccy)
                 else:
