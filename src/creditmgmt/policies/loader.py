@@ -264,7 +264,12 @@ class Loader:
         }
         if kind not in builders:
             raise PolicyLoadError(f"unknown block kind {kind!r}", node.loc)
-        return builders[kind](node, block_id)
+        block = builders[kind](node, block_id)
+        # a block's description documents its contract; keep it (it was dropped before)
+        described = g(node, "description", required=False)
+        if described is not None:
+            block = attrs_evolve(block, description=t(described, f"block {block_id} description"))
+        return block
 
     def decision_table(self, node: Node, block_id: str) -> m.Block:
         g = _Doc.get
