@@ -19,8 +19,10 @@ def main() -> None:
 
 def _attach_commands() -> None:
     from creditmgmt.cli.demo import demo
+    from creditmgmt.cli.policy import policy
 
     main.add_command(demo)
+    main.add_command(policy)
 
 
 _attach_commands()

@@ -1,0 +1,247 @@
+"""`creditmgmt policy ...`: success and failure paths, exit codes, Chinese labels."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from creditmgmt.cli import main
+
+RULES = """\
+id: retail-classification
+version: 1.0.0
+effective_from: 2026-01-01
+status: draft
+owner: credit-policy
+inputs:
+  dpd: {type: int, min: 0}
+  balance: {type: money}
+blocks:
+  - id: classification
+    kind: decision_table
+    inputs: [dpd]
+    outputs:
+      category: {type: enum, values: [normal, special_mention, substandard, doubtful, loss]}
+      rate: {type: decimal}
+    rules:
+      - {id: r1, when: {dpd: "[0..30]"}, then: {category: normal, rate: 0.01}}
+      - {id: r2, when: {dpd: "(30..90]"}, then: {category: special_mention, rate: 0.03}}
+      - {id: r3, when: {dpd: "(90..180]"}, then: {category: substandard, rate: 0.25}}
+      - {id: r4, when: {dpd: "(180..360]"}, then: {category: doubtful, rate: 0.5}}
+      - {id: r5, when: {dpd: "> 360"}, then: {category: loss, rate: 1}}
+  - id: provision
+    kind: formula
+    inputs: [dpd, balance]
+    let:
+      rate: lookup("classification", "rate", dpd=dpd)
+    outputs:
+      provision: round(balance * rate, 2)
+"""
+
+# rows r2 and r3 leave (30..60] uncovered: a gap in a UNIQUE table is an error finding
+GAPPY = RULES.replace('"(30..90]"', '"(60..90]"')
+
+CASES = """\
+case,block,dpd,balance,expect.category,expect.rate,expect.provision,expect.matched,expect.error
+current,classification,0,,normal,0.010,,r1,
+substandard,classification,95,,substandard,0.25,,r3,
+provision,provision,100,1000,,,250.00,,
+negative,classification,-1,,,,,,below the minimum
+"""
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, ["policy", *args])
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES, encoding="utf-8")
+    return path
+
+
+# check -------------------------------------------------------------------------------------
+def test_check_clean_file_exits_0(rules: Path) -> None:
+    result = run("check", str(rules))
+    assert result.exit_code == 0, result.output
+    assert "no findings" in result.output or "0 error(s)" in result.output
+
+
+def test_check_reports_gap_with_file_line_and_exits_1(tmp_path: Path) -> None:
+    path = tmp_path / "gappy.yaml"
+    path.write_text(GAPPY, encoding="utf-8")
+    result = run("check", str(path))
+    assert result.exit_code == 1, result.output
+    assert "error" in result.output
+    assert f"{path}:" in result.output.replace("\n", "")
+    assert "classification" in result.output
+    assert "1 error(s)" in result.output or "error(s)" in result.output
+
+
+def test_check_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "gappy.yaml"
+    path.write_text(GAPPY, encoding="utf-8")
+    result = run("check", str(path), "--lang", "zh")
+    assert result.exit_code == 1
+    assert "检查结果" in result.output
+    assert "错误" in result.output
+    assert "级别" in result.output
+
+
+def test_check_load_error_names_file_line_and_exits_2(tmp_path: Path, rules: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(RULES.replace("kind: formula", "kind: formulae"), encoding="utf-8")
+    result = run("check", str(broken), str(rules))
+    assert result.exit_code == 2
+    assert f"{broken}:" in result.output
+    assert "formulae" in result.output
+    # the other file is still checked
+    assert str(rules) in result.output.replace("\n", "")
+
+
+def test_check_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    assert run("check", str(tmp_path / "nope.yaml")).exit_code == 2
+
+
+# explain -----------------------------------------------------------------------------------
+def test_explain_shows_outputs_matched_ref_and_trace(rules: Path) -> None:
+    result = run("explain", str(rules), "provision", "--input", "dpd=100", "-i", "balance=1000")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "250.00" in out
+    assert "retail-classification@1.0.0#" in out
+    assert "lookup=classification" in out
+    assert "matched=r3" in out
+
+
+def test_explain_table_lists_matched_rule(rules: Path) -> None:
+    result = run("explain", str(rules), "classification", "-i", "dpd=95")
+    assert result.exit_code == 0, result.output
+    assert "matched rules: r3" in result.output
+    assert "substandard" in result.output
+    assert "(90..180]" in result.output  # the cell as written, not eaten as markup
+
+
+def test_explain_in_chinese_labels_categories(rules: Path) -> None:
+    result = run("explain", str(rules), "classification", "-i", "dpd=95", "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    assert "命中规则: r3" in result.output
+    assert "substandard（次级）" in result.output
+    assert "决策追踪" in result.output
+
+
+def test_explain_bad_input_exits_2_and_names_it(rules: Path) -> None:
+    result = run("explain", str(rules), "classification", "-i", "dpd=abc")
+    assert result.exit_code == 2
+    assert "dpd" in result.output and "abc" in result.output
+
+
+def test_explain_unknown_block_and_malformed_input_exit_2(rules: Path) -> None:
+    unknown = run("explain", str(rules), "nope", "-i", "dpd=1")
+    assert unknown.exit_code == 2
+    assert "no block 'nope'" in unknown.output
+    assert run("explain", str(rules), "classification", "-i", "dpd").exit_code == 2
+    assert run("explain", str(rules), "classification", "-i", "dpd=1", "-i", "dpd=2").exit_code == 2
+    assert run("explain", str(rules)).exit_code == 2
+    assert run("explain", "missing.yaml", "classification").exit_code == 2
+
+
+def test_explain_undecidable_exits_1(tmp_path: Path) -> None:
+    path = tmp_path / "gappy.yaml"
+    path.write_text(GAPPY, encoding="utf-8")
+    result = run("explain", str(path), "classification", "-i", "dpd=45")
+    assert result.exit_code == 1
+    assert "no rule matches" in result.output
+
+
+def test_explain_builtin_rule_set() -> None:
+    result = run("explain", "--builtin", "cn-2023", "collections", "-i", "dpd=95", "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    assert "cn-2023@" in result.output
+    assert "命中规则" in result.output
+
+
+def test_explain_builtin_usage_errors() -> None:
+    assert run("explain", "--builtin", "cn-2023", "a.yaml", "b").exit_code == 2
+    result = run("explain", "--builtin", "no-such-ruleset", "classification")
+    assert result.exit_code == 2
+    assert "cn-2023" in result.output  # the message lists what is available
+
+
+# test --------------------------------------------------------------------------------------
+def test_cases_all_pass(rules: Path, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES, encoding="utf-8")
+    result = run("test", str(rules), str(cases))
+    assert result.exit_code == 0, result.output
+    assert "4 of 4 case(s) passed, 0 failed" in result.output
+
+
+def test_failed_case_shows_expected_and_actual(rules: Path, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text(
+        CASES + "late,classification,400,,doubtful,,,r4,\n"
+        "quiet,classification,1,,,,,,no rule\n"
+        "typo,classification,1,,,,7,,\n",
+        encoding="utf-8",
+    )
+    result = run("test", str(rules), str(cases))
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert any("late" in ln and "doubtful" in ln and "loss" in ln for ln in lines)
+    assert any("late" in ln and "r4" in ln and "r5" in ln for ln in lines)
+    assert any("quiet" in ln and "(no error)" in ln for ln in lines)
+    assert any("typo" in ln and "no output provision" in ln for ln in lines)
+    assert f"{cases.name}:6" in result.output
+    assert "4 of 7 case(s) passed, 3 failed" in result.output
+
+
+def test_cases_in_chinese(rules: Path, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES + "late,classification,400,,doubtful,,,,\n", encoding="utf-8")
+    result = run("test", str(rules), str(cases), "--lang", "zh")
+    assert result.exit_code == 1
+    assert "失败" in result.output and "通过" in result.output
+    assert "期望值" in result.output and "实际值" in result.output
+    assert "共 5 个用例，通过 4 个，失败 1 个" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name,block\nx,classification\n", ":1: the header needs columns 'case' and 'block'"),
+        ("case,block,dpd\n,classification,1\n", ":2: 'case' and 'block' may not be empty"),
+        ("case,block,dpd\na,classification,1\na,classification,2\n", ":3: case 'a' appears"),
+        ("case,block,dpd\na,classification,1,9\n", ":2: more cells than columns"),
+        ("case,block,dpd\n", "no cases"),
+    ],
+)
+def test_malformed_cases_csv_exits_2(rules: Path, tmp_path: Path, text: str, message: str) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_text(text, encoding="utf-8")
+    result = run("test", str(rules), str(cases))
+    assert result.exit_code == 2
+    assert message in result.output.replace("\n", "")
+
+
+def test_cases_against_unloadable_rules_exit_2(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\nversion: [\n", encoding="utf-8")
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES, encoding="utf-8")
+    result = run("test", str(broken), str(cases))
+    assert result.exit_code == 2
+    assert f"{broken}:" in result.output
+
+
+# schema ------------------------------------------------------------------------------------
+def test_schema_prints_the_json_schema() -> None:
+    result = run("schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["title"] == "creditmgmt rule set"
+    assert "blocks" in schema["required"]
