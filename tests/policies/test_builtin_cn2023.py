@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import zipfile
 from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -383,6 +387,85 @@ def test_provision_is_balance_times_rate_rounded_half_even(
     result = builtin_ruleset("cn-2023").evaluate(block, {"category": category, "balance": balance})
     assert result.outputs["rate"] == rate
     assert result.outputs["provision"] == (balance * rate).quantize(CENT, ROUND_HALF_EVEN)
+
+
+@pytest.mark.parametrize(
+    ("loans", "reserve"),
+    [("1000000.00", "10000.00"), ("100.50", "1.00"), ("101.50", "1.02")],  # 1.005, 1.015
+)
+def test_general_reserve_cn2002_is_one_percent_of_loans(
+    cn: RuleSet, loans: str, reserve: str
+) -> None:
+    assert out(cn, "general_reserve_cn2002", loan_balance=loans)["general_reserve"] == D(reserve)
+
+
+@pytest.mark.parametrize(
+    ("estimate", "allowance", "risk_assets", "reserve"),
+    [
+        ("500.00", "400.00", "10000.00", "150.00"),  # 1.5% of risk assets is the larger
+        ("900.00", "400.00", "10000.00", "500.00"),  # estimate − allowance is the larger
+        ("100.00", "400.00", "10000.00", "150.00"),  # a negative difference never wins
+        ("0", "0", "100.30", "1.50"),  # 1.5045 → 1.50
+    ],
+)
+def test_general_reserve_mof2012(
+    cn: RuleSet, estimate: str, allowance: str, risk_assets: str, reserve: str
+) -> None:
+    result = out(
+        cn,
+        "general_reserve_mof2012",
+        standard_estimate=estimate,
+        impairment_allowance=allowance,
+        risk_assets=risk_assets,
+    )
+    assert result["general_reserve"] == D(reserve)
+
+
+@pytest.mark.parametrize(
+    ("provisions", "floors", "coverage_ok", "ratio_ok", "required", "shortfall"),
+    [
+        # NPL 200, loans 10,000: coverage 150% → 300; provision ratio 2.5% → 250
+        ("300.00", {}, True, True, "300.00", "0.00"),
+        ("299.99", {}, False, True, "300.00", "0.01"),
+        ("249.99", {}, False, False, "300.00", "50.01"),
+        ("240.00", {"coverage_floor": "1.20"}, True, False, "250.00", "10.00"),
+        (
+            "240.00",
+            {"coverage_floor": "1.20", "provision_ratio_floor": "0.015"},
+            True,
+            True,
+            "240.00",
+            "0.00",
+        ),
+    ],
+)
+def test_provision_adequacy_coverage_and_provision_ratio(
+    cn: RuleSet,
+    provisions: str,
+    floors: dict[str, str],
+    coverage_ok: bool,
+    ratio_ok: bool,
+    required: str,
+    shortfall: str,
+) -> None:
+    result = out(
+        cn,
+        "provision_adequacy",
+        provisions=provisions,
+        npl_balance="200.00",
+        loan_balance="10000.00",
+        **floors,
+    )
+    assert (result["coverage_ok"], result["provision_ratio_ok"]) == (coverage_ok, ratio_ok)
+    assert (result["required"], result["shortfall"]) == (D(required), D(shortfall))
+
+
+def test_provision_floors_stay_in_the_2018_bands(cn: RuleSet) -> None:
+    book = {"provisions": "1", "npl_balance": "1", "loan_balance": "1"}
+    with pytest.raises(PolicyInputError, match="coverage_floor"):
+        cn.evaluate("provision_adequacy", {**book, "coverage_floor": "1.19"})
+    with pytest.raises(PolicyInputError, match="provision_ratio_floor"):
+        cn.evaluate("provision_adequacy", {**book, "provision_ratio_floor": "0.03"})
 
 
 # --- IFRS 9 ------------------------------------------------------------------------------
@@ -831,3 +914,31 @@ def test_builtin_rule_sets_are_approved_and_check_clean(name: str) -> None:
     findings = rules.check()
     errors = [str(f) for f in findings if f.severity == "error"]
     assert errors == []
+
+
+def test_builtins_load_from_a_zipped_package(tmp_path: Path) -> None:
+    """As from a wheel: the files are package resources, not paths next to the module."""
+    import creditmgmt
+
+    package = Path(creditmgmt.__file__).parent
+    archive = tmp_path / "creditmgmt.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for file in package.rglob("*"):
+            if file.is_file() and "__pycache__" not in file.parts:
+                zf.write(file, Path("creditmgmt") / file.relative_to(package))
+    script = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "import creditmgmt.policies.builtin as b;"
+        "assert b.__file__.startswith(sys.argv[1]), b.__file__;"
+        "r = b.builtin_ruleset('cn-2023');"
+        "print(b.builtin_names(), r.evaluate('classification', {'dpd': 91})['category'])"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(archive)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "('basel-lex', 'cn-2023') substandard"
