@@ -13,6 +13,7 @@ from creditmgmt.domain import (
     Frequency,
     InvalidTransitionError,
     LoanStatus,
+    Money,
     OverpaymentError,
     Rate,
     Repayment,
@@ -21,7 +22,14 @@ from creditmgmt.domain import (
 from creditmgmt.domain.errors import InvalidValueError
 from creditmgmt.domain.schedule import due_dates
 from creditmgmt.testing import strategies as cs
-from creditmgmt.testing.builders import M, a_loan, a_schedule
+from creditmgmt.testing.builders import (
+    EXAMPLE_CUSTOMER,
+    EXAMPLE_FACILITY,
+    M,
+    SequentialIds,
+    a_loan,
+    a_schedule,
+)
 
 
 def test_due_dates_clip_to_month_end_and_keep_the_drawdown_day() -> None:
@@ -158,3 +166,114 @@ def test_dpd_never_negative_and_monotone_while_unpaid(loan: object, offset: int,
     for p in loan.paid:
         paid += p.principal.amount
     assert loan.outstanding_principal.amount == loan.amount.amount - paid
+
+
+def test_thirty_360_bond_basis_differs_from_30e_360_only_at_a_31st_end() -> None:
+    def days(dc: DayCount, start: date, end: date) -> Decimal:
+        return dc.year_fraction(start, end) * 360
+
+    # start on the 15th, end on the 31st: bond basis keeps 31, Eurobond counts 30
+    assert days(DayCount.THIRTY_360, date(2025, 1, 15), date(2025, 3, 31)) == 76
+    assert days(DayCount.THIRTY_E_360, date(2025, 1, 15), date(2025, 3, 31)) == 75
+    # start on the 30th/31st: both count the 31st end as 30
+    assert days(DayCount.THIRTY_360, date(2025, 1, 31), date(2025, 3, 31)) == 60
+    assert days(DayCount.THIRTY_360, date(2025, 1, 30), date(2025, 3, 31)) == 60
+    # February is taken as it is (no end-of-February rule)
+    assert days(DayCount.THIRTY_360, date(2025, 1, 31), date(2025, 2, 28)) == 28
+    # ACT/365F ignores leap years: 366 actual days are more than a year
+    leap_year = DayCount.ACT_365F.year_fraction(date(2024, 1, 1), date(2025, 1, 1))
+    assert leap_year * 365 == pytest.approx(Decimal(366), abs=Decimal("1e-30"))
+
+
+def test_interest_is_rounded_once() -> None:
+    # 102.79 × 4.35% × 31/360 = 0.38504…: rounding 102.79 × 4.35% first would give 0.38
+    s = RepaymentSchedule.build(
+        principal=M("102.79 CNY"),
+        annual_rate=Rate.of("0.0435"),
+        start=date(2026, 1, 5),
+        term_months=1,
+        amortisation=Amortisation.BULLET,
+        day_count=DayCount.ACT_360,
+    )
+    assert s.installments[0].interest == M("0.39 CNY")
+
+
+def test_quarterly_equal_principal_uses_each_periods_actual_days() -> None:
+    s = a_schedule(
+        "400000.00 CNY",
+        rate="0.036",
+        start=date(2026, 1, 31),
+        term_months=12,
+        frequency=Frequency.QUARTERLY,
+    )
+    assert [i.due_date for i in s] == [
+        date(2026, 4, 30),
+        date(2026, 7, 31),
+        date(2026, 10, 31),
+        date(2027, 1, 31),
+    ]
+    assert [i.principal for i in s] == [M("100000.00 CNY")] * 4
+    # first period Jan 31 → Apr 30 is 89 days: 400,000 × 3.6% × 89/360 = 3,560.00
+    assert s.installments[0].interest == M("3560.00 CNY")
+    assert s.installments[1].interest == M("2760.00 CNY")  # 300,000 × 3.6% × 92/360
+
+
+def test_fees_are_paid_before_interest_and_interest_before_principal() -> None:
+    s = RepaymentSchedule.build(
+        principal=M("900.00 CNY"),
+        annual_rate=Rate.of("0.12"),
+        start=date(2026, 1, 5),
+        term_months=3,
+        amortisation=Amortisation.EQUAL_PRINCIPAL,
+        fee_per_installment=M("10.00 CNY"),
+    )
+    loan = a_loan(schedule=s)
+    first = s.installments[0]
+    part = loan.apply(Repayment(M("15.00 CNY"), first.due_date))
+    assert (part.fees, part.interest, part.principal) == (
+        M("10.00 CNY"),
+        M("5.00 CNY"),
+        M("0.00 CNY"),
+    )
+    rest = loan.apply(Repayment(first.total - M("15.00 CNY"), first.due_date))
+    assert rest.interest == first.interest - M("5.00 CNY")
+    assert rest.principal == first.principal
+    assert loan.dpd(s.installments[1].due_date) == 0
+
+
+def test_written_off_loans_take_no_payments() -> None:
+    loan = a_loan()
+    loan.write_off(on=date(2027, 6, 1))
+    assert loan.status is LoanStatus.WRITTEN_OFF
+    with pytest.raises(InvalidTransitionError, match="written_off"):
+        loan.apply(Repayment(M("1.00 CNY"), date(2027, 6, 2)))
+    with pytest.raises(InvalidTransitionError):
+        loan.write_off(on=date(2027, 6, 2))
+
+
+@given(cs.schedules(), st.data())
+def test_allocation_never_skips_an_older_installment(
+    schedule: RepaymentSchedule, data: st.DataObject
+) -> None:
+    from creditmgmt.domain import Drawdown
+
+    loan = Drawdown.book(
+        SequentialIds(),
+        facility_id=EXAMPLE_FACILITY,
+        customer_id=EXAMPLE_CUSTOMER,
+        schedule=schedule,
+    )
+    owed = loan.total_owed
+    pay = data.draw(st.decimals(min_value="0.01", max_value=owed.amount, places=2))
+    allocation = loan.apply(Repayment(Money(pay, loan.currency), schedule.start))
+    assert allocation.total == Money(pay, loan.currency)
+    # every installment before the last one touched is settled in full
+    touched = [line.sequence for line in allocation.lines]
+    for inst, paid in zip(schedule.installments, loan.paid, strict=True):
+        if inst.sequence < max(touched):
+            assert (paid.fees, paid.interest, paid.principal) == (
+                inst.fees,
+                inst.interest,
+                inst.principal,
+            )
+    assert loan.total_owed == owed - Money(pay, loan.currency)
