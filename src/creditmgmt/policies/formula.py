@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import decimal
+import threading
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -52,6 +53,10 @@ class Expr:
     constants: tuple[Any, ...] = attrs.field(eq=False, repr=False)
     loc: SourceLocation | None = attrs.field(eq=False, default=None)
     tree: ast.Expression | None = attrs.field(eq=False, repr=False, default=None)
+    #: the validated tree as a function of (_env, _lookup); built once, called per evaluation
+    fn: Callable[[Mapping[str, Any], Any], Any] | None = attrs.field(
+        eq=False, repr=False, default=None
+    )
 
 
 def _err(msg: str, loc: SourceLocation | None, node: ast.AST | None = None) -> PolicyLoadError:
@@ -243,6 +248,19 @@ def compile_expression(
     expression = ast.Expression(body)
     ast.fix_missing_locations(expression)
     code = compile(expression, "<creditmgmt formula>", "eval")
+    # the same validated tree wrapped in `lambda _env, _lookup: ...`: calling a function is
+    # several times cheaper than eval() with a fresh scope on every evaluation
+    params = ast.arguments(
+        posonlyargs=[],
+        args=[ast.arg("_env"), ast.arg("_lookup")],
+        kwonlyargs=[],
+        kw_defaults=[],
+        defaults=[],
+    )
+    wrapper = ast.Expression(ast.Lambda(params, body))
+    ast.fix_missing_locations(wrapper)
+    scope = {"__builtins__": {}, "_k": tuple(checker.constants), **_FUNCS}
+    fn = eval(compile(wrapper, "<creditmgmt formula>", "eval"), scope)
     return Expr(
         text=text.strip(),
         names=frozenset(checker.names),
@@ -253,11 +271,19 @@ def compile_expression(
         constants=tuple(checker.constants),
         loc=loc,
         tree=tree,
+        fn=fn,
     )
 
 
+_QUANTA = {n: Decimal(1).scaleb(-n) for n in range(13)}
+
+
 def _round(x: Any, places: Any = 0) -> Decimal:
-    return Decimal(x).quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_EVEN)
+    n = int(places)
+    quantum = _QUANTA.get(n)
+    if quantum is None:
+        quantum = Decimal(1).scaleb(-n)
+    return Decimal(x).quantize(quantum, rounding=ROUND_HALF_EVEN)
 
 
 def _clip(x: Any, lo: Any, hi: Any) -> Any:
@@ -266,6 +292,16 @@ def _clip(x: Any, lo: Any, hi: Any) -> Any:
 
 _FUNCS: dict[str, Any] = {"_min": min, "_max": max, "_abs": abs, "_round": _round, "_clip": _clip}
 _CONTEXT = decimal.Context(prec=34, rounding=ROUND_HALF_EVEN)
+_THREAD = threading.local()
+
+
+def _exact_context() -> decimal.Context:
+    """This thread's copy of the 34-digit, half-even context formulas compute in."""
+    try:
+        return _THREAD.context  # type: ignore[no-any-return]
+    except AttributeError:
+        _THREAD.context = _CONTEXT.copy()
+        return _THREAD.context  # type: ignore[no-any-return]
 
 
 def evaluate(
@@ -276,13 +312,26 @@ def evaluate(
     where: str,
 ) -> Any:
     """Evaluate a compiled expression. Raises `PolicyEvaluationError` naming `where`."""
-    scope = {"__builtins__": {}, "_env": env, "_k": expr.constants, "_lookup": lookup, **_FUNCS}
+    context = _exact_context()
+    previous = decimal.getcontext()
     try:
-        with decimal.localcontext(_CONTEXT):
-            return eval(expr.code, scope)
+        if previous is context:  # already inside a formula (a lookup from a formula)
+            return _call(expr, env, lookup)
+        decimal.setcontext(context)
+        try:
+            return _call(expr, env, lookup)
+        finally:
+            decimal.setcontext(previous)
     except ZeroDivisionError as e:
         raise PolicyEvaluationError(f"{where}: division by zero in {expr.text!r}") from e
     except decimal.DivisionByZero as e:
         raise PolicyEvaluationError(f"{where}: division by zero in {expr.text!r}") from e
     except (decimal.InvalidOperation, TypeError) as e:
         raise PolicyEvaluationError(f"{where}: cannot evaluate {expr.text!r}: {e}") from e
+
+
+def _call(expr: Expr, env: Mapping[str, Any], lookup: Any) -> Any:
+    if expr.fn is not None:
+        return expr.fn(env, lookup)
+    scope = {"__builtins__": {}, "_env": env, "_k": expr.constants, "_lookup": lookup, **_FUNCS}
+    return eval(expr.code, scope)

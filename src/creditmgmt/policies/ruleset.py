@@ -53,6 +53,17 @@ class Decision:
 
 # input coercion ----------------------------------------------------------------------------
 def _coerce(spec: m.InputSpec, value: Any, block: str) -> Any:
+    # fast path: an int for an int input, a finite Decimal for a decimal/money input, in bounds
+    kind = type(value)
+    native = (kind is int and spec.type == "int") or (
+        kind is Decimal and spec.type in ("decimal", "money") and value.is_finite()
+    )
+    if (
+        native
+        and (spec.min is None or value >= spec.min)
+        and (spec.max is None or value <= spec.max)
+    ):
+        return value
     where = f"block {block}: input {spec.name}"
     if value is None:
         if spec.nullable:
@@ -111,8 +122,12 @@ def _coerce(spec: m.InputSpec, value: Any, block: str) -> Any:
 
 
 # decision tables ---------------------------------------------------------------------------
-def _cell_source(cell: Cell, arg: str, consts: list[Any]) -> str | None:
+def _cell_source(cell: Cell, arg: str, consts: list[Any], int_input: bool = False) -> str | None:
     def const(v: Any) -> str:
+        if int_input and isinstance(v, Decimal) and v == v.to_integral_value():
+            # an int literal (made from the parsed number, not from user text): int-to-int
+            # comparisons are several times faster than int-to-Decimal ones
+            return str(int(v))
         consts.append(v)
         return f"_c[{len(consts) - 1}]"
 
@@ -124,7 +139,7 @@ def _cell_source(cell: Cell, arg: str, consts: list[Any]) -> str | None:
         return f"{arg} in {const(frozenset(cell.values))}"
     if cell.kind == "not":
         assert cell.inner is not None
-        inner = _cell_source(cell.inner, arg, consts) or "True"
+        inner = _cell_source(cell.inner, arg, consts, int_input) or "True"
         return f"({arg} is not None and not ({inner}))"
     parts = [f"{arg} is not None"]
     if cell.low is not None:
@@ -134,8 +149,11 @@ def _cell_source(cell: Cell, arg: str, consts: list[Any]) -> str | None:
     return "(" + " and ".join(parts) + ")"
 
 
-def _generated_matcher(table: m.DecisionTable) -> Callable[[Sequence[Any]], list[int]]:
+def _generated_matcher(
+    table: m.DecisionTable, spec_types: Sequence[str] = ()
+) -> Callable[[Sequence[Any]], list[int]]:
     consts: list[Any] = []
+    ints = [i < len(spec_types) and spec_types[i] == "int" for i in range(len(table.inputs))]
     args = [f"a{i}" for i in range(len(table.inputs))]
     lines = [f"def _match({', '.join(args) or '_unused=None'}):"]
     first = table.hit_policy == "FIRST"
@@ -145,7 +163,7 @@ def _generated_matcher(table: m.DecisionTable) -> Callable[[Sequence[Any]], list
         conds = [
             c
             for i, name in enumerate(table.inputs)
-            if (c := _cell_source(rule.cell(name), args[i], consts)) is not None
+            if (c := _cell_source(rule.cell(name), args[i], consts, ints[i])) is not None
         ]
         test = " and ".join(conds) or "True"
         action = f"return [{r_index}]" if first else f"m.append({r_index})"
@@ -282,14 +300,23 @@ class RuleSet:
 
     def __init__(self, document: m.RuleSetDocument) -> None:
         self.document = document
+        self._ref = document.ref
         self._matchers: dict[str, Callable[[Sequence[Any]], list[int]]] = {}
+        # per block: the set of its input names and (name, spec) pairs, for _inputs
+        self._accepts = {b.id: frozenset(b.inputs) for b in document.blocks.values()}
+        self._specs = {
+            b.id: tuple((n, document.inputs[n]) for n in b.inputs) for b in document.blocks.values()
+        }
+        # per table: each rule's outputs as a dict (copied per decision) and its id
+        self._then: dict[str, list[tuple[dict[str, Any], str]]] = {}
         for block in document.blocks.values():
             if isinstance(block, m.DecisionTable):
+                self._then[block.id] = [(dict(r.then), r.id) for r in block.rules]
                 types = [document.inputs[n].type for n in block.inputs]
                 self._matchers[block.id] = (
                     _indexed_matcher(block, types)
                     if len(block.rules) > INDEX_THRESHOLD
-                    else _generated_matcher(block)
+                    else _generated_matcher(block, types)
                 )
 
     # identity -----------------------------------------------------------------------------
@@ -303,7 +330,7 @@ class RuleSet:
 
     @property
     def ref(self) -> str:
-        return self.document.ref
+        return self._ref
 
     @property
     def status(self) -> str:
@@ -341,24 +368,23 @@ class RuleSet:
         values = self._inputs(block, inputs)
         steps: list[Mapping[str, Any]] | None = [] if trace else None
         outputs, matched = self._run(block, values, steps)
-        return Decision(
-            block=block_id,
-            outputs=outputs,
-            matched=tuple(matched),
-            ruleset_ref=self.ref,
-            trace=Trace(block_id, dict(values), tuple(steps)) if steps is not None else None,
+        return Decision(  # positional: measurably cheaper on this hot path
+            block_id,
+            outputs,
+            tuple(matched),
+            self._ref,
+            Trace(block_id, dict(values), tuple(steps)) if steps is not None else None,
         )
 
     def _inputs(self, block: m.Block, given: Mapping[str, Any]) -> dict[str, Any]:
-        extra = [k for k in given if k not in block.inputs]
-        if extra:
+        if not self._accepts[block.id].issuperset(given):
+            extra = [k for k in given if k not in block.inputs]
             raise PolicyInputError(
                 f"block {block.id}: unexpected input(s) {', '.join(sorted(extra))}; "
                 f"it takes {', '.join(block.inputs)}"
             )
         values: dict[str, Any] = {}
-        for name in block.inputs:
-            spec = self.document.inputs[name]
+        for name, spec in self._specs[block.id]:
             if name in given:
                 values[name] = _coerce(spec, given[name], block.id)
             elif spec.has_default:
@@ -372,6 +398,8 @@ class RuleSet:
     def _run(
         self, block: m.Block, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
     ) -> tuple[dict[str, Any], list[str]]:
+        if type(block) is m.Formula:  # the common kinds first, without the isinstance chain
+            return self._formula(block, v, steps)
         if isinstance(block, m.DecisionTable):
             return self._table(block, v, steps)
         if isinstance(block, m.Scorecard):
@@ -392,6 +420,9 @@ class RuleSet:
         self, t: m.DecisionTable, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
     ) -> tuple[dict[str, Any], list[str]]:
         hits = self._matchers[t.id]([v[n] for n in t.inputs])
+        if steps is None and len(hits) == 1 and t.hit_policy != "COLLECT":
+            then, rule_id = self._then[t.id][hits[0]]
+            return then.copy(), [rule_id]
         rules = [t.rules[i] for i in hits]
         if steps is not None:
             for r in rules:
@@ -509,17 +540,21 @@ class RuleSet:
         self, steps: list[Mapping[str, Any]] | None
     ) -> Callable[[str, str, dict[str, Any]], Any]:
         def lookup(block: str, output: str, args: dict[str, Any]) -> Any:
-            decision = self.evaluate(block, args, trace=steps is not None)
+            # the target exists and takes exactly these inputs (checked at load time)
+            target = self.document.blocks[block]
+            inner: list[Mapping[str, Any]] | None = [] if steps is not None else None
+            outputs, matched = self._run(target, self._inputs(target, args), inner)
             if steps is not None:
                 steps.append(
                     {
                         "lookup": block,
                         "output": output,
-                        "value": decision.outputs[output],
-                        "matched": decision.matched,
+                        "value": outputs[output],
+                        "matched": tuple(matched),
+                        "steps": tuple(inner or ()),
                     }
                 )
-            return decision.outputs[output]
+            return outputs[output]
 
         return lookup
 

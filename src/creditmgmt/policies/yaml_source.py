@@ -101,7 +101,9 @@ def parse(text: str, name: str) -> Node:
         PolicyLoadError: syntax errors and forbidden features, with file:line:column.
     """
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        # the libyaml composer when PyYAML has it (same safe resolver, same marks, ~20x faster
+        # on large tables), else the pure-Python one
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         loc = SourceLocation(name, mark.line + 1, mark.column + 1) if mark else None
