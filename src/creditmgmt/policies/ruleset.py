@@ -457,12 +457,22 @@ class RuleSet:
                 out[o.name] = tuple(values)
             elif t.aggregate == "COUNT":
                 out[o.name] = len(values)
-            elif t.aggregate == "SUM":
-                out[o.name] = sum((Decimal(x) for x in values), Decimal(0))
-            elif values:
-                out[o.name] = (min if t.aggregate == "MIN" else max)(Decimal(x) for x in values)
-            else:
+            elif not values and t.aggregate != "SUM":
                 out[o.name] = None
+            else:
+                # check() reports non-numeric outputs; a draft evaluated anyway must still
+                # fail with a policy error, not a raw decimal.InvalidOperation
+                try:
+                    numbers = [Decimal(x) for x in values]
+                except (ArithmeticError, TypeError, ValueError):
+                    raise PolicyEvaluationError(
+                        f"block {t.id}: {t.aggregate} needs numeric outputs; "
+                        f"{o.name} gave {values!r}"
+                    ) from None
+                if t.aggregate == "SUM":
+                    out[o.name] = sum(numbers, Decimal(0))
+                else:
+                    out[o.name] = (min if t.aggregate == "MIN" else max)(numbers)
         return out
 
     def _scorecard(
