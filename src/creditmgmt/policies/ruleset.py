@@ -197,11 +197,52 @@ class _ColumnIndex:
                 reps.append(_below(b) if i == 0 else _between(bounds[i - 1], b))
                 reps.append(b)
             reps.append(_above(bounds[-1]) if bounds else Decimal(0))
-            self.pieces = [self._bits(cells, r) for r in reps]
+            self.pieces = self._sweep(cells, bounds, reps)
         else:
             values = {v for c in cells for v in _values(c)}
             self.by_value = {v: self._bits(cells, v) for v in values}
             self.other = self._bits(cells, _Unseen())
+
+    @staticmethod
+    def _sweep(cells: list[Cell], bounds: list[Any], reps: list[Any]) -> list[int]:
+        """The bitset of every piece, in one pass: an interval covers a run of pieces
+        (piece 2k+1 is bounds[k], piece 2k lies just below it), so each row is switched on
+        where its run starts and off after it ends — O(rows + pieces) big-int operations
+        instead of testing every cell against every piece."""
+        starts: list[int] = [0] * len(reps)
+        stops: list[int] = [0] * (len(reps) + 1)
+        always = 0
+        others: list[tuple[int, Cell]] = []
+        for i, c in enumerate(cells):
+            if c.kind == "any":
+                always |= 1 << i
+            elif c.kind == "range":
+                lo = 0
+                if c.low is not None:
+                    k = bisect.bisect_left(bounds, c.low)
+                    lo = 2 * k + 1 if c.low_closed else 2 * k + 2
+                hi = len(reps) - 1
+                if c.high is not None:
+                    k = bisect.bisect_left(bounds, c.high)
+                    hi = 2 * k + 1 if c.high_closed else 2 * k
+                if lo <= hi:
+                    starts[lo] |= 1 << i
+                    stops[hi + 1] |= 1 << i
+            elif c.kind != "missing":
+                others.append((i, c))
+        pieces = []
+        current = 0
+        for j, rep in enumerate(reps):
+            current = (current & ~stops[j]) | starts[j]
+            bits = current | always
+            for i, c in others:
+                try:
+                    if c.matches(rep):
+                        bits |= 1 << i
+                except TypeError:
+                    pass
+            pieces.append(bits)
+        return pieces
 
     @staticmethod
     def _bits(cells: list[Cell], value: Any) -> int:
