@@ -521,6 +521,44 @@ def test_ecl_stage_is_one_two_or_three(cn: RuleSet) -> None:
         cn.evaluate("ecl", {"stage": 4, **inputs})
 
 
+def reference_by_dpd(dpd: int, sicr: bool, impaired: bool) -> tuple[int, str, str, bool]:
+    """Stage, card category, collections action and freeze, written out from DOMAIN.md."""
+    stage = 3 if dpd > 90 or impaired else (2 if dpd > 30 or sicr else 1)
+    card = (
+        "normal"
+        if dpd == 0
+        else "special_mention"
+        if dpd <= 90
+        else "substandard"
+        if dpd <= 120
+        else "doubtful"
+        if dpd <= 180
+        else "loss"
+    )
+    ladder = [(0, "none"), (1, "reminder"), (8, "rm_call"), (31, "formal_notice")]
+    ladder += [(61, "final_demand"), (91, "legal"), (361, "write_off_review")]
+    action = [name for start, name in ladder if dpd >= start][-1]
+    return stage, card, action, dpd >= 31
+
+
+@given(
+    dpd=st.one_of(
+        st.sampled_from([0, 1, 7, 8, 30, 31, 60, 61, 90, 91, 120, 121, 180, 181, 360, 361]),
+        st.integers(min_value=0, max_value=5000),
+    ),
+    sicr=st.booleans(),
+    impaired=st.booleans(),
+)
+def test_dpd_driven_blocks_agree_with_a_reference(dpd: int, sicr: bool, impaired: bool) -> None:
+    rules = builtin_ruleset("cn-2023")
+    stage, card, action, freeze = reference_by_dpd(dpd, sicr, impaired)
+    got_stage = rules.evaluate("ifrs9_stage", {"dpd": dpd, "sicr": sicr, "impaired": impaired})
+    assert got_stage["stage"] == stage
+    assert rules.evaluate("card_classification", {"dpd": dpd})["category"] == card
+    collections = rules.evaluate("collections", {"dpd": dpd}).outputs
+    assert (collections["action"], collections["freeze_undrawn"]) == (action, freeze)
+
+
 # --- concentration -----------------------------------------------------------------------
 
 CAPITAL = {"net_capital": "1000000.00", "tier1_net": "800000.00"}
@@ -893,7 +931,9 @@ def test_limit_never_grows_for_a_worse_grade(cn: RuleSet) -> None:
 
 
 def test_builtin_names_and_caching() -> None:
-    assert builtin_names() == ("basel-lex", "cn-2023")
+    names = builtin_names()
+    assert {"basel-lex", "cn-2023"} <= set(names)
+    assert list(names) == sorted(names)
     assert builtin_ruleset("cn-2023") is builtin_ruleset("cn-2023")
     for name in builtin_names():
         assert builtin_ruleset(name).id == name
