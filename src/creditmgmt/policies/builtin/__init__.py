@@ -50,8 +50,8 @@ def builtin_ruleset(name: str) -> RuleSet:
 
     The same object is returned on every call with the same name; it is safe to share
     (evaluation keeps no state). The shipped files are `approved`, so they pass through
-    the same gate as any approved document: `load_ruleset` runs `check()` (about 40 ms for
-    cn-2023, once) and refuses error findings.
+    the same gate as any approved document: `load_ruleset` runs `check()` and refuses
+    error findings (loading, checking and compiling cn-2023 takes under 0.1 s, once).
 
     Raises:
         UnknownRuleSetError: `name` is not one of `builtin_names()` (the message lists them).
