@@ -67,6 +67,7 @@ _ZH: Final[dict[str, str]] = {
     "regional": "分行",
     "head_office": "总行",
     "credit_committee": "授信审批委员会",
+    "head_office_committee": "总行授信审批委员会",
     "board": "董事会",
 }
 
@@ -76,6 +77,7 @@ _EN_OVERRIDES: Final[dict[str, str]] = {
     "vip": "VIP",
     "head_office": "head office",
     "credit_committee": "credit committee",
+    "head_office_committee": "head office credit committee",
 }
 
 
