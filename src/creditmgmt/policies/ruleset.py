@@ -348,6 +348,12 @@ class RuleSet:
         self._specs = {
             b.id: tuple((n, document.inputs[n]) for n in b.inputs) for b in document.blocks.values()
         }
+        # formulas that call lookup(): the others skip building a lookup function
+        self._with_lookups = {
+            b.id
+            for b in document.blocks.values()
+            if isinstance(b, m.Formula) and any(e.lookups for _n, e in (*b.lets, *b.expressions))
+        }
         # per table: each rule's outputs as a dict (copied per decision) and its id
         self._then: dict[str, list[tuple[dict[str, Any], str]]] = {}
         for block in document.blocks.values():
@@ -612,8 +618,8 @@ class RuleSet:
     def _formula(
         self, f: m.Formula, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
     ) -> tuple[dict[str, Any], list[str]]:
-        env = dict(v)
-        lookup = self._lookup_fn(steps)
+        env = dict(v) if f.lets else v  # lets must not leak into the caller's values
+        lookup = self._lookup_fn(steps) if f.id in self._with_lookups else _no_lookup
         for name, expr in f.lets:
             env[name] = evaluate_expr(expr, env, lookup, where=f"block {f.id} let {name}")
             if steps is not None:
@@ -641,6 +647,10 @@ class RuleSet:
         return {"fired": tuple(fired), "severity": worst, "count": len(fired)}, [
             f["id"] for f in fired
         ]
+
+
+def _no_lookup(block: str, output: str, args: dict[str, Any]) -> Any:
+    raise PolicyEvaluationError(f"lookup of {block}.{output} from a formula that declares none")
 
 
 def scaled_pd(score: Decimal, scaling: m.Scaling) -> Decimal:
