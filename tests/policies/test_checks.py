@@ -258,11 +258,62 @@ def test_duplicate_row_with_same_outputs_is_a_warning() -> None:
     assert "overlap" not in codes(findings)  # the duplicate is the overlap, said once
 
 
+def test_a_row_whose_cell_holds_for_no_allowed_value_is_reported() -> None:
+    text = document(
+        "dpd: {type: int, min: 0}",
+        """
+        - id: stage
+          kind: decision_table
+          inputs: [dpd]
+          outputs: {stage: {type: int}}
+          rules:
+            - {id: unknown, when: {dpd: missing}, then: {stage: 0}}
+            - {id: negative, when: {dpd: "< 0"}, then: {stage: 0}}
+            - {id: current, when: {dpd: "< 31"}, then: {stage: 1}}
+            - {id: late, when: {dpd: ">= 31"}, then: {stage: 2}}
+        """,
+    )
+    findings = check(text)
+    assert [(f.code, f.severity, f.rule) for f in findings] == [
+        ("shadowed-row", "warning", "unknown"),
+        ("shadowed-row", "warning", "negative"),
+    ]
+    assert findings[0].message == (
+        "rule unknown can never match: dpd missing holds for no allowed value "
+        "(the input is not nullable)"
+    )
+    assert findings[1].location is not None
+    assert findings[1].location.line == line_of(text, "id: negative")
+
+
+def test_defaults_are_judged_as_the_evaluator_coerces_them() -> None:
+    text = document(
+        """
+        dpd: {type: int, min: 0, default: "5"}
+        late: {type: bool, default: "false"}
+        limit: {type: money, min: 0, default: -1}
+        """,
+        """
+        - id: t
+          kind: decision_table
+          hit_policy: COLLECT
+          inputs: [dpd, late, limit]
+          outputs: {n: {type: int}}
+          rules:
+            - {id: r, when: {dpd: "> 5", late: true, limit: "> 0"}, then: {n: 1}}
+        """,
+    )
+    finding = only(check(text), "bad-domain")
+    assert finding.location is not None and finding.location.line == line_of(text, "limit: {type")
+    assert finding.message == "input limit: default -1 is refused: -1 is below the minimum 0"
+
+
 # triggers ---------------------------------------------------------------------------------------
 TRIGGER_INPUTS = """
 dpd: {type: int, min: 0}
 rating: {type: enum, values: [AAA, AA, A, BBB]}
 watchlist: {type: bool}
+sector: {type: enum, values: [retail, sme], nullable: true}
 """
 
 
@@ -287,7 +338,7 @@ def test_trigger_that_can_never_fire(condition: str) -> None:
         f"""
         - id: early-warning
           kind: trigger_set
-          inputs: [dpd, rating, watchlist]
+          inputs: [dpd, rating, watchlist, sector]
           triggers:
             - {{id: ok, severity: yellow, reason: R1, when: "dpd > 30 or watchlist or rating == 'BBB'"}}
             - {{id: dead, severity: red, reason: R2, when: "{condition}"}}
@@ -306,6 +357,7 @@ def test_trigger_that_can_never_fire(condition: str) -> None:
         "rating in ('AAA', 'BBB') and rating != 'AAA'",
         "dpd > 90 if watchlist else dpd > 30",
         "0 < dpd < 5",
+        "sector == None",  # a nullable input may be missing
     ],
 )
 def test_trigger_that_can_fire_is_not_reported(condition: str) -> None:
@@ -314,7 +366,7 @@ def test_trigger_that_can_fire_is_not_reported(condition: str) -> None:
         f"""
         - id: early-warning
           kind: trigger_set
-          inputs: [dpd, rating, watchlist]
+          inputs: [dpd, rating, watchlist, sector]
           triggers:
             - {{id: t, severity: red, reason: R1, when: "{condition} or (watchlist and rating == 'A')"}}
             - {{id: u, severity: red, reason: R2, when: "{condition}"}}

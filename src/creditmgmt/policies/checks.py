@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import ast
 import bisect
-import contextlib
 import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -52,8 +51,8 @@ FINDING_CODES: dict[str, str] = {
     "(the region is named)",
     "overlap": "some inputs match several rows of a UNIQUE table, several matrix rows or "
     "columns, several bands of a scale or two steps from the same value (the region is named)",
-    "shadowed-row": "under FIRST (and for scorecard bins) earlier rows cover the whole region of "
-    "this row: it can never be reached",
+    "shadowed-row": "a row or bin can never be reached: under FIRST (and for scorecard bins) "
+    "earlier rows cover its whole region, or one of its cells holds for no allowed value",
     "bin-overlap": "a scorecard bin overlaps earlier bins in part; the first bin wins there",
     "conflicting-duplicate": "two rows have the same conditions but different outputs",
     "duplicate-row": "two rows have the same conditions and the same outputs",
@@ -106,6 +105,8 @@ FINDING_SEVERITIES: dict[str, str] = {
 MIN_NON_DEFAULT_GRADES = 7
 #: At most this many gap or overlap findings per block (the last one says how many more).
 MAX_REGION_FINDINGS = 20
+#: At most this many raw regions are merged per finding group (the rest are only counted).
+MAX_MERGED_BOXES = 20_000
 #: Walk budget (nodes) per table; beyond it a `check-incomplete` finding is given.
 WALK_BUDGET = 400_000
 
@@ -171,16 +172,16 @@ def check_document(doc: m.RuleSetDocument) -> list[m.Finding]:
                     spec.loc,
                 )
             )
-    order = {f: i for i, f in enumerate(findings)}
-    return sorted(
-        findings,
-        key=lambda f: (
-            (0, f.location.file, f.location.line, f.location.column)
-            if f.location
-            else (1, "", 0, 0),
-            order[f],
-        ),
-    )
+    order = {id(f): i for i, f in enumerate(findings)}
+
+    def position(f: m.Finding) -> tuple[int, str, int, int, int]:
+        loc = f.location
+        if loc is None:
+            return (2, "", 0, 0, order[id(f)])
+        # the document first, then imported CSV tables, each by line
+        return (0 if loc.file == doc.source else 1, loc.file, loc.line, loc.column, order[id(f)])
+
+    return sorted(findings, key=position)
 
 
 def _referenced_inputs(block: m.Block) -> list[str]:
@@ -269,35 +270,9 @@ def _check_inputs(doc: m.RuleSetDocument) -> list[m.Finding]:
                 )
             )
         if spec.has_default and spec.default is not None:
-            default = spec.default
-            if spec.type == "date" and isinstance(default, str):
-                with contextlib.suppress(ValueError):
-                    default = date.fromisoformat(default)
-            problem = _value_fits(spec.type, spec.values, default)
+            problem = _default_problem(spec)
             if problem is not None:
-                out.append(
-                    _finding(
-                        problem,
-                        f"input {name}: default {spec.default!r} is not "
-                        + (
-                            f"one of {', '.join(spec.values)}"
-                            if problem == "unknown-value"
-                            else f"a {spec.type}"
-                        ),
-                        location=spec.loc,
-                    )
-                )
-            elif spec.type in _NUMERIC and (
-                (spec.min is not None and default < spec.min)
-                or (spec.max is not None and default > spec.max)
-            ):
-                out.append(
-                    _finding(
-                        "bad-domain",
-                        f"input {name}: default {default} lies outside [{spec.min}..{spec.max}]",
-                        location=spec.loc,
-                    )
-                )
+                out.append(_finding(problem[0], f"input {name}: {problem[1]}", location=spec.loc))
         elif spec.has_default and spec.default is None and not spec.nullable:
             out.append(
                 _finding(
@@ -307,6 +282,25 @@ def _check_inputs(doc: m.RuleSetDocument) -> list[m.Finding]:
                 )
             )
     return out
+
+
+def _default_problem(spec: m.InputSpec) -> tuple[str, str] | None:
+    """(code, message) when evaluation would refuse the input's default."""
+    from creditmgmt.policies.errors import PolicyInputError
+    from creditmgmt.policies.ruleset import _coerce  # the evaluator's own rules
+
+    try:
+        _coerce(spec, spec.default, "-")
+    except PolicyInputError as e:
+        reason = str(e).split(": ", 1)[-1].removeprefix(f"input {spec.name}: ")
+        if spec.type == "enum":
+            code = "unknown-value"
+        elif "minimum" in reason or "maximum" in reason:
+            code = "bad-domain"
+        else:
+            code = "type-error"
+        return code, f"default {spec.default!r} is refused: {reason}"
+    return None
 
 
 # axes: one input of a table, cut into atoms ---------------------------------------------------
@@ -728,6 +722,9 @@ def _region_findings(
     out: list[m.Finding] = []
     total = 0
     for boxes, prefix, rule, loc in items:
+        if len(boxes) > MAX_MERGED_BOXES:
+            total += len(boxes) - MAX_MERGED_BOXES  # counted, not merged or shown
+            boxes = boxes[:MAX_MERGED_BOXES]
         for box in _merge_boxes(axes, boxes):
             total += 1
             if len(out) < MAX_REGION_FINDINGS:
@@ -834,26 +831,51 @@ def _check_table(doc: m.RuleSetDocument, t: m.DecisionTable) -> list[m.Finding]:
             items.append((boxes, f"rules {_ids(ids)} {verb}", last.id, last.loc))
         items.sort(key=lambda item: item[3].line)
         out.extend(_region_findings("overlap", axes, items, t.id))
-    if t.hit_policy == "FIRST" and not walk.truncated:
-        for i, rule in enumerate(t.rules):
-            if not walk.winners >> i & 1 and i not in duplicates[1]:
-                earlier = _covering_rows(covers, i)
-                out.append(
-                    _finding(
-                        "shadowed-row",
-                        f"rule {rule.id} can never be reached: "
-                        + (
-                            f"earlier rule(s) {_ids([t.rules[j].id for j in earlier])} "
-                            "cover all it matches"
-                            if earlier
-                            else "earlier rules cover all it matches"
-                        ),
-                        t.id,
-                        rule.id,
-                        rule.loc,
-                    )
+    dead = [i for i, row in enumerate(covers) if not all(row)]
+    for i in dead:
+        rule = t.rules[i]
+        never = next(a for a, runs in enumerate(covers[i]) if not runs)
+        axis = axes[never]
+        cell = rule.cell(axis.name)
+        if cell.kind in ("range", "missing", "not") and not _cell_problem(axis, cell):
+            out.append(
+                _finding(
+                    "shadowed-row",
+                    f"rule {rule.id} can never match: {axis.name} {cell.text} holds for no "
+                    "allowed value"
+                    + (" (the input is not nullable)" if cell.kind == "missing" else ""),
+                    t.id,
+                    rule.id,
+                    rule.loc,
                 )
+            )
+    if t.hit_policy == "FIRST" and not walk.truncated:
+        named = 0
+        for i, rule in enumerate(t.rules):
+            if walk.winners >> i & 1 or i in duplicates[1] or i in dead:
+                continue
+            named += 1
+            earlier = _covering_rows(covers, i) if named <= MAX_REGION_FINDINGS else []
+            out.append(
+                _finding(
+                    "shadowed-row",
+                    f"rule {rule.id} can never be reached: "
+                    + (
+                        f"earlier rule(s) {_ids([t.rules[j].id for j in earlier])} "
+                        "cover all it matches"
+                        if earlier
+                        else "earlier rules cover all it matches"
+                    ),
+                    t.id,
+                    rule.id,
+                    rule.loc,
+                )
+            )
     return out
+
+
+def _cell_problem(axis: _Axis, cell: Cell) -> bool:
+    return axis.cover(cell)[1] is not None
 
 
 def _covering_rows(covers: list[list[_Runs]], i: int) -> list[int]:
@@ -933,12 +955,18 @@ def _check_scorecard(doc: m.RuleSetDocument, s: m.Scorecard) -> list[m.Finding]:
                 if walk.winners >> i & 1:
                     partial.setdefault(i, []).extend(boxes)
         for i, b in enumerate(ch.bins):
+            if not covers[i][0] and axis.cover(b.cell)[1] is not None:
+                continue  # reported as a type error
             if not walk.winners >> i & 1:
+                why = (
+                    "earlier bins cover all it matches"
+                    if covers[i][0]
+                    else "it holds for no allowed value"
+                )
                 out.append(
                     _finding(
                         "shadowed-row",
-                        f"bin {b.cell.text!r} of {ch.input} can never be reached: "
-                        "earlier bins cover all it matches",
+                        f"bin {b.cell.text!r} of {ch.input} can never be reached: {why}",
                         s.id,
                         _bin_id(ch, i),
                         b.loc,
@@ -1149,7 +1177,7 @@ def _check_ladder(doc: m.RuleSetDocument, ladder: m.ThresholdLadder) -> list[m.F
                     f"{show(step.start)} (value {step.value}) start at the same value; "
                     f"the earlier one is never used",
                     ladder.id,
-                    f"from {show(step.start)}",
+                    f"from {step.start}",
                     step.loc,
                 )
             )
@@ -1161,7 +1189,7 @@ def _check_ladder(doc: m.RuleSetDocument, ladder: m.ThresholdLadder) -> list[m.F
                     f"step from {show(step.start)} comes after the step from "
                     f"{show(prev.start)}; steps must ascend",
                     ladder.id,
-                    f"from {show(step.start)}",
+                    f"from {step.start}",
                     step.loc,
                 )
             )
@@ -1205,7 +1233,7 @@ def _check_ladder(doc: m.RuleSetDocument, ladder: m.ThresholdLadder) -> list[m.F
                     "unreachable-step",
                     f"step from {show(step.start)} (value {step.value}) lies wholly {where}",
                     ladder.id,
-                    f"from {show(step.start)}",
+                    f"from {step.start}",
                     step.loc,
                 )
             )
@@ -1369,10 +1397,11 @@ def _domain_facts(doc: m.RuleSetDocument, names: Iterable[str]) -> dict[str, _Fa
             continue
         if spec.type in _NUMERIC:
             facts[name] = _Range(lo=spec.min, hi=spec.max, whole=spec.type == "int")
-        elif spec.type == "enum":
-            facts[name] = _Values(allowed=frozenset(spec.values))
-        elif spec.type == "bool":
-            facts[name] = _Values(allowed=frozenset({True, False}))
+        elif spec.type in ("enum", "bool"):
+            values: set[Any] = set(spec.values) if spec.type == "enum" else {True, False}
+            if spec.nullable:
+                values.add(None)
+            facts[name] = _Values(allowed=frozenset(values))
         elif spec.type == "string":
             facts[name] = _Values()
     return facts
