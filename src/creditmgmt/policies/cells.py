@@ -26,7 +26,8 @@ from creditmgmt.policies.errors import PolicyLoadError, SourceLocation
 Scalar = Decimal | int | bool | str | date
 
 _CMP = re.compile(r"^(<=|>=|<|>|=)\s*(.+)$")
-_INTERVAL = re.compile(r"^([\[(])\s*([^.\s][^.]*?)?\s*\.\.\s*([^\])\s][^\])]*?)?\s*([\])])$")
+# Bounds may hold decimal points ([0.5..1.5)), so split on the one ".." rather than on "."
+_INTERVAL = re.compile(r"^([\[(])(.*)([\])])$")
 _QUOTED = re.compile(r'^"((?:[^"\\]|\\.)*)"$')
 
 
@@ -105,11 +106,35 @@ def parse_cell(raw: Any, input_type: str, loc: SourceLocation | None = None) -> 
     """Parse a cell written for an input of `input_type`.
 
     Raises:
-        PolicyLoadError: malformed cells and numeric comma lists (the message says why).
+        PolicyLoadError: malformed cells, numeric comma lists (the message says why) and
+            quoted text written for a number, date or boolean input (it could never match).
     """
+    cell = _parse_cell(raw, input_type, loc)
+    tested = cell.inner if cell.kind == "not" and cell.inner is not None else cell
+    if input_type in ("int", "decimal", "money", "date", "bool") and any(
+        isinstance(v, str) for v in tested.values
+    ):
+        raise PolicyLoadError(
+            f"{cell.text!r} lists text but the input is {input_type}; it could never match",
+            loc,
+        )
+    return cell
+
+
+def _parse_cell(raw: Any, input_type: str, loc: SourceLocation | None) -> Cell:
     if isinstance(raw, bool):
+        if input_type != "bool":
+            # YAML reads bare yes/no/true/false as booleans; 1 == True would then match
+            raise PolicyLoadError(
+                f"{str(raw).lower()} is a boolean but the input is {input_type}; "
+                "if you mean the word, quote it",
+                loc,
+            )
         return Cell("set", str(raw).lower(), values=(raw,))
     if isinstance(raw, int | Decimal):
+        if input_type in ("enum", "string"):
+            # a bare 1 written for a text input names the text "1", not a number
+            return Cell("set", str(raw), values=(str(raw),))
         number = Decimal(raw)
         return Cell("range", str(raw), low=number, high=number)
     if isinstance(raw, date):
@@ -122,17 +147,33 @@ def parse_cell(raw: Any, input_type: str, loc: SourceLocation | None = None) -> 
     if text == "missing":
         return Cell("missing", text)
     if text.startswith("not(") and text.endswith(")"):
-        inner = parse_cell(text[4:-1], input_type, loc)
+        inner = _parse_cell(text[4:-1], input_type, loc)
         if inner.kind in ("any", "not"):
             raise PolicyLoadError(f"not({inner.text}) is not a meaningful test", loc)
         return Cell("not", text, inner=inner)
     interval = _INTERVAL.match(text)
-    if interval:
-        lo_br, lo, hi, hi_br = interval.groups()
+    if interval and ".." in text:
+        lo_br, body, hi_br = interval.groups()
+        if body.count("..") != 1 or "..." in body:
+            raise PolicyLoadError(
+                f"{text!r} is not an interval: write [a..b), (a..b], [a..) or (..b] "
+                "with exactly one '..'",
+                loc,
+            )
+        lo, hi = (part.strip() for part in body.split(".."))
         low = _literal(lo, input_type, loc) if lo else None
         high = _literal(hi, input_type, loc) if hi else None
-        if low is not None and high is not None and low > high:  # type: ignore[operator]
-            raise PolicyLoadError(f"interval {text} is empty: {low} > {high}", loc)
+        for bound in (low, high):
+            if isinstance(bound, str | bool):
+                raise PolicyLoadError(
+                    f"interval {text}: bounds must be numbers or dates, got {bound!r}", loc
+                )
+        if (
+            low is not None
+            and high is not None
+            and (low > high or (low == high and (lo_br, hi_br) != ("[", "]")))  # type: ignore[operator]
+        ):
+            raise PolicyLoadError(f"interval {text} is empty", loc)
         return Cell(
             "range",
             text,
@@ -168,7 +209,14 @@ def parse_cell(raw: Any, input_type: str, loc: SourceLocation | None = None) -> 
             "engines read them as OR; write an interval like [30..50) or separate rows",
             loc,
         )
-    value = _literal(text, input_type, loc)
+    try:
+        value = _literal(text, input_type, None)
+    except PolicyLoadError as e:
+        raise PolicyLoadError(
+            f"{e}; a cell is one of "
+            '-, missing, < x, <= x, > x, >= x, = x, [a..b), (a..b], "A", "B" or not(...)',
+            loc,
+        ) from None
     if isinstance(value, str | bool):
         return Cell("set", text, values=(value,))
     return Cell("range", text, low=value, high=value)

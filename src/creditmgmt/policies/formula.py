@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import decimal
 import threading
+import warnings
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -240,9 +241,15 @@ def compile_expression(
     if len(text) > MAX_LENGTH:
         raise _err(f"formula longer than {MAX_LENGTH} characters", loc)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        # compile-time warnings (invalid escapes, `is` with a literal) become load errors
+        # instead of depending on the host's warning filters
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
         raise _err(f"syntax error in formula {text!r}: {e.msg}", loc) from None
+    except (Warning, RecursionError, MemoryError, ValueError) as e:
+        raise _err(f"formula {text!r} cannot be parsed: {e}", loc) from None
     checker = _Checker(text.strip(), types, loc)
     body, type_ = checker.visit(tree.body)
     expression = ast.Expression(body)
@@ -322,12 +329,11 @@ def evaluate(
             return _call(expr, env, lookup)
         finally:
             decimal.setcontext(previous)
-    except ZeroDivisionError as e:
+    except ZeroDivisionError as e:  # decimal.DivisionByZero is one too
         raise PolicyEvaluationError(f"{where}: division by zero in {expr.text!r}") from e
-    except decimal.DivisionByZero as e:
-        raise PolicyEvaluationError(f"{where}: division by zero in {expr.text!r}") from e
-    except (decimal.InvalidOperation, TypeError) as e:
-        raise PolicyEvaluationError(f"{where}: cannot evaluate {expr.text!r}: {e}") from e
+    except (ArithmeticError, TypeError, ValueError) as e:
+        # InvalidOperation, Overflow (huge inputs), comparing None ...
+        raise PolicyEvaluationError(f"{where}: cannot evaluate {expr.text!r}: {e!r}") from e
 
 
 def _call(expr: Expr, env: Mapping[str, Any], lookup: Any) -> Any:

@@ -48,7 +48,12 @@ def _schema_check(root: Node) -> None:
             break
         node = child
     where = "/".join(str(p) for p in error.absolute_path) or "document"
-    raise PolicyLoadError(f"{where}: {error.message}", node.loc)
+    message = error.message
+    if error.validator == "additionalProperties" and isinstance(error.schema, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        if allowed:
+            message += f"; expected only {', '.join(allowed)}"
+    raise PolicyLoadError(f"{where}: {message}", node.loc)
 
 
 def _jsonable(value: Any) -> Any:
@@ -63,7 +68,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def canonical_hash(root: Node) -> str:
+def canonical_hash(root: Node, attachments: dict[str, Any] | None = None) -> str:
+    """sha256 of the canonical form: keys sorted, decimals normalised, dates as ISO text
+    (YAML dates and JSON strings agree), no whitespace or comments; `attachments` (imported
+    CSV tables, by file name) are part of the content."""
+
     def canon(v: Any) -> Any:
         if isinstance(v, dict):
             return {k: canon(x) for k, x in v.items()}
@@ -72,12 +81,13 @@ def canonical_hash(root: Node) -> str:
         if isinstance(v, Decimal):
             return {"$decimal": str(v.normalize())}
         if isinstance(v, date):
-            return {"$date": v.isoformat()}
+            return v.isoformat()
         return v
 
-    text = json.dumps(
-        canon(root.plain()), sort_keys=True, ensure_ascii=False, separators=(",", ":")
-    )
+    content = canon(root.plain())
+    if attachments:
+        content = {"document": content, "attachments": canon(attachments)}
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -176,6 +186,7 @@ class Loader:
         self.source = source
         self.base_dir = base_dir
         self.inputs: dict[str, m.InputSpec] = {}
+        self.attachments: dict[str, Any] = {}
 
     def load(self) -> m.RuleSetDocument:
         root, g, t = self.root, _Doc.get, _Doc.text
@@ -186,11 +197,18 @@ class Loader:
         version = str(g(root, "version").value)  # type: ignore[union-attr]
         if not _SEMVER.fullmatch(version):
             raise PolicyLoadError(f"version {version!r} is not semantic (1.2.3)", root.loc)
-        eff_from = g(root, "effective_from")
-        eff_to = g(root, "effective_to", required=False)
-        for n in (eff_from, eff_to):
-            if n is not None and not isinstance(n.value, date):
-                raise PolicyLoadError("effective dates must be YYYY-MM-DD", n.loc)
+        eff_from_node = g(root, "effective_from")
+        eff_from = _date_node(eff_from_node, "effective_from")
+        if eff_from is None:
+            raise PolicyLoadError("effective_from must be a date YYYY-MM-DD", root.loc)
+        eff_to_node = g(root, "effective_to", required=False)
+        eff_to = _date_node(eff_to_node, "effective_to")
+        if eff_to_node is not None and eff_to is not None and eff_to <= eff_from:
+            raise PolicyLoadError(
+                f"effective_to {eff_to} must be after effective_from {eff_from} "
+                "(the range is half-open: from <= day < to)",
+                eff_to_node.loc,
+            )
         status = t(g(root, "status"), "status")
         approved_by = g(root, "approved_by", required=False)
         if status == "approved" and (approved_by is None or not approved_by.value):
@@ -214,8 +232,8 @@ class Loader:
         return m.RuleSetDocument(
             id=doc_id,
             version=version,
-            effective_from=eff_from.value,  # type: ignore[union-attr]
-            effective_to=None if eff_to is None else eff_to.value,
+            effective_from=eff_from,
+            effective_to=eff_to,
             status=status,
             owner=str(owner.value) if owner else "",
             approved_by=None if approved_by is None else str(approved_by.value),
@@ -224,7 +242,7 @@ class Loader:
             inputs=self.inputs,
             blocks=blocks,
             source=self.source,
-            content_hash=canonical_hash(root),
+            content_hash=canonical_hash(root, self.attachments),
             loc=root.loc,
         )
 
@@ -349,16 +367,27 @@ class Loader:
             raise PolicyLoadError(f"cannot read {name}: {e.strerror}", node.loc) from None
         reader = csv.DictReader(io.StringIO(text))
         expected = {"id", *inputs, *(o.name for o in outputs)}
-        if set(reader.fieldnames or ()) != expected:
+        header = reader.fieldnames or []
+        if set(header) != expected or len(header) != len(expected):
             raise PolicyLoadError(
-                f"{name}: header must be id, inputs and outputs: {sorted(expected)}", node.loc
+                f"{name}: header must be id, inputs and outputs: {sorted(expected)}, got {header}",
+                node.loc,
             )
         rules = []
+        rows: list[dict[str, str]] = []
         for row in reader:
             loc = SourceLocation(str(path), reader.line_num, 1)
+            if None in row or any(v is None for v in row.values()):
+                raise PolicyLoadError(
+                    f"{name}: a row needs exactly {len(header)} fields ({', '.join(header)})",
+                    loc,
+                )
             when = {k: Node(_csv_value(row[k]), loc) for k in inputs}
-            then = {o.name: Node(_csv_output(row[o.name], o), loc) for o in outputs}
-            rules.append((row["id"], when, then, loc))
+            then = {o.name: Node(_csv_output(row[o.name], o, loc), loc) for o in outputs}
+            rules.append((row["id"].strip(), when, then, loc))
+            rows.append({k: v.strip() for k, v in row.items()})
+        # the table's rows are part of the rule set's content hash (and so of its ref)
+        self.attachments[name] = rows
         return rules
 
     def scorecard(self, node: Node, block_id: str) -> m.Block:
@@ -598,15 +627,27 @@ def attrs_evolve(obj: Any, **changes: Any) -> Any:
     return attrs.evolve(obj, **changes)
 
 
+def _date_node(node: Node | None, what: str) -> date | None:
+    """A date written in YAML (a date) or JSON (ISO text); None stays None."""
+    if node is None or node.value is None:
+        return None
+    if isinstance(node.value, date):
+        return node.value
+    if isinstance(node.value, str):
+        try:
+            return date.fromisoformat(node.value)
+        except ValueError:
+            pass
+    raise PolicyLoadError(f"{what} must be a date YYYY-MM-DD, got {node.value!r}", node.loc)
+
+
 def _step_value(node: Node, spec: m.InputSpec) -> Any:
     if spec.type == "enum":
         if node.value not in spec.values:
             raise PolicyLoadError(f"{node.value!r} is not a value of {spec.name}", node.loc)
         return node.value
     if spec.type == "date":
-        if not isinstance(node.value, date):
-            raise PolicyLoadError("expected a date", node.loc)
-        return node.value
+        return _date_node(node, "a step of a date input")
     return _Doc.number(node, "step")
 
 
@@ -614,14 +655,22 @@ def _csv_value(text: str) -> Any:
     return text.strip()
 
 
-def _csv_output(text: str, spec: m.OutputSpec) -> Any:
+def _csv_output(text: str, spec: m.OutputSpec, loc: SourceLocation) -> Any:
     text = text.strip()
     if spec.type == "bool":
+        if text.lower() not in ("true", "false"):
+            raise PolicyLoadError(f"output {spec.name}: {text!r} is not true or false", loc)
         return text.lower() == "true"
-    if spec.type == "int":
-        return int(text)
-    if spec.type == "decimal":
-        return Decimal(text)
+    try:
+        if spec.type == "int":
+            return int(text)
+        if spec.type == "decimal":
+            value = Decimal(text)
+            if not value.is_finite():
+                raise ValueError(text)
+            return value
+    except (ValueError, ArithmeticError):
+        raise PolicyLoadError(f"output {spec.name}: {text!r} is not a {spec.type}", loc) from None
     return text
 
 
@@ -667,6 +716,13 @@ def _check_lookups(blocks: dict[str, m.Block]) -> None:
         visit(block_id, [])
 
 
+def _is_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except (OSError, ValueError):  # one-line JSON longer than a file name, NUL bytes
+        return False
+
+
 def read_document(path_or_text: str | Path, *, source_name: str | None = None) -> m.RuleSetDocument:
     """Parse and validate a document from a path or from text.
 
@@ -675,7 +731,7 @@ def read_document(path_or_text: str | Path, *, source_name: str | None = None) -
     """
     base_dir: Path | None = None
     if isinstance(path_or_text, Path) or (
-        "\n" not in path_or_text and len(path_or_text) < 4096 and Path(path_or_text).is_file()
+        "\n" not in path_or_text and len(path_or_text) < 4096 and _is_file(path_or_text)
     ):
         path = Path(path_or_text)
         try:
@@ -684,6 +740,11 @@ def read_document(path_or_text: str | Path, *, source_name: str | None = None) -
             raise PolicyLoadError(f"{path}: cannot read: {e.strerror}") from None
         name = source_name or str(path)
         base_dir = path.parent
+    elif "\n" not in path_or_text and path_or_text.strip().lower().endswith(
+        (".yaml", ".yml", ".json")
+    ):
+        # a file name that does not exist, not a one-line document
+        raise PolicyLoadError(f"{path_or_text}: cannot read: no such file")
     else:
         text = str(path_or_text)
         name = source_name or "<text>"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import decimal
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -98,6 +98,8 @@ def _coerce(spec: m.InputSpec, value: Any, block: str) -> Any:
             else:
                 raise TypeError
         elif t == "date":
+            if isinstance(value, datetime):  # a timestamp is not a business date
+                raise TypeError
             result = value if isinstance(value, date) else date.fromisoformat(str(value))
         elif t == "enum":
             result = str(value.value) if hasattr(value, "value") else str(value)
@@ -489,7 +491,14 @@ class RuleSet:
         if t.hit_policy == "PRIORITY":
 
             def rank(r: m.Rule) -> tuple[int, ...]:
-                return tuple(o.values.index(dict(r.then)[o.name]) for o in t.outputs)
+                then = dict(r.then)
+                try:
+                    return tuple(o.values.index(then[o.name]) for o in t.outputs)
+                except ValueError:
+                    raise PolicyEvaluationError(
+                        f"block {t.id}: rule {r.id} gives a value that is not in the "
+                        "declared order of its PRIORITY output"
+                    ) from None
 
             winner = min(rules, key=rank)
             return dict(winner.then), ids
@@ -526,12 +535,14 @@ class RuleSet:
         self, s: m.Scorecard, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
     ) -> tuple[dict[str, Any], list[str]]:
         score = s.base_points
+        matched: list[str] = []
         for ch in s.characteristics:
             value = v[ch.input]
             hit = next((b for b in ch.bins if b.cell.matches(value)), None)
             if hit is None:
                 raise PolicyEvaluationError(f"block {s.id}: no bin of {ch.input} matches {value!r}")
             score += hit.points
+            matched.append(f"{ch.input}={hit.cell.text}")
             if steps is not None:
                 steps.append(
                     {"characteristic": ch.input, "bin": hit.cell.text, "points": hit.points}
@@ -541,7 +552,7 @@ class RuleSet:
             out["pd"] = scaled_pd(score, s.scaling)
             if steps is not None:
                 steps.append({"score": score, "pd": out["pd"]})
-        return out, []
+        return out, matched
 
     def _scale(
         self, s: m.MasterScale, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
@@ -564,15 +575,24 @@ class RuleSet:
         self, ladder: m.ThresholdLadder, v: dict[str, Any], steps: list[Mapping[str, Any]] | None
     ) -> tuple[dict[str, Any], list[str]]:
         value = v[ladder.input]
+        if value is None:
+            raise PolicyEvaluationError(f"block {ladder.id}: {ladder.input} is missing")
         spec = self.document.inputs[ladder.input]
         key: Any = spec.values.index(value) if spec.type == "enum" else value
         starts = [
             spec.values.index(s.start) if spec.type == "enum" else s.start for s in ladder.steps
         ]
         i = bisect.bisect_right(starts, key) - 1
-        if value is None or i < 0:
+        if i < 0 or (
+            ladder.domain_min is not None and spec.type != "enum" and value < ladder.domain_min
+        ):
             raise PolicyEvaluationError(
                 f"block {ladder.id}: {ladder.input} {value!r} is below the first step"
+            )
+        if ladder.domain_max is not None and spec.type != "enum" and value > ladder.domain_max:
+            raise PolicyEvaluationError(
+                f"block {ladder.id}: {ladder.input} {value!r} is above the domain "
+                f"maximum {ladder.domain_max}"
             )
         step = ladder.steps[i]
         if steps is not None:
@@ -630,6 +650,8 @@ class RuleSet:
             if o.type == "int" and value is not None and not isinstance(value, bool):
                 value = int(value)
             out[name] = value
+            if steps is not None:
+                steps.append({"output": name, "value": value})
         return out, []
 
     def _triggers(

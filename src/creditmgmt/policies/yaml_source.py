@@ -7,6 +7,7 @@ no tags, no Python objects. Numbers keep their written text, so `0.20` becomes
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -39,6 +40,7 @@ def _loc(node: yaml.Node, name: str) -> SourceLocation:
 
 
 _RESOLVER = yaml.resolver.Resolver()
+_JSON_EXPONENT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][+-]?[0-9]+")
 
 
 def _scalar(node: yaml.ScalarNode, name: str) -> Any:
@@ -69,6 +71,9 @@ def _scalar(node: yaml.ScalarNode, name: str) -> Any:
                 f"{text!r}: only dates (YYYY-MM-DD) are allowed", _loc(node, name)
             ) from None
     if tag == "tag:yaml.org,2002:str":
+        if not node.style and _JSON_EXPONENT.fullmatch(text):  # plain: None, or "" from libyaml
+            # YAML 1.1 reads a plain 1e5 or 2.5E3 as text; JSON (and YAML 1.2) as a number
+            return Decimal(text)
         return text
     raise PolicyLoadError(f"tag {tag!r} is not allowed in a rule set", _loc(node, name))
 
