@@ -106,9 +106,9 @@ MIN_NON_DEFAULT_GRADES = 7
 #: At most this many gap or overlap findings per block (the last one says how many more).
 MAX_REGION_FINDINGS = 20
 #: At most this many raw regions are merged per finding group (the rest are only counted).
-MAX_MERGED_BOXES = 20_000
+MAX_MERGED_BOXES = 5_000
 #: Walk budget (nodes) per table; beyond it a `check-incomplete` finding is given.
-WALK_BUDGET = 400_000
+WALK_BUDGET = 150_000
 
 _NUMERIC = ("int", "decimal", "money")
 _ORDERED = ("int", "decimal", "money", "date")
@@ -718,22 +718,29 @@ def _region_findings(
     items: Sequence[tuple[list[Box], str, str | None, SourceLocation]],
     block: str,
 ) -> list[m.Finding]:
-    """Findings for regions: each item is (boxes, message prefix, rule, location)."""
+    """Findings for regions: each item is (boxes, message prefix, rule, location).
+
+    At most MAX_REGION_FINDINGS are made; the last one says that more exist (and how many,
+    when they were all merged)."""
     out: list[m.Finding] = []
-    total = 0
+    hidden = 0
+    exact = True
     for boxes, prefix, rule, loc in items:
+        if len(out) >= MAX_REGION_FINDINGS:
+            exact = False  # not merged: counting them would cost what showing them does
+            break
         if len(boxes) > MAX_MERGED_BOXES:
-            total += len(boxes) - MAX_MERGED_BOXES  # counted, not merged or shown
+            exact = False
             boxes = boxes[:MAX_MERGED_BOXES]
         for box in _merge_boxes(axes, boxes):
-            total += 1
             if len(out) < MAX_REGION_FINDINGS:
                 out.append(_finding(code, f"{prefix} {_region(axes, box)}", block, rule, loc))
-    if total > len(out):
+            else:
+                hidden += 1
+    if out and (hidden or not exact):
+        more = f"{hidden} more" if exact else "more"
         last = out[-1]
-        out[-1] = attrs.evolve(
-            last, message=f"{last.message} (and {total - len(out)} more {code} regions)"
-        )
+        out[-1] = attrs.evolve(last, message=f"{last.message} (and {more} {code} regions)")
     return out
 
 
