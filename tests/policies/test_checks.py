@@ -572,18 +572,27 @@ def test_matrix_gap_overlap_and_empty_cell() -> None:
         """,
     )
     findings = check(text)
-    line = block_line(text, "authority")
-    gap_messages = sorted(f.message for f in findings if f.code == "gap")
-    assert gap_messages == ['no column matches grade = "C"', "no row matches amount >= 10000000"]
+    gaps = [f for f in findings if f.code == "gap"]
+    assert sorted(f.message for f in gaps) == [
+        'no column matches grade = "C"',
+        "no row matches amount >= 10000000",
+    ]
+    assert all(f.location is not None for f in gaps)
+    assert {f.location.line for f in gaps if f.location} == {block_line(text, "authority")}
     overlap = only(findings, "overlap")
     assert (overlap.severity, overlap.block, overlap.rule) == ("error", "authority", "r3")
     assert overlap.message == (
         "rows r2 and r3 ([1000000..5000000), [4000000..10000000)) all match "
         "amount in [4000000..5000000)"
     )
+    rows_line = line_of(text, "rows: {input: amount")
+    assert overlap.location is not None and overlap.location.line == rows_line
+    assert overlap.location.column == text.splitlines()[rows_line - 1].index('"[4000000') + 1
     empty = only(findings, "empty-cell")
     assert (empty.severity, empty.rule) == ("error", "r2c2")
-    assert all(f.location is not None and f.location.line == line for f in findings)
+    empty_line = line_of(text, "[region, ")
+    assert empty.location is not None and empty.location.line == empty_line
+    assert empty.location.column == text.splitlines()[empty_line - 1].index('""') + 1
 
 
 # scorecards -------------------------------------------------------------------------------------

@@ -1250,10 +1250,14 @@ def _check_ladder(doc: m.RuleSetDocument, ladder: m.ThresholdLadder) -> list[m.F
 # matrices ---------------------------------------------------------------------------------------
 def _check_matrix(doc: m.RuleSetDocument, mx: m.Matrix) -> list[m.Finding]:
     out: list[m.Finding] = []
-    for label, name, cells in (
-        ("r", mx.row_input, mx.row_cells),
-        ("c", mx.col_input, mx.col_cells),
+    for label, name, cells, locs in (
+        ("r", mx.row_input, mx.row_cells, mx.row_locs),
+        ("c", mx.col_input, mx.col_cells, mx.col_locs),
     ):
+
+        def where(i: int, locs: tuple[SourceLocation, ...] = locs) -> SourceLocation:
+            return locs[i] if i < len(locs) else mx.loc
+
         axis = _Axis(doc.inputs[name], cells)
         what = "row" if label == "r" else "column"
         covers: list[list[_Runs]] = []
@@ -1263,7 +1267,7 @@ def _check_matrix(doc: m.RuleSetDocument, mx: m.Matrix) -> list[m.Finding]:
             if problem is not None:
                 code = "unknown-value" if problem.startswith("unknown value") else "type-error"
                 out.append(
-                    _finding(code, f"{what} {i + 1}: {problem}", mx.id, f"{label}{i + 1}", mx.loc)
+                    _finding(code, f"{what} {i + 1}: {problem}", mx.id, f"{label}{i + 1}", where(i))
                 )
         walk = _Walk([axis], covers, overlaps_wanted=True)
         walk.run()
@@ -1281,7 +1285,7 @@ def _check_matrix(doc: m.RuleSetDocument, mx: m.Matrix) -> list[m.Finding]:
                     boxes,
                     f"{what}s {_ids(ids)} ({', '.join(cells[i].text for i in rows)}) all match",
                     ids[-1],
-                    mx.loc,
+                    where(rows[-1]),
                 )
             )
         out.extend(_region_findings("overlap", [axis], items, mx.id))
@@ -1295,7 +1299,7 @@ def _check_matrix(doc: m.RuleSetDocument, mx: m.Matrix) -> list[m.Finding]:
                         f"{mx.col_cells[j].text}) has no value",
                         mx.id,
                         f"r{i + 1}c{j + 1}",
-                        mx.loc,
+                        mx.value_locs[i][j] if i < len(mx.value_locs) else mx.loc,
                     )
                 )
     return out

@@ -501,10 +501,13 @@ class Loader:
         assert rows is not None and cols is not None
         row_input = _Doc.text(g(rows, "input"), "rows.input")
         col_input = _Doc.text(g(cols, "input"), "columns.input")
-        row_cells = tuple(self._cell(c, row_input) for c in _Doc.items(g(rows, "cells"), "cells"))
-        col_cells = tuple(self._cell(c, col_input) for c in _Doc.items(g(cols, "cells"), "cells"))
+        row_nodes = _Doc.items(g(rows, "cells"), "cells")
+        col_nodes = _Doc.items(g(cols, "cells"), "cells")
+        row_cells = tuple(self._cell(c, row_input) for c in row_nodes)
+        col_cells = tuple(self._cell(c, col_input) for c in col_nodes)
         output = _Doc.text(g(node, "output"), "output")
         values = []
+        value_locs = []
         value_rows = _Doc.items(g(node, "values"), "values")
         if len(value_rows) != len(row_cells):
             raise PolicyLoadError(
@@ -518,6 +521,7 @@ class Loader:
                     f"matrix {block_id}: every row needs {len(col_cells)} values", vr.loc
                 )
             values.append(tuple(c.value for c in cells))
+            value_locs.append(tuple(c.loc for c in cells))
         outs = tuple(dict.fromkeys(v for row in values for v in row))
         return m.Matrix(
             id=block_id,
@@ -531,6 +535,9 @@ class Loader:
             col_cells=col_cells,
             output_name=output,
             values=tuple(values),
+            row_locs=tuple(n.loc for n in row_nodes),
+            col_locs=tuple(n.loc for n in col_nodes),
+            value_locs=tuple(value_locs),
         )
 
     def _types(self, inputs: tuple[str, ...]) -> dict[str, str]:

@@ -172,6 +172,10 @@ class Matrix(Block):
     col_cells: tuple[Cell, ...]
     output_name: str
     values: tuple[tuple[Any, ...], ...]
+    #: where each row cell, column cell and value is written (for findings); may be empty
+    row_locs: tuple[SourceLocation, ...] = ()
+    col_locs: tuple[SourceLocation, ...] = ()
+    value_locs: tuple[tuple[SourceLocation, ...], ...] = ()
 
 
 @attrs.frozen(kw_only=True)
