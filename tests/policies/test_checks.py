@@ -724,6 +724,26 @@ def test_lookup_argument_of_the_wrong_type() -> None:
     assert "passes a num as rating" in finding.message
 
 
+def test_formula_comparing_an_enum_with_an_undeclared_value() -> None:
+    text = document(
+        """
+        rating: {type: enum, values: [A, B]}
+        amount: {type: money, min: 0}
+        """,
+        """
+        - id: cap
+          kind: formula
+          inputs: [rating, amount]
+          outputs:
+            cap: "amount * 0.5 if rating in ('A', 'AA') else amount * 0.2"
+        """,
+    )
+    finding = only(check(text), "unknown-value")
+    assert (finding.severity, finding.block, finding.rule) == ("error", "cap", "cap")
+    assert finding.location is not None and finding.location.line == line_of(text, "cap: ")
+    assert "'AA'" in finding.message
+
+
 # types, values, domains, inputs -----------------------------------------------------------------
 def test_output_value_of_the_wrong_type_and_undeclared_enum_values() -> None:
     text = document(

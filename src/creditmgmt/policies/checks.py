@@ -45,7 +45,8 @@ FINDING_CODES: dict[str, str] = {
     "type-error": "a cell, output value, default or expression has the wrong type for its input "
     "or output, or a block reads an input of a kind it cannot use",
     "unknown-input": "a block names an input the document does not declare",
-    "unknown-value": "a cell or output names an enum value that is not declared",
+    "unknown-value": "a cell, output, default or comparison in a formula names an enum value "
+    "that is not declared",
     "bad-domain": "an input's min is above its max, or min/max is given for a non-numeric input",
     "gap": "some inputs match no row, band, step or bin: evaluating them fails "
     "(the region is named)",
@@ -1690,6 +1691,46 @@ def _check_lookup_types(
                 )
 
 
+def _check_enum_constants(
+    doc: m.RuleSetDocument,
+    block: m.Block,
+    where: str,
+    expr: Any,
+    loc: SourceLocation,
+    out: list[m.Finding],
+) -> None:
+    """`rating == "AAB"`: a comparison of an enum input with a value it does not declare."""
+    if expr.tree is None:
+        return
+    reasoner = _Reasoner(expr.text)
+    for node in ast.walk(expr.tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        for left, right in itertools.pairwise(operands):
+            for name_node, other in ((left, right), (right, left)):
+                if not isinstance(name_node, ast.Name):
+                    continue
+                spec = doc.inputs.get(name_node.id)
+                if spec is None or spec.type != "enum" or name_node.id not in block.inputs:
+                    continue
+                value = reasoner.constant(other)
+                values = value if isinstance(value, tuple) else (value,)
+                bad = [v for v in values if isinstance(v, str) and v not in spec.values]
+                if bad:
+                    out.append(
+                        _finding(
+                            "unknown-value",
+                            f"{expr.text!r} compares {spec.name} with "
+                            f"{', '.join(repr(b) for b in bad)}, not one of "
+                            f"{', '.join(spec.values)}",
+                            block.id,
+                            where,
+                            loc,
+                        )
+                    )
+
+
 def _check_formula(doc: m.RuleSetDocument, f: m.Formula) -> list[m.Finding]:
     out: list[m.Finding] = []
     types: dict[str, str] = {n: _TYPE_GROUPS[doc.inputs[n].type] for n in f.inputs}
@@ -1699,12 +1740,14 @@ def _check_formula(doc: m.RuleSetDocument, f: m.Formula) -> list[m.Finding]:
         loc = expr.loc or f.loc
         _check_division(doc, f, f"let {name}", expr, loc, out)
         _check_lookup_types(doc, f, f"let {name}", expr, loc, types, out)
+        _check_enum_constants(doc, f, f"let {name}", expr, loc, out)
         types[name] = expr.type
     for name, expr in f.expressions:
         used |= expr.names
         loc = expr.loc or f.loc
         _check_division(doc, f, name, expr, loc, out)
         _check_lookup_types(doc, f, name, expr, loc, types, out)
+        _check_enum_constants(doc, f, name, expr, loc, out)
         spec = f.output(name)
         declared = _TYPE_GROUPS.get(spec.type) if spec is not None else None
         if declared is not None and expr.type not in ("any", declared):
@@ -1741,6 +1784,7 @@ def _check_triggers(doc: m.RuleSetDocument, ts: m.TriggerSet) -> list[m.Finding]
         loc = t.expr.loc or t.loc
         _check_division(doc, ts, t.id, t.expr, loc, out)
         _check_lookup_types(doc, ts, t.id, t.expr, loc, types, out)
+        _check_enum_constants(doc, ts, t.id, t.expr, loc, out)
         if t.expr.tree is None:
             continue
         facts = _domain_facts(doc, ts.inputs)
