@@ -20,6 +20,12 @@ from creditmgmt.policies.errors import (
     SourceLocation,
 )
 from creditmgmt.policies.model import Finding
+from creditmgmt.policies.registry import (
+    RuleSetNotFoundError,
+    RuleSetOverlapError,
+    RuleSetRegistry,
+    RuleSetVersionError,
+)
 from creditmgmt.policies.ruleset import Decision, RuleSet, Trace, load_ruleset
 
 __all__ = [
@@ -31,6 +37,10 @@ __all__ = [
     "PolicyInputError",
     "PolicyLoadError",
     "RuleSet",
+    "RuleSetNotFoundError",
+    "RuleSetOverlapError",
+    "RuleSetRegistry",
+    "RuleSetVersionError",
     "SourceLocation",
     "Trace",
     "UnknownRuleSetError",
