@@ -166,6 +166,39 @@ def test_declared_max_closes_the_top_region() -> None:
     assert only(check(text), "gap").message == "no rule matches months in [120..360]"
 
 
+@pytest.mark.parametrize(
+    ("declaration", "cells", "region"),
+    [
+        (
+            "{type: date}",
+            ['"< 2020-01-01"', '"[2021-01-01..)"'],
+            "opened in [2020-01-01..2021-01-01)",
+        ),
+        ("{type: date}", ['"<= 2020-01-01"', '"> 2020-01-02"'], "opened = 2020-01-02"),
+        ("{type: bool}", ["true"], "opened = false"),
+        ("{type: bool, nullable: true}", ["true", "false"], "opened missing"),
+        ("{type: string}", ['"retail"', '"sme"'], 'opened not in {"retail", "sme"}'),
+        ("{type: string}", ['\'"retail", "sme"\'', "not(sme)"], "any input"),
+        ("{type: decimal}", ['"< -1.5"', '"> -1.5"'], "opened = -1.5"),
+        ("{type: money, min: 0}", ['"(0..)"'], "opened = 0"),
+        ("{type: int, max: 10}", ['"[0..10]"'], "opened < 0"),
+    ],
+)
+def test_regions_read_in_the_input_type(declaration: str, cells: list[str], region: str) -> None:
+    rules = "\n".join(
+        f"    - {{id: r{i}, when: {{opened: {cell}}}, then: {{x: {i}}}}}"
+        for i, cell in enumerate(cells)
+    )
+    text = document(
+        f"opened: {declaration}",
+        "- id: t\n  kind: decision_table\n  hit_policy: FIRST\n  inputs: [opened]\n"
+        "  outputs: {x: {type: int}}\n  rules:\n" + rules,
+    )
+    gaps = [f.message for f in check(text) if f.code == "gap"]
+    expected = [] if region == "any input" else [f"no rule matches {region}"]
+    assert gaps == expected
+
+
 # FIRST tables, duplicates ------------------------------------------------------------------------
 def test_shadowed_row_under_first() -> None:
     text = document(
