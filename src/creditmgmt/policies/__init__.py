@@ -19,6 +19,7 @@ from creditmgmt.policies.errors import (
     PolicyLoadError,
     SourceLocation,
 )
+from creditmgmt.policies.impact import ImpactReport, diff_impact
 from creditmgmt.policies.model import Finding
 from creditmgmt.policies.registry import (
     RuleSetNotFoundError,
@@ -31,6 +32,7 @@ from creditmgmt.policies.ruleset import Decision, RuleSet, Trace, load_ruleset
 __all__ = [
     "Decision",
     "Finding",
+    "ImpactReport",
     "PolicyCheckError",
     "PolicyError",
     "PolicyEvaluationError",
@@ -46,5 +48,6 @@ __all__ = [
     "UnknownRuleSetError",
     "builtin_names",
     "builtin_ruleset",
+    "diff_impact",
     "load_ruleset",
 ]
