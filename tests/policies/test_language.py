@@ -539,7 +539,7 @@ def test_every_cell_syntax(text: str, type_: str, hits: list[Any], misses: list[
     for value in misses:
         assert not cell.matches(value), (text, value)
     table = _one_column_table(cell, type_)
-    generated = _generated_matcher(table)
+    generated = _generated_matcher(table, [type_])
     indexed = _indexed_matcher(table, [type_])
     for value in [*hits, *misses]:
         expected = [0] if cell.matches(value) else []
@@ -1211,7 +1211,8 @@ def test_policy_errors_share_one_root(rules: RuleSet) -> None:
 # A cell is drawn as a structured spec, rendered to text, parsed, and evaluated three ways.
 
 Spec = tuple[Any, ...]
-INT_POINTS = list(range(-2, 12))
+# int inputs meet decimal bounds too ([0.5..2.5) on a count of days)
+INT_POINTS: list[Any] = [*range(-2, 12), Decimal("0.5"), Decimal("2.5")]
 DEC_POINTS = [Decimal(x) for x in ("-1", "0", "0.5", "1", "1.25", "2", "2.5", "3")]
 DATE_POINTS = [date(2026, 1, d) for d in (1, 2, 3, 5, 8, 13)]
 ENUMS = ["A", "B", "C", "D", "E"]
@@ -1361,8 +1362,9 @@ def test_bitset_index_agrees_with_generated_code_and_a_naive_reference(
 ) -> None:
     rows, policy, queries = case
     table = _table(rows, policy)
-    indexed = _indexed_matcher(table, [t for _, t, _ in COLUMNS])
-    generated = _generated_matcher(table)
+    types = [t for _, t, _ in COLUMNS]
+    indexed = _indexed_matcher(table, types)
+    generated = _generated_matcher(table, types)
     for values in queries:
         naive = [
             i
