@@ -245,3 +245,92 @@ def test_schema_prints_the_json_schema() -> None:
     schema = json.loads(result.output)
     assert schema["title"] == "creditmgmt rule set"
     assert "blocks" in schema["required"]
+
+
+# diff --------------------------------------------------------------------------------------
+# version 1.1.0: NPL from 61 days (was 91)
+NEW_RULES = RULES.replace("version: 1.0.0", "version: 1.1.0").replace(
+    """      - {id: r2, when: {dpd: "(30..90]"}, then: {category: special_mention, rate: 0.03}}
+      - {id: r3, when: {dpd: "(90..180]"}, then: {category: substandard, rate: 0.25}}""",
+    """      - {id: r2, when: {dpd: "(30..60]"}, then: {category: special_mention, rate: 0.03}}
+      - {id: r3, when: {dpd: "(60..180]"}, then: {category: substandard, rate: 0.25}}""",
+)
+BOOK = """\
+customer_id,dpd,balance
+c001,0,500000.00
+c002,45,1200000.00
+<b>&c003,75,800000.00
+c004,95,300000.00
+"""
+
+
+@pytest.fixture
+def versions(tmp_path: Path, rules: Path) -> tuple[Path, Path, Path]:
+    assert NEW_RULES != RULES
+    new = tmp_path / "new.yaml"
+    new.write_text(NEW_RULES, encoding="utf-8")
+    book = tmp_path / "book.csv"
+    book.write_text(BOOK, encoding="utf-8")
+    return rules, new, book
+
+
+def test_diff_reports_transitions_and_writes_csv_and_html(
+    versions: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    old, new, book = versions
+    csv_out, html_out = tmp_path / "impact.csv", tmp_path / "impact.html"
+    result = run(
+        "diff", str(old), str(new), "--rows", str(book), "--amount", "balance",
+        "--csv", str(csv_out), "--html", str(html_out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "4 record(s) compared; 1 with a changed output; 0 not decided" in out
+    lines = out.splitlines()
+    assert any(
+        "special_mention" in ln and "substandard" in ln and "800,000.00" in ln for ln in lines
+    )
+    assert any("provision" in ln and "24000.00" in ln and "200000.00" in ln for ln in lines)
+    written = csv_out.read_text(encoding="utf-8").splitlines()
+    assert written[0] == "customer_id,block,output,old,new,amount"
+    assert "<b>&c003,classification,category,special_mention,substandard,800000.00" in written
+    assert len(written) == 4  # category, rate, provision of the one changed customer
+    page = html_out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page
+    assert "&lt;b&gt;&amp;c003" in page and "<b>&c003" not in page
+    assert "retail-classification@1.1.0#" in page
+
+
+def test_diff_in_chinese(versions: tuple[Path, Path, Path]) -> None:
+    old, new, book = versions
+    result = run("diff", str(old), str(new), "--rows", str(book), "--lang", "zh")
+    assert result.exit_code == 0, result.output
+    assert "迁移情况" in result.output and "发生变化的记录" in result.output
+    assert "substandard（次级）" in result.output
+    assert "共比较 4 条记录" in result.output
+
+
+def test_diff_lists_undecided_records_and_exits_1(
+    versions: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
+    old, new, _book = versions
+    book = tmp_path / "gaps.csv"
+    book.write_text("customer_id,dpd,balance\nc001,0,1\nc009,,5\nc010,abc,5\n", encoding="utf-8")
+    result = run("diff", str(old), str(new), "--rows", str(book), "--block", "classification")
+    assert result.exit_code == 1, result.output
+    assert "Records that could not be decided" in result.output
+    assert "c009" in result.output and "missing input dpd" in result.output
+    assert "c010" in result.output
+
+
+def test_diff_usage_errors_exit_2(versions: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    old, new, book = versions
+    no_key = run("diff", str(old), str(new), "--rows", str(book), "--key", "loan_id")
+    assert no_key.exit_code == 2
+    assert f"{book}:1: no column 'loan_id'" in no_key.output.replace("\n", "")
+    unknown = run("diff", str(old), str(new), "--rows", str(book), "--block", "nope")
+    assert unknown.exit_code == 2
+    assert "no block 'nope'" in unknown.output
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\nversion: [\n", encoding="utf-8")
+    assert run("diff", str(broken), str(new), "--rows", str(book)).exit_code == 2

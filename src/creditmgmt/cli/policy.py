@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 import click
@@ -24,6 +24,9 @@ from rich.table import Table
 
 from creditmgmt.domain import label
 from creditmgmt.policies import Decision, PolicyError, PolicyInputError, RuleSet
+
+if TYPE_CHECKING:
+    from creditmgmt.policies.impact import ImpactReport
 
 LANG = click.option(
     "--lang",
@@ -72,7 +75,24 @@ _LABELS: dict[str, dict[str, str]] = {
         "row": "row",
         "tested": "{passed} of {total} case(s) passed, {failed} failed",
         "impact": "Impact of {new} over {old}",
-        "changed": "{changed} of {total} record(s) change",
+        "book": "{rows} record(s) compared; {changed} with a changed output; {errors} not decided",
+        "summary_title": "Summary by output",
+        "transitions": "Transitions",
+        "changes": "Changed records",
+        "more": "... {n} more in the CSV/HTML report",
+        "not_kept": "{n} further change(s) counted but not listed (--max-changes)",
+        "errors_title": "Records that could not be decided",
+        "output_col": "output",
+        "evaluated": "evaluated",
+        "unchanged": "unchanged",
+        "changed_col": "changed",
+        "errors_col": "errors",
+        "amount": "amount",
+        "old": "old",
+        "new": "new",
+        "count": "count",
+        "version": "version",
+        "error_col": "error",
         "written": "written: {path}",
     },
     "zh": {
@@ -113,7 +133,24 @@ _LABELS: dict[str, dict[str, str]] = {
         "row": "行",
         "tested": "共 {total} 个用例，通过 {passed} 个，失败 {failed} 个",
         "impact": "新版本 {new} 相对 {old} 的影响",
-        "changed": "共 {total} 条记录，其中 {changed} 条发生变化",
+        "book": "共比较 {rows} 条记录；{changed} 条输出发生变化；{errors} 条无法决策",
+        "summary_title": "按输出汇总",
+        "transitions": "迁移情况",
+        "changes": "发生变化的记录",
+        "more": "……另有 {n} 条，见 CSV/HTML 报告",
+        "not_kept": "另有 {n} 处变化已计数但未列出（--max-changes）",
+        "errors_title": "无法决策的记录",
+        "output_col": "输出",
+        "evaluated": "已评估",
+        "unchanged": "未变化",
+        "changed_col": "变化",
+        "errors_col": "错误",
+        "amount": "金额",
+        "old": "原值",
+        "new": "新值",
+        "count": "笔数",
+        "version": "版本",
+        "error_col": "错误",
         "written": "已写入：{path}",
     },
 }
@@ -501,6 +538,276 @@ def test_cases(file: str, cases_csv: str, lang: str) -> None:
     total = len(results)
     out.print(_t(lang, "tested", passed=total - len(failed), total=total, failed=len(failed)))
     raise click.exceptions.Exit(1 if failed else 0)
+
+
+# diff --------------------------------------------------------------------------------------
+def read_rows(path: str, key: str) -> Iterator[dict[str, Any]]:
+    """Rows of a book CSV, one dict per line: empty cells are left out (the input is not
+    given), `null` is None. Streams: the file is read line by line.
+
+    Raises:
+        click.UsageError: the file cannot be read or has no `key` column (file:line).
+    """
+    try:
+        with Path(path).open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = [h.strip() for h in reader.fieldnames or ()]
+            if key not in header:
+                raise click.UsageError(
+                    f"{path}:1: no column {key!r} (columns: {', '.join(header)})"
+                )
+            for raw in reader:
+                if None in raw:
+                    raise click.UsageError(f"{path}:{reader.line_num}: more cells than columns")
+                yield {
+                    k.strip(): (None if v.strip() == "null" else v.strip())
+                    for k, v in raw.items()
+                    if v is not None and v.strip() != ""
+                }
+    except (OSError, UnicodeDecodeError) as e:
+        raise click.UsageError(f"{path}: cannot read: {e}") from None
+
+
+def _money(value: Any) -> str:
+    """An amount with thousands separators and cents: 1,234,567.89."""
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    if isinstance(value, str) and value:
+        try:
+            return f"{Decimal(value):,.2f}"
+        except InvalidOperation:
+            return value
+    return "" if value is None else str(value)
+
+
+def _impact_tables(
+    report: ImpactReport, lang: str, limit: int
+) -> list[tuple[str, list[str], list[list[str]]]]:
+    """(title, columns, rows) of each section of an impact report, values as display text."""
+    from creditmgmt.policies.impact import display
+
+    def shown(v: Any) -> str:
+        text = display(v)
+        return show_value(v, lang) if lang == "zh" and isinstance(v, str) else text
+
+    t = _t
+    summary = [
+        [
+            o.block,
+            o.output,
+            str(o.evaluated),
+            str(o.unchanged),
+            str(o.changed),
+            str(o.errors),
+            _money(o.changed_amount),
+        ]
+        for o in report.outputs
+    ]
+    transitions = [
+        [tr.block, tr.output, shown(tr.old), shown(tr.new), str(tr.count), _money(tr.amount)]
+        for o in report.outputs
+        for tr in o.transitions
+    ]
+    changes = [
+        [display(c.key), c.block, c.output, shown(c.old), shown(c.new), _money(c.amount)]
+        for c in report.changes[:limit]
+    ]
+    errors = [
+        [display(e.key), e.block, e.version, e.error, e.message] for e in report.errors[:limit]
+    ]
+    return [
+        (
+            t(lang, "summary_title"),
+            [
+                t(lang, "block"),
+                t(lang, "output_col"),
+                t(lang, "evaluated"),
+                t(lang, "unchanged"),
+                t(lang, "changed_col"),
+                t(lang, "errors_col"),
+                t(lang, "amount"),
+            ],
+            summary,
+        ),
+        (
+            t(lang, "transitions"),
+            [
+                t(lang, "block"),
+                t(lang, "output_col"),
+                t(lang, "old"),
+                t(lang, "new"),
+                t(lang, "count"),
+                t(lang, "amount"),
+            ],
+            transitions,
+        ),
+        (
+            t(lang, "changes"),
+            [
+                report.key,
+                t(lang, "block"),
+                t(lang, "output_col"),
+                t(lang, "old"),
+                t(lang, "new"),
+                t(lang, "amount"),
+            ],
+            changes,
+        ),
+        (
+            t(lang, "errors_title"),
+            [
+                report.key,
+                t(lang, "block"),
+                t(lang, "version"),
+                t(lang, "error_col"),
+                t(lang, "message"),
+            ],
+            errors,
+        ),
+    ]
+
+
+_HTML_STYLE = """
+body{font-family:-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;
+margin:2rem;color:#1f2933}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0}
+th,td{border:1px solid #cbd2d9;padding:.3rem .6rem;text-align:left;vertical-align:top}
+th{background:#f0f4f8}td.num{text-align:right;font-variant-numeric:tabular-nums}
+p.meta{color:#52606d}
+"""
+
+
+def impact_html(report: ImpactReport, lang: str = "en") -> str:
+    """A self-contained HTML page of an impact report: inline CSS, every value escaped, all
+    changed records and errors listed."""
+    from html import escape as h
+
+    title = _t(lang, "impact", new=report.new_ref, old=report.old_ref)
+    meta = _t(
+        lang,
+        "book",
+        rows=report.rows,
+        changed=len(report.changed_keys),
+        errors=len({e.key for e in report.errors}),
+    )
+    numeric = {
+        _t(lang, k)
+        for k in ("evaluated", "unchanged", "changed_col", "errors_col", "count", "amount")
+    }
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
+        f"<title>{h(title)}</title><style>{_HTML_STYLE}</style></head><body>",
+        f"<h1>{h(title)}</h1>",
+        f'<p class="meta">{h(meta)}</p>',
+    ]
+    if report.changes_not_kept:
+        parts.append(f'<p class="meta">{h(_t(lang, "not_kept", n=report.changes_not_kept))}</p>')
+    everything = len(report.changes) + len(report.errors)
+    for heading, columns, rows in _impact_tables(report, lang, limit=everything):
+        parts.append(f"<h2>{h(heading)}</h2>")
+        if not rows:
+            parts.append(f"<p>{h(_t(lang, 'none'))}</p>")
+            continue
+        parts.append("<table><thead><tr>" + "".join(f"<th>{h(c)}</th>" for c in columns))
+        parts.append("</tr></thead><tbody>")
+        for row in rows:
+            cells = "".join(
+                f'<td class="num">{h(v)}</td>' if col in numeric else f"<td>{h(v)}</td>"
+                for col, v in zip(columns, row, strict=True)
+            )
+            parts.append(f"<tr>{cells}</tr>")
+        parts.append("</tbody></table>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+@policy.command()
+@click.argument("old_file", metavar="OLD", type=click.Path(exists=True, dir_okay=False))
+@click.argument("new_file", metavar="NEW", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--rows",
+    "rows_csv",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The book: a CSV with a key column and the blocks' inputs.",
+)
+@click.option("--key", default="customer_id", show_default=True, help="Column naming a record.")
+@click.option("--amount", help="Column with the record's exposure, summed per transition.")
+@click.option("--block", "blocks", multiple=True, help="Compare only this block (repeatable).")
+@click.option(
+    "--csv",
+    "csv_out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the changed records as CSV.",
+)
+@click.option(
+    "--html",
+    "html_out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write a self-contained HTML report.",
+)
+@click.option("--limit", default=50, show_default=True, help="Changed records listed on screen.")
+@LANG
+def diff(
+    old_file: str,
+    new_file: str,
+    rows_csv: str,
+    key: str,
+    amount: str | None,
+    blocks: tuple[str, ...],
+    csv_out: str | None,
+    html_out: str | None,
+    limit: int,
+    lang: str,
+) -> None:
+    """Impact of NEW over OLD on the book in `--rows`: who changes category, grade, limit,
+    approval level — counts, amounts and the records, on screen and as CSV/HTML.
+
+    Empty CSV cells are inputs not given; `null` is None. Exits 1 if some record could not
+    be decided by a version (listed), 2 on unreadable files or unknown blocks.
+    """
+    from creditmgmt.policies.impact import diff_impact
+
+    old, new = _load(old_file), _load(new_file)
+    try:
+        report = diff_impact(
+            old, new, read_rows(rows_csv, key), blocks=blocks or None, key=key, amount=amount
+        )
+    except PolicyError as e:
+        _fail(str(e))
+    out = _console()
+    out.print(f"[bold]{escape(_t(lang, 'impact', new=report.new_ref, old=report.old_ref))}[/]")
+    errors = len({e.key for e in report.errors})
+    out.print(
+        escape(_t(lang, "book", rows=report.rows, changed=len(report.changed_keys), errors=errors))
+    )
+    for heading, columns, rows in _impact_tables(report, lang, limit):
+        if not rows:
+            continue
+        table = Table(title=escape(heading))
+        for col in columns:
+            table.add_column(escape(col), overflow="fold")
+        for row in rows:
+            table.add_row(*(escape(v) for v in row))
+        out.print(table)
+    hidden = len(report.changes) - min(limit, len(report.changes))
+    if hidden:
+        out.print(escape(_t(lang, "more", n=hidden)))
+    if report.changes_not_kept:
+        out.print(escape(_t(lang, "not_kept", n=report.changes_not_kept)))
+    for target, text in (
+        (csv_out, report.to_csv("changes") if csv_out else ""),
+        (html_out, impact_html(report, lang) if html_out else ""),
+    ):
+        if target:
+            try:
+                Path(target).write_text(text, encoding="utf-8")
+            except OSError as e:
+                _fail(f"{target}: cannot write: {e.strerror}")
+            out.print(escape(_t(lang, "written", path=target)))
+    raise click.exceptions.Exit(1 if report.errors else 0)
 
 
 # schema ------------------------------------------------------------------------------------
