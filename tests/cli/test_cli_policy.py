@@ -301,13 +301,24 @@ def test_diff_reports_transitions_and_writes_csv_and_html(
     assert "retail-classification@1.1.0#" in page
 
 
-def test_diff_in_chinese(versions: tuple[Path, Path, Path]) -> None:
+def test_diff_in_chinese_with_yuan_amounts(
+    versions: tuple[Path, Path, Path], tmp_path: Path
+) -> None:
     old, new, book = versions
-    result = run("diff", str(old), str(new), "--rows", str(book), "--lang", "zh")
+    page = tmp_path / "impact.html"
+    result = run(
+        "diff", str(old), str(new), "--rows", str(book), "--amount", "balance",
+        "--currency", "CNY", "--lang", "zh", "--html", str(page),
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "迁移情况" in result.output and "发生变化的记录" in result.output
     assert "substandard（次级）" in result.output
     assert "共比较 4 条记录" in result.output
+    assert "¥800,000.00" in result.output
+    html = page.read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in html and "¥800,000.00" in html and "迁移情况" in html
+    bad = run("diff", str(old), str(new), "--rows", str(book), "--currency", "XYZ")
+    assert bad.exit_code == 2
 
 
 def test_diff_lists_undecided_records_and_exits_1(

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from creditmgmt.domain import label
+from creditmgmt.domain import DomainError, Money, label
 from creditmgmt.policies import Decision, PolicyError, PolicyInputError, RuleSet
 
 if TYPE_CHECKING:
@@ -568,20 +568,21 @@ def read_rows(path: str, key: str) -> Iterator[dict[str, Any]]:
         raise click.UsageError(f"{path}: cannot read: {e}") from None
 
 
-def _money(value: Any) -> str:
-    """An amount with thousands separators and cents: 1,234,567.89."""
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
+def _money(value: Any, currency: str | None = None) -> str:
+    """An amount for people: `¥1,234,567.89` with a currency, else `1,234,567.89`."""
     if isinstance(value, str) and value:
+        text: str = value
         try:
-            return f"{Decimal(value):,.2f}"
+            value = Decimal(text)
         except InvalidOperation:
-            return value
+            return text
+    if isinstance(value, Decimal) and value.is_finite():
+        return Money.of(value, currency).format() if currency else f"{value:,.2f}"
     return "" if value is None else str(value)
 
 
 def _impact_tables(
-    report: ImpactReport, lang: str, limit: int
+    report: ImpactReport, lang: str, limit: int, currency: str | None = None
 ) -> list[tuple[str, list[str], list[list[str]]]]:
     """(title, columns, rows) of each section of an impact report, values as display text."""
     from creditmgmt.policies.impact import display
@@ -599,17 +600,24 @@ def _impact_tables(
             str(o.unchanged),
             str(o.changed),
             str(o.errors),
-            _money(o.changed_amount),
+            _money(o.changed_amount, currency),
         ]
         for o in report.outputs
     ]
     transitions = [
-        [tr.block, tr.output, shown(tr.old), shown(tr.new), str(tr.count), _money(tr.amount)]
+        [
+            tr.block,
+            tr.output,
+            shown(tr.old),
+            shown(tr.new),
+            str(tr.count),
+            _money(tr.amount, currency),
+        ]
         for o in report.outputs
         for tr in o.transitions
     ]
     changes = [
-        [display(c.key), c.block, c.output, shown(c.old), shown(c.new), _money(c.amount)]
+        [display(c.key), c.block, c.output, shown(c.old), shown(c.new), _money(c.amount, currency)]
         for c in report.changes[:limit]
     ]
     errors = [
@@ -678,9 +686,9 @@ p.meta{color:#52606d}
 """
 
 
-def impact_html(report: ImpactReport, lang: str = "en") -> str:
+def impact_html(report: ImpactReport, lang: str = "en", currency: str | None = None) -> str:
     """A self-contained HTML page of an impact report: inline CSS, every value escaped, all
-    changed records and errors listed."""
+    changed records and errors listed; amounts in `currency` (`¥1,234.56`) when given."""
     from html import escape as h
 
     title = _t(lang, "impact", new=report.new_ref, old=report.old_ref)
@@ -705,7 +713,7 @@ def impact_html(report: ImpactReport, lang: str = "en") -> str:
     if report.changes_not_kept:
         parts.append(f'<p class="meta">{h(_t(lang, "not_kept", n=report.changes_not_kept))}</p>')
     everything = len(report.changes) + len(report.errors)
-    for heading, columns, rows in _impact_tables(report, lang, limit=everything):
+    for heading, columns, rows in _impact_tables(report, lang, everything, currency):
         parts.append(f"<h2>{h(heading)}</h2>")
         if not rows:
             parts.append(f"<p>{h(_t(lang, 'none'))}</p>")
@@ -749,6 +757,7 @@ def impact_html(report: ImpactReport, lang: str = "en") -> str:
     help="Write a self-contained HTML report.",
 )
 @click.option("--limit", default=50, show_default=True, help="Changed records listed on screen.")
+@click.option("--currency", help="ISO code of the amounts, for display (CNY → ¥1,234,567.89).")
 @LANG
 def diff(
     old_file: str,
@@ -760,6 +769,7 @@ def diff(
     csv_out: str | None,
     html_out: str | None,
     limit: int,
+    currency: str | None,
     lang: str,
 ) -> None:
     """Impact of NEW over OLD on the book in `--rows`: who changes category, grade, limit,
@@ -770,6 +780,11 @@ def diff(
     """
     from creditmgmt.policies.impact import diff_impact
 
+    if currency is not None:
+        try:
+            currency = Money.zero(currency.upper()).currency
+        except DomainError as e:
+            raise click.UsageError(f"--currency: {e}") from None
     old, new = _load(old_file), _load(new_file)
     try:
         report = diff_impact(
@@ -783,7 +798,7 @@ def diff(
     out.print(
         escape(_t(lang, "book", rows=report.rows, changed=len(report.changed_keys), errors=errors))
     )
-    for heading, columns, rows in _impact_tables(report, lang, limit):
+    for heading, columns, rows in _impact_tables(report, lang, limit, currency):
         if not rows:
             continue
         table = Table(title=escape(heading))
@@ -799,7 +814,7 @@ def diff(
         out.print(escape(_t(lang, "not_kept", n=report.changes_not_kept)))
     for target, text in (
         (csv_out, report.to_csv("changes") if csv_out else ""),
-        (html_out, impact_html(report, lang) if html_out else ""),
+        (html_out, impact_html(report, lang, currency) if html_out else ""),
     ):
         if target:
             try:
