@@ -53,15 +53,19 @@ class Decision:
 
 # input coercion ----------------------------------------------------------------------------
 def _coerce(spec: m.InputSpec, value: Any, block: str) -> Any:
-    # fast path: an int for an int input, a finite Decimal for a decimal/money input, in bounds
+    # fast paths: a value already of the declared type (numbers within their bounds) is used
+    # as is — the same result the conversions below give, without their cost
     kind = type(value)
-    native = (kind is int and spec.type == "int") or (
-        kind is Decimal and spec.type in ("decimal", "money") and value.is_finite()
-    )
-    if (
-        native
-        and (spec.min is None or value >= spec.min)
-        and (spec.max is None or value <= spec.max)
+    t = spec.type
+    if (kind is int and t == "int") or (
+        kind is Decimal and t in ("decimal", "money") and value.is_finite()
+    ):
+        if (spec.min is None or value >= spec.min) and (spec.max is None or value <= spec.max):
+            return value
+    elif (
+        (kind is str and (t == "string" or (t == "enum" and value in spec.values)))
+        or (kind is bool and t == "bool")
+        or (kind is date and t == "date")
     ):
         return value
     where = f"block {block}: input {spec.name}"
@@ -200,6 +204,11 @@ class _ColumnIndex:
                 reps.append(b)
             reps.append(_above(bounds[-1]) if bounds else Decimal(0))
             self.pieces = self._sweep(cells, bounds, reps)
+            if input_type == "int" and all(
+                isinstance(b, Decimal) and b == b.to_integral_value() for b in bounds
+            ):
+                # int values bisect int bounds several times faster than Decimal ones
+                self.bounds = [int(b) for b in bounds]
         else:
             values = {v for c in cells for v in _values(c)}
             self.by_value = {v: self._bits(cells, v) for v in values}
@@ -328,6 +337,8 @@ def _indexed_matcher(
                 return []
         if first:
             return [(bits & -bits).bit_length() - 1]
+        if not bits & (bits - 1):  # exactly one row: the usual case of a UNIQUE table
+            return [bits.bit_length() - 1]
         out = []
         while bits:
             low = bits & -bits
