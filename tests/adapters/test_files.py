@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 from creditmgmt.adapters.files import FileBackend
 from creditmgmt.adapters.files.backend import path_from_url
 from creditmgmt.adapters.records import KindSpec, RecordBackend
+from creditmgmt.adapters.state import StoredRow
 from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.ports.errors import DataError, StoreUnavailableError
 from creditmgmt.testing.conformance import (
@@ -43,15 +43,15 @@ class TestFileUnitOfWork(UnitOfWorkContract):
         )
 
     def corrupt_document(self, store: RecordStore, kind: str, record_id: str, text: str) -> None:
-        # damage the document on disk, then reopen the store as the user would
+        # a snapshot (with a valid checksum) holding a bad document, as an old or buggy writer
+        # could have left it; then reopen the store as the user would
         backend = store.backend
         assert isinstance(backend, FileBackend)
-        directory = backend.directory
+        rows = backend.state.rows[kind]
+        rows[record_id] = StoredRow(rows[record_id].version, rows[record_id].columns, text)
+        backend.snapshot()
         backend.close()
-        snap = json.loads((directory / "snapshot.json").read_text(encoding="utf-8"))
-        snap["rows"][kind][record_id][1] = text
-        (directory / "snapshot.json").write_text(json.dumps(snap), encoding="utf-8")
-        store.backend = FileBackend.open(directory)
+        store.backend = FileBackend.open(backend.directory)
 
 
 def _commit(backend: FileBackend, *ids: str) -> None:

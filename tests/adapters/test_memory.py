@@ -3,10 +3,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-import attrs
-
 from creditmgmt.adapters.memory import MemoryBackend
 from creditmgmt.adapters.records import KindSpec, RecordBackend
+from creditmgmt.adapters.state import StoredRow
 from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.testing.conformance import (
     RecordBackendContract,
@@ -28,7 +27,7 @@ class TestMemoryUnitOfWork(UnitOfWorkContract):
         backend = store.backend
         assert isinstance(backend, MemoryBackend)
         rows = backend.state.rows[kind]
-        rows[record_id] = attrs.evolve(rows[record_id], document=text)
+        rows[record_id] = StoredRow(rows[record_id].version, rows[record_id].columns, text)
 
 
 def test_memory_documents_are_json_text() -> None:

@@ -1,19 +1,23 @@
 """The one private cattrs converter: aggregates and events ⇄ JSON-compatible documents.
 
-Every stored document is an envelope `{"schema_version": 1, "kind": ..., "data": {...}}`.
-Decimals travel as strings (never floats), `Money` as `{"amount": "12.30", "currency":
-"CNY"}`, identifiers as plain strings, dates as ISO dates, timestamps as ISO datetimes with
-offset (naive timestamps are refused), enums by value. Unknown keys are rejected. Domain events
-are a tagged union on `event_type`. Anything that cannot be read raises `DataError` naming the
-kind, the aggregate id and the field path.
+Every stored document — aggregate, outbox event or audit entry — is an envelope
+`{"schema_version": 1, "kind": ..., "data": {...}}`. Decimals travel as strings (never floats),
+`Money` as `{"amount": "12.30", "currency": "CNY"}`, identifiers as plain strings, dates as ISO
+dates, timestamps as ISO datetimes with offset (naive timestamps are refused), enums by value.
+Unknown keys are rejected. Domain events are a tagged union on `event_type`: an event is
+written with its tag wherever it appears (outbox envelope or a field typed with an event base
+class) and read back as the tagged class, which must be a subclass of the declared one.
+Anything that cannot be read raises `DataError` naming the kind, the id and the field path.
 """
 
 from __future__ import annotations
 
 import importlib
+import typing
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from functools import cache
 from typing import Any, Final, TypeVar
 
@@ -21,10 +25,13 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from creditmgmt.adapters.clone import immutable_annotation
+from creditmgmt.adapters.clone import layout as clone_layout
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import EntityId
 from creditmgmt.domain.money import Money
+from creditmgmt.ports.audit import AuditEntry
 from creditmgmt.ports.errors import DataError
 
 SCHEMA_VERSION: Final = 1
@@ -97,6 +104,24 @@ def _is_event(t: object) -> bool:
     return isinstance(t, type) and issubclass(t, DomainEvent) and attrs.has(t)
 
 
+def _is_id_tuple(t: object) -> bool:
+    """`tuple[SomeId, ...]`: unstructured in one comprehension (a hot path of every encode)."""
+    args = typing.get_args(t)
+    return (
+        typing.get_origin(t) is tuple
+        and len(args) == 2
+        and args[1] is Ellipsis
+        and _is_id_type(args[0])
+    )
+
+
+def _is_enum(t: object) -> bool:
+    return isinstance(t, type) and issubclass(t, Enum)
+
+
+EVENT_TAG: Final = "event_type"
+
+
 def make_converter() -> cattrs.Converter:
     """Build the converter (see the module doc for the mapping)."""
     conv = cattrs.Converter(forbid_extra_keys=True)
@@ -112,6 +137,38 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(Money, _structure_money)
     conv.register_unstructure_hook_func(_is_id_type, lambda v: v.value)
     conv.register_structure_hook_func(_is_id_type, _structure_id)
+    conv.register_unstructure_hook_func(_is_enum, lambda v: v.value)
+    conv.register_unstructure_hook_func(_is_id_tuple, lambda v: [i.value for i in v])
+
+    # domain events: a tagged union on `event_type`, dispatched on the runtime class
+    event_unstructurers: dict[type, Callable[[Any], dict[str, Any]]] = {}
+    event_structurers: dict[type, Callable[[Any, Any], Any]] = {}
+
+    def unstructure_event(event: DomainEvent) -> dict[str, Any]:
+        cls = type(event)
+        fn = event_unstructurers.get(cls)
+        if fn is None:
+            fn = event_unstructurers[cls] = make_dict_unstructure_fn(cls, conv)
+        return {EVENT_TAG: cls.event_type, **fn(event)}
+
+    def structure_event(value: object, declared: type[DomainEvent]) -> DomainEvent:
+        if not isinstance(value, dict) or not isinstance(value.get(EVENT_TAG), str):
+            raise ValueError(f"expected an event with an {EVENT_TAG!r} tag, got {value!r}")
+        tag = value[EVENT_TAG]
+        cls = event_types().get(tag)
+        if cls is None:
+            raise ValueError(f"unknown event type {tag!r}")
+        if not issubclass(cls, declared):
+            raise ValueError(f"event type {tag!r} is not a {declared.__name__}")
+        fn = event_structurers.get(cls)
+        if fn is None:
+            fn = event_structurers[cls] = make_dict_structure_fn(
+                cls, conv, _cattrs_forbid_extra_keys=True
+            )
+        return fn({k: v for k, v in value.items() if k != EVENT_TAG}, cls)  # type: ignore[no-any-return]
+
+    conv.register_unstructure_hook_func(_is_event, unstructure_event)
+    conv.register_structure_hook_func(_is_event, structure_event)
 
     def aggregate_unstructure(cls: type) -> Callable[[Any], dict[str, Any]]:
         return make_dict_unstructure_fn(
@@ -184,6 +241,70 @@ def encode(kind: str, aggregate: Aggregate) -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, "kind": kind, "data": data}
 
 
+def encode_changes(
+    kind: str,
+    aggregate: Aggregate,
+    previous: tuple[Any, ...],
+    previous_document: dict[str, Any],
+) -> dict[str, Any] | None:
+    """The new document of `aggregate`, or None when it encodes exactly as `previous_document`.
+
+    `previous` is the `adapters.clone.snapshot` that `previous_document` was encoded from and
+    `aggregate` was restored from (restoring shares immutable field values). A field whose
+    immutable value is still the very same object cannot have changed; every other field is
+    encoded again and compared. The result always equals `encode(kind, aggregate)`.
+
+    Raises:
+        DataError: a value that cannot be stored (e.g. a naive timestamp).
+    """
+    try:
+        changed = _change_finder(type(aggregate))(aggregate, previous, previous_document["data"])
+    except DataError:
+        raise
+    except (TypeError, ValueError, AttributeError) as e:
+        raise DataError(f"{kind} {getattr(aggregate, 'id', '?')}: cannot encode: {e}") from e
+    if not changed:
+        return None
+    data = {**previous_document["data"], **changed}
+    return {"schema_version": SCHEMA_VERSION, "kind": kind, "data": data}
+
+
+_change_finders: dict[type, Callable[[Any, tuple[Any, ...], dict[str, Any]], dict[str, Any]]] = {}
+
+
+def _change_finder(
+    cls: type,
+) -> Callable[[Any, tuple[Any, ...], dict[str, Any]], dict[str, Any]]:
+    """Generated per class: the fields whose encoding differs from the previous document."""
+    finder = _change_finders.get(cls)
+    if finder is not None:
+        return finder
+    attrs.resolve_types(cls)
+    hints = typing.get_type_hints(cls)
+    namespace: dict[str, Any] = {"_get": getattr}
+    lines = ["def changes(agg, prev, data):", "    out = {}"]
+    for i, name in enumerate(clone_layout(cls)):
+        if name in ("version", "_pending_events"):
+            continue
+        hook = f"_h{i}"
+        namespace[hook] = _CONVERTER.get_unstructure_hook(hints[name])
+        # `agg.__x` would be name-mangled in generated code: read such fields by getattr
+        read = f"_get(agg, {name!r})" if name.startswith("__") else f"agg.{name}"
+        lines.append(f"    v = {read}")
+        indent = "    "
+        if immutable_annotation(hints[name]):
+            lines.append(f"    if v is not prev[{i}]:")
+            indent = "        "
+        lines.append(f"{indent}u = {hook}(v)")
+        lines.append(f"{indent}if u != data[{name!r}]:")
+        lines.append(f"{indent}    out[{name!r}] = u")
+    lines.append("    return out")
+    exec(compile("\n".join(lines), f"<changes {cls.__qualname__}>", "exec"), namespace)
+    finder = namespace["changes"]
+    _change_finders[cls] = finder
+    return finder  # type: ignore[no-any-return]
+
+
 def decode(kind: str, cls: type[A], document: object, *, record_id: str, version: int) -> A:
     """Read a stored document back into an aggregate carrying `version`.
 
@@ -192,6 +313,18 @@ def decode(kind: str, cls: type[A], document: object, *, record_id: str, version
             cannot be read — the message names the kind, the id and the field path.
     """
     where = f"{kind} {record_id}"
+    data = _envelope(document, kind, where)
+    try:
+        aggregate = _CONVERTER.structure(data, cls)
+    except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError, KeyError) as e:
+        raise DataError(f"{where}: {_describe(e, 'data')}") from e
+    if str(getattr(aggregate, "id", "")) != record_id:
+        raise DataError(f"{where}: document holds id {getattr(aggregate, 'id', None)}")
+    aggregate.version = version
+    return aggregate
+
+
+def _envelope(document: object, kind: str, where: str) -> object:
     if not isinstance(document, dict) or set(document) != {"schema_version", "kind", "data"}:
         raise DataError(f"{where}: stored document is not a creditmgmt envelope")
     schema = document["schema_version"]
@@ -202,34 +335,55 @@ def decode(kind: str, cls: type[A], document: object, *, record_id: str, version
         )
     if document["kind"] != kind:
         raise DataError(f"{where}: stored document is a {document['kind']!r}")
-    try:
-        aggregate = _CONVERTER.structure(document["data"], cls)
-    except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError, KeyError) as e:
-        raise DataError(f"{where}: {_describe(e, 'data')}") from e
-    if str(getattr(aggregate, "id", "")) != record_id:
-        raise DataError(f"{where}: document holds id {getattr(aggregate, 'id', None)}")
-    aggregate.version = version
-    return aggregate
+    return document["data"]
+
+
+@cache
+def _unstructure_event() -> Callable[[DomainEvent], dict[str, Any]]:
+    return _CONVERTER.get_unstructure_hook(DomainEvent)
 
 
 def encode_event(event: DomainEvent) -> dict[str, Any]:
-    data = _CONVERTER.unstructure(event)
-    return {"event_type": type(event).event_type, **data}
-
-
-def decode_event(document: object) -> DomainEvent:
-    """Raises `DataError` naming the event type and field path."""
-    if not isinstance(document, dict) or "event_type" not in document:
-        raise DataError("stored event has no event_type")
-    tag = document["event_type"]
-    cls = event_types().get(tag)
-    if cls is None:
-        raise DataError(f"unknown event type {tag!r}")
-    body = {k: v for k, v in document.items() if k != "event_type"}
+    """The outbox document of an event: an envelope around the tagged event."""
     try:
-        return _CONVERTER.structure(body, cls)
-    except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError) as e:
-        raise DataError(f"event {tag}: {_describe(e, 'event')}") from e
+        data = _unstructure_event()(event)
+    except DataError:
+        raise
+    except (TypeError, ValueError, AttributeError) as e:
+        raise DataError(f"event {type(event).event_type}: cannot encode: {e}") from e
+    return {"schema_version": SCHEMA_VERSION, "kind": "event", "data": data}
+
+
+def decode_event(document: object, *, where: str = "outbox") -> DomainEvent:
+    """Read an outbox document back into its event class.
+
+    Raises:
+        DataError: not an envelope, an unknown schema version or event type, or a field that
+            cannot be read — naming `where`, the event type and the field path.
+    """
+    data = _envelope(document, "event", where)
+    tag = data.get(EVENT_TAG) if isinstance(data, dict) else None
+    try:
+        result: DomainEvent = _CONVERTER.structure(data, DomainEvent)
+    except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError, KeyError) as e:
+        raise DataError(f"{where}: event {tag}: {_describe(e, 'data')}") from e
+    return result
+
+
+def encode_audit(entry: AuditEntry) -> dict[str, Any]:
+    """The stored document of an audit entry (naive timestamps raise `DataError`)."""
+    return {"schema_version": SCHEMA_VERSION, "kind": "audit", "data": unstructure(entry)}
+
+
+def decode_audit(document: object, *, record_id: str) -> AuditEntry:
+    """Raises `DataError` naming the audit entry id and the field path."""
+    where = f"audit {record_id}"
+    data = _envelope(document, "audit", where)
+    try:
+        result: AuditEntry = _CONVERTER.structure(data, AuditEntry)
+    except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError, KeyError) as e:
+        raise DataError(f"{where}: {_describe(e, 'data')}") from e
+    return result
 
 
 def unstructure(value: object) -> Any:

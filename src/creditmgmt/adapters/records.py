@@ -32,6 +32,8 @@ from typing import Any, Literal, Protocol, TypeAlias
 
 import attrs
 
+from creditmgmt.ports.errors import DataError
+
 ColumnValue: TypeAlias = str | int | bool | Decimal | date | None
 ColumnType: TypeAlias = Literal["str", "int", "bool", "decimal", "date"]
 Document: TypeAlias = dict[str, Any]
@@ -64,6 +66,10 @@ class KindSpec:
 
     kind: str
     columns: tuple[ColumnSpec, ...]
+    column_names: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "column_names", frozenset(c.name for c in self.columns))
 
     def column(self, name: str) -> ColumnSpec:
         for c in self.columns:
@@ -72,17 +78,95 @@ class KindSpec:
         raise KeyError(f"kind {self.kind!r} has no column {name!r}")
 
 
-@attrs.frozen
+class Pristine:
+    """An aggregate as committed, kept by an in-process store: its field values and document.
+
+    Made by the unit of work at commit: `state` is `adapters.clone.snapshot(aggregate)` and
+    `document` its codec document (JSON-compatible by construction). Neither is ever mutated
+    or handed out: loads restore a fresh aggregate from `state`. Backends that cannot keep
+    objects (SQL) ignore it.
+    """
+
+    __slots__ = ("document", "state")
+
+    def __init__(self, state: tuple[Any, ...], document: Document) -> None:
+        self.state = state
+        self.document = document
+
+
 class Record:
-    kind: str
-    id: str
-    version: int
-    document: Document
-    columns: Mapping[str, ColumnValue] = attrs.field(factory=dict)
+    """A stored aggregate: kind, id, version, document and queryable columns.
+
+    The document can be given parsed (`document`), as JSON text (`text`, parsed on first
+    access; `DataError` naming the kind and id when it is not a JSON object) or through a
+    `pristine` copy. Treat a record's document as read-only.
+    """
+
+    __slots__ = ("_document", "_text", "columns", "id", "kind", "pristine", "version")
+
+    def __init__(
+        self,
+        kind: str,
+        id: str,
+        version: int,
+        document: Document | None = None,
+        columns: Mapping[str, ColumnValue] | None = None,
+        *,
+        text: str | bytes | None = None,
+        pristine: Pristine | None = None,
+    ) -> None:
+        if document is None and text is None and pristine is None:
+            raise TypeError("a Record needs a document, its JSON text or a pristine copy")
+        self.kind = kind
+        self.id = id
+        self.version = version
+        self.columns: Mapping[str, ColumnValue] = {} if columns is None else columns
+        self.pristine = pristine
+        self._document = document
+        self._text = text
+
+    @property
+    def document(self) -> Document:
+        if self._document is None:
+            if self._text is not None:
+                self._document = load_document(self.kind, self.id, self._text)
+            else:
+                assert self.pristine is not None
+                # a private copy with plain JSON types, as a durable store would return it
+                self._document = _json_copy(self.pristine.document)
+        return self._document
+
+    @property
+    def text(self) -> str | bytes | None:
+        """The document's JSON text when the record was built from it (else None)."""
+        return self._text
 
     @property
     def bucket(self) -> int:
         return bucket_of(self.id)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Record):
+            return NotImplemented
+        return (self.kind, self.id, self.version, dict(self.columns), self.document) == (
+            other.kind,
+            other.id,
+            other.version,
+            dict(other.columns),
+            other.document,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Record({self.kind!r}, {self.id!r}, version={self.version})"
+
+
+def _json_copy(document: Document) -> Document:
+    import json
+
+    result: Document = json.loads(json.dumps(document, ensure_ascii=False))
+    return result
 
 
 # Filters -----------------------------------------------------------------------------------
@@ -158,7 +242,12 @@ class RecordTransaction(Protocol):
 
 
 class RecordBackend(Protocol):
-    """A record store: opens transactions, reads the outbox, and closes."""
+    """A record store: opens transactions, reads the outbox, and closes.
+
+    An in-process backend may also set a true attribute `keeps_pristine`: it then keeps the
+    `Record.pristine` of what it stores and returns it with the record, which lets the unit of
+    work copy an aggregate instead of decoding its document (see `adapters.clone`).
+    """
 
     kinds: Mapping[str, KindSpec]
 
@@ -175,28 +264,27 @@ def check_record(record: Record, spec: KindSpec) -> None:
     String columns must not contain NUL (PostgreSQL text cannot); documents may (JSON escapes
     it). Unknown column names are refused.
     """
-    from creditmgmt.ports.errors import DataError
-
-    known = {c.name for c in spec.columns}
+    known = spec.column_names
     for name, value in record.columns.items():
         if name not in known:
             raise DataError(f"{record.kind} {record.id}: unknown column {name!r}")
-        if isinstance(value, str) and "\x00" in value:
-            raise DataError(f"{record.kind} {record.id}: column {name} contains a NUL character")
-        if isinstance(value, str) and len(value) > MAX_COLUMN_TEXT:
-            raise DataError(
-                f"{record.kind} {record.id}: column {name} is {len(value)} characters long "
-                f"(at most {MAX_COLUMN_TEXT} in a queryable column)"
-            )
-    if not isinstance(record.document, dict):
+        if type(value) is str or isinstance(value, str):
+            if "\x00" in value:
+                raise DataError(
+                    f"{record.kind} {record.id}: column {name} contains a NUL character"
+                )
+            if len(value) > MAX_COLUMN_TEXT:
+                raise DataError(
+                    f"{record.kind} {record.id}: column {name} is {len(value)} characters long "
+                    f"(at most {MAX_COLUMN_TEXT} in a queryable column)"
+                )
+    if record.pristine is None and not isinstance(record.document, dict):
         raise DataError(f"{record.kind} {record.id}: the document must be a JSON object")
 
 
 def load_document(kind: str, record_id: str, text: str | bytes) -> Document:
     """Parse a stored JSON document; `DataError` naming the kind and id when it is not one."""
     import json
-
-    from creditmgmt.ports.errors import DataError
 
     try:
         document = json.loads(text)
@@ -208,15 +296,16 @@ def load_document(kind: str, record_id: str, text: str | bytes) -> Document:
 
 
 # Shared in-Python selection (memory and file stores; the SQL store compiles the same rules) --
-def _matches(record: Record, where: Where) -> bool:
+def matches(record_id: str, columns: Mapping[str, ColumnValue], where: Where) -> bool:
+    """Whether a record with that id and those columns passes every filter of `where`."""
     for name, test in where.items():
         if name == "partition":
             if not isinstance(test, Partition):
                 raise ValueError("the 'partition' filter takes a Partition")
-            if record.bucket % test.count != test.index:
+            if bucket_of(record_id) % test.count != test.index:
                 return False
             continue
-        value = record.id if name == "id" else record.columns.get(name)
+        value = record_id if name == "id" else columns.get(name)
         if isinstance(test, In):
             if value not in test.values:
                 return False
@@ -263,7 +352,7 @@ def select(
     limit: int | None,
 ) -> list[Record]:
     """Filter, order (NULLs last, then id) and page records exactly as the contract says."""
-    chosen = [r for r in records if _matches(r, where or {})]
+    chosen = [r for r in records if matches(r.id, r.columns, where or {})]
     if order_by == "id":
         chosen.sort(key=lambda r: r.id)
         if after is not None:

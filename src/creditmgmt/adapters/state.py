@@ -1,55 +1,107 @@
 """In-process record state shared by the memory and file stores.
 
-`RecordState` holds committed records (documents as JSON text, so what comes back is what a
-durable store gives back), unique indexes and the outbox, behind one lock. A commit is checked
-completely against the committed state (`prepare`), handed to an optional persistence hook
-(the file store's journal), and only then applied — all or nothing.
+`RecordState` holds committed records, unique indexes and the outbox, behind one lock. A row
+keeps its document as JSON text and/or as a `Pristine` copy made by the unit of work (the
+decoded aggregate and its codec document, never handed out: loads get a fresh copy). Records
+from other writers are stored as JSON text, so what comes back is what a durable store gives
+back. A commit is checked completely against the committed state (`prepare`), handed to an
+optional persistence hook (the file store's journal), and only then applied — all or nothing.
 """
 
 from __future__ import annotations
 
+import bisect
+import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-import attrs
-
 from creditmgmt.adapters.records import (
     ColumnValue,
+    Document,
     KindSpec,
     OutboxEntry,
+    Pristine,
     Record,
     RecordTransaction,
     Where,
     check_find_arguments,
     check_record,
-    load_document,
+    matches,
     select,
 )
-from creditmgmt.ports.errors import ConflictError, IntegrityError, StoreUnavailableError
+from creditmgmt.ports.errors import (
+    ConflictError,
+    DataError,
+    IntegrityError,
+    StoreUnavailableError,
+)
 
 
-@attrs.frozen
 class StoredRow:
-    version: int
-    document: str  # JSON text
-    columns: Mapping[str, ColumnValue]
+    """A committed record: version, columns, and its document as text and/or pristine copy."""
+
+    __slots__ = ("columns", "pristine", "text", "version")
+
+    def __init__(
+        self,
+        version: int,
+        columns: Mapping[str, ColumnValue],
+        text: str | bytes | None = None,
+        pristine: Pristine | None = None,
+    ) -> None:
+        if text is None and pristine is None:
+            raise ValueError("a stored row needs its document text or a pristine copy")
+        self.version = version
+        self.columns = columns
+        self.text = text
+        self.pristine = pristine
+
+    def document_text(self) -> str | bytes:
+        """The document as JSON text (made from the pristine document when needed)."""
+        if self.text is None:
+            assert self.pristine is not None
+            self.text = dump_json(self.pristine.document)
+        return self.text
 
 
-@attrs.frozen
 class Write:
-    op: str  # "insert" | "update"
-    record: Record
-    document: str  # the record's document as JSON text
+    """One staged insert or update; `text` is the document's JSON text once known."""
+
+    __slots__ = ("op", "record", "text")
+
+    def __init__(self, op: str, record: Record, text: str | bytes | None) -> None:
+        self.op = op  # "insert" | "update"
+        self.record = record
+        self.text = text
+
+    def document_text(self) -> str | bytes:
+        if self.text is None:
+            self.text = dump_json(self.record.document)
+        return self.text
+
+
+def dump_json(document: object) -> str:
+    """Compact JSON text of a document (UTF-8 kept, no spaces)."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 UniqueChanges = dict[tuple[str, str], dict[ColumnValue, str | None]]
 
 
-@attrs.frozen
 class PreparedCommit:
-    writes: tuple[Write, ...]
-    outbox: tuple[OutboxEntry, ...]  # with sequence numbers assigned
-    unique: UniqueChanges
+    """A commit checked against the committed state, ready to persist and apply."""
+
+    __slots__ = ("outbox", "unique", "writes")
+
+    def __init__(
+        self,
+        writes: tuple[Write, ...],
+        outbox: tuple[OutboxEntry, ...],  # with sequence numbers assigned
+        unique: UniqueChanges,
+    ) -> None:
+        self.writes = writes
+        self.outbox = outbox
+        self.unique = unique
 
 
 class RecordState:
@@ -64,6 +116,11 @@ class RecordState:
         self.unique: dict[tuple[str, str], dict[ColumnValue, str]] = {
             (k, c.name): {} for k, spec in self.kinds.items() for c in spec.columns if c.unique
         }
+        self.unique_columns: dict[str, tuple[str, ...]] = {
+            k: tuple(c.name for c in spec.columns if c.unique) for k, spec in self.kinds.items()
+        }
+        # ids of each kind in order, for keyset pagination; rebuilt lazily after bulk inserts
+        self._sorted_ids: dict[str, list[str] | None] = dict.fromkeys(self.kinds)
         self.closed = False
 
     def spec(self, kind: str) -> KindSpec:
@@ -77,26 +134,49 @@ class RecordState:
             raise StoreUnavailableError("the store was closed")
 
     def record(self, kind: str, record_id: str, row: StoredRow) -> Record:
-        document = load_document(kind, record_id, row.document)
-        return Record(kind, record_id, row.version, document, row.columns)
+        return Record(
+            kind, record_id, row.version, None, row.columns, text=row.text, pristine=row.pristine
+        )
+
+    def sorted_ids(self, kind: str) -> list[str]:
+        """The ids of `kind` in order (caller holds the lock; do not modify the list)."""
+        ids = self._sorted_ids[kind]
+        if ids is None:
+            ids = self._sorted_ids[kind] = sorted(self.rows[kind])
+        return ids
+
+    def _note_new_ids(self, kind: str, new_ids: list[str]) -> None:
+        ids = self._sorted_ids[kind]
+        if ids is None:
+            return
+        if len(new_ids) > 64:
+            self._sorted_ids[kind] = None  # cheaper to sort again when next needed
+            return
+        for record_id in new_ids:
+            bisect.insort(ids, record_id)
 
     # commit -------------------------------------------------------------------------------
     def prepare(self, writes: Sequence[Write], outbox: Sequence[OutboxEntry]) -> PreparedCommit:
         """Check a commit against the committed state (caller holds the lock)."""
         self.check_open()
+        rows = self.rows
         for w in writes:
             rec = w.record
-            current = self.rows[rec.kind].get(rec.id)
-            if w.op == "insert" and current is not None:
-                raise IntegrityError(f"{rec.kind} {rec.id} already exists")
-            if w.op == "update" and (current is None or current.version != rec.version - 1):
+            current = rows[rec.kind].get(rec.id)
+            if w.op == "insert":
+                if current is not None:
+                    raise IntegrityError(f"{rec.kind} {rec.id} already exists")
+            elif current is None or current.version != rec.version - 1:
                 found = "missing" if current is None else f"version {current.version}"
                 raise ConflictError(
                     f"{rec.kind} {rec.id}: expected version {rec.version - 1}, found {found}"
                 )
         unique = self._unique_changes(writes)
         numbered = tuple(
-            attrs.evolve(e, sequence=self.last_sequence + i + 1) for i, e in enumerate(outbox)
+            OutboxEntry(
+                e.aggregate_kind, e.aggregate_id, e.event_type, e.document, e.recorded_at, seq
+            )
+            for seq, e in enumerate(outbox, self.last_sequence + 1)
         )
         return PreparedCommit(tuple(writes), numbered, unique)
 
@@ -109,27 +189,34 @@ class RecordState:
                     index.pop(value, None)
                 else:
                     index[value] = owner
+        rows = self.rows
+        new_ids: dict[str, list[str]] = {}
         for w in commit.writes:
-            self.rows[w.record.kind][w.record.id] = StoredRow(
-                w.record.version, w.document, dict(w.record.columns)
-            )
-        self.outbox.extend(commit.outbox)
+            rec = w.record
+            kind_rows = rows[rec.kind]
+            if w.op == "insert" and rec.id not in kind_rows:
+                new_ids.setdefault(rec.kind, []).append(rec.id)
+            kind_rows[rec.id] = StoredRow(rec.version, rec.columns, w.text, rec.pristine)
+        for kind, ids in new_ids.items():
+            self._note_new_ids(kind, ids)
         if commit.outbox:
+            self.outbox.extend(commit.outbox)
             self.last_sequence = commit.outbox[-1].sequence
 
     def _unique_changes(self, writes: Sequence[Write]) -> UniqueChanges:
         changes: UniqueChanges = {}
         for w in writes:
             rec = w.record
+            names = self.unique_columns[rec.kind]
+            if not names:
+                continue
             current = self.rows[rec.kind].get(rec.id)
-            for col in self.kinds[rec.kind].columns:
-                if not col.unique:
-                    continue
-                old = None if current is None else current.columns.get(col.name)
-                new = rec.columns.get(col.name)
+            for name in names:
+                old = None if current is None else current.columns.get(name)
+                new = rec.columns.get(name)
                 if old == new:
                     continue
-                key = (rec.kind, col.name)
+                key = (rec.kind, name)
                 pending = changes.setdefault(key, {})
                 if old is not None:
                     pending[old] = None
@@ -137,21 +224,28 @@ class RecordState:
                     owner = pending[new] if new in pending else self.unique[key].get(new)
                     if owner is not None and owner != rec.id:
                         raise IntegrityError(
-                            f"{rec.kind} {rec.id}: {col.name} {new!r} is already used by {owner}"
+                            f"{rec.kind} {rec.id}: {name} {new!r} is already used by {owner}"
                         )
                     pending[new] = rec.id
         return changes
 
     def read_outbox(self, after: int, limit: int) -> list[OutboxEntry]:
         with self.lock:
-            return [e for e in self.outbox if e.sequence > after][:limit]
+            start = bisect.bisect_right(self.outbox, after, key=lambda e: e.sequence)
+            return self.outbox[start : start + limit]
 
+
+_NO_DOC: Document = {}
 
 Persist = Callable[[PreparedCommit], None]
 
 
 class StateTransaction(RecordTransaction):
-    """Staged writes over a `RecordState`; `persist` runs between the checks and the apply."""
+    """Staged writes over a `RecordState`; `persist` runs between the checks and the apply.
+
+    Reads see the latest committed state (and this transaction's own staged writes); a single
+    read needs no lock (one dict lookup of an immutable row), multi-row reads take it.
+    """
 
     def __init__(self, state: RecordState, persist: Persist | None = None) -> None:
         self._s = state
@@ -164,17 +258,31 @@ class StateTransaction(RecordTransaction):
     def _check(self) -> None:
         if self._done:
             raise StoreUnavailableError("this transaction has ended")
-        self._s.check_open()
+        if self._s.closed:
+            raise StoreUnavailableError("the store was closed")
+
+    def _rows(self, kind: str) -> dict[str, StoredRow]:
+        rows = self._s.rows.get(kind)
+        if rows is None:
+            raise ValueError(f"unknown kind {kind!r}")
+        return rows
 
     def get(self, kind: str, record_id: str) -> Record | None:
-        self._check()
-        self._s.spec(kind)
-        staged = self._staged.get((kind, record_id))
-        if staged is not None:
-            return staged
-        with self._s.lock:
-            row = self._s.rows[kind].get(record_id)
-        return None if row is None else self._s.record(kind, record_id, row)
+        if self._done or self._s.closed:
+            self._check()
+        rows = self._s.rows.get(kind)
+        if rows is None:
+            raise ValueError(f"unknown kind {kind!r}")
+        if self._staged:
+            staged = self._staged.get((kind, record_id))
+            if staged is not None:
+                return staged
+        row = rows.get(record_id)
+        if row is None:
+            return None
+        return Record(
+            kind, record_id, row.version, None, row.columns, text=row.text, pristine=row.pristine
+        )
 
     def get_many(self, kind: str, record_ids: Sequence[str]) -> list[Record]:
         found = (self.get(kind, i) for i in record_ids)
@@ -191,10 +299,12 @@ class StateTransaction(RecordTransaction):
     ) -> list[Record]:
         self._check()
         check_find_arguments(self._s.spec(kind), where, order_by, after, limit)
+        if order_by == "id" and not any(k == kind for k, _ in self._staged):
+            return self._find_by_id(kind, where or {}, after, limit)
         with self._s.lock:
-            rows = list(self._s.rows[kind].items())
-        # select on column values first; parse only the documents that are returned
-        light = {rid: Record(kind, rid, row.version, {}, row.columns) for rid, row in rows}
+            rows = list(self._rows(kind).items())
+        # select on column values first; build full records only for what is returned
+        light = {rid: Record(kind, rid, row.version, _NO_DOC, row.columns) for rid, row in rows}
         light.update({rid: r for (k, rid), r in self._staged.items() if k == kind})
         chosen = select(light.values(), where=where, order_by=order_by, after=after, limit=limit)
         full = dict(rows)
@@ -202,11 +312,35 @@ class StateTransaction(RecordTransaction):
             self._staged.get((kind, r.id)) or self._s.record(kind, r.id, full[r.id]) for r in chosen
         ]
 
+    def _find_by_id(
+        self,
+        kind: str,
+        where: Where,
+        after: tuple[ColumnValue, str] | None,
+        limit: int | None,
+    ) -> list[Record]:
+        # keyset pagination over the sorted ids: a batch costs its size plus what it skips
+        found: list[Record] = []
+        if limit == 0:
+            return found
+        with self._s.lock:
+            rows = self._rows(kind)
+            ids = self._s.sorted_ids(kind)
+            start = 0 if after is None else bisect.bisect_right(ids, after[1])
+            for i in range(start, len(ids)):
+                rid = ids[i]
+                row = rows[rid]
+                if where and not matches(rid, row.columns, where):
+                    continue
+                found.append(self._s.record(kind, rid, row))
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
     def count(self, kind: str, *, where: Where | None = None) -> int:
         if not where and not any(k == kind for k, _ in self._staged):
             self._check()
-            with self._s.lock:
-                return len(self._s.rows[self._s.spec(kind).kind])
+            return len(self._rows(kind))
         return len(self.find(kind, where=where))
 
     def insert(self, record: Record) -> None:
@@ -215,7 +349,7 @@ class StateTransaction(RecordTransaction):
         key = (record.kind, record.id)
         if record.version != 1:
             raise IntegrityError(f"{record.kind} {record.id}: a new record starts at version 1")
-        if key in self._staged or self.get(record.kind, record.id) is not None:
+        if key in self._staged or record.id in self._rows(record.kind):
             raise IntegrityError(f"{record.kind} {record.id} already exists")
         self._stage("insert", record)
 
@@ -225,9 +359,15 @@ class StateTransaction(RecordTransaction):
         self._stage("update", record)
 
     def _stage(self, op: str, record: Record) -> None:
-        import json
-
-        text = json.dumps(record.document, ensure_ascii=False, separators=(",", ":"))
+        # a pristine document comes from the codec (JSON-compatible by construction); any
+        # other document is serialised now, so what is stored is what a durable store keeps
+        text: str | None = None
+        if record.pristine is None:
+            try:
+                text = dump_json(record.document)
+            except (TypeError, ValueError) as e:
+                raise DataError(f"{record.kind} {record.id}: document is not JSON: {e}") from e
+            record = Record(record.kind, record.id, record.version, None, record.columns, text=text)
         self._writes.append(Write(op, record, text))
         self._staged[(record.kind, record.id)] = record
 

@@ -11,19 +11,19 @@ change more.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
-from typing import Any, Generic, TypeVar
-
-import attrs
+from typing import Any, Generic, Self, TypeVar, overload
 
 from creditmgmt.adapters import codec
+from creditmgmt.adapters.clone import restore, snapshot
 from creditmgmt.adapters.kinds import AUDIT_SPEC, BY_KIND, KindBinding, binding_for
 from creditmgmt.adapters.records import (
     ColumnValue,
     In,
     OutboxEntry,
     Partition,
+    Pristine,
     Range,
     Record,
     RecordBackend,
@@ -71,37 +71,75 @@ from creditmgmt.ports.unit_of_work import UnitOfWork
 
 A = TypeVar("A", bound=Aggregate)
 I = TypeVar("I", bound=EntityId)  # noqa: E741
+R = TypeVar("R")
 
 
-@attrs.define
 class _Tracked:
-    binding: KindBinding
-    aggregate: Aggregate
-    loaded: dict[str, Any] | None  # the document as loaded; None for a new aggregate
+    __slots__ = ("aggregate", "binding", "id", "loaded", "previous")
+
+    def __init__(
+        self,
+        binding: KindBinding,
+        aggregate: Aggregate,
+        agg_id: str,
+        loaded: dict[str, Any] | None,
+        previous: tuple[Any, ...] | None = None,
+    ) -> None:
+        self.binding = binding
+        self.aggregate = aggregate
+        self.id = agg_id
+        self.loaded = loaded  # the document as loaded (never mutated); None for a new aggregate
+        self.previous = previous  # the snapshot `aggregate` was restored from, if any
+
+
+class _Lazy(Generic[R]):
+    """A repository made on first use (a unit of work often touches one or two of them)."""
+
+    def __init__(self, factory: Callable[[RecordUnitOfWork], R]) -> None:
+        self._factory = factory
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(self, uow: RecordUnitOfWork, owner: type) -> R: ...
+
+    def __get__(self, uow: RecordUnitOfWork | None, owner: type) -> R | Self:
+        if uow is None:
+            return self
+        repo = self._factory(uow)
+        uow.__dict__[self._name] = repo  # later reads find the instance attribute first
+        return repo
 
 
 class RecordUnitOfWork(UnitOfWork):
     """`UnitOfWork` over a record backend (see the module doc)."""
 
+    customers = _Lazy(lambda uow: _Customers(uow))
+    groups = _Lazy(lambda uow: _Groups(uow))
+    credit_files = _Lazy(lambda uow: _CreditFiles(uow))
+    facilities = _Lazy(lambda uow: _Facilities(uow))
+    drawdowns = _Lazy(lambda uow: _Drawdowns(uow))
+    applications = _Lazy(lambda uow: _Applications(uow))
+    risk_events = _Lazy(lambda uow: _RiskEvents(uow))
+    interactions = _Lazy(lambda uow: _Interactions(uow))
+    tasks = _Lazy(lambda uow: _Tasks(uow))
+    classifications = _Lazy(lambda uow: _Classifications(uow))
+    collaterals = _Lazy(lambda uow: _Collaterals(uow))
+    guarantees = _Lazy(lambda uow: _Guarantees(uow))
+    audit = _Lazy(lambda uow: _Audit(uow))
+
     def __init__(self, backend: RecordBackend, *, clock: Clock) -> None:
         self._backend = backend
         self._clock = clock
+        self._keeps_pristine = bool(getattr(backend, "keeps_pristine", False))
         self._tx: RecordTransaction | None = None
         self._tracked: dict[tuple[str, str], _Tracked] = {}
         self._audit: list[AuditEntry] = []
-        self.customers = _Customers(self, "customer", CustomerId)
-        self.groups = _Groups(self, "group", GroupId)
-        self.credit_files = _CreditFiles(self, "credit_file", CreditFileId)
-        self.facilities = _Facilities(self, "facility", FacilityId)
-        self.drawdowns = _Drawdowns(self, "drawdown", DrawdownId)
-        self.applications = _Applications(self, "application", ApplicationId)
-        self.risk_events = _RiskEvents(self, "risk_event", RiskEventId)
-        self.interactions = _Interactions(self, "interaction", InteractionId)
-        self.tasks = _Tasks(self, "task", TaskId)
-        self.classifications = _Classifications(self, "classification", ClassificationId)
-        self.collaterals = _Collaterals(self, "collateral", CollateralId)
-        self.guarantees = _Guarantees(self, "guarantee", GuaranteeId)
-        self.audit = _Audit(self)
 
     # transaction ----------------------------------------------------------------------------
     def _begin(self) -> None:
@@ -122,33 +160,53 @@ class RecordUnitOfWork(UnitOfWork):
 
     def commit(self) -> None:
         tx = self.tx
-        now = self._clock.now()
-        written: list[tuple[_Tracked, dict[str, Any], int]] = []
+        keep = self._keeps_pristine
+        written: list[tuple[_Tracked, int]] = []
         outbox: list[OutboxEntry] = []
+        now = None
         try:
             for t in self._tracked.values():
                 agg = t.aggregate
                 kind = t.binding.kind
-                doc = codec.encode(kind, agg)
-                columns = dict(t.binding.extract(agg))
-                agg_id = str(getattr(agg, "id"))  # noqa: B009 - every aggregate has an id
-                if t.loaded is None:
-                    tx.insert(Record(kind, agg_id, 1, doc, columns))
-                    written.append((t, doc, 1))
-                elif doc != t.loaded:
-                    tx.update(Record(kind, agg_id, agg.version + 1, doc, columns))
-                    written.append((t, doc, agg.version + 1))
-                outbox.extend(
-                    OutboxEntry(kind, agg_id, type(e).event_type, codec.encode_event(e), now)
-                    for e in agg.pending_events
-                )
+                loaded = t.loaded
+                if loaded is None:
+                    doc: dict[str, Any] | None = codec.encode(kind, agg)
+                elif t.previous is not None:
+                    doc = codec.encode_changes(kind, agg, t.previous, loaded)
+                else:
+                    doc = codec.encode(kind, agg)
+                    if doc == loaded:
+                        doc = None
+                if doc is not None:
+                    version = 1 if loaded is None else agg.version + 1
+                    record = Record(
+                        kind,
+                        t.id,
+                        version,
+                        doc,
+                        t.binding.extract(agg),
+                        pristine=Pristine(snapshot(agg), doc) if keep else None,
+                    )
+                    if loaded is None:
+                        tx.insert(record)
+                    else:
+                        tx.update(record)
+                    written.append((t, version))
+                events = agg._pending_events
+                if events:
+                    if now is None:
+                        now = self._clock.now()
+                    for e in events:
+                        outbox.append(
+                            OutboxEntry(kind, t.id, e.event_type, codec.encode_event(e), now)
+                        )
             for entry in self._audit:
                 tx.insert(
                     Record(
                         AUDIT_SPEC.kind,
                         entry.id,
                         1,
-                        codec.unstructure(entry),
+                        codec.encode_audit(entry),
                         {"subject": entry.subject, "actor": entry.actor, "action": entry.action},
                     )
                 )
@@ -160,10 +218,11 @@ class RecordUnitOfWork(UnitOfWork):
             tx.rollback()
             raise
         self._tx = None
-        for t, _doc, version in written:
-            t.aggregate.version = version
+        for t, version in written:
+            _set_version(t.aggregate, version)
         for t in self._tracked.values():
-            t.aggregate.collect_events()
+            if t.aggregate._pending_events:
+                t.aggregate.collect_events()
         self._tracked = {}
         self._audit = []
 
@@ -173,25 +232,36 @@ class RecordUnitOfWork(UnitOfWork):
         known = self._tracked.get(key)
         if known is not None:
             return known.aggregate
+        return self._track(key, binding, record)
+
+    def _track(self, key: tuple[str, str], binding: KindBinding, record: Record) -> Aggregate:
+        pristine = record.pristine
+        if pristine is not None:
+            agg: Aggregate = restore(binding.cls, pristine.state, record.version)
+            self._tracked[key] = _Tracked(binding, agg, key[1], pristine.document, pristine.state)
+            return agg
+        loaded = record.document
         agg = codec.decode(
-            binding.kind, binding.cls, record.document, record_id=record.id, version=record.version
+            binding.kind, binding.cls, loaded, record_id=record.id, version=record.version
         )
-        self._tracked[key] = _Tracked(binding, agg, record.document)
+        self._tracked[key] = _Tracked(binding, agg, key[1], loaded)
         return agg
 
     def _load(self, binding: KindBinding, agg_id: str) -> Aggregate | None:
-        known = self._tracked.get((binding.kind, agg_id))
+        key = (binding.kind, agg_id)
+        known = self._tracked.get(key)
         if known is not None:
             return known.aggregate
-        record = self.tx.get(binding.kind, agg_id)
-        return None if record is None else self._decode(binding, record)
+        record = (self._tx or self.tx).get(binding.kind, agg_id)
+        return None if record is None else self._track(key, binding, record)
 
     def _add(self, aggregate: Aggregate) -> None:
         binding = binding_for(aggregate)
-        key = (binding.kind, str(getattr(aggregate, "id")))  # noqa: B009
+        agg_id = str(getattr(aggregate, "id"))  # noqa: B009 - every aggregate has an id
+        key = (binding.kind, agg_id)
         if key in self._tracked:
             raise IntegrityError(f"{key[0]} {key[1]} is already in this unit of work")
-        self._tracked[key] = _Tracked(binding, aggregate, None)
+        self._tracked[key] = _Tracked(binding, aggregate, agg_id, None)
 
     def _find(
         self,
@@ -206,6 +276,11 @@ class RecordUnitOfWork(UnitOfWork):
         return [self._decode(binding, r) for r in records]
 
 
+def _set_version(aggregate: Aggregate, version: int) -> None:
+    # `version` has no validator: skip attrs' on-setattr pipeline on this hot path
+    object.__setattr__(aggregate, "version", version)
+
+
 def _col(value: object) -> ColumnValue:
     if value is None or isinstance(value, (bool, int, str, date)):
         return value
@@ -215,10 +290,10 @@ def _col(value: object) -> ColumnValue:
 
 
 class _Repo(ports.Repository[A, I], Generic[A, I]):
-    def __init__(self, uow: RecordUnitOfWork, kind: str, id_type: type[I]) -> None:
+    _binding: KindBinding  # set per repository class
+
+    def __init__(self, uow: RecordUnitOfWork) -> None:
         self._uow = uow
-        self._binding = BY_KIND[kind]
-        self._id_type = id_type
 
     @property
     def kind(self) -> str:
@@ -274,6 +349,8 @@ class _Repo(ports.Repository[A, I], Generic[A, I]):
 
 
 class _Customers(_Repo[Customer, CustomerId], ports.CustomerRepository):
+    _binding = BY_KIND["customer"]
+
     def find(
         self,
         *,
@@ -303,18 +380,24 @@ class _Customers(_Repo[Customer, CustomerId], ports.CustomerRepository):
 
 
 class _Groups(_Repo[CustomerGroup, GroupId], ports.GroupRepository):
+    _binding = BY_KIND["group"]
+
     def by_limit_facility(self, facility_id: FacilityId) -> CustomerGroup | None:
         found = self._where(1, limit_facility_id=facility_id)
         return found[0] if found else None
 
 
 class _CreditFiles(_Repo[CreditFile, CreditFileId], ports.CreditFileRepository):
+    _binding = BY_KIND["credit_file"]
+
     def for_customer(self, customer_id: CustomerId) -> CreditFile | None:
         found = self._where(1, customer_id=customer_id)
         return found[0] if found else None
 
 
 class _Facilities(_Repo[Facility, FacilityId], ports.FacilityRepository):
+    _binding = BY_KIND["facility"]
+
     def children(self, parent_id: FacilityId) -> list[Facility]:
         return self._where(parent_id=parent_id)
 
@@ -357,6 +440,8 @@ class _Facilities(_Repo[Facility, FacilityId], ports.FacilityRepository):
 
 
 class _Drawdowns(_Repo[Drawdown, DrawdownId], ports.DrawdownRepository):
+    _binding = BY_KIND["drawdown"]
+
     def find(
         self,
         *,
@@ -376,6 +461,8 @@ class _Drawdowns(_Repo[Drawdown, DrawdownId], ports.DrawdownRepository):
 
 
 class _Applications(_Repo[CreditApplication, ApplicationId], ports.ApplicationRepository):
+    _binding = BY_KIND["application"]
+
     def find(
         self,
         *,
@@ -388,6 +475,8 @@ class _Applications(_Repo[CreditApplication, ApplicationId], ports.ApplicationRe
 
 
 class _RiskEvents(_Repo[RiskEvent, RiskEventId], ports.RiskEventRepository):
+    _binding = BY_KIND["risk_event"]
+
     def find(
         self,
         *,
@@ -411,6 +500,8 @@ class _RiskEvents(_Repo[RiskEvent, RiskEventId], ports.RiskEventRepository):
 
 
 class _Interactions(_Repo[Interaction, InteractionId], ports.InteractionRepository):
+    _binding = BY_KIND["interaction"]
+
     def find(
         self,
         *,
@@ -428,6 +519,8 @@ class _Interactions(_Repo[Interaction, InteractionId], ports.InteractionReposito
 
 
 class _Tasks(_Repo[FollowUpTask, TaskId], ports.TaskRepository):
+    _binding = BY_KIND["task"]
+
     def find(
         self,
         *,
@@ -455,6 +548,8 @@ class _Tasks(_Repo[FollowUpTask, TaskId], ports.TaskRepository):
 class _Classifications(
     _Repo[ClassificationEntry, ClassificationId], ports.ClassificationRepository
 ):
+    _binding = BY_KIND["classification"]
+
     def history(
         self, *, facility_id: FacilityId, drawdown_id: DrawdownId | None = None
     ) -> list[ClassificationEntry]:
@@ -481,11 +576,15 @@ class _Classifications(
 
 
 class _Collaterals(_Repo[Collateral, CollateralId], ports.CollateralRepository):
+    _binding = BY_KIND["collateral"]
+
     def revaluation_due(self, as_of: date) -> list[Collateral]:
         return self._where(revaluation_due=Range(upper=as_of, upper_inclusive=True))
 
 
 class _Guarantees(_Repo[Guarantee, GuaranteeId], ports.GuaranteeRepository):
+    _binding = BY_KIND["guarantee"]
+
     def by_guarantor(self, guarantor_id: CustomerId) -> list[Guarantee]:
         return self._where(guarantor_id=guarantor_id)
 
@@ -502,7 +601,7 @@ class _Audit(AuditLog):
     def entries(self, *, subject: str | None = None, actor: str | None = None) -> list[AuditEntry]:
         where = {k: v for k, v in {"subject": subject, "actor": actor}.items() if v is not None}
         records = self._uow.tx.find(AUDIT_SPEC.kind, where=where)
-        entries = [codec.structure(r.document, AuditEntry) for r in records]
+        entries = [codec.decode_audit(r.document, record_id=r.id) for r in records]
         return sorted(entries, key=lambda e: (e.at, e.id))
 
 
@@ -519,7 +618,7 @@ class RecordStore:
     def events(self, *, after: int = 0, limit: int = 1000) -> list[tuple[int, DomainEvent]]:
         """Committed domain events in commit order, with their outbox sequence numbers."""
         return [
-            (e.sequence, codec.decode_event(e.document))
+            (e.sequence, codec.decode_event(e.document, where=f"outbox entry {e.sequence}"))
             for e in self.backend.read_outbox(after=after, limit=limit)
         ]
 

@@ -6,7 +6,7 @@ import json
 import os
 import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -36,12 +36,17 @@ from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import DataError, StoreUnavailableError
 
-MAGIC: Final = b"CMJ1"
+MAGIC_V1: Final = b"CMJ1"  # payload: one JSON object (read for stores written by 0.1)
+MAGIC: Final = b"CMJ2"  # payload: JSON meta line + the documents' UTF-8 bytes, back to back
 HEADER: Final = struct.Struct(">4sII")  # magic, payload length, crc32
-FORMAT: Final = 1
 JOURNAL: Final = "journal.log"
-SNAPSHOT: Final = "snapshot.json"
+SNAPSHOT: Final = "snapshot.cms"
+SNAPSHOT_V1: Final = "snapshot.json"
+SNAPSHOT_FORMAT: Final = 2
 MAX_FRAME: Final = 1 << 30
+
+#: Raw columns of one record, and how each stored column is read back.
+_Frame = tuple[int, list[Write], list[OutboxEntry]]  # commit sequence, writes, outbox entries
 
 
 @attrs.frozen
@@ -63,28 +68,63 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _encode_columns(spec: KindSpec, columns: Mapping[str, ColumnValue]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for c in spec.columns:
-        v = columns.get(c.name)
-        if v is not None and c.type == "decimal":
-            v = str(v)
-        elif v is not None and c.type == "date":
-            v = v.isoformat()  # type: ignore[union-attr]
-        out[c.name] = v
-    return out
+def _as_bytes(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
-def _decode_columns(spec: KindSpec, raw: Mapping[str, Any]) -> dict[str, ColumnValue]:
-    out: dict[str, ColumnValue] = {}
-    for c in spec.columns:
-        v = raw.get(c.name)
-        if v is not None and c.type == "decimal":
-            v = Decimal(v)
-        elif v is not None and c.type == "date":
-            v = date.fromisoformat(v)
-        out[c.name] = v
-    return out
+class _Columns:
+    """Positional column codec of one kind: names, and JSON-safe encode / decode of values."""
+
+    def __init__(self, spec: KindSpec) -> None:
+        self.names = tuple(c.name for c in spec.columns)
+        self.decimals = tuple(i for i, c in enumerate(spec.columns) if c.type == "decimal")
+        self.dates = tuple(i for i, c in enumerate(spec.columns) if c.type == "date")
+
+    def encode(self, columns: Mapping[str, ColumnValue]) -> list[Any]:
+        values: list[Any] = [columns.get(n) for n in self.names]
+        for i in self.decimals:
+            if values[i] is not None:
+                values[i] = str(values[i])
+        for i in self.dates:
+            if values[i] is not None:
+                values[i] = values[i].isoformat()
+        return values
+
+    def reader(self, stored_names: list[str]) -> Callable[[list[Any]], dict[str, ColumnValue]]:
+        """Read values stored under `stored_names` (an older or newer column set is fine:
+        a missing column reads as None, an unknown one is dropped)."""
+        position = {n: i for i, n in enumerate(stored_names)}
+        picks = [(n, position.get(n)) for n in self.names]
+        decimals = {self.names[i] for i in self.decimals}
+        dates = {self.names[i] for i in self.dates}
+        convert = [
+            (n, Decimal if n in decimals else date.fromisoformat)
+            for n, at in picks
+            if at is not None and (n in decimals or n in dates)
+        ]
+        if [n for n, _ in picks] == list(stored_names):
+
+            def read_same(values: list[Any]) -> dict[str, ColumnValue]:
+                out = dict(zip(stored_names, values, strict=True))
+                for n, conv in convert:
+                    v = out[n]
+                    if v is not None:
+                        out[n] = conv(v)
+                return out
+
+            return read_same
+
+        def read_other(values: list[Any]) -> dict[str, ColumnValue]:
+            out: dict[str, ColumnValue] = {}
+            for n, at in picks:
+                out[n] = None if at is None else values[at]
+            for n, conv in convert:
+                v = out[n]
+                if v is not None:
+                    out[n] = conv(v)  # type: ignore[arg-type]
+            return out
+
+        return read_other
 
 
 def _encode_outbox(e: OutboxEntry) -> dict[str, Any]:
@@ -110,7 +150,16 @@ def _decode_outbox(raw: Mapping[str, Any]) -> OutboxEntry:
 
 
 class FileBackend(RecordBackend):
-    """A crash-safe directory store. Open with `FileBackend.open(path)`."""
+    """A crash-safe directory store. Open with `FileBackend.open(path)`.
+
+    Snapshot policy: a snapshot is written (and the journal emptied) after a commit once the
+    journal holds `snapshot_every` commits (0: no count limit) or, when
+    `snapshot_journal_ratio` is set, once the journal is larger than that fraction of the
+    last snapshot (and at least `snapshot_min_bytes`), and on `close()`. Opening therefore
+    replays at most about that much journal, however long the store has been in use.
+    """
+
+    keeps_pristine = True
 
     def __init__(
         self,
@@ -118,21 +167,31 @@ class FileBackend(RecordBackend):
         *,
         kinds: Mapping[str, KindSpec] | None = None,
         snapshot_every: int = 1000,
+        snapshot_journal_ratio: float | None = 0.5,
+        snapshot_min_bytes: int = 4 << 20,
         lock_timeout: float = 10.0,
         fsync: bool = True,
     ) -> None:
         self.directory = directory
         self.kinds = dict(kinds if kinds is not None else ALL_SPECS)
         self.snapshot_every = snapshot_every
+        self.snapshot_journal_ratio = snapshot_journal_ratio
+        self.snapshot_min_bytes = snapshot_min_bytes
         self.fsync = fsync
         self.state = RecordState(self.kinds)
         self.commit_sequence = 0
+        self._columns = {k: _Columns(spec) for k, spec in self.kinds.items()}
         self._since_snapshot = 0
+        self._journal_bytes = 0
+        self._snapshot_bytes = 0
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StoreUnavailableError(f"cannot create store directory {directory}: {e}") from e
-        self._lock = filelock.FileLock(str(directory / ".lock"), timeout=lock_timeout)
+        # not thread-local: the store may be closed from another thread than the one opening it
+        self._lock = filelock.FileLock(
+            str(directory / ".lock"), timeout=lock_timeout, thread_local=False
+        )
         try:
             self._lock.acquire()
         except filelock.Timeout:
@@ -155,16 +214,23 @@ class FileBackend(RecordBackend):
         *,
         kinds: Mapping[str, KindSpec] | None = None,
         snapshot_every: int = 1000,
+        snapshot_journal_ratio: float | None = 0.5,
+        snapshot_min_bytes: int = 4 << 20,
         lock_timeout: float = 10.0,
     ) -> FileBackend:
-        """Open (or create) the store in directory `path`.
+        """Open (or create) the store in directory `path` (see the class doc for snapshots).
 
         Raises:
             StoreUnavailableError: the directory cannot be used, or another process holds it.
             DataError: a corrupt snapshot, or corruption in the middle of the journal.
         """
         return cls(
-            Path(path), kinds=kinds, snapshot_every=snapshot_every, lock_timeout=lock_timeout
+            Path(path),
+            kinds=kinds,
+            snapshot_every=snapshot_every,
+            snapshot_journal_ratio=snapshot_journal_ratio,
+            snapshot_min_bytes=snapshot_min_bytes,
+            lock_timeout=lock_timeout,
         )
 
     # loading ----------------------------------------------------------------------------
@@ -177,9 +243,10 @@ class FileBackend(RecordBackend):
             _fsync_dir(self.directory)
             return RecoveryReport(snapshot_seq, 0)
         data = path.read_bytes()
+        self._journal_bytes = len(data)
         offset, replayed = 0, 0
         while offset < len(data):
-            frame, reason = self._read_frame(data, offset)
+            frame, end, reason = self._read_frame(data, offset)
             if frame is None:
                 if self._valid_frame_after(data, offset + 1):
                     raise DataError(
@@ -189,60 +256,135 @@ class FileBackend(RecordBackend):
                 with open(path, "r+b") as f:
                     f.truncate(offset)
                     os.fsync(f.fileno())
+                self._journal_bytes = offset
                 return RecoveryReport(snapshot_seq, replayed, offset, reason, len(data) - offset)
-            payload, end = frame
-            if payload["seq"] > self.commit_sequence:
-                self._replay(payload)
+            seq, writes, outbox = frame
+            if seq > self.commit_sequence:
+                # checked when committed: only the unique indexes need bringing along
+                unique = self.state._unique_changes(writes)
+                self.state.apply(PreparedCommit(tuple(writes), tuple(outbox), unique))
+                self.commit_sequence = seq
                 replayed += 1
             offset = end
         return RecoveryReport(snapshot_seq, replayed)
 
-    def _read_frame(
-        self, data: bytes, offset: int
-    ) -> tuple[tuple[dict[str, Any], int] | None, str]:
+    def _read_frame(self, data: bytes, offset: int) -> tuple[_Frame | None, int, str]:
         if len(data) - offset < HEADER.size:
-            return None, "incomplete frame header"
+            return None, offset, "incomplete frame header"
         magic, length, crc = HEADER.unpack_from(data, offset)
-        if magic != MAGIC:
-            return None, "bad frame marker"
+        if magic not in (MAGIC, MAGIC_V1):
+            return None, offset, "bad frame marker"
         start, end = offset + HEADER.size, offset + HEADER.size + length
         if length > MAX_FRAME or end > len(data):
-            return None, "incomplete frame"
+            return None, offset, "incomplete frame"
         body = data[start:end]
         if zlib.crc32(body) != crc:
-            return None, "checksum mismatch"
+            return None, offset, "checksum mismatch"
         try:
-            payload = json.loads(body)
-        except ValueError:
-            return None, "unreadable payload"
-        return (payload, end), ""
+            frame = self._parse_v2(body) if magic == MAGIC else self._parse_v1(body)
+        except (ValueError, KeyError, TypeError, IndexError) as e:
+            return None, offset, f"unreadable payload ({type(e).__name__}: {e})"
+        return frame, end, ""
+
+    def _parse_v2(self, body: bytes) -> _Frame:
+        newline = body.index(b"\n")
+        meta = json.loads(body[:newline])
+        readers = {
+            kind: self._columns[kind].reader(names) for kind, names in meta["columns"].items()
+        }
+        writes = []
+        at = newline + 1
+        for op, kind, rid, version, length, values in meta["writes"]:
+            if op not in ("insert", "update"):
+                raise ValueError(f"unknown operation {op!r}")
+            text = body[at : at + length]
+            at += length
+            record = Record(kind, rid, version, None, readers[kind](values), text=text)
+            writes.append(Write(op, record, text))
+        if at != len(body):
+            raise ValueError("document bytes do not add up")
+        return int(meta["seq"]), writes, [_decode_outbox(e) for e in meta["outbox"]]
+
+    def _parse_v1(self, body: bytes) -> _Frame:
+        payload = json.loads(body)
+        writes = []
+        for w in payload["writes"]:
+            names = list(w["columns"])
+            columns = self._columns[w["kind"]].reader(names)([w["columns"][n] for n in names])
+            text = w["document"]
+            record = Record(w["kind"], w["id"], w["version"], None, columns, text=text)
+            writes.append(Write(w["op"], record, text))
+        return int(payload["seq"]), writes, [_decode_outbox(e) for e in payload["outbox"]]
 
     def _valid_frame_after(self, data: bytes, start: int) -> bool:
-        at = data.find(MAGIC, start)
-        while at != -1:
-            frame, _ = self._read_frame(data, at)
-            if frame is not None:
-                return True
-            at = data.find(MAGIC, at + 1)
+        for magic in (MAGIC, MAGIC_V1):
+            at = data.find(magic, start)
+            while at != -1:
+                frame, _end, _reason = self._read_frame(data, at)
+                if frame is not None:
+                    return True
+                at = data.find(magic, at + 1)
         return False
 
     def _load_snapshot(self) -> int:
         path = self.directory / SNAPSHOT
-        if not path.exists():
-            return 0
+        if path.exists():
+            self._load_snapshot_v2(path)
+        elif (self.directory / SNAPSHOT_V1).exists():
+            self._load_snapshot_v1(self.directory / SNAPSHOT_V1)
+        return self.commit_sequence
+
+    def _load_snapshot_v2(self, path: Path) -> None:
+        data = path.read_bytes()
+        self._snapshot_bytes = len(data)
+        try:
+            newline = data.index(b"\n")
+            header = json.loads(data[:newline])
+            if header.get("format") != SNAPSHOT_FORMAT:
+                raise DataError(f"{path}: unknown snapshot format {header.get('format')!r}")
+            if zlib.crc32(memoryview(data)[newline + 1 :]) != header["crc32"]:
+                raise DataError(f"{path}: checksum mismatch: the snapshot is damaged")
+            at = newline + 1
+            state = self.state
+            for kind, names in header["columns"].items():
+                end = data.index(b"\n", at)
+                metas = json.loads(data[at:end])
+                at = end + 1
+                read = self._columns[kind].reader(names)
+                target = state.rows[kind]
+                unique = [(n, state.unique[(kind, n)]) for n in state.unique_columns[kind]]
+                for rid, version, length, values in metas:
+                    columns = read(values)
+                    target[rid] = StoredRow(version, columns, data[at : at + length])
+                    at += length
+                    for name, index in unique:
+                        value = columns.get(name)
+                        if value is not None:
+                            index[value] = rid
+            end = data.index(b"\n", at)
+            state.outbox = [_decode_outbox(e) for e in json.loads(data[at:end])]
+            state.last_sequence = int(header["last_outbox_sequence"])
+            self.commit_sequence = int(header["seq"])
+        except DataError:
+            raise
+        except (ValueError, KeyError, TypeError) as e:
+            raise DataError(f"{path}: corrupt snapshot ({type(e).__name__}: {e})") from e
+
+    def _load_snapshot_v1(self, path: Path) -> None:
         try:
             snap = json.loads(path.read_bytes())
-            if snap.get("format") != FORMAT:
+            if snap.get("format") != 1:
                 raise DataError(f"{path}: unknown snapshot format {snap.get('format')!r}")
             for kind, rows in snap["rows"].items():
-                spec = self.state.spec(kind)
+                columns_of = self._columns[kind]
                 target = self.state.rows[kind]
                 for rid, (version, document, columns) in rows.items():
-                    row = StoredRow(version, document, _decode_columns(spec, columns))
-                    target[rid] = row
-                    for c in spec.columns:
-                        if c.unique and row.columns.get(c.name) is not None:
-                            self.state.unique[(kind, c.name)][row.columns[c.name]] = rid
+                    names = list(columns)
+                    values = columns_of.reader(names)([columns[n] for n in names])
+                    target[rid] = StoredRow(version, values, document)
+                    for name in self.state.unique_columns[kind]:
+                        if values.get(name) is not None:
+                            self.state.unique[(kind, name)][values[name]] = rid
             self.state.outbox = [_decode_outbox(e) for e in snap["outbox"]]
             self.state.last_sequence = int(snap["last_outbox_sequence"])
             self.commit_sequence = int(snap["seq"])
@@ -250,39 +392,31 @@ class FileBackend(RecordBackend):
             raise
         except (ValueError, KeyError, TypeError) as e:
             raise DataError(f"{path}: corrupt snapshot ({type(e).__name__}: {e})") from e
-        return self.commit_sequence
-
-    def _replay(self, payload: Mapping[str, Any]) -> None:
-        writes = []
-        for w in payload["writes"]:
-            spec = self.state.spec(w["kind"])
-            columns = _decode_columns(spec, w["columns"])
-            record = Record(w["kind"], w["id"], w["version"], {}, columns)
-            writes.append(Write(w["op"], record, w["document"]))
-        outbox = tuple(_decode_outbox(e) for e in payload["outbox"])
-        unique = self.state._unique_changes(writes)
-        self.state.apply(PreparedCommit(tuple(writes), outbox, unique))
-        self.commit_sequence = int(payload["seq"])
 
     # writing ----------------------------------------------------------------------------
     def _persist(self, commit: PreparedCommit) -> None:
         seq = self.commit_sequence + 1
-        payload = {
+        texts = [_as_bytes(w.document_text()) for w in commit.writes]
+        kinds = {w.record.kind for w in commit.writes}
+        meta = {
             "seq": seq,
+            "columns": {k: list(self._columns[k].names) for k in sorted(kinds)},
             "writes": [
-                {
-                    "op": w.op,
-                    "kind": w.record.kind,
-                    "id": w.record.id,
-                    "version": w.record.version,
-                    "document": w.document,
-                    "columns": _encode_columns(self.kinds[w.record.kind], w.record.columns),
-                }
-                for w in commit.writes
+                [
+                    w.op,
+                    w.record.kind,
+                    w.record.id,
+                    w.record.version,
+                    len(text),
+                    self._columns[w.record.kind].encode(w.record.columns),
+                ]
+                for w, text in zip(commit.writes, texts, strict=True)
             ],
             "outbox": [_encode_outbox(e) for e in commit.outbox],
         }
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        body = b"".join(
+            [json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode(), b"\n", *texts]
+        )
         frame = HEADER.pack(MAGIC, len(body), zlib.crc32(body)) + body
         try:
             self._journal.write(frame)
@@ -294,6 +428,7 @@ class FileBackend(RecordBackend):
             raise StoreUnavailableError(f"{self.directory}: cannot write the journal: {e}") from e
         self.commit_sequence = seq
         self._since_snapshot += 1
+        self._journal_bytes += len(frame)
 
     def _reopen_journal_after_failure(self) -> None:
         # a partial frame may be on disk: cut it so the next commit starts on a frame boundary
@@ -304,39 +439,65 @@ class FileBackend(RecordBackend):
             data = path.read_bytes()
             good = 0
             while good < len(data):
-                frame, _ = self._read_frame(data, good)
+                frame, end, _ = self._read_frame(data, good)
                 if frame is None:
                     break
-                good = frame[1]
+                good = end
             with open(path, "r+b") as f:
                 f.truncate(good)
                 os.fsync(f.fileno())
             self._journal = open(path, "ab")  # noqa: SIM115
+            self._journal_bytes = good
+
+    def snapshot_due(self) -> bool:
+        """Whether the snapshot policy asks for a snapshot now."""
+        if self.snapshot_every and self._since_snapshot >= self.snapshot_every:
+            return True
+        ratio = self.snapshot_journal_ratio
+        return ratio is not None and self._journal_bytes >= max(
+            self.snapshot_min_bytes, ratio * self._snapshot_bytes
+        )
 
     def snapshot(self) -> None:
         """Write a snapshot of the committed state and rotate the journal (crash-safe)."""
         with self.state.lock:
-            snap = {
-                "format": FORMAT,
+            parts: list[bytes] = []
+            crc = 0
+            for kind, rows in self.state.rows.items():
+                columns = self._columns[kind]
+                texts = [_as_bytes(row.document_text()) for row in rows.values()]
+                metas = [
+                    [rid, row.version, len(text), columns.encode(row.columns)]
+                    for (rid, row), text in zip(rows.items(), texts, strict=True)
+                ]
+                line = json.dumps(metas, ensure_ascii=False, separators=(",", ":")).encode()
+                parts.append(line + b"\n")
+                parts.extend(texts)
+            outbox = [_encode_outbox(e) for e in self.state.outbox]
+            parts.append(json.dumps(outbox, ensure_ascii=False, separators=(",", ":")).encode())
+            parts.append(b"\n")
+            for part in parts:
+                crc = zlib.crc32(part, crc)
+            header = {
+                "format": SNAPSHOT_FORMAT,
                 "seq": self.commit_sequence,
                 "last_outbox_sequence": self.state.last_sequence,
-                "rows": {
-                    kind: {
-                        rid: [row.version, row.document, _encode_columns(spec, row.columns)]
-                        for rid, row in rows.items()
-                    }
-                    for kind, rows in self.state.rows.items()
-                    for spec in (self.kinds[kind],)
-                },
-                "outbox": [_encode_outbox(e) for e in self.state.outbox],
+                "columns": {k: list(c.names) for k, c in self._columns.items()},
+                "crc32": crc,
             }
             tmp = self.directory / (SNAPSHOT + ".tmp")
             with open(tmp, "wb") as f:
-                f.write(json.dumps(snap, ensure_ascii=False, separators=(",", ":")).encode())
+                f.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
+                f.writelines(parts)
                 f.flush()
                 os.fsync(f.fileno())
+                self._snapshot_bytes = f.tell()
             os.replace(tmp, self.directory / SNAPSHOT)
             _fsync_dir(self.directory)
+            old = self.directory / SNAPSHOT_V1
+            if old.exists():  # superseded by the new-format snapshot
+                old.unlink()
+                _fsync_dir(self.directory)
             # every frame is now in the snapshot: start an empty journal the same way
             new = self.directory / (JOURNAL + ".new")
             with open(new, "wb") as f:
@@ -346,6 +507,7 @@ class FileBackend(RecordBackend):
             _fsync_dir(self.directory)
             self._journal = open(self.directory / JOURNAL, "ab")  # noqa: SIM115
             self._since_snapshot = 0
+            self._journal_bytes = 0
 
     # RecordBackend ----------------------------------------------------------------------
     def begin(self) -> RecordTransaction:
@@ -374,9 +536,8 @@ class _FileTransaction(StateTransaction):
 
     def commit(self) -> None:
         super().commit()
-        b = self._backend
-        if b.snapshot_every and b._since_snapshot >= b.snapshot_every:
-            b.snapshot()
+        if self._backend.snapshot_due():
+            self._backend.snapshot()
 
 
 def path_from_url(url: str) -> Path:

@@ -1,8 +1,11 @@
 """The in-memory store: the reference semantics of every adapter.
 
 Real transactions (nothing visible before commit, rollback discards everything), real
-optimistic-concurrency conflicts, unique columns, an outbox; thread-safe. Documents are kept
-as JSON text, so what comes back is exactly what a durable store would give back.
+optimistic-concurrency conflicts, unique columns, an outbox; thread-safe. Aggregates written
+through a unit of work are kept as private pristine copies with their codec documents, and
+every load gets a fresh copy (`adapters.clone`), so a caller can never change stored state
+without a commit, and no JSON or cattrs work is repeated on the hot path. Records written by
+other callers are kept as JSON text, so what comes back is what a durable store gives back.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from creditmgmt.ports.clock import Clock
 
 class MemoryBackend(RecordBackend):
     """A thread-safe record store in process memory."""
+
+    keeps_pristine = True
 
     def __init__(self, kinds: Mapping[str, KindSpec] | None = None) -> None:
         self.state = RecordState(kinds if kinds is not None else ALL_SPECS)
