@@ -1070,6 +1070,40 @@ def test_trigger_conditions_must_be_conditions() -> None:
         load_ruleset(text)
 
 
+def test_a_trigger_may_look_up_another_block() -> None:
+    text = doc(
+        """
+        - id: bucket
+          kind: threshold_ladder
+          input: x
+          output: b
+          steps: [{from: 0, value: current}, {from: 90, value: npl}]
+        - id: ko
+          kind: trigger_set
+          inputs: [x]
+          triggers:
+            - {id: npl, severity: red, reason: R, when: 'lookup("bucket", "b", x=x) == "npl"'}
+        """
+    )
+    rs = load_ruleset(text)
+    assert rs.evaluate("ko", {"x": 90}).matched == ("npl",)
+    assert rs.evaluate("ko", {"x": 89}).matched == ()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("x: {type: int}", "x: {type: enum, values: [yes, no]}", "enum value True is a boolean"),
+        ("outputs: {y: x + 1}", "outputs: {y: x + 1}\n    output_types: {z: int}", "'z'"),
+    ],
+)
+def test_document_slips_are_load_errors(old: str, new: str, expected: str) -> None:
+    text = doc("- id: f\n  kind: formula\n  inputs: [x]\n  outputs: {y: x + 1}")
+    assert old in text
+    with pytest.raises(PolicyLoadError, match=re.escape(expected)):
+        read_document(text.replace(old, new))
+
+
 LOOKUP_BLOCKS = """
 - id: a
   kind: formula

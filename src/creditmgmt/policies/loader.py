@@ -140,6 +140,11 @@ def _input_spec(name: str, node: Node) -> m.InputSpec:
     values: tuple[str, ...] = ()
     if type_ == "enum":
         vals = _Doc.items(g(node, "values"), f"inputs.{name}.values")
+        for v in vals:
+            if isinstance(v.value, bool):  # YAML reads bare yes/no/on/off as booleans
+                raise PolicyLoadError(
+                    f"input {name}: enum value {v.value!r} is a boolean; quote it", v.loc
+                )
         values = tuple(str(v.value) for v in vals)
         if len(set(values)) != len(values) or not values:
             raise PolicyLoadError(f"input {name}: enum values must be distinct", node.loc)
@@ -578,6 +583,11 @@ class Loader:
         types_node = g(node, "output_types", required=False)
         if types_node is not None:
             for name, tnode in types_node.value.items():
+                if all(o.name != name for o in out_specs):
+                    raise PolicyLoadError(
+                        f"output_types names {name!r}, which is not an output of {block_id}",
+                        tnode.loc,
+                    )
                 out_specs = [
                     attrs_evolve(o, type=str(tnode.value)) if o.name == name else o
                     for o in out_specs
