@@ -11,6 +11,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from creditmgmt.domain.money import Money
 from creditmgmt.policies import (
@@ -320,3 +322,33 @@ def test_the_portfolio_is_streamed_not_held() -> None:
     assert report.rows == 3000
     assert report.output("classification", "category").evaluated == 3000
     assert most_alive <= 2  # the row being analysed (and the one before, until replaced)
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "dpd": st.one_of(st.integers(0, 200), st.just("?")),
+                "revenue": st.decimals(0, 10**6, places=2).map(str),
+                "exposure": st.one_of(st.none(), st.decimals(0, 10**6, places=2)),
+            }
+        ),
+        max_size=40,
+    )
+)
+def test_counts_and_sums_always_add_up(book: list[dict[str, Any]]) -> None:
+    rows = [{"customer_id": i, **row} for i, row in enumerate(book)]
+    report = diff_impact(OLD, NEW, rows, amount="exposure")
+    assert report.rows == len(rows)
+    bad = sum(1 for r in rows if r["dpd"] == "?")
+    for o in report.outputs:
+        assert o.evaluated == o.unchanged + o.changed
+        assert o.evaluated + o.errors == len(rows)
+        assert o.errors == (bad if o.block != "limit" else 0)
+        assert sum(t.count for t in o.transitions) == o.changed
+        assert sum((t.amount for t in o.transitions), Decimal(0)) == o.changed_amount
+        listed = [c for c in report.changes if (c.block, c.output) == (o.block, o.output)]
+        assert len(listed) == o.changed
+        assert sum((c.amount or Decimal(0) for c in listed), Decimal(0)) == o.changed_amount
+    # each bad row fails both versions of the two blocks that read dpd
+    assert len(report.errors) == 4 * bad

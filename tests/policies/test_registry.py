@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from creditmgmt.policies import PolicyError, RuleSet, RuleSetRegistry
 from creditmgmt.policies.loader import read_document
@@ -203,3 +205,42 @@ def test_versions_are_listed_by_effective_date(registry: RuleSetRegistry) -> Non
     )
     with pytest.raises(RuleSetNotFoundError):
         registry.versions("sme")
+
+
+@settings(max_examples=30)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 60), st.one_of(st.none(), st.integers(1, 40))),
+        min_size=1,
+        max_size=5,
+    ),
+    st.lists(st.integers(-5, 110), min_size=1, max_size=10),
+)
+def test_as_of_agrees_with_a_scan_of_what_was_accepted(
+    ranges: list[tuple[int, int | None]], days: list[int]
+) -> None:
+    origin = date(2026, 1, 1)
+    registry = RuleSetRegistry()
+    accepted: list[tuple[date, date | None, RuleSet]] = []
+    for i, (start, length) in enumerate(ranges):
+        begin = origin + timedelta(days=start)
+        end = None if length is None else begin + timedelta(days=length)
+        rs = version(f"1.{i}.0", begin.isoformat(), end and end.isoformat(), npl_from=10 + i)
+        clash = [a for a in accepted if a[0] < (end or date.max) and begin < (a[1] or date.max)]
+        if clash:
+            with pytest.raises(RuleSetOverlapError) as info:
+                registry.add(rs)
+            assert info.value.refs[0] == rs.ref
+            assert info.value.refs[1] in {a[2].ref for a in clash}
+        else:
+            registry.add(rs)
+            accepted.append((begin, end, rs))
+    for offset in days:
+        day = origin + timedelta(days=offset)
+        in_force = [rs for b, e, rs in accepted if b <= day and (e is None or day < e)]
+        assert len(in_force) <= 1
+        if in_force:
+            assert registry.as_of(day) is in_force[0]
+        else:
+            with pytest.raises(RuleSetNotFoundError):
+                registry.as_of(day)
