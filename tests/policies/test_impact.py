@@ -352,3 +352,15 @@ def test_counts_and_sums_always_add_up(book: list[dict[str, Any]]) -> None:
         assert sum((c.amount or Decimal(0) for c in listed), Decimal(0)) == o.changed_amount
     # each bad row fails both versions of the two blocks that read dpd
     assert len(report.errors) == 4 * bad
+
+
+def test_display_of_decision_values() -> None:
+    from creditmgmt.policies.impact import display
+
+    assert display(Decimal("1E+5")) == "100000"
+    assert display(Decimal("0.0150")) == "0.0150"
+    assert display(None) == ""
+    assert display(True) == "true"
+    assert display(({"id": "a", "severity": "red"}, {"id": "b"})) == "a; b"
+    assert display({"x": 1, "y": False}) == "x=1, y=false"
+    assert display(("A", "B")) == "A; B"

@@ -208,6 +208,8 @@ def display(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")  # 100000, never 1E+5
     if isinstance(value, Mapping):
         if "id" in value:
             return str(value["id"])
