@@ -199,16 +199,99 @@ Filter: TypeAlias = ColumnValue | In | Range
 Where: TypeAlias = Mapping[str, Filter | Partition]
 
 
-@attrs.frozen
 class OutboxEntry:
-    """A domain event written in the same transaction as the aggregates that recorded it."""
+    """A domain event written in the same transaction as the aggregates that recorded it.
 
-    aggregate_kind: str
-    aggregate_id: str
-    event_type: str
-    document: Document
-    recorded_at: datetime
-    sequence: int = 0  # assigned by the backend at commit, strictly increasing per store
+    `sequence` is assigned by the backend at commit, strictly increasing per store. The
+    document may be given parsed or as JSON `text` (parsed on first access; `DataError`
+    naming the entry when it is not a JSON object); treat it as read-only.
+    """
+
+    __slots__ = (
+        "_document",
+        "_text",
+        "aggregate_id",
+        "aggregate_kind",
+        "event_type",
+        "recorded_at",
+        "sequence",
+    )
+
+    def __init__(
+        self,
+        aggregate_kind: str,
+        aggregate_id: str,
+        event_type: str,
+        document: Document | None,
+        recorded_at: datetime,
+        sequence: int = 0,
+        *,
+        text: str | bytes | None = None,
+    ) -> None:
+        if document is None and text is None:
+            raise TypeError("an OutboxEntry needs its document or the document's JSON text")
+        self.aggregate_kind = aggregate_kind
+        self.aggregate_id = aggregate_id
+        self.event_type = event_type
+        self.recorded_at = recorded_at
+        self.sequence = sequence
+        self._document = document
+        self._text = text
+
+    @property
+    def document(self) -> Document:
+        if self._document is None:
+            assert self._text is not None
+            self._document = load_document("outbox entry", str(self.sequence), self._text)
+        return self._document
+
+    @property
+    def text(self) -> str | bytes | None:
+        """The document's JSON text when the entry was built from it (else None)."""
+        return self._text
+
+    def document_text(self) -> str | bytes:
+        """The document as compact JSON text (made once from the parsed document if needed)."""
+        if self._text is None:
+            import json
+
+            self._text = json.dumps(self._document, ensure_ascii=False, separators=(",", ":"))
+        return self._text
+
+    def numbered(self, sequence: int) -> OutboxEntry:
+        """The same entry with its store sequence number."""
+        return OutboxEntry(
+            self.aggregate_kind,
+            self.aggregate_id,
+            self.event_type,
+            self._document,
+            self.recorded_at,
+            sequence,
+            text=self._text,
+        )
+
+    def _key(self) -> tuple[Any, ...]:
+        return (
+            self.aggregate_kind,
+            self.aggregate_id,
+            self.event_type,
+            self.document,
+            self.recorded_at,
+            self.sequence,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, OutboxEntry):
+            return NotImplemented
+        return self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"OutboxEntry({self.aggregate_kind!r}, {self.aggregate_id!r}, {self.event_type!r}, "
+            f"sequence={self.sequence})"
+        )
 
 
 class RecordTransaction(Protocol):

@@ -172,12 +172,7 @@ class RecordState:
                     f"{rec.kind} {rec.id}: expected version {rec.version - 1}, found {found}"
                 )
         unique = self._unique_changes(writes)
-        numbered = tuple(
-            OutboxEntry(
-                e.aggregate_kind, e.aggregate_id, e.event_type, e.document, e.recorded_at, seq
-            )
-            for seq, e in enumerate(outbox, self.last_sequence + 1)
-        )
+        numbered = tuple(e.numbered(seq) for seq, e in enumerate(outbox, self.last_sequence + 1))
         return PreparedCommit(tuple(writes), numbered, unique)
 
     def apply(self, commit: PreparedCommit) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import struct
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -66,6 +68,24 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while loading a store.
+
+    Opening builds hundreds of thousands of small acyclic objects; with the collector on,
+    every few hundred allocations trigger a pass over the ever larger heap, which tripled
+    the open time of a 100,000-aggregate store. Nothing cyclic is created here, so nothing
+    is left for the collector to miss; its previous state is restored afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _as_bytes(text: str | bytes) -> bytes:
@@ -128,6 +148,7 @@ class _Columns:
 
 
 def _encode_outbox(e: OutboxEntry) -> dict[str, Any]:
+    """Format 1 (read only by `_decode_outbox`; kept for the description of old stores)."""
     return {
         "sequence": e.sequence,
         "kind": e.aggregate_kind,
@@ -147,6 +168,39 @@ def _decode_outbox(raw: Mapping[str, Any]) -> OutboxEntry:
         recorded_at=datetime.fromisoformat(raw["recorded_at"]),
         sequence=int(raw["sequence"]),
     )
+
+
+def _outbox_section(entries: Iterable[OutboxEntry]) -> tuple[list[list[Any]], list[bytes]]:
+    """Format 2: one meta row per entry, and the documents' bytes in the same order."""
+    metas, texts = [], []
+    for e in entries:
+        text = _as_bytes(e.document_text())
+        metas.append(
+            [
+                e.sequence,
+                e.aggregate_kind,
+                e.aggregate_id,
+                e.event_type,
+                e.recorded_at.isoformat(),
+                len(text),
+            ]
+        )
+        texts.append(text)
+    return metas, texts
+
+
+def _read_outbox_section(
+    metas: list[list[Any]], data: bytes, at: int, times: dict[str, datetime]
+) -> tuple[list[OutboxEntry], int]:
+    entries = []
+    for seq, kind, rid, event_type, recorded_at, length in metas:
+        when = times.get(recorded_at)
+        if when is None:
+            when = times[recorded_at] = datetime.fromisoformat(recorded_at)
+        text = data[at : at + length]
+        at += length
+        entries.append(OutboxEntry(kind, rid, event_type, None, when, int(seq), text=text))
+    return entries, at
 
 
 class FileBackend(RecordBackend):
@@ -200,7 +254,8 @@ class FileBackend(RecordBackend):
                 f"within {lock_timeout} s)"
             ) from None
         try:
-            self.recovery_report = self._load()
+            with _gc_paused():
+                self.recovery_report = self._load()
             self._since_snapshot = self.recovery_report.frames_replayed
             self._journal: BinaryIO = open(directory / JOURNAL, "ab")  # noqa: SIM115
         except BaseException:
@@ -301,9 +356,10 @@ class FileBackend(RecordBackend):
             at += length
             record = Record(kind, rid, version, None, readers[kind](values), text=text)
             writes.append(Write(op, record, text))
+        outbox, at = _read_outbox_section(meta["outbox"], body, at, {})
         if at != len(body):
             raise ValueError("document bytes do not add up")
-        return int(meta["seq"]), writes, [_decode_outbox(e) for e in meta["outbox"]]
+        return int(meta["seq"]), writes, outbox
 
     def _parse_v1(self, body: bytes) -> _Frame:
         payload = json.loads(body)
@@ -362,7 +418,9 @@ class FileBackend(RecordBackend):
                         if value is not None:
                             index[value] = rid
             end = data.index(b"\n", at)
-            state.outbox = [_decode_outbox(e) for e in json.loads(data[at:end])]
+            state.outbox, at = _read_outbox_section(json.loads(data[at:end]), data, end + 1, {})
+            if at != len(data):
+                raise ValueError("document bytes do not add up")
             state.last_sequence = int(header["last_outbox_sequence"])
             self.commit_sequence = int(header["seq"])
         except DataError:
@@ -397,6 +455,7 @@ class FileBackend(RecordBackend):
     def _persist(self, commit: PreparedCommit) -> None:
         seq = self.commit_sequence + 1
         texts = [_as_bytes(w.document_text()) for w in commit.writes]
+        outbox_metas, outbox_texts = _outbox_section(commit.outbox)
         kinds = {w.record.kind for w in commit.writes}
         meta = {
             "seq": seq,
@@ -412,11 +471,10 @@ class FileBackend(RecordBackend):
                 ]
                 for w, text in zip(commit.writes, texts, strict=True)
             ],
-            "outbox": [_encode_outbox(e) for e in commit.outbox],
+            "outbox": outbox_metas,
         }
-        body = b"".join(
-            [json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode(), b"\n", *texts]
-        )
+        meta_line = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
+        body = b"".join([meta_line, b"\n", *texts, *outbox_texts])
         frame = HEADER.pack(MAGIC, len(body), zlib.crc32(body)) + body
         try:
             self._journal.write(frame)
@@ -473,9 +531,10 @@ class FileBackend(RecordBackend):
                 line = json.dumps(metas, ensure_ascii=False, separators=(",", ":")).encode()
                 parts.append(line + b"\n")
                 parts.extend(texts)
-            outbox = [_encode_outbox(e) for e in self.state.outbox]
-            parts.append(json.dumps(outbox, ensure_ascii=False, separators=(",", ":")).encode())
-            parts.append(b"\n")
+            outbox_metas, outbox_texts = _outbox_section(self.state.outbox)
+            line = json.dumps(outbox_metas, ensure_ascii=False, separators=(",", ":")).encode()
+            parts.append(line + b"\n")
+            parts.extend(outbox_texts)
             for part in parts:
                 crc = zlib.crc32(part, crc)
             header = {
