@@ -326,12 +326,38 @@ class _Repo(ports.Repository[A, I], Generic[A, I]):
     def scan(
         self, *, partition: int = 0, partitions: int = 1, batch_size: int = 1000
     ) -> Iterator[list[A]]:
+        return self._scan(partition, partitions, batch_size)
+
+    def _scan(
+        self,
+        partition: int,
+        partitions: int,
+        batch_size: int,
+        *,
+        customers: tuple[CustomerId | None, CustomerId | None] = (None, None),
+        customer_column: str = "customer_id",
+        **filters: Any,
+    ) -> Iterator[list[A]]:
         if partitions < 1 or not 0 <= partition < partitions or batch_size < 1:
             raise ValueError(
                 f"bad scan: partition {partition} of {partitions}, batch size {batch_size}"
             )
+        where: dict[str, Any] = {
+            k: v if isinstance(v, (Range, In)) else _col(v)
+            for k, v in filters.items()
+            if v is not None
+        }
+        low, high = customers
+        if low is not None or high is not None:
+            where[customer_column] = Range(
+                lower=None if low is None else str(low), upper=None if high is None else str(high)
+            )
+        if partitions > 1:
+            where["partition"] = Partition(partition, partitions)
+        return self._batches(where, batch_size)
+
+    def _batches(self, where: Where, batch_size: int) -> Iterator[list[A]]:
         after: tuple[ColumnValue, str] | None = None
-        where: Where = {"partition": Partition(partition, partitions)} if partitions > 1 else {}
         while True:
             records = self._uow.tx.find(
                 self.kind, where=where, order_by="id", after=after, limit=batch_size
@@ -350,6 +376,25 @@ class _Repo(ports.Repository[A, I], Generic[A, I]):
 
 class _Customers(_Repo[Customer, CustomerId], ports.CustomerRepository):
     _binding = BY_KIND["customer"]
+
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        status: CustomerStatus | None = None,
+    ) -> Iterator[list[Customer]]:
+        return self._scan(
+            partition,
+            partitions,
+            batch_size,
+            customers=(customer_from, customer_to),
+            customer_column="id",
+            status=status,
+        )
 
     def find(
         self,
@@ -390,6 +435,17 @@ class _Groups(_Repo[CustomerGroup, GroupId], ports.GroupRepository):
 class _CreditFiles(_Repo[CreditFile, CreditFileId], ports.CreditFileRepository):
     _binding = BY_KIND["credit_file"]
 
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+    ) -> Iterator[list[CreditFile]]:
+        return self._scan(partition, partitions, batch_size, customers=(customer_from, customer_to))
+
     def for_customer(self, customer_id: CustomerId) -> CreditFile | None:
         found = self._where(1, customer_id=customer_id)
         return found[0] if found else None
@@ -397,6 +453,26 @@ class _CreditFiles(_Repo[CreditFile, CreditFileId], ports.CreditFileRepository):
 
 class _Facilities(_Repo[Facility, FacilityId], ports.FacilityRepository):
     _binding = BY_KIND["facility"]
+
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        status: FacilityStatus | None = None,
+        maturing_before: date | None = None,
+    ) -> Iterator[list[Facility]]:
+        return self._scan(
+            partition,
+            partitions,
+            batch_size,
+            customers=(customer_from, customer_to),
+            status=status,
+            maturity_date=None if maturing_before is None else Range(upper=maturing_before),
+        )
 
     def children(self, parent_id: FacilityId) -> list[Facility]:
         return self._where(parent_id=parent_id)
@@ -442,6 +518,26 @@ class _Facilities(_Repo[Facility, FacilityId], ports.FacilityRepository):
 class _Drawdowns(_Repo[Drawdown, DrawdownId], ports.DrawdownRepository):
     _binding = BY_KIND["drawdown"]
 
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        status: LoanStatus | None = None,
+        unpaid_due_before: date | None = None,
+    ) -> Iterator[list[Drawdown]]:
+        return self._scan(
+            partition,
+            partitions,
+            batch_size,
+            customers=(customer_from, customer_to),
+            status=status,
+            oldest_unpaid_due=None if unpaid_due_before is None else Range(upper=unpaid_due_before),
+        )
+
     def find(
         self,
         *,
@@ -463,6 +559,20 @@ class _Drawdowns(_Repo[Drawdown, DrawdownId], ports.DrawdownRepository):
 class _Applications(_Repo[CreditApplication, ApplicationId], ports.ApplicationRepository):
     _binding = BY_KIND["application"]
 
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        status: ApplicationStatus | None = None,
+    ) -> Iterator[list[CreditApplication]]:
+        return self._scan(
+            partition, partitions, batch_size, customers=(customer_from, customer_to), status=status
+        )
+
     def find(
         self,
         *,
@@ -476,6 +586,26 @@ class _Applications(_Repo[CreditApplication, ApplicationId], ports.ApplicationRe
 
 class _RiskEvents(_Repo[RiskEvent, RiskEventId], ports.RiskEventRepository):
     _binding = BY_KIND["risk_event"]
+
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        status: RiskEventStatus | None = None,
+        review_due_before: date | None = None,
+    ) -> Iterator[list[RiskEvent]]:
+        return self._scan(
+            partition,
+            partitions,
+            batch_size,
+            customers=(customer_from, customer_to),
+            status=status,
+            review_due=None if review_due_before is None else Range(upper=review_due_before),
+        )
 
     def find(
         self,
@@ -502,6 +632,17 @@ class _RiskEvents(_Repo[RiskEvent, RiskEventId], ports.RiskEventRepository):
 class _Interactions(_Repo[Interaction, InteractionId], ports.InteractionRepository):
     _binding = BY_KIND["interaction"]
 
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+    ) -> Iterator[list[Interaction]]:
+        return self._scan(partition, partitions, batch_size, customers=(customer_from, customer_to))
+
     def find(
         self,
         *,
@@ -520,6 +661,28 @@ class _Interactions(_Repo[Interaction, InteractionId], ports.InteractionReposito
 
 class _Tasks(_Repo[FollowUpTask, TaskId], ports.TaskRepository):
     _binding = BY_KIND["task"]
+
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        status: TaskStatus | None = None,
+        due_on_or_before: date | None = None,
+    ) -> Iterator[list[FollowUpTask]]:
+        return self._scan(
+            partition,
+            partitions,
+            batch_size,
+            customers=(customer_from, customer_to),
+            status=status,
+            due=None
+            if due_on_or_before is None
+            else Range(upper=due_on_or_before, upper_inclusive=True),
+        )
 
     def find(
         self,
@@ -550,6 +713,20 @@ class _Classifications(
 ):
     _binding = BY_KIND["classification"]
 
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        as_of: date | None = None,
+    ) -> Iterator[list[ClassificationEntry]]:
+        return self._scan(
+            partition, partitions, batch_size, customers=(customer_from, customer_to), as_of=as_of
+        )
+
     def history(
         self, *, facility_id: FacilityId, drawdown_id: DrawdownId | None = None
     ) -> list[ClassificationEntry]:
@@ -577,6 +754,23 @@ class _Classifications(
 
 class _Collaterals(_Repo[Collateral, CollateralId], ports.CollateralRepository):
     _binding = BY_KIND["collateral"]
+
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        revaluation_due_by: date | None = None,
+    ) -> Iterator[list[Collateral]]:
+        return self._scan(
+            partition,
+            partitions,
+            batch_size,
+            revaluation_due=None
+            if revaluation_due_by is None
+            else Range(upper=revaluation_due_by, upper_inclusive=True),
+        )
 
     def revaluation_due(self, as_of: date) -> list[Collateral]:
         return self._where(revaluation_due=Range(upper=as_of, upper_inclusive=True))

@@ -2,9 +2,10 @@
 
 Query methods take keyword-only arguments; a `None` argument does not filter. `get` raises
 `NotFoundError` naming the kind and the id. `scan` streams the portfolio in bounded batches
-(keyset pagination over the id), optionally one hash partition of several, so independent
-workers — threads, processes or machines — can each take a partition of the daily run and
-together see every aggregate exactly once.
+(keyset pagination over the id) for the daily run: optionally one hash partition of several,
+or one range of customer ids `[customer_from, customer_to)`, so independent workers —
+threads, processes or machines — can each take a share and together see every aggregate
+exactly once; repositories add the filters their run needs (status, due dates).
 """
 
 from __future__ import annotations
@@ -72,11 +73,27 @@ class Repository(ABC, Generic[A, I]):
     def scan(
         self, *, partition: int = 0, partitions: int = 1, batch_size: int = 1000
     ) -> Iterator[list[A]]:
-        """Stream every aggregate of the kind in partition `partition` of `partitions`, in
-        batches of at most `batch_size`, ordered by id. Raises `ValueError` for a bad partition."""
+        """Stream every aggregate of the kind in hash partition `partition` of `partitions`
+        (over the aggregate id), in batches of at most `batch_size`, ordered by id.
+
+        Raises `ValueError` for a bad partition or batch size. Subclasses add filters; every
+        filter combines with the partition (AND)."""
 
 
 class CustomerRepository(Repository[Customer, CustomerId]):
+    @abstractmethod
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        status: CustomerStatus | None = None,
+    ) -> Iterator[list[Customer]]:
+        """Customers with `customer_from <= id < customer_to` (either end open when None)."""
+
     @abstractmethod
     def find(
         self,
@@ -102,10 +119,35 @@ class GroupRepository(Repository[CustomerGroup, GroupId]):
 
 class CreditFileRepository(Repository[CreditFile, CreditFileId]):
     @abstractmethod
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+    ) -> Iterator[list[CreditFile]]: ...
+
+    @abstractmethod
     def for_customer(self, customer_id: CustomerId) -> CreditFile | None: ...
 
 
 class FacilityRepository(Repository[Facility, FacilityId]):
+    @abstractmethod
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        status: FacilityStatus | None = None,
+        maturing_before: date | None = None,
+    ) -> Iterator[list[Facility]]:
+        """Customer range filters on the facility's customer (group nodes have none)."""
+
     @abstractmethod
     def children(self, parent_id: FacilityId) -> list[Facility]: ...
 
@@ -132,6 +174,19 @@ class FacilityRepository(Repository[Facility, FacilityId]):
 
 class DrawdownRepository(Repository[Drawdown, DrawdownId]):
     @abstractmethod
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        status: LoanStatus | None = None,
+        unpaid_due_before: date | None = None,
+    ) -> Iterator[list[Drawdown]]: ...
+
+    @abstractmethod
     def find(
         self,
         *,
@@ -146,6 +201,18 @@ class DrawdownRepository(Repository[Drawdown, DrawdownId]):
 
 class ApplicationRepository(Repository[CreditApplication, ApplicationId]):
     @abstractmethod
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        status: ApplicationStatus | None = None,
+    ) -> Iterator[list[CreditApplication]]: ...
+
+    @abstractmethod
     def find(
         self,
         *,
@@ -157,6 +224,19 @@ class ApplicationRepository(Repository[CreditApplication, ApplicationId]):
 
 
 class RiskEventRepository(Repository[RiskEvent, RiskEventId]):
+    @abstractmethod
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        status: RiskEventStatus | None = None,
+        review_due_before: date | None = None,
+    ) -> Iterator[list[RiskEvent]]: ...
+
     @abstractmethod
     def find(
         self,
@@ -173,6 +253,17 @@ class RiskEventRepository(Repository[RiskEvent, RiskEventId]):
 
 class InteractionRepository(Repository[Interaction, InteractionId]):
     @abstractmethod
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+    ) -> Iterator[list[Interaction]]: ...
+
+    @abstractmethod
     def find(
         self,
         *,
@@ -184,6 +275,19 @@ class InteractionRepository(Repository[Interaction, InteractionId]):
 
 
 class TaskRepository(Repository[FollowUpTask, TaskId]):
+    @abstractmethod
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        status: TaskStatus | None = None,
+        due_on_or_before: date | None = None,
+    ) -> Iterator[list[FollowUpTask]]: ...
+
     @abstractmethod
     def find(
         self,
@@ -197,6 +301,18 @@ class TaskRepository(Repository[FollowUpTask, TaskId]):
 
 
 class ClassificationRepository(Repository[ClassificationEntry, ClassificationId]):
+    @abstractmethod
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        customer_from: CustomerId | None = None,
+        customer_to: CustomerId | None = None,
+        as_of: date | None = None,
+    ) -> Iterator[list[ClassificationEntry]]: ...
+
     @abstractmethod
     def history(
         self, *, facility_id: FacilityId, drawdown_id: DrawdownId | None = None
@@ -220,6 +336,17 @@ class ClassificationRepository(Repository[ClassificationEntry, ClassificationId]
 
 
 class CollateralRepository(Repository[Collateral, CollateralId]):
+    @abstractmethod
+    def scan(
+        self,
+        *,
+        partition: int = 0,
+        partitions: int = 1,
+        batch_size: int = 1000,
+        revaluation_due_by: date | None = None,
+    ) -> Iterator[list[Collateral]]:
+        """`revaluation_due_by`: collateral whose revaluation is due on or before that date."""
+
     @abstractmethod
     def revaluation_due(self, as_of: date) -> list[Collateral]: ...
 

@@ -16,6 +16,7 @@ Both classes are collected by pytest only through subclasses named `Test...`.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -39,8 +40,8 @@ from creditmgmt.adapters.system import FixedClock
 from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain.customer import CustomerStatus
 from creditmgmt.domain.events import Aggregate
-from creditmgmt.domain.facility import Facility, LimitExceededError, LimitTree
-from creditmgmt.domain.ids import FacilityId
+from creditmgmt.domain.facility import Facility, FacilityStatus, LimitExceededError, LimitTree
+from creditmgmt.domain.ids import CustomerId, FacilityId
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.products import ProductType
 from creditmgmt.ports.audit import AuditEntry
@@ -501,6 +502,102 @@ class UnitOfWorkContract:
         assert sorted(seen) == sorted(str(c.id) for c in customers)
         with store.unit_of_work() as uow, pytest.raises(ValueError):
             next(uow.customers.scan(partition=3, partitions=3))
+
+    def test_scans_by_customer_range_status_and_due_date(self, store: RecordStore) -> None:
+        ids = SequentialIds(900)
+        trees = [a_facility_tree(ids, masters=("4000000.00",)) for _ in range(6)]
+        frozen = trees[1].masters[0]
+        frozen.freeze(on=frozen.start_date, reason="overdue")
+        loans = [
+            a_loan(ids, facility_id=t.products[0].id, customer_id=t.customers[0].id) for t in trees
+        ]
+        self._save(store, *(n for t in trees for n in t.nodes), *(t.customers[0] for t in trees))
+        self._save(store, *loans)
+        customer_ids = sorted(str(t.customers[0].id) for t in trees)
+        bounds = [None, CustomerId(customer_ids[2]), CustomerId(customer_ids[4]), None]
+        seen: list[str] = []
+        facilities: list[str] = []
+        for low, high in itertools.pairwise(bounds):
+            with store.unit_of_work() as uow:
+                for batch in uow.customers.scan(customer_from=low, customer_to=high, batch_size=1):
+                    seen.extend(str(c.id) for c in batch)
+                for fbatch in uow.facilities.scan(
+                    customer_from=low, customer_to=high, batch_size=2
+                ):
+                    assert len(fbatch) <= 2
+                    facilities.extend(str(f.id) for f in fbatch)
+        assert sorted(seen) == customer_ids  # every customer once across the ranges
+        with_customer = [n for t in trees for n in t.nodes if n.customer_id is not None]
+        assert sorted(facilities) == sorted(str(n.id) for n in with_customer)
+        with store.unit_of_work() as uow:
+            found = [f for b in uow.facilities.scan(status=FacilityStatus.FROZEN) for f in b]
+            assert [f.id for f in found] == [frozen.id]
+            first_due = loans[0].schedule.installments[0].due_date
+            assert [d for b in uow.drawdowns.scan(unpaid_due_before=first_due) for d in b] == []
+            due = [
+                d.id
+                for b in uow.drawdowns.scan(
+                    unpaid_due_before=first_due + timedelta(days=1), partition=1, partitions=2
+                )
+                for d in b
+            ]
+            other = [
+                d.id
+                for b in uow.drawdowns.scan(
+                    unpaid_due_before=first_due + timedelta(days=1), partition=0, partitions=2
+                )
+                for d in b
+            ]
+            assert sorted(due + other) == sorted(loan.id for loan in loans)
+
+    def test_hostile_texts_and_huge_amounts_round_trip(self, store: RecordStore) -> None:
+        ids = SequentialIds(950)
+        customers = [
+            a_customer(ids, legal_name=text, registration_id=make_uscc(950 + i))
+            for i, text in enumerate([*HOSTILE_TEXTS, "NUL \x00 inside a name"])
+        ]
+        tree = a_facility_tree(
+            ids,
+            group_limit=str(BIG),
+            masters=(str(BIG),),
+            products=((ProductType.TERM_LOAN, str(BIG)),),
+        )
+        self._save(store, *customers, *tree.nodes)
+        with store.unit_of_work() as uow:
+            for c in customers:
+                loaded = uow.customers.get(c.id)
+                assert loaded.legal_name == c.legal_name
+                assert loaded == c
+            limits = LimitTree(uow.facilities.path_to_root(tree.products[0].id))
+            limits.draw(tree.products[0].id, Money.of("0.01", "CNY"), on=tree.root.start_date)
+            uow.commit()
+        with store.unit_of_work() as uow:
+            root = uow.facilities.get(tree.root.id)
+            assert root.limit == Money.of(BIG, "CNY")
+            assert root.drawn == M("0.01 CNY")
+            assert [f.id for f in uow.facilities.find(customer_id=tree.customers[0].id)] != []
+
+    def test_loaded_aggregates_are_private_copies(self, store: RecordStore) -> None:
+        tree = a_facility_tree(SequentialIds(980))
+        self._save(store, *tree.nodes)
+        node_id = tree.products[0].id
+        with store.unit_of_work() as uow:
+            mine = uow.facilities.get(node_id)
+            mine.freeze(on=mine.start_date, reason="never committed")
+            with store.unit_of_work() as other:  # another unit sees the stored state only
+                assert other.facilities.get(node_id).status is FacilityStatus.ACTIVE
+        mine.unfreeze(on=mine.start_date, reason="after the unit ended")
+        with store.unit_of_work() as uow:
+            again = uow.facilities.get(node_id)
+            assert again is not mine
+            assert again.status is FacilityStatus.ACTIVE
+            again.freeze(on=again.start_date, reason="committed")
+            uow.commit()
+        again.unfreeze(on=again.start_date, reason="after commit: not stored")
+        with store.unit_of_work() as uow:
+            stored = uow.facilities.get(node_id)
+            assert stored.status is FacilityStatus.FROZEN
+            assert stored.version == 2
 
     def test_repository_queries(self, store: RecordStore) -> None:
         ids = SequentialIds(600)
