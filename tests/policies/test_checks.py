@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import textwrap
+from decimal import Decimal
 
 import attrs
 import pytest
@@ -15,7 +16,7 @@ from creditmgmt.policies import PolicyCheckError, load_ruleset
 from creditmgmt.policies import checks as checks_module
 from creditmgmt.policies.checks import FINDING_CODES, FINDING_SEVERITIES, check_document
 from creditmgmt.policies.loader import read_document
-from creditmgmt.policies.model import Finding
+from creditmgmt.policies.model import DecisionTable, Finding
 
 HEADER = """\
 id: checks-demo
@@ -1177,3 +1178,67 @@ def test_a_3000_row_table_finds_its_one_missing_cell() -> None:
     assert [f.message for f in check(text)] == [
         'no rule matches grade = "G4", dpd in [10..20), amount in [13000..14000)'
     ]
+
+
+X_CELLS = st.one_of(
+    st.sampled_from(["-", "missing"]),
+    st.builds(
+        lambda op, k: f"{op} {k}", st.sampled_from(["<", "<=", ">", ">=", "="]), st.integers(-1, 13)
+    ),
+    st.builds(
+        lambda a, w, lo, hi: f"{lo}{a}..{a + w}{hi}",
+        st.integers(-1, 12),
+        st.integers(1, 6),
+        st.sampled_from("[("),
+        st.sampled_from("])"),
+    ),
+    st.builds(lambda a, w: f"not([{a}..{a + w}))", st.integers(0, 12), st.integers(1, 4)),
+)
+G_CELLS = st.sampled_from(["-", "a", '"a", "b"', '"b", "c"', 'not("a")', "c"])
+
+
+@given(
+    st.lists(st.tuples(X_CELLS, G_CELLS), min_size=1, max_size=8),
+    st.sampled_from(["UNIQUE", "FIRST"]),
+    st.booleans(),
+)
+def test_findings_agree_with_trying_every_input(
+    rows: list[tuple[str, str]], hit_policy: str, nullable: bool
+) -> None:
+    """Over a small finite domain the geometric walk must say exactly what trying every
+    input says: a gap iff some input matches no row, an overlap (UNIQUE) iff some input
+    matches two rows, a shadowed row (FIRST) iff the row is first for no input."""
+    body = "\n".join(
+        f"    - {{id: r{i}, when: {{x: '{x}', g: '{g}'}}, then: {{y: {i}}}}}"
+        for i, (x, g) in enumerate(rows)
+    )
+    text = document(
+        f"x: {{type: int, min: 0, max: 12, nullable: {str(nullable).lower()}}}\n"
+        "g: {type: enum, values: [a, b, c]}",
+        f"- id: t\n  kind: decision_table\n  hit_policy: {hit_policy}\n  inputs: [x, g]\n"
+        "  outputs: {y: {type: int}}\n  rules:\n" + body,
+    )
+    doc = read_document(text)
+    table = doc.blocks["t"]
+    assert isinstance(table, DecisionTable)
+    found = {f.code for f in check_document(doc)} - {"unconstrained-input"}
+    unmatched = overlapping = False
+    first_for: set[str] = set()
+    for x in [*map(Decimal, range(13)), *([None] if nullable else [])]:
+        for g in "abc":
+            hits = [r.id for r in table.rules if r.cell("x").matches(x) and r.cell("g").matches(g)]
+            unmatched |= not hits
+            overlapping |= len(hits) > 1
+            first_for.update(hits[:1])
+    assert ("gap" in found) == unmatched
+    if hit_policy == "UNIQUE":
+        duplicates = found & {"duplicate-row", "conflicting-duplicate"}
+        assert ("overlap" in found or bool(duplicates)) == overlapping
+    else:
+        never = {r.id for r in table.rules} - first_for
+        reported = {
+            f.rule
+            for f in check_document(doc)
+            if f.code in ("shadowed-row", "duplicate-row", "conflicting-duplicate")
+        }
+        assert reported == never

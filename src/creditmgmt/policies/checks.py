@@ -860,8 +860,10 @@ def _check_table(doc: m.RuleSetDocument, t: m.DecisionTable) -> list[m.Finding]:
     if t.hit_policy == "FIRST" and not walk.truncated:
         named = 0
         for i, rule in enumerate(t.rules):
-            if walk.winners >> i & 1 or i in duplicates[1] or i in dead:
+            if walk.winners >> i & 1 or i in dead:
                 continue
+            if i in duplicates[1] and i != min(duplicates[1][i]):
+                continue  # reported as a duplicate of an earlier row
             named += 1
             earlier = _covering_rows(covers, i) if named <= MAX_REGION_FINDINGS else []
             out.append(
