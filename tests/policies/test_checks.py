@@ -364,6 +364,7 @@ sector: {type: enum, values: [retail, sme], nullable: true}
         "1 > 2 and dpd > 0",
         "(dpd > 90 or dpd < 0) and dpd < 30",
         "not (dpd >= 0)",
+        "dpd >= 5 and dpd <= 6 and dpd != 5 and dpd != 6",
     ],
 )
 def test_trigger_that_can_never_fire(condition: str) -> None:
@@ -1242,3 +1243,48 @@ def test_findings_agree_with_trying_every_input(
             if f.code in ("shadowed-row", "duplicate-row", "conflicting-duplicate")
         }
         assert reported == never
+
+
+COMPARISON = st.one_of(
+    st.builds(
+        lambda op, k: f"dpd {op} {k}",
+        st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+        st.integers(-2, 22),
+    ),
+    st.builds(
+        lambda op, v: f"rating {op} '{v}'", st.sampled_from(["==", "!="]), st.sampled_from("ABCZ")
+    ),
+    st.sampled_from(["flag", "not flag", "True", "False"]),
+)
+
+
+@given(
+    st.lists(st.lists(COMPARISON, min_size=1, max_size=4), min_size=1, max_size=3),
+)
+def test_trigger_never_fires_exactly_when_no_input_fires_it(clauses: list[list[str]]) -> None:
+    """A disjunction of conjunctions of comparisons with constants: the checker's verdict
+    must match evaluating the trigger on every input of the (finite) domain."""
+    condition = " or ".join("(" + " and ".join(clause) + ")" for clause in clauses)
+    text = document(
+        """
+        dpd: {type: int, min: 0, max: 20}
+        rating: {type: enum, values: [A, B, C]}
+        flag: {type: bool}
+        """,
+        f"""
+        - id: warnings
+          kind: trigger_set
+          inputs: [dpd, rating, flag]
+          triggers:
+            - {{id: t, severity: red, reason: R, when: "{condition}"}}
+        """,
+    )
+    ruleset = load_ruleset(text)
+    fires = any(
+        ruleset.evaluate("warnings", {"dpd": d, "rating": r, "flag": f}).outputs["count"]
+        for d in range(21)
+        for r in "ABC"
+        for f in (True, False)
+    )
+    verdict = "trigger-never-fires" in {f.code for f in ruleset.check()}
+    assert verdict == (not fires)

@@ -1347,7 +1347,9 @@ class _Range:
         if self.whole:
             lo, hi = self._whole_bounds()
             if lo is not None and hi is not None:
-                return lo > hi or (lo == hi and lo in self.excluded)
+                if hi - lo + 1 > len(self.excluded):
+                    return False
+                return all(Decimal(v) in self.excluded for v in range(int(lo), int(hi) + 1))
             return False
         if self.lo is None or self.hi is None:
             return False
