@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creditmgmt.policies import PolicyCheckError, load_ruleset
+from creditmgmt.policies import PolicyCheckError, PolicyEvaluationError, load_ruleset
 from creditmgmt.policies import checks as checks_module
 from creditmgmt.policies.checks import FINDING_CODES, FINDING_SEVERITIES, check_document
 from creditmgmt.policies.loader import read_document
@@ -1288,3 +1288,53 @@ def test_trigger_never_fires_exactly_when_no_input_fires_it(clauses: list[list[s
     )
     verdict = "trigger-never-fires" in {f.code for f in ruleset.check()}
     assert verdict == (not fires)
+
+
+GUARDS = st.one_of(
+    st.builds(
+        lambda op, k: f"d {op} {k}",
+        st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+        st.integers(-2, 2),
+    ),
+    st.sampled_from(["flag", "not flag", "True", "False", "flag and d != 0", "d > 0 or flag"]),
+)
+SHAPES = [
+    "x / d if {g} else 0",
+    "0 if {g} else x / d",
+    "({g}) and x / d > 1",
+    "({g}) or x / d > 1",
+    "x / d",
+    "x / max(d, 1) if {g} else x",
+]
+
+
+@given(GUARDS, st.sampled_from(SHAPES), st.integers(-3, 1), st.integers(-1, 3))
+def test_division_finding_exactly_when_some_input_divides_by_zero(
+    guard: str, shape: str, low: int, high: int
+) -> None:
+    if low > high:
+        low, high = high, low
+    text = document(
+        f"""
+        x: {{type: decimal}}
+        d: {{type: int, min: {low}, max: {high}}}
+        flag: {{type: bool}}
+        """,
+        f"""
+        - id: ratio
+          kind: formula
+          inputs: [x, d, flag]
+          outputs:
+            r: "{shape.format(g=guard)}"
+        """,
+    )
+    ruleset = load_ruleset(text)
+    divides_by_zero = False
+    for d in range(low, high + 1):
+        for flag in (True, False):
+            try:
+                ruleset.evaluate("ratio", {"x": 1, "d": d, "flag": flag})
+            except PolicyEvaluationError as e:
+                divides_by_zero |= "division by zero" in str(e)
+    verdict = "division-by-zero" in {f.code for f in ruleset.check()}
+    assert verdict == divides_by_zero
