@@ -530,6 +530,11 @@ def test_ladder_gap_below_the_first_step() -> None:
     assert only(check(unbounded), "gap").message == "no step matches dpd < 0"
 
 
+def test_nullable_ladder_input_is_a_gap() -> None:
+    text = ladder("- {from: 0, value: normal}", inputs="dpd: {type: int, min: 0, nullable: true}")
+    assert only(check(text), "gap").message == "no step matches dpd missing"
+
+
 def test_ladder_not_ordered_and_same_start() -> None:
     text = ladder(
         """

@@ -1203,6 +1203,10 @@ def _check_ladder(doc: m.RuleSetDocument, ladder: m.ThresholdLadder) -> list[m.F
                     step.loc,
                 )
             )
+    if spec.nullable:
+        out.append(
+            _finding("gap", f"no step matches {ladder.input} missing", ladder.id, None, ladder.loc)
+        )
     if not steps or not ordered:
         return out
     first = steps[0]
