@@ -17,13 +17,14 @@ import typing
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import Enum, IntEnum, StrEnum
 from functools import cache
 from typing import Any, Final, TypeVar
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+from cattrs.v import format_exception
 
 from creditmgmt.adapters.clone import immutable_annotation
 from creditmgmt.adapters.clone import layout as clone_layout
@@ -115,8 +116,8 @@ def _is_id_tuple(t: object) -> bool:
     )
 
 
-def _is_enum(t: object) -> bool:
-    return isinstance(t, type) and issubclass(t, Enum)
+def _enum_value(member: Enum) -> Any:
+    return member.value
 
 
 EVENT_TAG: Final = "event_type"
@@ -124,7 +125,8 @@ EVENT_TAG: Final = "event_type"
 
 def make_converter() -> cattrs.Converter:
     """Build the converter (see the module doc for the mapping)."""
-    conv = cattrs.Converter(forbid_extra_keys=True)
+    # tuples (homogeneous or not) travel as JSON arrays
+    conv = cattrs.Converter(forbid_extra_keys=True, unstruct_collection_overrides={tuple: list})
     conv.register_unstructure_hook(Decimal, str)
     conv.register_structure_hook(Decimal, _structure_decimal)
     conv.register_unstructure_hook(date, date.isoformat)
@@ -137,7 +139,10 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook(Money, _structure_money)
     conv.register_unstructure_hook_func(_is_id_type, lambda v: v.value)
     conv.register_structure_hook_func(_is_id_type, _structure_id)
-    conv.register_unstructure_hook_func(_is_enum, lambda v: v.value)
+    # by value, as plain str / int: `str` and `int` are passed through by class dispatch, which
+    # would otherwise win for StrEnum / IntEnum members and leave enum objects in documents
+    for enum_base in (Enum, StrEnum, IntEnum):
+        conv.register_unstructure_hook(enum_base, _enum_value)
     conv.register_unstructure_hook_func(_is_id_tuple, lambda v: [i.value for i in v])
 
     # domain events: a tagged union on `event_type`, dispatched on the runtime class
@@ -220,9 +225,17 @@ def event_types() -> dict[str, type[DomainEvent]]:
     return found
 
 
+def _format_error(exc: BaseException, type_: Any) -> str:
+    # cattrs' default says only "invalid value for type": keep our validators' explanation
+    base = format_exception(exc, type_)
+    if isinstance(exc, (ValueError, TypeError, CreditMgmtError)) and str(exc):
+        return f"{base}: {exc}"
+    return base
+
+
 def _describe(exc: BaseException, path: str) -> str:
     if isinstance(exc, cattrs.BaseValidationError):
-        return "; ".join(cattrs.transform_error(exc, path=path))
+        return "; ".join(cattrs.transform_error(exc, path=path, format_exception=_format_error))
     return f"{path}: {exc}"
 
 
