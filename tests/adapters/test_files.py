@@ -1,17 +1,22 @@
 from __future__ import annotations
 
 import itertools
+import json
+import threading
+import zlib
 from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from creditmgmt.adapters.files import FileBackend
-from creditmgmt.adapters.files.backend import path_from_url
+from creditmgmt.adapters.files.backend import HEADER, MAGIC_V1, path_from_url
 from creditmgmt.adapters.records import KindSpec, RecordBackend
 from creditmgmt.adapters.state import StoredRow
 from creditmgmt.adapters.unit_of_work import RecordStore
-from creditmgmt.ports.errors import DataError, StoreUnavailableError
+from creditmgmt.ports.errors import DataError, IntegrityError, StoreUnavailableError
 from creditmgmt.testing.conformance import (
     TEST_KINDS,
     RecordBackendContract,
@@ -161,3 +166,153 @@ def test_file_urls() -> None:
     assert path_from_url("file:///var/lib/credit") == Path("/var/lib/credit")
     with pytest.raises(ValueError, match="not a local file URL"):
         path_from_url("file://remote/share")
+
+
+def _v1_frame(payload: dict[str, object]) -> bytes:
+    body = json.dumps(payload).encode()
+    return HEADER.pack(MAGIC_V1, len(body), zlib.crc32(body)) + body
+
+
+def test_a_store_written_in_format_1_opens_and_is_upgraded(tmp_path: Path) -> None:
+    # format 1: snapshot.json (one JSON object) and CMJ1 journal frames (one JSON payload)
+    snapshot = {
+        "format": 1,
+        "seq": 1,
+        "last_outbox_sequence": 1,
+        "rows": {
+            "thing": {
+                "t1": [
+                    1,
+                    json.dumps({"name": "老", "n": 1}),
+                    {
+                        "name": "老",
+                        "code": "c1",
+                        "amount": "1.50",
+                        "due": "2026-01-01",
+                        "flag": True,
+                        "n": 1,
+                    },
+                ]
+            },
+            "other": {},
+        },
+        "outbox": [
+            {
+                "sequence": 1,
+                "kind": "thing",
+                "id": "t1",
+                "event_type": "Made",
+                "document": {"i": 1},
+                "recorded_at": "2026-03-02T09:00:00+00:00",
+            }
+        ],
+    }
+    (tmp_path / "snapshot.json").write_text(json.dumps(snapshot), encoding="utf-8")
+    frame = _v1_frame(
+        {
+            "seq": 2,
+            "writes": [
+                {
+                    "op": "insert",
+                    "kind": "thing",
+                    "id": "t2",
+                    "version": 1,
+                    "document": json.dumps({"n": 2}),
+                    "columns": {
+                        "name": "new",
+                        "code": "c1-bis",
+                        "amount": None,
+                        "due": None,
+                        "flag": False,
+                        "n": 2,
+                    },
+                }
+            ],
+            "outbox": [],
+        }
+    )
+    (tmp_path / "journal.log").write_bytes(frame)
+    backend = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    assert backend.recovery_report.frames_replayed == 1
+    tx = backend.begin()
+    t1 = tx.get("thing", "t1")
+    assert t1 is not None and t1.document == {"name": "老", "n": 1}
+    assert t1.columns["amount"] == Decimal("1.50") and t1.columns["due"] == date(2026, 1, 1)
+    assert tx.find("thing", where={"code": "c1-bis"})[0].id == "t2"
+    tx.rollback()
+    assert [e.document for e in backend.read_outbox()] == [{"i": 1}]
+    with pytest.raises(IntegrityError):  # the unique index came along from format 1
+        tx = backend.begin()
+        tx.insert(thing("t3", code="c1"))
+        tx.commit()
+    backend.close()  # writes a format-2 snapshot and retires snapshot.json
+    assert not (tmp_path / "snapshot.json").exists()
+    assert (tmp_path / "snapshot.cms").exists()
+    again = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    assert again.begin().count("thing") == 2
+    again.close()
+
+
+def test_snapshot_policy_bounds_the_journal(tmp_path: Path) -> None:
+    b = FileBackend.open(
+        tmp_path,
+        kinds=TEST_KINDS,
+        snapshot_every=0,
+        snapshot_journal_ratio=0.5,
+        snapshot_min_bytes=2000,
+    )
+    sizes = []
+    for i in range(60):
+        tx = b.begin()
+        tx.insert(thing(f"t{i:03d}", doc={"pad": "x" * 200, "i": i}))
+        tx.commit()
+        sizes.append((tmp_path / "journal.log").stat().st_size)
+    snapshot_size = (tmp_path / "snapshot.cms").stat().st_size
+    assert max(sizes) < max(2000, snapshot_size) + 1000  # never much beyond the threshold
+    assert min(sizes[10:]) == 0  # it was emptied by snapshots along the way
+    b.close()
+    counted = FileBackend.open(
+        tmp_path, kinds=TEST_KINDS, snapshot_every=3, snapshot_journal_ratio=None
+    )
+    for i in range(3):
+        _commit(counted, f"c{i}")
+    assert (tmp_path / "journal.log").stat().st_size == 0  # the third commit snapshotted
+    assert counted.begin().count("thing") == 63
+    counted.close()
+
+
+def test_a_damaged_snapshot_is_a_data_error(tmp_path: Path) -> None:
+    b = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    _commit(b, "a", "b")
+    b.close()
+    data = bytearray((tmp_path / "snapshot.cms").read_bytes())
+    data[-5] ^= 0x01
+    (tmp_path / "snapshot.cms").write_bytes(bytes(data))
+    with pytest.raises(DataError, match=r"snapshot.cms: checksum mismatch"):
+        FileBackend.open(tmp_path, kinds=TEST_KINDS)
+
+
+def test_closing_from_another_thread_releases_the_lock(tmp_path: Path) -> None:
+    b = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    closer = threading.Thread(target=b.close)
+    closer.start()
+    closer.join()
+    again = FileBackend.open(tmp_path, kinds=TEST_KINDS, lock_timeout=0.5)
+    again.close()
+
+
+def test_documents_with_any_characters_survive_the_journal_and_snapshot(tmp_path: Path) -> None:
+    texts = ["line\nbreak", "\u2028 separator", "nul \x00", "CMJ2 marker", "中文"]
+    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    tx = b.begin()
+    for i, text in enumerate(texts):
+        tx.insert(thing(f"t{i}", doc={"text": text}))
+    tx.commit()
+    b._journal.close()
+    b._lock.release()  # crash: only the journal has them
+    replayed = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    assert [replayed.begin().get("thing", f"t{i}").document["text"] for i in range(5)] == texts  # type: ignore[union-attr]
+    replayed.close()  # snapshot
+    reopened = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    assert [reopened.begin().get("thing", f"t{i}").document["text"] for i in range(5)] == texts  # type: ignore[union-attr]
+    reopened.close()
