@@ -16,7 +16,7 @@ from creditmgmt.policies import PolicyCheckError, PolicyEvaluationError, load_ru
 from creditmgmt.policies import checks as checks_module
 from creditmgmt.policies.checks import FINDING_CODES, FINDING_SEVERITIES, check_document
 from creditmgmt.policies.loader import read_document
-from creditmgmt.policies.model import DecisionTable, Finding
+from creditmgmt.policies.model import DecisionTable, Finding, MasterScale
 
 HEADER = """\
 id: checks-demo
@@ -1343,3 +1343,70 @@ def test_division_finding_exactly_when_some_input_divides_by_zero(
                 divides_by_zero |= "division by zero" in str(e)
     verdict = "division-by-zero" in {f.code for f in ruleset.check()}
     assert verdict == divides_by_zero
+
+
+@st.composite
+def near_valid_scales(draw: st.DrawFn) -> tuple[list[tuple[int, int]], int]:
+    """Contiguous bands over [0, 1) on a 0.1 grid, then at most two small mistakes."""
+    inner = draw(st.lists(st.integers(1, 9), unique=True, max_size=8).map(sorted))
+    cuts = [0, *inner, 10]
+    bands = list(itertools.pairwise(cuts))
+    for _ in range(draw(st.integers(0, 2))):
+        i = draw(st.integers(0, len(bands) - 1))
+        lo, hi = bands[i]
+        mistake = draw(st.sampled_from(["shift-from", "shift-to", "swap", "copy", "empty"]))
+        if mistake == "shift-from":
+            bands[i] = (max(0, min(10, lo + draw(st.sampled_from([-1, 1])))), hi)
+        elif mistake == "shift-to":
+            bands[i] = (lo, max(0, min(10, hi + draw(st.sampled_from([-1, 1])))))
+        elif mistake == "swap" and len(bands) > 1:
+            j = (i + 1) % len(bands)
+            bands[i], bands[j] = bands[j], bands[i]
+        elif mistake == "copy":
+            bands.insert(i, bands[i])
+        elif mistake == "empty":
+            bands[i] = (lo, lo)
+    default_at = draw(st.sampled_from([10, 10, 10, 9, 5]))
+    return bands, default_at
+
+
+@given(near_valid_scales())
+def test_scale_findings_agree_with_grading_every_point(
+    scale_spec: tuple[list[tuple[int, int]], int],
+) -> None:
+    """Bands on a 0.1 grid, probed on a 0.05 grid: the scale is reported broken (gap,
+    overlap, not contiguous, not monotone) exactly when some PD gets no grade or two, a
+    band is empty, or the bands are not written in ascending order."""
+    bands, default_at = scale_spec
+    lines = [
+        f"      - {{grade: G{i}, from: {lo / 10}, to: {hi / 10}}}"
+        for i, (lo, hi) in enumerate(bands)
+    ]
+    lines.append(f"      - {{grade: D, default: true, at: {default_at / 10}}}")
+    text = document(
+        "pd: {type: decimal, min: 0, max: 1}",
+        "- id: scale\n  kind: master_scale\n  input: pd\n  output: grade\n  grades:\n"
+        + "\n".join(lines),
+    )
+    doc = read_document(text)
+    scale = doc.blocks["scale"]
+    assert isinstance(scale, MasterScale)
+    broken = any(lo >= hi for lo, hi in bands) or any(
+        b[0] < a[0] for a, b in itertools.pairwise(bands)
+    )
+    for k in range(21):
+        pd = Decimal(k) / 20
+        covering = [
+            g
+            for g in scale.grades
+            if (g.is_default and pd == g.lower)
+            or (not g.is_default and g.upper is not None and g.lower <= pd < g.upper)
+        ]
+        broken |= len(covering) != 1
+    reported = {f.code for f in check_document(doc)} & {
+        "gap",
+        "overlap",
+        "scale-not-contiguous",
+        "scale-not-monotone",
+    }
+    assert bool(reported) == broken
