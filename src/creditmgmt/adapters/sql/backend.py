@@ -588,7 +588,11 @@ def create_engine(url: str | URL, *, sqlite_synchronous: str = "NORMAL") -> Engi
     Raises:
         ValueError: an unsupported URL (names the driver).
     """
-    u = make_url(url)
+    try:
+        u = make_url(url)
+    except sa_exc.ArgumentError as e:
+        raise ValueError(f"not a store URL: {url!r} ({e})") from e
+    u = u.set(drivername=_drivername(u.drivername))
     backend = u.get_backend_name()
     if backend == "sqlite":
         memory = u.database in (None, "", ":memory:")
@@ -618,6 +622,30 @@ def create_engine(url: str | URL, *, sqlite_synchronous: str = "NORMAL") -> Engi
             u = u.update_query_dict({"charset": "utf8mb4"})
         return sa.create_engine(u, isolation_level="READ COMMITTED", pool_recycle=3600)
     raise ValueError(f"unsupported store URL driver {u.drivername!r} (sqlite, postgresql, mysql)")
+
+
+#: The drivers the adapter is tested with, and what a bare database name means.
+_DRIVERS: Final = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite+pysqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mysql+pymysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+    "mariadb+pymysql": "mariadb+pymysql",
+}
+
+
+def _drivername(name: str) -> str:
+    try:
+        return _DRIVERS[name.lower()]
+    except KeyError:
+        raise ValueError(
+            f"unsupported store URL driver {name!r}: use sqlite, postgresql+psycopg (psycopg 3) "
+            "or mysql+pymysql / mariadb+pymysql (PyMySQL)"
+        ) from None
 
 
 def _synchronous(value: str) -> str:

@@ -1,0 +1,89 @@
+"""Open a store from its URL or a mapping — the store URLs of the architecture.
+
+    memory://                              the in-memory reference store
+    sqlite:///path/book.db   sqlite://     SQLite file (WAL) or in-memory database
+    postgresql+psycopg://user@host/db      PostgreSQL (psycopg 3; `postgresql://` means it too)
+    mysql+pymysql://user@host/db           MariaDB / MySQL (PyMySQL; also `mariadb+pymysql://`,
+                                           and `mysql://` / `mariadb://` mean it too)
+    file:///var/lib/credit                 the crash-safe directory store
+
+A mapping holds the URL under "url" and the adapter's options by name, e.g.
+`{"url": "postgresql+psycopg://app@db/credit", "schema": "credit"}`. Nothing is read from the
+environment; nothing connects or creates files until `open_store` is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.ports.clock import Clock
+
+#: Options each kind of store accepts in the mapping form.
+OPTIONS: Final[dict[str, frozenset[str]]] = {
+    "memory": frozenset(),
+    "sql": frozenset({"schema", "table_prefix", "create", "sqlite_synchronous"}),
+    "file": frozenset(
+        {"snapshot_every", "snapshot_journal_ratio", "snapshot_min_bytes", "lock_timeout"}
+    ),
+}
+_SQL_SCHEMES: Final = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
+
+
+def store_kind(url: str) -> str:
+    """ "memory", "sql" or "file" for a store URL.
+
+    Raises:
+        ValueError: a URL of no supported store (names the scheme and the supported ones).
+    """
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "memory":
+        return "memory"
+    if scheme == "file":
+        return "file"
+    if scheme.split("+", 1)[0] in _SQL_SCHEMES:
+        return "sql"
+    raise ValueError(
+        f"unsupported store URL {url!r}: use memory://, sqlite:///path.db, "
+        "postgresql+psycopg://..., mysql+pymysql://... or file:///dir"
+    )
+
+
+def open_store(config: str | Mapping[str, Any], *, clock: Clock) -> RecordStore:
+    """Open (or create) the store a URL or mapping names.
+
+    Raises:
+        ValueError: an unsupported URL or driver, a missing "url", or an option the store
+            does not take (named).
+        StoreUnavailableError: the database or directory cannot be reached or is locked.
+        DataError: the store holds a newer schema than this release, or is damaged.
+    """
+    if isinstance(config, str):
+        url, options = config, {}
+    else:
+        if not isinstance(config.get("url"), str):
+            raise ValueError("a store mapping needs its URL under 'url'")
+        url = config["url"]
+        options = {k: v for k, v in config.items() if k != "url"}
+    kind = store_kind(url)
+    unknown = sorted(set(options) - OPTIONS[kind])
+    if unknown:
+        raise ValueError(
+            f"{kind} store does not take option(s) {', '.join(unknown)} "
+            f"(it takes: {', '.join(sorted(OPTIONS[kind])) or 'none'})"
+        )
+    if kind == "memory":
+        if url.rstrip("/") not in ("memory:", "memory:/"):
+            raise ValueError(f"memory:// takes no path, got {url!r}")
+        from creditmgmt.adapters.memory import MemoryBackend
+
+        return RecordStore(MemoryBackend(), clock=clock)
+    if kind == "file":
+        from creditmgmt.adapters.files import FileBackend
+        from creditmgmt.adapters.files.backend import path_from_url
+
+        return RecordStore(FileBackend.open(path_from_url(url), **options), clock=clock)
+    from creditmgmt.adapters.sql import SqlBackend
+
+    return RecordStore(SqlBackend.from_url(url, **options), clock=clock)
