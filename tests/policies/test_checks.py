@@ -348,6 +348,7 @@ dpd: {type: int, min: 0}
 rating: {type: enum, values: [AAA, AA, A, BBB]}
 watchlist: {type: bool}
 sector: {type: enum, values: [retail, sme], nullable: true}
+reviewed: {type: bool, nullable: true}
 """
 
 
@@ -360,6 +361,7 @@ sector: {type: enum, values: [retail, sme], nullable: true}
         "rating == 'D'",  # not a declared value
         "rating == 'AAA' and rating in ('A', 'BBB')",
         "watchlist and not watchlist",
+        "reviewed and not reviewed",
         "False",
         "1 > 2 and dpd > 0",
         "(dpd > 90 or dpd < 0) and dpd < 30",
@@ -373,7 +375,7 @@ def test_trigger_that_can_never_fire(condition: str) -> None:
         f"""
         - id: early-warning
           kind: trigger_set
-          inputs: [dpd, rating, watchlist, sector]
+          inputs: [dpd, rating, watchlist, sector, reviewed]
           triggers:
             - {{id: ok, severity: yellow, reason: R1, when: "dpd > 30 or watchlist or rating == 'BBB'"}}
             - {{id: dead, severity: red, reason: R2, when: "{condition}"}}
@@ -393,6 +395,7 @@ def test_trigger_that_can_never_fire(condition: str) -> None:
         "dpd > 90 if watchlist else dpd > 30",
         "0 < dpd < 5",
         "sector == None",  # a nullable input may be missing
+        "not reviewed and reviewed == None",  # a missing flag reads as false
     ],
 )
 def test_trigger_that_can_fire_is_not_reported(condition: str) -> None:
@@ -401,7 +404,7 @@ def test_trigger_that_can_fire_is_not_reported(condition: str) -> None:
         f"""
         - id: early-warning
           kind: trigger_set
-          inputs: [dpd, rating, watchlist, sector]
+          inputs: [dpd, rating, watchlist, sector, reviewed]
           triggers:
             - {{id: t, severity: red, reason: R1, when: "{condition} or (watchlist and rating == 'A')"}}
             - {{id: u, severity: red, reason: R2, when: "{condition}"}}

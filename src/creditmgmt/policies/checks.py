@@ -1489,9 +1489,11 @@ class _Reasoner:
             if (
                 isinstance(fact, _Values)
                 and fact.allowed is not None
-                and (fact.allowed <= {True, False})
+                and (fact.allowed <= {True, False, None})
             ):
-                return self._refine(facts, node.id, fact.meet("==", frozenset({truth})))
+                # a missing (None) flag reads as false
+                holds = frozenset({True}) if truth else frozenset({False, None})
+                return self._refine(facts, node.id, fact.meet("==", holds))
             return facts
         if isinstance(node, ast.Compare):
             if len(node.ops) > 1 and not truth:
