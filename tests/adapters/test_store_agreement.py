@@ -18,6 +18,7 @@ from creditmgmt.adapters.memory import MemoryBackend
 from creditmgmt.adapters.sql import SqlBackend
 from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain import CreditMgmtError, FacilityId, LimitTree, Money
+from creditmgmt.domain.facility import FacilityStatus
 from creditmgmt.testing.builders import SequentialIds, a_customer, a_facility_tree, make_uscc
 from creditmgmt.testing.conformance import fixed_clock
 
@@ -138,6 +139,37 @@ class StoresAgree(RuleBasedStateMachine):
 
         self._each(act)
 
+    @rule(index=st.integers(0, 50), freeze=st.booleans())
+    def freeze_or_unfreeze(self, index: int, freeze: bool) -> None:
+        if not self.nodes:
+            return
+        node = self.nodes[index % len(self.nodes)]
+
+        def act(store: RecordStore) -> None:
+            with store.unit_of_work() as uow:
+                facility = uow.facilities.get(node)
+                if freeze:
+                    facility.freeze(on=DAY, reason="agreement test")
+                else:
+                    facility.unfreeze(on=DAY, reason="agreement test")
+                uow.commit()
+
+        self._each(act)
+
+    @rule(crash=st.booleans())
+    def reopen_file_store(self, crash: bool) -> None:
+        backend = self.stores["files"].backend
+        assert isinstance(backend, FileBackend)
+        if crash:  # no snapshot on the way out: the journal must bring everything back
+            backend._journal.close()
+            backend._lock.release()
+            backend.state.closed = True
+        else:
+            backend.close()
+        self.stores["files"] = RecordStore(
+            FileBackend.open(self.dir / "files", snapshot_every=3), clock=fixed_clock()
+        )
+
     @invariant()
     def same_state(self) -> None:
         def snapshot(store: RecordStore) -> Any:
@@ -148,8 +180,18 @@ class StoresAgree(RuleBasedStateMachine):
                     for f in batch
                 ]
                 customers = [str(c.id) for batch in uow.customers.scan() for c in batch]
+                frozen = [
+                    str(f.id)
+                    for batch in uow.facilities.scan(status=FacilityStatus.FROZEN, batch_size=2)
+                    for f in batch
+                ]
+                partition = [
+                    str(f.id)
+                    for batch in uow.facilities.scan(partition=1, partitions=3, batch_size=4)
+                    for f in batch
+                ]
             events = [(seq, type(e).__name__) for seq, e in store.events(limit=100_000)]
-            return facilities, customers, events
+            return facilities, customers, frozen, partition, events
 
         self._each(snapshot)
 
