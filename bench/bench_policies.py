@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from bench._report import write_section
+from creditmgmt.domain import Money
 from creditmgmt.policies import RuleSet, load_ruleset
 
 CENT = Decimal("0.01")
@@ -76,28 +77,36 @@ blocks:
 RATES = {cat: Decimal(rate) for _c, cat, rate in CATEGORIES}
 
 
-def hand_classify(v: dict[str, Any]) -> tuple[str, Decimal]:
-    """The same decision as the `classification` table, written by hand."""
+def hand_classify(v: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The same decision as the `classification` table, written by hand: the outputs and the
+    id of the deciding row, as the engine returns them."""
     dpd = v["dpd"]
     if dpd <= 30:
-        return "normal", RATES["normal"]
+        return {"category": "normal", "rate": RATES["normal"]}, "r1"
     if dpd <= 90:
-        return "special_mention", RATES["special_mention"]
+        return {"category": "special_mention", "rate": RATES["special_mention"]}, "r2"
     if dpd <= 180:
-        return "substandard", RATES["substandard"]
+        return {"category": "substandard", "rate": RATES["substandard"]}, "r3"
     if dpd <= 360:
-        return "doubtful", RATES["doubtful"]
-    return "loss", RATES["loss"]
+        return {"category": "doubtful", "rate": RATES["doubtful"]}, "r4"
+    return {"category": "loss", "rate": RATES["loss"]}, "r5"
 
 
-def hand_limit(v: dict[str, Any]) -> Decimal:
+def hand_limit(v: dict[str, Any]) -> dict[str, Decimal]:
     k, m, ltv = Decimal("0.3"), Decimal(4), Decimal("0.7")
-    return min(v["revenue"] * k, v["ebitda"] * m, v["collateral"] * ltv).quantize(CENT)
+    return {"limit": min(v["revenue"] * k, v["ebitda"] * m, v["collateral"] * ltv).quantize(CENT)}
 
 
-def hand_provision(v: dict[str, Any]) -> Decimal:
-    _category, rate = hand_classify(v)
-    return (v["balance"] * rate).quantize(CENT)  # type: ignore[no-any-return]
+def hand_provision(v: dict[str, Any]) -> dict[str, Decimal]:
+    outputs, _rule = hand_classify(v)
+    return {"provision": (v["balance"] * outputs["rate"]).quantize(CENT)}
+
+
+def hand_provision_money(v: dict[str, Any]) -> dict[str, Money]:
+    """The same provision written with the domain's `Money` (currency-checked, rounded to the
+    minor unit) — the form of the design's 4.3 µs baseline."""
+    outputs, _rule = hand_classify(v)
+    return {"provision": Money.of(v["balance"], "CNY") * outputs["rate"]}
 
 
 def per_record(fn: Callable[[Any], object], records: Sequence[Any], repeat: int = 7) -> float:
@@ -231,11 +240,14 @@ def p1() -> tuple[list[str], list[str]]:
     # the engine and the hand-written code agree before anything is timed
     for r in dpd_records[:6]:
         d = rules.evaluate("classification", r)
-        assert (d["category"], d["rate"]) == hand_classify(r) and d.matched
+        outputs, rule_id = hand_classify(r)
+        assert d.outputs == outputs and d.matched == (rule_id,)
     for r in limit_records[:50]:
-        assert rules.evaluate("limit", r)["limit"] == hand_limit(r)
+        assert rules.evaluate("limit", r).outputs == hand_limit(r)
     for r in prov_records[:8]:
-        assert rules.evaluate("provision", r)["provision"] == hand_provision(r)
+        provision = rules.evaluate("provision", r)["provision"]
+        assert provision == hand_provision(r)["provision"]
+        assert Money.of(provision, "CNY") == hand_provision_money(r)["provision"]
 
     cases = [
         (
@@ -259,6 +271,13 @@ def p1() -> tuple[list[str], list[str]]:
             hand_provision,
             prov_records,
         ),
+        (
+            "the same provision vs hand-written with the domain's `Money`",
+            None,
+            lambda r: rules.evaluate("provision", r),
+            hand_provision_money,
+            prov_records,
+        ),
     ]
     others = competitors(dpd_records, limit_records)
     verdicts: list[tuple[str, float, str | None, float]] = []
@@ -280,10 +299,14 @@ def p1() -> tuple[list[str], list[str]]:
                 row += ["–", "–"]
         lines.append("| " + " | ".join(row) + " |")
         print(f"  P1 {title}: ours {us(ours)}, hand {us(base)}, ratio {ours / base:.2f}")
-    worst = max(v[1] for v in verdicts)
+    strict = [v for v in verdicts if "Money" not in v[0]]
+    worst = max(v[1] for v in strict)
     notes = [
-        f"- P1 ratio to hand-written: {', '.join(times(v[1]) for v in verdicts)} — "
-        + ("target ≤ 3× met." if worst <= 3 else "target ≤ 3× **missed** (see below).")
+        f"- P1 ratio to bare hand-written Python: {', '.join(times(v[1]) for v in strict)} — "
+        + ("target ≤ 3× met." if worst <= 3 else "target ≤ 3× **missed** (see below)."),
+        f"- Against hand-written code using the domain's `Money` for the provision (the form "
+        f"of the design's 4.3 µs baseline; it also checks the currency and rounds to the "
+        f"fen, which the engine's Decimal output does not): {times(verdicts[-1][1])}.",
     ]
     for name, want in (("zen-engine", 20), ("rule-engine", 50)):
         got = others[name]
@@ -312,8 +335,9 @@ def p1() -> tuple[list[str], list[str]]:
         "- Where the gap to hand-written comes from: every `evaluate` call checks the input "
         "names against the block, validates each input against its declared type and bounds, "
         "copies the outputs and builds a `Decision` (outputs, matched ids, `ruleset_ref`) — a "
-        "fixed cost of roughly 1–1.5 µs here; the hand-written baseline is an inlined if/elif "
-        "returning constants (0.07 µs), so the small-table ratio is that fixed cost. Formula "
+        "fixed cost of roughly 1–1.5 µs here; the hand-written table is an inlined if/elif "
+        f"building the outputs ({us(verdicts[0][3] / verdicts[0][1])}), so the small-table "
+        "ratio is that fixed cost. Formula "
         "arithmetic itself runs as compiled Python at hand-written speed (34-digit exact "
         "decimals); lookups add a second block evaluation. zen-engine's compiled expression is "
         "Rust on floats with no input validation and no decision record."
@@ -368,7 +392,7 @@ def p2() -> list[str]:
     worst = 0.0
     for where, inputs in positions.items():
         assert rules.evaluate("pricing", inputs).matched == (expected[where],)
-        t = per_record(lambda r: rules.evaluate("pricing", r), [inputs] * 2000)
+        t = per_record(lambda r: rules.evaluate("pricing", r), [inputs] * 1000, repeat=15)
         worst = max(worst, t)
         lines.append(f"| {where} ({expected[where]}) | {us(t)} | ≤ 5 µs |")
         print(f"  P2 3,000 rows, {where}: {us(t)}")
