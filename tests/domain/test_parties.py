@@ -145,3 +145,44 @@ def test_generated_customers_are_valid(c: Customer) -> None:
     assert c.legal_name == c.legal_name.strip()
     assert c.is_remote in (True, False)
     assert datetime(2026, 1, 1, tzinfo=UTC)
+
+
+_C = CustomerStatus
+CUSTOMER_ALLOWED = {
+    ("activate", _C.PROSPECT): _C.ACTIVE,
+    ("activate", _C.WATCHLIST): _C.ACTIVE,
+    ("watchlist", _C.ACTIVE): _C.WATCHLIST,
+    **{("exit", s): _C.EXITED for s in (_C.PROSPECT, _C.ACTIVE, _C.WATCHLIST)},
+}
+
+
+@pytest.mark.parametrize("status", list(CustomerStatus))
+@pytest.mark.parametrize("step", ["activate", "watchlist", "exit"])
+def test_customer_status_machine_table(status: CustomerStatus, step: str) -> None:
+    c = a_customer()
+    c.status = status
+    events = len(c.pending_events)
+    target = CUSTOMER_ALLOWED.get((step, status))
+    if target is None:
+        with pytest.raises(InvalidTransitionError, match=str(c.id)):
+            getattr(c, step)(on=DAY, reason="r")
+        assert (c.status, len(c.pending_events)) == (status, events)
+    else:
+        getattr(c, step)(on=DAY, reason="r")
+        assert c.status is target
+        assert c.pending_events[-1].event_type == "CustomerStatusChanged"
+
+
+def test_remote_customers_by_registration_or_use_of_funds() -> None:
+    # a Shanghai institution: Pudong (310115) is local, Hangzhou and Beijing are remote
+    assert [
+        a_customer(home_region=r, institution_region="310000").is_remote
+        for r in ("310115", "330100", "110000")
+    ] == [False, True, True]
+    # a local borrower who uses the funds in Shenzhen is remote as well
+    c = a_customer()
+    assert not c.is_remote
+    c.move_funds_use("440300")
+    assert c.is_remote
+    with pytest.raises(InvalidValueError, match="funds_used_region"):
+        c.move_funds_use("44")

@@ -277,3 +277,10 @@ def test_allocation_never_skips_an_older_installment(
                 inst.principal,
             )
     assert loan.total_owed == owed - Money(pay, loan.currency)
+
+
+def test_written_off_loans_keep_their_days_past_due() -> None:
+    loan = a_loan()
+    first = loan.schedule.installments[0]
+    loan.write_off(on=first.due_date + timedelta(days=400))
+    assert loan.dpd(first.due_date + timedelta(days=401)) == 401

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from creditmgmt.domain import (
     ApplicationStatus,
     Assessment,
     Confidentiality,
+    CreditApplication,
     CurrencyMismatchError,
     InvalidTransitionError,
     InvalidValueError,
@@ -259,3 +261,113 @@ def test_interactions_complaints_surveys_and_tasks() -> None:
     assert not task.is_overdue(date(2026, 4, 1))
     with pytest.raises(InvalidTransitionError):
         task.cancel(on=date(2026, 4, 1))
+
+
+# DOMAIN.md: draft → submitted → under_review → assessed → pending_approval → approved |
+# declined | withdrawn; approved → contracted → activated; withdrawn before a decision.
+_A = ApplicationStatus
+APP_ALLOWED = {
+    ("submit", _A.DRAFT): _A.SUBMITTED,
+    ("start_review", _A.SUBMITTED): _A.UNDER_REVIEW,
+    ("record_assessment", _A.UNDER_REVIEW): _A.ASSESSED,
+    ("send_for_approval", _A.ASSESSED): _A.PENDING_APPROVAL,
+    ("approve", _A.PENDING_APPROVAL): _A.APPROVED,
+    ("decline", _A.PENDING_APPROVAL): _A.DECLINED,
+    ("contract", _A.APPROVED): _A.CONTRACTED,
+    ("activate", _A.CONTRACTED): _A.ACTIVATED,
+    **{
+        ("withdraw", s): _A.WITHDRAWN
+        for s in (_A.DRAFT, _A.SUBMITTED, _A.UNDER_REVIEW, _A.ASSESSED, _A.PENDING_APPROVAL)
+    },
+}
+APP_STEPS: dict[str, Callable[[CreditApplication], None]] = {
+    "submit": lambda a: a.submit(by=MAKER, at=AT),
+    "start_review": lambda a: a.start_review(by=CHECKER, at=AT),
+    "record_assessment": lambda a: a.record_assessment(ASSESSMENT, by=CHECKER, at=AT),
+    "send_for_approval": lambda a: a.send_for_approval(by=CHECKER, at=AT),
+    "approve": lambda a: a.approve(by=CHECKER, at=AT, level="branch", ruleset_ref="r"),
+    "decline": lambda a: a.decline(by=CHECKER, at=AT, level="branch", reason="x", ruleset_ref="r"),
+    "contract": lambda a: a.contract(by=CHECKER, at=AT),
+    "activate": lambda a: a.activate(FacilityId("fac_1"), by=CHECKER, at=AT),
+    "withdraw": lambda a: a.withdraw(by=MAKER, at=AT),
+}
+
+
+@pytest.mark.parametrize("status", list(ApplicationStatus))
+@pytest.mark.parametrize("step", list(APP_STEPS))
+def test_application_allows_exactly_the_documented_transitions(
+    status: ApplicationStatus, step: str
+) -> None:
+    app = an_application(documents_required=())
+    app.status = status
+    trail, decision = len(app.trail), app.decision
+    target = APP_ALLOWED.get((step, status))
+    if target is None:
+        with pytest.raises(InvalidTransitionError, match=str(app.id)):
+            APP_STEPS[step](app)
+        assert (app.status, len(app.trail), app.decision) == (status, trail, decision)
+    else:
+        APP_STEPS[step](app)
+        assert app.status is target
+        assert app.trail[-1].action == target.value
+        assert len(app.trail) == trail + 1
+
+
+def test_the_decision_records_maker_checker_level_and_ruleset() -> None:
+    app = _to_pending()
+    assert isinstance(app, CreditApplication)
+    app.approve(
+        by=CHECKER,
+        at=AT,
+        level="regional",
+        conditions=("quarterly statements",),
+        reason="strong cash flow",
+        ruleset_ref="cn-2023@1.0.0#abc",
+    )
+    assert app.maker == MAKER
+    assert app.decision is not None
+    assert (app.decision.by, app.decision.level, app.decision.ruleset_ref) == (
+        CHECKER,
+        "regional",
+        "cn-2023@1.0.0#abc",
+    )
+    assert app.decision.amount == app.requested
+    assert app.decision.conditions == ("quarterly statements",)
+    assert [e.event_type for e in app.pending_events][-1] == "ApplicationDecided"
+
+
+_R = RiskEventStatus
+RISK_ALLOWED = {
+    ("acknowledge", _R.OPEN): _R.ACKNOWLEDGED,
+    ("resolve", _R.ACKNOWLEDGED): _R.RESOLVED,
+    ("escalate", _R.ACKNOWLEDGED): _R.ESCALATED,
+    ("resolve", _R.ESCALATED): _R.RESOLVED,
+}
+
+
+@pytest.mark.parametrize("status", list(RiskEventStatus))
+@pytest.mark.parametrize("step", ["acknowledge", "escalate", "resolve"])
+def test_risk_event_allows_exactly_the_documented_transitions(
+    status: RiskEventStatus, step: str
+) -> None:
+    event = RiskEvent.raise_(
+        SequentialIds(),
+        type="EW-Y-UTIL",
+        severity=Severity.YELLOW,
+        customer_id=CustomerId("cus_1"),
+        detected_at=AT,
+        business_date=AT.date(),
+        rule_ref="r",
+        reason_code="UTIL_OVER_90",
+    )
+    assert event.review_due is None  # only red events carry a review deadline
+    event.status = status
+    target = RISK_ALLOWED.get((step, status))
+    if target is None:
+        with pytest.raises(InvalidTransitionError, match=str(event.id)):
+            getattr(event, step)(by=CHECKER, at=AT, note="n")
+        assert event.status is status
+    else:
+        getattr(event, step)(by=CHECKER, at=AT, note="n")
+        assert event.status is target
+        assert event.notes[-1].note == "n"

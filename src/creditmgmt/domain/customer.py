@@ -360,6 +360,13 @@ class Customer(Aggregate):
         self.identity_verified_on = on
 
     def move_funds_use(self, region: str | None) -> None:
+        """Record where the funds are used (None: where the customer is registered).
+
+        Raises:
+            InvalidValueError: not a six-digit division code.
+            InvalidTransitionError: the customer has exited.
+        """
+        self._ensure_open("change the region of use of funds")
         if region is not None:
             check_region(region, "funds_used_region")
         self.funds_used_region = region

@@ -219,9 +219,10 @@ class Drawdown(Aggregate):
         return None
 
     def dpd(self, as_of: date) -> int:
-        """Days past due of the oldest unpaid installment as of `as_of` (0 when none is due)."""
-        if self.status is not LoanStatus.PERFORMING:
-            return 0
+        """Days past due of the oldest unpaid installment as of `as_of` (0 when none is due).
+
+        A written-off loan keeps counting: writing a debt off the books does not cure it.
+        """
         oldest = self.oldest_unpaid_due_date()
         if oldest is None or oldest >= as_of:
             return 0
