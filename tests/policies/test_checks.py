@@ -229,6 +229,27 @@ def test_shadowed_row_under_first() -> None:
     assert codes(findings) == {"shadowed-row"}  # FIRST overlaps are not errors
 
 
+def test_a_priority_row_that_never_decides() -> None:
+    text = document(
+        CLASSIFICATION_INPUTS,
+        """
+        - id: floors
+          kind: decision_table
+          hit_policy: PRIORITY
+          inputs: [dpd]
+          outputs: {category: {type: enum, values: [loss, substandard, normal]}}
+          rules:
+            - {id: base, when: {}, then: {category: normal}}
+            - {id: over-90, when: {dpd: "> 90"}, then: {category: substandard}}
+            - {id: over-180, when: {dpd: "> 180"}, then: {category: loss}}
+            - {id: over-360, when: {dpd: "> 360"}, then: {category: substandard}}
+        """,
+    )
+    finding = only(check(text), "shadowed-row")
+    assert (finding.severity, finding.block, finding.rule) == ("warning", "floors", "over-360")
+    assert finding.location is not None and finding.location.line == line_of(text, "over-360")
+
+
 def test_gap_under_first_is_reported_too() -> None:
     text = document(
         CLASSIFICATION_INPUTS,
@@ -1207,44 +1228,47 @@ G_CELLS = st.sampled_from(["-", "a", '"a", "b"', '"b", "c"', 'not("a")', "c"])
 
 
 @given(
-    st.lists(st.tuples(X_CELLS, G_CELLS), min_size=1, max_size=8),
-    st.sampled_from(["UNIQUE", "FIRST"]),
+    st.lists(st.tuples(X_CELLS, G_CELLS, st.integers(0, 2)), min_size=1, max_size=8),
+    st.sampled_from(["UNIQUE", "FIRST", "PRIORITY"]),
     st.booleans(),
 )
 def test_findings_agree_with_trying_every_input(
-    rows: list[tuple[str, str]], hit_policy: str, nullable: bool
+    rows: list[tuple[str, str, int]], hit_policy: str, nullable: bool
 ) -> None:
     """Over a small finite domain the geometric walk must say exactly what trying every
     input says: a gap iff some input matches no row, an overlap (UNIQUE) iff some input
-    matches two rows, a shadowed row (FIRST) iff the row is first for no input."""
+    matches two rows, a shadowed row (FIRST, PRIORITY) iff the row decides no input."""
     body = "\n".join(
-        f"    - {{id: r{i}, when: {{x: '{x}', g: '{g}'}}, then: {{y: {i}}}}}"
-        for i, (x, g) in enumerate(rows)
+        f"    - {{id: r{i}, when: {{x: '{x}', g: '{g}'}}, then: {{y: p{rank}}}}}"
+        for i, (x, g, rank) in enumerate(rows)
     )
     text = document(
         f"x: {{type: int, min: 0, max: 12, nullable: {str(nullable).lower()}}}\n"
         "g: {type: enum, values: [a, b, c]}",
         f"- id: t\n  kind: decision_table\n  hit_policy: {hit_policy}\n  inputs: [x, g]\n"
-        "  outputs: {y: {type: int}}\n  rules:\n" + body,
+        "  outputs: {y: {type: enum, values: [p0, p1, p2]}}\n  rules:\n" + body,
     )
     doc = read_document(text)
     table = doc.blocks["t"]
     assert isinstance(table, DecisionTable)
     found = {f.code for f in check_document(doc)} - {"unconstrained-input"}
     unmatched = overlapping = False
-    first_for: set[str] = set()
+    deciding: set[str] = set()
+    rank = {f"r{i}": row[2] for i, row in enumerate(rows)}
     for x in [*map(Decimal, range(13)), *([None] if nullable else [])]:
         for g in "abc":
             hits = [r.id for r in table.rules if r.cell("x").matches(x) and r.cell("g").matches(g)]
             unmatched |= not hits
             overlapping |= len(hits) > 1
-            first_for.update(hits[:1])
+            if hits:  # PRIORITY: the best output; min() keeps the first row of a tie
+                priority = hit_policy == "PRIORITY"
+                deciding.add(min(hits, key=lambda r: rank[r]) if priority else hits[0])
     assert ("gap" in found) == unmatched
     if hit_policy == "UNIQUE":
         duplicates = found & {"duplicate-row", "conflicting-duplicate"}
         assert ("overlap" in found or bool(duplicates)) == overlapping
     else:
-        never = {r.id for r in table.rules} - first_for
+        never = {r.id for r in table.rules} - deciding
         reported = {
             f.rule
             for f in check_document(doc)

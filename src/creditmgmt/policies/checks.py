@@ -63,8 +63,9 @@ FINDING_CODES: dict[str, str] = {
     "(the region is named)",
     "overlap": "some inputs match several rows of a UNIQUE table, several matrix rows or "
     "columns, several bands of a scale or two steps from the same value (the region is named)",
-    "shadowed-row": "a row or bin can never be reached: under FIRST (and for scorecard bins) "
-    "earlier rows cover its whole region, or one of its cells holds for no allowed value",
+    "shadowed-row": "a row or bin can never decide: under FIRST (and for scorecard bins) "
+    "earlier rows cover its whole region, under PRIORITY rows with a better output do, or "
+    "one of its cells holds for no allowed value",
     "bin-overlap": "a scorecard bin overlaps earlier bins in part; the first bin wins there",
     "conflicting-duplicate": "two rows have the same conditions but different outputs",
     "duplicate-row": "two rows have the same conditions and the same outputs",
@@ -585,6 +586,8 @@ class _Walk:
     axes: list[_Axis]
     covers: list[list[_Runs]]
     overlaps_wanted: bool
+    #: PRIORITY: each row's output rank (lower wins; ties go to the earlier row)
+    ranks: list[tuple[int, ...]] | None = None
     gaps: list[Box] = attrs.field(factory=list)
     overlaps: dict[int, list[Box]] = attrs.field(factory=dict)
     winners: int = 0
@@ -641,7 +644,7 @@ class _Walk:
                 lowest = hit & -hit
                 r0 = lowest.bit_length() - 1
                 alone = hit == lowest
-                if (alone or not self.overlaps_wanted) and (
+                if (alone or not (self.overlaps_wanted or self.ranks)) and (
                     self.full[r0] & self.remaining[k]
                 ) == self.remaining[k]:
                     self.winners |= lowest
@@ -652,7 +655,11 @@ class _Walk:
                 return
 
     def _leaf(self, hit: int, box: list[int]) -> None:
-        self.winners |= hit & -hit
+        if self.ranks is None:
+            self.winners |= hit & -hit
+        else:
+            ranks = self.ranks
+            self.winners |= 1 << min(_bits(hit), key=lambda r: (ranks[r], r))
         if self.overlaps_wanted and hit & (hit - 1):
             self.overlaps.setdefault(hit, []).append(tuple(box))
 
@@ -824,7 +831,17 @@ def _check_table(doc: m.RuleSetDocument, t: m.DecisionTable) -> list[m.Finding]:
         return out
     duplicates = _duplicates(t, covers)
     out.extend(duplicates[0])
-    walk = _Walk(axes, covers, overlaps_wanted=t.hit_policy == "UNIQUE")
+    ranks = None
+    if t.hit_policy == "PRIORITY":
+        ranks = [
+            tuple(
+                o.values.index(v) if v in o.values else len(o.values)
+                for o in t.outputs
+                for v in [dict(r.then).get(o.name)]
+            )
+            for r in t.rules
+        ]
+    walk = _Walk(axes, covers, overlaps_wanted=t.hit_policy == "UNIQUE", ranks=ranks)
     walk.run()
     if walk.truncated:
         out.append(
@@ -887,6 +904,20 @@ def _check_table(doc: m.RuleSetDocument, t: m.DecisionTable) -> list[m.Finding]:
                         if earlier
                         else "earlier rules cover all it matches"
                     ),
+                    t.id,
+                    rule.id,
+                    rule.loc,
+                )
+            )
+    if t.hit_policy == "PRIORITY" and not walk.truncated:
+        for i, rule in enumerate(t.rules):
+            if walk.winners >> i & 1 or i in dead:
+                continue
+            out.append(
+                _finding(
+                    "shadowed-row",
+                    f"rule {rule.id} never decides: wherever it matches, a row with an "
+                    f"output of higher priority (or the same, written earlier) matches too",
                     t.id,
                     rule.id,
                     rule.loc,
