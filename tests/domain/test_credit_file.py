@@ -152,3 +152,16 @@ def test_ratios_are_exact_decimals_never_floats(num: int, den: int) -> None:
     assert isinstance(fs.interest_coverage, Decimal)
     assert fs.interest_coverage * den == pytest.approx(num, abs=Decimal("1e-20"))
     assert fs.dscr == fs.interest_coverage
+
+
+def test_bureau_report_debt_is_never_negative() -> None:
+    from creditmgmt.domain import BureauReport
+
+    with pytest.raises(NegativeAmountError, match="total_debt"):
+        BureauReport(
+            bureau="PBOC",
+            report_date=AS_OF,
+            overdue_at_other_banks=False,
+            npl_share_all_banks=Decimal(0),
+            total_debt=M("-0.01 CNY"),
+        )

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stdnum.cn import uscc
 
 from creditmgmt.domain import (
     Category,
@@ -143,8 +144,16 @@ def test_classification_change_is_an_event_only_when_the_category_moves() -> Non
 @given(cs.customers())
 def test_generated_customers_are_valid(c: Customer) -> None:
     assert c.legal_name == c.legal_name.strip()
-    assert c.is_remote in (True, False)
-    assert datetime(2026, 1, 1, tzinfo=UTC)
+    if c.is_legal_person:
+        assert uscc.is_valid(c.registration_id)
+    regions = [c.home_region] + ([c.funds_used_region] if c.funds_used_region else [])
+    # the significant prefix drops trailing "00" pairs only: "310000" → "31", "330100" → "3301"
+    area = c.institution_region
+    while area.endswith("00") and len(area) > 2:
+        area = area[:-2]
+    assert c.is_remote == any(not r.startswith(area) for r in regions)
+    if c.status is CustomerStatus.PROSPECT:
+        assert c.relationship_since is None
 
 
 _C = CustomerStatus

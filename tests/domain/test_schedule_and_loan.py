@@ -284,3 +284,22 @@ def test_written_off_loans_keep_their_days_past_due() -> None:
     first = loan.schedule.installments[0]
     loan.write_off(on=first.due_date + timedelta(days=400))
     assert loan.dpd(first.due_date + timedelta(days=401)) == 401
+
+
+@given(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31)),
+    st.integers(1, 60),
+    st.sampled_from(list(Frequency)),
+)
+def test_due_dates_keep_the_drawdown_day_clipped_to_the_month_end(
+    start: date, count: int, frequency: Frequency
+) -> None:
+    import calendar
+
+    dates = due_dates(start, count, frequency)
+    assert len(dates) == count
+    for n, due in enumerate(dates, start=1):
+        months = start.year * 12 + start.month - 1 + n * frequency.months
+        year, month = divmod(months, 12)
+        last = calendar.monthrange(year, month + 1)[1]
+        assert due == date(year, month + 1, min(start.day, last))

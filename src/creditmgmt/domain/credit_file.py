@@ -182,6 +182,10 @@ class BureauReport:
     external_rating: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.total_debt.is_negative:
+            raise NegativeAmountError(
+                f"bureau report {self.report_date}: total_debt {self.total_debt} is negative"
+            )
         if not Decimal(0) <= self.npl_share_all_banks <= Decimal(1):
             raise InvalidValueError(
                 f"npl_share_all_banks must be within [0, 1], got {self.npl_share_all_banks}"
