@@ -62,14 +62,16 @@ def _customer(c: Customer) -> dict[str, ColumnValue]:
 
 
 def _facility(f: Facility) -> dict[str, ColumnValue]:
+    # on the drawdown hot path: `_value_` is the enum member's plain value attribute
+    parent, customer, group, product = f.parent_id, f.customer_id, f.group_id, f.product_type
     return {
-        "level": f.level.value,
-        "status": f.status.value,
-        "parent_id": _s(f.parent_id),
-        "customer_id": _s(f.customer_id),
-        "group_id": _s(f.group_id),
-        "product_type": None if f.product_type is None else f.product_type.value,
-        "currency": f.currency,
+        "level": f.level._value_,
+        "status": f.status._value_,
+        "parent_id": None if parent is None else parent.value,
+        "customer_id": None if customer is None else customer.value,
+        "group_id": None if group is None else group.value,
+        "product_type": None if product is None else product._value_,
+        "currency": f.limit.currency,
         "limit_amount": f.limit.amount,
         "drawn_amount": f.drawn.amount,
         "maturity_date": f.maturity_date,

@@ -347,20 +347,20 @@ def check_record(record: Record, spec: KindSpec) -> None:
     String columns must not contain NUL (PostgreSQL text cannot); documents may (JSON escapes
     it). Unknown column names are refused.
     """
-    known = spec.column_names
-    for name, value in record.columns.items():
-        if name not in known:
-            raise DataError(f"{record.kind} {record.id}: unknown column {name!r}")
-        if type(value) is str or isinstance(value, str):
+    columns = record.columns
+    if not spec.column_names.issuperset(columns):
+        unknown = sorted(set(columns) - spec.column_names)
+        raise DataError(f"{record.kind} {record.id}: unknown column {unknown[0]!r}")
+    for name, value in columns.items():
+        if isinstance(value, str) and ("\x00" in value or len(value) > MAX_COLUMN_TEXT):
             if "\x00" in value:
                 raise DataError(
                     f"{record.kind} {record.id}: column {name} contains a NUL character"
                 )
-            if len(value) > MAX_COLUMN_TEXT:
-                raise DataError(
-                    f"{record.kind} {record.id}: column {name} is {len(value)} characters long "
-                    f"(at most {MAX_COLUMN_TEXT} in a queryable column)"
-                )
+            raise DataError(
+                f"{record.kind} {record.id}: column {name} is {len(value)} characters long "
+                f"(at most {MAX_COLUMN_TEXT} in a queryable column)"
+            )
     if record.pristine is None and not isinstance(record.document, dict):
         raise DataError(f"{record.kind} {record.id}: the document must be a JSON object")
 

@@ -171,7 +171,7 @@ class RecordState:
                 raise ConflictError(
                     f"{rec.kind} {rec.id}: expected version {rec.version - 1}, found {found}"
                 )
-        unique = self._unique_changes(writes)
+        unique = self._unique_changes(writes) if self.unique else {}
         numbered = tuple(e.numbered(seq) for seq, e in enumerate(outbox, self.last_sequence + 1))
         return PreparedCommit(tuple(writes), numbered, unique)
 
@@ -185,15 +185,18 @@ class RecordState:
                 else:
                     index[value] = owner
         rows = self.rows
-        new_ids: dict[str, list[str]] = {}
+        new_ids: dict[str, list[str]] | None = None
         for w in commit.writes:
             rec = w.record
             kind_rows = rows[rec.kind]
             if w.op == "insert" and rec.id not in kind_rows:
+                if new_ids is None:
+                    new_ids = {}
                 new_ids.setdefault(rec.kind, []).append(rec.id)
             kind_rows[rec.id] = StoredRow(rec.version, rec.columns, w.text, rec.pristine)
-        for kind, ids in new_ids.items():
-            self._note_new_ids(kind, ids)
+        if new_ids:
+            for kind, ids in new_ids.items():
+                self._note_new_ids(kind, ids)
         if commit.outbox:
             self.outbox.extend(commit.outbox)
             self.last_sequence = commit.outbox[-1].sequence
@@ -349,8 +352,13 @@ class StateTransaction(RecordTransaction):
         self._stage("insert", record)
 
     def update(self, record: Record) -> None:
-        self._check()
+        if self._done or self._s.closed:
+            self._check()
         check_record(record, self._s.spec(record.kind))
+        if record.pristine is not None:  # the common case, kept short
+            self._writes.append(Write("update", record, None))
+            self._staged[(record.kind, record.id)] = record
+            return
         self._stage("update", record)
 
     def _stage(self, op: str, record: Record) -> None:

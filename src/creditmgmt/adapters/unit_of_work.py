@@ -300,7 +300,8 @@ class _Repo(ports.Repository[A, I], Generic[A, I]):
         return self._binding.kind
 
     def get(self, aggregate_id: I) -> A:
-        found = self._uow._load(self._binding, str(aggregate_id))
+        key = aggregate_id.value if isinstance(aggregate_id, EntityId) else str(aggregate_id)
+        found = self._uow._load(self._binding, key)
         if found is None:
             raise NotFoundError(f"{self.kind} {aggregate_id} not found")
         return found  # type: ignore[return-value]
