@@ -97,9 +97,14 @@ def a_facility_tree(
     ),
     start: date = DEFAULT_DAY,
     term_months: int = 12,
+    product_term_months: int | None = None,
     activate: bool = True,
 ) -> TreeBuild:
-    """A group limit over one master limit per customer, each with the same product sub-limits."""
+    """A group limit over one master limit per customer, each with the same product sub-limits.
+
+    Product sub-limits run for `product_term_months` (default: the tree's term); a longer term
+    makes sub-limits outlive their master, which the limit tree must then enforce.
+    """
     ids = ids or SequentialIds()
     group = a_group(ids)
     root = Facility.open(
@@ -143,7 +148,7 @@ def a_facility_tree(
                 product_type=product,
                 limit=Money.of(sub_limit, currency),
                 start=start,
-                term_months=term_months,
+                term_months=product_term_months or term_months,
             )
             tree.attach(node)
             product_nodes.append(node)

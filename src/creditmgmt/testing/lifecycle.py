@@ -1,7 +1,7 @@
 """A Hypothesis state machine of the facility limit tree, shipped for testers.
 
 It drives a group tree (group limit → two customer master limits → two product sub-limits
-each) through random valid *and* invalid operations: draw, repay, reserve, release, limit
+each, the sub-limits running three months longer than their masters) through random valid *and* invalid operations: draw, repay, reserve, release, limit
 changes, every status change (activate, freeze, unfreeze, suspend, resume, expire, close,
 cancel), drawdowns in another currency and time passing beyond maturity.
 
@@ -79,12 +79,13 @@ def _snapshot(nodes: Sequence[Facility]) -> Snapshot:
 class FacilityLifecycle(RuleBasedStateMachine):
     """Random operations on one limit tree, checked against a model of the rules."""
 
-    #: Where time stops: a little after the tree's maturity, so expiry and run-off happen.
-    horizon_days = 450
+    #: Where time stops: after the sub-limits' maturity, so expiry and run-off happen.
+    horizon_days = 500
 
     def __init__(self) -> None:
         super().__init__()
-        self.build = a_facility_tree(SequentialIds())
+        # sub-limits outlive their masters by three months: the term of every node counts
+        self.build = a_facility_tree(SequentialIds(), product_term_months=15)
         self.tree = self.build.limits
         self.start = self.build.root.start_date
         self.day = self.start
@@ -278,16 +279,22 @@ class FacilityLifecycle(RuleBasedStateMachine):
             lambda: self.tree.draw(node.id, Money.of("1.00", other), on=self.day), valid=False
         )
 
-    @rule(index=_NODE, days=st.integers(1, 30))
-    def draw_outside_the_term(self, index: int, days: int) -> None:
+    @rule(index=_NODE, offset=st.integers(-30, 500), amount=_amounts)
+    def draw_on_another_day(self, index: int, offset: int, amount: Decimal) -> None:
+        """A drawdown dated anywhere from before the start to after every maturity."""
         node = self._node(index)
-        late = node.maturity_date + timedelta(days=days)
-        early = node.start_date - timedelta(days=days)
-        for day in (late, early):
-            self._attempt(
-                lambda day=day: self.tree.draw(node.id, Money.of("1.00", self.currency), on=day),  # type: ignore[misc]
-                valid=False,
+        day = self.start + timedelta(days=offset)
+        valid = self._movable(node, amount, day)
+        money = self._money(amount)
+        self._attempt(
+            lambda: self.tree.draw(node.id, money, on=day),
+            valid=valid,
+            expect=self._moved(
+                self._path(node), drawn=money, cumulative_drawn=money, own_drawn=money
             )
+            if valid
+            else None,
+        )
 
     @rule(days=st.integers(1, 60))
     def time_passes(self, days: int) -> None:
