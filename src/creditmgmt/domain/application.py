@@ -204,15 +204,30 @@ class CreditApplication(Aggregate):
         )
 
     def receive_document(self, name: str) -> None:
+        """Record a received document.
+
+        Raises:
+            InvalidTransitionError: the application is declined, withdrawn or activated.
+        """
         if self.status.is_terminal:
             raise InvalidTransitionError(f"application {self.id} is {self.status.value}")
         if name not in self.documents_received:
             self.documents_received = (*self.documents_received, name)
 
     def submit(self, *, by: UserId, at: datetime) -> None:
+        """draft → submitted (by the maker).
+
+        Raises:
+            InvalidTransitionError: not a draft.
+        """
         self._move(_S.SUBMITTED, by, at, "")
 
     def start_review(self, *, by: UserId, at: datetime) -> None:
+        """submitted → under_review (资料审查).
+
+        Raises:
+            InvalidTransitionError: not submitted.
+        """
         self._move(_S.UNDER_REVIEW, by, at, "")
 
     def record_assessment(self, assessment: Assessment, *, by: UserId, at: datetime) -> None:
@@ -231,6 +246,11 @@ class CreditApplication(Aggregate):
         self.assessment = assessment
 
     def send_for_approval(self, *, by: UserId, at: datetime) -> None:
+        """assessed → pending_approval.
+
+        Raises:
+            InvalidTransitionError: not assessed.
+        """
         self._move(_S.PENDING_APPROVAL, by, at, "")
 
     def _check_checker(self, approver: UserId) -> None:
@@ -310,7 +330,11 @@ class CreditApplication(Aggregate):
         )
 
     def withdraw(self, *, by: UserId, at: datetime, reason: str = "") -> None:
-        """Any state before a decision → withdrawn."""
+        """Any state before a decision → withdrawn.
+
+        Raises:
+            InvalidTransitionError: already decided (approved, declined, contracted, activated) or withdrawn.
+        """
         if self.status not in _PRE_DECISION:
             raise InvalidTransitionError(
                 f"application {self.id} is {self.status.value}: too late to withdraw"
@@ -318,10 +342,18 @@ class CreditApplication(Aggregate):
         self._move(_S.WITHDRAWN, by, at, reason)
 
     def contract(self, *, by: UserId, at: datetime) -> None:
-        """approved → contracted (合同签订)."""
+        """approved → contracted (合同签订).
+
+        Raises:
+            InvalidTransitionError: not approved.
+        """
         self._move(_S.CONTRACTED, by, at, "")
 
     def activate(self, facility_id: FacilityId, *, by: UserId, at: datetime) -> None:
-        """contracted → activated, naming the facility opened for it."""
+        """contracted → activated, naming the facility opened for it.
+
+        Raises:
+            InvalidTransitionError: not contracted.
+        """
         self._move(_S.ACTIVATED, by, at, str(facility_id))
         self.facility_id = facility_id

@@ -402,6 +402,10 @@ class CreditFile(Aggregate):
         return max(reports, key=lambda r: r.report_date) if reports else None
 
     def archive(self, *, on: date) -> None:
-        """Archive the whole file (归档) — e.g. after the customer exits; read-only afterwards."""
+        """Archive the whole file (归档) — e.g. after the customer exits; read-only afterwards.
+
+        Raises:
+            InvalidTransitionError: already archived.
+        """
         self._ensure_open()
         self.archived_on = on

@@ -62,7 +62,11 @@ _TRANSITIONS: dict[CustomerStatus, frozenset[CustomerStatus]] = {
 
 
 def region_prefix(code: str) -> str:
-    """Significant prefix of a six-digit division code ("310000" → "31", "330100" → "3301")."""
+    """Significant prefix of a six-digit division code ("310000" → "31", "330100" → "3301").
+
+    Raises:
+        InvalidValueError: not a six-digit division code.
+    """
     check_region(code, "region")
     prefix = code
     while prefix.endswith("00") and len(prefix) > 2:
@@ -285,7 +289,11 @@ class Customer(Aggregate):
         )
 
     def activate(self, *, on: date, reason: str = "") -> None:
-        """prospect → active (also watchlist → active when the concern is cleared)."""
+        """prospect → active (also watchlist → active when the concern is cleared).
+
+        Raises:
+            InvalidTransitionError: active already, or exited.
+        """
         if self.relationship_since is None and self.status is CustomerStatus.PROSPECT:
             self._move(CustomerStatus.ACTIVE, on, reason)
             self.relationship_since = on
@@ -293,11 +301,19 @@ class Customer(Aggregate):
         self._move(CustomerStatus.ACTIVE, on, reason)
 
     def watchlist(self, *, on: date, reason: str) -> None:
-        """active → watchlist (重点关注)."""
+        """active → watchlist (重点关注).
+
+        Raises:
+            InvalidTransitionError: not active.
+        """
         self._move(CustomerStatus.WATCHLIST, on, reason)
 
     def exit(self, *, on: date, reason: str) -> None:
-        """Any non-terminal status → exited (terminal)."""
+        """Any non-terminal status → exited (terminal).
+
+        Raises:
+            InvalidTransitionError: exited already.
+        """
         self._move(CustomerStatus.EXITED, on, reason)
 
     def _ensure_open(self, action: str) -> None:
@@ -335,6 +351,11 @@ class Customer(Aggregate):
         )
 
     def change_segment(self, segment: Segment) -> None:
+        """Move the customer to another tier (分层).
+
+        Raises:
+            InvalidTransitionError: the customer has exited.
+        """
         self._ensure_open("change segment")
         if segment is self.segment:
             return
@@ -342,6 +363,11 @@ class Customer(Aggregate):
         self._record(SegmentChanged(aggregate_id=str(self.id), previous=previous, segment=segment))
 
     def assign_manager(self, manager: UserId | None) -> None:
+        """Assign (or with None, unassign) the relationship manager.
+
+        Raises:
+            InvalidTransitionError: the customer has exited.
+        """
         self._ensure_open("assign a relationship manager")
         if manager == self.relationship_manager:
             return
@@ -355,7 +381,11 @@ class Customer(Aggregate):
         )
 
     def verify_identity(self, *, on: date) -> None:
-        """Record the (remote-customer) identity verification (身份核实) date."""
+        """Record the (remote-customer) identity verification (身份核实) date.
+
+        Raises:
+            InvalidTransitionError: the customer has exited.
+        """
         self._ensure_open("verify identity")
         self.identity_verified_on = on
 

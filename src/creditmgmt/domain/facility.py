@@ -414,21 +414,37 @@ class Facility(Aggregate):
         self._move(FacilityStatus.ACTIVE, on, "activated")
 
     def freeze(self, *, on: date, reason: str) -> None:
-        """active/suspended → frozen: no drawdowns here or below (e.g. collections from 31 DPD)."""
+        """active/suspended → frozen: no drawdowns here or below (e.g. collections from 31 DPD).
+
+        Raises:
+            InvalidTransitionError: not active or suspended.
+        """
         self._move(FacilityStatus.FROZEN, on, reason)
 
     def unfreeze(self, *, on: date, reason: str) -> None:
-        """frozen → active."""
+        """frozen → active.
+
+        Raises:
+            InvalidTransitionError: not frozen.
+        """
         if self.status is not FacilityStatus.FROZEN:
             raise InvalidTransitionError(f"facility {self.id} is {self.status.value}, not frozen")
         self._move(FacilityStatus.ACTIVE, on, reason)
 
     def suspend(self, *, on: date, reason: str) -> None:
-        """active → suspended by a risk event."""
+        """active → suspended by a risk event.
+
+        Raises:
+            InvalidTransitionError: not active.
+        """
         self._move(FacilityStatus.SUSPENDED, on, reason)
 
     def resume(self, *, on: date, reason: str) -> None:
-        """suspended → active when the risk event is resolved."""
+        """suspended → active when the risk event is resolved.
+
+        Raises:
+            InvalidTransitionError: not suspended.
+        """
         if self.status is not FacilityStatus.SUSPENDED:
             raise InvalidTransitionError(
                 f"facility {self.id} is {self.status.value}, not suspended"
@@ -436,7 +452,11 @@ class Facility(Aggregate):
         self._move(FacilityStatus.ACTIVE, on, reason)
 
     def expire(self, *, on: date) -> None:
-        """Past maturity: no new drawdowns; outstanding amounts run off."""
+        """Past maturity: no new drawdowns; outstanding amounts run off.
+
+        Raises:
+            InvalidTransitionError: before maturity, or not active, frozen or suspended.
+        """
         if on < self.maturity_date:
             raise InvalidTransitionError(
                 f"facility {self.id} matures on {self.maturity_date}; cannot expire on {on}"
@@ -523,6 +543,11 @@ class LimitTree:
         return list(self._nodes.values())
 
     def node(self, facility_id: FacilityId) -> Facility:
+        """The node with `facility_id`.
+
+        Raises:
+            TreeStructureError: it was not given to this tree.
+        """
         try:
             return self._nodes[facility_id]
         except KeyError:
@@ -548,6 +573,11 @@ class LimitTree:
         return chain
 
     def children(self, facility_id: FacilityId) -> list[Facility]:
+        """The direct children of a node.
+
+        Raises:
+            TreeStructureError: the tree was not built complete.
+        """
         self._need_complete("list children")
         return [n for n in self._nodes.values() if n.parent_id == facility_id]
 

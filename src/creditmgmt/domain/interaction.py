@@ -183,12 +183,27 @@ class FollowUpTask(Aggregate):
         self._record(TaskClosed(aggregate_id=str(self.id), status=status, on=on))
 
     def complete(self, *, on: date) -> None:
+        """Mark the task done.
+
+        Raises:
+            InvalidTransitionError: already done or cancelled.
+        """
         self._close(TaskStatus.DONE, on)
 
     def cancel(self, *, on: date) -> None:
+        """Cancel the task.
+
+        Raises:
+            InvalidTransitionError: already done or cancelled.
+        """
         self._close(TaskStatus.CANCELLED, on)
 
     def reschedule(self, due: date) -> None:
+        """Move the due date of an open task.
+
+        Raises:
+            InvalidTransitionError: done or cancelled.
+        """
         if self.status is not TaskStatus.OPEN:
             raise InvalidTransitionError(f"task {self.id} is {self.status.value}")
         self.due = due

@@ -282,7 +282,11 @@ class Drawdown(Aggregate):
         return allocation
 
     def write_off(self, *, on: date) -> None:
-        """Write the loan off (核销); terminal."""
+        """Write the loan off (核销); terminal.
+
+        Raises:
+            InvalidTransitionError: settled or written off already.
+        """
         if self.status is not LoanStatus.PERFORMING:
             raise InvalidTransitionError(f"loan {self.id} is {self.status.value}")
         self.status = LoanStatus.WRITTEN_OFF

@@ -131,7 +131,11 @@ def check_currency(code: str) -> str:
 
 
 def minor_unit(currency: str) -> int:
-    """Number of decimal places of `currency` (2 for CNY, 0 for JPY)."""
+    """Number of decimal places of `currency` (2 for CNY, 0 for JPY).
+
+    Raises:
+        InvalidMoneyError: an unknown currency.
+    """
     return MINOR_UNITS[check_currency(currency)]
 
 
@@ -181,7 +185,11 @@ class Money:
     # construction -------------------------------------------------------------------------
     @classmethod
     def of(cls, amount: AmountLike, currency: str) -> Money:
-        """Money from a str, int or Decimal amount; floats raise `InvalidMoneyError`."""
+        """Money from a str, int or Decimal amount; floats raise `InvalidMoneyError`.
+
+        Raises:
+            InvalidMoneyError: a float, a non-numeric or non-finite value.
+        """
         return cls(D(amount), currency)
 
     @classmethod
@@ -267,6 +275,9 @@ class Money:
         """Split into parts proportional to `weights` whose sum is exactly `self`.
 
         Remainders of the minor unit go to the largest weights first (ties: earliest).
+
+        Raises:
+            InvalidMoneyError: no weights, a negative or float weight, or all weights zero.
         """
         ws = [_factor(w) for w in weights]
         if not ws or any(w < 0 for w in ws) or sum(ws) == 0:
@@ -365,11 +376,20 @@ class Rate:
 
     @classmethod
     def of(cls, value: AmountLike) -> Rate:
+        """A rate from a fraction given as str, int or Decimal (`Rate.of("0.0435")`).
+
+        Raises:
+            InvalidMoneyError: a float, a non-numeric or non-finite value.
+        """
         return cls(D(value))
 
     @classmethod
     def percent(cls, value: AmountLike) -> Rate:
-        """`Rate.percent("4.35") == Rate.of("0.0435")`."""
+        """`Rate.percent("4.35") == Rate.of("0.0435")`.
+
+        Raises:
+            InvalidMoneyError: a float, a non-numeric or non-finite value.
+        """
         return cls(MONEY_CONTEXT.divide(D(value), Decimal(100)))
 
     def as_percentage(self) -> Percentage:
@@ -387,6 +407,11 @@ class Percentage:
 
     @classmethod
     def of(cls, value: AmountLike) -> Percentage:
+        """A percentage as written, from a str, int or Decimal (`Percentage.of("4.35")`).
+
+        Raises:
+            InvalidMoneyError: a float, a non-numeric or non-finite value.
+        """
         return cls(D(value))
 
     @property

@@ -158,15 +158,35 @@ class RiskEvent(Aggregate):
         )
 
     def acknowledge(self, *, by: UserId, at: datetime, note: str = "") -> None:
+        """open → acknowledged.
+
+        Raises:
+            InvalidTransitionError: not open.
+        """
         self._move(_R.ACKNOWLEDGED, by, at, note)
 
     def escalate(self, *, by: UserId, at: datetime, note: str) -> None:
+        """acknowledged → escalated (to special assets, the credit committee ...).
+
+        Raises:
+            InvalidTransitionError: not acknowledged.
+        """
         self._move(_R.ESCALATED, by, at, note)
 
     def resolve(self, *, by: UserId, at: datetime, note: str) -> None:
+        """acknowledged or escalated → resolved (terminal).
+
+        Raises:
+            InvalidTransitionError: open or resolved.
+        """
         self._move(_R.RESOLVED, by, at, note)
 
     def add_note(self, *, by: UserId, at: datetime, note: str) -> None:
+        """Add a handling note without changing the status.
+
+        Raises:
+            InvalidTransitionError: the event is resolved.
+        """
         if self.status is _R.RESOLVED:
             raise InvalidTransitionError(f"risk event {self.id} is resolved")
         self.notes = (*self.notes, HandlingNote(at=at, by=by, note=note))

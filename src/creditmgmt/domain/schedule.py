@@ -106,7 +106,11 @@ def _is_month_end(d: date) -> bool:
 def due_dates(
     start: date, count: int, frequency: Frequency, *, end_of_month: bool = False
 ) -> list[date]:
-    """`count` due dates after `start` (see the module doc for month-end handling)."""
+    """`count` due dates after `start` (see the module doc for month-end handling).
+
+    Raises:
+        InvalidValueError: a count that is not positive.
+    """
     if count <= 0:
         raise InvalidValueError(f"installment count must be positive, got {count}")
     first = start + relativedelta(months=frequency.months)
