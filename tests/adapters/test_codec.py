@@ -243,7 +243,13 @@ def test_encode_changes_equals_a_full_encode(data: st.DataObject, which: int) ->
         object.__setattr__(after, name, getattr(other, name))  # any field may change
     expected = codec.encode(kind, after)
     got = codec.encode_changes(kind, after, state, document)
-    assert got == (None if expected == document else expected)
+    if expected == document:
+        assert got is None
+    else:
+        assert got is not None
+        assert got[0] == expected
+        assert restore(type(after), got[1]) == after  # the new snapshot holds the new state
+        assert got[1] == snapshot(after)
 
 
 def test_an_equal_but_new_value_is_not_a_change() -> None:

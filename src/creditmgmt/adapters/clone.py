@@ -250,6 +250,16 @@ def layout(cls: type) -> tuple[str, ...]:
     return _layout(cls).names
 
 
+def snapshot_plan(cls: type) -> tuple[tuple[str, str], ...]:
+    """How a `snapshot` of `cls` takes each field, in order: "share" the value, "copy" it
+    with `clone_value`, or "drop" it (the recorded events, stored as None)."""
+    lay = _layout(cls)
+    return tuple(
+        (n, "drop" if n == lay.events_field else "share" if n in lay.shared else "copy")
+        for n in lay.names
+    )
+
+
 def clone_aggregate(aggregate: T) -> T:
     """A copy of an aggregate that shares nothing mutable with it and has no pending events."""
     return _cloner_for(type(aggregate))(aggregate)  # type: ignore[no-any-return]

@@ -26,8 +26,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
-from creditmgmt.adapters.clone import immutable_annotation
-from creditmgmt.adapters.clone import layout as clone_layout
+from creditmgmt.adapters.clone import clone_value, immutable_annotation, snapshot_plan
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import EntityId
@@ -259,63 +258,75 @@ def encode_changes(
     aggregate: Aggregate,
     previous: tuple[Any, ...],
     previous_document: dict[str, Any],
-) -> dict[str, Any] | None:
-    """The new document of `aggregate`, or None when it encodes exactly as `previous_document`.
+) -> tuple[dict[str, Any], tuple[Any, ...]] | None:
+    """The new document and snapshot of `aggregate`, or None when it encodes exactly as
+    `previous_document`.
 
     `previous` is the `adapters.clone.snapshot` that `previous_document` was encoded from and
     `aggregate` was restored from (restoring shares immutable field values). A field whose
     immutable value is still the very same object cannot have changed; every other field is
-    encoded again and compared. The result always equals `encode(kind, aggregate)`.
+    encoded again and compared. The document always equals `encode(kind, aggregate)` and the
+    snapshot `clone.snapshot(aggregate)`; both come from one pass over the fields.
 
     Raises:
         DataError: a value that cannot be stored (e.g. a naive timestamp).
     """
     try:
-        changed = _change_finder(type(aggregate))(aggregate, previous, previous_document["data"])
+        found = _change_finder(type(aggregate))(aggregate, previous, previous_document["data"])
     except DataError:
         raise
     except (TypeError, ValueError, AttributeError) as e:
         raise DataError(f"{kind} {getattr(aggregate, 'id', '?')}: cannot encode: {e}") from e
-    if not changed:
+    if found is None:
         return None
+    changed, state = found
     data = {**previous_document["data"], **changed}
-    return {"schema_version": SCHEMA_VERSION, "kind": kind, "data": data}
+    return {"schema_version": SCHEMA_VERSION, "kind": kind, "data": data}, state
 
 
-_change_finders: dict[type, Callable[[Any, tuple[Any, ...], dict[str, Any]], dict[str, Any]]] = {}
+_Finder = Callable[
+    [Any, tuple[Any, ...], dict[str, Any]], tuple[dict[str, Any], tuple[Any, ...]] | None
+]
+_change_finders: dict[type, _Finder] = {}
 
 
-def _change_finder(
-    cls: type,
-) -> Callable[[Any, tuple[Any, ...], dict[str, Any]], dict[str, Any]]:
-    """Generated per class: the fields whose encoding differs from the previous document."""
-    finder = _change_finders.get(cls)
-    if finder is not None:
-        return finder
+def _change_finder(cls: type) -> _Finder:
+    """Generated per class: the fields whose encoding differs from the previous document,
+    and the new snapshot, in one pass."""
+    cached = _change_finders.get(cls)
+    if cached is not None:
+        return cached
     attrs.resolve_types(cls)
     hints = typing.get_type_hints(cls)
-    namespace: dict[str, Any] = {"_get": getattr}
+    namespace: dict[str, Any] = {"_get": getattr, "_clone_value": clone_value}
     lines = ["def changes(agg, prev, data):", "    out = {}"]
-    for i, name in enumerate(clone_layout(cls)):
-        if name in ("version", "_pending_events"):
+    state: list[str] = []
+    for i, (name, mode) in enumerate(snapshot_plan(cls)):
+        if mode == "drop":
+            state.append("None")
+            continue
+        # `agg.__x` would be name-mangled in generated code: read such fields by getattr
+        read = f"_get(agg, {name!r})" if name.startswith("__") else f"agg.{name}"
+        lines.append(f"    v{i} = {read}")
+        state.append(f"v{i}" if mode == "share" else f"_clone_value(v{i})")
+        if name == "version":
             continue
         hook = f"_h{i}"
         namespace[hook] = _CONVERTER.get_unstructure_hook(hints[name])
-        # `agg.__x` would be name-mangled in generated code: read such fields by getattr
-        read = f"_get(agg, {name!r})" if name.startswith("__") else f"agg.{name}"
-        lines.append(f"    v = {read}")
         indent = "    "
         if immutable_annotation(hints[name]):
-            lines.append(f"    if v is not prev[{i}]:")
+            lines.append(f"    if v{i} is not prev[{i}]:")
             indent = "        "
-        lines.append(f"{indent}u = {hook}(v)")
+        lines.append(f"{indent}u = {hook}(v{i})")
         lines.append(f"{indent}if u != data[{name!r}]:")
         lines.append(f"{indent}    out[{name!r}] = u")
-    lines.append("    return out")
+    lines.append("    if not out:")
+    lines.append("        return None")
+    lines.append(f"    return out, ({', '.join(state)},)")
     exec(compile("\n".join(lines), f"<changes {cls.__qualname__}>", "exec"), namespace)
-    finder = namespace["changes"]
+    finder: _Finder = namespace["changes"]
     _change_finders[cls] = finder
-    return finder  # type: ignore[no-any-return]
+    return finder
 
 
 def decode(kind: str, cls: type[A], document: object, *, record_id: str, version: int) -> A:

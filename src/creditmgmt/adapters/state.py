@@ -282,6 +282,18 @@ class StateTransaction(RecordTransaction):
             kind, record_id, row.version, None, row.columns, text=row.text, pristine=row.pristine
         )
 
+    def committed_row(self, kind: str, record_id: str) -> StoredRow | None:
+        """The committed row, when this transaction has staged nothing of that kind and id
+        (the unit of work's fast path to a pristine copy); else None: use `get`."""
+        if self._done or self._s.closed:
+            self._check()
+        if self._staged and (kind, record_id) in self._staged:
+            return None
+        rows = self._s.rows.get(kind)
+        if rows is None:
+            raise ValueError(f"unknown kind {kind!r}")
+        return rows.get(record_id)
+
     def get_many(self, kind: str, record_ids: Sequence[str]) -> list[Record]:
         found = (self.get(kind, i) for i in record_ids)
         return [r for r in found if r is not None]

@@ -169,23 +169,23 @@ class RecordUnitOfWork(UnitOfWork):
                 agg = t.aggregate
                 kind = t.binding.kind
                 loaded = t.loaded
+                state: tuple[Any, ...] | None = None
                 if loaded is None:
                     doc: dict[str, Any] | None = codec.encode(kind, agg)
                 elif t.previous is not None:
-                    doc = codec.encode_changes(kind, agg, t.previous, loaded)
+                    found = codec.encode_changes(kind, agg, t.previous, loaded)
+                    doc, state = (None, None) if found is None else found
                 else:
                     doc = codec.encode(kind, agg)
                     if doc == loaded:
                         doc = None
                 if doc is not None:
                     version = 1 if loaded is None else agg.version + 1
+                    pristine = None
+                    if keep:
+                        pristine = Pristine(snapshot(agg) if state is None else state, doc)
                     record = Record(
-                        kind,
-                        t.id,
-                        version,
-                        doc,
-                        t.binding.extract(agg),
-                        pristine=Pristine(snapshot(agg), doc) if keep else None,
+                        kind, t.id, version, doc, t.binding.extract(agg), pristine=pristine
                     )
                     if loaded is None:
                         tx.insert(record)
@@ -252,7 +252,18 @@ class RecordUnitOfWork(UnitOfWork):
         known = self._tracked.get(key)
         if known is not None:
             return known.aggregate
-        record = (self._tx or self.tx).get(binding.kind, agg_id)
+        tx = self._tx or self.tx
+        committed_row = getattr(tx, "committed_row", None) if self._keeps_pristine else None
+        if committed_row is not None:
+            row = committed_row(binding.kind, agg_id)
+            if row is not None and row.pristine is not None:
+                pristine = row.pristine
+                agg: Aggregate = restore(binding.cls, pristine.state, row.version)
+                self._tracked[key] = _Tracked(
+                    binding, agg, agg_id, pristine.document, pristine.state
+                )
+                return agg
+        record = tx.get(binding.kind, agg_id)
         return None if record is None else self._track(key, binding, record)
 
     def _add(self, aggregate: Aggregate) -> None:
