@@ -214,8 +214,10 @@ def event_types() -> dict[str, type[DomainEvent]]:
         stack.extend(cls.__subclasses__())
         # attrs' slotted classes replace the class they decorate; the replaced original stays
         # among __subclasses__ until garbage-collected. Only the class its module exports counts.
-        home = importlib.import_module(cls.__module__)
-        if getattr(home, cls.__qualname__, None) is not cls:
+        exported: object = importlib.import_module(cls.__module__)
+        for part in cls.__qualname__.split("."):
+            exported = getattr(exported, part, None)
+        if exported is not cls:
             continue
         tag = cls.event_type
         if tag in found and found[tag] is not cls:
