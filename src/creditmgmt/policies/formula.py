@@ -58,6 +58,9 @@ class Expr:
     fn: Callable[[Mapping[str, Any], Any], Any] | None = attrs.field(
         eq=False, repr=False, default=None
     )
+    #: the validated, rewritten tree of `fn`'s body (inputs as `_env["name"]`, numbers as
+    #: `_k[i]`, calls as `_min`/`_lookup`/...): what the rule set's block compiler inlines
+    body: ast.expr | None = attrs.field(eq=False, repr=False, default=None)
 
 
 def _err(msg: str, loc: SourceLocation | None, node: ast.AST | None = None) -> PolicyLoadError:
@@ -279,6 +282,7 @@ def compile_expression(
         loc=loc,
         tree=tree,
         fn=fn,
+        body=body,
     )
 
 

@@ -9,12 +9,16 @@ of matching rows, so cost grows with log(boundaries), not with rows.
 
 from __future__ import annotations
 
+import ast
 import bisect
+import copy
 import decimal
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -23,6 +27,7 @@ from creditmgmt.domain.money import Money
 from creditmgmt.policies import model as m
 from creditmgmt.policies.cells import Cell
 from creditmgmt.policies.errors import PolicyCheckError, PolicyEvaluationError, PolicyInputError
+from creditmgmt.policies.formula import _FUNCS, Expr, _exact_context
 from creditmgmt.policies.formula import evaluate as evaluate_expr
 
 INDEX_THRESHOLD = 64
@@ -37,18 +42,70 @@ class Trace:
     steps: tuple[Mapping[str, Any], ...]
 
 
-@attrs.frozen
 class Decision:
-    """The result of evaluating one block."""
+    """The result of evaluating one block: `block`, `outputs` (a read-only mapping),
+    `matched` (the deciding rule ids), `ruleset_ref` and `trace` (None unless requested).
 
-    block: str
-    outputs: Mapping[str, Any]
-    matched: tuple[str, ...]
-    ruleset_ref: str
-    trace: Trace | None = None
+    Immutable: the attributes cannot be set and `outputs` cannot be changed (take
+    `dict(decision.outputs)` for a copy to edit). Decisions of constant table rows are built
+    once and shared, which is why nothing about them may change. `decision[name]` is
+    `decision.outputs[name]` (raises KeyError for an unknown output).
+    """
+
+    __slots__ = ("_block", "_matched", "_outputs", "_ruleset_ref", "_trace")
+
+    def __init__(
+        self,
+        block: str,
+        outputs: Mapping[str, Any],
+        matched: tuple[str, ...],
+        ruleset_ref: str,
+        trace: Trace | None = None,
+    ) -> None:
+        self._block = block
+        self._outputs = outputs if type(outputs) is MappingProxyType else _frozen(outputs)
+        self._matched = matched
+        self._ruleset_ref = ruleset_ref
+        self._trace = trace
+
+    # read-only views of the slots (a C-level getter: nearly as cheap as a plain slot)
+    block: str = property(attrgetter("_block"))  # type: ignore[assignment]
+    outputs: Mapping[str, Any] = property(attrgetter("_outputs"))  # type: ignore[assignment]
+    matched: tuple[str, ...] = property(attrgetter("_matched"))  # type: ignore[assignment]
+    ruleset_ref: str = property(attrgetter("_ruleset_ref"))  # type: ignore[assignment]
+    trace: Trace | None = property(attrgetter("_trace"))  # type: ignore[assignment]
 
     def __getitem__(self, name: str) -> Any:
-        return self.outputs[name]
+        return self._outputs[name]
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self._block, self._outputs, self._matched, self._ruleset_ref, self._trace)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Decision:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # outputs is a mapping, as before
+
+    def __repr__(self) -> str:
+        return (
+            f"Decision(block={self._block!r}, outputs={dict(self._outputs)!r}, "
+            f"matched={self._matched!r}, ruleset_ref={self._ruleset_ref!r}, "
+            f"trace={self._trace!r})"
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickle and copy: the outputs travel as a plain dict and are frozen again
+        return (
+            Decision,
+            (self._block, dict(self._outputs), self._matched, self._ruleset_ref, self._trace),
+        )
+
+
+def _frozen(outputs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only view of a private copy of `outputs`."""
+    return MappingProxyType(dict(outputs))
 
 
 # input coercion ----------------------------------------------------------------------------
@@ -128,12 +185,25 @@ def _coerce(spec: m.InputSpec, value: Any, block: str) -> Any:
 
 
 # decision tables ---------------------------------------------------------------------------
-def _cell_source(cell: Cell, arg: str, consts: list[Any], int_input: bool = False) -> str | None:
+def _cell_source(
+    cell: Cell,
+    arg: str,
+    consts: list[Any] | Callable[[Any], str],
+    int_input: bool = False,
+    nullable: bool = True,
+) -> str | None:
+    """Python source testing `arg` against `cell`, or None for `-`. Constants go into
+    `consts` (referenced as `_c[i]`) or through a naming function; the only literals written
+    are ints made from parsed integral bounds. `nullable=False` (the input is never None
+    after its checks) drops the None guard of ranges."""
+
     def const(v: Any) -> str:
         if int_input and isinstance(v, Decimal) and v == v.to_integral_value():
             # an int literal (made from the parsed number, not from user text): int-to-int
             # comparisons are several times faster than int-to-Decimal ones
             return str(int(v))
+        if callable(consts):
+            return consts(v)
         consts.append(v)
         return f"_c[{len(consts) - 1}]"
 
@@ -145,14 +215,56 @@ def _cell_source(cell: Cell, arg: str, consts: list[Any], int_input: bool = Fals
         return f"{arg} in {const(frozenset(cell.values))}"
     if cell.kind == "not":
         assert cell.inner is not None
-        inner = _cell_source(cell.inner, arg, consts, int_input) or "True"
+        inner = _cell_source(cell.inner, arg, consts, int_input, nullable) or "True"
         return f"({arg} is not None and not ({inner}))"
-    parts = [f"{arg} is not None"]
+    parts = [f"{arg} is not None"] if nullable else []
+    chain = arg
     if cell.low is not None:
-        parts.append(f"{const(cell.low)} {'<=' if cell.low_closed else '<'} {arg}")
+        chain = f"{const(cell.low)} {'<=' if cell.low_closed else '<'} {chain}"
     if cell.high is not None:
-        parts.append(f"{arg} {'<=' if cell.high_closed else '<'} {const(cell.high)}")
-    return "(" + " and ".join(parts) + ")"
+        chain = f"{chain} {'<=' if cell.high_closed else '<'} {const(cell.high)}"
+    if chain != arg:
+        parts.append(chain)
+    return "(" + " and ".join(parts) + ")" if parts else "True"
+
+
+def _cells_disjoint(a: Cell, b: Cell) -> bool:
+    """True when no value can match both cells (False when unsure)."""
+    if a.kind == "any" or b.kind == "any":
+        return False
+    if a.kind == "missing" or b.kind == "missing":
+        other = b if a.kind == "missing" else a
+        if other.kind in ("range", "not"):
+            return True  # both test `is not None` first
+        return other.kind == "set" and None not in other.values
+    try:
+        if a.kind == "set" and b.kind == "set":
+            return not set(a.values) & set(b.values)
+        if a.kind == "range" and b.kind == "range":
+            return _below_range(a, b) or _below_range(b, a)
+    except TypeError:
+        return False
+    return False
+
+
+def _below_range(a: Cell, b: Cell) -> bool:
+    """Every value of range `a` lies below every value of range `b`."""
+    high: Any = a.high
+    low: Any = b.low
+    if high is None or low is None:
+        return False
+    return bool(high < low or (high == low and not (a.high_closed and b.low_closed)))
+
+
+def _rules_disjoint(table: m.DecisionTable) -> bool:
+    """No two rows of `table` can match one input (proved column by column; False when
+    unsure): a UNIQUE table may then stop at the first matching row."""
+    rows = [[r.cell(n) for n in table.inputs] for r in table.rules]
+    for i, a in enumerate(rows):
+        for b in rows[i + 1 :]:
+            if not any(_cells_disjoint(x, y) for x, y in zip(a, b, strict=True)):
+                return False
+    return True
 
 
 def _generated_matcher(
@@ -367,6 +479,10 @@ class RuleSet:
             for b in document.blocks.values()
             if isinstance(b, m.Formula) and any(e.lookups for _n, e in (*b.lets, *b.expressions))
         }
+        # per block: its compiled evaluator (see `evaluator`), built on first use
+        self._fast: dict[str, Callable[[Mapping[str, Any]], Decision]] = {}
+        # per block that formulas look up: its evaluator taking the inputs positionally
+        self._inner: dict[str, Callable[..., Decision]] = {}
         # per table: each rule's outputs as a dict (copied per decision) and its id
         self._then: dict[str, list[tuple[dict[str, Any], str]]] = {}
         for block in document.blocks.values():
@@ -415,22 +531,75 @@ class RuleSet:
     ) -> Decision:
         """Evaluate a block.
 
+        Without a trace this runs the block's compiled evaluator (see `evaluator`); with
+        `trace=True` the reference path, which also records inputs, matched cells and
+        intermediate values. Both give the same outputs, matched ids and errors.
+
         Raises:
             PolicyInputError: unknown block; missing, extra or mistyped inputs (names them).
             PolicyEvaluationError: no or several matches under UNIQUE, division by zero ...
         """
+        if not trace:
+            fast = self._fast.get(block_id)
+            if fast is not None:
+                return fast(inputs)
+            if block_id in self.document.blocks:
+                return self.evaluator(block_id)(inputs)
+        return self._evaluate(block_id, inputs, trace)
+
+    def evaluator(self, block_id: str) -> Callable[[Mapping[str, Any]], Decision]:
+        """The compiled evaluator of a block: `fn(inputs) -> Decision`, the same as
+        `evaluate(block_id, inputs)` without a trace, minus the block look-up — for batch
+        runs that evaluate one block over many records::
+
+            classify = rules.evaluator("classification")
+            categories = [classify({"dpd": loan.dpd})["category"] for loan in book]
+
+        The evaluator is one Python function generated for the block from its parsed form
+        (constants passed by reference, never user text): it reads and type-checks the
+        inputs, matches or computes, and returns a `Decision` — for a table row whose outputs
+        are constants, one built once for that row. Anything out of the ordinary (an input
+        that needs conversion to its declared type is converted in place; a missing, extra
+        or invalid input, no match, an arithmetic error, a mapping that is not a `dict`)
+        is handed to the reference path, which makes the same decision or raises the exact
+        error. Compiled on first use; thread-safe.
+
+        Raises:
+            PolicyInputError: the rule set has no such block. (The evaluator raises what
+                `evaluate` raises.)
+        """
+        fast = self._fast.get(block_id)
+        if fast is None:
+            block = self._block(block_id)
+            fast = _BlockCompiler(self, block).fast()
+            self._fast[block_id] = fast
+        return fast
+
+    def _block(self, block_id: str) -> m.Block:
         block = self.document.blocks.get(block_id)
         if block is None:
             raise PolicyInputError(
                 f"rule set {self.ref} has no block {block_id!r} "
                 f"(blocks: {', '.join(self.document.blocks)})"
             )
+        return block
+
+    def _inner_of(self, block: m.Block) -> Callable[..., Decision]:
+        inner = self._inner.get(block.id)
+        if inner is None:
+            inner = _BlockCompiler(self, block).inner()
+            self._inner[block.id] = inner
+        return inner
+
+    def _evaluate(self, block_id: str, inputs: Mapping[str, Any], trace: bool) -> Decision:
+        """The reference path: every check in the open, a trace on request."""
+        block = self._block(block_id)
         values = self._inputs(block, inputs)
         steps: list[Mapping[str, Any]] | None = [] if trace else None
         outputs, matched = self._run(block, values, steps)
-        return Decision(  # positional: measurably cheaper on this hot path
+        return Decision(
             block_id,
-            outputs,
+            MappingProxyType(outputs),  # a fresh dict from _run, owned by this decision
             tuple(matched),
             self._ref,
             Trace(block_id, dict(values), tuple(steps)) if steps is not None else None,
@@ -680,6 +849,365 @@ class RuleSet:
         return {"fired": tuple(fired), "severity": worst, "count": len(fired)}, [
             f["id"] for f in fired
         ]
+
+
+# compiled evaluators --------------------------------------------------------------------------
+class _Fallback(Exception):
+    """Raised inside a compiled evaluator: this call goes to the reference path."""
+
+
+class _CannotInline(Exception):
+    """A formula expression the block compiler does not inline (it is called instead)."""
+
+
+_MISSING = object()
+_BUILTINS: dict[str, Any] = {
+    "type": type,
+    "len": len,
+    "dict": dict,
+    "int": int,
+    "bool": bool,
+    "str": str,
+    "min": min,
+    "tuple": tuple,
+    "Exception": Exception,
+}
+
+
+class _BlockCompiler:
+    """Generates the evaluator of one block (see `RuleSet.evaluator`).
+
+    The generated source is made of our own identifiers only: every value taken from the
+    document — input names, bounds, cell constants, prebuilt decisions — is a closure variable
+    `_kN` bound by reference, and formula expressions are spliced in as their validated,
+    rewritten trees (never as text). `fast()` takes the input mapping; `inner()` takes the
+    inputs positionally, for `lookup(...)` calls from formulas.
+    """
+
+    def __init__(self, ruleset: RuleSet, block: m.Block) -> None:
+        self.rs = ruleset
+        self.block = block
+        self.specs = [ruleset.document.inputs[n] for n in block.inputs]
+        self.params: list[str] = []
+        self.values: list[Any] = []
+        self.splices: dict[str, ast.expr] = {}
+
+    def const(self, value: Any) -> str:
+        name = f"_k{len(self.values)}"
+        self.params.append(name)
+        self.values.append(value)
+        return name
+
+    # the two entry points ------------------------------------------------------------------
+    def fast(self) -> Callable[[Mapping[str, Any]], Decision]:
+        rs, block_id = self.rs, self.block.id
+
+        def slow(given: Mapping[str, Any]) -> Decision:
+            return rs._evaluate(block_id, given, False)
+
+        fetch: list[str] = []
+        checks: list[str] = []
+        required = 0
+        optional = False
+        for i, spec in enumerate(self.specs):
+            var, key = f"a{i}", self.const(spec.name)
+            absent = self._absent_value(spec)
+            if absent is _MISSING:
+                required += 1
+                fetch.append(f"{var} = g[{key}]")
+                checks += self.check(var, spec)
+                continue
+            optional = True
+            absent_marker = self.const(_MISSING)
+            fetch += [
+                f"{var} = g.get({key}, {absent_marker})",
+                f"if {var} is {absent_marker}:",
+                f"    {var} = {self.const(absent)}",
+                "else:",
+                "    n += 1",
+                *("    " + line for line in self.check(var, spec)),
+            ]
+        count = "n" if optional else str(required)
+        body = [
+            *([f"n = {required}"] if optional else []),
+            *fetch,
+            f"if len(g) != {count}:",
+            "    raise _Fallback",
+            *checks,
+            *self.tail(),
+        ]
+        lines = [
+            "def _fast(g):",
+            "    if type(g) is dict:",
+            "        try:",
+            *("            " + line for line in body),
+            "        except Exception:",
+            "            pass",
+            f"    return {self.const(slow)}(g)",
+        ]
+        return self._build(lines, "_fast")  # type: ignore[no-any-return]
+
+    def inner(self) -> Callable[..., Decision]:
+        args = [f"a{i}" for i in range(len(self.specs))]
+        body = [line for i, s in enumerate(self.specs) for line in self.check(args[i], s)]
+        lines = [
+            f"def _inner({', '.join(args)}):",
+            *("    " + line for line in [*body, *self.tail()]),
+        ]
+        return self._build(lines, "_inner")  # type: ignore[no-any-return]
+
+    def _build(self, lines: list[str], name: str) -> Any:
+        source = "\n".join(
+            [f"def _make({', '.join(['_Fallback', *self.params])}):"]
+            + ["    " + line for line in lines]
+            + [f"    return {name}"]
+        )
+        module = _Splicer(self.splices).visit(ast.parse(source))
+        ast.fix_missing_locations(module)
+        namespace: dict[str, Any] = {"__builtins__": _BUILTINS}
+        code = compile(module, f"<evaluator of block {self.block.id}>", "exec")
+        exec(code, namespace)
+        return namespace["_make"](_Fallback, *self.values)
+
+    # inputs ---------------------------------------------------------------------------------
+    def _absent_value(self, spec: m.InputSpec) -> Any:
+        """The value an absent input takes, or _MISSING when its absence is an error (or a
+        default that does not convert: the reference path reports it)."""
+        if spec.has_default:
+            try:
+                return _coerce(spec, spec.default, self.block.id)
+            except PolicyInputError:
+                return _MISSING
+        return None if spec.nullable else _MISSING
+
+    def check(self, var: str, spec: m.InputSpec) -> list[str]:
+        """Lines that leave `var` valid for `spec`: a value already of the declared type and
+        within bounds passes a cheap test, anything else goes through `_coerce` (which
+        converts or raises the input error)."""
+        t = spec.type
+        tests: list[str]
+        if t == "int":
+            tests = [f"type({var}) is not int"]
+        elif t in ("decimal", "money"):
+            tests = [f"type({var}) is not {self.const(Decimal)}", f"not {var}.is_finite()"]
+        elif t == "bool":
+            tests = [f"type({var}) is not bool"]
+        elif t == "date":
+            tests = [f"type({var}) is not {self.const(date)}"]
+        elif t == "string":
+            tests = [f"type({var}) is not str"]
+        elif t == "enum":
+            tests = [
+                f"type({var}) is not str",
+                f"{var} not in {self.const(frozenset(spec.values))}",
+            ]
+        else:
+            tests = ["True"]
+        if t in ("int", "decimal", "money"):
+            for bound, op in ((spec.min, "<"), (spec.max, ">")):
+                if bound is not None:
+                    tests.append(f"{var} {op} {self.number(bound, t == 'int')}")
+        coerce = f"{self.const(_coerce)}({self.const(spec)}, {var}, {self.const(self.block.id)})"
+        return [f"if {' or '.join(tests)}:", f"    {var} = {coerce}"]
+
+    def number(self, value: Any, int_input: bool) -> str:
+        if int_input and isinstance(value, Decimal) and value == value.to_integral_value():
+            return str(int(value))  # from the parsed number, not from user text
+        return self.const(value)
+
+    # what the block computes ----------------------------------------------------------------
+    def tail(self) -> list[str]:
+        """Lines that compute the decision from the valid inputs a0..an and return it, or
+        raise (so that the reference path decides)."""
+        block = self.block
+        if isinstance(block, m.DecisionTable) and block.hit_policy != "COLLECT":
+            return self.table(block)
+        if type(block) is m.Formula:
+            try:
+                return self.formula(block)
+            except _CannotInline:
+                pass
+        return self.generic()
+
+    def generic(self) -> list[str]:
+        rs, block = self.rs, self.block
+
+        def run(values: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+            return rs._run(block, values, None)
+
+        values = ", ".join(f"{self.const(s.name)}: a{i}" for i, s in enumerate(self.specs))
+        return [
+            f"o, ids = {self.const(run)}({{{values}}})",
+            f"return {self.const(Decision)}({self.const(block.id)}, "
+            f"{self.const(MappingProxyType)}(o), tuple(ids), {self.const(rs.ref)}, None)",
+        ]
+
+    def table(self, t: m.DecisionTable) -> list[str]:
+        ref = self.rs.ref
+        outputs = [MappingProxyType(dict(r.then)) for r in t.rules]
+        decisions = [Decision(t.id, o, (r.id,), ref) for o, r in zip(outputs, t.rules, strict=True)]
+        ranks: list[tuple[int, ...]] | None = None
+        if t.hit_policy == "PRIORITY":
+            try:
+                ranks = [
+                    tuple(o.values.index(dict(r.then)[o.name]) for o in t.outputs) for r in t.rules
+                ]
+            except (ValueError, KeyError):
+                return self.generic()  # the reference path reports the bad PRIORITY value
+        lines: list[str] = []
+        if len(t.rules) > INDEX_THRESHOLD:
+            matcher = self.rs._matchers[t.id]  # the index built at load
+            args = ", ".join(f"a{i}" for i in range(len(self.specs)))
+            lines.append(f"h = {self.const(matcher)}([{args}])")
+        else:
+            ints = [s.type == "int" for s in self.specs]
+            conds = [
+                " and ".join(
+                    c
+                    for i, (name, spec) in enumerate(zip(t.inputs, self.specs, strict=True))
+                    if (
+                        c := _cell_source(
+                            r.cell(name), f"a{i}", self.const, ints[i], nullable=spec.nullable
+                        )
+                    )
+                    is not None
+                )
+                or "True"
+                for r in t.rules
+            ]
+            if t.hit_policy == "FIRST" or (t.hit_policy == "UNIQUE" and _rules_disjoint(t)):
+                # at most one row can match (or the first one decides): stop there
+                for cond, d in zip(conds, decisions, strict=True):
+                    lines += [f"if {cond}:", f"    return {self.const(d)}"]
+                return [*lines, "raise _Fallback"]
+            lines.append("h = []")
+            for r_index, cond in enumerate(conds):
+                lines += [f"if {cond}:", f"    h.append({r_index})"]
+        all_decisions = self.const(tuple(decisions))
+        if t.hit_policy == "FIRST":
+            return [*lines, "if h:", f"    return {all_decisions}[h[0]]", "raise _Fallback"]
+        lines += ["if len(h) == 1:", f"    return {all_decisions}[h[0]]"]
+        if ranks is not None:
+            ids = self.const(tuple(r.id for r in t.rules))
+            lines += [
+                "if h:",
+                f"    w = min(h, key={self.const(tuple(ranks))}.__getitem__)",
+                f"    return {self.const(Decision)}({self.const(t.id)}, "
+                f"{self.const(tuple(outputs))}[w], tuple([{ids}[i] for i in h]), "
+                f"{self.const(ref)}, None)",
+            ]
+        return [*lines, "raise _Fallback"]
+
+    def formula(self, f: m.Formula) -> list[str]:
+        names = {s.name: f"a{i}" for i, s in enumerate(self.specs)}
+        computed: list[str] = []
+        for j, (name, expr) in enumerate(f.lets):
+            computed.append(f"v{j} = {self.splice(expr, names)}")
+            names = {**names, name: f"v{j}"}
+        results: list[str] = []
+        for j, (o, (_name, expr)) in enumerate(zip(f.outputs, f.expressions, strict=True)):
+            var = f"r{j}"
+            computed.append(f"{var} = {self.splice(expr, names)}")
+            if o.type == "int":
+                results.append(f"if {var} is not None and type({var}) is not bool:")
+                results.append(f"    {var} = int({var})")
+        outputs = ", ".join(
+            f"{self.const(name)}: r{j}" for j, (name, _e) in enumerate(f.expressions)
+        )
+        return [
+            f"p = {self.const(decimal.getcontext)}()",
+            f"c = {self.const(_exact_context)}()",
+            "if p is not c:",
+            f"    {self.const(decimal.setcontext)}(c)",
+            "try:",
+            *("    " + line for line in computed),
+            "finally:",
+            "    if p is not c:",
+            f"        {self.const(decimal.setcontext)}(p)",
+            *results,
+            f"return {self.const(Decision)}({self.const(f.id)}, "
+            f"{self.const(MappingProxyType)}({{{outputs}}}), (), {self.const(self.rs.ref)}, None)",
+        ]
+
+    def splice(self, expr: Expr, names: dict[str, str]) -> str:
+        """A placeholder name standing for `expr`'s validated tree, rewritten to read the
+        local variables in `names`, constants by reference and lookups as direct calls."""
+        if expr.body is None:
+            raise _CannotInline(expr.text)
+        tree = _Rewriter(self, expr, names).visit(copy.deepcopy(expr.body))
+        placeholder = f"_X{len(self.splices)}"
+        self.splices[placeholder] = tree
+        return placeholder
+
+    def lookup(self, block_id: str, output: str, args: dict[str, ast.expr]) -> ast.expr:
+        target = self.rs.document.blocks.get(block_id)
+        if target is None or set(args) != set(target.inputs):
+            raise _CannotInline(block_id)  # (load-time checks make this unreachable)
+        inner = self.rs._inner_of(target)
+        call = ast.Call(
+            ast.Name(self.const(inner), ast.Load()), [args[n] for n in target.inputs], []
+        )
+        outputs = ast.Attribute(call, "_outputs", ast.Load())
+        return ast.Subscript(outputs, ast.Constant(output), ast.Load())
+
+
+class _Rewriter(ast.NodeTransformer):
+    """Rewrites a validated formula tree (see formula.compile_expression) for inlining."""
+
+    def __init__(self, compiler: _BlockCompiler, expr: Expr, names: dict[str, str]) -> None:
+        self.compiler = compiler
+        self.expr = expr
+        self.names = names
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        base, key = node.value, node.slice
+        if isinstance(base, ast.Name) and isinstance(key, ast.Constant):
+            if base.id == "_env" and key.value in self.names:
+                return ast.Name(self.names[key.value], ast.Load())
+            if base.id == "_k" and isinstance(key.value, int):
+                return ast.Name(self.compiler.const(self.expr.constants[key.value]), ast.Load())
+        raise _CannotInline(self.expr.text)
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id in _FUNCS:
+            return ast.Name(self.compiler.const(_FUNCS[node.id]), ast.Load())
+        raise _CannotInline(self.expr.text)
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        func, args = node.func, node.args
+        if isinstance(func, ast.Name) and func.id == "_lookup":
+            if (
+                len(args) == 3
+                and isinstance(args[0], ast.Constant)
+                and isinstance(args[0].value, str)
+                and isinstance(args[1], ast.Constant)
+                and isinstance(args[1].value, str)
+                and isinstance(args[2], ast.Dict)
+                and all(isinstance(k, ast.Constant) for k in args[2].keys)
+            ):
+                values = {
+                    k.value: self.visit(v)  # type: ignore[union-attr]
+                    for k, v in zip(args[2].keys, args[2].values, strict=True)
+                }
+                return self.compiler.lookup(args[0].value, args[1].value, values)
+            raise _CannotInline(self.expr.text)
+        return self.generic_visit(node)  # type: ignore[return-value]
+
+
+class _Splicer(ast.NodeTransformer):
+    """Puts the rewritten expression trees in place of their placeholder names."""
+
+    def __init__(self, splices: dict[str, ast.expr]) -> None:
+        self.splices = splices
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        tree = self.splices.get(node.id)
+        if tree is None:
+            return node
+        for child in ast.walk(tree):
+            if isinstance(child, ast.expr):
+                ast.copy_location(child, node)
+        return tree
 
 
 def _no_lookup(block: str, output: str, args: dict[str, Any]) -> Any:
