@@ -15,8 +15,9 @@ Semantics every backend must honour (the conformance suite checks them):
   `IntegrityError`; `update` whose `record.version` is not stored version + 1 (or whose row is
   missing) raises `ConflictError`. Nothing of the transaction is visible to others before
   `commit`; `rollback` (or an exception) discards everything, including outbox entries.
-- `find` returns records ordered by `order_by` then id, strictly after the keyset `after`
-  (a `(order_value, id)` pair), at most `limit` of them. Filters combine with AND.
+- `find` returns records ordered by `order_by` (NULLs last) then id, strictly after the
+  keyset position `after` (an `(order_value, id)` pair), at most `limit` of them. Filters
+  combine with AND.
 - Decimal columns keep every digit (up to 10^15 with 2 decimals at least); dates are dates;
   strings come back unchanged (unicode, quotes, NUL).
 - Driver / OS errors are translated into the `creditmgmt.ports.errors` tree, `raise ... from e`.
@@ -420,8 +421,6 @@ def check_find_arguments(
             raise ValueError(f"kind {spec.kind!r} has no column {name!r}")
     if order_by not in known:
         raise ValueError(f"kind {spec.kind!r} cannot be ordered by {order_by!r}")
-    if after is not None and order_by != "id":
-        raise ValueError("keyset pagination (after=...) is supported when ordering by id")
     if limit is not None and limit < 0:
         raise ValueError(f"limit must be >= 0, got {limit}")
 
@@ -434,16 +433,21 @@ def select(
     after: tuple[ColumnValue, str] | None,
     limit: int | None,
 ) -> list[Record]:
-    """Filter, order (NULLs last, then id) and page records exactly as the contract says."""
+    """Filter, order (NULLs last, then id) and page records exactly as the contract says:
+    with `after=(value, id)`, only records strictly after that position in the order."""
     chosen = [r for r in records if matches(r.id, r.columns, where or {})]
     if order_by == "id":
         chosen.sort(key=lambda r: r.id)
         if after is not None:
             chosen = [r for r in chosen if r.id > after[1]]
     else:
-        chosen.sort(key=lambda r: _order_key(r.columns.get(order_by), r.id))
+        chosen.sort(key=lambda r: order_key(r.columns.get(order_by), r.id))
+        if after is not None:
+            start = order_key(*after)
+            chosen = [r for r in chosen if order_key(r.columns.get(order_by), r.id) > start]
     return chosen if limit is None else chosen[:limit]
 
 
-def _order_key(value: ColumnValue, record_id: str) -> tuple[bool, Any, str]:
+def order_key(value: ColumnValue, record_id: str) -> tuple[bool, Any, str]:
+    """The position of a record when ordering by a column: NULLs last, then by id."""
     return (value is None, value if value is not None else 0, record_id)

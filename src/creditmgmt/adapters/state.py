@@ -14,6 +14,7 @@ import bisect
 import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from creditmgmt.adapters.records import (
     ColumnValue,
@@ -27,6 +28,7 @@ from creditmgmt.adapters.records import (
     check_find_arguments,
     check_record,
     matches,
+    order_key,
     select,
 )
 from creditmgmt.ports.errors import (
@@ -121,6 +123,9 @@ class RecordState:
         }
         # ids of each kind in order, for keyset pagination; rebuilt lazily after bulk inserts
         self._sorted_ids: dict[str, list[str] | None] = dict.fromkeys(self.kinds)
+        # (kind, column) -> order keys of every row, for keyset scans ordered by a column;
+        # built on first use, kept up to date by small commits, dropped by big ones
+        self._column_orders: dict[tuple[str, str], list[tuple[bool, Any, str]]] = {}
         self.closed = False
 
     def spec(self, kind: str) -> KindSpec:
@@ -144,6 +149,39 @@ class RecordState:
         if ids is None:
             ids = self._sorted_ids[kind] = sorted(self.rows[kind])
         return ids
+
+    def column_order(self, kind: str, column: str) -> list[tuple[bool, Any, str]]:
+        """Order keys `(is null, value, id)` of every row of `kind` by `column`, sorted
+        (caller holds the lock; do not modify the list)."""
+        keys = self._column_orders.get((kind, column))
+        if keys is None:
+            keys = sorted(
+                order_key(row.columns.get(column), rid) for rid, row in self.rows[kind].items()
+            )
+            self._column_orders[(kind, column)] = keys
+        return keys
+
+    def _note_column_changes(self, writes: Sequence[Write]) -> None:
+        if not self._column_orders:
+            return
+        if len(writes) > 64:
+            self._column_orders.clear()  # cheaper to sort again when next needed
+            return
+        for (kind, column), keys in self._column_orders.items():
+            for w in writes:
+                rec = w.record
+                if rec.kind != kind:
+                    continue
+                current = self.rows[kind].get(rec.id)
+                new = order_key(rec.columns.get(column), rec.id)
+                if current is not None:
+                    old = order_key(current.columns.get(column), rec.id)
+                    if old == new:
+                        continue
+                    at = bisect.bisect_left(keys, old)
+                    if at < len(keys) and keys[at] == old:
+                        del keys[at]
+                bisect.insort(keys, new)
 
     def _note_new_ids(self, kind: str, new_ids: list[str]) -> None:
         ids = self._sorted_ids[kind]
@@ -184,6 +222,7 @@ class RecordState:
                     index.pop(value, None)
                 else:
                     index[value] = owner
+        self._note_column_changes(commit.writes)  # before the rows change: needs old values
         rows = self.rows
         new_ids: dict[str, list[str]] | None = None
         for w in commit.writes:
@@ -309,8 +348,10 @@ class StateTransaction(RecordTransaction):
     ) -> list[Record]:
         self._check()
         check_find_arguments(self._s.spec(kind), where, order_by, after, limit)
-        if order_by == "id" and not any(k == kind for k, _ in self._staged):
-            return self._find_by_id(kind, where or {}, after, limit)
+        if not any(k == kind for k, _ in self._staged):
+            if order_by == "id":
+                return self._find_by_id(kind, where or {}, after, limit)
+            return self._find_by_column(kind, order_by, where or {}, after, limit)
         with self._s.lock:
             rows = list(self._rows(kind).items())
         # select on column values first; build full records only for what is returned
@@ -339,6 +380,31 @@ class StateTransaction(RecordTransaction):
             start = 0 if after is None else bisect.bisect_right(ids, after[1])
             for i in range(start, len(ids)):
                 rid = ids[i]
+                row = rows[rid]
+                if where and not matches(rid, row.columns, where):
+                    continue
+                found.append(self._s.record(kind, rid, row))
+                if limit is not None and len(found) >= limit:
+                    break
+        return found
+
+    def _find_by_column(
+        self,
+        kind: str,
+        column: str,
+        where: Where,
+        after: tuple[ColumnValue, str] | None,
+        limit: int | None,
+    ) -> list[Record]:
+        found: list[Record] = []
+        if limit == 0:
+            return found
+        with self._s.lock:
+            rows = self._rows(kind)
+            keys = self._s.column_order(kind, column)
+            start = 0 if after is None else bisect.bisect_right(keys, order_key(*after))
+            for i in range(start, len(keys)):
+                rid = keys[i][2]
                 row = rows[rid]
                 if where and not matches(rid, row.columns, where):
                     continue

@@ -359,24 +359,30 @@ class _Repo(ports.Repository[A, I], Generic[A, I]):
             for k, v in filters.items()
             if v is not None
         }
+        # keyset order: by the range filter's column when there is one (the store's
+        # (column, id) index then seeks each batch), else by id
+        ranged = [k for k, v in where.items() if isinstance(v, Range)]
+        order_by = ranged[0] if ranged else "id"
         low, high = customers
         if low is not None or high is not None:
             where[customer_column] = Range(
                 lower=None if low is None else str(low), upper=None if high is None else str(high)
             )
+            order_by = customer_column
         if partitions > 1:
             where["partition"] = Partition(partition, partitions)
-        return self._batches(where, batch_size)
+        return self._batches(where, batch_size, order_by)
 
-    def _batches(self, where: Where, batch_size: int) -> Iterator[list[A]]:
+    def _batches(self, where: Where, batch_size: int, order_by: str) -> Iterator[list[A]]:
         after: tuple[ColumnValue, str] | None = None
         while True:
             records = self._uow.tx.find(
-                self.kind, where=where, order_by="id", after=after, limit=batch_size
+                self.kind, where=where, order_by=order_by, after=after, limit=batch_size
             )
             if not records:
                 return
-            after = (records[-1].id, records[-1].id)
+            last = records[-1]
+            after = (last.id if order_by == "id" else last.columns.get(order_by), last.id)
             yield [self._uow._decode(self._binding, r) for r in records]  # type: ignore[misc]
             if len(records) < batch_size:
                 return

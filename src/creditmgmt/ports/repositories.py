@@ -74,7 +74,8 @@ class Repository(ABC, Generic[A, I]):
         self, *, partition: int = 0, partitions: int = 1, batch_size: int = 1000
     ) -> Iterator[list[A]]:
         """Stream every aggregate of the kind in hash partition `partition` of `partitions`
-        (over the aggregate id), in batches of at most `batch_size`, ordered by id.
+        (over the aggregate id), in batches of at most `batch_size`, ordered by id — or, when
+        a customer range or a due-date filter is given, by that column and then id.
 
         Raises `ValueError` for a bad partition or batch size. Subclasses add filters; every
         filter combines with the partition (AND)."""

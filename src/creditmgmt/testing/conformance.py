@@ -313,6 +313,35 @@ class RecordBackendContract:
         assert sorted(seen) == [f"id-{i:04d}" for i in range(total)]
         assert len(seen) == total
 
+    def test_keyset_pagination_by_a_column(self, backend: RecordBackend) -> None:
+        amounts = [Decimal("5"), None, Decimal("1.5"), Decimal("5"), None, Decimal("-2"), BIG]
+        self._commit(
+            backend,
+            *(thing(f"k{i:02d}", amount=a, due=None, n=i) for i, a in enumerate(amounts * 3)),  # type: ignore[arg-type]
+        )
+
+        def pages(where: dict[str, Any] | None, size: int) -> list[str]:
+            seen: list[str] = []
+            after: tuple[Any, str] | None = None
+            while True:
+                tx = backend.begin()
+                batch = tx.find("thing", where=where, order_by="amount", after=after, limit=size)
+                tx.rollback()
+                if not batch:
+                    return seen
+                seen.extend(r.id for r in batch)
+                after = (batch[-1].columns["amount"], batch[-1].id)
+
+        tx = backend.begin()
+        everything = [r.id for r in tx.find("thing", order_by="amount")]
+        positive = Range(lower=Decimal("0"))
+        ranged = [r.id for r in tx.find("thing", where={"amount": positive}, order_by="amount")]
+        tx.rollback()
+        assert len(everything) == 21 and len(ranged) == 12
+        for size in (1, 2, 5):
+            assert pages(None, size) == everything  # NULLs last, each row once
+            assert pages({"amount": positive}, size) == ranged
+
     def test_concurrent_writers_never_lose_an_update(self, backend: RecordBackend) -> None:
         self._commit(backend, thing("counter", n=0))
         threads, increments = 8, 10

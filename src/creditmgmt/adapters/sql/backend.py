@@ -45,7 +45,7 @@ from creditmgmt.ports.errors import (
     StoreUnavailableError,
 )
 
-CURRENT_SCHEMA_VERSION: Final = 1
+CURRENT_SCHEMA_VERSION: Final = 2
 T = TypeVar("T")
 
 # PostgreSQL: 40001 serialization failure, 40P01 deadlock; MySQL: 1213 deadlock, 1205 lock wait
@@ -143,7 +143,7 @@ class _Schema:
             cols: list[sa.Column[Any]] = [
                 sa.Column("id", _text_type(64), primary_key=True),
                 sa.Column("version", sa.Integer(), nullable=False),
-                sa.Column("bucket", sa.Integer(), nullable=False, index=True),
+                sa.Column("bucket", sa.Integer(), nullable=False),
                 sa.Column("document", _text_type(), nullable=False),
             ]
             for c in spec.columns:
@@ -152,11 +152,11 @@ class _Schema:
                         c.name,
                         _column_type(c, dialect),
                         nullable=True,
-                        index=c.indexed and not c.unique,
                         unique=c.unique,
                     )
                 )
             self.tables[kind] = sa.Table(f"{prefix}{kind}", self.metadata, *cols, **table_kw)
+        self.kinds = dict(kinds)
         self.outbox = sa.Table(
             f"{prefix}outbox",
             self.metadata,
@@ -182,12 +182,42 @@ class _Schema:
         )
 
 
-#: Ordered migrations: version -> function creating that version from the previous one.
+def _scan_columns(schema: _Schema) -> list[tuple[sa.Table, str]]:
+    """(table, column) of every queryable column that gets a scan index (unique ones have
+    their own)."""
+    return [
+        (schema.tables[kind], c.name)
+        for kind, spec in schema.kinds.items()
+        for c in spec.columns
+        if c.indexed and not c.unique
+    ]
+
+
+# Migrations: version -> the step from the previous version. A released step never changes:
+# every database written by any release walks the same steps up to CURRENT_SCHEMA_VERSION.
 def _migration_1(conn: Connection, schema: _Schema) -> None:
+    """Tables, unique constraints, a bucket index and one index per queryable column."""
     schema.metadata.create_all(conn)
+    for table in schema.tables.values():
+        sa.Index(f"ix_{table.name}_bucket", table.c.bucket).create(conn)
+    for table, name in _scan_columns(schema):
+        sa.Index(f"ix_{table.name}_{name}", table.c[name]).create(conn)
 
 
-MIGRATIONS: Final[dict[int, Callable[[Connection, _Schema], None]]] = {1: _migration_1}
+def _migration_2(conn: Connection, schema: _Schema) -> None:
+    """Scan indexes: (column, id) instead of (column), so a keyset scan filtered on a column
+    seeks straight to its next batch instead of sorting every remaining match per batch."""
+    for table, name in _scan_columns(schema):
+        old = sa.Index(f"ix_{table.name}_{name}", table.c[name])
+        old.drop(conn)
+        table.indexes.discard(old)
+        sa.Index(f"ix_{table.name}_{name}_id", table.c[name], table.c.id).create(conn)
+
+
+MIGRATIONS: Final[dict[int, Callable[[Connection, _Schema], None]]] = {
+    1: _migration_1,
+    2: _migration_2,
+}
 
 
 class SqlBackend(RecordBackend):
@@ -283,26 +313,31 @@ class SqlBackend(RecordBackend):
             value = conn.execute(sa.select(sa.func.max(self._schema.version_table.c.version)))
             return value.scalar()
 
-    def migrate(self) -> int:
-        """Bring the database to `CURRENT_SCHEMA_VERSION`; idempotent. Returns the version.
+    def migrate(self, *, to: int = CURRENT_SCHEMA_VERSION) -> int:
+        """Bring the database to schema version `to` (default: the current one) by running
+        the missing migration steps in order, each in its own transaction and recorded in the
+        schema table; idempotent. Returns the version reached.
 
         Raises:
             DataError: the database was written by a newer release.
+            ValueError: `to` is not a schema version of this release.
         """
+        if not 1 <= to <= CURRENT_SCHEMA_VERSION:
+            raise ValueError(f"schema versions are 1..{CURRENT_SCHEMA_VERSION}, not {to}")
         found = self.current_schema_version() or 0
         if found > CURRENT_SCHEMA_VERSION:
             raise DataError(
                 f"the store's schema is version {found}; this release knows up to "
                 f"{CURRENT_SCHEMA_VERSION}: upgrade creditmgmt"
             )
-        for version in range(found + 1, CURRENT_SCHEMA_VERSION + 1):
+        for version in range(found + 1, to + 1):
             with self._write(f"migrate to schema {version}") as conn:
                 MIGRATIONS[version](conn, self._schema)
                 conn.execute(
                     self._schema.version_table.insert(),
                     {"version": version, "applied_at": datetime.now().astimezone().isoformat()},
                 )
-        return CURRENT_SCHEMA_VERSION
+        return max(found, to)
 
     def drop_all(self) -> None:
         """Drop every table of this store (tests and tear-down)."""
@@ -466,13 +501,32 @@ class _SqlTransaction(RecordTransaction):
         check_find_arguments(spec, where, order_by, after, limit)
         table = self._b.table(kind)
         query = sa.select(table).where(*self._b._conditions(kind, where))
-        if after is not None:
-            query = query.where(table.c.id > after[1])
         if order_by == "id":
+            if after is not None:
+                query = query.where(table.c.id > after[1])
             query = query.order_by(table.c.id)
         else:
-            col = self._b._order_column(table, order_by)
-            query = query.order_by(table.c[order_by].is_(None), col, table.c.id)
+            raw, col = table.c[order_by], self._b._order_column(table, order_by)
+            test = (where or {}).get(order_by)
+            # a filter on the order column that rules NULLs out lets the (column, id) index
+            # serve both the keyset condition and the order: no sort per batch
+            no_nulls = isinstance(test, Range) or (
+                test is not None
+                and not isinstance(test, Partition)
+                and (not isinstance(test, In) or None not in test.values)
+            )
+            if after is not None:
+                value, last_id = after
+                if value is None:
+                    query = query.where(raw.is_(None), table.c.id > last_id)
+                else:
+                    bound = self._b._bind(table, order_by, value)
+                    later = sa.tuple_(col, table.c.id) > sa.tuple_(bound, last_id)
+                    query = query.where(later if no_nulls else sa.or_(later, raw.is_(None)))
+            if no_nulls:
+                query = query.order_by(col, table.c.id)
+            else:
+                query = query.order_by(raw.is_(None), col, table.c.id)
         if limit is not None:
             query = query.limit(limit)
         with self._b._connect(f"find {kind}") as conn:
