@@ -28,6 +28,7 @@ from creditmgmt.policies import model as m
 from creditmgmt.policies.cells import Cell
 from creditmgmt.policies.errors import PolicyCheckError, PolicyEvaluationError, PolicyInputError
 from creditmgmt.policies.formula import _FUNCS, Expr, _exact_context
+from creditmgmt.policies.formula import _THREAD as _FORMULA_THREAD
 from creditmgmt.policies.formula import evaluate as evaluate_expr
 
 INDEX_THRESHOLD = 64
@@ -482,7 +483,7 @@ class RuleSet:
         # per block: its compiled evaluator (see `evaluator`), built on first use
         self._fast: dict[str, Callable[[Mapping[str, Any]], Decision]] = {}
         # per block that formulas look up: its evaluator taking the inputs positionally
-        self._inner: dict[str, Callable[..., Decision]] = {}
+        self._inner: dict[tuple[str, str, frozenset[int]], Callable[..., Any]] = {}
         # per table: each rule's outputs as a dict (copied per decision) and its id
         self._then: dict[str, list[tuple[dict[str, Any], str]]] = {}
         for block in document.blocks.values():
@@ -584,11 +585,12 @@ class RuleSet:
             )
         return block
 
-    def _inner_of(self, block: m.Block) -> Callable[..., Decision]:
-        inner = self._inner.get(block.id)
+    def _inner_of(self, block: m.Block, output: str, trusted: frozenset[int]) -> Callable[..., Any]:
+        key = (block.id, output, trusted)
+        inner = self._inner.get(key)
         if inner is None:
-            inner = _BlockCompiler(self, block).inner()
-            self._inner[block.id] = inner
+            inner = _BlockCompiler(self, block, output, trusted).inner()
+            self._inner[key] = inner
         return inner
 
     def _evaluate(self, block_id: str, inputs: Mapping[str, Any], trace: bool) -> Decision:
@@ -871,6 +873,7 @@ _BUILTINS: dict[str, Any] = {
     "min": min,
     "tuple": tuple,
     "Exception": Exception,
+    "AttributeError": AttributeError,
 }
 
 
@@ -880,23 +883,37 @@ class _BlockCompiler:
     The generated source is made of our own identifiers only: every value taken from the
     document — input names, bounds, cell constants, prebuilt decisions — is a closure variable
     `_kN` bound by reference, and formula expressions are spliced in as their validated,
-    rewritten trees (never as text). `fast()` takes the input mapping; `inner()` takes the
-    inputs positionally, for `lookup(...)` calls from formulas.
+    rewritten trees (never as text). `fast()` takes the input mapping and returns a
+    `Decision`; `inner()` takes the inputs positionally and returns one output's value, for
+    `lookup(...)` calls from formulas.
     """
 
-    def __init__(self, ruleset: RuleSet, block: m.Block) -> None:
+    def __init__(
+        self,
+        ruleset: RuleSet,
+        block: m.Block,
+        output: str | None = None,
+        trusted: frozenset[int] = frozenset(),
+    ) -> None:
         self.rs = ruleset
         self.block = block
+        self.output = output  # inner(): the output whose value is returned
+        self.trusted = trusted  # inner(): arguments already valid for their input
         self.specs = [ruleset.document.inputs[n] for n in block.inputs]
         self.params: list[str] = []
         self.values: list[Any] = []
         self.splices: dict[str, ast.expr] = {}
+        self.temps = 0
 
     def const(self, value: Any) -> str:
         name = f"_k{len(self.values)}"
         self.params.append(name)
         self.values.append(value)
         return name
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"_t{self.temps}"
 
     # the two entry points ------------------------------------------------------------------
     def fast(self) -> Callable[[Mapping[str, Any]], Decision]:
@@ -918,10 +935,10 @@ class _BlockCompiler:
                 checks += self.check(var, spec)
                 continue
             optional = True
-            absent_marker = self.const(_MISSING)
+            marker = self.const(_MISSING)
             fetch += [
-                f"{var} = g.get({key}, {absent_marker})",
-                f"if {var} is {absent_marker}:",
+                f"{var} = g.get({key}, {marker})",
+                f"if {var} is {marker}:",
                 f"    {var} = {self.const(absent)}",
                 "else:",
                 "    n += 1",
@@ -947,12 +964,17 @@ class _BlockCompiler:
         ]
         return self._build(lines, "_fast")  # type: ignore[no-any-return]
 
-    def inner(self) -> Callable[..., Decision]:
+    def inner(self) -> Callable[..., Any]:
         args = [f"a{i}" for i in range(len(self.specs))]
-        body = [line for i, s in enumerate(self.specs) for line in self.check(args[i], s)]
+        checks = [
+            line
+            for i, s in enumerate(self.specs)
+            if i not in self.trusted
+            for line in self.check(args[i], s)
+        ]
         lines = [
             f"def _inner({', '.join(args)}):",
-            *("    " + line for line in [*body, *self.tail()]),
+            *("    " + line for line in [*checks, *self.tail()]),
         ]
         return self._build(lines, "_inner")  # type: ignore[no-any-return]
 
@@ -1017,8 +1039,8 @@ class _BlockCompiler:
 
     # what the block computes ----------------------------------------------------------------
     def tail(self) -> list[str]:
-        """Lines that compute the decision from the valid inputs a0..an and return it, or
-        raise (so that the reference path decides)."""
+        """Lines that compute the decision from the valid inputs a0..an and return it (or,
+        for inner(), the output's value), or raise so that the reference path decides."""
         block = self.block
         if isinstance(block, m.DecisionTable) and block.hit_policy != "COLLECT":
             return self.table(block)
@@ -1029,6 +1051,20 @@ class _BlockCompiler:
                 pass
         return self.generic()
 
+    def decision(self, outputs: str, matched: str) -> list[str]:
+        """Lines returning a new Decision (slots filled directly: no __init__ call)."""
+        if self.output is not None:
+            return [f"return {outputs}[{self.const(self.output)}]"]
+        return [
+            f"d = {self.const(object.__new__)}({self.const(Decision)})",
+            f"d._block = {self.const(self.block.id)}",
+            f"d._outputs = {outputs}",
+            f"d._matched = {matched}",
+            f"d._ruleset_ref = {self.const(self.rs.ref)}",
+            "d._trace = None",
+            "return d",
+        ]
+
     def generic(self) -> list[str]:
         rs, block = self.rs, self.block
 
@@ -1038,14 +1074,21 @@ class _BlockCompiler:
         values = ", ".join(f"{self.const(s.name)}: a{i}" for i, s in enumerate(self.specs))
         return [
             f"o, ids = {self.const(run)}({{{values}}})",
-            f"return {self.const(Decision)}({self.const(block.id)}, "
-            f"{self.const(MappingProxyType)}(o), tuple(ids), {self.const(rs.ref)}, None)",
+            *self.decision(f"{self.const(MappingProxyType)}(o)", "tuple(ids)"),
         ]
 
     def table(self, t: m.DecisionTable) -> list[str]:
         ref = self.rs.ref
         outputs = [MappingProxyType(dict(r.then)) for r in t.rules]
-        decisions = [Decision(t.id, o, (r.id,), ref) for o, r in zip(outputs, t.rules, strict=True)]
+        results: list[Any]
+        if self.output is None:
+            results = [
+                Decision(t.id, o, (r.id,), ref) for o, r in zip(outputs, t.rules, strict=True)
+            ]
+        elif all(self.output in o for o in outputs):
+            results = [o[self.output] for o in outputs]
+        else:
+            return self.generic()  # the reference path reports the missing output
         ranks: list[tuple[int, ...]] | None = None
         if t.hit_policy == "PRIORITY":
             try:
@@ -1077,29 +1120,30 @@ class _BlockCompiler:
             ]
             if t.hit_policy == "FIRST" or (t.hit_policy == "UNIQUE" and _rules_disjoint(t)):
                 # at most one row can match (or the first one decides): stop there
-                for cond, d in zip(conds, decisions, strict=True):
-                    lines += [f"if {cond}:", f"    return {self.const(d)}"]
+                for cond, result in zip(conds, results, strict=True):
+                    lines += [f"if {cond}:", f"    return {self.const(result)}"]
                 return [*lines, "raise _Fallback"]
             lines.append("h = []")
             for r_index, cond in enumerate(conds):
                 lines += [f"if {cond}:", f"    h.append({r_index})"]
-        all_decisions = self.const(tuple(decisions))
+        every = self.const(tuple(results))
         if t.hit_policy == "FIRST":
-            return [*lines, "if h:", f"    return {all_decisions}[h[0]]", "raise _Fallback"]
-        lines += ["if len(h) == 1:", f"    return {all_decisions}[h[0]]"]
+            return [*lines, "if h:", f"    return {every}[h[0]]", "raise _Fallback"]
+        lines += ["if len(h) == 1:", f"    return {every}[h[0]]"]
         if ranks is not None:
             ids = self.const(tuple(r.id for r in t.rules))
+            winner = (
+                f"{self.const(tuple(outputs))}[min(h, key={self.const(tuple(ranks))}.__getitem__)]"
+            )
             lines += [
                 "if h:",
-                f"    w = min(h, key={self.const(tuple(ranks))}.__getitem__)",
-                f"    return {self.const(Decision)}({self.const(t.id)}, "
-                f"{self.const(tuple(outputs))}[w], tuple([{ids}[i] for i in h]), "
-                f"{self.const(ref)}, None)",
+                *("    " + line for line in self.decision(winner, f"tuple([{ids}[i] for i in h])")),
             ]
         return [*lines, "raise _Fallback"]
 
     def formula(self, f: m.Formula) -> list[str]:
-        names = {s.name: f"a{i}" for i, s in enumerate(self.specs)}
+        self.inputs = {s.name: f"a{i}" for i, s in enumerate(self.specs)}
+        names = dict(self.inputs)
         computed: list[str] = []
         for j, (name, expr) in enumerate(f.lets):
             computed.append(f"v{j} = {self.splice(expr, names)}")
@@ -1111,22 +1155,33 @@ class _BlockCompiler:
             if o.type == "int":
                 results.append(f"if {var} is not None and type({var}) is not bool:")
                 results.append(f"    {var} = int({var})")
-        outputs = ", ".join(
-            f"{self.const(name)}: r{j}" for j, (name, _e) in enumerate(f.expressions)
-        )
+        set_context = self.const(decimal.setcontext)
+        if self.output is not None:
+            chosen = [j for j, (name, _e) in enumerate(f.expressions) if name == self.output]
+            if not chosen:
+                raise _CannotInline(self.output)
+            ending = [f"return r{chosen[0]}"]
+        else:
+            outputs = ", ".join(
+                f"{self.const(name)}: r{j}" for j, (name, _e) in enumerate(f.expressions)
+            )
+            ending = self.decision(f"{self.const(MappingProxyType)}({{{outputs}}})", "()")
         return [
             f"p = {self.const(decimal.getcontext)}()",
-            f"c = {self.const(_exact_context)}()",
+            # this thread's exact context: formula._exact_context without the call
+            "try:",
+            f"    c = {self.const(_FORMULA_THREAD)}.context",
+            "except AttributeError:",
+            f"    c = {self.const(_exact_context)}()",
             "if p is not c:",
-            f"    {self.const(decimal.setcontext)}(c)",
+            f"    {set_context}(c)",
             "try:",
             *("    " + line for line in computed),
             "finally:",
             "    if p is not c:",
-            f"        {self.const(decimal.setcontext)}(p)",
+            f"        {set_context}(p)",
             *results,
-            f"return {self.const(Decision)}({self.const(f.id)}, "
-            f"{self.const(MappingProxyType)}({{{outputs}}}), (), {self.const(self.rs.ref)}, None)",
+            *ending,
         ]
 
     def splice(self, expr: Expr, names: dict[str, str]) -> str:
@@ -1140,15 +1195,49 @@ class _BlockCompiler:
         return placeholder
 
     def lookup(self, block_id: str, output: str, args: dict[str, ast.expr]) -> ast.expr:
+        """`lookup(block, output, ...)` as a direct call of the target's inner evaluator
+        returning that output; arguments that are this block's own (already checked) inputs
+        of the same name are not checked again."""
         target = self.rs.document.blocks.get(block_id)
         if target is None or set(args) != set(target.inputs):
             raise _CannotInline(block_id)  # (load-time checks make this unreachable)
-        inner = self.rs._inner_of(target)
-        call = ast.Call(
+        trusted = frozenset(
+            k
+            for k, n in enumerate(target.inputs)
+            if isinstance(args[n], ast.Name) and args[n].id == self.inputs.get(n)  # type: ignore[attr-defined]
+        )
+        inner = self.rs._inner_of(target, output, trusted)
+        return ast.Call(
             ast.Name(self.const(inner), ast.Load()), [args[n] for n in target.inputs], []
         )
-        outputs = ast.Attribute(call, "_outputs", ast.Load())
-        return ast.Subscript(outputs, ast.Constant(output), ast.Load())
+
+    def round(self, x: ast.expr, places: Any) -> ast.expr:
+        """`round(x, places)` with constant places: Decimal.quantize inline when `x` is a
+        Decimal (what formula._round computes), formula._round otherwise."""
+        n = int(places)
+        quantum = Decimal(1).scaleb(-n)  # as formula._round builds it
+        t = self.temp()
+        fallback = ast.Call(
+            ast.Name(self.const(_FUNCS["_round"]), ast.Load()),
+            [ast.Name(t, ast.Load()), ast.Name(self.const(places), ast.Load())],
+            [],
+        )
+        quantize = ast.Call(
+            ast.Attribute(ast.Name(t, ast.Load()), "quantize", ast.Load()),
+            [
+                ast.Name(self.const(quantum), ast.Load()),
+                ast.Name(self.const(decimal.ROUND_HALF_EVEN), ast.Load()),
+            ],
+            [],
+        )
+        is_decimal = ast.Compare(
+            ast.Call(
+                ast.Name("type", ast.Load()), [ast.NamedExpr(ast.Name(t, ast.Store()), x)], []
+            ),
+            [ast.Is()],
+            [ast.Name(self.const(Decimal), ast.Load())],
+        )
+        return ast.IfExp(is_decimal, quantize, fallback)
 
 
 class _Rewriter(ast.NodeTransformer):
@@ -1159,13 +1248,26 @@ class _Rewriter(ast.NodeTransformer):
         self.expr = expr
         self.names = names
 
+    def constant(self, node: ast.expr) -> Any:
+        """The value of a `_k[i]` constant node, or _MISSING."""
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "_k"
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, int)
+        ):
+            return self.expr.constants[node.slice.value]
+        return _MISSING
+
     def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
         base, key = node.value, node.slice
         if isinstance(base, ast.Name) and isinstance(key, ast.Constant):
             if base.id == "_env" and key.value in self.names:
                 return ast.Name(self.names[key.value], ast.Load())
-            if base.id == "_k" and isinstance(key.value, int):
-                return ast.Name(self.compiler.const(self.expr.constants[key.value]), ast.Load())
+            value = self.constant(node)
+            if value is not _MISSING:
+                return ast.Name(self.compiler.const(value), ast.Load())
         raise _CannotInline(self.expr.text)
 
     def visit_Name(self, node: ast.Name) -> ast.expr:
@@ -1191,6 +1293,10 @@ class _Rewriter(ast.NodeTransformer):
                 }
                 return self.compiler.lookup(args[0].value, args[1].value, values)
             raise _CannotInline(self.expr.text)
+        if isinstance(func, ast.Name) and func.id == "_round" and not node.keywords:
+            places: Any = Decimal(0) if len(args) == 1 else self.constant(args[1])
+            if len(args) in (1, 2) and isinstance(places, Decimal) and places.is_finite():
+                return self.compiler.round(self.visit(args[0]), places)
         return self.generic_visit(node)  # type: ignore[return-value]
 
 
