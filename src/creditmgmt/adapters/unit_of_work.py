@@ -790,7 +790,7 @@ class _Collaterals(_Repo[Collateral, CollateralId], ports.CollateralRepository):
             else Range(upper=revaluation_due_by, upper_inclusive=True),
         )
 
-    def revaluation_due(self, as_of: date) -> list[Collateral]:
+    def revaluation_due(self, *, as_of: date) -> list[Collateral]:
         return self._where(revaluation_due=Range(upper=as_of, upper_inclusive=True))
 
 

@@ -349,7 +349,8 @@ class CollateralRepository(Repository[Collateral, CollateralId]):
         """`revaluation_due_by`: collateral whose revaluation is due on or before that date."""
 
     @abstractmethod
-    def revaluation_due(self, as_of: date) -> list[Collateral]: ...
+    def revaluation_due(self, *, as_of: date) -> list[Collateral]:
+        """Collateral whose revaluation is due on or before `as_of`."""
 
 
 class GuaranteeRepository(Repository[Guarantee, GuaranteeId]):
