@@ -904,6 +904,10 @@ class _BlockCompiler:
         self.values: list[Any] = []
         self.splices: dict[str, ast.expr] = {}
         self.temps = 0
+        self.inputs: dict[str, str] = {}  # formula(): input name -> its local variable
+        # formula(): variables and rewritten nodes known to hold a Decimal
+        self.decimal_vars: set[str] = set()
+        self.decimal_nodes: set[int] = set()
 
     def const(self, value: Any) -> str:
         name = f"_k{len(self.values)}"
@@ -1142,11 +1146,19 @@ class _BlockCompiler:
         return [*lines, "raise _Fallback"]
 
     def formula(self, f: m.Formula) -> list[str]:
-        self.inputs = {s.name: f"a{i}" for i, s in enumerate(self.specs)}
+        self.inputs.update({s.name: f"a{i}" for i, s in enumerate(self.specs)})
+        self.decimal_vars.update(
+            f"a{i}"
+            for i, s in enumerate(self.specs)
+            if s.type in ("decimal", "money") and not s.nullable
+        )
         names = dict(self.inputs)
         computed: list[str] = []
         for j, (name, expr) in enumerate(f.lets):
-            computed.append(f"v{j} = {self.splice(expr, names)}")
+            placeholder = self.splice(expr, names)
+            computed.append(f"v{j} = {placeholder}")
+            if self.is_decimal(self.splices[placeholder]):
+                self.decimal_vars.add(f"v{j}")
             names = {**names, name: f"v{j}"}
         results: list[str] = []
         for j, (o, (_name, expr)) in enumerate(zip(f.outputs, f.expressions, strict=True)):
@@ -1204,7 +1216,7 @@ class _BlockCompiler:
         trusted = frozenset(
             k
             for k, n in enumerate(target.inputs)
-            if isinstance(args[n], ast.Name) and args[n].id == self.inputs.get(n)  # type: ignore[attr-defined]
+            if isinstance(arg := args[n], ast.Name) and arg.id == self.inputs.get(n)
         )
         inner = self.rs._inner_of(target, output, trusted)
         return ast.Call(
@@ -1216,6 +1228,17 @@ class _BlockCompiler:
         Decimal (what formula._round computes), formula._round otherwise."""
         n = int(places)
         quantum = Decimal(1).scaleb(-n)  # as formula._round builds it
+        if self.is_decimal(x):  # (a wrong guess raises AttributeError: the reference path)
+            direct = ast.Call(
+                ast.Attribute(x, "quantize", ast.Load()),
+                [
+                    ast.Name(self.const(quantum), ast.Load()),
+                    ast.Name(self.const(decimal.ROUND_HALF_EVEN), ast.Load()),
+                ],
+                [],
+            )
+            self.decimal_nodes.add(id(direct))
+            return direct
         t = self.temp()
         fallback = ast.Call(
             ast.Name(self.const(_FUNCS["_round"]), ast.Load()),
@@ -1237,7 +1260,32 @@ class _BlockCompiler:
             [ast.Is()],
             [ast.Name(self.const(Decimal), ast.Load())],
         )
-        return ast.IfExp(is_decimal, quantize, fallback)
+        rounded = ast.IfExp(is_decimal, quantize, fallback)
+        self.decimal_nodes.add(id(rounded))
+        return rounded
+
+    def is_decimal(self, node: ast.expr) -> bool:
+        """Whether a rewritten expression always gives a Decimal (False when unsure)."""
+        if id(node) in self.decimal_nodes:
+            return True
+        if isinstance(node, ast.Name):
+            if node.id in self.decimal_vars:
+                return True
+            value = self.values[int(node.id[2:])] if node.id.startswith("_k") else None
+            return type(value) is Decimal
+        if isinstance(node, ast.BinOp):
+            return self.is_decimal(node.left) or self.is_decimal(node.right)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            return self.is_decimal(node.operand)
+        if isinstance(node, ast.IfExp):
+            return self.is_decimal(node.body) and self.is_decimal(node.orelse)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            fn = self.values[int(node.func.id[2:])] if node.func.id.startswith("_k") else None
+            if fn is min or fn is max:
+                return all(self.is_decimal(a) for a in node.args)
+            if fn is abs:
+                return self.is_decimal(node.args[0])
+        return False
 
 
 class _Rewriter(ast.NodeTransformer):
