@@ -20,12 +20,14 @@ from creditmgmt.adapters.kinds import BY_KIND
 from creditmgmt.adapters.memory import MemoryBackend
 from creditmgmt.adapters.records import bucket_of
 from creditmgmt.adapters.sql import SqlBackend
+from creditmgmt.adapters.state import dump_json
 from creditmgmt.adapters.system import FixedClock, SequentialIds
 from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain import (
     Customer,
     CustomerKind,
     Facility,
+    FacilityId,
     FacilityLevel,
     LimitTree,
     Money,
@@ -70,6 +72,9 @@ def _timed(fn: Callable[[], object]) -> float:
 
 
 def bulk_load(tmp: Path) -> str:
+    """The SQL adapter's unit of work against raw Core executemany of exactly the rows it
+    writes — aggregates and their outbox events — prepared outside the timing, in the same
+    kind of transaction (one BEGIN IMMEDIATE ... COMMIT)."""
     customers, facilities = _book(N)
 
     def through_adapter() -> None:
@@ -82,27 +87,41 @@ def bulk_load(tmp: Path) -> str:
             uow.commit()
         store.close()
 
-    # the same rows, prepared outside the timing, inserted with raw Core executemany
     raw = SqlBackend.from_url(f"sqlite:///{tmp / 'raw.db'}")
     rows: dict[str, list[dict[str, object]]] = {"customer": [], "facility": []}
-    import json
-
+    outbox: list[dict[str, object]] = []
+    recorded_at = CLOCK.now().isoformat()
     for kind, items in (("customer", customers), ("facility", facilities)):
         binding = BY_KIND[kind]
         for agg in items:
             values: dict[str, object] = {
-                "id": str(agg.id),  # type: ignore[attr-defined]
+                "id": str(agg.id),
                 "version": 1,
-                "bucket": bucket_of(str(agg.id)),  # type: ignore[attr-defined]
-                "document": json.dumps(codec.encode(kind, agg), ensure_ascii=False),
+                "bucket": bucket_of(str(agg.id)),
+                "document": dump_json(codec.encode(kind, agg)),  # what the adapter writes
             }
             values.update(binding.extract(agg))
             rows[kind].append(values)
+            outbox.extend(
+                {
+                    "aggregate_kind": kind,
+                    "aggregate_id": str(agg.id),
+                    "event_type": e.event_type,
+                    "document": dump_json(codec.encode_event(e)),
+                    "recorded_at": recorded_at,
+                }
+                for e in agg.pending_events
+            )
 
     def raw_core() -> None:
-        with raw.engine.begin() as conn:
+        # one explicit transaction, as the adapter's commit runs (the engine leaves SQLite in
+        # driver autocommit, so engine.begin() alone would commit row by row)
+        with raw.engine.connect() as conn:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
             for kind, values in rows.items():
                 conn.execute(raw.table(kind).insert(), values)
+            conn.execute(raw._schema.outbox.insert(), outbox)
+            conn.commit()
 
     t_raw = _timed(raw_core)
     raw.close()
@@ -113,8 +132,9 @@ def bulk_load(tmp: Path) -> str:
     t_adapter = _timed(through_adapter)
     ratio = t_adapter / t_raw
     return (
-        f"| P5 bulk load {N:,} customers + {N:,} facilities (SQLite) | adapter {t_adapter:.2f} s"
-        f" | raw Core executemany {t_raw:.2f} s | **{ratio:.2f}×** (target ≤ 2×) |\n"
+        f"| P5 bulk load {N:,} customers + {N:,} facilities and their {len(outbox):,} outbox "
+        f"events (SQLite) | adapter {t_adapter:.2f} s | raw Core executemany of the same rows "
+        f"{t_raw:.2f} s | **{ratio:.2f}×** (target ≤ 2×) |\n"
     )
 
 
@@ -130,8 +150,10 @@ def _latencies(op: Callable[[], None], n: int, warmup: int = 100) -> tuple[float
     return statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
 
 
-def drawdown_latency(tmp: Path) -> str:
+def drawdown_latency(tmp: Path) -> tuple[str, str]:
+    """Table rows, and a note on the memory store's share of its drawdown latency."""
     lines = ""
+    medians: dict[str, float] = {}
     stores = {
         "memory": RecordStore(MemoryBackend(), clock=CLOCK),
         "SQLite (WAL, synchronous=NORMAL)": RecordStore(
@@ -155,6 +177,7 @@ def drawdown_latency(tmp: Path) -> str:
         path[1].collect_events()
 
     median, p99 = _latencies(domain_only, 3000)
+    medians["domain"] = median
     lines += (
         f"| P6 drawdown, domain only (LimitTree checks and updates, no store) | median "
         f"{median * 1e6:,.0f} µs | p99 {p99 * 1e6:,.0f} µs | (share of the rows below) |\n"
@@ -170,19 +193,30 @@ def drawdown_latency(tmp: Path) -> str:
         node_id = tree.masters[0].id
         one = Money.of("1.00", "CNY")
 
-        def draw(store: RecordStore = store, node_id=node_id, one=one) -> None:
+        def draw(
+            store: RecordStore = store, node_id: FacilityId = node_id, one: Money = one
+        ) -> None:
             with store.unit_of_work() as uow:
                 LimitTree(uow.facilities.path_to_root(node_id)).draw(node_id, one, on=START)
                 uow.commit()
 
         median, p99 = _latencies(draw, 3000 if name == "memory" else 500)
+        medians[name] = median
         target = targets.get(name, "≤ 5 ms (P7)")
         lines += (
             f"| P6/P7 drawdown (load path, check, commit, outbox) — {name} | median "
             f"{median * 1e6:,.0f} µs | p99 {p99 * 1e6:,.0f} µs | {target} |\n"
         )
         store.close()
-    return lines
+    store_share = medians["memory"] - medians["domain"]
+    note = (
+        f"Of the memory drawdown's median {medians['memory'] * 1e6:.0f} µs, the domain (limit "
+        f"tree checks and Money arithmetic) takes {medians['domain'] * 1e6:.0f} µs and the store "
+        f"{store_share * 1e6:.0f} µs: unit of work, two loads restored from the store's private "
+        "snapshots, change detection that re-encodes only the changed fields, the version-checked "
+        "commit and the outbox entry."
+    )
+    return lines, note
 
 
 def file_open(tmp: Path) -> str:
@@ -228,10 +262,27 @@ def main() -> None:
         table = "| benchmark | measured | baseline / detail | ratio or target |\n"
         table += "|---|---|---|---|\n"
         table += bulk_load(tmp)
-        table += drawdown_latency(tmp)
+        rows, memory_note = drawdown_latency(tmp)
+        table += rows
         table += file_open(tmp)
-    print(table)
-    write_section("storage", "Storage (P5, P6, P7)", table)
+    notes = f"""
+How it is measured (bench/bench_storage.py), and why it is fast:
+
+- P5 compares the SQL adapter's unit of work (cattrs documents, column extraction, one
+  executemany per kind) with raw SQLAlchemy Core executemany of the very same rows, prepared
+  outside the timing, into the same tables, in the same run.
+- P6: the memory and file stores keep every committed aggregate as a private snapshot (its
+  field values, immutable values shared) and restore a fresh object on each load instead of
+  parsing JSON and structuring with cattrs; a commit finds changed fields by identity against
+  the snapshot and re-encodes only those. {memory_note}
+- P7: the file store snapshots after `snapshot_every` commits or once the journal outgrows half
+  of the last snapshot, so opening replays a bounded journal; the worst case shown is a crash
+  right after one commit of the whole book, before its snapshot. Snapshot and journal keep
+  documents as length-framed bytes parsed on first use, and loading runs with the cyclic
+  garbage collector paused (it otherwise tripled the open time).
+"""
+    print(table + notes)
+    write_section("storage", "Storage (P5, P6, P7)", table + notes)
 
 
 if __name__ == "__main__":

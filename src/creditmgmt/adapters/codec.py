@@ -116,7 +116,7 @@ def _is_id_tuple(t: object) -> bool:
 
 
 def _enum_value(member: Enum) -> Any:
-    return member.value
+    return member._value_  # the plain attribute behind the `value` property
 
 
 EVENT_TAG: Final = "event_type"
@@ -246,13 +246,21 @@ def encode(kind: str, aggregate: Aggregate) -> dict[str, Any]:
     Raises:
         DataError: a value that cannot be stored (e.g. a naive timestamp).
     """
+    cls = type(aggregate)
+    hook = _aggregate_hooks.get(cls)
+    if hook is None:
+        hook = _aggregate_hooks[cls] = _CONVERTER.get_unstructure_hook(cls)
     try:
-        data = _CONVERTER.unstructure(aggregate)
+        data = hook(aggregate)
     except DataError:
         raise
     except (TypeError, ValueError, AttributeError) as e:
         raise DataError(f"{kind} {getattr(aggregate, 'id', '?')}: cannot encode: {e}") from e
     return {"schema_version": SCHEMA_VERSION, "kind": kind, "data": data}
+
+
+#: The converter's unstructure function per aggregate class (skips its dispatch per call).
+_aggregate_hooks: dict[type, Callable[[Any], dict[str, Any]]] = {}
 
 
 def encode_changes(

@@ -48,15 +48,16 @@ def _c(name: str, type_: str, *, unique: bool = False) -> ColumnSpec:
 
 
 def _customer(c: Customer) -> dict[str, ColumnValue]:
+    group, manager = c.group_id, c.relationship_manager
     return {
-        "status": c.status.value,
-        "kind_code": c.kind.value,
+        "status": c.status._value_,
+        "kind_code": c.kind._value_,
         "home_region": c.home_region,
         "industry_code": c.industry_code,
-        "segment": c.segment.value,
-        "group_id": _s(c.group_id),
+        "segment": c.segment._value_,
+        "group_id": None if group is None else group.value,
         "registration_id": c.registration_id,
-        "relationship_manager": _s(c.relationship_manager),
+        "relationship_manager": None if manager is None else manager.value,
         "is_remote": c.is_remote,
     }
 

@@ -25,11 +25,12 @@ Semantics every backend must honour (the conformance suite checks them):
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal, Protocol, TypeAlias
+from typing import Any, Final, Literal, Protocol, TypeAlias
 
 import attrs
 
@@ -164,10 +165,18 @@ class Record:
 
 
 def _json_copy(document: Document) -> Document:
-    import json
-
-    result: Document = json.loads(json.dumps(document, ensure_ascii=False))
+    result: Document = json.loads(dump_json(document))
     return result
+
+
+#: One encoder for every document: json.dumps with options builds a new encoder per call.
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def dump_json(document: object) -> str:
+    """Compact JSON text of a document (UTF-8 kept, no spaces). Raises TypeError or
+    ValueError for what JSON cannot hold."""
+    return _ENCODER.encode(document)
 
 
 # Filters -----------------------------------------------------------------------------------
@@ -254,9 +263,7 @@ class OutboxEntry:
     def document_text(self) -> str | bytes:
         """The document as compact JSON text (made once from the parsed document if needed)."""
         if self._text is None:
-            import json
-
-            self._text = json.dumps(self._document, ensure_ascii=False, separators=(",", ":"))
+            self._text = dump_json(self._document)
         return self._text
 
     def numbered(self, sequence: int) -> OutboxEntry:
@@ -352,16 +359,24 @@ def check_record(record: Record, spec: KindSpec) -> None:
     if not spec.column_names.issuperset(columns):
         unknown = sorted(set(columns) - spec.column_names)
         raise DataError(f"{record.kind} {record.id}: unknown column {unknown[0]!r}")
-    for name, value in columns.items():
+    for value in columns.values():
         if isinstance(value, str) and ("\x00" in value or len(value) > MAX_COLUMN_TEXT):
-            if "\x00" in value:
-                raise DataError(
-                    f"{record.kind} {record.id}: column {name} contains a NUL character"
-                )
+            _refuse_text_column(record)
+    _check_document(record)
+
+
+def _refuse_text_column(record: Record) -> None:
+    for name, value in record.columns.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise DataError(f"{record.kind} {record.id}: column {name} contains a NUL character")
+        if isinstance(value, str) and len(value) > MAX_COLUMN_TEXT:
             raise DataError(
                 f"{record.kind} {record.id}: column {name} is {len(value)} characters long "
                 f"(at most {MAX_COLUMN_TEXT} in a queryable column)"
             )
+
+
+def _check_document(record: Record) -> None:
     if record.pristine is None and not isinstance(record.document, dict):
         raise DataError(f"{record.kind} {record.id}: the document must be a JSON object")
 

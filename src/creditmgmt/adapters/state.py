@@ -11,7 +11,6 @@ optional persistence hook (the file store's journal), and only then applied — 
 from __future__ import annotations
 
 import bisect
-import json
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -27,6 +26,7 @@ from creditmgmt.adapters.records import (
     Where,
     check_find_arguments,
     check_record,
+    dump_json,
     matches,
     order_key,
     select,
@@ -80,11 +80,6 @@ class Write:
         if self.text is None:
             self.text = dump_json(self.record.document)
         return self.text
-
-
-def dump_json(document: object) -> str:
-    """Compact JSON text of a document (UTF-8 kept, no spaces)."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
 UniqueChanges = dict[tuple[str, str], dict[ColumnValue, str | None]]

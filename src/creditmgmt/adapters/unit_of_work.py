@@ -17,7 +17,8 @@ from typing import Any, Generic, Self, TypeVar, overload
 
 from creditmgmt.adapters import codec
 from creditmgmt.adapters.clone import restore, snapshot
-from creditmgmt.adapters.kinds import AUDIT_SPEC, BY_KIND, KindBinding, binding_for
+from creditmgmt.adapters.gcpause import gc_paused
+from creditmgmt.adapters.kinds import AUDIT_SPEC, BY_CLASS, BY_KIND, KindBinding, binding_for
 from creditmgmt.adapters.records import (
     ColumnValue,
     In,
@@ -72,6 +73,9 @@ from creditmgmt.ports.unit_of_work import UnitOfWork
 A = TypeVar("A", bound=Aggregate)
 I = TypeVar("I", bound=EntityId)  # noqa: E741
 R = TypeVar("R")
+
+#: From this many aggregates on, a commit runs with the cyclic garbage collector paused.
+_BULK = 256
 
 
 class _Tracked:
@@ -159,6 +163,13 @@ class RecordUnitOfWork(UnitOfWork):
             tx.rollback()
 
     def commit(self) -> None:
+        if len(self._tracked) + len(self._audit) >= _BULK:
+            with gc_paused():  # a bulk commit builds many acyclic objects: see adapters.gcpause
+                self._commit()
+        else:
+            self._commit()
+
+    def _commit(self) -> None:
         tx = self.tx
         keep = self._keeps_pristine
         written: list[tuple[_Tracked, int]] = []
@@ -267,8 +278,8 @@ class RecordUnitOfWork(UnitOfWork):
         return None if record is None else self._track(key, binding, record)
 
     def _add(self, aggregate: Aggregate) -> None:
-        binding = binding_for(aggregate)
-        agg_id = str(getattr(aggregate, "id"))  # noqa: B009 - every aggregate has an id
+        binding = BY_CLASS.get(type(aggregate)) or binding_for(aggregate)  # raises TypeError
+        agg_id = getattr(aggregate, "id").value  # noqa: B009 - every aggregate has an EntityId
         key = (binding.kind, agg_id)
         if key in self._tracked:
             raise IntegrityError(f"{key[0]} {key[1]} is already in this unit of work")

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +16,7 @@ from urllib.parse import unquote, urlparse
 import attrs
 import filelock
 
+from creditmgmt.adapters.gcpause import gc_paused
 from creditmgmt.adapters.kinds import ALL_SPECS
 from creditmgmt.adapters.records import (
     ColumnValue,
@@ -68,24 +67,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while loading a store.
-
-    Opening builds hundreds of thousands of small acyclic objects; with the collector on,
-    every few hundred allocations trigger a pass over the ever larger heap, which tripled
-    the open time of a 100,000-aggregate store. Nothing cyclic is created here, so nothing
-    is left for the collector to miss; its previous state is restored afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _as_bytes(text: str | bytes) -> bytes:
@@ -254,7 +235,7 @@ class FileBackend(RecordBackend):
                 f"within {lock_timeout} s)"
             ) from None
         try:
-            with _gc_paused():
+            with gc_paused():
                 self.recovery_report = self._load()
             self._since_snapshot = self.recovery_report.frames_replayed
             self._journal: BinaryIO = open(directory / JOURNAL, "ab")  # noqa: SIM115

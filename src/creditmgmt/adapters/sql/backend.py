@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ from creditmgmt.adapters.records import (
     bucket_of,
     check_find_arguments,
     check_record,
+    dump_json,
     load_document,
     select,
 )
@@ -237,6 +237,9 @@ class SqlBackend(RecordBackend):
         self.dialect = engine.dialect.name
         self.schema_name = schema
         self._schema = _Schema(self.kinds, self.dialect, schema, _prefix_ok(table_prefix))
+        self._column_names = {
+            k: tuple(c.name for c in spec.columns) for k, spec in self.kinds.items()
+        }
         # an in-memory SQLite database is one shared connection: serialise its use
         self._serial = threading.RLock() if isinstance(engine.pool, StaticPool) else None
         if create:
@@ -370,14 +373,12 @@ class SqlBackend(RecordBackend):
 
     # rows ---------------------------------------------------------------------------------
     def _row_values(self, record: Record) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "id": record.id,
-            "version": record.version,
-            "bucket": bucket_of(record.id),
-            "document": json.dumps(record.document, ensure_ascii=False, separators=(",", ":")),
-        }
-        for col in self.kinds[record.kind].columns:
-            values[col.name] = record.columns.get(col.name)
+        columns = record.columns
+        values: dict[str, Any] = {n: columns.get(n) for n in self._column_names[record.kind]}
+        values["id"] = record.id
+        values["version"] = record.version
+        values["bucket"] = bucket_of(record.id)
+        values["document"] = dump_json(record.document)
         return values
 
     def _record(self, kind: str, row: sa.Row[Any]) -> Record:
@@ -615,19 +616,22 @@ class _SqlTransaction(RecordTransaction):
                         f"{', '.join(r['id'] for r in rows[:5])}: {e.orig}"
                     ) from e
             if self._outbox:
-                conn.execute(
-                    b._schema.outbox.insert(),
-                    [
+                stamps: dict[datetime, str] = {}  # a unit's entries share one timestamp
+                rows = []
+                for entry in self._outbox:
+                    stamp = stamps.get(entry.recorded_at)
+                    if stamp is None:
+                        stamp = stamps[entry.recorded_at] = entry.recorded_at.isoformat()
+                    rows.append(
                         {
-                            "aggregate_kind": e.aggregate_kind,
-                            "aggregate_id": e.aggregate_id,
-                            "event_type": e.event_type,
-                            "document": json.dumps(e.document, ensure_ascii=False),
-                            "recorded_at": e.recorded_at.isoformat(),
+                            "aggregate_kind": entry.aggregate_kind,
+                            "aggregate_id": entry.aggregate_id,
+                            "event_type": entry.event_type,
+                            "document": entry.document_text(),
+                            "recorded_at": stamp,
                         }
-                        for e in self._outbox
-                    ],
-                )
+                    )
+                conn.execute(b._schema.outbox.insert(), rows)
 
     def rollback(self) -> None:
         self._done = True
