@@ -488,3 +488,27 @@ def test_tables_proved_disjoint_never_match_twice(cells: list[str]) -> None:
     if _rules_disjoint(table):
         for value in [None, *range(-2, 33)]:
             assert sum(c.matches(value) for c in parsed) <= 1
+
+
+# batches -------------------------------------------------------------------------------------
+@given(st.lists(st.tuples(st.integers(0, 2000), st.decimals(0, 10**9, places=2)), max_size=20))
+def test_evaluate_many_is_evaluate_over_each_record(rows: list[tuple[int, Decimal]]) -> None:
+    batches: dict[str, list[dict[str, Any]]] = {
+        "provision": [{"dpd": dpd, "balance": balance} for dpd, balance in rows],
+        "classification": [{"dpd": dpd} for dpd, _balance in rows],
+        "ratio": [{"x": balance, "y": Decimal(dpd + 1)} for dpd, balance in rows],
+    }
+    for block, records in batches.items():
+        assert RULES.evaluate_many(block, records) == [RULES.evaluate(block, r) for r in records]
+
+
+def test_evaluate_many_restores_the_callers_context_and_reports_the_failing_record() -> None:
+    with decimal.localcontext() as ctx:
+        ctx.prec = 5
+        with pytest.raises(PolicyInputError, match="block provision: missing input balance"):
+            RULES.evaluate_many("provision", [{"dpd": 1, "balance": Decimal(1)}, {"dpd": 2}])
+        assert decimal.getcontext() is ctx and ctx.prec == 5
+        q = RULES.evaluate_many("ratio", [{"x": Decimal(1), "y": Decimal(3)}])[0]["q"]
+        assert decimal.getcontext() is ctx
+    assert q == Decimal("0." + "3" * 34)
+    assert RULES.evaluate_many("classification", []) == []
