@@ -512,3 +512,11 @@ def test_evaluate_many_restores_the_callers_context_and_reports_the_failing_reco
         assert decimal.getcontext() is ctx
     assert q == Decimal("0." + "3" * 34)
     assert RULES.evaluate_many("classification", []) == []
+
+
+def test_evaluate_many_reads_the_records_in_the_callers_context() -> None:
+    with decimal.localcontext() as ctx:
+        ctx.prec = 5
+        records = ({"x": Decimal(1) / Decimal(3), "y": Decimal(1)} for _ in range(2))
+        decisions = RULES.evaluate_many("ratio", records)
+    assert [d["q"] for d in decisions] == [Decimal("0.33333")] * 2

@@ -5,6 +5,12 @@ parsed cells: constants are referenced by index, inputs by position — no user 
 evaluated). Larger tables get an index: for each input, a bisect over all cell boundaries (or
 a value map for enums) yields a bitset of candidate rows; the AND of those bitsets is the set
 of matching rows, so cost grows with log(boundaries), not with rows.
+
+Each block also gets an evaluator (`RuleSet.evaluator`), generated on first use: one Python
+function that reads and type-checks the inputs inline, matches (returning a `Decision` built
+once per table row) or computes (formula trees inlined, lookups as direct calls) and returns
+the decision. It decides the ordinary cases; anything else goes to the reference path
+(`RuleSet._evaluate`, also used for traces), which defines the results and the errors.
 """
 
 from __future__ import annotations
@@ -578,19 +584,23 @@ class RuleSet:
 
     def evaluate_many(self, block_id: str, records: Iterable[Mapping[str, Any]]) -> list[Decision]:
         """`[evaluate(block_id, r) for r in records]`, for batch runs: the block's evaluator
-        is looked up once, and the exact decimal context formulas compute in is entered once
-        for the whole batch instead of once per record (the caller's context is back in
-        place when this returns or raises).
+        is looked up once, and for a formula or trigger set (whose expressions compute in
+        the exact 34-digit decimal context) that context is entered once for the whole batch
+        instead of once per record. `records` is read first, under the caller's context,
+        which is back in place when this returns or raises.
 
         Raises:
             PolicyInputError, PolicyEvaluationError: as `evaluate`, for the first record
                 that fails (no decisions are returned then).
         """
         fn = self.evaluator(block_id)
+        batch = list(records)
+        if not isinstance(self.document.blocks[block_id], m.Formula | m.TriggerSet):
+            return [fn(r) for r in batch]  # (other kinds compute in the caller's context)
         previous = decimal.getcontext()
         decimal.setcontext(_exact_context())
         try:
-            return [fn(r) for r in records]
+            return [fn(r) for r in batch]
         finally:
             decimal.setcontext(previous)
 
