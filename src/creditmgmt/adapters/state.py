@@ -83,6 +83,7 @@ class Write:
 
 
 UniqueChanges = dict[tuple[str, str], dict[ColumnValue, str | None]]
+_NO_UNIQUE_CHANGES: UniqueChanges = {}  # shared, never modified
 
 
 class PreparedCommit:
@@ -204,8 +205,17 @@ class RecordState:
                 raise ConflictError(
                     f"{rec.kind} {rec.id}: expected version {rec.version - 1}, found {found}"
                 )
-        unique = self._unique_changes(writes) if self.unique else {}
-        numbered = tuple(e.numbered(seq) for seq, e in enumerate(outbox, self.last_sequence + 1))
+        with_unique = self.unique_columns
+        unique = (
+            self._unique_changes(writes)
+            if any(with_unique[w.record.kind] for w in writes)
+            else _NO_UNIQUE_CHANGES
+        )
+        if outbox:
+            first = self.last_sequence + 1
+            numbered = tuple(e.numbered(seq) for seq, e in enumerate(outbox, first))
+        else:
+            numbered = ()
         return PreparedCommit(tuple(writes), numbered, unique)
 
     def apply(self, commit: PreparedCommit) -> None:
@@ -427,7 +437,8 @@ class StateTransaction(RecordTransaction):
     def update(self, record: Record) -> None:
         if self._done or self._s.closed:
             self._check()
-        check_record(record, self._s.spec(record.kind))
+        spec = self._s.kinds.get(record.kind)
+        check_record(record, spec if spec is not None else self._s.spec(record.kind))
         if record.pristine is not None:  # the common case, kept short
             self._writes.append(Write("update", record, None))
             self._staged[(record.kind, record.id)] = record
@@ -452,7 +463,8 @@ class StateTransaction(RecordTransaction):
         self._outbox.extend(entries)
 
     def commit(self) -> None:
-        self._check()
+        if self._done or self._s.closed:
+            self._check()
         self._done = True
         if not self._writes and not self._outbox:
             return
