@@ -426,8 +426,10 @@ def test_decisions_cannot_be_changed() -> None:
 def test_a_decision_built_from_a_dict_keeps_its_own_copy() -> None:
     outputs = {"a": 1}
     d = Decision("b", outputs, ("r",), "ref")
+    viewed = Decision("b", MappingProxyType(outputs), ("r",), "ref")
     outputs["a"] = 2
     assert d["a"] == 1 and d.trace is None
+    assert viewed["a"] == 1
     assert d == Decision("b", {"a": 1}, ("r",), "ref")
     assert d != Decision("b", {"a": 1}, ("s",), "ref")
     assert "outputs={'a': 1}" in repr(d)

@@ -70,7 +70,7 @@ class Decision:
         trace: Trace | None = None,
     ) -> None:
         self._block = block
-        self._outputs = outputs if type(outputs) is MappingProxyType else _frozen(outputs)
+        self._outputs = _frozen(outputs)
         self._matched = matched
         self._ruleset_ref = ruleset_ref
         self._trace = trace
@@ -629,7 +629,7 @@ class RuleSet:
         outputs, matched = self._run(block, values, steps)
         return Decision(
             block_id,
-            MappingProxyType(outputs),  # a fresh dict from _run, owned by this decision
+            outputs,
             tuple(matched),
             self._ref,
             Trace(block_id, dict(values), tuple(steps)) if steps is not None else None,
