@@ -1016,10 +1016,14 @@ class _BlockCompiler:
             + ["    " + line for line in lines]
             + [f"    return {name}"]
         )
-        module = _Splicer(self.splices).visit(ast.parse(source))
-        ast.fix_missing_locations(module)
+        filename = f"<evaluator of block {self.block.id}>"
+        if self.splices:  # formula trees go in place of their placeholder names
+            module = _Splicer(self.splices).visit(ast.parse(source))
+            ast.fix_missing_locations(module)
+            code = compile(module, filename, "exec")
+        else:
+            code = compile(source, filename, "exec")
         namespace: dict[str, Any] = {"__builtins__": _BUILTINS}
-        code = compile(module, f"<evaluator of block {self.block.id}>", "exec")
         exec(code, namespace)
         return namespace["_make"](_Fallback, *self.values)
 
