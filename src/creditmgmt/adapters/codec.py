@@ -200,6 +200,10 @@ def _structure_id(value: object, t: type[EntityId]) -> EntityId:
 
 
 _CONVERTER: Final = make_converter()
+#: Unstructures any domain event as its tagged class (the converter's dispatch, done once).
+_EVENT_HOOK: Final[Callable[[DomainEvent], dict[str, Any]]] = _CONVERTER.get_unstructure_hook(
+    DomainEvent
+)
 
 
 @cache
@@ -372,15 +376,10 @@ def _envelope(document: object, kind: str, where: str) -> object:
     return document["data"]
 
 
-@cache
-def _unstructure_event() -> Callable[[DomainEvent], dict[str, Any]]:
-    return _CONVERTER.get_unstructure_hook(DomainEvent)
-
-
 def encode_event(event: DomainEvent) -> dict[str, Any]:
     """The outbox document of an event: an envelope around the tagged event."""
     try:
-        data = _unstructure_event()(event)
+        data = _EVENT_HOOK(event)
     except DataError:
         raise
     except (TypeError, ValueError, AttributeError) as e:

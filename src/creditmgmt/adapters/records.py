@@ -362,7 +362,8 @@ def check_record(record: Record, spec: KindSpec) -> None:
     for value in columns.values():
         if isinstance(value, str) and ("\x00" in value or len(value) > MAX_COLUMN_TEXT):
             _refuse_text_column(record)
-    _check_document(record)
+    if record.pristine is None and not isinstance(record.document, dict):
+        raise DataError(f"{record.kind} {record.id}: the document must be a JSON object")
 
 
 def _refuse_text_column(record: Record) -> None:
@@ -374,11 +375,6 @@ def _refuse_text_column(record: Record) -> None:
                 f"{record.kind} {record.id}: column {name} is {len(value)} characters long "
                 f"(at most {MAX_COLUMN_TEXT} in a queryable column)"
             )
-
-
-def _check_document(record: Record) -> None:
-    if record.pristine is None and not isinstance(record.document, dict):
-        raise DataError(f"{record.kind} {record.id}: the document must be a JSON object")
 
 
 def load_document(kind: str, record_id: str, text: str | bytes) -> Document:

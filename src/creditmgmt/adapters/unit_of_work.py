@@ -142,6 +142,8 @@ class RecordUnitOfWork(UnitOfWork):
         self._clock = clock
         self._keeps_pristine = bool(getattr(backend, "keeps_pristine", False))
         self._tx: RecordTransaction | None = None
+        # the transaction's direct read of a committed row, when the backend keeps pristines
+        self._committed_row: Callable[[str, str], Any] | None = None
         self._tracked: dict[tuple[str, str], _Tracked] = {}
         self._audit: list[AuditEntry] = []
 
@@ -152,7 +154,9 @@ class RecordUnitOfWork(UnitOfWork):
     @property
     def tx(self) -> RecordTransaction:
         if self._tx is None:
-            self._tx = self._backend.begin()
+            tx = self._tx = self._backend.begin()
+            keep = self._keeps_pristine
+            self._committed_row = getattr(tx, "committed_row", None) if keep else None
         return self._tx
 
     def rollback(self) -> None:
@@ -264,7 +268,7 @@ class RecordUnitOfWork(UnitOfWork):
         if known is not None:
             return known.aggregate
         tx = self._tx or self.tx
-        committed_row = getattr(tx, "committed_row", None) if self._keeps_pristine else None
+        committed_row = self._committed_row  # set with the transaction
         if committed_row is not None:
             row = committed_row(binding.kind, agg_id)
             if row is not None and row.pristine is not None:
