@@ -52,7 +52,91 @@ inputs:
   note: {type: string, nullable: true}
   x: {type: decimal}
   y: {type: decimal}
+  pd: {type: decimal, min: 0, max: 1}
+  rating: {type: enum, values: [A, B, C, D, E]}
+  amount: {type: money, min: 0}
+  overdraft: {type: bool, default: false}
+  income: {type: decimal, nullable: true}
 blocks:
+  - id: scale
+    kind: master_scale
+    input: pd
+    output: grade
+    floor: 0.0003
+    grades:
+      - {grade: A, from: 0.0003, to: 0.001}
+      - {grade: B, from: 0.001, to: 0.005}
+      - {grade: C, from: 0.005, to: 0.1}
+      - {grade: E, from: 0.1, to: 1}
+      - {grade: X, default: true, at: 1}
+  - id: months
+    kind: threshold_ladder
+    input: rating
+    output: months
+    steps:
+      - {from: A, value: 12}
+      - {from: C, value: 6}
+      - {from: E, value: 3}
+  - id: bucket
+    kind: threshold_ladder
+    input: dpd
+    output: bucket
+    domain: {min: 0, max: 999}
+    steps:
+      - {from: 0, value: current}
+      - {from: 1, value: b1}
+      - {from: 31, value: b2}
+      - {from: 91, value: npl}
+  - id: authority
+    kind: matrix
+    rows: {input: amount, cells: ["< 100000", "[100000..1000000)", ">= 1000000"]}
+    columns: {input: rating, cells: ['"A", "B"', '"C"', '"D", "E"']}
+    output: level
+    values:
+      - [officer, officer, manager]
+      - [manager, manager, committee]
+      - [committee, committee, board]
+  - id: warnings
+    kind: trigger_set
+    inputs: [dpd, overdraft, rating]
+    triggers:
+      - {id: ko, severity: red, reason: R01 provisioned, when: 'lookup("classification", "rate", dpd=dpd) > 0.2'}
+      - {id: late, severity: yellow, reason: Y01 late, when: dpd > 30}
+      - {id: od, severity: yellow, reason: Y02 overdraft, when: overdraft}
+      - {id: weak, severity: info, reason: I01 weak, when: 'rating in ("D", "E")'}
+  - id: addons
+    kind: decision_table
+    hit_policy: COLLECT
+    aggregate: SUM
+    inputs: [rating, amount]
+    outputs:
+      bp: {type: decimal}
+    rules:
+      - {id: weak, when: {rating: '"D", "E"'}, then: {bp: 50}}
+      - {id: big, when: {amount: ">= 1000000"}, then: {bp: 25}}
+      - {id: not_a, when: {rating: 'not("A")'}, then: {bp: 10}}
+  - id: score
+    kind: scorecard
+    inputs: [income, dpd]
+    base_points: 520
+    characteristics:
+      - input: income
+        bins:
+          - {when: missing, points: -15}
+          - {when: "< 5000", points: 0}
+          - {when: ">= 5000", points: 40}
+      - input: dpd
+        bins:
+          - {when: "<= 30", points: 20}
+          - {when: "> 30", points: -40}
+  - id: graded_limit
+    kind: formula
+    inputs: [amount, pd, rating]
+    outputs:
+      limit: 'amount * (0.5 if lookup("scale", "grade", pd=pd) in ("A", "B") else 0.2)'
+      months: 'lookup("months", "months", rating=rating)'
+    output_types:
+      months: int
   - id: classification
     kind: decision_table
     inputs: [dpd]
@@ -268,9 +352,39 @@ def test_native_inputs_are_decided_without_the_reference_path(dpd: int, balance:
     assert c == RULES._evaluate("classification", {"dpd": dpd}, False)
 
 
+def test_every_kind_of_block_decides_typical_inputs_without_the_reference_path() -> None:
+    cases: dict[str, dict[str, Any]] = {
+        "scale": {"pd": Decimal("0.0001")},
+        "months": {"rating": "D"},
+        "bucket": {"dpd": 45},
+        "authority": {"amount": Decimal(500000), "rating": "C"},
+        "warnings": {"dpd": 100, "overdraft": True, "rating": "E"},
+        "addons": {"rating": "E", "amount": Decimal(10**7)},
+        "score": {"income": None, "dpd": 3},
+        "graded_limit": {"amount": Decimal(1000), "pd": Decimal("0.0001"), "rating": "B"},
+    }
+    with SlowSpy(RULES) as spy:
+        decisions = {block: RULES.evaluate(block, inputs) for block, inputs in cases.items()}
+    assert spy.calls == []
+    for block, inputs in cases.items():
+        assert decisions[block] == RULES._evaluate(block, inputs, False)
+    assert decisions["warnings"].matched == ("ko", "late", "od", "weak")
+    assert decisions["warnings"]["severity"] == "red"
+    assert decisions["graded_limit"].outputs == {"limit": Decimal("500.0"), "months": 12}
+
+
+def test_fired_triggers_are_fresh_records_for_each_decision() -> None:
+    inputs = {"dpd": 100, "overdraft": False, "rating": "A"}
+    first = RULES.evaluate("warnings", inputs)
+    first["fired"][0]["id"] = "changed"
+    assert RULES.evaluate("warnings", inputs)["fired"][0]["id"] == "ko"
+
+
 def test_the_cn2023_blocks_decide_typical_inputs_without_the_reference_path() -> None:
     cases: dict[str, dict[str, Any]] = {
         "classification": {"dpd": 95},
+        "card_classification": {"dpd": 95},
+        "early_warning": {"dpd": 10},
         "provisioning_mof2012": {"category": "doubtful", "balance": Decimal("1000.00")},
         "master_scale": {"pd": Decimal("0.004")},
         "approval_authority": {"amount": Decimal("8000000"), "grade": "BB"},

@@ -1080,11 +1080,19 @@ class _BlockCompiler:
         block = self.block
         if isinstance(block, m.DecisionTable) and block.hit_policy != "COLLECT":
             return self.table(block)
-        if type(block) is m.Formula:
-            try:
+        try:
+            if type(block) is m.Formula:
                 return self.formula(block)
-            except _CannotInline:
-                pass
+            if type(block) is m.TriggerSet:
+                return self.trigger_set(block)
+        except _CannotInline:
+            pass
+        if type(block) is m.Matrix:
+            return self.matrix(block)
+        if type(block) is m.ThresholdLadder:
+            return self.ladder(block)
+        if type(block) is m.MasterScale:
+            return self.master_scale(block)
         return self.generic()
 
     def decision(self, outputs: str, matched: str) -> list[str]:
@@ -1199,7 +1207,6 @@ class _BlockCompiler:
             if o.type == "int":
                 results.append(f"if {var} is not None and type({var}) is not bool:")
                 results.append(f"    {var} = int({var})")
-        set_context = self.const(decimal.setcontext)
         if self.output is not None:
             chosen = [j for j, (name, _e) in enumerate(f.expressions) if name == self.output]
             if not chosen:
@@ -1210,6 +1217,12 @@ class _BlockCompiler:
                 f"{self.const(name)}: r{j}" for j, (name, _e) in enumerate(f.expressions)
             )
             ending = self.decision(f"{self.const(MappingProxyType)}({{{outputs}}})", "()")
+        return [*self.exact(computed), *results, *ending]
+
+    def exact(self, computed: list[str]) -> list[str]:
+        """`computed` run in this thread's exact decimal context (see formula.evaluate),
+        switched to and back only when the caller is not already in it."""
+        set_context = self.const(decimal.setcontext)
         return [
             f"p = {self.const(decimal.getcontext)}()",
             # this thread's exact context: formula._exact_context without the call
@@ -1224,9 +1237,123 @@ class _BlockCompiler:
             "finally:",
             "    if p is not c:",
             f"        {set_context}(p)",
-            *results,
-            *ending,
         ]
+
+    def trigger_set(self, ts: m.TriggerSet) -> list[str]:
+        """Every trigger's condition inline; the fired ones in order, a fresh record each
+        (callers may keep them), and the worst severity (RuleSet._triggers)."""
+        order = ("none", *m.SEVERITIES)
+        if any(t.severity not in order for t in ts.triggers):
+            raise _CannotInline(ts.id)  # the reference path reports it
+        self.inputs.update({s.name: f"a{i}" for i, s in enumerate(self.specs)})
+        keys = [self.const(k) for k in ("id", "severity", "reason")]
+        computed = ["f = []", "ids = []", "w = 0"]
+        for t in ts.triggers:
+            record = ", ".join(
+                f"{k}: {self.const(v)}"
+                for k, v in zip(keys, (t.id, t.severity, t.reason), strict=True)
+            )
+            rank = order.index(t.severity)
+            computed += [
+                f"if {self.splice(t.expr, dict(self.inputs))}:",
+                f"    f.append({{{record}}})",
+                f"    ids.append({self.const(t.id)})",
+                *([f"    if w < {rank}:", f"        w = {rank}"] if rank else []),
+            ]
+        outputs = (
+            f"{self.const(MappingProxyType)}({{{self.const('fired')}: tuple(f), "
+            f"{self.const('severity')}: {self.const(order)}[w], {self.const('count')}: len(f)}})"
+        )
+        return [*self.exact(computed), *self.decision(outputs, "tuple(ids)")]
+
+    def cells(self, cells: Sequence[Cell], var: str, spec: m.InputSpec, index: str) -> list[str]:
+        """`index` = the position of the first of `cells` matching `var`, or raise."""
+        lines: list[str] = []
+        for i, cell in enumerate(cells):
+            cond = _cell_source(cell, var, self.const, spec.type == "int", spec.nullable)
+            lines += [f"{'if' if not lines else 'elif'} {cond or 'True'}:", f"    {index} = {i}"]
+        return [*lines, "else:", "    raise _Fallback"] if lines else ["raise _Fallback"]
+
+    def matrix(self, mx: m.Matrix) -> list[str]:
+        """Row and column as if-chains (first match, as RuleSet._matrix), then the cell's
+        decision (or value) built once per cell."""
+        if self.output is not None and self.output != mx.output_name:
+            return self.generic()
+        specs = {s.name: (f"a{i}", s) for i, s in enumerate(self.specs)}
+        results = tuple(
+            tuple(
+                value
+                if self.output is not None
+                else Decision(mx.id, {mx.output_name: value}, (f"r{i + 1}c{j + 1}",), self.rs.ref)
+                for j, value in enumerate(row)
+            )
+            for i, row in enumerate(mx.values)
+        )
+        return [
+            *self.cells(mx.row_cells, *specs[mx.row_input], "i"),
+            *self.cells(mx.col_cells, *specs[mx.col_input], "j"),
+            f"return {self.const(results)}[i][j]",
+        ]
+
+    def ladder(self, ladder: m.ThresholdLadder) -> list[str]:
+        """The step by bisection over the starts (RuleSet._ladder), its decision built once."""
+        if self.output is not None and self.output != ladder.output_name:
+            return self.generic()
+        spec = self.rs.document.inputs[ladder.input]
+        var = f"a{self.block.inputs.index(ladder.input)}"
+        lines = [f"if {var} is None:", "    raise _Fallback"]
+        if spec.type == "enum":
+            try:
+                starts: list[Any] = [spec.values.index(s.start) for s in ladder.steps]
+            except ValueError:
+                return self.generic()  # the reference path reports it
+            positions = {v: spec.values.index(v) for v in spec.values}
+            lines.append(f"k = {self.const(positions)}[{var}]")
+        else:
+            starts = [s.start for s in ladder.steps]
+            lines.append(f"k = {var}")
+            for bound, op in ((ladder.domain_min, "<"), (ladder.domain_max, ">")):
+                if bound is not None:
+                    lines += [f"if {var} {op} {self.const(bound)}:", "    raise _Fallback"]
+        results = tuple(
+            s.value
+            if self.output is not None
+            else Decision(
+                ladder.id, {ladder.output_name: s.value}, (f"from {s.start}",), self.rs.ref
+            )
+            for s in ladder.steps
+        )
+        return [
+            *lines,
+            f"i = {self.const(bisect.bisect_right)}({self.const(starts)}, k) - 1",
+            "if i < 0:",
+            "    raise _Fallback",
+            f"return {self.const(results)}[i]",
+        ]
+
+    def master_scale(self, s: m.MasterScale) -> list[str]:
+        """The grade bands in order (RuleSet._scale), each grade's decision built once."""
+        if self.output is not None and self.output != s.output_name:
+            return self.generic()
+        var = f"a{self.block.inputs.index(s.input)}"
+        lines = [f"x = {var}", "if x is None:", "    raise _Fallback"]
+        if s.floor is not None:
+            floor = self.const(s.floor)
+            lines += [f"if x < {floor}:", f"    x = {floor}"]
+        for g in s.grades:
+            if g.is_default:
+                cond = f"x == {self.const(g.lower)}"
+            elif g.upper is not None:
+                cond = f"{self.const(g.lower)} <= x < {self.const(g.upper)}"
+            else:
+                continue
+            result = (
+                g.grade
+                if self.output is not None
+                else Decision(s.id, {s.output_name: g.grade}, (g.grade,), self.rs.ref)
+            )
+            lines += [f"if {cond}:", f"    return {self.const(result)}"]
+        return [*lines, "raise _Fallback"]
 
     def splice(self, expr: Expr, names: dict[str, str]) -> str:
         """A placeholder name standing for `expr`'s validated tree, rewritten to read the
