@@ -345,3 +345,27 @@ def test_diff_usage_errors_exit_2(versions: tuple[Path, Path, Path], tmp_path: P
     broken = tmp_path / "broken.yaml"
     broken.write_text("id: x\nversion: [\n", encoding="utf-8")
     assert run("diff", str(broken), str(new), "--rows", str(book)).exit_code == 2
+
+
+def test_explain_in_chinese_translates_values_but_not_rule_ids() -> None:
+    """A rule id that happens to equal a category code (`normal`) stays the policy's own id."""
+    inputs = {
+        "dpd": "95",
+        "technical_overdue": "false",
+        "restructured": "false",
+        "restructured_failed": "false",
+        "impaired": "false",
+        "ecl_ratio": "0",
+        "bankrupt": "false",
+        "evading": "false",
+        "other_npl_at_bank": "false",
+        "bureau_npl_share": "0",
+    }
+    args = ["policy", "explain", "--builtin", "cn-2023", "classification", "--lang", "zh"]
+    for name, value in inputs.items():
+        args += ["--input", f"{name}={value}"]
+    result = CliRunner().invoke(main, args, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "substandard（次级）" in result.output
+    assert "rule=normal," in result.output
+    assert "rule=normal（正常）" not in result.output

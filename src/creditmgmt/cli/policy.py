@@ -327,6 +327,10 @@ def print_decision(out: Console, decision: Decision, lang: str) -> None:
     out.print(steps)
 
 
+#: trace keys whose values are the policy's own identifiers, never translated
+_IDENTIFIERS = frozenset({"rule", "trigger", "block", "lookup", "line", "bin"})
+
+
 def _flatten(
     steps: Sequence[Mapping[str, Any]], lang: str, prefix: str = ""
 ) -> list[tuple[str, str]]:
@@ -336,7 +340,15 @@ def _flatten(
         number = f"{prefix}{i}"
         inner = step.get("steps") if "lookup" in step else None
         shown = {k: v for k, v in step.items() if not (k == "steps" and inner is not None)}
-        lines.append((number, ", ".join(f"{k}={show_value(v, lang)}" for k, v in shown.items())))
+        lines.append(
+            (
+                number,
+                ", ".join(
+                    f"{k}={show_value(v, 'en' if k in _IDENTIFIERS else lang)}"
+                    for k, v in shown.items()
+                ),
+            )
+        )
         if inner:
             lines.extend(_flatten(inner, lang, f"{number}."))
     return lines
