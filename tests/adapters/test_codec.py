@@ -260,3 +260,32 @@ def test_an_equal_but_new_value_is_not_a_change() -> None:
     copy.drawn = copy.drawn + copy.drawn  # zero + zero: a new Money object, the same value
     assert copy.drawn is not node.drawn
     assert codec.encode_changes("facility", copy, state, codec.encode("facility", node)) is None
+
+
+def test_events_are_encoded_later_only_when_that_changes_nothing() -> None:
+    from creditmgmt.domain.risk import RiskEventStatusChanged
+
+    assert codec.can_defer_event(DrawdownMade)  # Money, date, str: encoding cannot fail
+    assert not codec.can_defer_event(RiskEventStatusChanged)  # a timestamp may be naive
+
+    @attrs.frozen(kw_only=True)
+    class Listed(DomainEvent):
+        items: list[str]  # mutable: what is encoded later could differ
+
+    assert not codec.can_defer_event(Listed)
+
+
+@settings(max_examples=40, deadline=None)
+@given(aggregate=cs.aggregates())
+def test_a_deferred_outbox_document_equals_the_eager_one(aggregate: Aggregate) -> None:
+    from creditmgmt.adapters.records import OutboxEntry
+
+    for event in aggregate.pending_events:
+        if not codec.can_defer_event(type(event)):
+            continue
+        entry = OutboxEntry(
+            "k", "i", event.event_type, None, AT, deferred=(codec.encode_event, event)
+        )
+        numbered = entry.numbered(7)
+        assert numbered.document == codec.encode_event(event)
+        assert json.loads(numbered.document_text()) == codec.encode_event(event)

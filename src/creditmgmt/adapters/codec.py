@@ -13,6 +13,7 @@ Anything that cannot be read raises `DataError` naming the kind, the id and the 
 from __future__ import annotations
 
 import importlib
+import types
 import typing
 from collections.abc import Callable
 from datetime import date, datetime
@@ -385,6 +386,38 @@ def encode_event(event: DomainEvent) -> dict[str, Any]:
     except (TypeError, ValueError, AttributeError) as e:
         raise DataError(f"event {type(event).event_type}: cannot encode: {e}") from e
     return {"schema_version": SCHEMA_VERSION, "kind": "event", "data": data}
+
+
+#: Field types whose encoding cannot fail (datetime can: a naive one is refused).
+_SAFE_LEAVES: Final = (str, int, bool, Decimal, Money, EntityId, Enum)
+
+
+def _cannot_fail(tp: object) -> bool:
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is type(None):
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return all(_cannot_fail(a) for a in args)
+    if origin is tuple:
+        return all(a is Ellipsis or _cannot_fail(a) for a in args)
+    if not isinstance(tp, type) or issubclass(tp, datetime):
+        return False
+    return issubclass(tp, date) or issubclass(tp, _SAFE_LEAVES)
+
+
+_deferrable: dict[type, bool] = {}
+
+
+def can_defer_event(cls: type[DomainEvent]) -> bool:
+    """Whether an event of `cls` may be encoded later than its commit with the same result
+    and no error: it is deeply immutable and no field can fail to encode."""
+    known = _deferrable.get(cls)
+    if known is None:
+        hints = typing.get_type_hints(cls)
+        known = _deferrable[cls] = immutable_annotation(cls) and all(
+            _cannot_fail(hints[f.name]) for f in attrs.fields(cls)
+        )
+    return known
 
 
 def decode_event(document: object, *, where: str = "outbox") -> DomainEvent:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final, Literal, Protocol, TypeAlias
@@ -219,6 +219,8 @@ class OutboxEntry:
 
     __slots__ = (
         "_document",
+        "_encode",
+        "_event",
         "_text",
         "aggregate_id",
         "aggregate_kind",
@@ -237,8 +239,12 @@ class OutboxEntry:
         sequence: int = 0,
         *,
         text: str | bytes | None = None,
+        deferred: tuple[Callable[[Any], Document], Any] | None = None,
     ) -> None:
-        if document is None and text is None:
+        """`deferred=(encode, event)` makes the document on first use: only for an immutable
+        event whose encoding cannot fail (`codec.can_defer_event`), so nothing changes but
+        when the work is done."""
+        if document is None and text is None and deferred is None:
             raise TypeError("an OutboxEntry needs its document or the document's JSON text")
         self.aggregate_kind = aggregate_kind
         self.aggregate_id = aggregate_id
@@ -247,12 +253,19 @@ class OutboxEntry:
         self.sequence = sequence
         self._document = document
         self._text = text
+        self._encode: Callable[[Any], Document] | None = None
+        self._event: Any = None
+        if deferred is not None:
+            self._encode, self._event = deferred
 
     @property
     def document(self) -> Document:
         if self._document is None:
-            assert self._text is not None
-            self._document = load_document("outbox entry", str(self.sequence), self._text)
+            if self._text is not None:
+                self._document = load_document("outbox entry", str(self.sequence), self._text)
+            else:
+                assert self._encode is not None
+                self._document = self._encode(self._event)
         return self._document
 
     @property
@@ -263,7 +276,7 @@ class OutboxEntry:
     def document_text(self) -> str | bytes:
         """The document as compact JSON text (made once from the parsed document if needed)."""
         if self._text is None:
-            self._text = dump_json(self._document)
+            self._text = dump_json(self.document)
         return self._text
 
     def numbered(self, sequence: int) -> OutboxEntry:
@@ -276,6 +289,7 @@ class OutboxEntry:
             self.recorded_at,
             sequence,
             text=self._text,
+            deferred=None if self._encode is None else (self._encode, self._event),
         )
 
     def _key(self) -> tuple[Any, ...]:

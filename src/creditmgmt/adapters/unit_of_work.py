@@ -212,9 +212,21 @@ class RecordUnitOfWork(UnitOfWork):
                     if now is None:
                         now = self._clock.now()
                     for e in events:
-                        outbox.append(
-                            OutboxEntry(kind, t.id, e.event_type, codec.encode_event(e), now)
-                        )
+                        if keep and codec.can_defer_event(type(e)):
+                            # an in-process store encodes it when read (same result, no error)
+                            event_entry = OutboxEntry(
+                                kind,
+                                t.id,
+                                e.event_type,
+                                None,
+                                now,
+                                deferred=(codec.encode_event, e),
+                            )
+                        else:
+                            event_entry = OutboxEntry(
+                                kind, t.id, e.event_type, codec.encode_event(e), now
+                            )
+                        outbox.append(event_entry)
             for entry in self._audit:
                 tx.insert(
                     Record(
