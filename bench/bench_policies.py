@@ -498,9 +498,10 @@ def p1() -> tuple[list[str], list[str]]:
         "the parsed model; constants by reference, never user text): inline input fetch and "
         "type/bound checks (`type(x) is int`, with `_coerce` for inputs that need "
         "conversion), the table's conditions with a `Decision` built once per row (UNIQUE "
-        "tables proved disjoint stop at the first match), formulas inlined from their "
-        "validated trees under one switch to the exact 34-digit context, lookups as direct "
-        "calls of the target's compiled function. Anything unusual (missing, extra or invalid "
+        "tables proved disjoint stop at the first match; matrices, ladders and master scales "
+        "likewise return a decision built once per outcome), formulas and trigger sets "
+        "inlined from their validated trees under one switch to the exact 34-digit context, "
+        "lookups as direct calls of the target's compiled function. Anything unusual (missing, extra or invalid "
         "input, no match, arithmetic error, a mapping that is not a `dict`) goes to the "
         "reference path, which raises the exact error; `trace=True` always takes it."
     )

@@ -891,6 +891,13 @@ class _CannotInline(Exception):
 
 
 _MISSING = object()
+
+
+def _fallback() -> Any:
+    """Ends an inlined lookup that found no row: the reference path decides."""
+    raise _Fallback
+
+
 _BUILTINS: dict[str, Any] = {
     "type": type,
     "len": len,
@@ -1377,10 +1384,47 @@ class _BlockCompiler:
             for k, n in enumerate(target.inputs)
             if isinstance(arg := args[n], ast.Name) and arg.id == self.inputs.get(n)
         )
+        if len(trusted) == len(target.inputs):
+            inline = self.inline_table(target, output, [args[n] for n in target.inputs])
+            if inline is not None:
+                return inline
         inner = self.rs._inner_of(target, output, trusted)
         return ast.Call(
             ast.Name(self.const(inner), ast.Load()), [args[n] for n in target.inputs], []
         )
+
+    def inline_table(self, t: m.Block, output: str, args: list[ast.expr]) -> ast.expr | None:
+        """A lookup of a small table whose first matching row decides (FIRST, or UNIQUE
+        with rows proved disjoint), on arguments already checked, as one conditional
+        expression: `v1 if cond1 else v2 if cond2 else ... else <raise _Fallback>`. None
+        when the table is not of that kind."""
+        if (
+            not isinstance(t, m.DecisionTable)
+            or len(t.rules) > INDEX_THRESHOLD
+            or not (t.hit_policy == "FIRST" or (t.hit_policy == "UNIQUE" and _rules_disjoint(t)))
+            or not all(isinstance(a, ast.Name) for a in args)
+            or not all(output in dict(r.then) for r in t.rules)
+        ):
+            return None
+        names = [a.id for a in args if isinstance(a, ast.Name)]
+        specs = [self.rs.document.inputs[n] for n in t.inputs]
+        expr: ast.expr = ast.Call(ast.Name(self.const(_fallback), ast.Load()), [], [])
+        for r in reversed(t.rules):
+            conds = [
+                c
+                for name, var, spec in zip(t.inputs, names, specs, strict=True)
+                if (
+                    c := _cell_source(
+                        r.cell(name), var, self.const, spec.type == "int", spec.nullable
+                    )
+                )
+                is not None
+            ]
+            # the test is our own source (variable names, `_kN`, int literals) parsed back
+            test = ast.parse(" and ".join(conds) or "True", mode="eval").body
+            value = ast.Name(self.const(dict(r.then)[output]), ast.Load())
+            expr = ast.IfExp(test, value, expr)
+        return expr
 
     def round(self, x: ast.expr, places: Any) -> ast.expr:
         """`round(x, places)` with constant places: Decimal.quantize inline when `x` is a
