@@ -1437,3 +1437,30 @@ def test_a_table_above_the_threshold_is_served_by_the_index_with_the_same_answer
         assert d["y"] == x // 10 and d.matched == (f"r{x // 10}",)
     with pytest.raises(PolicyEvaluationError, match="no rule matches x=-1"):
         rs.evaluate("big", {"x": -1})
+
+
+def test_dividing_two_int_inputs_is_exact_decimal_never_float() -> None:
+    rules = load_ruleset(
+        """
+id: division
+version: 1.0.0
+effective_from: 2026-01-01
+status: draft
+inputs:
+  months_paid: {type: int, min: 0}
+  months_due: {type: int, min: 1}
+blocks:
+  - id: share
+    kind: formula
+    inputs: [months_paid, months_due]
+    outputs: {share: "months_paid / months_due", shown: "round(months_paid / months_due, 2)"}
+"""
+    )
+    for decision in (
+        rules.evaluate("share", {"months_paid": 1, "months_due": 3}),
+        rules.evaluate("share", {"months_paid": 1, "months_due": 3}, trace=True),
+        *rules.evaluate_many("share", [{"months_paid": 1, "months_due": 3}]),
+    ):
+        assert type(decision["share"]) is Decimal
+        assert decision["share"] == Decimal("0.3333333333333333333333333333333333")  # 34 digits
+        assert decision["shown"] == Decimal("0.33")

@@ -191,7 +191,7 @@ VALID = [
 def test_compiled_code_can_reach_only_the_whitelisted_helpers(text: str) -> None:
     types = {"revenue": "num", "ebitda": "num", "collateral": "num", "flag": "bool", "grade": "str"}
     expr = compile_expression(text, types)
-    allowed = {"_env", "_k", "_lookup", "_min", "_max", "_abs", "_round", "_clip"}
+    allowed = {"_env", "_k", "_lookup", "_min", "_max", "_abs", "_round", "_clip", "_div"}
     assert set(expr.code.co_names) <= allowed
     assert expr.fn is None or set(expr.fn.__code__.co_names) <= allowed
     assert not any(name.startswith("__") for name in expr.code.co_names)

@@ -135,8 +135,11 @@ class _Checker:
             right, rt = self.visit(node.right, depth + 1)
             self.expect(lt, "num", node)
             self.expect(rt, "num", node)
-            if isinstance(node.op, ast.Div) and isinstance(node.right, ast.Name):
-                self.divisors.append(node.right.id)
+            if isinstance(node.op, ast.Div):
+                if isinstance(node.right, ast.Name):
+                    self.divisors.append(node.right.id)
+                # `a / b` of two int inputs would be a float in Python: divide as Decimal
+                return ast.Call(ast.Name("_div", ast.Load()), [left, right], []), "num"
             return ast.BinOp(left, node.op, right), "num"
         if isinstance(node, ast.BoolOp):
             values: list[ast.expr] = []
@@ -301,7 +304,19 @@ def _clip(x: Any, lo: Any, hi: Any) -> Any:
     return max(lo, min(hi, x))
 
 
-_FUNCS: dict[str, Any] = {"_min": min, "_max": max, "_abs": abs, "_round": _round, "_clip": _clip}
+def _div(x: Any, y: Any) -> Any:
+    """Exact division: an int dividend becomes a Decimal, so the quotient never is a float."""
+    return (Decimal(x) if type(x) is int else x) / y
+
+
+_FUNCS: dict[str, Any] = {
+    "_min": min,
+    "_max": max,
+    "_abs": abs,
+    "_round": _round,
+    "_clip": _clip,
+    "_div": _div,
+}
 _CONTEXT = decimal.Context(prec=34, rounding=ROUND_HALF_EVEN)
 _THREAD = threading.local()
 

@@ -1488,6 +1488,8 @@ class _BlockCompiler:
                 return all(self.is_decimal(a) for a in node.args)
             if fn is abs:
                 return self.is_decimal(node.args[0])
+            if fn is _FUNCS["_div"]:
+                return True
         return False
 
 
