@@ -316,3 +316,44 @@ def test_documents_with_any_characters_survive_the_journal_and_snapshot(tmp_path
     reopened = FileBackend.open(tmp_path, kinds=TEST_KINDS)
     assert [reopened.begin().get("thing", f"t{i}").document["text"] for i in range(5)] == texts  # type: ignore[union-attr]
     reopened.close()
+
+
+def test_a_failed_snapshot_after_a_commit_keeps_the_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import creditmgmt.adapters.files.backend as files_backend
+
+    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=1)
+    real_replace = files_backend.os.replace
+
+    def full_disk(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files_backend.os, "replace", full_disk)
+    _commit(b, "kept")  # returns: the commit is durable in the journal
+    assert isinstance(b.last_snapshot_error, OSError)
+    _commit(b, "also kept")
+    with pytest.raises(StoreUnavailableError, match="closed without a snapshot"):
+        b.close()
+    monkeypatch.setattr(files_backend.os, "replace", real_replace)
+    again = FileBackend.open(tmp_path, kinds=TEST_KINDS)  # the lock was released
+    assert again.recovery_report.frames_replayed == 2
+    assert again.begin().count("thing") == 2
+    again.close()
+
+
+def test_an_unreadable_store_is_unavailable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    b = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    _commit(b, "a")
+    b.close()
+
+    def unreadable(self: Path) -> bytes:
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "read_bytes", unreadable)
+    with pytest.raises(StoreUnavailableError, match="Permission denied"):
+        FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    monkeypatch.undo()
+    FileBackend.open(tmp_path, kinds=TEST_KINDS, lock_timeout=0.5).close()  # lock released

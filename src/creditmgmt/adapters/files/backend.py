@@ -219,6 +219,7 @@ class FileBackend(RecordBackend):
         self._since_snapshot = 0
         self._journal_bytes = 0
         self._snapshot_bytes = 0
+        self._unusable: str | None = None
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -239,9 +240,15 @@ class FileBackend(RecordBackend):
                 self.recovery_report = self._load()
             self._since_snapshot = self.recovery_report.frames_replayed
             self._journal: BinaryIO = open(directory / JOURNAL, "ab")  # noqa: SIM115
+        except OSError as e:
+            self._lock.release()
+            raise StoreUnavailableError(f"cannot open the store in {directory}: {e}") from e
         except BaseException:
             self._lock.release()
             raise
+        #: The OS error of the last snapshot attempted after a commit, if it failed (the
+        #: commit itself was durable in the journal; the next commit or close tries again).
+        self.last_snapshot_error: OSError | None = None
 
     @classmethod
     def open(
@@ -434,6 +441,8 @@ class FileBackend(RecordBackend):
 
     # writing ----------------------------------------------------------------------------
     def _persist(self, commit: PreparedCommit) -> None:
+        if self._unusable is not None:
+            raise StoreUnavailableError(f"{self.directory}: {self._unusable}; open it again")
         seq = self.commit_sequence + 1
         texts = [_as_bytes(w.document_text()) for w in commit.writes]
         outbox_metas, outbox_texts = _outbox_section(commit.outbox)
@@ -542,10 +551,17 @@ class FileBackend(RecordBackend):
             new = self.directory / (JOURNAL + ".new")
             with open(new, "wb") as f:
                 os.fsync(f.fileno())
+            os.replace(new, self.directory / JOURNAL)  # fails: the old journal stays in use
+            try:
+                fresh = open(self.directory / JOURNAL, "ab")  # noqa: SIM115
+            except OSError as e:
+                # the handle we hold now points at the replaced file: appending there would
+                # lose commits, so refuse them until the store is opened again
+                self._unusable = f"journal could not be reopened after a snapshot: {e}"
+                raise
             self._journal.close()
-            os.replace(new, self.directory / JOURNAL)
+            self._journal = fresh
             _fsync_dir(self.directory)
-            self._journal = open(self.directory / JOURNAL, "ab")  # noqa: SIM115
             self._since_snapshot = 0
             self._journal_bytes = 0
 
@@ -558,11 +574,22 @@ class FileBackend(RecordBackend):
         return self.state.read_outbox(after, limit)
 
     def close(self) -> None:
+        """Snapshot what the journal holds and release the store.
+
+        Raises:
+            StoreUnavailableError: the snapshot could not be written (nothing is lost: the
+                journal still holds every commit and the next open replays it).
+        """
         if self.state.closed:
             return
         try:
             if self._since_snapshot:
                 self.snapshot()
+        except OSError as e:
+            raise StoreUnavailableError(
+                f"{self.directory}: closed without a snapshot ({e}); the journal keeps every "
+                "commit and the next open replays it"
+            ) from e
         finally:
             self.state.closed = True
             self._journal.close()
@@ -575,9 +602,16 @@ class _FileTransaction(StateTransaction):
         self._backend = backend
 
     def commit(self) -> None:
-        super().commit()
-        if self._backend.snapshot_due():
-            self._backend.snapshot()
+        super().commit()  # durable from here: the frame is fsync'd
+        backend = self._backend
+        if backend.snapshot_due():
+            try:
+                backend.snapshot()
+                backend.last_snapshot_error = None
+            except OSError as e:
+                # the commit stands (it is in the journal); a failed snapshot only means a
+                # longer replay on the next open, and the next commit or close retries
+                backend.last_snapshot_error = e
 
 
 def path_from_url(url: str) -> Path:
