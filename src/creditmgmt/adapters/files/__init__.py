@@ -3,19 +3,27 @@
 Layout of a store directory:
 
 - `journal.log` — append-only journal of committed units of work. Each frame is
-  `b"CMJ1"` + payload length (4 bytes, big-endian) + CRC-32 of the payload (4 bytes) + the
-  payload (UTF-8 JSON: commit sequence number, records written, outbox entries). A commit is
-  acknowledged only after its frame is written and fsync'd.
-- `snapshot.json` — the whole state as of a commit sequence number, written to a temporary
+  `b"CMJ2"` + payload length (4 bytes, big-endian) + CRC-32 of the payload (4 bytes) + the
+  payload: one line of JSON (commit sequence number; per record: operation, kind, id,
+  version, document length, column values; per outbox entry the same with its event), then
+  the documents' UTF-8 bytes back to back. A commit is acknowledged only after its frame is
+  written and fsync'd.
+- `snapshot.cms` — the whole state as of a commit sequence number: a JSON header (format,
+  sequence numbers, column names, CRC-32 of the rest), then per kind a line of record metadata
+  followed by the documents' bytes, then the outbox the same way. It is written to a temporary
   file, fsync'd, atomically renamed and the directory fsync'd; afterwards the journal is
-  rotated the same way. Frames at or below the snapshot's sequence are skipped on replay, so a
-  crash between any two steps loses nothing.
+  emptied the same way. Frames at or below the snapshot's sequence are skipped on replay, so a
+  crash between any two steps loses nothing. Snapshots are taken by commit count, by journal
+  size relative to the last snapshot, and on close, so a replay is always bounded.
 - `.lock` — a `filelock` lock held while the store is open: one process at a time.
+
+Stores written in format 1 (`snapshot.json`, one JSON document; `CMJ1` frames with a JSON
+payload) are read and move to format 2 with the next snapshot.
 
 On open, a torn or corrupt *tail* (an incomplete or checksum-failing last frame) is reported in
 `recovery_report`, cut off and ignored: it was never acknowledged. A bad frame followed by a
 good one is corruption in the middle of the journal: `DataError` naming the file and offset,
-never silently dropped data.
+never silently dropped data. A snapshot whose checksum fails is `DataError` too.
 """
 
 from creditmgmt.adapters.files.backend import FileBackend, RecoveryReport, file_store

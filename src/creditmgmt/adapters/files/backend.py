@@ -128,19 +128,8 @@ class _Columns:
         return read_other
 
 
-def _encode_outbox(e: OutboxEntry) -> dict[str, Any]:
-    """Format 1 (read only by `_decode_outbox`; kept for the description of old stores)."""
-    return {
-        "sequence": e.sequence,
-        "kind": e.aggregate_kind,
-        "id": e.aggregate_id,
-        "event_type": e.event_type,
-        "document": e.document,
-        "recorded_at": e.recorded_at.isoformat(),
-    }
-
-
 def _decode_outbox(raw: Mapping[str, Any]) -> OutboxEntry:
+    """An outbox entry of format 1 (snapshot.json and CMJ1 frames)."""
     return OutboxEntry(
         aggregate_kind=raw["kind"],
         aggregate_id=raw["id"],
