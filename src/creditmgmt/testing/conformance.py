@@ -486,6 +486,8 @@ class UnitOfWorkContract:
             assert uow.facilities.get(node_id).drawn == M("100.00 CNY")
             assert uow.facilities.get(tree.root.id).drawn == M("100.00 CNY")
             assert uow.customers.by_registration_id(make_uscc(99)) is None
+        drawdowns = [e for _seq, e in store.events() if type(e).__name__ == "DrawdownMade"]
+        assert len(drawdowns) == 1  # the conflicting unit's events never reached the outbox
 
     def test_atomic_across_repositories(self, store: RecordStore) -> None:
         ids = SequentialIds(200)
