@@ -331,9 +331,10 @@ def test_a_failed_snapshot_after_a_commit_keeps_the_commit(
 
     monkeypatch.setattr(files_backend.os, "replace", full_disk)
     _commit(b, "kept")  # returns: the commit is durable in the journal
-    assert isinstance(b.last_snapshot_error, OSError)
+    assert isinstance(b.last_snapshot_error, StoreUnavailableError)
+    assert "No space left" in str(b.last_snapshot_error)
     _commit(b, "also kept")
-    with pytest.raises(StoreUnavailableError, match="closed without a snapshot"):
+    with pytest.raises(StoreUnavailableError, match=r"cannot write a snapshot.*closed without it"):
         b.close()
     monkeypatch.setattr(files_backend.os, "replace", real_replace)
     again = FileBackend.open(tmp_path, kinds=TEST_KINDS)  # the lock was released

@@ -235,9 +235,9 @@ class FileBackend(RecordBackend):
         except BaseException:
             self._lock.release()
             raise
-        #: The OS error of the last snapshot attempted after a commit, if it failed (the
-        #: commit itself was durable in the journal; the next commit or close tries again).
-        self.last_snapshot_error: OSError | None = None
+        #: Why the last snapshot attempted after a commit failed, if it did (the commit itself
+        #: was durable in the journal; the next commit or close tries again).
+        self.last_snapshot_error: StoreUnavailableError | None = None
 
     @classmethod
     def open(
@@ -496,7 +496,18 @@ class FileBackend(RecordBackend):
         )
 
     def snapshot(self) -> None:
-        """Write a snapshot of the committed state and rotate the journal (crash-safe)."""
+        """Write a snapshot of the committed state and empty the journal (crash-safe).
+
+        Raises:
+            StoreUnavailableError: the snapshot could not be written (the journal still holds
+                every commit: nothing is lost).
+        """
+        try:
+            self._write_snapshot()
+        except OSError as e:
+            raise StoreUnavailableError(f"{self.directory}: cannot write a snapshot: {e}") from e
+
+    def _write_snapshot(self) -> None:
         with self.state.lock:
             parts: list[bytes] = []
             crc = 0
@@ -574,11 +585,11 @@ class FileBackend(RecordBackend):
         try:
             if self._since_snapshot:
                 self.snapshot()
-        except OSError as e:
+        except StoreUnavailableError as e:
             raise StoreUnavailableError(
-                f"{self.directory}: closed without a snapshot ({e}); the journal keeps every "
-                "commit and the next open replays it"
-            ) from e
+                f"{e}; closed without it: the journal keeps every commit and the next open "
+                "replays it"
+            ) from e.__cause__
         finally:
             self.state.closed = True
             self._journal.close()
@@ -597,7 +608,7 @@ class _FileTransaction(StateTransaction):
             try:
                 backend.snapshot()
                 backend.last_snapshot_error = None
-            except OSError as e:
+            except StoreUnavailableError as e:
                 # the commit stands (it is in the journal); a failed snapshot only means a
                 # longer replay on the next open, and the next commit or close retries
                 backend.last_snapshot_error = e
