@@ -20,6 +20,9 @@ Semantics every backend must honour (the conformance suite checks them):
   combine with AND.
 - Decimal columns keep every digit (up to 10^15 with 2 decimals at least); dates are dates;
   strings come back unchanged (unicode, quotes, NUL).
+- The outbox numbers entries with strictly increasing sequences that are never reused:
+  `prune_outbox(through=n)` deletes entries up to `n` atomically, and later commits go on
+  numbering after the last sequence ever assigned, also after a reopen.
 - Driver / OS errors are translated into the `creditmgmt.ports.errors` tree, `raise ... from e`.
 """
 
@@ -34,7 +37,7 @@ from typing import Any, Final, Literal, Protocol, TypeAlias
 
 import attrs
 
-from creditmgmt.ports.errors import DataError
+from creditmgmt.ports.errors import DataError, OutboxRangeError
 
 ColumnValue: TypeAlias = str | int | bool | Decimal | date | None
 ColumnType: TypeAlias = Literal["str", "int", "bool", "decimal", "date"]
@@ -360,7 +363,34 @@ class RecordBackend(Protocol):
 
     def read_outbox(self, *, after: int = 0, limit: int = 1000) -> list[OutboxEntry]: ...
 
+    def prune_outbox(self, *, through: int) -> int:
+        """Delete every outbox entry with `sequence <= through`, atomically; return how many.
+
+        Later entries keep their sequences, and sequences are never reused: entries committed
+        after a prune number on from the last sequence ever assigned (also after the store is
+        opened again). Commits running concurrently lose nothing.
+
+        Raises:
+            OutboxRangeError: `through` is negative or beyond the last sequence assigned
+                (names both); nothing was deleted.
+            StoreUnavailableError: the store is closed or cannot be reached.
+        """
+        ...
+
     def close(self) -> None: ...
+
+
+def check_prune(through: int, last_sequence: int) -> None:
+    """Raise `OutboxRangeError` unless `0 <= through <= last_sequence` (the same message in
+    every store)."""
+    if isinstance(through, bool) or not isinstance(through, int):
+        raise TypeError(f"through must be an int sequence number, got {through!r}")
+    if through < 0:
+        raise OutboxRangeError(f"cannot prune the outbox through {through}: must be >= 0")
+    if through > last_sequence:
+        raise OutboxRangeError(
+            f"cannot prune the outbox through {through}: beyond the last sequence {last_sequence}"
+        )
 
 
 def check_record(record: Record, spec: KindSpec) -> None:

@@ -25,6 +25,7 @@ from creditmgmt.adapters.records import (
     RecordTransaction,
     Where,
     check_find_arguments,
+    check_prune,
     check_record,
     dump_json,
     matches,
@@ -270,6 +271,22 @@ class RecordState:
                         )
                     pending[new] = rec.id
         return changes
+
+    def prune_count(self, through: int) -> int:
+        """How many entries `prune_outbox(through=...)` would delete; `OutboxRangeError`
+        when `through` is out of range (caller holds the lock)."""
+        self.check_open()
+        check_prune(through, self.last_sequence)
+        return bisect.bisect_right(self.outbox, through, key=lambda e: e.sequence)
+
+    def prune(self, through: int) -> int:
+        """Drop the outbox entries with `sequence <= through` (caller holds the lock and has
+        checked `through` with `prune_count`); `last_sequence` is kept, so no sequence is
+        ever handed out again. Returns how many were dropped."""
+        count = bisect.bisect_right(self.outbox, through, key=lambda e: e.sequence)
+        if count:
+            del self.outbox[:count]
+        return count
 
     def read_outbox(self, after: int, limit: int) -> list[OutboxEntry]:
         with self.lock:

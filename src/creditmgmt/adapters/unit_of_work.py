@@ -861,5 +861,20 @@ class RecordStore:
             for e in self.backend.read_outbox(after=after, limit=limit)
         ]
 
+    def prune_outbox(self, *, through: int) -> int:
+        """Delete every outbox event with `sequence <= through` (events a host has handed
+        on), atomically; return how many were deleted.
+
+        Later events keep their sequences and new ones go on numbering after the last
+        sequence ever assigned — a pruned sequence is never reused, also after the store is
+        opened again. Commits running at the same time lose nothing.
+
+        Raises:
+            OutboxRangeError: `through` is negative or beyond the last sequence assigned (a
+                `ValueError` too; names the value and the last sequence); nothing was deleted.
+            StoreUnavailableError: the store is closed or cannot be reached.
+        """
+        return self.backend.prune_outbox(through=through)
+
     def close(self) -> None:
         self.backend.close()

@@ -8,6 +8,7 @@ from creditmgmt.ports.errors import (
     DataError,
     IntegrityError,
     NotFoundError,
+    OutboxRangeError,
     PersistenceError,
     StoreUnavailableError,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "IntegrityError",
     "InteractionRepository",
     "NotFoundError",
+    "OutboxRangeError",
     "PersistenceError",
     "Repository",
     "RiskEventRepository",

@@ -43,3 +43,10 @@ class StoreUnavailableError(PersistenceError):
     """The store cannot be reached or dropped the connection; the transaction was not committed."""
 
     default_message = "store unavailable"
+
+
+class OutboxRangeError(PersistenceError, ValueError):
+    """An outbox position outside what the store has assigned (e.g. pruning beyond the last
+    sequence); names the value and the last sequence. Nothing was changed."""
+
+    default_message = "outbox sequence out of range"

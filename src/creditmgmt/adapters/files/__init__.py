@@ -7,12 +7,15 @@ Layout of a store directory:
   payload: one line of JSON (commit sequence number; per record: operation, kind, id,
   version, document length, column values; per outbox entry the same with its event), then
   the documents' UTF-8 bytes back to back. A commit is acknowledged only after its frame is
-  written and fsync'd.
+  written and fsync'd. `prune_outbox(through=n)` is a frame of its own: a meta line with no
+  writes, no entries and `"prune": n`, fsync'd before the entries are dropped, and replayed
+  like a commit (a release that does not know the key reads it as an empty commit).
 - `snapshot.cms` — the whole state as of a commit sequence number: a JSON header (format,
   sequence numbers, column names, CRC-32 of the rest), then per kind a line of record metadata
   followed by the documents' bytes, then the outbox the same way. It is written to a temporary
   file, fsync'd, atomically renamed and the directory fsync'd; afterwards the journal is
-  emptied the same way. Frames at or below the snapshot's sequence are skipped on replay, so a
+  emptied the same way. The header keeps the last outbox sequence ever assigned, so a store
+  whose outbox was pruned never hands a pruned sequence out again. Frames at or below the snapshot's sequence are skipped on replay, so a
   crash between any two steps loses nothing. Snapshots are taken by commit count, by journal
   size relative to the last snapshot, and on close, so a replay is always bounded.
 - `.lock` — a `filelock` lock held while the store is open: one process at a time.

@@ -47,7 +47,8 @@ SNAPSHOT_FORMAT: Final = 2
 MAX_FRAME: Final = 1 << 30
 
 #: Raw columns of one record, and how each stored column is read back.
-_Frame = tuple[int, list[Write], list[OutboxEntry]]  # commit sequence, writes, outbox entries
+#: commit sequence, writes, outbox entries, and `through` of an outbox prune (else None)
+_Frame = tuple[int, list[Write], list[OutboxEntry], int | None]
 
 
 @attrs.frozen
@@ -290,11 +291,14 @@ class FileBackend(RecordBackend):
                     os.fsync(f.fileno())
                 self._journal_bytes = offset
                 return RecoveryReport(snapshot_seq, replayed, offset, reason, len(data) - offset)
-            seq, writes, outbox = frame
+            seq, writes, outbox, pruned_through = frame
             if seq > self.commit_sequence:
-                # checked when committed: only the unique indexes need bringing along
-                unique = self.state._unique_changes(writes)
-                self.state.apply(PreparedCommit(tuple(writes), tuple(outbox), unique))
+                if writes or outbox:
+                    # checked when committed: only the unique indexes need bringing along
+                    unique = self.state._unique_changes(writes)
+                    self.state.apply(PreparedCommit(tuple(writes), tuple(outbox), unique))
+                if pruned_through is not None:
+                    self.state.prune(pruned_through)
                 self.commit_sequence = seq
                 replayed += 1
             offset = end
@@ -336,7 +340,10 @@ class FileBackend(RecordBackend):
         outbox, at = _read_outbox_section(meta["outbox"], body, at, {})
         if at != len(body):
             raise ValueError("document bytes do not add up")
-        return int(meta["seq"]), writes, outbox
+        prune = meta.get("prune")  # an outbox prune frame (no writes, no entries)
+        if prune is not None and (isinstance(prune, bool) or not isinstance(prune, int)):
+            raise ValueError(f"bad prune position {prune!r}")
+        return int(meta["seq"]), writes, outbox, prune
 
     def _parse_v1(self, body: bytes) -> _Frame:
         payload = json.loads(body)
@@ -347,7 +354,8 @@ class FileBackend(RecordBackend):
             text = w["document"]
             record = Record(w["kind"], w["id"], w["version"], None, columns, text=text)
             writes.append(Write(w["op"], record, text))
-        return int(payload["seq"]), writes, [_decode_outbox(e) for e in payload["outbox"]]
+        outbox = [_decode_outbox(e) for e in payload["outbox"]]
+        return int(payload["seq"]), writes, outbox, None
 
     def _valid_frame_after(self, data: bytes, start: int) -> bool:
         for magic in (MAGIC, MAGIC_V1):
@@ -453,7 +461,10 @@ class FileBackend(RecordBackend):
             "outbox": outbox_metas,
         }
         meta_line = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
-        body = b"".join([meta_line, b"\n", *texts, *outbox_texts])
+        self._append_frame(seq, b"".join([meta_line, b"\n", *texts, *outbox_texts]))
+
+    def _append_frame(self, seq: int, body: bytes) -> None:
+        """Append one frame to the journal and fsync it: durable when this returns."""
         frame = HEADER.pack(MAGIC, len(body), zlib.crc32(body)) + body
         try:
             self._journal.write(frame)
@@ -572,6 +583,36 @@ class FileBackend(RecordBackend):
 
     def read_outbox(self, *, after: int = 0, limit: int = 1000) -> list[OutboxEntry]:
         return self.state.read_outbox(after, limit)
+
+    def prune_outbox(self, *, through: int) -> int:
+        """Delete the outbox entries with `sequence <= through`; see `RecordBackend`.
+
+        The prune is a journal frame of its own (`{"prune": through}`, no writes), fsync'd
+        before the entries leave memory: a crash before the fsync leaves every entry, after it
+        none of them, and a reopen replays it. Snapshots keep the last sequence ever assigned,
+        so a reopened store never hands out a pruned sequence again. A snapshot follows when
+        the snapshot policy asks for one, as after a commit.
+
+        Raises:
+            OutboxRangeError: `through` is negative or beyond the last sequence.
+            StoreUnavailableError: the store is closed or the journal cannot be written.
+        """
+        with self.state.lock:
+            if self.state.prune_count(through) == 0:
+                return 0
+            if self._unusable is not None:
+                raise StoreUnavailableError(f"{self.directory}: {self._unusable}; open it again")
+            seq = self.commit_sequence + 1
+            meta = {"seq": seq, "columns": {}, "writes": [], "outbox": [], "prune": through}
+            self._append_frame(seq, json.dumps(meta, separators=(",", ":")).encode() + b"\n")
+            count = self.state.prune(through)
+        if self.snapshot_due():
+            try:
+                self.snapshot()
+                self.last_snapshot_error = None
+            except StoreUnavailableError as e:  # the prune stands: it is in the journal
+                self.last_snapshot_error = e
+        return count
 
     def close(self) -> None:
         """Snapshot what the journal holds and release the store.

@@ -35,6 +35,17 @@ class MemoryBackend(RecordBackend):
     def read_outbox(self, *, after: int = 0, limit: int = 1000) -> list[OutboxEntry]:
         return self.state.read_outbox(after, limit)
 
+    def prune_outbox(self, *, through: int) -> int:
+        """Delete the outbox entries with `sequence <= through`; see `RecordBackend`.
+
+        Raises:
+            OutboxRangeError: `through` is negative or beyond the last sequence.
+            StoreUnavailableError: the store was closed.
+        """
+        with self.state.lock:
+            self.state.prune_count(through)
+            return self.state.prune(through)
+
     def close(self) -> None:
         self.state.closed = True
 

@@ -30,6 +30,7 @@ from creditmgmt.adapters.records import (
     Where,
     bucket_of,
     check_find_arguments,
+    check_prune,
     check_record,
     dump_json,
     load_document,
@@ -45,7 +46,7 @@ from creditmgmt.ports.errors import (
     StoreUnavailableError,
 )
 
-CURRENT_SCHEMA_VERSION: Final = 2
+CURRENT_SCHEMA_VERSION: Final = 3
 T = TypeVar("T")
 
 # PostgreSQL: 40001 serialization failure, 40P01 deadlock; MySQL: 1213 deadlock, 1205 lock wait
@@ -157,20 +158,18 @@ class _Schema:
                 )
             self.tables[kind] = sa.Table(f"{prefix}{kind}", self.metadata, *cols, **table_kw)
         self.kinds = dict(kinds)
-        self.outbox = sa.Table(
-            f"{prefix}outbox",
+        self.table_kw = table_kw
+        # SQLite AUTOINCREMENT: never hand out a rowid again, even once every entry is pruned
+        self.outbox = _outbox_table(
+            self.metadata, f"{prefix}outbox", table_kw, sqlite_autoincrement=True
+        )
+        #: one row (id 1): the highest sequence ever pruned, the last sequence when the outbox
+        #: is empty (schema 3)
+        self.outbox_state = sa.Table(
+            f"{prefix}outbox_state",
             self.metadata,
-            sa.Column(
-                "sequence",
-                sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-                primary_key=True,
-                autoincrement=True,
-            ),
-            sa.Column("aggregate_kind", _text_type(64), nullable=False),
-            sa.Column("aggregate_id", _text_type(64), nullable=False),
-            sa.Column("event_type", _text_type(64), nullable=False),
-            sa.Column("document", _text_type(), nullable=False),
-            sa.Column("recorded_at", _text_type(40), nullable=False),
+            sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+            sa.Column("pruned_through", sa.BigInteger(), nullable=False),
             **table_kw,
         )
         self.version_table = sa.Table(
@@ -180,6 +179,28 @@ class _Schema:
             sa.Column("applied_at", _text_type(40), nullable=False),
             **table_kw,
         )
+
+
+def _outbox_table(
+    metadata: sa.MetaData, name: str, table_kw: Mapping[str, Any], *, sqlite_autoincrement: bool
+) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column(
+            "sequence",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("aggregate_kind", _text_type(64), nullable=False),
+        sa.Column("aggregate_id", _text_type(64), nullable=False),
+        sa.Column("event_type", _text_type(64), nullable=False),
+        sa.Column("document", _text_type(), nullable=False),
+        sa.Column("recorded_at", _text_type(40), nullable=False),
+        sqlite_autoincrement=sqlite_autoincrement,
+        **table_kw,
+    )
 
 
 def _scan_columns(schema: _Schema) -> list[tuple[sa.Table, str]]:
@@ -197,7 +218,14 @@ def _scan_columns(schema: _Schema) -> list[tuple[sa.Table, str]]:
 # every database written by any release walks the same steps up to CURRENT_SCHEMA_VERSION.
 def _migration_1(conn: Connection, schema: _Schema) -> None:
     """Tables, unique constraints, a bucket index and one index per queryable column."""
-    schema.metadata.create_all(conn)
+    schema.metadata.create_all(conn, tables=[*schema.tables.values(), schema.version_table])
+    # the outbox exactly as release 0.1 made it (schema 3 changes it on SQLite)
+    _outbox_table(
+        sa.MetaData(schema=schema.metadata.schema),
+        schema.outbox.name,
+        schema.table_kw,
+        sqlite_autoincrement=False,
+    ).create(conn)
     for table in schema.tables.values():
         sa.Index(f"ix_{table.name}_bucket", table.c.bucket).create(conn)
     for table, name in _scan_columns(schema):
@@ -214,9 +242,33 @@ def _migration_2(conn: Connection, schema: _Schema) -> None:
         sa.Index(f"ix_{table.name}_{name}_id", table.c[name], table.c.id).create(conn)
 
 
+def _migration_3(conn: Connection, schema: _Schema) -> None:
+    """Outbox pruning: a state row keeping the highest sequence pruned, and on SQLite an
+    AUTOINCREMENT outbox (rebuilt with its rows), so no sequence is handed out twice even
+    after every entry was pruned. PostgreSQL sequences and InnoDB counters never go back."""
+    schema.outbox_state.create(conn)
+    conn.execute(schema.outbox_state.insert(), {"id": 1, "pruned_through": 0})
+    if schema.dialect != "sqlite":
+        return
+    outbox = schema.outbox
+    quote = conn.dialect.identifier_preparer
+    old_name = f"{outbox.name}_schema2"
+    conn.exec_driver_sql(
+        f"ALTER TABLE {quote.format_table(outbox)} RENAME TO {quote.quote(old_name)}"
+    )
+    outbox.create(conn)
+    old = quote.format_table(sa.table(old_name, schema=outbox.schema))
+    names = ", ".join(quote.quote(c.name) for c in outbox.columns)
+    conn.exec_driver_sql(
+        f"INSERT INTO {quote.format_table(outbox)} ({names}) SELECT {names} FROM {old}"
+    )
+    conn.exec_driver_sql(f"DROP TABLE {old}")
+
+
 MIGRATIONS: Final[dict[int, Callable[[Connection, _Schema], None]]] = {
     1: _migration_1,
     2: _migration_2,
+    3: _migration_3,
 }
 
 
@@ -236,6 +288,7 @@ class SqlBackend(RecordBackend):
         self.kinds = dict(kinds if kinds is not None else ALL_SPECS)
         self.dialect = engine.dialect.name
         self.schema_name = schema
+        self.table_prefix = table_prefix
         self._schema = _Schema(self.kinds, self.dialect, schema, _prefix_ok(table_prefix))
         self._column_names = {
             k: tuple(c.name for c in spec.columns) for k, spec in self.kinds.items()
@@ -367,6 +420,32 @@ class SqlBackend(RecordBackend):
             )
             for r in rows
         ]
+
+    def prune_outbox(self, *, through: int) -> int:
+        """Delete the outbox entries with `sequence <= through` in one transaction; see
+        `RecordBackend`. The highest sequence pruned is kept in the outbox state table, so the
+        last sequence is known even when the outbox is empty; sequences come from the
+        database (SQLite AUTOINCREMENT, PostgreSQL sequence, InnoDB counter) and never go
+        back. Concurrent prunes are serialised on the state row; concurrent commits are not
+        blocked beyond the rows being deleted.
+
+        Raises:
+            OutboxRangeError: `through` is negative or beyond the last sequence.
+            StoreUnavailableError: the database cannot be reached.
+        """
+        outbox, state = self._schema.outbox, self._schema.outbox_state
+        with self._write("prune outbox") as conn:
+            pruned = conn.execute(
+                sa.select(state.c.pruned_through).where(state.c.id == 1).with_for_update()
+            ).scalar()
+            if pruned is None:
+                raise DataError(f"{state.name}: the outbox state row is missing")
+            last = conn.execute(sa.select(sa.func.max(outbox.c.sequence))).scalar()
+            check_prune(through, max(int(pruned), int(last or 0)))
+            deleted = conn.execute(outbox.delete().where(outbox.c.sequence <= through)).rowcount
+            if through > pruned:
+                conn.execute(state.update().where(state.c.id == 1).values(pruned_through=through))
+        return int(deleted)
 
     def close(self) -> None:
         self.engine.dispose()
