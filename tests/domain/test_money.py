@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -7,7 +8,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from creditmgmt.domain import CurrencyMismatchError, InvalidMoneyError, Money, Rate
-from creditmgmt.domain.money import D, Percentage, quantize
+from creditmgmt.domain.errors import CreditMgmtError
+from creditmgmt.domain.money import (
+    MINOR_UNITS,
+    MONEY_CONTEXT,
+    ZERO,
+    D,
+    Percentage,
+    _money_of_known,
+    quantize,
+)
 
 
 def M(text: str) -> Money:
@@ -183,3 +193,91 @@ def test_addition_commutes_and_subtraction_inverts(a: Decimal, b: Decimal) -> No
 def test_quantised_amounts_have_exactly_the_minor_unit(value: Decimal) -> None:
     for currency, places in (("CNY", 2), ("JPY", 0), ("KWD", 3)):
         assert Money(value, currency).amount.as_tuple().exponent == -places
+
+
+# The fast paths (arithmetic results built by `_money_of_known`, the shared zeros) must give
+# exactly what the validated constructor gives: same amount digits, sign and exponent, same
+# currency, and the same error for what the constructor refuses.
+Outcome = tuple[object, ...]
+
+
+def _outcome(build: Callable[[], Money]) -> Outcome:
+    try:
+        m = build()
+    except CreditMgmtError as e:
+        return ("raised", type(e), str(e))
+    return ("money", type(m), m.amount.as_tuple(), m.currency)
+
+
+@st.composite
+def _same_currency_pairs(draw: st.DrawFn) -> tuple[Money, Money]:
+    currency = draw(st.sampled_from(sorted(MINOR_UNITS)))
+    places = MINOR_UNITS[currency]
+    # up to 10^30: past the 28 digits of the default context, where `a + b` itself rounds
+    amount = st.decimals(min_value=-(10**30), max_value=10**30, places=places, allow_nan=False)
+    return Money(draw(amount), currency), Money(draw(amount), currency)
+
+
+_factors = st.one_of(
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.decimals(min_value=-(10**6), max_value=10**6, allow_nan=False, allow_infinity=False),
+)
+
+
+@given(_same_currency_pairs(), _factors)
+def test_fast_arithmetic_gives_what_the_validated_constructor_gives(
+    pair: tuple[Money, Money], factor: Decimal | int
+) -> None:
+    x, y = pair
+    c = x.currency
+    f = Decimal(factor)
+    cases: list[tuple[Callable[[], Money], Callable[[], Money]]] = [
+        (lambda: x + y, lambda: Money(x.amount + y.amount, c)),
+        (lambda: x - y, lambda: Money(x.amount - y.amount, c)),
+        (lambda: y - y, lambda: Money(y.amount - y.amount, c)),
+        (lambda: -x, lambda: Money(-x.amount, c)),
+        (lambda: abs(x), lambda: Money(abs(x.amount), c)),
+        (lambda: x * factor, lambda: Money(x.amount * f, c)),
+        (lambda: x * Rate(f), lambda: Money(x.amount * f, c)),
+        (lambda: Money.sum([x, y, x], c), lambda: Money(x.amount + y.amount + x.amount, c)),
+    ]
+    if f != 0:
+        cases.append((lambda: x / factor, lambda: Money(MONEY_CONTEXT.divide(x.amount, f), c)))
+    for fast, validated in cases:
+        assert _outcome(fast) == _outcome(validated)
+    assert (x < y, x <= y, x > y, x >= y) == (
+        x.amount < y.amount,
+        x.amount <= y.amount,
+        x.amount > y.amount,
+        x.amount >= y.amount,
+    )
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False)
+    | st.decimals(min_value=-(10**40), max_value=10**40, allow_nan=False, allow_infinity=False)
+    | st.sampled_from([Decimal("-0"), Decimal("-0.004"), Decimal("-0E+5"), Decimal("1E+37")]),
+    st.sampled_from(sorted(MINOR_UNITS)),
+)
+def test_trusted_constructor_gives_what_the_validated_constructor_gives(
+    value: Decimal, currency: str
+) -> None:
+    assert _outcome(lambda: _money_of_known(value, currency)) == _outcome(
+        lambda: Money(value, currency)
+    )
+
+
+def test_trusted_constructor_refuses_non_finite_amounts_like_the_constructor() -> None:
+    for value in (Decimal("Infinity"), Decimal("-Infinity"), Decimal("NaN")):
+        fast = _outcome(lambda v=value: _money_of_known(v, "CNY"))  # type: ignore[misc]
+        assert fast[0] == "raised"
+        assert fast == _outcome(lambda v=value: Money(v, "CNY"))  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("currency", sorted(MINOR_UNITS))
+def test_the_shared_zero_of_each_currency_is_the_validated_zero(currency: str) -> None:
+    zero = Money.zero(currency)
+    assert _outcome(lambda: zero) == _outcome(lambda: Money(ZERO, currency))
+    assert Money.zero(currency) is zero
+    with pytest.raises(InvalidMoneyError, match="'XXX'"):
+        Money.zero("XXX")

@@ -146,6 +146,15 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
         InvalidMoneyError: for an unknown currency or a non-finite amount.
     """
     check_currency(currency)
+    return _quantize_known(amount, currency)
+
+
+def _quantize_known(amount: Decimal, currency: str) -> Decimal:
+    """`quantize` for a currency already known to be supported; the rounding itself.
+
+    Raises:
+        InvalidMoneyError: a non-finite amount, or one too large to represent.
+    """
     if not amount.is_finite():
         raise InvalidMoneyError(f"{amount!r} is not a finite amount")
     try:
@@ -194,6 +203,15 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> Money:
+        """The zero amount of `currency` (one shared instance per currency: Money is immutable).
+
+        Raises:
+            InvalidMoneyError: an unknown currency.
+        """
+        if cls is Money and isinstance(currency, str):
+            cached = _ZEROS.get(currency)
+            if cached is not None:
+                return cached
         return cls(ZERO, currency)
 
     @classmethod
@@ -225,22 +243,26 @@ class Money:
                 f"cannot {op} {self} and {other}: currencies differ (convert with an FX rate first)"
             )
 
+    # Results below are built with `_money_of_known`: the currency is this (valid) Money's,
+    # so only the amount is rounded, by the same `quantize` as the validated constructor.
     def __add__(self, other: Money) -> Money:
-        self._same(other, "add")
-        return Money(self.amount + other.amount, self.currency)
+        if type(other) is not Money or other.currency != self.currency:
+            self._same(other, "add")
+        return _money_of_known(self.amount + other.amount, self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        self._same(other, "subtract")
-        return Money(self.amount - other.amount, self.currency)
+        if type(other) is not Money or other.currency != self.currency:
+            self._same(other, "subtract")
+        return _money_of_known(self.amount - other.amount, self.currency)
 
     def __neg__(self) -> Money:
-        return Money(-self.amount, self.currency)
+        return _money_of_known(-self.amount, self.currency)
 
     def __abs__(self) -> Money:
-        return Money(abs(self.amount), self.currency)
+        return _money_of_known(abs(self.amount), self.currency)
 
     def __mul__(self, factor: Decimal | int | Rate) -> Money:
-        return Money(self.amount * _factor(factor), self.currency)
+        return _money_of_known(self.amount * _factor(factor), self.currency)
 
     __rmul__ = __mul__
 
@@ -249,7 +271,7 @@ class Money:
         d = _factor(divisor)
         if d == 0:
             raise InvalidMoneyError(f"cannot divide {self} by zero")
-        return Money(MONEY_CONTEXT.divide(self.amount, d), self.currency)
+        return _money_of_known(MONEY_CONTEXT.divide(self.amount, d), self.currency)
 
     def ratio_to(self, other: Money) -> Decimal:
         """`self / other` as an unrounded Decimal (e.g. utilisation); zero `other` raises."""
@@ -295,19 +317,23 @@ class Money:
 
     # comparison ---------------------------------------------------------------------------
     def __lt__(self, other: Money) -> bool:
-        self._same(other, "compare")
+        if type(other) is not Money or other.currency != self.currency:
+            self._same(other, "compare")
         return self.amount < other.amount
 
     def __le__(self, other: Money) -> bool:
-        self._same(other, "compare")
+        if type(other) is not Money or other.currency != self.currency:
+            self._same(other, "compare")
         return self.amount <= other.amount
 
     def __gt__(self, other: Money) -> bool:
-        self._same(other, "compare")
+        if type(other) is not Money or other.currency != self.currency:
+            self._same(other, "compare")
         return self.amount > other.amount
 
     def __ge__(self, other: Money) -> bool:
-        self._same(other, "compare")
+        if type(other) is not Money or other.currency != self.currency:
+            self._same(other, "compare")
         return self.amount >= other.amount
 
     @property
@@ -343,6 +369,31 @@ class Money:
         if symbol and self.currency in SYMBOLS:
             return f"{sign}{SYMBOLS[self.currency]}{body}"
         return f"{sign}{body} {self.currency}"
+
+
+_new_money = object.__new__
+_set_amount = Money.__dict__["amount"].__set__  # the slots' own setters: no validation
+_set_currency = Money.__dict__["currency"].__set__
+
+
+def _money_of_known(amount: Decimal, currency: str) -> Money:
+    """`Money(amount, currency)` for a currency already known to be supported (that of an
+    existing Money): the same quantisation and -0 rule, without re-checking the currency or
+    re-running the attrs validators. Gives exactly what `Money(amount, currency)` gives.
+
+    Raises:
+        InvalidMoneyError: a non-finite amount, or one too large to represent.
+    """
+    amount = _quantize_known(amount, currency)
+    if not amount and amount.is_signed():
+        amount = amount.copy_abs()
+    money = _new_money(Money)
+    _set_amount(money, amount)
+    _set_currency(money, currency)
+    return money
+
+
+_ZEROS: Final[dict[str, Money]] = {c: Money(ZERO, c) for c in MINOR_UNITS}
 
 
 def _factor(value: object) -> Decimal:
