@@ -226,6 +226,9 @@ def test_path_needs_every_ancestor() -> None:
         )
 
 
+_AMOUNT_FIELDS = ("drawn", "reserved", "cumulative_drawn", "own_drawn", "own_reserved")
+
+
 @given(
     st.lists(
         st.tuples(
@@ -246,6 +249,10 @@ def test_tree_invariants_hold_after_any_sequence(ops: list[tuple[str, int, objec
         except (LimitExceededError, RepaymentExceedsDrawnError):
             assert [(n.drawn, n.reserved, n.cumulative_drawn) for n in t.nodes] == before
         assert t.limits.violations() == []
+        # movements write amounts without the setattr validator: they must stay non-negative
+        for n in t.nodes:
+            for name in _AMOUNT_FIELDS:
+                assert not getattr(n, name).is_negative, (n.id, name)
 
 
 # The facility lifecycle of DOMAIN.md: approved → active ⇄ frozen → expired | closed |

@@ -46,5 +46,7 @@ class Aggregate:
 
     def collect_events(self) -> list[DomainEvent]:
         """Return and clear the recorded events (called by the unit of work at commit)."""
-        events, self._pending_events = self._pending_events, []
+        events = self._pending_events
+        # a plain list, no validator: skip the attrs setattr hook of the concrete aggregate
+        object.__setattr__(self, "_pending_events", [])
         return events

@@ -219,6 +219,12 @@ class AmountReleased(DomainEvent):
     on: date
 
 
+# LimitTree's movements write amounts they have just shown to be non-negative (a valid amount
+# plus a positive one; a valid amount minus at most itself, checked before the first write),
+# so they skip the attrs setattr hook that would re-run `_non_negative` on every node.
+_write_checked = object.__setattr__
+
+
 def _non_negative(instance: object, attribute: attrs.Attribute[Money], value: Money) -> None:
     if value.is_negative:
         raise NegativeAmountError(f"{attribute.name} must not be negative, got {value}")
@@ -359,7 +365,8 @@ class Facility(Aggregate):
     @property
     def available(self) -> Money:
         """Headroom on this node alone (never negative)."""
-        return (self.limit - self.used).max(Money.zero(self.currency))
+        headroom = self.limit - self.used
+        return Money.zero(self.currency) if headroom.is_negative else headroom
 
     @property
     def utilisation(self) -> Money:
@@ -647,9 +654,9 @@ class LimitTree:
         leaf = path[-1]
         self._check_headroom(path, amount, "drawdown")
         for n in path:
-            n.drawn = n.drawn + amount
-            n.cumulative_drawn = n.cumulative_drawn + amount
-        leaf.own_drawn = leaf.own_drawn + amount
+            _write_checked(n, "drawn", n.drawn + amount)
+            _write_checked(n, "cumulative_drawn", n.cumulative_drawn + amount)
+        _write_checked(leaf, "own_drawn", leaf.own_drawn + amount)
         leaf._record(
             DrawdownMade(
                 aggregate_id=str(leaf.id),
@@ -680,8 +687,8 @@ class LimitTree:
                     f"repayment of {principal} exceeds {n.drawn} drawn on facility {n.id}"
                 )
         for n in path:
-            n.drawn = n.drawn - principal
-        path[-1].own_drawn = path[-1].own_drawn - principal
+            _write_checked(n, "drawn", n.drawn - principal)
+        _write_checked(path[-1], "own_drawn", path[-1].own_drawn - principal)
         path[-1]._record(PrincipalRepaid(aggregate_id=str(facility_id), amount=principal, on=on))
 
     def reserve(self, facility_id: FacilityId, amount: Money, *, on: date) -> None:
@@ -699,8 +706,8 @@ class LimitTree:
         self._check_term(path, on, "reservation")
         self._check_headroom(path, amount, "reservation")
         for n in path:
-            n.reserved = n.reserved + amount
-        path[-1].own_reserved = path[-1].own_reserved + amount
+            _write_checked(n, "reserved", n.reserved + amount)
+        _write_checked(path[-1], "own_reserved", path[-1].own_reserved + amount)
         path[-1]._record(AmountReserved(aggregate_id=str(facility_id), amount=amount, on=on))
 
     def release(self, facility_id: FacilityId, amount: Money, *, on: date) -> None:
@@ -724,8 +731,8 @@ class LimitTree:
                     f"release of {amount} exceeds {n.reserved} reserved on facility {n.id}"
                 )
         for n in path:
-            n.reserved = n.reserved - amount
-        path[-1].own_reserved = path[-1].own_reserved - amount
+            _write_checked(n, "reserved", n.reserved - amount)
+        _write_checked(path[-1], "own_reserved", path[-1].own_reserved - amount)
         path[-1]._record(AmountReleased(aggregate_id=str(facility_id), amount=amount, on=on))
 
     # structure --------------------------------------------------------------------------------

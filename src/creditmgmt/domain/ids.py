@@ -31,7 +31,7 @@ def _check_id(instance: EntityId, attribute: attrs.Attribute[str], value: object
         )
 
 
-@attrs.frozen(order=True, repr=False)
+@attrs.frozen(order=True, repr=False, cache_hash=True)
 class EntityId:
     """Base of all identifiers; compare and sort by their string value."""
 
