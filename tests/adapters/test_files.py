@@ -36,6 +36,13 @@ class TestFileRecords(RecordBackendContract):
     def create_backend(self, kinds: Mapping[str, KindSpec]) -> RecordBackend:
         return FileBackend.open(self.path / f"store{next(_n)}", kinds=kinds, snapshot_every=5)
 
+    def reopen_backend(
+        self, backend: RecordBackend, kinds: Mapping[str, KindSpec]
+    ) -> RecordBackend:
+        assert isinstance(backend, FileBackend)
+        backend.close()
+        return FileBackend.open(backend.directory, kinds=kinds, snapshot_every=5)
+
 
 class TestFileUnitOfWork(UnitOfWorkContract):
     @pytest.fixture(autouse=True)

@@ -34,6 +34,15 @@ class TestMysqlRecords(_OnMysql, RecordBackendContract):
     def create_backend(self, kinds: Mapping[str, KindSpec]) -> RecordBackend:
         return self.open_backend(kinds)
 
+    def reopen_backend(
+        self, backend: RecordBackend, kinds: Mapping[str, KindSpec]
+    ) -> RecordBackend:
+        assert isinstance(backend, SqlBackend)
+        backend.close()
+        return SqlBackend.from_url(
+            self.url, kinds=kinds, schema=self.schema, table_prefix=backend.table_prefix
+        )
+
 
 class TestMysqlUnitOfWork(_OnMysql, UnitOfWorkContract):
     def create_store(self) -> RecordStore:

@@ -36,6 +36,12 @@ class TestSqliteFileRecords(RecordBackendContract):
     def create_backend(self, kinds: Mapping[str, KindSpec]) -> RecordBackend:
         return SqlBackend.from_url(f"sqlite:///{self.path / 'records.db'}", kinds=kinds)
 
+    def reopen_backend(
+        self, backend: RecordBackend, kinds: Mapping[str, KindSpec]
+    ) -> RecordBackend:
+        backend.close()
+        return self.create_backend(kinds)
+
 
 class TestSqliteMemoryRecords(RecordBackendContract):
     def create_backend(self, kinds: Mapping[str, KindSpec]) -> RecordBackend:

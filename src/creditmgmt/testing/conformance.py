@@ -3,7 +3,9 @@
 Two layers, each an abstract pytest class with one factory hook:
 
 - `RecordBackendContract`: the record contract of `creditmgmt.adapters.records` on small
-  synthetic kinds. Implement `create_backend(kinds)`.
+  synthetic kinds. Implement `create_backend(kinds)`; a durable store also implements
+  `reopen_backend(backend, kinds)` (close it and open the same store again), which the
+  reopen tests need (they skip without it).
 - `UnitOfWorkContract`: the domain-level behaviour through the shared unit of work.
   Implement `create_store()` (a `RecordStore`) and `corrupt_document(store, kind, id, text)`.
 
@@ -55,7 +57,13 @@ from creditmgmt.domain.money import Money, Rate
 from creditmgmt.domain.products import ProductType
 from creditmgmt.domain.risk import RiskEvent, Severity
 from creditmgmt.ports.audit import AuditEntry
-from creditmgmt.ports.errors import ConflictError, DataError, IntegrityError, NotFoundError
+from creditmgmt.ports.errors import (
+    ConflictError,
+    DataError,
+    IntegrityError,
+    NotFoundError,
+    OutboxRangeError,
+)
 from creditmgmt.testing import strategies as cs
 from creditmgmt.testing.builders import (
     M,
@@ -128,11 +136,31 @@ class RecordBackendContract:
         finally:
             b.close()
 
+    def reopen_backend(
+        self, backend: RecordBackend, kinds: Mapping[str, KindSpec]
+    ) -> RecordBackend | None:
+        """Close `backend` and open the same store again; None (the default) for a store
+        that does not outlive its process."""
+        return None
+
     def _commit(self, backend: RecordBackend, *records: Record) -> None:
         tx = backend.begin()
         for r in records:
             tx.insert(r)
         tx.commit()
+
+    def _events(self, backend: RecordBackend, *labels: str) -> list[int]:
+        """Commit one unit per label, each with one outbox entry; return their sequences."""
+        for label in labels:
+            tx = backend.begin()
+            tx.append_outbox([OutboxEntry("thing", label, "Made", {"label": label}, AT)])
+            tx.commit()
+        entries = backend.read_outbox(after=0, limit=100_000)
+        by_label = {e.document["label"]: e.sequence for e in entries}
+        return [by_label[label] for label in labels]
+
+    def _labels(self, backend: RecordBackend) -> list[tuple[int, str]]:
+        return [(e.sequence, e.document["label"]) for e in backend.read_outbox(limit=100_000)]
 
     def test_round_trip_keeps_every_digit_date_and_character(self, backend: RecordBackend) -> None:
         doc = {
@@ -253,6 +281,127 @@ class RecordBackendContract:
         assert entries[2].document["s"] == HOSTILE_TEXTS[2]
         assert entries[0].recorded_at == AT
         assert backend.read_outbox(after=entries[0].sequence, limit=1)[0].document["i"] == 1
+
+    def test_prune_deletes_through_a_sequence_and_keeps_later_ones(
+        self, backend: RecordBackend
+    ) -> None:
+        seqs = self._events(backend, "a", "b", "c", "d")
+        tx = backend.begin()  # one unit, two entries
+        tx.append_outbox(
+            [OutboxEntry("thing", "e", "Made", {"label": label}, AT) for label in ("e", "f")]
+        )
+        tx.commit()
+        before = self._labels(backend)
+        assert [label for _s, label in before] == ["a", "b", "c", "d", "e", "f"]
+        assert backend.prune_outbox(through=seqs[1]) == 2
+        assert self._labels(backend) == before[2:]  # same sequences, same documents
+        assert backend.prune_outbox(through=seqs[1]) == 0  # already gone
+        assert backend.prune_outbox(through=0) == 0
+        assert backend.read_outbox(after=seqs[2], limit=1)[0].document["label"] == "d"
+        e_seq = before[4][0]
+        assert backend.prune_outbox(through=e_seq) == 3  # inside one unit's entries
+        assert self._labels(backend) == before[5:]
+
+    def test_prune_beyond_the_last_sequence_is_refused(self, backend: RecordBackend) -> None:
+        assert backend.prune_outbox(through=0) == 0  # an empty outbox: nothing to do
+        with pytest.raises(OutboxRangeError, match=r"through 1\b.*last sequence 0"):
+            backend.prune_outbox(through=1)
+        seqs = self._events(backend, "a", "b")
+        beyond = seqs[-1] + 1
+        with pytest.raises(OutboxRangeError, match=f"through {beyond}") as raised:
+            backend.prune_outbox(through=beyond)
+        assert isinstance(raised.value, ValueError)
+        assert str(seqs[-1]) in str(raised.value)
+        with pytest.raises(OutboxRangeError, match="-1"):
+            backend.prune_outbox(through=-1)
+        assert [label for _s, label in self._labels(backend)] == ["a", "b"]  # nothing deleted
+
+    def test_pruned_sequences_are_never_handed_out_again(self, backend: RecordBackend) -> None:
+        first = self._events(backend, "a", "b", "c")
+        assert backend.prune_outbox(through=first[-1]) == 3  # the outbox is empty now
+        assert backend.read_outbox() == []
+        assert backend.prune_outbox(through=first[-1]) == 0  # the last sequence is remembered
+        with pytest.raises(OutboxRangeError):
+            backend.prune_outbox(through=first[-1] + 1)
+        tx = backend.begin()  # a rolled-back unit changes nothing
+        tx.append_outbox([OutboxEntry("thing", "x", "Made", {"label": "x"}, AT)])
+        tx.rollback()
+        (after,) = self._events(backend, "d")
+        assert after > first[-1]
+        assert self._labels(backend) == [(after, "d")]
+
+    def test_prune_survives_reopening_the_store(self, backend: RecordBackend) -> None:
+        seqs = self._events(backend, "a", "b", "c")
+        assert backend.prune_outbox(through=seqs[0]) == 1
+        again = self.reopen_backend(backend, TEST_KINDS)
+        if again is None:
+            pytest.skip("this store does not outlive its process")
+        try:
+            assert self._labels(again) == [(seqs[1], "b"), (seqs[2], "c")]
+            assert again.prune_outbox(through=seqs[2]) == 2
+            third = self.reopen_backend(again, TEST_KINDS)
+            assert third is not None
+            again = third
+            assert again.read_outbox() == []
+            assert again.prune_outbox(through=seqs[2]) == 0
+            with pytest.raises(OutboxRangeError):
+                again.prune_outbox(through=seqs[2] + 1)
+            (later,) = self._events(again, "d")
+            assert later > seqs[2]
+        finally:
+            again.close()
+
+    def test_commits_during_prunes_lose_nothing(self, backend: RecordBackend) -> None:
+        writers, units = 4, 15
+        errors: list[BaseException] = []
+        done = threading.Event()
+        seen: list[tuple[int, str]] = []
+
+        def write(w: int) -> None:
+            try:
+                for u in range(units):
+                    tx = backend.begin()
+                    tx.append_outbox(
+                        [
+                            OutboxEntry("thing", f"w{w}", "Made", {"label": f"{w}-{u}-{k}"}, AT)
+                            for k in range(2)
+                        ]
+                    )
+                    tx.commit()
+            except BaseException as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+        def consume() -> None:  # a host: hand entries on, then prune what it handed on
+            cursor = 0
+            try:
+                while True:
+                    finished = done.is_set()
+                    batch = backend.read_outbox(after=cursor, limit=7)
+                    seen.extend((e.sequence, e.document["label"]) for e in batch)
+                    if batch:
+                        cursor = batch[-1].sequence
+                        backend.prune_outbox(through=cursor)
+                    elif finished:
+                        return
+            except BaseException as e:  # pragma: no cover - reported below
+                errors.append(e)
+
+        pool = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+        host = threading.Thread(target=consume)
+        host.start()
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join(timeout=120)
+        done.set()
+        host.join(timeout=120)
+        assert not errors, errors
+        labels = [label for _s, label in seen]
+        expected = {f"{w}-{u}-{k}" for w in range(writers) for u in range(units) for k in (0, 1)}
+        assert len(labels) == len(expected) and set(labels) == expected  # each exactly once
+        sequences = [s for s, _l in seen]
+        assert sequences == sorted(set(sequences))
+        assert backend.read_outbox() == []
 
     def test_find_filters_order_and_limit(self, backend: RecordBackend) -> None:
         self._commit(
@@ -519,6 +668,31 @@ class UnitOfWorkContract:
         seqs = [seq for seq, _e in store.events()]
         assert seqs == sorted(seqs)
         assert len(set(seqs)) == len(seqs)
+
+    def test_events_are_pruned_through_a_sequence(self, store: RecordStore) -> None:
+        tree = a_facility_tree(SequentialIds(350))
+        self._save(store, *tree.nodes)
+        with store.unit_of_work() as uow:
+            limits = LimitTree(uow.facilities.path_to_root(tree.products[0].id))
+            limits.draw(tree.products[0].id, M("5.00 CNY"), on=tree.root.start_date)
+            uow.commit()
+        events = store.events()
+        assert len(events) >= 2
+        last = events[-1][0]
+        assert store.prune_outbox(through=events[-2][0]) == len(events) - 1
+        kept = store.events()
+        assert [(s, type(e).__name__) for s, e in kept] == [(last, "DrawdownMade")]
+        assert kept == events[-1:]
+        with pytest.raises(OutboxRangeError, match=str(last + 1)):
+            store.prune_outbox(through=last + 1)
+        assert store.prune_outbox(through=last) == 1
+        assert store.events() == []
+        with store.unit_of_work() as uow:
+            limits = LimitTree(uow.facilities.path_to_root(tree.products[0].id))
+            limits.repay(tree.products[0].id, M("5.00 CNY"), on=tree.root.start_date)
+            uow.commit()
+        later = [s for s, _e in store.events()]
+        assert later and min(later) > last  # numbering goes on after the pruned sequences
 
     def test_unchanged_aggregates_are_not_written(self, store: RecordStore) -> None:
         tree = a_facility_tree(SequentialIds(400))

@@ -289,6 +289,9 @@ class SqlBackend(RecordBackend):
         self.dialect = engine.dialect.name
         self.schema_name = schema
         self.table_prefix = table_prefix
+        # whether the database has the outbox state of schema 3 (known after `migrate`, else
+        # read on first use: a store opened with create=False may hold an older schema)
+        self._outbox_state: bool | None = None
         self._schema = _Schema(self.kinds, self.dialect, schema, _prefix_ok(table_prefix))
         self._column_names = {
             k: tuple(c.name for c in spec.columns) for k, spec in self.kinds.items()
@@ -315,6 +318,9 @@ class SqlBackend(RecordBackend):
             StoreUnavailableError: the database cannot be reached.
             DataError: the database holds a newer schema than this release knows.
             ValueError: an unsupported URL.
+
+        With `create=False` the schema is left as found; a store below schema 3 reads and
+        commits as before, and `prune_outbox` raises `DataError` until it is migrated.
         """
         engine = create_engine(url, sqlite_synchronous=sqlite_synchronous)
         try:
@@ -393,7 +399,14 @@ class SqlBackend(RecordBackend):
                     self._schema.version_table.insert(),
                     {"version": version, "applied_at": datetime.now().astimezone().isoformat()},
                 )
-        return max(found, to)
+        reached = max(found, to)
+        self._outbox_state = reached >= 3
+        return reached
+
+    def _has_outbox_state(self) -> bool:
+        if self._outbox_state is None:
+            self._outbox_state = (self.current_schema_version() or 0) >= 3
+        return self._outbox_state
 
     def drop_all(self) -> None:
         """Drop every table of this store (tests and tear-down)."""
@@ -433,6 +446,11 @@ class SqlBackend(RecordBackend):
             OutboxRangeError: `through` is negative or beyond the last sequence.
             StoreUnavailableError: the database cannot be reached.
         """
+        if not self._has_outbox_state():
+            raise DataError(
+                f"the store's schema is version {self.current_schema_version()}: pruning the "
+                "outbox needs schema 3; open it with create=True or call migrate()"
+            )
         outbox, state = self._schema.outbox, self._schema.outbox_state
         with self._write("prune outbox") as conn:
             pruned = conn.execute(
@@ -710,6 +728,13 @@ class _SqlTransaction(RecordTransaction):
                             "recorded_at": stamp,
                         }
                     )
+                if b.dialect != "sqlite" and b._has_outbox_state():
+                    # Take the outbox state row first: units append to the outbox one at a
+                    # time, so sequences become visible in order (a reader paging with `after`
+                    # never skips a sequence committed late) and a prune sees every entry
+                    # up to its position. (SQLite: BEGIN IMMEDIATE serialises already.)
+                    state = b._schema.outbox_state
+                    conn.execute(sa.select(state.c.id).where(state.c.id == 1).with_for_update())
                 conn.execute(b._schema.outbox.insert(), rows)
 
     def rollback(self) -> None:
