@@ -13,11 +13,17 @@ import pytest
 
 from creditmgmt.adapters.files import FileBackend
 from creditmgmt.adapters.files.backend import HEADER, MAGIC_V1, path_from_url
-from creditmgmt.adapters.records import KindSpec, RecordBackend
+from creditmgmt.adapters.records import KindSpec, OutboxEntry, RecordBackend
 from creditmgmt.adapters.state import StoredRow
 from creditmgmt.adapters.unit_of_work import RecordStore
-from creditmgmt.ports.errors import DataError, IntegrityError, StoreUnavailableError
+from creditmgmt.ports.errors import (
+    DataError,
+    IntegrityError,
+    OutboxRangeError,
+    StoreUnavailableError,
+)
 from creditmgmt.testing.conformance import (
+    AT,
     TEST_KINDS,
     RecordBackendContract,
     UnitOfWorkContract,
@@ -365,3 +371,91 @@ def test_an_unreadable_store_is_unavailable(
         FileBackend.open(tmp_path, kinds=TEST_KINDS)
     monkeypatch.undo()
     FileBackend.open(tmp_path, kinds=TEST_KINDS, lock_timeout=0.5).close()  # lock released
+
+
+def _events(backend: FileBackend, *labels: str) -> None:
+    for label in labels:
+        tx = backend.begin()
+        tx.append_outbox([OutboxEntry("thing", label, "Made", {"label": label}, AT)])
+        tx.commit()
+
+
+def _outbox(backend: FileBackend) -> list[tuple[int, str]]:
+    return [(e.sequence, e.document["label"]) for e in backend.read_outbox()]
+
+
+def _crash(backend: FileBackend) -> None:
+    backend._journal.close()
+    backend._lock.release()  # no snapshot on the way out
+    backend.state.closed = True
+
+
+def test_a_prune_is_replayed_from_the_journal_after_a_crash(tmp_path: Path) -> None:
+    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    _events(b, "a", "b", "c")
+    b.snapshot()  # the entries are in the snapshot; the prune only in the journal
+    assert b.prune_outbox(through=2) == 2
+    _events(b, "d")
+    _crash(b)
+    again = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    assert again.recovery_report.frames_replayed == 2
+    assert _outbox(again) == [(3, "c"), (4, "d")]
+    assert again.prune_outbox(through=4) == 2  # everything: only the journal knows
+    _crash(again)
+    third = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    assert _outbox(third) == []
+    assert third.prune_outbox(through=4) == 0  # the last sequence survived the crash
+    _events(third, "e")
+    assert _outbox(third) == [(5, "e")]
+    third.close()  # a snapshot of an outbox whose first entries were pruned
+    fourth = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    assert fourth.recovery_report.frames_replayed == 0
+    assert fourth.prune_outbox(through=5) == 1
+    fourth.close()  # a snapshot of an empty outbox keeps the last sequence
+    fifth = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    with pytest.raises(OutboxRangeError, match="through 6: beyond the last sequence 5"):
+        fifth.prune_outbox(through=6)
+    _events(fifth, "f")
+    assert _outbox(fifth) == [(6, "f")]
+    fifth.close()
+
+
+def test_a_torn_prune_frame_is_cut_and_every_entry_stays(tmp_path: Path) -> None:
+    b = FileBackend.open(tmp_path / "src", kinds=TEST_KINDS, snapshot_every=0)
+    _events(b, "a", "b", "c")
+    before = (tmp_path / "src" / "journal.log").stat().st_size
+    assert b.prune_outbox(through=2) == 2
+    journal = (tmp_path / "src" / "journal.log").read_bytes()
+    _crash(b)
+    assert len(journal) > before
+    for cut in range(before, len(journal) + 1):
+        d = tmp_path / f"cut{cut}"
+        d.mkdir()
+        (d / "journal.log").write_bytes(journal[:cut])
+        opened = FileBackend.open(d, kinds=TEST_KINDS, snapshot_every=0)
+        if cut == len(journal):  # the whole frame: the prune happened
+            assert _outbox(opened) == [(3, "c")]
+            assert opened.recovery_report.torn_tail_offset is None
+        else:  # all or nothing: a torn prune frame prunes nothing
+            assert _outbox(opened) == [(1, "a"), (2, "b"), (3, "c")]
+            if cut > before:
+                assert opened.recovery_report.torn_tail_offset == before
+        _events(opened, "d")  # appends on a frame boundary, numbering on
+        assert _outbox(opened)[-1] == (4, "d")
+        opened.close()
+
+
+def test_a_prune_takes_a_snapshot_when_the_policy_asks(tmp_path: Path) -> None:
+    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=2)
+    _events(b, "a")
+    assert b.prune_outbox(through=1) == 1  # the second frame since the last snapshot
+    assert (tmp_path / "journal.log").stat().st_size == 0
+    assert b.prune_outbox(through=1) == 0  # nothing to prune: no frame at all
+    assert (tmp_path / "journal.log").stat().st_size == 0
+    _crash(b)
+    again = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    assert again.recovery_report.frames_replayed == 0
+    assert _outbox(again) == []
+    _events(again, "b")
+    assert _outbox(again) == [(2, "b")]
+    again.close()

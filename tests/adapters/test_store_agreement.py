@@ -1,4 +1,5 @@
-"""Memory, SQLite and the file store, driven by the same random operations, must agree."""
+"""Memory, SQLite and the file store, driven by the same random operations (outbox pruning and
+reopening the file store among them), must agree."""
 
 from __future__ import annotations
 
@@ -155,6 +156,11 @@ class StoresAgree(RuleBasedStateMachine):
                 uow.commit()
 
         self._each(act)
+
+    @rule(through=st.integers(-1, 40))
+    def prune_outbox(self, through: int) -> None:
+        # in range: the same count everywhere; beyond the last sequence: OutboxRangeError
+        self._each(lambda store: store.prune_outbox(through=through))
 
     @rule(crash=st.booleans())
     def reopen_file_store(self, crash: bool) -> None:
