@@ -5,7 +5,10 @@ JSON document — plus an outbox and a schema-version table. Reads run without h
 a transaction's writes are flushed at commit in one short database transaction (SQLite:
 `BEGIN IMMEDIATE`), sorted by kind and id so concurrent writers cannot deadlock on each other,
 with `UPDATE ... WHERE id = :id AND version = :v` so a stale writer gets `ConflictError` and
-can never lose someone else's update or over-draw a limit.
+can never lose someone else's update or over-draw a limit. Outbox sequences come from the
+database and never go back; a one-row outbox state table keeps the highest sequence pruned,
+and (PostgreSQL, MariaDB) is locked by a unit while it appends its events, so sequences become
+visible in commit order.
 
 URLs: `sqlite:///path.db`, `sqlite://` (in memory), `postgresql+psycopg://...`,
 `mysql+pymysql://...` (also `mariadb+pymysql://`). Nothing connects at import time.
