@@ -624,8 +624,10 @@ class LimitTree:
                 )
 
     def _check_headroom(self, path: Sequence[Facility], amount: Money, what: str) -> None:
+        # `amount` is positive (`_check_amount` ran first), so exceeding the headroom
+        # `limit - used` is exceeding `available`, its floor at zero
         for n in path:
-            if amount > n.available:
+            if amount > n.limit - n.used:
                 raise LimitExceededError(
                     f"{what} of {amount} on {path[-1].id} exceeds the headroom of facility {n.id}"
                     f" ({n.level.value}): limit {n.limit}, used {n.used}, available {n.available}"
