@@ -215,7 +215,8 @@ Where: TypeAlias = Mapping[str, Filter | Partition]
 class OutboxEntry:
     """A domain event written in the same transaction as the aggregates that recorded it.
 
-    `sequence` is assigned by the backend at commit, strictly increasing per store. The
+    `sequence` is assigned by the backend at commit, strictly increasing per store and never
+    reused, also after `RecordBackend.prune_outbox` deleted entries. The
     document may be given parsed or as JSON `text` (parsed on first access; `DataError`
     naming the entry when it is not a JSON object); treat it as read-only.
     """

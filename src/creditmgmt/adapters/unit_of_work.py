@@ -872,7 +872,9 @@ class RecordStore:
         Raises:
             OutboxRangeError: `through` is negative or beyond the last sequence assigned (a
                 `ValueError` too; names the value and the last sequence); nothing was deleted.
+            TypeError: `through` is not an int.
             StoreUnavailableError: the store is closed or cannot be reached.
+            DataError: a SQL store opened with `create=False` is below schema 3.
         """
         return self.backend.prune_outbox(through=through)
 
