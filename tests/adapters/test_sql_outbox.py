@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from creditmgmt.adapters.records import OutboxEntry
 from creditmgmt.adapters.sql import CURRENT_SCHEMA_VERSION, SqlBackend
+from creditmgmt.ports.errors import DataError
 from creditmgmt.testing.conformance import AT, TEST_KINDS
 
 _prefixes = itertools.count()
@@ -117,3 +118,15 @@ def test_a_reader_never_skips_an_entry_committed_late(
         release.set()
         backend.drop_all()
         backend.close()
+
+
+def test_pruning_a_store_below_schema_3_is_a_data_error(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = SqlBackend.from_url(url, kinds=TEST_KINDS, create=False)
+    old.migrate(to=2)
+    _append(old, "a")  # an older schema still commits
+    with pytest.raises(DataError, match=r"schema is version 2.*needs schema 3"):
+        old.prune_outbox(through=1)
+    SqlBackend.from_url(url, kinds=TEST_KINDS).close()  # another opener migrates it
+    assert old.prune_outbox(through=1) == 1
+    old.close()

@@ -447,6 +447,8 @@ class SqlBackend(RecordBackend):
             StoreUnavailableError: the database cannot be reached.
         """
         if not self._has_outbox_state():
+            self._outbox_state = None  # look again: another process may have migrated it
+        if not self._has_outbox_state():
             raise DataError(
                 f"the store's schema is version {self.current_schema_version()}: pruning the "
                 "outbox needs schema 3; open it with create=True or call migrate()"
