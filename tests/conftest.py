@@ -1,4 +1,5 @@
-"""Suite-wide settings: Hypothesis profiles (`dev` quick by default, `ci` deeper when CI=true)."""
+"""Suite-wide settings: Hypothesis profiles (`dev` quick by default, `ci` deeper when CI=true,
+`soak` by hand with HYPOTHESIS_PROFILE=soak)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,14 @@ settings.register_profile(
 settings.register_profile(
     "ci",
     max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
+    print_blob=True,
+)
+# by hand, before a release or after a change to a rule engine: HYPOTHESIS_PROFILE=soak
+settings.register_profile(
+    "soak",
+    max_examples=2000,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
     print_blob=True,
