@@ -9,8 +9,9 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from io import FileIO
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, Final, NoReturn
 from urllib.parse import unquote, urlparse
 
 import attrs
@@ -68,6 +69,14 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to `fd` (a write may take less than asked: go on with the rest)."""
+    view = memoryview(data)
+    written = 0
+    while written < len(data):
+        written += os.write(fd, view[written:])
 
 
 def _as_bytes(text: str | bytes) -> bytes:
@@ -182,6 +191,13 @@ class FileBackend(RecordBackend):
     `snapshot_journal_ratio` is set, once the journal is larger than that fraction of the
     last snapshot (and at least `snapshot_min_bytes`), and on `close()`. Opening therefore
     replays at most about that much journal, however long the store has been in use.
+
+    A failed write or fsync of the journal never leaves a commit half-known (see
+    `_append_frame`): either the frame is cut off again and the commit is cleanly refused
+    (`StoreUnavailableError` saying nothing was stored; the store stays usable), or the store
+    is *broken*: the outcome of that commit is unknown, every later operation raises
+    `StoreUnavailableError` saying so, and only closing and opening the store again decides
+    it (from the journal: the whole commit or none of it).
     """
 
     keeps_pristine = True
@@ -209,6 +225,7 @@ class FileBackend(RecordBackend):
         self._since_snapshot = 0
         self._journal_bytes = 0
         self._snapshot_bytes = 0
+        #: Why the store refuses every operation until it is opened again (None: usable).
         self._unusable: str | None = None
         try:
             directory.mkdir(parents=True, exist_ok=True)
@@ -229,7 +246,9 @@ class FileBackend(RecordBackend):
             with gc_paused():
                 self.recovery_report = self._load()
             self._since_snapshot = self.recovery_report.frames_replayed
-            self._journal: BinaryIO = open(directory / JOURNAL, "ab")  # noqa: SIM115
+            # unbuffered: a failed write leaves nothing behind in a buffer to reach the file
+            # later; every frame is one os.write of its own (see _append_frame)
+            self._journal: FileIO = open(directory / JOURNAL, "ab", buffering=0)  # noqa: SIM115
         except OSError as e:
             self._lock.release()
             raise StoreUnavailableError(f"cannot open the store in {directory}: {e}") from e
@@ -252,6 +271,10 @@ class FileBackend(RecordBackend):
         lock_timeout: float = 10.0,
     ) -> FileBackend:
         """Open (or create) the store in directory `path` (see the class doc for snapshots).
+
+        Opening is also how a broken store (see `broken`) is recovered: the journal decides
+        the commit whose outcome was unknown — its whole frame is there and it is replayed, or
+        the frame is missing or torn and it is cut off (reported in `recovery_report`).
 
         Raises:
             StoreUnavailableError: the directory cannot be used, or another process holds it.
@@ -437,9 +460,24 @@ class FileBackend(RecordBackend):
             raise DataError(f"{path}: corrupt snapshot ({type(e).__name__}: {e})") from e
 
     # writing ----------------------------------------------------------------------------
-    def _persist(self, commit: PreparedCommit) -> None:
+    @property
+    def broken(self) -> str | None:
+        """Why the store refuses every operation until it is closed and opened again, or None.
+
+        Set when the outcome of a commit is unknown (its journal frame could be neither made
+        durable nor cut off again), or when an emptied journal could not be made durable after
+        a snapshot.
+        """
+        return self._unusable
+
+    def _check_usable(self) -> None:
         if self._unusable is not None:
-            raise StoreUnavailableError(f"{self.directory}: {self._unusable}; open it again")
+            raise StoreUnavailableError(
+                f"{self.directory}: {self._unusable}; close the store and open it again"
+            )
+
+    def _persist(self, commit: PreparedCommit) -> None:
+        self._check_usable()
         seq = self.commit_sequence + 1
         texts = [_as_bytes(w.document_text()) for w in commit.writes]
         outbox_metas, outbox_texts = _outbox_section(commit.outbox)
@@ -461,41 +499,68 @@ class FileBackend(RecordBackend):
             "outbox": outbox_metas,
         }
         meta_line = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode()
-        self._append_frame(seq, b"".join([meta_line, b"\n", *texts, *outbox_texts]))
+        self._append_frame(
+            seq, b"".join([meta_line, b"\n", *texts, *outbox_texts]), f"commit {seq}"
+        )
 
-    def _append_frame(self, seq: int, body: bytes) -> None:
-        """Append one frame to the journal and fsync it: durable when this returns."""
+    def _append_frame(self, seq: int, body: bytes, label: str) -> None:
+        """Append one frame to the journal and fsync it: durable when this returns.
+
+        The caller holds the state lock and changes the in-memory state only if this returns.
+        If the write or the fsync fails, the outcome is not known (an fsync error may mean the
+        bytes never reach the disk, or only some of them), so the frame is cut off again: the
+        journal is truncated to its length before the frame and that is fsync'd. If that works
+        the frame is gone for good and the commit is cleanly refused; if it fails too, the
+        store is marked broken (`_unusable`) and refuses everything until it is opened again,
+        when the journal decides. The failed fsync is never retried: after one, the operating
+        system may report success for data it has already dropped.
+
+        Raises:
+            StoreUnavailableError: the commit was refused (nothing stored, the store is still
+                usable) or its outcome is unknown (the store is now broken); the message
+                says which.
+        """
+        self._check_usable()
         frame = HEADER.pack(MAGIC, len(body), zlib.crc32(body)) + body
+        fd = self._journal.fileno()
         try:
-            self._journal.write(frame)
-            self._journal.flush()
-            if self.fsync:
-                os.fsync(self._journal.fileno())
+            start = os.fstat(fd).st_size  # where to cut back to, as the file says
         except OSError as e:
-            self._reopen_journal_after_failure()
-            raise StoreUnavailableError(f"{self.directory}: cannot write the journal: {e}") from e
+            raise self._refused(label, e) from e
+        try:
+            _write_all(fd, frame)
+            if self.fsync:
+                os.fsync(fd)
+        except OSError as e:
+            self._cut_off_frame(fd, start, label, e)  # always raises
         self.commit_sequence = seq
         self._since_snapshot += 1
-        self._journal_bytes += len(frame)
+        self._journal_bytes = start + len(frame)
 
-    def _reopen_journal_after_failure(self) -> None:
-        # a partial frame may be on disk: cut it so the next commit starts on a frame boundary
+    def _refused(self, label: str, error: OSError) -> StoreUnavailableError:
+        return StoreUnavailableError(
+            f"{self.directory}: {label} was refused and nothing of it was stored: cannot "
+            f"write the journal ({error}); the store is still usable"
+        )
+
+    def _cut_off_frame(self, fd: int, start: int, label: str, error: OSError) -> NoReturn:
+        # any part of the frame may be in the file (or on its way to the disk): cut it off,
+        # even after a write that reports nothing written, and make the cut durable
         try:
-            self._journal.close()
-        finally:
-            path = self.directory / JOURNAL
-            data = path.read_bytes()
-            good = 0
-            while good < len(data):
-                frame, end, _ = self._read_frame(data, good)
-                if frame is None:
-                    break
-                good = end
-            with open(path, "r+b") as f:
-                f.truncate(good)
-                os.fsync(f.fileno())
-            self._journal = open(path, "ab")  # noqa: SIM115
-            self._journal_bytes = good
+            os.ftruncate(fd, start)
+            if self.fsync:
+                os.fsync(fd)
+        except OSError as cut_error:
+            self._unusable = (
+                f"the outcome of {label} is unknown: its journal frame could not be "
+                f"written durably ({error}) nor cut off again ({cut_error}); the store "
+                f"refuses every operation, and the next open decides from the journal "
+                f"whether {label} happened (all of it) or not (none of it)"
+            )
+            raise StoreUnavailableError(
+                f"{self.directory}: {self._unusable}; close the store and open it again"
+            ) from error
+        raise self._refused(label, error) from error
 
     def snapshot_due(self) -> bool:
         """Whether the snapshot policy asks for a snapshot now."""
@@ -511,8 +576,13 @@ class FileBackend(RecordBackend):
 
         Raises:
             StoreUnavailableError: the snapshot could not be written (the journal still holds
-                every commit: nothing is lost).
+                every commit: nothing is lost), or the store is closed or broken (see
+                `broken`). If the snapshot was written but the emptied journal could not be
+                made durable, the store becomes broken: every acknowledged commit is safe, but
+                new ones are refused until the store is opened again.
         """
+        self.state.check_open()
+        self._check_usable()
         try:
             self._write_snapshot()
         except OSError as e:
@@ -551,8 +621,11 @@ class FileBackend(RecordBackend):
                 f.writelines(parts)
                 f.flush()
                 os.fsync(f.fileno())
-                self._snapshot_bytes = f.tell()
+                size = f.tell()
             os.replace(tmp, self.directory / SNAPSHOT)
+            self._snapshot_bytes = size
+            # a failure from here on leaves the old or the new snapshot with the whole
+            # journal: frames at or below the snapshot's sequence are skipped on replay
             _fsync_dir(self.directory)
             old = self.directory / SNAPSHOT_V1
             if old.exists():  # superseded by the new-format snapshot
@@ -563,25 +636,44 @@ class FileBackend(RecordBackend):
             with open(new, "wb") as f:
                 os.fsync(f.fileno())
             os.replace(new, self.directory / JOURNAL)  # fails: the old journal stays in use
+            fresh: FileIO | None = None
             try:
-                fresh = open(self.directory / JOURNAL, "ab")  # noqa: SIM115
+                fresh = open(self.directory / JOURNAL, "ab", buffering=0)  # noqa: SIM115
+                _fsync_dir(self.directory)
             except OSError as e:
-                # the handle we hold now points at the replaced file: appending there would
-                # lose commits, so refuse them until the store is opened again
-                self._unusable = f"journal could not be reopened after a snapshot: {e}"
+                # the handle we hold points at the replaced file, and the rename may not be
+                # durable: a commit appended to either journal could be lost. Every commit so
+                # far is in the snapshot, so refuse new ones until the store is opened again.
+                if fresh is not None:
+                    fresh.close()
+                self._unusable = (
+                    f"the emptied journal could not be made durable after a snapshot ({e}); "
+                    "every acknowledged commit is in the snapshot, but new commits are refused"
+                )
                 raise
             self._journal.close()
             self._journal = fresh
-            _fsync_dir(self.directory)
             self._since_snapshot = 0
             self._journal_bytes = 0
 
     # RecordBackend ----------------------------------------------------------------------
     def begin(self) -> RecordTransaction:
+        """Start a transaction.
+
+        Raises:
+            StoreUnavailableError: the store is closed or broken (see `broken`).
+        """
         self.state.check_open()
+        self._check_usable()
         return _FileTransaction(self)
 
     def read_outbox(self, *, after: int = 0, limit: int = 1000) -> list[OutboxEntry]:
+        """Outbox entries with `sequence > after`, in order, at most `limit` of them.
+
+        Raises:
+            StoreUnavailableError: the store is broken (see `broken`).
+        """
+        self._check_usable()
         return self.state.read_outbox(after, limit)
 
     def prune_outbox(self, *, through: int) -> int:
@@ -593,18 +685,27 @@ class FileBackend(RecordBackend):
         so a reopened store never hands out a pruned sequence again. A snapshot follows when
         the snapshot policy asks for one, as after a commit.
 
+        A failed journal write or fsync is handled as for a commit: the prune is refused
+        with nothing deleted (the store stays usable), or its outcome is unknown and the store
+        is broken until it is opened again (see `broken`); the message says which.
+
         Raises:
             OutboxRangeError: `through` is negative or beyond the last sequence.
-            StoreUnavailableError: the store is closed or the journal cannot be written.
+            StoreUnavailableError: the store is closed or broken, or the journal cannot be
+                written (see above).
         """
         with self.state.lock:
+            self.state.check_open()
+            self._check_usable()
             if self.state.prune_count(through) == 0:
                 return 0
-            if self._unusable is not None:
-                raise StoreUnavailableError(f"{self.directory}: {self._unusable}; open it again")
             seq = self.commit_sequence + 1
             meta = {"seq": seq, "columns": {}, "writes": [], "outbox": [], "prune": through}
-            self._append_frame(seq, json.dumps(meta, separators=(",", ":")).encode() + b"\n")
+            self._append_frame(
+                seq,
+                json.dumps(meta, separators=(",", ":")).encode() + b"\n",
+                f"the outbox prune through {through} (commit {seq})",
+            )
             count = self.state.prune(through)
         if self.snapshot_due():
             try:
@@ -617,6 +718,9 @@ class FileBackend(RecordBackend):
     def close(self) -> None:
         """Snapshot what the journal holds and release the store.
 
+        A broken store (see `broken`) is released without a snapshot and without raising:
+        closing it and opening it again is how it is recovered.
+
         Raises:
             StoreUnavailableError: the snapshot could not be written (nothing is lost: the
                 journal still holds every commit and the next open replays it).
@@ -624,7 +728,7 @@ class FileBackend(RecordBackend):
         if self.state.closed:
             return
         try:
-            if self._since_snapshot:
+            if self._since_snapshot and self._unusable is None:
                 self.snapshot()
         except StoreUnavailableError as e:
             raise StoreUnavailableError(
@@ -643,6 +747,17 @@ class _FileTransaction(StateTransaction):
         self._backend = backend
 
     def commit(self) -> None:
+        """Make the transaction's writes and outbox entries durable, all or nothing.
+
+        Raises:
+            ConflictError, IntegrityError: checked against the committed state; nothing stored.
+            StoreUnavailableError: the store is closed or broken, or the journal could not be
+                written. The message says which of two cases it is: the commit was refused and
+                nothing of it was stored (the store is still usable), or its outcome is
+                unknown and the store is now broken (see `FileBackend.broken`): it refuses
+                everything until it is closed and opened again, and the reopened store has
+                either all of this commit or none of it.
+        """
         super().commit()  # durable from here: the frame is fsync'd
         backend = self._backend
         if backend.snapshot_due():
