@@ -40,7 +40,14 @@ class DataError(PersistenceError):
 
 
 class StoreUnavailableError(PersistenceError):
-    """The store cannot be reached or dropped the connection; the transaction was not committed."""
+    """The store cannot be reached or dropped the connection; the transaction was not committed.
+
+    One exception, which the message states: when the store could not learn whether a commit
+    became durable (the file store after a journal write and fsync failed and the commit could
+    not be cut off again), the message says "the outcome of commit N is unknown". The store
+    then refuses every operation until it is closed and opened again, and the reopened store
+    holds either all of that commit or none of it.
+    """
 
     default_message = "store unavailable"
 

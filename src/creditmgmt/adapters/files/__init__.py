@@ -27,6 +27,16 @@ On open, a torn or corrupt *tail* (an incomplete or checksum-failing last frame)
 `recovery_report`, cut off and ignored: it was never acknowledged. A bad frame followed by a
 good one is corruption in the middle of the journal: `DataError` naming the file and offset,
 never silently dropped data. A snapshot whose checksum fails is `DataError` too.
+
+A failed write or fsync of a frame is never retried (after a failed fsync the operating system
+may report success for data it dropped). The frame is cut off again — the journal truncated to
+its length before the frame, and fsync'd — and the commit (or prune) is refused with
+`StoreUnavailableError` saying nothing was stored; the store stays usable. If the cut-off
+fails too, the outcome is unknown: the store is *broken* (`FileBackend.broken`), keeps the
+state of the last acknowledged commit, refuses every operation with `StoreUnavailableError`
+saying "the outcome of commit N is unknown", and `close()` just releases it. Opening it again
+decides from the journal: the whole frame is there and replayed, or it is torn or missing and
+cut off — never half a commit.
 """
 
 from creditmgmt.adapters.files.backend import FileBackend, RecoveryReport, file_store
