@@ -15,6 +15,7 @@ import pytest
 from creditmgmt.adapters.files import FileBackend
 from creditmgmt.adapters.records import OutboxEntry
 from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.domain import FacilityId
 from creditmgmt.ports.errors import StoreUnavailableError
 from creditmgmt.testing.conformance import AT, TEST_KINDS, fixed_clock, thing
 
@@ -35,6 +36,9 @@ class Faults:
         self.journal = directory / "journal.log"
         self.plan: dict[str, list[str]] = {}
         self.seen: list[str] = []
+        #: also fail the calls with these positions (0-based, counting every call of any target)
+        self.fail_calls: set[int] = set()
+        self.calls = 0
         for op in ("write", "fsync", "ftruncate"):
             monkeypatch.setattr(os, op, self._wrap(op, getattr(os, op)))
 
@@ -57,6 +61,9 @@ class Faults:
             target = f"{op}:{self._target(fd)}"
             queue = self.plan.get(target)
             action = queue.pop(0) if queue else "ok"
+            if self.calls in self.fail_calls:
+                action = "fail"
+            self.calls += 1
             self.seen.append(f"{target}={action}")
             if action == "fail":
                 raise OSError(errno.EIO, f"Input/output error (injected {target})")
@@ -340,7 +347,7 @@ def test_a_broken_store_refuses_units_of_work_and_events(
     with pytest.raises(StoreUnavailableError, match=UNKNOWN):
         store.events()
     with pytest.raises(StoreUnavailableError, match=UNKNOWN), store.unit_of_work() as uow:
-        uow.facilities.get("anything")
+        uow.facilities.get(FacilityId("anything"))
     store.close()
 
 
@@ -359,8 +366,9 @@ def test_a_failed_snapshot_keeps_the_commit_and_the_store_usable(
     _commit(b, "a")
     Faults(monkeypatch, tmp_path).then(target, "fail")
     _commit(b, "b")  # returns: durable in the journal; the snapshot after it failed
-    assert isinstance(b.last_snapshot_error, StoreUnavailableError)
-    assert "cannot write a snapshot" in str(b.last_snapshot_error)
+    failed = b.last_snapshot_error
+    assert isinstance(failed, StoreUnavailableError)
+    assert "cannot write a snapshot" in str(failed)
     assert b.broken is None
     assert _journal_size(tmp_path) > 0  # not emptied: it still holds both commits
     _commit(b, "c")  # usable, and this commit's snapshot works
@@ -397,3 +405,69 @@ def test_a_snapshot_whose_emptied_journal_is_not_durable_breaks_the_store_but_lo
         _crash(b)
     expected = {"a", "b"} if broken else {"a", "b", "c"}
     assert set(_reopened_state(tmp_path)[0]["thing"]) == expected
+
+
+# every step of a workload ------------------------------------------------------------------
+
+WORKLOAD = 8  # commits of two records and an event each, a snapshot after every third
+
+
+@pytest.mark.parametrize("failing", [1, 2], ids=["one call fails", "two calls in a row fail"])
+def test_failing_any_step_of_a_workload_never_loses_or_resurrects_a_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int
+) -> None:
+    outcomes: set[str] = set()
+    k = 0
+    while True:
+        directory = tmp_path / f"{failing}-{k}"
+        b = _open(directory, snapshot_every=3)
+        faults = Faults(monkeypatch, directory)
+        faults.fail_calls = set(range(k, k + failing))
+        acknowledged, refused, unknown = set(), set(), None
+        for i in range(WORKLOAD):
+            try:
+                _commit(b, f"r{i}", f"s{i}", event=f"e{i}")
+                acknowledged.add(i)
+            except StoreUnavailableError as e:
+                if "was refused and nothing of it was stored" in str(e):
+                    refused.add(i)
+                elif f"the outcome of commit {b.commit_sequence + 1} is unknown" in str(e):
+                    unknown = i
+                else:
+                    raise
+            if b.broken is not None:
+                break
+        injected = faults.calls > k
+        monkeypatch.undo()
+        outcomes.add(
+            "unknown"
+            if unknown is not None
+            else "broken by a snapshot"
+            if b.broken
+            else "refused"
+            if refused
+            else "all acknowledged"
+        )
+        if b.broken is None:
+            assert set(range(WORKLOAD)) == acknowledged | refused
+        if k % 2:
+            b.close()
+        else:
+            _crash(b)
+        again = _open(directory)
+        present = set(again.state.rows["thing"])
+        events = [e.document["label"] for e in again.read_outbox()]
+        again.close()
+        done = {i for i in range(WORKLOAD) if f"r{i}" in present}
+        assert {f"s{i}" for i in done} | {f"r{i}" for i in done} == present, "half a commit"
+        assert events == [f"e{i}" for i in sorted(done)], "records and events disagree"
+        assert acknowledged <= done, f"failing call {k}: acknowledged commits lost"
+        assert not refused & done, f"failing call {k}: a refused commit came back"
+        assert done <= acknowledged | ({unknown} if unknown is not None else set())
+        if not injected:  # k is past the last call the workload makes: every step was tried
+            break
+        k += 1
+    assert k > 2 * WORKLOAD  # each commit's write and fsync, and the snapshots' steps
+    assert {"refused", "all acknowledged"} <= outcomes
+    if failing == 2:
+        assert {"unknown", "broken by a snapshot"} <= outcomes
