@@ -73,10 +73,11 @@ def _fsync_dir(path: Path) -> None:
 
 def _write_all(fd: int, data: bytes) -> None:
     """Write all of `data` to `fd` (a write may take less than asked: go on with the rest)."""
-    view = memoryview(data)
-    written = 0
-    while written < len(data):
-        written += os.write(fd, view[written:])
+    written = os.write(fd, data)
+    if written < len(data):
+        view = memoryview(data)
+        while written < len(data):
+            written += os.write(fd, view[written:])
 
 
 def _as_bytes(text: str | bytes) -> bytes:
