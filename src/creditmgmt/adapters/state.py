@@ -11,6 +11,7 @@ optional persistence hook (the file store's journal), and only then applied — 
 from __future__ import annotations
 
 import bisect
+import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -371,9 +372,7 @@ class StateTransaction(RecordTransaction):
         self._check()
         check_find_arguments(self._s.spec(kind), where, order_by, after, limit)
         if not any(k == kind for k, _ in self._staged):
-            if order_by == "id":
-                return self._find_by_id(kind, where or {}, after, limit)
-            return self._find_by_column(kind, order_by, where or {}, after, limit)
+            return self._find_in_order(kind, order_by, where or {}, after, limit)
         with self._s.lock:
             rows = list(self._rows(kind).items())
         # select on column values first; build full records only for what is returned
@@ -385,48 +384,31 @@ class StateTransaction(RecordTransaction):
             self._staged.get((kind, r.id)) or self._s.record(kind, r.id, full[r.id]) for r in chosen
         ]
 
-    def _find_by_id(
+    def _find_in_order(
         self,
         kind: str,
+        order_by: str,
         where: Where,
         after: tuple[ColumnValue, str] | None,
         limit: int | None,
     ) -> list[Record]:
-        # keyset pagination over the sorted ids: a batch costs its size plus what it skips
+        # keyset pagination over a sorted index (ids, or (column, id) keys): a batch costs its
+        # size plus what it skips
         found: list[Record] = []
         if limit == 0:
             return found
         with self._s.lock:
             rows = self._rows(kind)
-            ids = self._s.sorted_ids(kind)
-            start = 0 if after is None else bisect.bisect_right(ids, after[1])
-            for i in range(start, len(ids)):
-                rid = ids[i]
-                row = rows[rid]
-                if where and not matches(rid, row.columns, where):
-                    continue
-                found.append(self._s.record(kind, rid, row))
-                if limit is not None and len(found) >= limit:
-                    break
-        return found
-
-    def _find_by_column(
-        self,
-        kind: str,
-        column: str,
-        where: Where,
-        after: tuple[ColumnValue, str] | None,
-        limit: int | None,
-    ) -> list[Record]:
-        found: list[Record] = []
-        if limit == 0:
-            return found
-        with self._s.lock:
-            rows = self._rows(kind)
-            keys = self._s.column_order(kind, column)
-            start = 0 if after is None else bisect.bisect_right(keys, order_key(*after))
-            for i in range(start, len(keys)):
-                rid = keys[i][2]
+            ids: Iterable[str]
+            if order_by == "id":
+                sorted_ids = self._s.sorted_ids(kind)
+                start = 0 if after is None else bisect.bisect_right(sorted_ids, after[1])
+                ids = itertools.islice(sorted_ids, start, None)
+            else:
+                keys = self._s.column_order(kind, order_by)
+                start = 0 if after is None else bisect.bisect_right(keys, order_key(*after))
+                ids = (key[2] for key in itertools.islice(keys, start, None))
+            for rid in ids:
                 row = rows[rid]
                 if where and not matches(rid, row.columns, where):
                     continue
