@@ -50,6 +50,7 @@ import attrs
 from creditmgmt.policies import model as m
 from creditmgmt.policies.cells import Cell
 from creditmgmt.policies.errors import SourceLocation
+from creditmgmt.policies.formula import INPUT_VALUE_TYPES
 
 #: Every finding code with a one-line explanation (documentation and CLI help show these).
 FINDING_CODES: dict[str, str] = {
@@ -1670,17 +1671,6 @@ def _check_division(
     _Reasoner(expr.text).divisions(expr.tree.body, facts, report)
 
 
-_TYPE_GROUPS = {
-    "int": "num",
-    "decimal": "num",
-    "money": "num",
-    "bool": "bool",
-    "enum": "str",
-    "string": "str",
-    "date": "date",
-}
-
-
 def _check_lookup_types(
     doc: m.RuleSetDocument,
     block: m.Block,
@@ -1707,7 +1697,7 @@ def _check_lookup_types(
             spec = doc.inputs.get(kw.arg or "")
             if spec is None:
                 continue
-            want = _TYPE_GROUPS[spec.type]
+            want = INPUT_VALUE_TYPES[spec.type]
             got: str | None = None
             value = reasoner.constant(kw.value)
             if isinstance(kw.value, ast.Name):
@@ -1785,7 +1775,7 @@ def _check_enum_constants(
 
 def _check_formula(doc: m.RuleSetDocument, f: m.Formula) -> list[m.Finding]:
     out: list[m.Finding] = []
-    types: dict[str, str] = {n: _TYPE_GROUPS[doc.inputs[n].type] for n in f.inputs}
+    types: dict[str, str] = {n: INPUT_VALUE_TYPES[doc.inputs[n].type] for n in f.inputs}
     used: set[str] = set()
     for name, expr in f.lets:
         used |= expr.names
@@ -1801,7 +1791,7 @@ def _check_formula(doc: m.RuleSetDocument, f: m.Formula) -> list[m.Finding]:
         _check_lookup_types(doc, f, name, expr, loc, types, out)
         _check_enum_constants(doc, f, name, expr, loc, out)
         spec = f.output(name)
-        declared = _TYPE_GROUPS.get(spec.type) if spec is not None else None
+        declared = INPUT_VALUE_TYPES.get(spec.type) if spec is not None else None
         if declared is not None and expr.type not in ("any", declared):
             out.append(
                 _finding(
@@ -1829,7 +1819,7 @@ def _check_formula(doc: m.RuleSetDocument, f: m.Formula) -> list[m.Finding]:
 
 def _check_triggers(doc: m.RuleSetDocument, ts: m.TriggerSet) -> list[m.Finding]:
     out: list[m.Finding] = []
-    types = {n: _TYPE_GROUPS[doc.inputs[n].type] for n in ts.inputs}
+    types = {n: INPUT_VALUE_TYPES[doc.inputs[n].type] for n in ts.inputs}
     used: set[str] = set()
     for t in ts.triggers:
         used |= t.expr.names

@@ -33,6 +33,17 @@ _CMPOPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.In, ast.NotI
 #: value types the checker knows: num, bool, str, date, any
 TypeName = str
 
+#: the formula value type of each declared input type
+INPUT_VALUE_TYPES: dict[str, TypeName] = {
+    "int": "num",
+    "decimal": "num",
+    "money": "num",
+    "bool": "bool",
+    "enum": "str",
+    "string": "str",
+    "date": "date",
+}
+
 
 @attrs.frozen
 class Lookup:

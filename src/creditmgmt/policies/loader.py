@@ -20,7 +20,7 @@ import jsonschema
 from creditmgmt.policies import model as m
 from creditmgmt.policies.cells import Cell, parse_cell
 from creditmgmt.policies.errors import PolicyLoadError, SourceLocation
-from creditmgmt.policies.formula import Expr, compile_expression
+from creditmgmt.policies.formula import INPUT_VALUE_TYPES, Expr, compile_expression
 from creditmgmt.policies.yaml_source import Node, parse
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -546,16 +546,7 @@ class Loader:
         )
 
     def _types(self, inputs: tuple[str, ...]) -> dict[str, str]:
-        conv = {
-            "int": "num",
-            "decimal": "num",
-            "money": "num",
-            "bool": "bool",
-            "enum": "str",
-            "string": "str",
-            "date": "date",
-        }
-        return {n: conv[self.inputs[n].type] for n in inputs}
+        return {n: INPUT_VALUE_TYPES[self.inputs[n].type] for n in inputs}
 
     def formula(self, node: Node, block_id: str) -> m.Block:
         g = _Doc.get
