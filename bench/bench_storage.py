@@ -66,6 +66,16 @@ def _book(n: int) -> tuple[list[Customer], list[Facility]]:
     return customers, facilities
 
 
+def _add_book(store: RecordStore, customers: list[Customer], facilities: list[Facility]) -> None:
+    """The whole book in one unit of work."""
+    with store.unit_of_work() as uow:
+        for c in customers:
+            uow.customers.add(c)
+        for f in facilities:
+            uow.facilities.add(f)
+        uow.commit()
+
+
 def _timed(fn: Callable[[], object]) -> float:
     t0 = time.perf_counter()
     fn()
@@ -124,12 +134,7 @@ def bulk_load(tmp: Path) -> str:
             aggregate.version = 0  # new again: each attempt inserts the same book
         t0 = time.perf_counter()
         store = RecordStore(SqlBackend.from_url(f"sqlite:///{path}"), clock=CLOCK)
-        with store.unit_of_work() as uow:
-            for c in customers:
-                uow.customers.add(c)
-            for f in facilities:
-                uow.facilities.add(f)
-            uow.commit()
+        _add_book(store, customers, facilities)
         store.close()
         return time.perf_counter() - t0
 
@@ -238,13 +243,7 @@ def file_open(tmp: Path) -> str:
     customers, facilities = _book(N // 2)
     directory = tmp / "open"
     backend = FileBackend.open(directory, snapshot_every=0, snapshot_journal_ratio=None)
-    store = RecordStore(backend, clock=CLOCK)
-    with store.unit_of_work() as uow:
-        for c in customers:
-            uow.customers.add(c)
-        for f in facilities:
-            uow.facilities.add(f)
-        uow.commit()
+    _add_book(RecordStore(backend, clock=CLOCK), customers, facilities)
     backend._journal.close()
     backend._lock.release()  # journal only, as after a crash
     journal_mb = (directory / "journal.log").stat().st_size / 1e6
