@@ -669,11 +669,6 @@ class _SqlTransaction(RecordTransaction):
         check_record(record, spec)
         self._updates[(record.kind, record.id)] = record
 
-    def insert_many(self, records: Iterable[Record]) -> None:
-        """Bulk path for loads: stage many inserts at once."""
-        for r in records:
-            self.insert(r)
-
     def append_outbox(self, entries: Iterable[OutboxEntry]) -> None:
         self._check()
         self._outbox.extend(entries)
