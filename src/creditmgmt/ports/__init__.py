@@ -1,7 +1,15 @@
 """Ports: the interfaces the core needs from the outside world, and the persistence errors."""
 
 from creditmgmt.domain.ids import IdSource
-from creditmgmt.ports.audit import AuditEntry, AuditLog
+from creditmgmt.ports.audit import (
+    GENESIS,
+    AuditEntry,
+    AuditLog,
+    AuditVerification,
+    ChainHead,
+    entry_digest,
+    verify_chain,
+)
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import (
     ConflictError,
@@ -31,9 +39,12 @@ from creditmgmt.ports.repositories import (
 from creditmgmt.ports.unit_of_work import UnitOfWork
 
 __all__ = [
+    "GENESIS",
     "ApplicationRepository",
     "AuditEntry",
     "AuditLog",
+    "AuditVerification",
+    "ChainHead",
     "ClassificationRepository",
     "Clock",
     "CollateralRepository",
@@ -59,4 +70,6 @@ __all__ = [
     "StoreUnavailableError",
     "TaskRepository",
     "UnitOfWork",
+    "entry_digest",
+    "verify_chain",
 ]
