@@ -68,6 +68,7 @@ from creditmgmt.ports import repositories as ports
 from creditmgmt.ports.audit import GENESIS, AuditEntry, AuditLog, ChainHead, chain
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import ConflictError, IntegrityError, NotFoundError
+from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
 
 A = TypeVar("A", bound=Aggregate)
@@ -908,8 +909,8 @@ class _Audit(AuditLog):
         return _read_head(self._uow.tx)[1]
 
 
-class RecordStore:
-    """A store: makes units of work over one backend and reads the event outbox."""
+class RecordStore(Store):
+    """The `Store` port over one `RecordBackend`: makes units of work, reads the outbox."""
 
     def __init__(self, backend: RecordBackend, *, clock: Clock) -> None:
         self.backend = backend

@@ -12,6 +12,7 @@ from creditmgmt.ports.audit import (
 )
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import (
+    ConfigurationError,
     ConflictError,
     DataError,
     IntegrityError,
@@ -36,6 +37,7 @@ from creditmgmt.ports.repositories import (
     RiskEventRepository,
     TaskRepository,
 )
+from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "ClassificationRepository",
     "Clock",
     "CollateralRepository",
+    "ConfigurationError",
     "ConflictError",
     "CreditBureau",
     "CreditFileRepository",
@@ -67,6 +70,7 @@ __all__ = [
     "PersistenceError",
     "Repository",
     "RiskEventRepository",
+    "Store",
     "StoreUnavailableError",
     "TaskRepository",
     "UnitOfWork",
