@@ -400,7 +400,7 @@ def activate(
     A new credit becomes a product sub-limit: under the named parent, else under the
     customer's master limit, else under a new master limit of the same amount (under the
     group root for a group member). An increase or limit change sets the facility's limit;
-    a renewal extends its term by the application's term.
+    a renewal extends its term by the application's term, from its maturity.
 
     Raises:
         InvalidTransitionError: not approved.
@@ -426,7 +426,8 @@ def activate(
         nodes = uow.facilities.tree(root_id)
         if app.request_kind is RequestKind.RENEWAL:
             node = next(n for n in nodes if n.id == target.id)
-            node.renew(maturity=today + relativedelta(months=app.term_months), on=today)
+            start = max(node.maturity_date, today)
+            node.renew(maturity=start + relativedelta(months=app.term_months), on=today)
         else:
             LimitTree(nodes, complete=True).change_limit(
                 target.id, granted, on=today, reason=f"application {app.id}"
