@@ -76,7 +76,7 @@ def test_the_whole_path_to_a_facility_in_the_tree() -> None:
     from creditmgmt.domain import SubLimitExceedsParentError
 
     before = stored_state(desk)
-    with pytest.raises(SubLimitExceedsParentError, match="3000001.00 CNY"):
+    with pytest.raises(SubLimitExceedsParentError, match=r"3000001\.00 CNY"):
         desk.activate(RM, second)
     assert stored_state(desk) == before
 

@@ -109,7 +109,7 @@ def test_frozen_and_closed_facilities_refuse_movements() -> None:
         desk.draw(RM, facility, M("1.00 CNY"), key="f")
     desk.unfreeze(RISK, facility, reason="reviewed")
     desk.draw(RM, facility, M("10.00 CNY"), key="g")
-    with pytest.raises(InvalidTransitionError, match="still has 10.00 CNY drawn"):
+    with pytest.raises(InvalidTransitionError, match=r"still has 10\.00 CNY drawn"):
         desk.close(RISK, facility, reason="done")
     desk.repay(RM, facility, desk_total_owed(desk, facility), key="all")
     desk.close(RISK, facility, reason="done")
@@ -151,7 +151,7 @@ def test_reserve_then_commit_or_release() -> None:
     desk.commit_reservation(RM, facility, M("500.00 CNY"), key="use-1")
     view = desk.facility(RM, facility)
     assert (view.drawn, view.reserved) == (M("500.00 CNY"), M("100.00 CNY"))
-    with pytest.raises(RepaymentExceedsDrawnError, match="exceeds the 100.00 CNY reserved"):
+    with pytest.raises(RepaymentExceedsDrawnError, match=r"exceeds the 100\.00 CNY reserved"):
         desk.release(RM, facility, M("200.00 CNY"), key="rel-x")
     desk.release(RM, facility, M("100.00 CNY"), key="rel-1")
     assert desk.facility(RM, facility).available == M("500.00 CNY")

@@ -80,7 +80,7 @@ def test_profile_changes_and_exit() -> None:
     desk.draw(RM, facility, M("100.00 CNY"), key="d1")
     from creditmgmt.domain import InvalidTransitionError
 
-    with pytest.raises(InvalidTransitionError, match="100.00 CNY drawn"):
+    with pytest.raises(InvalidTransitionError, match=r"100\.00 CNY drawn"):
         desk.exit_customer(RM, customer, reason="moving")
 
 

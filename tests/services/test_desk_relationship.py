@@ -83,7 +83,7 @@ def test_complaints_get_a_response_task_and_the_timeline_shows_everything() -> N
 def test_surveys_and_tasks() -> None:
     desk = a_desk()
     customer, _ = a_funded_customer(desk)
-    with pytest.raises(InvalidValueError, match="survey score must be 1..5"):
+    with pytest.raises(InvalidValueError, match=r"survey score must be 1\.\.5"):
         desk.log_interaction(RM, customer, kind="survey", at=AT, summary="q1", survey_score=7)
     desk.log_interaction(RM, customer, kind="survey", at=AT, summary="q1", survey_score=5)
     task = desk.schedule_task(
