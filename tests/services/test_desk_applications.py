@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -96,9 +97,31 @@ def test_no_statement_or_no_scorecard_cannot_be_assessed() -> None:
     bare = _submit(desk, an_onboarded_customer(desk, statements=False), documents_required=())
     with pytest.raises(AssessmentError, match="no financial statement"):
         desk.assess(ANALYST, bare, pd="0.004")
-    app = _submit(desk, an_onboarded_customer(desk, serial=2), documents_required=())
+    from creditmgmt.policies import builtin_ruleset
+
+    lex = a_desk(rules=builtin_ruleset("basel-lex"))
+    app = _submit(lex, an_onboarded_customer(lex, serial=2), documents_required=())
     with pytest.raises(AssessmentError, match="no scorecard block: pass pd="):
-        desk.assess(ANALYST, app)
+        lex.assess(ANALYST, app)
+
+
+def test_the_cn2023_scorecard_rates_from_the_credit_file() -> None:
+    desk = a_desk()
+    customer = an_onboarded_customer(desk)
+    desk.add_file_entry(
+        RM, customer, key="basic", section="basic_info", source="business licence",
+        as_of=date(2026, 1, 5), facts={"founded": "2012-05-01", "industry_risk": "low"},
+    )  # fmt: skip
+    app = _submit(desk, customer, documents_required=())
+    assessment = desk.assess(ANALYST, app)
+    assert assessment.score is not None and assessment.pd < Decimal("0.01")
+    replay = desk.replay(ANALYST, assessment.decision_id)  # type: ignore[arg-type]
+    scorecard = replay.decisions[0]
+    assert scorecard.block == "scorecard" and replay.same
+    assert scorecard.inputs["years_in_business"] == 13
+    assert scorecard.inputs["industry_risk"] == "low"
+    assert scorecard.stored["score"] == str(assessment.score)
+    assert replay.decisions[1].replayed == {"grade": assessment.grade}
 
 
 def test_maker_checker_and_authority_levels() -> None:

@@ -16,7 +16,6 @@ from creditmgmt.domain.application import (
     RequestKind,
 )
 from creditmgmt.domain.credit_file import CreditFile
-from creditmgmt.domain.customer import Customer
 from creditmgmt.domain.errors import InvalidTransitionError
 from creditmgmt.domain.facility import Facility, FacilityLevel, FacilityStatus, LimitTree
 from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId
@@ -107,27 +106,41 @@ def withdraw_application(
 
 
 # assessment ---------------------------------------------------------------------------------
-def _scorecard_inputs(
-    customer: Customer, credit_file: CreditFile, names: tuple[str, ...], on: date
+def _years_since(text: str | None, on: date) -> int | None:
+    """Whole years from a "founded" fact (YYYY or YYYY-MM-DD) to `on`; None when absent."""
+    if not text:
+        return None
+    try:
+        founded = date.fromisoformat(text) if len(text) > 4 else date(int(text), 1, 1)
+    except ValueError:
+        return None
+    return max(0, relativedelta(on, founded).years)
+
+
+def scorecard_inputs(
+    credit_file: CreditFile, on: date, *, industry_risk: str | None = None
 ) -> dict[str, object]:
+    """The inputs of the `scorecard` block from a credit file: ratios of the latest
+    statement, revenue growth on the one before, years since the basic-info fact `founded`,
+    the `industry_risk` fact (or argument; "medium" by default) and the bureau's
+    delinquencies. Missing figures are None (the block's missing bins)."""
     statements = credit_file.statements()
-    latest = statements[-1]
+    latest = statements[-1] if statements else None
     previous = statements[-2] if len(statements) > 1 else None
+    facts = {k: v for e in credit_file.live_entries() for k, v in e.facts}
     bureau = credit_file.latest_bureau_report()
-    since = customer.relationship_since or on
-    available: dict[str, object] = {
-        "current_ratio": latest.current_ratio,
-        "debt_to_assets": latest.debt_to_assets,
-        "interest_coverage": latest.interest_coverage,
-        "dscr": latest.dscr,
-        "revenue_growth": None if previous is None else latest.revenue_growth(previous),
-        "years_in_business": max(0, relativedelta(on, since).years),
-        "industry_risk": "medium",
-        "bureau_delinquencies": 0
-        if bureau is None
-        else (1 if bureau.overdue_at_other_banks else 0),
+    return {
+        "current_ratio": None if latest is None else latest.current_ratio,
+        "debt_to_assets": None if latest is None else latest.debt_to_assets,
+        "interest_coverage": None if latest is None else latest.interest_coverage,
+        "dscr": None if latest is None else latest.dscr,
+        "revenue_growth": None
+        if latest is None or previous is None
+        else latest.revenue_growth(previous),
+        "years_in_business": _years_since(facts.get("founded"), on),
+        "industry_risk": industry_risk or facts.get("industry_risk", "medium"),
+        "bureau_delinquencies": 0 if bureau is None else int(bureau.overdue_at_other_banks),
     }
-    return {n: available.get(n) for n in names}
 
 
 def assess(
@@ -141,6 +154,7 @@ def assess(
     collateral_value: Money | None = None,
     internet_loan: bool = False,
     lender_local_incorporated: bool = False,
+    industry_risk: str | None = None,
 ) -> Assessment:
     """Rate and size an application with the rule set in force today.
 
@@ -182,9 +196,8 @@ def assess(
                 f"application {app.id}"
             )
         names = block_inputs(rules, "scorecard")
-        scored = decide(
-            call, rules, "scorecard", _scorecard_inputs(customer, credit_file, names, today)
-        )
+        available = scorecard_inputs(credit_file, today, industry_risk=industry_risk)
+        scored = decide(call, rules, "scorecard", {n: available.get(n) for n in names})
         score, pd = Decimal(str(scored.outputs["score"])), Decimal(str(scored.outputs["pd"]))
     grade = str(decide(call, rules, "master_scale", {"pd": pd}).outputs["grade"])
     knock_outs: list[str] = []

@@ -119,6 +119,7 @@ class CreditDesk(OnboardingCalls, CreditFileCalls):
         collateral_value: Money | None = None,
         internet_loan: bool = False,
         lender_local_incorporated: bool = False,
+        industry_risk: str | None = None,
     ) -> Assessment:
         """Rate and size an application (see `applications.assess`); `pd` stands in for a
         scorecard the rule set lacks.
@@ -140,6 +141,7 @@ class CreditDesk(OnboardingCalls, CreditFileCalls):
                 collateral_value=collateral_value,
                 internet_loan=internet_loan,
                 lender_local_incorporated=lender_local_incorporated,
+                industry_risk=industry_risk,
             ),
             subject=f"application:{application_id}",
         )
