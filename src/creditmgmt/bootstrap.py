@@ -22,6 +22,7 @@ from creditmgmt.domain.ids import IdSource
 from creditmgmt.policies.builtin import builtin_names, builtin_ruleset
 from creditmgmt.policies.registry import RuleSetRegistry
 from creditmgmt.policies.ruleset import RuleSet, load_ruleset
+from creditmgmt.ports.calendar import BusinessCalendar, WeekendCalendar
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import ConfigurationError
 from creditmgmt.ports.external import CreditBureau, ExchangeRates
@@ -71,18 +72,20 @@ def open_desk(
     access: AccessPolicy | None = None,
     capital: Capital | None = None,
     retry: RetryPolicy | None = None,
+    calendar: BusinessCalendar | None = None,
 ) -> CreditDesk:
     """Open the store and compose the desk.
 
-    `capital` (net capital and tier-1 net) turns on the concentration caps of the rule set
-    for drawdowns and assessments; `retry` bounds the re-runs of a unit of work that lost
-    an optimistic race (default: 10 runs with jittered backoff).
+        `capital` (net capital and tier-1 net) turns on the concentration caps of the rule set
+        for drawdowns and assessments; `retry` bounds the re-runs of a unit of work that lost
+        an optimistic race (default: 10 runs with jittered backoff); `calendar` counts working days
+    (default Monday–Friday; `adapters.calendars.ChineseWorkingDays` for PRC holidays).
 
-    Raises:
-        ConfigurationError: bad rules, region, store URL or option (nothing was opened).
-        InvalidValueError: a malformed institution region code.
-        PolicyLoadError, PolicyCheckError: the rule-set file does not load.
-        StoreUnavailableError, DataError: the store cannot be opened or is damaged.
+        Raises:
+            ConfigurationError: bad rules, region, store URL or option (nothing was opened).
+            InvalidValueError: a malformed institution region code.
+            PolicyLoadError, PolicyCheckError: the rule-set file does not load.
+            StoreUnavailableError, DataError: the store cannot be opened or is damaged.
     """
     check_region(institution_region, "institution_region")
     book = resolve_rules(rules)
@@ -99,5 +102,6 @@ def open_desk(
         fx=fx,
         access=access or DEFAULT_ACCESS,
         retry=retry or DEFAULT_RETRY,
+        calendar=calendar or WeekendCalendar(),
     )
     return CreditDesk(store, context)

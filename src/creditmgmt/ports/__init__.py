@@ -10,6 +10,7 @@ from creditmgmt.ports.audit import (
     entry_digest,
     verify_chain,
 )
+from creditmgmt.ports.calendar import BusinessCalendar, Roll, WeekendCalendar
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import (
     ConfigurationError,
@@ -46,6 +47,7 @@ __all__ = [
     "AuditEntry",
     "AuditLog",
     "AuditVerification",
+    "BusinessCalendar",
     "ChainHead",
     "ClassificationRepository",
     "Clock",
@@ -70,10 +72,12 @@ __all__ = [
     "PersistenceError",
     "Repository",
     "RiskEventRepository",
+    "Roll",
     "Store",
     "StoreUnavailableError",
     "TaskRepository",
     "UnitOfWork",
+    "WeekendCalendar",
     "entry_digest",
     "verify_chain",
 ]

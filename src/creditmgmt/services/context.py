@@ -11,6 +11,7 @@ from creditmgmt.domain.ids import IdSource
 from creditmgmt.domain.money import Money, Rate
 from creditmgmt.policies.registry import RuleSetRegistry
 from creditmgmt.policies.ruleset import RuleSet
+from creditmgmt.ports.calendar import BusinessCalendar, WeekendCalendar
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import ConfigurationError
 from creditmgmt.ports.external import CreditBureau, ExchangeRates
@@ -93,6 +94,8 @@ class Context:
     bureau: CreditBureau | None = None
     fx: ExchangeRates | None = None
     access: AccessPolicy = DEFAULT_ACCESS
+    #: working days for review deadlines, due-date rolling and reminders
+    calendar: BusinessCalendar = attrs.field(factory=WeekendCalendar)
     retry: RetryPolicy = DEFAULT_RETRY
     #: documents every application must carry before assessment (资料清单)
     required_documents: tuple[str, ...] = ("business_licence", "financial_statements")

@@ -26,6 +26,7 @@ from creditmgmt.domain.loan import (
 )
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.schedule import Amortisation, RepaymentSchedule
+from creditmgmt.ports.calendar import Roll
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.context import Context
 from creditmgmt.services.core import Call
@@ -70,6 +71,7 @@ def _default_schedule(ctx: Context, leaf: Facility, amount: Money, on: date) -> 
         start=on,
         term_months=months,
         amortisation=Amortisation.BULLET,
+        roll=lambda day: ctx.calendar.roll(day, Roll.MODIFIED_FOLLOWING),
     )
 
 
@@ -83,7 +85,8 @@ def draw(
     schedule: RepaymentSchedule | None = None,
     release_first: bool = False,
 ) -> DrawdownId:
-    """Draw `amount` and book the loan (bullet at the facility's maturity unless a schedule
+    """Draw `amount` and book the loan (bullet at the facility's maturity, rolled to a
+    working day by the modified-following rule of the desk's calendar, unless a schedule
     for exactly `amount` starting today is given). With `release_first`, the amount is a
     reservation of the same node being used (reserve → commit).
 

@@ -10,7 +10,6 @@ import attrs
 
 from creditmgmt.domain.ids import CustomerId, InteractionId, RiskEventId, TaskId, UserId
 from creditmgmt.domain.interaction import Channel, FollowUpTask, Interaction, InteractionKind
-from creditmgmt.domain.risk import add_business_days
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.context import Context
 from creditmgmt.services.core import Call
@@ -83,7 +82,7 @@ def log_interaction(
             ctx.ids,
             customer_id=customer_id,
             title=f"respond to complaint {item.id}",
-            due=add_business_days(today, COMPLAINT_RESPONSE_BUSINESS_DAYS),
+            due=ctx.calendar.add_business_days(today, COMPLAINT_RESPONSE_BUSINESS_DAYS),
             assignee=call.principal.user_id,
         )
         uow.tasks.add(task)

@@ -19,6 +19,7 @@ from creditmgmt.domain.ids import CustomerId, FacilityId
 from creditmgmt.domain.money import Money
 from creditmgmt.policies.registry import RuleSetRegistry
 from creditmgmt.policies.ruleset import RuleSet
+from creditmgmt.ports.calendar import BusinessCalendar
 from creditmgmt.services.access import Principal, Role
 from creditmgmt.services.context import Capital
 from creditmgmt.services.desk import CreditDesk
@@ -51,6 +52,7 @@ def a_desk(
     capital: Capital | None = DEFAULT_CAPITAL,
     bureau: FakeBureau | None = None,
     retry: RetryPolicy | None = None,
+    calendar: BusinessCalendar | None = None,
 ) -> CreditDesk:
     """A desk for tests: memory store, cn-2023, a fixed clock at `DESK_AT`, sequential ids,
     the default capital and a fake bureau. Raises what `open_desk` raises."""
@@ -63,6 +65,7 @@ def a_desk(
         bureau=bureau or FakeBureau(),
         capital=capital,
         retry=retry,
+        calendar=calendar,
     )
 
 
