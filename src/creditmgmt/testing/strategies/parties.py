@@ -14,7 +14,13 @@ from creditmgmt.domain.credit_file import (
     RefreshCycle,
     Section,
 )
-from creditmgmt.domain.customer import Customer, CustomerKind, CustomerStatus, Segment
+from creditmgmt.domain.customer import (
+    Customer,
+    CustomerKind,
+    CustomerStatus,
+    Segment,
+    region_prefix,
+)
 from creditmgmt.domain.group import CustomerGroup
 from creditmgmt.domain.ids import CustomerId, FacilityId, GroupId
 from creditmgmt.domain.interaction import Channel, FollowUpTask, Interaction, InteractionKind
@@ -44,10 +50,6 @@ _PATHS: dict[CustomerStatus, tuple[str, ...]] = {
 }
 
 
-def _area(code: str) -> str:
-    return code[:2]  # the province: every region in REGIONS is compared at that level
-
-
 @st.composite
 def customers(
     draw: st.DrawFn,
@@ -62,15 +64,16 @@ def customers(
 
     Keyword bounds (None: any): `kind`; `status` (reached through the lifecycle: activate,
     watchlist, exit); `remote` (异地: registered or funds used outside the institution's
-    province, or neither); `in_group` (a member of some group or of none); `group_id` (a
+    area, or neither); `in_group` (a member of some group or of none); `group_id` (a
     member of exactly this group — implies `in_group=True`).
     """
     ids = draw(id_sources())
     kind = kind or draw(st.sampled_from(list(CustomerKind)))
     reg = None if kind is CustomerKind.INDIVIDUAL else draw(uscc_codes())
     institution = draw(regions)
-    local = [r for r in REGIONS if _area(r) == _area(institution)]
-    away = [r for r in REGIONS if _area(r) != _area(institution)]
+    area = region_prefix(institution)  # the institution's own area, as `is_remote` reads it
+    local = [r for r in REGIONS if r.startswith(area)]
+    away = [r for r in REGIONS if not r.startswith(area)]
     if remote is None:
         home, funds = draw(regions), draw(st.none() | regions)
     elif remote:
@@ -113,12 +116,12 @@ def customers(
             _attempt(partial(customer.verify_identity, on=on))
         else:
             _attempt(partial(customer.assign_manager, draw(st.none() | users())))
-    for step in _PATHS[status] if status is not None else ():
-        getattr(customer, step)(on=on, reason="generated")
-    if group_id is not None:
+    if group_id is not None:  # before the lifecycle: an exited customer joins nothing
         customer.join_group(group_id)
     elif in_group:
         customer.join_group(GroupId.new(ids))
+    for step in _PATHS[status] if status is not None else ():
+        getattr(customer, step)(on=on, reason="generated")
     return customer
 
 
