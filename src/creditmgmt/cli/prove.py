@@ -30,7 +30,7 @@ from creditmgmt.policies import PolicyError, RuleSet
 DIRECTIONS = ("worse", "better", "increasing", "decreasing")
 _MONOTONE = re.compile(r"^(\w+):(increasing|decreasing)->(\w+):(\w+)$")
 _BOUND = re.compile(r"^(\w+):([\w.\-]*)\.\.([\w.\-]*)$")
-BUDGET = 50_000  # evaluations; beyond it the contexts are sampled
+BUDGET = 150_000  # evaluations; beyond it the contexts are sampled
 
 
 class ClaimError(ValueError):
@@ -100,29 +100,65 @@ class Outcome:
         return self.counterexample is None
 
 
-def _literals(obj: Any, out: set[Any], seen: set[int]) -> None:
-    """Every number and date a rule set's blocks name (walked generically)."""
-    if isinstance(obj, bool) or obj is None:
-        return
-    if isinstance(obj, int | Decimal):
-        out.add(Decimal(obj))
-        return
-    if isinstance(obj, date):
-        out.add(obj)
-        return
-    if isinstance(obj, str) or id(obj) in seen:
-        return
-    seen.add(id(obj))
-    if isinstance(obj, Mapping):
-        for v in obj.values():
-            _literals(v, out, seen)
-    elif isinstance(obj, list | tuple | set | frozenset):
-        for v in obj:
-            _literals(v, out, seen)
-    elif attrs.has(type(obj)):
-        for f in attrs.fields(type(obj)):
-            if f.name != "loc":
-                _literals(getattr(obj, f.name), out, seen)
+class _Literals:
+    """Every number and date a block names, by the input it tests where that is known.
+
+    The document model is walked generically: a `(name, cell)` pair of a table row, an
+    object with an `input` field (a characteristic, a ladder, a scale) and `<axis>_cells` next
+    to `<axis>_input` (a matrix) say which input a literal belongs to; anything else (formula
+    constants) belongs to every input.
+    """
+
+    def __init__(self, inputs: Iterable[str]) -> None:
+        self.inputs = frozenset(inputs)
+        self.by_input: dict[str | None, set[Any]] = {}
+        self._seen: set[int] = set()
+
+    def of(self, name: str) -> set[Any]:
+        return self.by_input.get(name, set()) | self.by_input.get(None, set())
+
+    def walk(self, obj: Any, current: str | None = None) -> None:
+        if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+            return
+        if isinstance(obj, int | Decimal) or isinstance(obj, date):
+            value = Decimal(obj) if isinstance(obj, int | Decimal) else obj
+            self.by_input.setdefault(current, set()).add(value)
+            return
+        if id(obj) in self._seen:
+            return
+        self._seen.add(id(obj))
+        if isinstance(obj, tuple) and len(obj) == 2 and obj[0] in self.inputs:
+            self.walk(obj[1], obj[0])
+        elif isinstance(obj, Mapping):
+            for v in obj.values():
+                self.walk(v, current)
+        elif isinstance(obj, list | tuple | set | frozenset):
+            for v in obj:
+                self.walk(v, current)
+        elif attrs.has(type(obj)):
+            own = getattr(obj, "input", None)
+            here = own if isinstance(own, str) and own in self.inputs else current
+            for f in attrs.fields(type(obj)):
+                if f.name in ("loc", "inputs"):
+                    continue
+                axis = getattr(obj, f.name.removesuffix("_cells") + "_input", None)
+                tested = axis if f.name.endswith("_cells") and axis in self.inputs else here
+                self.walk(getattr(obj, f.name), tested)
+
+
+def literals(ruleset: RuleSet, block: str) -> _Literals:
+    """The literals that cut the inputs of `block`: its own, or — for a formula or trigger
+    set, which may look other blocks up under other names — every block's, for every input."""
+    found = _Literals(ruleset.document.inputs)
+    target = ruleset.blocks[block]
+    if hasattr(target, "expressions") or hasattr(target, "triggers"):
+        for b in ruleset.blocks.values():
+            found.walk(b)
+        everything = set().union(*found.by_input.values()) if found.by_input else set()
+        found.by_input = {None: everything}
+    else:
+        found.walk(target)
+    return found
 
 
 def points(ruleset: RuleSet, name: str, literals: Iterable[Any]) -> list[Any]:
@@ -144,15 +180,12 @@ def points(ruleset: RuleSet, name: str, literals: Iterable[Any]) -> list[Any]:
     high = spec.max if spec.max is not None else numbers[-1] + 1
     inside = [n for n in numbers if low <= n <= high]
     values: set[Decimal] = {low, high, *inside}
-    for a, b in itertools.pairwise(sorted(values)):
-        values.add((a + b) / 2)
-    if spec.type == "int":
-        ints: set[Decimal] = set()
-        for v in values:
-            floor = v.to_integral_value(rounding="ROUND_FLOOR")
-            ints.update({floor - 1, floor, floor + 1, floor + 2})  # each side of a boundary
-        values = {v for v in ints if low <= v <= high}
-        return [*(int(v) for v in sorted(values)), *extra]
+    middles = {(a + b) / 2 for a, b in itertools.pairwise(sorted(values))}
+    if spec.type == "int":  # each boundary, the day before and after it, one day between
+        near = {v + k for v in values for k in (-1, 0, 1)}
+        inner = {m.to_integral_value(rounding="ROUND_FLOOR") for m in middles}
+        return [*(int(v) for v in sorted(near | inner) if low <= v <= high), *extra]
+    values |= middles
     return [*sorted(values), *extra]
 
 
@@ -180,9 +213,9 @@ def _rank(
 
 
 def _contexts(
-    ruleset: RuleSet, names: Sequence[str], literals: set[Any], budget: int
+    ruleset: RuleSet, names: Sequence[str], found: _Literals, budget: int
 ) -> tuple[list[dict[str, Any]], bool]:
-    axes = [points(ruleset, n, literals) for n in names]
+    axes = [points(ruleset, n, found.of(n)) for n in names]
     total = 1
     for axis in axes:
         total *= len(axis)
@@ -218,19 +251,18 @@ def check_claim(
         raise ClaimError(
             f"block {block} has no output {claim.output!r} (outputs: {', '.join(outputs)})"
         )
-    literals: set[Any] = set()
-    _literals(list(ruleset.blocks.values()), literals, set())
+    found = literals(ruleset, block)
     evaluate = ruleset.evaluator(block)
     if isinstance(claim, Monotone):
         if claim.input not in inputs:
             raise ClaimError(
                 f"block {block} does not read {claim.input!r} (inputs: {', '.join(inputs)})"
             )
-        axis = [p for p in points(ruleset, claim.input, literals) if p is not None]
+        axis = [p for p in points(ruleset, claim.input, found.of(claim.input)) if p is not None]
         if not claim.increasing:
             axis.reverse()
         others = [n for n in inputs if n != claim.input]
-        contexts, exhaustive = _contexts(ruleset, others, literals, max(1, budget // len(axis)))
+        contexts, exhaustive = _contexts(ruleset, others, found, max(1, budget // len(axis)))
         rank = _rank(ruleset, block, claim.output, claim.direction, order)
         count = 0
         for context in contexts:
@@ -251,7 +283,7 @@ def check_claim(
             raise ClaimError(
                 f"--bound {claim}: {end!r} is neither a number nor an input of {block}"
             )
-    contexts, exhaustive = _contexts(ruleset, inputs, literals, budget)
+    contexts, exhaustive = _contexts(ruleset, inputs, found, budget)
     count = 0
     for row in contexts:
         try:
@@ -289,4 +321,4 @@ def _end(end: str | None, row: Mapping[str, Any]) -> Any:
     return None if value is None else Decimal(value)
 
 
-__all__ = ["Bound", "ClaimError", "Monotone", "Outcome", "check_claim", "points"]
+__all__ = ["Bound", "ClaimError", "Monotone", "Outcome", "check_claim", "literals", "points"]
