@@ -118,9 +118,9 @@ class _Literals:
         return self.by_input.get(name, set()) | self.by_input.get(None, set())
 
     def walk(self, obj: Any, current: str | None = None) -> None:
-        if isinstance(obj, bool) or obj is None or isinstance(obj, str):
+        if obj is None or isinstance(obj, bool | str):
             return
-        if isinstance(obj, int | Decimal) or isinstance(obj, date):
+        if isinstance(obj, int | Decimal | date):
             value = Decimal(obj) if isinstance(obj, int | Decimal) else obj
             self.by_input.setdefault(current, set()).add(value)
             return
