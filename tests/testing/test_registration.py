@@ -94,6 +94,9 @@ def test_the_hook_waits_for_the_domain_and_imports_nothing_itself() -> None:
     from hypothesis import strategies as st, find, settings, HealthCheck
     from creditmgmt.domain import Money
     assert not [f for f in sys.meta_path if type(f).__name__ == "_WhenDomainImported"]
+    loader = sys.modules["creditmgmt.domain"].__spec__.loader
+    assert type(loader).__name__ == "SourceFileLoader"  # the real loader, unwrapped again
+    assert "exec_module" not in vars(loader)
     fast = settings(database=None, suppress_health_check=list(HealthCheck))
     assert find(st.from_type(Money), lambda m: True, settings=fast).currency
     """

@@ -15,6 +15,7 @@ import importlib.util
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
 DOMAIN = "creditmgmt.domain"
 
@@ -27,18 +28,22 @@ def _register() -> None:
     register_type_strategies()
 
 
-class _RegisterAfter(importlib.abc.Loader):
-    """Runs the domain package's own loader, then registers the strategies."""
+def _register_after(loader: Any) -> None:
+    """Make `loader` register the strategies right after it has run the domain package.
 
-    def __init__(self, loader: importlib.abc.Loader) -> None:
-        self._loader = loader
+    Only this one loader object's `exec_module` is wrapped (and unwrapped once it has run),
+    so the module keeps its real loader: sources, resources and tracebacks are untouched.
+    """
+    original = loader.exec_module
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module: ModuleType) -> None:
-        self._loader.exec_module(module)
+    def exec_module(module: ModuleType) -> None:
+        try:
+            original(module)
+        finally:
+            del loader.exec_module
         _register()
+
+    loader.exec_module = exec_module
 
 
 class _WhenDomainImported(importlib.abc.MetaPathFinder):
@@ -56,7 +61,7 @@ class _WhenDomainImported(importlib.abc.MetaPathFinder):
             sys.meta_path.remove(self)
         spec = importlib.util.find_spec(fullname)
         if spec is not None and spec.loader is not None:
-            spec.loader = _RegisterAfter(spec.loader)
+            _register_after(spec.loader)
         return spec
 
 

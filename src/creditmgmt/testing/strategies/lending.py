@@ -54,7 +54,7 @@ def _split(total: Decimal, parts: int, currency: str) -> str:
     return str((total / parts).quantize(unit, rounding=ROUND_DOWN))
 
 
-def tree_build(
+def _tree_build(
     draw: st.DrawFn,
     ids: IdSource,
     *,
@@ -115,7 +115,7 @@ def limit_trees(
     limit = draw(
         st.decimals(min_value=Decimal(min_limit), max_value=Decimal(max_limit), places=places)
     )
-    build = tree_build(
+    build = _tree_build(
         draw,
         ids,
         currency=ccy,
@@ -307,11 +307,10 @@ def applications(
         at=at,
         documents_required=docs,
     )
-    received = list(docs)
-    if status is None and docs:
+    # asking for a status needs every document (submit refuses without them)
+    received = list(docs) if status is not None or not docs else None
+    if received is None:
         received = draw(st.lists(st.sampled_from(docs), unique=True))
-    elif not docs:
-        received = []
     for doc in received:
         app.receive_document(doc)
     assessment = draw(assessments())
