@@ -70,6 +70,18 @@ def test_a_seeded_non_monotone_row_prints_the_counterexample(tmp_path: Path) -> 
     assert "substandard" in lines["category"] and "special_mention" in lines["category"]
 
 
+def test_without_a_block_every_block_the_claim_applies_to_is_checked(tmp_path: Path) -> None:
+    path = tmp_path / "seeded.yaml"
+    path.write_text(SEEDED, encoding="utf-8")
+    result = run(str(path), "--monotone", CLAIM, "--bound", "limit:0..requested")
+    assert result.exit_code == 1, result.output
+    assert "classification: dpd:increasing->category:worse: does not hold" in result.output
+    assert "limit: limit:0..requested: holds at every boundary" in result.output
+    builtin = run("--builtin", "cn-2023", "--monotone", CLAIM)
+    assert builtin.exit_code == 0, builtin.output
+    assert "classification: " in builtin.output and "card_classification: " in builtin.output
+
+
 def test_the_builtin_classification_never_improves_with_more_dpd() -> None:
     # PRIORITY lists the categories worst first; ten inputs, every combination walked
     result = run("--builtin", "cn-2023", "classification", "--monotone", CLAIM)
@@ -111,6 +123,7 @@ def test_order_option_and_chinese_labels(tmp_path: Path) -> None:
         (["classification", "--monotone", "dpd:increasing->rate:worse"], "no output"),
         (["nope", "--monotone", CLAIM], "no block"),
         (["classification"], "at least one"),
+        (["--monotone", "revenue:increasing->category:worse"], "no block of"),
         (["limit", "--bound", "limit:0..salary"], "neither a number nor an input"),
     ],
 )
@@ -168,3 +181,8 @@ def test_a_large_product_is_sampled_and_says_so() -> None:
     rules = builtin_ruleset("cn-2023")
     outcome = check_claim(rules, "classification", Monotone.parse(CLAIM), budget=1000)
     assert outcome.holds and not outcome.exhaustive and outcome.evaluations <= 1000
+
+
+def test_no_file_is_a_usage_error() -> None:
+    result = run("--monotone", CLAIM)
+    assert result.exit_code == 2 and "FILE [BLOCK]" in result.output

@@ -849,7 +849,7 @@ def diff(
 
 # prove -------------------------------------------------------------------------------------
 @policy.command()
-@click.argument("args", nargs=-1, required=True, metavar="[FILE] BLOCK")
+@click.argument("args", nargs=-1, metavar="[FILE] [BLOCK]")
 @click.option("--builtin", "builtin_name", help="Use a built-in rule set (e.g. cn-2023).")
 @click.option(
     "--monotone",
@@ -881,7 +881,8 @@ def prove(
     orders: tuple[str, ...],
     lang: str,
 ) -> None:
-    """Check that BLOCK of FILE (or of `--builtin NAME`) is monotone and bounded.
+    """Check that BLOCK of FILE (or of `--builtin NAME`) is monotone and bounded; without
+    BLOCK, every block a claim applies to (it reads the input and gives the output).
 
     Every input is evaluated at each boundary the rule set names, between them and beyond;
     a claim that holds over all of them is proved (for tables, scorecards, ladders, matrices
@@ -893,18 +894,19 @@ def prove(
     with a counterexample, 2 on a malformed claim, unknown block, input or output, or a file
     that cannot be loaded.
     """
-    from creditmgmt.cli.prove import Bound, ClaimError, Monotone, check_claim
+    from creditmgmt.cli.prove import Bound, ClaimError, Monotone, check_claims
 
+    block: str | None
     if builtin_name is not None:
-        if len(args) != 1:
-            raise click.UsageError("with --builtin, give only BLOCK")
-        ruleset, block = _builtin(builtin_name), args[0]
+        if len(args) > 1:
+            raise click.UsageError("with --builtin, give at most BLOCK")
+        ruleset, block = _builtin(builtin_name), (args[0] if args else None)
     else:
-        if len(args) != 2:
-            raise click.UsageError("give FILE and BLOCK (or --builtin NAME and BLOCK)")
+        if not args or len(args) > 2:
+            raise click.UsageError("give FILE [BLOCK] (or --builtin NAME [BLOCK])")
         if not Path(args[0]).is_file():
             raise click.UsageError(f"{args[0]}: no such file")
-        ruleset, block = _load(args[0]), args[1]
+        ruleset, block = _load(args[0]), (args[1] if len(args) == 2 else None)
     if not monotone and not bounds:
         raise click.UsageError("give at least one --monotone or --bound claim")
     order: dict[str, list[str]] = {}
@@ -916,19 +918,19 @@ def prove(
     try:
         claims: list[Monotone | Bound] = [Monotone.parse(t) for t in monotone]
         claims += [Bound.parse(t) for t in bounds]
-        outcomes = [check_claim(ruleset, block, c, order=order.get(c.output, ())) for c in claims]
+        outcomes = check_claims(ruleset, block, claims, orders=order)
     except (ClaimError, PolicyInputError) as e:
         _fail(str(e))
     out = _console()
     out.print(f"{_t(lang, 'ruleset')}: {escape(ruleset.ref)}")
     for outcome in outcomes:
-        claim = escape(str(outcome.claim))
+        claim = escape(f"{outcome.block}: {outcome.claim}")
         if outcome.counterexample is None:
             key = "proved" if outcome.exhaustive else "searched"
             out.print(f"[green]{_t(lang, key, claim=claim, n=outcome.evaluations)}[/]")
             continue
         out.print(f"[bold red]{_t(lang, 'refuted', claim=claim)}[/]")
-        table = Table(title=f"{_t(lang, 'block')}: {escape(block)}")
+        table = Table(title=f"{_t(lang, 'block')}: {escape(outcome.block)}")
         table.add_column(_t(lang, "field"))
         rows = outcome.counterexample
         heads = [_t(lang, "before"), _t(lang, "after")] if len(rows) == 2 else [_t(lang, "value")]

@@ -91,6 +91,7 @@ class Outcome:
     """What checking one claim found. `counterexample` is None when the claim holds."""
 
     claim: Monotone | Bound
+    block: str
     evaluations: int
     exhaustive: bool
     counterexample: tuple[tuple[Mapping[str, Any], Any], ...] | None = None
@@ -275,9 +276,9 @@ def check_claim(
                     continue  # a gap: `policy check` reports it; monotonicity is about decisions
                 count += 1
                 if previous is not None and rank(got) < rank(previous[1]):
-                    return Outcome(claim, count, exhaustive, (previous, (row, got)))
+                    return Outcome(claim, block, count, exhaustive, (previous, (row, got)))
                 previous = (row, got)
-        return Outcome(claim, count, exhaustive)
+        return Outcome(claim, block, count, exhaustive)
     for end in (claim.low, claim.high):
         if end is not None and not _is_number(end) and end not in inputs:
             raise ClaimError(
@@ -294,8 +295,46 @@ def check_claim(
         low = _end(claim.low, row)
         high = _end(claim.high, row)
         if got is None or (low is not None and got < low) or (high is not None and got > high):
-            return Outcome(claim, count, exhaustive, ((row, got),))
-    return Outcome(claim, count, exhaustive)
+            return Outcome(claim, block, count, exhaustive, ((row, got),))
+    return Outcome(claim, block, count, exhaustive)
+
+
+def applies(ruleset: RuleSet, block: str, claim: Monotone | Bound) -> bool:
+    """The block gives the claim's output (and, for a monotone claim, reads its input)."""
+    if claim.output not in _outputs_of(ruleset, block):
+        return False
+    inputs = list(ruleset.blocks[block].inputs) or _single_input(ruleset, block)
+    if isinstance(claim, Monotone):
+        return claim.input in inputs
+    return all(e is None or _is_number(e) or e in inputs for e in (claim.low, claim.high))
+
+
+def check_claims(
+    ruleset: RuleSet,
+    block: str | None,
+    claims: Sequence[Monotone | Bound],
+    *,
+    orders: Mapping[str, Sequence[str]] | None = None,
+    budget: int = BUDGET,
+) -> list[Outcome]:
+    """Check each claim on `block`, or — with no block — on every block it applies to.
+
+    Raises:
+        ClaimError: a malformed claim for the block, or (with no block) a claim that applies
+            to no block of the rule set.
+    """
+    outcomes: list[Outcome] = []
+    for claim in claims:
+        targets = (
+            [block]
+            if block is not None
+            else [b for b in ruleset.blocks if applies(ruleset, b, claim)]
+        )
+        if not targets:
+            raise ClaimError(f"{claim}: no block of {ruleset.ref} applies (name the BLOCK)")
+        order = (orders or {}).get(claim.output, ())
+        outcomes.extend(check_claim(ruleset, b, claim, order=order, budget=budget) for b in targets)
+    return outcomes
 
 
 def _single_input(ruleset: RuleSet, block: str) -> list[str]:
@@ -321,4 +360,14 @@ def _end(end: str | None, row: Mapping[str, Any]) -> Any:
     return None if value is None else Decimal(value)
 
 
-__all__ = ["Bound", "ClaimError", "Monotone", "Outcome", "check_claim", "literals", "points"]
+__all__ = [
+    "Bound",
+    "ClaimError",
+    "Monotone",
+    "Outcome",
+    "applies",
+    "check_claim",
+    "check_claims",
+    "literals",
+    "points",
+]
