@@ -25,6 +25,7 @@ Text strategies include Chinese, quotes, SQL-looking text and NUL characters on 
 """
 
 from creditmgmt.testing.strategies.books import Book, books
+from creditmgmt.testing.strategies.desk import principals
 from creditmgmt.testing.strategies.lending import (
     allocations,
     applications,
@@ -124,6 +125,7 @@ __all__ = [
     "money",
     "names",
     "percentages",
+    "principals",
     "rates",
     "regions",
     "register_type_strategies",
