@@ -324,3 +324,27 @@ def test_a_bad_spec_names_its_field(fields: dict[str, object], message: str) -> 
 def test_an_unknown_currency_is_refused() -> None:
     with pytest.raises(InvalidMoneyError, match="XXY"):
         BookSpec(currency="XXY")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        BookSpec(customers=0),
+        BookSpec(customers=25, history_months=6, arrears_share=0.3, restructured_share=0.3),
+        BookSpec(customers=25, as_of=date(2025, 6, 30), remote_share=0, regions=("310115",)),
+        BookSpec(customers=25, group_share=1, group_size=(2, 2), chunk_customers=5),
+    ],
+    ids=["empty", "short-history", "mid-year-all-local", "all-in-pairs"],
+)
+def test_edge_specs_still_give_sound_books(spec: BookSpec) -> None:
+    stats = BookStats(as_of=spec.as_of)
+    for chunk in generate(spec):
+        stats.add(chunk)
+        for nodes in _trees(chunk).values():
+            assert LimitTree(nodes, complete=True).violations() == []
+        assert all(loan.drawn_on < spec.as_of for loan in chunk.drawdowns)
+    assert stats.customers == spec.customers
+    if spec.remote_share == 0:
+        assert stats.remote_customers == 0
+    if spec.group_share == 1:
+        assert stats.groups == 10  # five per chunk of 5: two pairs, the fifth on its own
