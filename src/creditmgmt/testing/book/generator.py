@@ -268,12 +268,13 @@ class _ChunkBuilder(Lending, Relationship):
             distressed=behaviour in (ARREARS, RESTRUCTURED),
         )
         since = tree_start - timedelta(days=rng.randint(0, 3650))
-        if behaviour in (ARREARS, RESTRUCTURED):
-            segment = Segment.AT_RISK
-        elif total_assets > 1e9:
+        # tiered management: size, relationship years, and a few at risk of leaving
+        if total_assets > 1e9 and behaviour == GOOD:
             segment = Segment.VIP
         elif since > self.as_of - timedelta(days=730):
             segment = Segment.POTENTIAL
+        elif rng.random() < 0.05:
+            segment = Segment.AT_RISK
         else:
             segment = Segment.GENERAL
         city = _CITIES.get(region_prefix(home), "华夏")

@@ -124,7 +124,6 @@ class Lending:
                     self._plan_repayments(heap, b, node, loan, stop_on=b.stop_on)
             elif op == "pay":
                 node, loan, through, hold_back = payload
-                assert isinstance(through, date)
                 self._pay(tree, node, loan, on, through, hold_back)
             else:
                 node, loan = payload
