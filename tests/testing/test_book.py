@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -67,7 +70,7 @@ def _trees(chunk: BookChunk) -> dict[str, list[Facility]]:
     return trees
 
 
-def _documents(chunks: list[BookChunk]) -> list[bytes]:
+def _documents(chunks: list[BookChunk]) -> list[str]:
     return [
         dump_json(codec.encode(binding_for(a).kind, a))
         for chunk in chunks
@@ -348,3 +351,31 @@ def test_edge_specs_still_give_sound_books(spec: BookSpec) -> None:
         assert stats.remote_customers == 0
     if spec.group_share == 1:
         assert stats.groups == 10  # five per chunk of 5: two pairs, the fifth on its own
+
+
+_DIGEST = """
+import hashlib
+from creditmgmt.adapters import codec
+from creditmgmt.adapters.kinds import binding_for
+from creditmgmt.adapters.records import dump_json
+from creditmgmt.testing.book import BookSpec, generate
+digest = hashlib.sha256()
+for chunk in generate(BookSpec(customers=40, seed=9, chunk_customers=20)):
+    for a in chunk.aggregates():
+        digest.update(dump_json(codec.encode(binding_for(a).kind, a)).encode())
+print(digest.hexdigest())
+"""
+
+
+def test_the_book_does_not_depend_on_string_hashing() -> None:
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _DIGEST],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    }
+    assert len(digests) == 1 and len(digests.pop().strip()) == 64
