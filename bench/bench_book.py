@@ -9,8 +9,10 @@ that of one chunk, not of the book.
 from __future__ import annotations
 
 import gc
+import os
 import resource
 import tempfile
+import textwrap
 import time
 import tracemalloc
 from datetime import UTC, datetime
@@ -99,16 +101,23 @@ def main() -> None:
         f"customers | {peak_small:.0f} MB / {peak_large:.0f} MB | (one chunk at a time) "
         f"| bounded (max RSS after generating and loading: {rss:.0f} MB) |\n"
     )
+    book = textwrap.fill(
+        f"The book (bench/bench_book.py, seed 2026, as of {spec.as_of}): {stats.loans:,} loans, "
+        f"of which {stats.settled_loans:,} settled and {stats.restructured_loans:,} "
+        f"restructured; loans not settled, by days past due — {dpd}. Load average of the "
+        f"shared machine when the run ended: {os.getloadavg()[0]:.1f} (2 cores).",
+        width=92,
+    )
     notes = f"""
-The book (bench/bench_book.py, seed 2026, as of {spec.as_of}): {stats.loans:,} loans, of
-which {stats.settled_loans:,} settled and {stats.restructured_loans:,} restructured; loans not
-settled by days past due — {dpd}.
+{book}
 
 Where the time goes: about half is `Drawdown.apply` (each call sums what is owed over every
 installment twice, in `Money`) and a fifth `RepaymentSchedule.build` (`dateutil.rrule`); the
 generator already applies a run of on-time repayments as one (`keep_events=False`, the same
-end state, tested) and computes what is due in plain Decimals. Chunks are independent
-(`generate(spec, chunks=range(i, n_chunks, n))`), so generation also splits across processes.
+end state, tested) and computes what is due in plain Decimals. Chunks are independent, so
+several processes can each load their share of one book into one database
+(`load(store, spec, chunks=range(i, spec.chunks, n))`); handing chunks from worker processes
+to one writer does not pay (pickling a chunk costs about as much as generating it).
 """
     notes += """
 The read-back runs in one unit of work, which keeps what it loaded until it commits; it is a

@@ -295,6 +295,20 @@ def test_load_into_sqlite_several_chunks_per_commit(tmp_path: Path) -> None:
     )
 
 
+def test_shares_of_one_book_loaded_apart_make_the_whole_book() -> None:
+    spec = BookSpec(customers=50, seed=4, chunk_customers=10)
+    whole = open_store("memory://", clock=CLOCK)
+    parts = open_store("memory://", clock=CLOCK)
+    expected = load(whole, spec)
+    shares = [load(parts, spec, chunks=range(i, spec.chunks, 2)) for i in (0, 1)]
+    assert [s.chunks for s in shares] == [3, 2]
+    assert sum(s.facilities for s in shares) == expected.facilities
+    for store in (whole, parts):
+        with store.unit_of_work() as uow:
+            assert uow.facilities.count() == expected.facilities
+            assert uow.drawdowns.count() == expected.loans
+
+
 def test_commit_aggregates_refuses_what_is_not_stored() -> None:
     store = open_store("memory://", clock=CLOCK)
     with pytest.raises(TypeError, match="Money is not a stored kind"):

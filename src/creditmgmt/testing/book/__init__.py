@@ -89,14 +89,22 @@ def commit_aggregates(store: RecordStore, aggregates: Iterable[Aggregate]) -> in
     return count
 
 
-def load(store: RecordStore, spec: BookSpec, *, chunks_per_commit: int = 1) -> BookStats:
+def load(
+    store: RecordStore,
+    spec: BookSpec,
+    *,
+    chunks_per_commit: int = 1,
+    chunks: Iterable[int] | None = None,
+) -> BookStats:
     """Generate the book of `spec` into `store`, `chunks_per_commit` chunks per unit of work,
     holding at most that many chunks in memory; return what was loaded.
 
-    A failure leaves the chunks committed before it in the store.
+    `chunks` picks chunk numbers as in `generate`: several processes can each load their own
+    share of one book (`range(i, spec.chunks, n)`) into one database. A failure leaves the
+    chunks committed before it in the store.
 
     Raises:
-        InvalidValueError: `chunks_per_commit` below 1.
+        InvalidValueError: `chunks_per_commit` below 1, or a chunk number outside the book.
         IntegrityError: the store already holds aggregates with the book's ids (the same book).
         StoreUnavailableError: the store cannot be reached.
     """
@@ -104,7 +112,7 @@ def load(store: RecordStore, spec: BookSpec, *, chunks_per_commit: int = 1) -> B
         raise InvalidValueError(f"chunks_per_commit must be >= 1, got {chunks_per_commit}")
     stats = BookStats(as_of=spec.as_of)
     batch: list[BookChunk] = []
-    for chunk in generate(spec):
+    for chunk in generate(spec, chunks=chunks):
         stats.add(chunk)
         batch.append(chunk)
         if len(batch) == chunks_per_commit:
