@@ -7,6 +7,10 @@
 - `rulesets`: valid rule-set documents of every block kind, and single-edit defects with the
   finding code `check()` must report.
 - `policies`: monotonicity and bound properties a policy team runs on its own rule set.
+- `book`: a deterministic synthetic credit book (`generate(BookSpec(...))`, `load(store,
+  spec)`), streamed in chunks of whole groups, from 10^3 to 10^6 facilities.
+- `desk`: `a_desk()`, the standard principals (`RM`, `ANALYST`, `APPROVER`, ...) and
+  `a_funded_customer(desk)`.
 - `lifecycle`: a Hypothesis state machine of the facility limit tree.
 - `conformance`: the storage conformance contracts every adapter passes.
 
