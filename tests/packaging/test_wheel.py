@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-HOST_SUITE = '''
+HOST_SUITE = """
 from collections.abc import Mapping
 
 import creditmgmt
@@ -51,7 +51,7 @@ def test_the_desk_runs_from_the_wheel():
     _, facility = a_funded_customer(desk)
     desk.draw(RM, facility, M("100.00 CNY"), key="k")
     assert desk.verify_audit().ok
-'''
+"""
 
 
 def _run(*args: str | Path, cwd: Path | None = None) -> str:
