@@ -475,7 +475,10 @@ class StateTransaction(RecordTransaction):
         check_find_arguments(self._s.spec(kind), where, order_by, after, limit)
         with self._s.lock:
             changed = self._changed_since(kind)
-            if not changed and not any(k == kind for k, _ in self._staged):
+            staged = any(k == kind for k, _ in self._staged)
+            # the id index orders every version of a row alike (ids never change); a column
+            # index only describes the latest versions
+            if not staged and (not changed or order_by == "id"):
                 return self._find_in_order(kind, order_by, where or {}, after, limit)
             # staged writes, or commits since the snapshot: select from what this reads
             rows = self._visible(kind) if changed else list(self._rows(kind).items())
@@ -512,8 +515,14 @@ class StateTransaction(RecordTransaction):
                 keys = self._s.column_order(kind, order_by)
                 start = 0 if after is None else bisect.bisect_right(keys, order_key(*after))
                 ids = (key[2] for key in itertools.islice(keys, start, None))
+            generation = self._generation()
             for rid in ids:
                 row = rows[rid]
+                if row.generation > generation:
+                    seen = row.as_of(generation)  # committed after this snapshot
+                    if seen is None:
+                        continue
+                    row = seen
                 if where and not matches(rid, row.columns, where):
                     continue
                 found.append(self._s.record(kind, rid, row))

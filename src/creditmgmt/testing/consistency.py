@@ -27,7 +27,7 @@ from creditmgmt.domain.money import MAX_AMOUNT, Money
 from creditmgmt.domain.products import ProductType
 from creditmgmt.domain.text import NAME_MAX, NOTE_MAX
 from creditmgmt.ports.errors import ConflictError
-from creditmgmt.testing.builders import SequentialIds, a_customer, a_facility_tree
+from creditmgmt.testing.builders import SequentialIds, a_customer, a_facility_tree, make_uscc
 
 #: The largest amount every store holds (one cent below 10^18).
 LARGEST = MAX_AMOUNT - Decimal("0.01")
@@ -120,6 +120,38 @@ class ConsistencyContract:
             if root.drawn != kids + root.own_drawn:
                 found.append(f"gets: root drawn {root.drawn} != its children's {kids}")
         return found
+
+    def test_a_unit_reads_one_snapshot_across_scans_gets_and_counts(
+        self, store: RecordStore
+    ) -> None:
+        ids = SequentialIds(780)
+        customers = [a_customer(ids, registration_id=make_uscc(780 + i)) for i in range(6)]
+        self._save(store, *customers)
+        first = customers[0]
+        with store.unit_of_work() as uow:
+            batches = uow.customers.scan(batch_size=2)
+            seen = [c.id for c in next(batches)]  # the snapshot starts here
+
+            def meanwhile() -> None:  # another unit commits a change and a new customer
+                with store.unit_of_work() as other:
+                    other.customers.get(first.id).legal_name = "Renamed Ltd"
+                    other.customers.add(
+                        a_customer(SequentialIds(790), registration_id=make_uscc(790))
+                    )
+                    other.commit()
+
+            writer = threading.Thread(target=meanwhile)
+            writer.start()
+            # an in-memory SQLite database runs one unit at a time: the writer waits for us
+            writer.join(timeout=2)
+            seen += [c.id for b in batches for c in b]
+            assert seen == sorted(c.id for c in customers)
+            assert uow.customers.get(first.id).legal_name == first.legal_name
+            assert uow.customers.count() == len(customers)
+        writer.join(timeout=60)
+        with store.unit_of_work() as uow:  # a new unit sees the other's commit
+            assert uow.customers.get(first.id).legal_name == "Renamed Ltd"
+            assert uow.customers.count() == len(customers) + 1
 
     def test_the_largest_amount_round_trips_on_every_store(self, store: RecordStore) -> None:
         big = str(LARGEST)
