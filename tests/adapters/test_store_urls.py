@@ -90,3 +90,51 @@ def test_bare_mysql_url_means_pymysql(mysql_database: str) -> None:
     assert isinstance(store.backend, SqlBackend)
     assert store.backend.engine.url.drivername == "mysql+pymysql"
     _round_trip(store)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgress://app:S3cretPW@db/x",  # a mistyped scheme
+        "postgresql+psycopg2://app:S3cretPW@db/x",  # an unsupported driver
+        "mysql+mysqldb://app:S3cretPW@db/x",
+    ],
+)
+def test_configuration_errors_never_show_the_password(url: str) -> None:
+    from creditmgmt.ports.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError) as refused:
+        open_store(url, clock=fixed_clock())
+    message = str(refused.value)
+    assert "S3cretPW" not in message
+    assert "app:***@db" in message or "driver" in message
+    assert isinstance(refused.value, ValueError)
+
+
+def test_redact_hides_every_password() -> None:
+    from creditmgmt.adapters.stores import redact
+
+    text = "a postgresql+psycopg://u:p%40ss@h/db and mysql://root:x@127.0.0.1:3306/t sqlite:///a.db"
+    assert redact(text) == (
+        "a postgresql+psycopg://u:***@h/db and mysql://root:***@127.0.0.1:3306/t sqlite:///a.db"
+    )
+
+
+def test_a_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    from creditmgmt.ports.errors import ConfigurationError
+
+    real_import = builtins.__import__
+
+    def no_psycopg(name: str, *args: object, **kwargs: object) -> object:
+        if name == "psycopg" or name.startswith("psycopg."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_psycopg)
+    for cached in [m for m in __import__("sys").modules if m.startswith("psycopg")]:
+        monkeypatch.delitem(__import__("sys").modules, cached)
+    with pytest.raises(ConfigurationError, match=r"pip install creditmgmt\[postgres\]") as refused:
+        open_store("postgresql+psycopg://app:S3cretPW@127.0.0.1/x", clock=fixed_clock())
+    assert "S3cretPW" not in str(refused.value)

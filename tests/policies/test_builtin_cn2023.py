@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import zipfile
@@ -982,3 +983,18 @@ def test_builtins_load_from_a_zipped_package(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "('basel-lex', 'cn-2023') substandard"
+
+
+def test_the_docs_show_the_scorecard_bins_as_shipped() -> None:
+    """docs/policies.md's calibration table is the block's bins, row for row."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "policies.md").read_text("utf-8")
+    shown = re.findall(r"^\| `(\w+)` \| `([^`]+)` \| (-?\d+) \|$", text, re.M)
+    block = builtin_ruleset("cn-2023").blocks["scorecard"]
+    shipped = [
+        (c.input, b.cell.text, str(b.points))
+        for c in block.characteristics  # type: ignore[attr-defined]
+        for b in c.bins
+    ]
+    assert shown == shipped

@@ -32,7 +32,7 @@ from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import EntityId
 from creditmgmt.domain.money import Money
-from creditmgmt.ports.audit import AuditEntry
+from creditmgmt.ports.audit import AuditEntry, ChainHead
 from creditmgmt.ports.errors import DataError
 
 SCHEMA_VERSION: Final = 1
@@ -450,6 +450,26 @@ def decode_audit(document: object, *, record_id: str) -> AuditEntry:
     except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError, KeyError) as e:
         raise DataError(f"{where}: {_describe(e, 'data')}") from e
     return result
+
+
+def encode_audit_head(head: ChainHead) -> dict[str, Any]:
+    """The stored document of the audit chain's head."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "audit_head",
+        "data": {"sequence": head.sequence, "hash": head.hash},
+    }
+
+
+def decode_audit_head(document: object) -> ChainHead:
+    """Raises `DataError` naming the audit chain head and what is wrong with it."""
+    data = _envelope(document, "audit_head", "audit chain head")
+    if not isinstance(data, dict):
+        raise DataError("audit chain head: data is not an object")
+    sequence, digest = data.get("sequence"), data.get("hash")
+    if type(sequence) is not int or sequence < 0 or not isinstance(digest, str):
+        raise DataError(f"audit chain head: bad sequence {sequence!r} or hash {digest!r}")
+    return ChainHead(sequence, digest)
 
 
 def unstructure(value: object) -> Any:

@@ -14,11 +14,13 @@ environment; nothing connects or creates files until `open_store` is called.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.ports.clock import Clock
+from creditmgmt.ports.errors import ConfigurationError
 
 #: Options each kind of store accepts in the mapping form.
 OPTIONS: Final[dict[str, frozenset[str]]] = {
@@ -31,11 +33,23 @@ OPTIONS: Final[dict[str, frozenset[str]]] = {
 _SQL_SCHEMES: Final = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
 
 
+#: `scheme://user:password@` — the password part of a URL's authority.
+_PASSWORD: Final = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/:@\s]*:)[^@\s]*@")
+#: The extra that installs each SQL driver.
+_DRIVER_EXTRAS: Final = {"psycopg": "postgres", "pymysql": "mysql", "sqlalchemy": "sql"}
+
+
+def redact(text: str) -> str:
+    """`text` with the password of every URL in it replaced by `***`."""
+    return _PASSWORD.sub(lambda m: f"{m.group('head')}***@", text)
+
+
 def store_kind(url: str) -> str:
     """ "memory", "sql" or "file" for a store URL.
 
     Raises:
-        ValueError: a URL of no supported store (names the scheme and the supported ones).
+        ConfigurationError: a URL of no supported store (names the scheme, password hidden,
+            and the supported ones); a `ValueError` too.
     """
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme == "memory":
@@ -44,8 +58,8 @@ def store_kind(url: str) -> str:
         return "file"
     if scheme.split("+", 1)[0] in _SQL_SCHEMES:
         return "sql"
-    raise ValueError(
-        f"unsupported store URL {url!r}: use memory://, sqlite:///path.db, "
+    raise ConfigurationError(
+        f"unsupported store URL {redact(url)!r}: use memory://, sqlite:///path.db, "
         "postgresql+psycopg://..., mysql+pymysql://... or file:///dir"
     )
 
@@ -53,9 +67,12 @@ def store_kind(url: str) -> str:
 def open_store(config: str | Mapping[str, Any], *, clock: Clock) -> RecordStore:
     """Open (or create) the store a URL or mapping names.
 
+    Messages never show a URL's password.
+
     Raises:
-        ValueError: an unsupported URL or driver, a missing "url", or an option the store
-            does not take (named).
+        ConfigurationError: an unsupported URL or driver, a missing "url", an option the
+            store does not take (named), or a driver that is not installed (names the extra
+            to install); a `ValueError` too.
         StoreUnavailableError: the database or directory cannot be reached or is locked.
         DataError: the store holds a newer schema than this release, or is damaged.
     """
@@ -63,19 +80,35 @@ def open_store(config: str | Mapping[str, Any], *, clock: Clock) -> RecordStore:
         url, options = config, {}
     else:
         if not isinstance(config.get("url"), str):
-            raise ValueError("a store mapping needs its URL under 'url'")
+            raise ConfigurationError("a store mapping needs its URL under 'url'")
         url = config["url"]
         options = {k: v for k, v in config.items() if k != "url"}
     kind = store_kind(url)
     unknown = sorted(set(options) - OPTIONS[kind])
     if unknown:
-        raise ValueError(
+        raise ConfigurationError(
             f"{kind} store does not take option(s) {', '.join(unknown)} "
             f"(it takes: {', '.join(sorted(OPTIONS[kind])) or 'none'})"
         )
+    try:
+        return _open(kind, url, options, clock)
+    except ConfigurationError:
+        raise
+    except ModuleNotFoundError as e:
+        package = (e.name or "").split(".", 1)[0]
+        extra = _DRIVER_EXTRAS.get(package.lower(), "all")
+        raise ConfigurationError(
+            f"store {redact(url)!r} needs the {package or 'driver'} package: "
+            f"pip install creditmgmt[{extra}]"
+        ) from None
+    except ValueError as e:
+        raise ConfigurationError(redact(str(e))) from None
+
+
+def _open(kind: str, url: str, options: Mapping[str, Any], clock: Clock) -> RecordStore:
     if kind == "memory":
         if url.rstrip("/") not in ("memory:", "memory:/"):
-            raise ValueError(f"memory:// takes no path, got {url!r}")
+            raise ConfigurationError(f"memory:// takes no path, got {url!r}")
         from creditmgmt.adapters.memory import MemoryBackend
 
         return RecordStore(MemoryBackend(), clock=clock)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
-from typing import Any, Generic, Self, TypeVar, overload
+from typing import Any, Final, Generic, Self, TypeVar, overload
 
 from creditmgmt.adapters import codec
 from creditmgmt.adapters.clone import restore, snapshot
@@ -65,9 +65,10 @@ from creditmgmt.domain.interaction import (
 from creditmgmt.domain.loan import Drawdown, LoanStatus
 from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
 from creditmgmt.ports import repositories as ports
-from creditmgmt.ports.audit import AuditEntry, AuditLog
+from creditmgmt.ports.audit import GENESIS, AuditEntry, AuditLog, ChainHead, chain
 from creditmgmt.ports.clock import Clock
-from creditmgmt.ports.errors import IntegrityError, NotFoundError
+from creditmgmt.ports.errors import ConflictError, IntegrityError, NotFoundError
+from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
 
 A = TypeVar("A", bound=Aggregate)
@@ -179,6 +180,7 @@ class RecordUnitOfWork(UnitOfWork):
         written: list[tuple[_Tracked, int]] = []
         outbox: list[OutboxEntry] = []
         now = None
+        head_was_missing = False
         try:
             for t in self._tracked.values():
                 agg = t.aggregate
@@ -227,19 +229,20 @@ class RecordUnitOfWork(UnitOfWork):
                                 kind, t.id, e.event_type, codec.encode_event(e), now
                             )
                         outbox.append(event_entry)
-            for entry in self._audit:
-                tx.insert(
-                    Record(
-                        AUDIT_SPEC.kind,
-                        entry.id,
-                        1,
-                        codec.encode_audit(entry),
-                        {"subject": entry.subject, "actor": entry.actor, "action": entry.action},
-                    )
-                )
+            head_was_missing = bool(self._audit) and _append_chained(tx, self._audit)
             if outbox:
                 tx.append_outbox(outbox)
             tx.commit()
+        except IntegrityError:
+            self._tx = None
+            tx.rollback()
+            if head_was_missing and self._chain_head_exists():
+                # another unit started the audit chain first: a lost race, not a bad record
+                raise ConflictError(
+                    "the audit chain was started by another unit of work at the same time; "
+                    "nothing was stored"
+                ) from None
+            raise
         except BaseException:
             self._tx = None
             tx.rollback()
@@ -252,6 +255,13 @@ class RecordUnitOfWork(UnitOfWork):
                 t.aggregate.collect_events()
         self._tracked = {}
         self._audit = []
+
+    def _chain_head_exists(self) -> bool:
+        probe = self._backend.begin()
+        try:
+            return probe.get(AUDIT_SPEC.kind, AUDIT_HEAD_ID) is not None
+        finally:
+            probe.rollback()
 
     # identity map ---------------------------------------------------------------------------
     def _decode(self, binding: KindBinding, record: Record) -> Aggregate:
@@ -312,6 +322,50 @@ class RecordUnitOfWork(UnitOfWork):
         clean: dict[str, Any] = {k: v for k, v in where.items() if v is not None}
         records = self.tx.find(binding.kind, where=clean, order_by=order_by, limit=limit)
         return [self._decode(binding, r) for r in records]
+
+
+#: The id of the audit chain's head record, stored beside the entries (never an entry id:
+#: entry ids are the desk's, which never start with "~").
+AUDIT_HEAD_ID: Final = "~chain-head"
+_HEAD_COLUMNS: Final[Mapping[str, ColumnValue]] = {
+    "subject": "~audit-chain",
+    "actor": "~store",
+    "action": "chain-head",
+}
+
+
+def _read_head(tx: RecordTransaction) -> tuple[Record | None, ChainHead]:
+    record = tx.get(AUDIT_SPEC.kind, AUDIT_HEAD_ID)
+    if record is None:
+        return None, ChainHead(0, GENESIS)
+    return record, codec.decode_audit_head(record.document)
+
+
+def _append_chained(tx: RecordTransaction, entries: list[AuditEntry]) -> bool:
+    """Insert `entries` chained after the stored head and move the head; True when the
+    chain had no head yet (so a racing first append shows up as a duplicate head)."""
+    head_record, head = _read_head(tx)
+    chained, new_head = chain(entries, head)
+    for entry in chained:
+        if entry.id == AUDIT_HEAD_ID:
+            raise IntegrityError(f"audit entry id {entry.id!r} is reserved")
+        tx.insert(
+            Record(
+                AUDIT_SPEC.kind,
+                entry.id,
+                1,
+                codec.encode_audit(entry),
+                {"subject": entry.subject, "actor": entry.actor, "action": entry.action},
+            )
+        )
+    document = codec.encode_audit_head(new_head)
+    if head_record is None:
+        tx.insert(Record(AUDIT_SPEC.kind, AUDIT_HEAD_ID, 1, document, _HEAD_COLUMNS))
+        return True
+    tx.update(
+        Record(AUDIT_SPEC.kind, AUDIT_HEAD_ID, head_record.version + 1, document, _HEAD_COLUMNS)
+    )
+    return False
 
 
 def _set_version(aggregate: Aggregate, version: int) -> None:
@@ -837,15 +891,26 @@ class _Audit(AuditLog):
             raise IntegrityError(f"audit entry {entry.id}: timestamp must be timezone-aware")
         self._uow._audit.append(entry)
 
+    def get(self, entry_id: str) -> AuditEntry | None:
+        if entry_id == AUDIT_HEAD_ID:
+            return None
+        record = self._uow.tx.get(AUDIT_SPEC.kind, entry_id)
+        return None if record is None else codec.decode_audit(record.document, record_id=record.id)
+
     def entries(self, *, subject: str | None = None, actor: str | None = None) -> list[AuditEntry]:
         where = {k: v for k, v in {"subject": subject, "actor": actor}.items() if v is not None}
         records = self._uow.tx.find(AUDIT_SPEC.kind, where=where)
-        entries = [codec.decode_audit(r.document, record_id=r.id) for r in records]
-        return sorted(entries, key=lambda e: (e.at, e.id))
+        entries = [
+            codec.decode_audit(r.document, record_id=r.id) for r in records if r.id != AUDIT_HEAD_ID
+        ]
+        return sorted(entries, key=lambda e: (e.at, e.sequence or 0, e.id))
+
+    def head(self) -> ChainHead:
+        return _read_head(self._uow.tx)[1]
 
 
-class RecordStore:
-    """A store: makes units of work over one backend and reads the event outbox."""
+class RecordStore(Store):
+    """The `Store` port over one `RecordBackend`: makes units of work, reads the outbox."""
 
     def __init__(self, backend: RecordBackend, *, clock: Clock) -> None:
         self.backend = backend

@@ -10,6 +10,7 @@ from creditmgmt.domain.application import (
     CreditApplication,
     Decision,
     MissingDocumentsError,
+    RequestKind,
     SelfApprovalError,
 )
 from creditmgmt.domain.classification import Category, ClassificationEntry, Stage
@@ -179,6 +180,7 @@ __all__ = [
     "Repayment",
     "RepaymentExceedsDrawnError",
     "RepaymentSchedule",
+    "RequestKind",
     "RiskEvent",
     "RiskEventId",
     "RiskEventStatus",

@@ -58,6 +58,18 @@ class ApplicationStatus(StrEnum):
 
 
 _S = ApplicationStatus
+
+
+class RequestKind(StrEnum):
+    """What an application asks for: a new facility, a higher limit on one, a renewal of
+    its term, or any limit change (up or down, 额度调整)."""
+
+    NEW = "new"
+    INCREASE = "increase"
+    RENEWAL = "renewal"
+    LIMIT_CHANGE = "limit_change"
+
+
 _PRE_DECISION = frozenset(
     {_S.DRAFT, _S.SUBMITTED, _S.UNDER_REVIEW, _S.ASSESSED, _S.PENDING_APPROVAL}
 )
@@ -86,6 +98,22 @@ class Assessment:
     override_grade: str | None = attrs.field(default=None, validator=text(CODE_MAX, optional=True))
     override_reason: str = attrs.field(default="", validator=text(NOTE_MAX))
     override_by: UserId | None = None
+    #: reasons the application is not eligible (empty: eligible)
+    knock_outs: tuple[str, ...] = attrs.field(default=(), validator=text(NOTE_MAX))
+    #: the limit the rule set recommends for the customer
+    recommended_limit: Money | None = None
+    #: approval authority level the credit needs (branch, regional, head_office, board)
+    required_level: str | None = attrs.field(
+        default=None, validator=text(CODE_MAX, optional=True)
+    )
+    #: what is left under the concentration caps after the request (None: not checked)
+    concentration_headroom: Money | None = None
+    #: where the decision's inputs are kept for replay (the desk's audit entry id)
+    decision_id: str | None = attrs.field(default=None, validator=text(REF_MAX, optional=True))
+
+    @property
+    def eligible(self) -> bool:
+        return not self.knock_outs
 
     def __attrs_post_init__(self) -> None:
         if not Decimal(0) <= self.pd <= Decimal(1):
@@ -151,6 +179,9 @@ class CreditApplication(Aggregate):
     status: ApplicationStatus = ApplicationStatus.DRAFT
     documents_required: tuple[str, ...] = attrs.field(default=(), validator=text(REF_MAX))
     documents_received: tuple[str, ...] = attrs.field(default=(), validator=text(REF_MAX))
+    request_kind: RequestKind = RequestKind.NEW
+    #: the facility a change or renewal is for, or the parent a new sub-limit goes under
+    target_facility_id: FacilityId | None = None
     assessment: Assessment | None = None
     decision: Decision | None = None
     facility_id: FacilityId | None = None
@@ -169,8 +200,13 @@ class CreditApplication(Aggregate):
         maker: UserId,
         at: datetime,
         documents_required: tuple[str, ...] = (),
+        request_kind: RequestKind = RequestKind.NEW,
+        target_facility_id: FacilityId | None = None,
     ) -> CreditApplication:
-        """Raises `InvalidValueError` for a non-positive amount or term."""
+        """Raises `InvalidValueError` for a non-positive amount or term, or a change or
+        renewal that names no facility."""
+        if request_kind is not RequestKind.NEW and target_facility_id is None:
+            raise InvalidValueError(f"a {request_kind.value} application needs the facility")
         if not requested.is_positive:
             raise InvalidValueError(f"requested amount must be positive, got {requested}")
         if term_months <= 0:
@@ -184,6 +220,8 @@ class CreditApplication(Aggregate):
             purpose=purpose,
             maker=maker,
             documents_required=documents_required,
+            request_kind=request_kind,
+            target_facility_id=target_facility_id,
         )
         app.trail = (TrailEntry(at=at, actor=maker, action="drafted"),)
         return app

@@ -192,6 +192,14 @@ class LimitChanged(DomainEvent):
 
 
 @attrs.frozen(kw_only=True)
+class FacilityRenewed(DomainEvent):
+    event_type: ClassVar[str] = "FacilityRenewed"
+    previous: date
+    maturity: date
+    on: date
+
+
+@attrs.frozen(kw_only=True)
 class DrawdownMade(DomainEvent):
     event_type: ClassVar[str] = "DrawdownMade"
     amount: Money
@@ -516,6 +524,25 @@ class Facility(Aggregate):
 
     def note_credit_insurance(self, note: str) -> None:
         self.credit_insurance = note
+
+    def renew(self, *, maturity: date, on: date) -> None:
+        """Extend the term (续期) to a later maturity.
+
+        Raises:
+            FacilityNotActiveError: the facility is closed, cancelled or expired.
+            InvalidValueError: `maturity` is not after the current maturity and `on`.
+        """
+        if self.status.is_terminal or self.status is FacilityStatus.EXPIRED:
+            raise FacilityNotActiveError(f"facility {self.id} is {self.status.value}")
+        if maturity <= self.maturity_date or maturity <= on:
+            raise InvalidValueError(
+                f"facility {self.id}: new maturity {maturity} must be after the current "
+                f"{self.maturity_date} and {on}"
+            )
+        previous, self.maturity_date = self.maturity_date, maturity
+        self._record(
+            FacilityRenewed(aggregate_id=str(self.id), previous=previous, maturity=maturity, on=on)
+        )
 
 
 class LimitTree:

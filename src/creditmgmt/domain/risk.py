@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from types import EllipsisType
 from typing import ClassVar
 
 import attrs
@@ -109,8 +110,11 @@ class RiskEvent(Aggregate):
         rule_ref: str,
         reason_code: str,
         facility_id: FacilityId | None = None,
+        review_due: date | EllipsisType | None = ...,
     ) -> RiskEvent:
-        """A new open event; red events get a review-due date 5 business days later.
+        """A new open event. `review_due` is the date a review is due by (None: no review);
+        left out, red events get one 5 weekdays after the business date and others none —
+        the desk passes the date its rule set's response and business calendar give.
 
         Raises:
             InvalidValueError: a naive `detected_at` or an empty type.
@@ -129,9 +133,13 @@ class RiskEvent(Aggregate):
             business_date=business_date,
             rule_ref=rule_ref,
             reason_code=reason_code,
-            review_due=add_business_days(business_date, RED_REVIEW_BUSINESS_DAYS)
-            if severity is Severity.RED
-            else None,
+            review_due=(
+                add_business_days(business_date, RED_REVIEW_BUSINESS_DAYS)
+                if severity is Severity.RED
+                else None
+            )
+            if review_due is ...
+            else review_due,
         )
         event._record(
             RiskEventRaised(

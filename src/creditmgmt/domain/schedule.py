@@ -16,7 +16,7 @@ Principal always sums to the amount drawn exactly: the last installment absorbs 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -155,8 +155,10 @@ class RepaymentSchedule:
         day_count: DayCount = DayCount.ACT_360,
         end_of_month: bool = False,
         fee_per_installment: Money | None = None,
+        roll: Callable[[date], date] | None = None,
     ) -> RepaymentSchedule:
-        """Generate the schedule.
+        """Generate the schedule. `roll` moves each due date off non-working days (e.g. a
+        business calendar's modified-following rule); interest accrues to the rolled dates.
 
         Raises:
             InvalidValueError: non-positive principal, negative rate, or a term that is not a
@@ -172,6 +174,12 @@ class RepaymentSchedule:
             )
         n = term_months // frequency.months
         dates = due_dates(start, n, frequency, end_of_month=end_of_month)
+        if roll is not None:
+            dates = [roll(d) for d in dates]
+            if any(b <= a for a, b in zip([start, *dates], dates, strict=False)):
+                raise InvalidValueError(
+                    f"rolled due dates {dates} must stay after {start} and in order"
+                )
         ccy = principal.currency
         fee = fee_per_installment if fee_per_installment is not None else Money.zero(ccy)
         if fee.currency != ccy or fee.is_negative:

@@ -1,9 +1,19 @@
 """Ports: the interfaces the core needs from the outside world, and the persistence errors."""
 
 from creditmgmt.domain.ids import IdSource
-from creditmgmt.ports.audit import AuditEntry, AuditLog
+from creditmgmt.ports.audit import (
+    GENESIS,
+    AuditEntry,
+    AuditLog,
+    AuditVerification,
+    ChainHead,
+    entry_digest,
+    verify_chain,
+)
+from creditmgmt.ports.calendar import BusinessCalendar, Roll, WeekendCalendar
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import (
+    ConfigurationError,
     ConflictError,
     DataError,
     IntegrityError,
@@ -28,15 +38,21 @@ from creditmgmt.ports.repositories import (
     RiskEventRepository,
     TaskRepository,
 )
+from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
 
 __all__ = [
+    "GENESIS",
     "ApplicationRepository",
     "AuditEntry",
     "AuditLog",
+    "AuditVerification",
+    "BusinessCalendar",
+    "ChainHead",
     "ClassificationRepository",
     "Clock",
     "CollateralRepository",
+    "ConfigurationError",
     "ConflictError",
     "CreditBureau",
     "CreditFileRepository",
@@ -56,7 +72,12 @@ __all__ = [
     "PersistenceError",
     "Repository",
     "RiskEventRepository",
+    "Roll",
+    "Store",
     "StoreUnavailableError",
     "TaskRepository",
     "UnitOfWork",
+    "WeekendCalendar",
+    "entry_digest",
+    "verify_chain",
 ]

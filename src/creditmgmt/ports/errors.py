@@ -57,3 +57,11 @@ class OutboxRangeError(PersistenceError, ValueError):
     sequence); names the value and the last sequence. Nothing was changed."""
 
     default_message = "outbox sequence out of range"
+
+
+class ConfigurationError(CreditMgmtError, ValueError):
+    """A store, desk or rule-set configuration cannot be used (names the option and value).
+
+    Raised before anything connects or is written."""
+
+    default_message = "invalid configuration"

@@ -3,6 +3,7 @@
 ids = SequentialIds()
 tree = a_facility_tree(ids, group_limit="10000000.00", masters=("4000000", "3000000"))
 tree.limits.draw(tree.products[0].id, M("100000.00 CNY"), on=date(2026, 3, 1))
+master = a_facility(ids, limit="2,000,000.00 CNY")   # one customer's own limit, active
 """
 
 from __future__ import annotations
@@ -46,7 +47,11 @@ EXAMPLE_FACILITY = FacilityId("fac_example")
 
 
 def M(text: str) -> Money:
-    """`M("1,000.00 CNY")` → Money."""
+    """`M("1,000.00 CNY")` → Money.
+
+    Raises:
+        InvalidMoneyError: the text is not an amount followed by a currency code.
+    """
     return Money.parse(text)
 
 
@@ -65,7 +70,38 @@ def a_customer(ids: IdSource | None = None, **overrides: object) -> Customer:
     return Customer.onboard(ids or SequentialIds(), **fields)  # type: ignore[arg-type]
 
 
+def a_facility(
+    ids: IdSource | None = None,
+    *,
+    limit: str = "5000000.00 CNY",
+    customer_id: CustomerId = EXAMPLE_CUSTOMER,
+    start: date = DEFAULT_DAY,
+    term_months: int = 12,
+    activate: bool = True,
+) -> Facility:
+    """A customer master limit (the root of a customer without a group), active from `start`.
+
+    Attach product sub-limits with `a_facility_tree`, or `Facility.open(..., parent=...)` and
+    `LimitTree.attach`.
+
+    Raises:
+        InvalidMoneyError: `limit` is not "amount CCY".
+    """
+    facility = Facility.open(
+        ids or SequentialIds(),
+        level=FacilityLevel.CUSTOMER,
+        customer_id=customer_id,
+        limit=M(limit),
+        start=start,
+        term_months=term_months,
+    )
+    if activate:
+        facility.activate(on=start)
+    return facility
+
+
 def a_group(ids: IdSource | None = None, *, name: str = "示例集团") -> CustomerGroup:
+    """A customer group (集团) with no members yet."""
     return CustomerGroup.form(ids or SequentialIds(), name=name, controller="示例控股")
 
 

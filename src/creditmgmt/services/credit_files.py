@@ -1,0 +1,304 @@
+"""Credit files (客户资信档案): sourced entries, statements, bureau reports, verification,
+and reading them at the principal's confidentiality clearance."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import attrs
+
+from creditmgmt.domain.credit_file import (
+    Confidentiality,
+    CreditFile,
+    DocumentRef,
+    FileEntry,
+    FinancialStatement,
+    LitigationCase,
+    Section,
+)
+from creditmgmt.domain.ids import CustomerId
+from creditmgmt.ports.errors import ConfigurationError, NotFoundError
+from creditmgmt.ports.unit_of_work import UnitOfWork
+from creditmgmt.services.access import Principal
+from creditmgmt.services.context import Context
+from creditmgmt.services.core import Call, DeskCore
+from creditmgmt.services.errors import PermissionDeniedError
+
+
+def file_of(uow: UnitOfWork, customer_id: CustomerId) -> CreditFile:
+    """The customer's credit file.
+
+    Raises:
+        NotFoundError: no customer, or no credit file for it (names the customer).
+    """
+    credit_file = uow.credit_files.for_customer(customer_id)
+    if credit_file is None:
+        uow.customers.get(customer_id)  # NotFoundError for an unknown customer
+        raise NotFoundError(f"customer {customer_id} has no credit file")
+    return credit_file
+
+
+def _check_clearance(
+    ctx: Context, by: Principal, level: Confidentiality, customer_id: CustomerId
+) -> None:
+    clearance = ctx.access.clearance_of(by)
+    if level > clearance:
+        raise PermissionDeniedError(
+            f"{by.user_id} (clearance {clearance.name.lower()}) may not file or read "
+            f"{level.name.lower()} entries of customer {customer_id}"
+        )
+
+
+def add_file_entry(
+    uow: UnitOfWork,
+    call: Call,
+    ctx: Context,
+    customer_id: CustomerId,
+    *,
+    key: str,
+    section: Section | str,
+    source: str,
+    as_of: date,
+    confidentiality: Confidentiality | None = None,
+    refresh_due: date | None = None,
+    facts: dict[str, str] | None = None,
+    litigation: LitigationCase | None = None,
+    document: DocumentRef | None = None,
+) -> str:
+    """Record an entry (replacing the live one with the same key); returns its key.
+
+    Raises:
+        NotFoundError, PermissionDeniedError (above the principal's clearance),
+        InvalidValueError, InvalidTransitionError (archived file).
+    """
+    level = ctx.default_confidentiality if confidentiality is None else confidentiality
+    _check_clearance(ctx, call.principal, level, customer_id)
+    credit_file = file_of(uow, customer_id)
+    entry = credit_file.record(
+        key=key,
+        section=Section(section),
+        source=source,
+        as_of=as_of,
+        confidentiality=level,
+        refresh_due=refresh_due,
+        facts=facts,
+        litigation=litigation,
+        document=document,
+    )
+    call.touch(credit_file)
+    call.note(key=entry.key, section=entry.section.value)
+    return entry.key
+
+
+def add_statement(
+    uow: UnitOfWork,
+    call: Call,
+    ctx: Context,
+    customer_id: CustomerId,
+    statement: FinancialStatement,
+    *,
+    source: str = "customer",
+    confidentiality: Confidentiality | None = None,
+) -> str:
+    """File a financial statement under key `statement:<period end>`; returns the key.
+
+    Raises:
+        NotFoundError, PermissionDeniedError, InvalidTransitionError.
+    """
+    level = ctx.default_confidentiality if confidentiality is None else confidentiality
+    _check_clearance(ctx, call.principal, level, customer_id)
+    credit_file = file_of(uow, customer_id)
+    key = f"statement:{statement.period_end.isoformat()}"
+    credit_file.record(
+        key=key,
+        section=Section.FINANCIAL_STATEMENTS,
+        source=source,
+        as_of=statement.period_end,
+        confidentiality=level,
+        financial_statement=statement,
+    )
+    call.touch(credit_file)
+    call.note(key=key)
+    return key
+
+
+def verify_entry(
+    uow: UnitOfWork, call: Call, ctx: Context, customer_id: CustomerId, key: str
+) -> None:
+    """Mark the live entry verified by the principal today.
+
+    Raises:
+        NotFoundError, EntryNotFoundError, PermissionDeniedError, InvalidTransitionError.
+    """
+    credit_file = file_of(uow, customer_id)
+    _check_clearance(ctx, call.principal, credit_file.entry(key).confidentiality, customer_id)
+    credit_file.verify(key, by=call.principal.user_id, on=ctx.clock.today())
+    call.touch(credit_file)
+    call.note(key=key)
+
+
+def pull_bureau_report(uow: UnitOfWork, call: Call, ctx: Context, customer_id: CustomerId) -> str:
+    """Fetch a bureau report (征信报告) through the `CreditBureau` port and file it,
+    CONFIDENTIAL, verified by the bureau's own source. Returns the entry key.
+
+    Raises:
+        ConfigurationError: the desk has no bureau.
+        NotFoundError: unknown customer, or the customer has no registration id.
+        ExternalServiceError: the bureau could not answer (nothing was filed).
+    """
+    if ctx.bureau is None:
+        raise ConfigurationError("this desk has no credit bureau (open_desk(..., bureau=...))")
+    customer = uow.customers.get(customer_id)
+    if customer.registration_id is None:
+        raise NotFoundError(f"customer {customer_id} has no registration id to query")
+    today = ctx.clock.today()
+    report = ctx.bureau.fetch_report(customer.registration_id, as_of=today)
+    credit_file = file_of(uow, customer_id)
+    key = f"bureau:{report.bureau}"
+    credit_file.record(
+        key=key,
+        section=Section.CREDIT_RECORDS,
+        source=f"bureau:{report.bureau}",
+        as_of=report.report_date,
+        confidentiality=Confidentiality.CONFIDENTIAL,
+        bureau_report=report,
+    )
+    call.touch(credit_file)
+    call.note(key=key, report_date=report.report_date.isoformat())
+    return key
+
+
+@attrs.frozen
+class CreditFileView:
+    """The live entries of a credit file a principal may read (others are not listed;
+    `hidden` counts them)."""
+
+    customer_id: CustomerId
+    entries: tuple[FileEntry, ...]
+    hidden: int
+    statements: tuple[FinancialStatement, ...]
+
+
+class CreditFileCalls(DeskCore):
+    """Desk calls on credit files."""
+
+    def add_file_entry(
+        self,
+        by: Principal,
+        customer_id: CustomerId,
+        *,
+        key: str,
+        section: Section | str,
+        source: str,
+        as_of: date,
+        confidentiality: Confidentiality | None = None,
+        refresh_due: date | None = None,
+        facts: dict[str, str] | None = None,
+        litigation: LitigationCase | None = None,
+        document: DocumentRef | None = None,
+    ) -> str:
+        """File an entry (see `credit_files.add_file_entry`).
+
+        Raises:
+            PermissionDeniedError, NotFoundError, InvalidValueError, InvalidTransitionError.
+        """
+        return self._write(
+            "add_file_entry",
+            by,
+            lambda uow, call: add_file_entry(
+                uow,
+                call,
+                self._ctx,
+                customer_id,
+                key=key,
+                section=section,
+                source=source,
+                as_of=as_of,
+                confidentiality=confidentiality,
+                refresh_due=refresh_due,
+                facts=facts,
+                litigation=litigation,
+                document=document,
+            ),
+            subject=f"customer:{customer_id}",
+        )
+
+    def add_statement(
+        self,
+        by: Principal,
+        customer_id: CustomerId,
+        statement: FinancialStatement,
+        *,
+        source: str = "customer",
+        confidentiality: Confidentiality | None = None,
+    ) -> str:
+        """File a financial statement (see `credit_files.add_statement`).
+
+        Raises:
+            PermissionDeniedError, NotFoundError, InvalidTransitionError.
+        """
+        return self._write(
+            "add_statement",
+            by,
+            lambda uow, call: add_statement(
+                uow,
+                call,
+                self._ctx,
+                customer_id,
+                statement,
+                source=source,
+                confidentiality=confidentiality,
+            ),
+            subject=f"customer:{customer_id}",
+        )
+
+    def verify_entry(self, by: Principal, customer_id: CustomerId, key: str) -> None:
+        """Verify a file entry (see `credit_files.verify_entry`).
+
+        Raises:
+            PermissionDeniedError, NotFoundError, EntryNotFoundError.
+        """
+        self._write(
+            "verify_entry",
+            by,
+            lambda uow, call: verify_entry(uow, call, self._ctx, customer_id, key),
+            subject=f"customer:{customer_id}",
+        )
+
+    def pull_bureau_report(self, by: Principal, customer_id: CustomerId) -> str:
+        """Fetch and file a bureau report (see `credit_files.pull_bureau_report`).
+
+        Raises:
+            PermissionDeniedError, ConfigurationError, NotFoundError, ExternalServiceError.
+        """
+        return self._write(
+            "pull_bureau_report",
+            by,
+            lambda uow, call: pull_bureau_report(uow, call, self._ctx, customer_id),
+            subject=f"customer:{customer_id}",
+        )
+
+    def credit_file(self, by: Principal, customer_id: CustomerId) -> CreditFileView:
+        """The entries the principal's clearance reads (confidentiality levels).
+
+        Raises:
+            PermissionDeniedError, NotFoundError.
+        """
+
+        def read(uow: UnitOfWork) -> CreditFileView:
+            credit_file = file_of(uow, customer_id)
+            clearance = self._ctx.access.clearance_of(by)
+            readable = credit_file.readable_by(clearance)
+            return CreditFileView(
+                customer_id=customer_id,
+                entries=tuple(readable),
+                hidden=len(credit_file.live_entries()) - len(readable),
+                statements=tuple(
+                    sorted(
+                        (e.financial_statement for e in readable if e.financial_statement),
+                        key=lambda s: s.period_end,
+                    )
+                ),
+            )
+
+        return self._read("credit_file", by, read, subject=f"customer:{customer_id}")

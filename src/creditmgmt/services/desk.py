@@ -1,0 +1,621 @@
+"""`CreditDesk`: what host code calls. One method per use case, a thin facade over the
+use-case functions of this package; each call is one unit of work (all of it or nothing),
+checked against the role policy and audited (see `services.core`).
+
+Build one with `creditmgmt.bootstrap.open_desk(...)`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from creditmgmt.domain.application import Assessment
+from creditmgmt.domain.ids import (
+    ApplicationId,
+    CustomerId,
+    DrawdownId,
+    FacilityId,
+    GroupId,
+    InteractionId,
+    RiskEventId,
+    TaskId,
+    UserId,
+)
+from creditmgmt.domain.interaction import Channel, InteractionKind
+from creditmgmt.domain.loan import Allocation
+from creditmgmt.domain.money import Money
+from creditmgmt.domain.products import ProductType
+from creditmgmt.domain.schedule import RepaymentSchedule
+from creditmgmt.ports.audit import AuditEntry, AuditVerification, verify_chain
+from creditmgmt.ports.unit_of_work import UnitOfWork
+from creditmgmt.services import applications as apps
+from creditmgmt.services import drawdowns as moves
+from creditmgmt.services import facilities as limits
+from creditmgmt.services import relationship as rel
+from creditmgmt.services.access import Principal
+from creditmgmt.services.core import Call, Keyed
+from creditmgmt.services.credit_files import CreditFileCalls
+from creditmgmt.services.decisions import Replay
+from creditmgmt.services.facilities import CustomerExposureView, FacilityView
+from creditmgmt.services.onboarding import OnboardingCalls
+from creditmgmt.services.relationship import TimelineItem
+
+
+class CreditDesk(OnboardingCalls, CreditFileCalls):
+    """The credit desk (see SERVICES.md for the contract). Every call takes the acting
+    `Principal` as `by` and raises `PermissionDeniedError` when its roles do not allow it
+    (after writing an audit record of the refusal, and nothing else)."""
+
+    # applications ---------------------------------------------------------------------------
+    def submit_application(
+        self,
+        by: Principal,
+        *,
+        customer_id: CustomerId,
+        product_type: ProductType | str,
+        requested: Money,
+        term_months: int,
+        purpose: str,
+        parent: FacilityId | None = None,
+        documents_required: tuple[str, ...] | None = None,
+    ) -> ApplicationId:
+        """Draft and submit a new credit (see `applications.submit_application`).
+
+        Raises:
+            PermissionDeniedError, NotFoundError, InvalidValueError, InvalidTransitionError.
+        """
+        return self._write(
+            "submit_application",
+            by,
+            lambda uow, call: apps.submit_application(
+                uow,
+                call,
+                self._ctx,
+                customer_id=customer_id,
+                product_type=product_type,
+                requested=requested,
+                term_months=term_months,
+                purpose=purpose,
+                parent=parent,
+                documents_required=documents_required,
+            ),
+            subject=f"customer:{customer_id}",
+        )
+
+    def receive_document(self, by: Principal, application_id: ApplicationId, name: str) -> None:
+        """Tick a document off the application's checklist.
+
+        Raises:
+            PermissionDeniedError, NotFoundError, InvalidTransitionError.
+        """
+        self._write(
+            "receive_document",
+            by,
+            lambda uow, call: apps.receive_document(uow, call, self._ctx, application_id, name),
+            subject=f"application:{application_id}",
+        )
+
+    def withdraw_application(
+        self, by: Principal, application_id: ApplicationId, *, reason: str = ""
+    ) -> None:
+        """Withdraw before a decision. Raises PermissionDeniedError, InvalidTransitionError."""
+        self._write(
+            "withdraw_application",
+            by,
+            lambda uow, call: apps.withdraw_application(
+                uow, call, self._ctx, application_id, reason=reason
+            ),
+            subject=f"application:{application_id}",
+        )
+
+    def assess(
+        self,
+        by: Principal,
+        application_id: ApplicationId,
+        *,
+        pd: Decimal | str | None = None,
+        collateral_type: str = "none",
+        collateral_value: Money | None = None,
+        internet_loan: bool = False,
+        lender_local_incorporated: bool = False,
+        industry_risk: str | None = None,
+    ) -> Assessment:
+        """Rate and size an application (see `applications.assess`); `pd` stands in for a
+        scorecard the rule set lacks.
+
+        Raises:
+            PermissionDeniedError, NotFoundError, MissingDocumentsError, AssessmentError,
+            InvalidTransitionError.
+        """
+        return self._write(
+            "assess",
+            by,
+            lambda uow, call: apps.assess(
+                uow,
+                call,
+                self._ctx,
+                application_id,
+                pd=None if pd is None else Decimal(pd),
+                collateral_type=collateral_type,
+                collateral_value=collateral_value,
+                internet_loan=internet_loan,
+                lender_local_incorporated=lender_local_incorporated,
+                industry_risk=industry_risk,
+            ),
+            subject=f"application:{application_id}",
+        )
+
+    def approve(
+        self,
+        by: Principal,
+        application_id: ApplicationId,
+        *,
+        limit: Money | None = None,
+        note: str = "",
+    ) -> None:
+        """Approve (maker-checker, authority level). Raises PermissionDeniedError,
+        SelfApprovalError, AuthorityError, NotEligibleError, InvalidTransitionError."""
+        self._write(
+            "approve",
+            by,
+            lambda uow, call: apps.approve(
+                uow, call, self._ctx, application_id, limit=limit, note=note
+            ),
+            subject=f"application:{application_id}",
+        )
+
+    def decline(self, by: Principal, application_id: ApplicationId, *, reason: str) -> None:
+        """Decline. Raises PermissionDeniedError, SelfApprovalError, InvalidTransitionError."""
+        self._write(
+            "decline",
+            by,
+            lambda uow, call: apps.decline(uow, call, self._ctx, application_id, reason=reason),
+            subject=f"application:{application_id}",
+        )
+
+    def contract(self, by: Principal, application_id: ApplicationId) -> None:
+        """approved → contracted. Raises PermissionDeniedError, InvalidTransitionError."""
+        self._write(
+            "contract",
+            by,
+            lambda uow, call: apps.contract(uow, call, self._ctx, application_id),
+            subject=f"application:{application_id}",
+        )
+
+    def activate(self, by: Principal, application_id: ApplicationId) -> FacilityId:
+        """Put the approved credit into the limit tree (see `applications.activate`).
+
+        Raises:
+            PermissionDeniedError, InvalidTransitionError (not approved),
+            SubLimitExceedsParentError, LimitBelowUtilisationError, TreeStructureError.
+        """
+        return self._write(
+            "activate",
+            by,
+            lambda uow, call: apps.activate(uow, call, self._ctx, application_id),
+            subject=f"application:{application_id}",
+        )
+
+    def request_limit_change(
+        self,
+        by: Principal,
+        facility_id: FacilityId,
+        *,
+        new_limit: Money,
+        reason: str,
+        renewal_months: int | None = None,
+    ) -> ApplicationId:
+        """An application to change (or, with `renewal_months`, renew) a facility's limit,
+        decided like any application.
+
+        Raises:
+            PermissionDeniedError, NotFoundError, InvalidValueError, InvalidTransitionError.
+        """
+        return self._write(
+            "request_limit_change",
+            by,
+            lambda uow, call: apps.request_limit_change(
+                uow,
+                call,
+                self._ctx,
+                facility_id,
+                new_limit=new_limit,
+                reason=reason,
+                renewal_months=renewal_months,
+            ),
+            subject=f"facility:{facility_id}",
+        )
+
+    def replay(self, by: Principal, decision_id: str) -> Replay:
+        """Evaluate a stored decision (an assessment's `decision_id`, or any audited call
+        that took one) again under its own rule set version and inputs.
+
+        Raises:
+            PermissionDeniedError, NotFoundError, RuleSetNotFoundError.
+        """
+        return self._read(
+            "replay", by, lambda uow: apps.replay(uow, self._ctx, decision_id), subject=decision_id
+        )
+
+    # limits and movements ------------------------------------------------------------------
+    def open_limit(
+        self,
+        by: Principal,
+        *,
+        limit: Money,
+        start: date,
+        term_months: int,
+        customer_id: CustomerId | None = None,
+        group_id: GroupId | None = None,
+        parent: FacilityId | None = None,
+        product_type: ProductType | str | None = None,
+        revolving: bool | None = None,
+    ) -> FacilityId:
+        """Take over an existing limit without an application (admin; see
+        `facilities.open_limit`).
+
+        Raises:
+            PermissionDeniedError, NotFoundError, TreeStructureError,
+            SubLimitExceedsParentError, CurrencyMismatchError, InvalidValueError.
+        """
+        return self._write(
+            "open_limit",
+            by,
+            lambda uow, call: limits.open_limit(
+                uow,
+                call,
+                self._ctx,
+                limit=limit,
+                start=start,
+                term_months=term_months,
+                customer_id=customer_id,
+                group_id=group_id,
+                parent=parent,
+                product_type=product_type,
+                revolving=revolving,
+            ),
+        )
+
+    def draw(
+        self,
+        by: Principal,
+        facility_id: FacilityId,
+        amount: Money,
+        *,
+        key: str,
+        schedule: RepaymentSchedule | None = None,
+    ) -> DrawdownId:
+        """Draw on a facility (see `drawdowns.draw`); a repeated `key` returns the first
+        drawdown and moves nothing.
+
+        Raises:
+            PermissionDeniedError, LimitExceededError, ConcentrationCapError,
+            FacilityNotActiveError, FacilityOutsideTermError, IdempotencyKeyError,
+            NotFoundError, CurrencyMismatchError, InvalidValueError.
+        """
+        return self._write(
+            "draw",
+            by,
+            lambda uow, call: moves.draw(
+                uow, call, self._ctx, facility_id, amount, schedule=schedule
+            ),
+            subject=f"facility:{facility_id}",
+            keyed=Keyed(key, {"amount": str(amount)}, str, DrawdownId),
+        )
+
+    def repay(
+        self,
+        by: Principal,
+        facility_id: FacilityId,
+        amount: Money,
+        *,
+        key: str,
+        on: date | None = None,
+    ) -> Allocation:
+        """Apply a repayment (see `drawdowns.repay`); a repeated `key` returns the first
+        allocation and moves nothing.
+
+        Raises:
+            PermissionDeniedError, OverpaymentError, IdempotencyKeyError, NotFoundError,
+            CurrencyMismatchError, FacilityNotActiveError.
+        """
+        return self._write(
+            "repay",
+            by,
+            lambda uow, call: moves.repay(
+                uow, call, self._ctx, facility_id, amount, on=on, reference=key
+            ),
+            subject=f"facility:{facility_id}",
+            keyed=Keyed(
+                key,
+                {"amount": str(amount), "on": None if on is None else on.isoformat()},
+                moves.allocation_to_json,
+                moves.allocation_from_json,
+            ),
+        )
+
+    def reserve(self, by: Principal, facility_id: FacilityId, amount: Money, *, key: str) -> str:
+        """Reserve headroom (step one of reserve → commit or release); returns the key.
+
+        Raises:
+            PermissionDeniedError, LimitExceededError, ConcentrationCapError,
+            FacilityNotActiveError, IdempotencyKeyError.
+        """
+
+        def work(uow: UnitOfWork, call: Call) -> str:
+            moves.reserve(uow, call, self._ctx, facility_id, amount)
+            return key
+
+        return self._write(
+            "reserve",
+            by,
+            work,
+            subject=f"facility:{facility_id}",
+            keyed=Keyed(key, {"amount": str(amount)}, str, str),
+        )
+
+    def commit_reservation(
+        self,
+        by: Principal,
+        facility_id: FacilityId,
+        amount: Money,
+        *,
+        key: str,
+        schedule: RepaymentSchedule | None = None,
+    ) -> DrawdownId:
+        """Turn a reservation into a drawdown in one unit of work (release, then draw).
+
+        Raises:
+            PermissionDeniedError, RepaymentExceedsDrawnError (more than reserved), and the
+            refusals of `draw`.
+        """
+        return self._write(
+            "draw",
+            by,
+            lambda uow, call: moves.draw(
+                uow, call, self._ctx, facility_id, amount, schedule=schedule, release_first=True
+            ),
+            subject=f"facility:{facility_id}",
+            keyed=Keyed(key, {"amount": str(amount), "reserved": True}, str, DrawdownId),
+        )
+
+    def release(self, by: Principal, facility_id: FacilityId, amount: Money, *, key: str) -> None:
+        """Release a reservation. Raises PermissionDeniedError, RepaymentExceedsDrawnError."""
+        self._write(
+            "release",
+            by,
+            lambda uow, call: moves.release(uow, call, self._ctx, facility_id, amount),
+            subject=f"facility:{facility_id}",
+            keyed=Keyed(key, {"amount": str(amount)}, lambda _: None, lambda _: None),
+        )
+
+    def _status(self, action: str, by: Principal, facility_id: FacilityId, reason: str) -> None:
+        self._write(
+            action,
+            by,
+            lambda uow, call: limits.change_status(
+                uow, call, self._ctx, facility_id, action=action, reason=reason
+            ),
+            subject=f"facility:{facility_id}",
+        )
+
+    def freeze(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
+        """Freeze (no drawdowns). Raises PermissionDeniedError, InvalidTransitionError."""
+        self._status("freeze", by, facility_id, reason)
+
+    def unfreeze(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
+        """Lift a freeze. Raises PermissionDeniedError, InvalidTransitionError."""
+        self._status("unfreeze", by, facility_id, reason)
+
+    def suspend(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
+        """Suspend on a risk event. Raises PermissionDeniedError, InvalidTransitionError."""
+        self._status("suspend", by, facility_id, reason)
+
+    def resume(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
+        """Resume a suspended facility. Raises PermissionDeniedError, InvalidTransitionError."""
+        self._status("resume", by, facility_id, reason)
+
+    def close(
+        self,
+        by: Principal | None = None,
+        facility_id: FacilityId | None = None,
+        *,
+        reason: str = "",
+    ) -> None:
+        """`close(by, facility_id, reason=...)` closes a facility with nothing drawn or
+        reserved; `close()` with no arguments closes the desk (releases the store).
+
+        Raises:
+            PermissionDeniedError, InvalidTransitionError (money still drawn), TypeError
+            (a facility without `by` or the other way round).
+        """
+        if by is None and facility_id is None:
+            super().close()
+            return
+        if by is None or facility_id is None:
+            raise TypeError("close(by, facility_id, reason=...) needs both by and facility_id")
+        self._status("close", by, facility_id, reason)
+
+    # risk events and relationship work ---------------------------------------------------------
+    def acknowledge(self, by: Principal, risk_event_id: RiskEventId, *, note: str = "") -> None:
+        """open → acknowledged. Raises PermissionDeniedError, InvalidTransitionError."""
+        self._risk("acknowledge", by, risk_event_id, note)
+
+    def resolve(self, by: Principal, risk_event_id: RiskEventId, *, note: str) -> None:
+        """→ resolved. Raises PermissionDeniedError, InvalidTransitionError."""
+        self._risk("resolve", by, risk_event_id, note)
+
+    def escalate(self, by: Principal, risk_event_id: RiskEventId, *, note: str) -> None:
+        """→ escalated. Raises PermissionDeniedError, InvalidTransitionError."""
+        self._risk("escalate", by, risk_event_id, note)
+
+    def _risk(self, action: str, by: Principal, event_id: RiskEventId, note: str) -> None:
+        self._write(
+            action,
+            by,
+            lambda uow, call: rel.handle_risk_event(
+                uow, call, self._ctx, event_id, action=action, note=note
+            ),
+            subject=f"risk_event:{event_id}",
+        )
+
+    def watchlist(self, by: Principal, customer_id: CustomerId, *, reason: str) -> None:
+        """Put a customer on the watch list. Raises PermissionDeniedError,
+        InvalidTransitionError."""
+        self._write(
+            "watchlist",
+            by,
+            lambda uow, call: rel.watchlist(uow, call, self._ctx, customer_id, reason=reason),
+            subject=f"customer:{customer_id}",
+        )
+
+    def log_interaction(
+        self,
+        by: Principal,
+        customer_id: CustomerId,
+        *,
+        kind: InteractionKind | str,
+        at: datetime,
+        summary: str,
+        channel: Channel | str = Channel.PHONE,
+        survey_score: int | None = None,
+        follow_up: date | None = None,
+    ) -> InteractionId:
+        """Log a contact, visit, reminder, complaint or survey (see
+        `relationship.log_interaction`).
+
+        Raises:
+            PermissionDeniedError, NotFoundError, InvalidValueError.
+        """
+        return self._write(
+            "log_interaction",
+            by,
+            lambda uow, call: rel.log_interaction(
+                uow,
+                call,
+                self._ctx,
+                customer_id,
+                kind=kind,
+                at=at,
+                summary=summary,
+                channel=channel,
+                survey_score=survey_score,
+                follow_up=follow_up,
+            ),
+            subject=f"customer:{customer_id}",
+        )
+
+    def resolve_complaint(
+        self, by: Principal, interaction_id: InteractionId, *, resolution: str
+    ) -> None:
+        """Answer a complaint. Raises PermissionDeniedError, InvalidTransitionError."""
+        self._write(
+            "resolve_complaint",
+            by,
+            lambda uow, call: rel.resolve_complaint(
+                uow, call, self._ctx, interaction_id, resolution=resolution
+            ),
+            subject=f"interaction:{interaction_id}",
+        )
+
+    def schedule_task(
+        self,
+        by: Principal,
+        customer_id: CustomerId,
+        *,
+        title: str,
+        due: date,
+        assignee: UserId | str | None = None,
+    ) -> TaskId:
+        """Schedule a follow-up task. Raises PermissionDeniedError, InvalidValueError."""
+        return self._write(
+            "schedule_task",
+            by,
+            lambda uow, call: rel.schedule_task(
+                uow, call, self._ctx, customer_id, title=title, due=due, assignee=assignee
+            ),
+            subject=f"customer:{customer_id}",
+        )
+
+    def complete_task(self, by: Principal, task_id: TaskId) -> None:
+        """Complete a task. Raises PermissionDeniedError, InvalidTransitionError."""
+        self._write(
+            "complete_task",
+            by,
+            lambda uow, call: rel.complete_task(uow, call, self._ctx, task_id),
+            subject=f"task:{task_id}",
+        )
+
+    def timeline(self, by: Principal, customer_id: CustomerId) -> list[TimelineItem]:
+        """The customer's interactions, tasks, risk events and applications, oldest first.
+
+        Raises:
+            PermissionDeniedError, NotFoundError.
+        """
+        return self._read(
+            "timeline",
+            by,
+            lambda uow: rel.timeline(uow, customer_id),
+            subject=f"customer:{customer_id}",
+        )
+
+    # read models ---------------------------------------------------------------------------
+    def facility(self, by: Principal, facility_id: FacilityId) -> FacilityView:
+        """One facility. Raises PermissionDeniedError, NotFoundError."""
+        return self._read(
+            "facility",
+            by,
+            lambda uow: FacilityView.of(uow.facilities.get(facility_id)),
+            subject=f"facility:{facility_id}",
+        )
+
+    def tree(self, by: Principal, root_id: FacilityId) -> list[FacilityView]:
+        """Every node under `root_id` (included), parents first, read in one snapshot.
+
+        Raises:
+            PermissionDeniedError, NotFoundError.
+        """
+        return self._read(
+            "tree",
+            by,
+            lambda uow: [FacilityView.of(f) for f in uow.facilities.tree(root_id)],
+            subject=f"facility:{root_id}",
+        )
+
+    def customer_exposure(self, by: Principal, customer_id: CustomerId) -> CustomerExposureView:
+        """Drawn, reserved and available per node up to the group. Raises
+        PermissionDeniedError, NotFoundError."""
+        return self._read(
+            "customer_exposure",
+            by,
+            lambda uow: limits.customer_exposure(uow, customer_id),
+            subject=f"customer:{customer_id}",
+        )
+
+    # audit ---------------------------------------------------------------------------------
+    def verify_audit(self) -> AuditVerification:
+        """Recompute the audit chain; names the first entry that does not match.
+
+        Raises:
+            StoreUnavailableError, DataError (an entry that cannot be read at all).
+        """
+
+        def read(uow: UnitOfWork) -> AuditVerification:
+            return verify_chain(uow.audit.entries(), uow.audit.head())
+
+        with self._store.unit_of_work() as uow:
+            return read(uow)
+
+    def audit_trail(self, by: Principal, *, subject: str | None = None) -> list[AuditEntry]:
+        """Committed audit entries (of one subject), oldest first. Raises
+        PermissionDeniedError."""
+        return self._read(
+            "verify_audit",
+            by,
+            lambda uow: uow.audit.entries(subject=subject),
+            subject=subject or "",
+        )
+
+
+__all__ = ["Call", "CreditDesk"]

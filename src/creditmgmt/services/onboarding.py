@@ -1,0 +1,334 @@
+"""Onboarding (客户准入): customers, their profile, exit, and groups (集团客户) with their limit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from creditmgmt.domain.credit_file import CreditFile, RefreshCycle
+from creditmgmt.domain.customer import Customer, CustomerKind, CustomerStatus, Segment
+from creditmgmt.domain.facility import Facility, FacilityLevel
+from creditmgmt.domain.group import CustomerGroup
+from creditmgmt.domain.ids import CustomerId, GroupId, UserId
+from creditmgmt.domain.money import Money
+from creditmgmt.ports.errors import IntegrityError
+from creditmgmt.ports.unit_of_work import UnitOfWork
+from creditmgmt.services.access import Principal, mask
+from creditmgmt.services.context import Context
+from creditmgmt.services.core import Call, DeskCore
+from creditmgmt.services.errors import DuplicateCustomerError, GroupLimitError
+
+
+def onboard_customer(
+    uow: UnitOfWork,
+    call: Call,
+    ctx: Context,
+    *,
+    kind: CustomerKind | str,
+    legal_name: str,
+    registration_id: str | None,
+    home_region: str,
+    industry_code: str,
+    segment: Segment | str = Segment.GENERAL,
+    relationship_manager: UserId | str | None = None,
+    funds_used_region: str | None = None,
+    refresh_cycle: RefreshCycle = RefreshCycle.YEARLY,
+) -> CustomerId:
+    """A new customer (prospect) and its empty credit file.
+
+    Raises:
+        InvalidIdentifierError: an invalid USCC / national id (names the customer).
+        InvalidValueError: a bad name, region, industry code, kind or segment.
+        DuplicateCustomerError: the registration id is on the books already.
+    """
+    today = ctx.clock.today()
+    customer = Customer.onboard(
+        ctx.ids,
+        kind=CustomerKind(kind),
+        legal_name=legal_name,
+        registration_id=registration_id,
+        home_region=home_region,
+        institution_region=ctx.institution_region,
+        industry_code=industry_code,
+        funds_used_region=funds_used_region,
+        segment=Segment(segment),
+        relationship_manager=None
+        if relationship_manager is None
+        else UserId(str(relationship_manager)),
+        relationship_since=today,
+    )
+    if customer.registration_id is not None:
+        existing = uow.customers.by_registration_id(customer.registration_id)
+        if existing is not None:
+            raise DuplicateCustomerError(
+                f"registration id {mask(customer.registration_id)} is already customer "
+                f"{existing.id} ({existing.legal_name})"
+            )
+    credit_file = CreditFile.open(ctx.ids, customer_id=customer.id, refresh_cycle=refresh_cycle)
+    uow.customers.add(customer)
+    uow.credit_files.add(credit_file)
+    call.touch(customer, credit_file)
+    call.note(kind=customer.kind.value, remote=customer.is_remote)
+    return customer.id
+
+
+def form_group(
+    uow: UnitOfWork,
+    call: Call,
+    ctx: Context,
+    *,
+    name: str,
+    members: list[CustomerId],
+    limit: Money,
+    start: date,
+    term_months: int,
+    controller: str = "",
+) -> GroupId:
+    """A customer group (统一授信) with its group-limit facility as the root of its tree.
+
+    Each member's existing master limits are moved under the group root, which must hold
+    them all (sum of member limits ≤ group limit).
+
+    Raises:
+        NotFoundError: a member does not exist.
+        GroupLimitError: a member already belongs to a group, no members, or member limits
+            above the group limit (names both totals).
+        InvalidValueError / CurrencyMismatchError: a bad limit or term.
+    """
+    if not members:
+        raise GroupLimitError(f"group {name!r}: a group needs at least one member")
+    group = CustomerGroup.form(ctx.ids, name=name, controller=controller)
+    root = Facility.open(
+        ctx.ids,
+        level=FacilityLevel.GROUP,
+        limit=limit,
+        start=start,
+        term_months=term_months,
+        group_id=group.id,
+    )
+    root.activate(on=start)
+    masters_total = Money.zero(limit.currency)
+    for member_id in dict.fromkeys(members):
+        customer = uow.customers.get(member_id)
+        if customer.group_id is not None:
+            raise GroupLimitError(
+                f"customer {customer.id} already belongs to group {customer.group_id}"
+            )
+        group.add_member(customer.id)
+        customer.join_group(group.id)
+        call.touch(customer)
+        for master in uow.facilities.find(customer_id=customer.id, level=FacilityLevel.CUSTOMER):
+            if master.status.is_terminal:
+                continue
+            if master.parent_id is not None:
+                raise GroupLimitError(f"facility {master.id} already sits under {master.parent_id}")
+            masters_total = masters_total + master.limit
+            master.parent_id = root.id
+            master.group_id = group.id
+            root.drawn = root.drawn + master.drawn
+            root.reserved = root.reserved + master.reserved
+            root.cumulative_drawn = root.cumulative_drawn + master.drawn
+            call.touch(master)
+    if masters_total > limit:
+        raise GroupLimitError(
+            f"group {name!r}: member limits total {masters_total}, more than the group limit "
+            f"{limit}"
+        )
+    group.set_limit_facility(root.id)
+    uow.groups.add(group)
+    uow.facilities.add(root)
+    call.touch(group, root)
+    return group.id
+
+
+def update_customer(
+    uow: UnitOfWork,
+    call: Call,
+    ctx: Context,
+    customer_id: CustomerId,
+    *,
+    segment: Segment | str | None = None,
+    relationship_manager: UserId | str | None = None,
+    funds_used_region: str | None = None,
+    activate: bool = False,
+    identity_verified: bool = False,
+) -> None:
+    """Profile changes: segment, relationship manager, where funds are used, activation,
+    identity verification (异地客户身份核实).
+
+    Raises:
+        NotFoundError, InvalidValueError, InvalidTransitionError.
+    """
+    customer = uow.customers.get(customer_id)
+    today = ctx.clock.today()
+    if segment is not None:
+        customer.change_segment(Segment(segment))
+    if relationship_manager is not None:
+        customer.assign_manager(UserId(str(relationship_manager)))
+    if funds_used_region is not None:
+        customer.move_funds_use(funds_used_region)
+    if identity_verified:
+        customer.verify_identity(on=today)
+    if activate and customer.status is not CustomerStatus.ACTIVE:
+        customer.activate(on=today)
+    call.touch(customer)
+
+
+def exit_customer(
+    uow: UnitOfWork, call: Call, ctx: Context, customer_id: CustomerId, *, reason: str
+) -> None:
+    """The customer leaves (退出): refused while any facility still has money drawn.
+
+    Raises:
+        NotFoundError, InvalidTransitionError (drawn facilities named, or a final status).
+    """
+    from creditmgmt.domain.errors import InvalidTransitionError
+
+    customer = uow.customers.get(customer_id)
+    open_ = [f for f in uow.facilities.find(customer_id=customer_id) if not f.drawn.is_zero]
+    if open_:
+        raise InvalidTransitionError(
+            f"customer {customer_id} cannot exit: "
+            + ", ".join(f"{f.id} has {f.drawn} drawn" for f in open_)
+        )
+    today = ctx.clock.today()
+    customer.exit(on=today, reason=reason)
+    credit_file = uow.credit_files.for_customer(customer_id)
+    if credit_file is not None and credit_file.archived_on is None:
+        credit_file.archive(on=today)
+        call.touch(credit_file)
+    call.touch(customer)
+    call.note(reason=reason)
+
+
+class OnboardingCalls(DeskCore):
+    """Desk calls of onboarding and groups."""
+
+    def onboard_customer(
+        self,
+        by: Principal,
+        *,
+        kind: CustomerKind | str,
+        legal_name: str,
+        registration_id: str | None,
+        home_region: str,
+        industry_code: str,
+        segment: Segment | str = Segment.GENERAL,
+        relationship_manager: UserId | str | None = None,
+        funds_used_region: str | None = None,
+    ) -> CustomerId:
+        """Onboard a customer (see `onboarding.onboard_customer`).
+
+        Raises:
+            PermissionDeniedError, InvalidIdentifierError, InvalidValueError,
+            DuplicateCustomerError.
+        """
+        try:
+            return self._write(
+                "onboard_customer",
+                by,
+                lambda uow, call: onboard_customer(
+                    uow,
+                    call,
+                    self._ctx,
+                    kind=kind,
+                    legal_name=legal_name,
+                    registration_id=registration_id,
+                    home_region=home_region,
+                    industry_code=industry_code,
+                    segment=segment,
+                    relationship_manager=relationship_manager,
+                    funds_used_region=funds_used_region,
+                ),
+            )
+        except IntegrityError as e:
+            # another desk onboarded the same registration id at the same moment
+            raise DuplicateCustomerError(
+                f"registration id {mask(registration_id)} was onboarded concurrently"
+            ) from e
+
+    def form_group(
+        self,
+        by: Principal,
+        *,
+        name: str,
+        members: list[CustomerId],
+        limit: Money,
+        start: date,
+        term_months: int,
+        controller: str = "",
+    ) -> GroupId:
+        """Form a group and its group-limit facility (see `onboarding.form_group`).
+
+        Raises:
+            PermissionDeniedError, NotFoundError, GroupLimitError, InvalidValueError.
+        """
+        return self._write(
+            "form_group",
+            by,
+            lambda uow, call: form_group(
+                uow,
+                call,
+                self._ctx,
+                name=name,
+                members=members,
+                limit=limit,
+                start=start,
+                term_months=term_months,
+                controller=controller,
+            ),
+        )
+
+    def update_customer(
+        self,
+        by: Principal,
+        customer_id: CustomerId,
+        *,
+        segment: Segment | str | None = None,
+        relationship_manager: UserId | str | None = None,
+        funds_used_region: str | None = None,
+        activate: bool = False,
+        identity_verified: bool = False,
+    ) -> None:
+        """Change a customer's profile (see `onboarding.update_customer`).
+
+        Raises:
+            PermissionDeniedError, NotFoundError, InvalidValueError, InvalidTransitionError.
+        """
+        self._write(
+            "update_customer",
+            by,
+            lambda uow, call: update_customer(
+                uow,
+                call,
+                self._ctx,
+                customer_id,
+                segment=segment,
+                relationship_manager=relationship_manager,
+                funds_used_region=funds_used_region,
+                activate=activate,
+                identity_verified=identity_verified,
+            ),
+            subject=f"customer:{customer_id}",
+        )
+
+    def exit_customer(self, by: Principal, customer_id: CustomerId, *, reason: str) -> None:
+        """A customer leaves (see `onboarding.exit_customer`).
+
+        Raises:
+            PermissionDeniedError, NotFoundError, InvalidTransitionError.
+        """
+        self._write(
+            "exit_customer",
+            by,
+            lambda uow, call: exit_customer(uow, call, self._ctx, customer_id, reason=reason),
+            subject=f"customer:{customer_id}",
+        )
+
+
+__all__ = [
+    "OnboardingCalls",
+    "exit_customer",
+    "form_group",
+    "onboard_customer",
+    "update_customer",
+]
