@@ -103,9 +103,7 @@ class Assessment:
     #: the limit the rule set recommends for the customer
     recommended_limit: Money | None = None
     #: approval authority level the credit needs (branch, regional, head_office, board)
-    required_level: str | None = attrs.field(
-        default=None, validator=text(CODE_MAX, optional=True)
-    )
+    required_level: str | None = attrs.field(default=None, validator=text(CODE_MAX, optional=True))
     #: what is left under the concentration caps after the request (None: not checked)
     concentration_headroom: Money | None = None
     #: where the decision's inputs are kept for replay (the desk's audit entry id)
