@@ -9,7 +9,11 @@ import sys
 import textwrap
 from importlib.metadata import entry_points
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 import creditmgmt.domain as domain
+from creditmgmt.services import DEFAULT_ACCESS, Principal, Role
 
 HOOK = "creditmgmt.testing._hypothesis_setup:_hypothesis_setup_hook"
 
@@ -143,3 +147,10 @@ def test_the_domain_exports_the_types_the_host_suite_covers() -> None:
     classes = [n for n in domain.__all__ if isinstance(getattr(domain, n), type)]
     for name in ("Money", "Facility", "LimitTree", "IdSource", "Classification", "Category"):
         assert name in classes
+
+
+@given(st.from_type(Principal))
+def test_principals_come_from_the_kit(principal: Principal) -> None:
+    assert principal.roles
+    assert (principal.authority is not None) == (Role.APPROVER in principal.roles)
+    assert DEFAULT_ACCESS.allows(principal, "facility")

@@ -26,6 +26,7 @@ purpose; never NUL or a lone surrogate, which the domain refuses (`domain.text.c
 """
 
 from creditmgmt.testing.strategies.books import Book, books
+from creditmgmt.testing.strategies.desk import principals
 from creditmgmt.testing.strategies.lending import (
     allocations,
     applications,
@@ -125,6 +126,7 @@ __all__ = [
     "money",
     "names",
     "percentages",
+    "principals",
     "rates",
     "regions",
     "register_type_strategies",

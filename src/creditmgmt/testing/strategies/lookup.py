@@ -30,6 +30,8 @@ from creditmgmt.domain.loan import Allocation, Drawdown, Repayment
 from creditmgmt.domain.money import Money, Percentage, Rate
 from creditmgmt.domain.risk import RiskEvent
 from creditmgmt.domain.schedule import Installment, RepaymentSchedule
+from creditmgmt.services.access import Principal
+from creditmgmt.testing.strategies.desk import principals
 from creditmgmt.testing.strategies.lending import (
     allocations,
     applications,
@@ -100,11 +102,11 @@ def domain_events() -> st.SearchStrategy[DomainEvent]:
 def _strategy_table() -> dict[type[Any], Callable[[], st.SearchStrategy[Any]]]:
     """Every public domain type that Hypothesis cannot build correctly on its own.
 
-    Enums need no entry (Hypothesis samples their members). The services layer's types —
-    the desk's commands and `Principal` — belong here too once they exist; add them as
-    `Command: commands` rows so `st.from_type` covers them the same way.
+    Enums need no entry (Hypothesis samples their members). The desk's calls take plain
+    arguments (no command objects); its `Principal` is here.
     """
     return {
+        Principal: principals,
         Money: lambda: money(None),
         Rate: rates,
         Percentage: percentages,
