@@ -119,10 +119,7 @@ def normalise_national_id(code: str, *, subject: str = "customer") -> str:
 def _legal_name(value: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidValueError("legal_name must be a non-empty string")
-    value = value.strip()
-    if len(value) > 200:
-        raise InvalidValueError(f"legal_name is {len(value)} characters long (at most 200)")
-    return value
+    return check_text(value.strip(), "Customer.legal_name", max_length=NAME_MAX)
 
 
 # Events --------------------------------------------------------------------------------------
