@@ -63,6 +63,16 @@ class TestSqliteUnitOfWork(UnitOfWorkContract):
         corrupt_sql_document(store, kind, record_id, text)
 
 
+class TestSqliteMemoryUnitOfWork(UnitOfWorkContract):
+    """The in-memory database (one shared connection): a unit holds it from its first read."""
+
+    def create_store(self) -> RecordStore:
+        return RecordStore(SqlBackend.from_url("sqlite://"), clock=fixed_clock())
+
+    def corrupt_document(self, store: RecordStore, kind: str, record_id: str, text: str) -> None:
+        corrupt_sql_document(store, kind, record_id, text)
+
+
 def test_sqlite_uses_wal_and_keeps_decimals_exact(tmp_path: Path) -> None:
     backend = SqlBackend.from_url(f"sqlite:///{tmp_path / 'x.db'}")
     try:

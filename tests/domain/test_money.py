@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from creditmgmt.domain import CurrencyMismatchError, InvalidMoneyError, Money, Rate
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.money import (
+    MAX_AMOUNT,
     MINOR_UNITS,
     MONEY_CONTEXT,
     ZERO,
@@ -213,8 +214,9 @@ def _outcome(build: Callable[[], Money]) -> Outcome:
 def _same_currency_pairs(draw: st.DrawFn) -> tuple[Money, Money]:
     currency = draw(st.sampled_from(sorted(MINOR_UNITS)))
     places = MINOR_UNITS[currency]
-    # up to 10^30: past the 28 digits of the default context, where `a + b` itself rounds
-    amount = st.decimals(min_value=-(10**30), max_value=10**30, places=places, allow_nan=False)
+    # up to the bound of 10^18: sums and products past it raise, on both paths alike
+    top = MAX_AMOUNT - Decimal(1).scaleb(-places)
+    amount = st.decimals(min_value=-top, max_value=top, places=places, allow_nan=False)
     return Money(draw(amount), currency), Money(draw(amount), currency)
 
 
@@ -239,7 +241,11 @@ def test_fast_arithmetic_gives_what_the_validated_constructor_gives(
         (lambda: abs(x), lambda: Money(abs(x.amount), c)),
         (lambda: x * factor, lambda: Money(x.amount * f, c)),
         (lambda: x * Rate(f), lambda: Money(x.amount * f, c)),
-        (lambda: Money.sum([x, y, x], c), lambda: Money(x.amount + y.amount + x.amount, c)),
+        # a sum adds one at a time: a partial sum past the bound raises first
+        (
+            lambda: Money.sum([x, y, x], c),
+            lambda: Money(Money(x.amount + y.amount, c).amount + x.amount, c),
+        ),
     ]
     if f != 0:
         cases.append((lambda: x / factor, lambda: Money(MONEY_CONTEXT.divide(x.amount, f), c)))
@@ -281,3 +287,18 @@ def test_the_shared_zero_of_each_currency_is_the_validated_zero(currency: str) -
     assert Money.zero(currency) is zero
     with pytest.raises(InvalidMoneyError, match="'XXX'"):
         Money.zero("XXX")
+
+
+# The bound every store holds (10^18; SQL columns are NUMERIC(30, 6)) ----------------------
+def test_the_largest_amount_is_accepted_and_one_unit_more_is_refused() -> None:
+    largest = Money.of("999999999999999999.99", "CNY")
+    assert largest.amount == MAX_AMOUNT - Decimal("0.01")
+    assert -largest == Money.of("-999999999999999999.99", "CNY")
+    with pytest.raises(InvalidMoneyError, match=r"too large: amounts stay below 10\^18"):
+        Money.of("1000000000000000000", "CNY")
+    with pytest.raises(InvalidMoneyError, match="too large"):
+        Money.of("-1E+24", "USD")  # what NUMERIC(30, 6) would refuse at commit
+    with pytest.raises(InvalidMoneyError, match="too large"):
+        largest + Money.of("0.01", "CNY")  # arithmetic is bounded the same way
+    with pytest.raises(InvalidMoneyError, match="too large"):
+        Money.of("999999999999999999.995", "CNY")  # rounds up onto the bound

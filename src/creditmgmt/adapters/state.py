@@ -6,6 +6,12 @@ decoded aggregate and its codec document, never handed out: loads get a fresh co
 from other writers are stored as JSON text, so what comes back is what a durable store gives
 back. A commit is checked completely against the committed state (`prepare`), handed to an
 optional persistence hook (the file store's journal), and only then applied — all or nothing.
+
+Reads of a transaction see one snapshot: the committed state as of its first read. Every
+commit numbers a *generation*; a row replaced while some transaction reads an older
+generation keeps its predecessor (`StoredRow.prev`), and a reader walks back to the row of
+its generation. Predecessors no open reader can see are dropped at the next commit of that
+row, so without concurrent readers no history is kept at all.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from creditmgmt.ports.errors import (
 class StoredRow:
     """A committed record: version, columns, and its document as text and/or pristine copy."""
 
-    __slots__ = ("columns", "pristine", "text", "version")
+    __slots__ = ("columns", "generation", "prev", "pristine", "text", "version")
 
     def __init__(
         self,
@@ -52,6 +58,9 @@ class StoredRow:
         columns: Mapping[str, ColumnValue],
         text: str | bytes | None = None,
         pristine: Pristine | None = None,
+        *,
+        generation: int = 0,
+        prev: StoredRow | None = None,
     ) -> None:
         if text is None and pristine is None:
             raise ValueError("a stored row needs its document text or a pristine copy")
@@ -59,6 +68,16 @@ class StoredRow:
         self.columns = columns
         self.text = text
         self.pristine = pristine
+        #: the commit that wrote this row, and the row it replaced (kept for open readers)
+        self.generation = generation
+        self.prev = prev
+
+    def as_of(self, generation: int) -> StoredRow | None:
+        """This row as a reader of `generation` sees it (None: written after it)."""
+        row: StoredRow | None = self
+        while row is not None and row.generation > generation:
+            row = row.prev
+        return row
 
     def document_text(self) -> str | bytes:
         """The document as JSON text (made from the pristine document when needed)."""
@@ -125,6 +144,27 @@ class RecordState:
         # built on first use, kept up to date by small commits, dropped by big ones
         self._column_orders: dict[tuple[str, str], list[tuple[bool, Any, str]]] = {}
         self.closed = False
+        #: the number of the last commit applied, and per kind the last commit writing it
+        self.generation = 0
+        self.kind_generation: dict[str, int] = dict.fromkeys(self.kinds, 0)
+        #: generation -> how many open transactions read as of it
+        self._readers: dict[int, int] = {}
+
+    def begin_read(self) -> int:
+        """Register a reader of the current generation and return it (see `end_read`)."""
+        with self.lock:
+            generation = self.generation
+            self._readers[generation] = self._readers.get(generation, 0) + 1
+            return generation
+
+    def end_read(self, generation: int) -> None:
+        """The reader registered by `begin_read` is done."""
+        with self.lock:
+            left = self._readers[generation] - 1
+            if left:
+                self._readers[generation] = left
+            else:
+                del self._readers[generation]
 
     def spec(self, kind: str) -> KindSpec:
         try:
@@ -232,14 +272,27 @@ class RecordState:
         self._note_column_changes(commit.writes)  # before the rows change: needs old values
         rows = self.rows
         new_ids: dict[str, list[str]] | None = None
+        generation = self.generation + 1
+        # the oldest generation an open reader sees; older row versions are never read again
+        oldest = min(self._readers) if self._readers else None
+        kind_generation = self.kind_generation
         for w in commit.writes:
             rec = w.record
             kind_rows = rows[rec.kind]
-            if w.op == "insert" and rec.id not in kind_rows:
+            old = kind_rows.get(rec.id)
+            if old is None and w.op == "insert":
                 if new_ids is None:
                     new_ids = {}
                 new_ids.setdefault(rec.kind, []).append(rec.id)
-            kind_rows[rec.id] = StoredRow(rec.version, rec.columns, w.text, rec.pristine)
+            if old is not None and oldest is not None:
+                _drop_unseen(old, oldest)
+            else:
+                old = None
+            kind_rows[rec.id] = StoredRow(
+                rec.version, rec.columns, w.text, rec.pristine, generation=generation, prev=old
+            )
+            kind_generation[rec.kind] = generation
+        self.generation = generation
         if new_ids:
             for kind, ids in new_ids.items():
                 self._note_new_ids(kind, ids)
@@ -297,14 +350,24 @@ class RecordState:
 
 _NO_DOC: Document = {}
 
+
+def _drop_unseen(row: StoredRow, oldest: int) -> None:
+    """Cut a row's history below the version the oldest open reader (`oldest`) sees: every
+    reader stops at or before the first version at or below its generation."""
+    while row.prev is not None and row.generation > oldest:
+        row = row.prev
+    row.prev = None
+
+
 Persist = Callable[[PreparedCommit], None]
 
 
 class StateTransaction(RecordTransaction):
     """Staged writes over a `RecordState`; `persist` runs between the checks and the apply.
 
-    Reads see the latest committed state (and this transaction's own staged writes); a single
-    read needs no lock (one dict lookup of an immutable row), multi-row reads take it.
+    Reads see the committed state as of the first read (and this transaction's own staged
+    writes); a single read needs no lock (one dict lookup of an immutable row), multi-row reads
+    take it.
     """
 
     def __init__(self, state: RecordState, persist: Persist | None = None) -> None:
@@ -314,6 +377,35 @@ class StateTransaction(RecordTransaction):
         self._staged: dict[tuple[str, str], Record] = {}
         self._outbox: list[OutboxEntry] = []
         self._done = False
+        #: the generation this transaction reads (None until its first read)
+        self._snapshot: int | None = None
+
+    def _generation(self) -> int:
+        snapshot = self._snapshot
+        if snapshot is None:
+            snapshot = self._snapshot = self._s.begin_read()
+        return snapshot
+
+    def _end(self) -> None:
+        self._done = True
+        if self._snapshot is not None:
+            self._s.end_read(self._snapshot)
+            self._snapshot = None
+
+    def _changed_since(self, kind: str) -> bool:
+        """Whether a commit after this transaction's snapshot wrote `kind` (caller holds the
+        lock): then the shared sorted indexes no longer describe what it sees."""
+        return self._s.kind_generation[kind] > self._generation()
+
+    def _visible(self, kind: str) -> list[tuple[str, StoredRow]]:
+        """The rows of `kind` as of the snapshot (caller holds the lock)."""
+        generation = self._generation()
+        found = []
+        for rid, row in self._rows(kind).items():
+            seen = row if row.generation <= generation else row.as_of(generation)
+            if seen is not None:
+                found.append((rid, seen))
+        return found
 
     def _check(self) -> None:
         if self._done:
@@ -337,9 +429,15 @@ class StateTransaction(RecordTransaction):
             staged = self._staged.get((kind, record_id))
             if staged is not None:
                 return staged
+        # the snapshot first: a row looked up before it could predate it
+        generation = self._snapshot if self._snapshot is not None else self._generation()
         row = rows.get(record_id)
         if row is None:
             return None
+        if row.generation > generation:
+            row = row.as_of(generation)
+            if row is None:
+                return None
         return Record(
             kind, record_id, row.version, None, row.columns, text=row.text, pristine=row.pristine
         )
@@ -354,7 +452,11 @@ class StateTransaction(RecordTransaction):
         rows = self._s.rows.get(kind)
         if rows is None:
             raise ValueError(f"unknown kind {kind!r}")
-        return rows.get(record_id)
+        generation = self._snapshot if self._snapshot is not None else self._generation()
+        row = rows.get(record_id)
+        if row is not None and row.generation > generation:
+            return row.as_of(generation)
+        return row
 
     def get_many(self, kind: str, record_ids: Sequence[str]) -> list[Record]:
         found = (self.get(kind, i) for i in record_ids)
@@ -371,10 +473,15 @@ class StateTransaction(RecordTransaction):
     ) -> list[Record]:
         self._check()
         check_find_arguments(self._s.spec(kind), where, order_by, after, limit)
-        if not any(k == kind for k, _ in self._staged):
-            return self._find_in_order(kind, order_by, where or {}, after, limit)
         with self._s.lock:
-            rows = list(self._rows(kind).items())
+            changed = self._changed_since(kind)
+            staged = any(k == kind for k, _ in self._staged)
+            # the id index orders every version of a row alike (ids never change); a column
+            # index only describes the latest versions
+            if not staged and (not changed or order_by == "id"):
+                return self._find_in_order(kind, order_by, where or {}, after, limit)
+            # staged writes, or commits since the snapshot: select from what this reads
+            rows = self._visible(kind) if changed else list(self._rows(kind).items())
         # select on column values first; build full records only for what is returned
         light = {rid: Record(kind, rid, row.version, _NO_DOC, row.columns) for rid, row in rows}
         light.update({rid: r for (k, rid), r in self._staged.items() if k == kind})
@@ -408,8 +515,14 @@ class StateTransaction(RecordTransaction):
                 keys = self._s.column_order(kind, order_by)
                 start = 0 if after is None else bisect.bisect_right(keys, order_key(*after))
                 ids = (key[2] for key in itertools.islice(keys, start, None))
+            generation = self._generation()
             for rid in ids:
                 row = rows[rid]
+                if row.generation > generation:
+                    seen = row.as_of(generation)  # committed after this snapshot
+                    if seen is None:
+                        continue
+                    row = seen
                 if where and not matches(rid, row.columns, where):
                     continue
                 found.append(self._s.record(kind, rid, row))
@@ -420,7 +533,9 @@ class StateTransaction(RecordTransaction):
     def count(self, kind: str, *, where: Where | None = None) -> int:
         if not where and not any(k == kind for k, _ in self._staged):
             self._check()
-            return len(self._rows(kind))
+            with self._s.lock:
+                if not self._changed_since(kind):
+                    return len(self._rows(kind))
         return len(self.find(kind, where=where))
 
     def insert(self, record: Record) -> None:
@@ -464,7 +579,7 @@ class StateTransaction(RecordTransaction):
     def commit(self) -> None:
         if self._done or self._s.closed:
             self._check()
-        self._done = True
+        self._end()
         if not self._writes and not self._outbox:
             return
         with self._s.lock:
@@ -474,7 +589,7 @@ class StateTransaction(RecordTransaction):
             self._s.apply(prepared)
 
     def rollback(self) -> None:
-        self._done = True
+        self._end()
         self._writes.clear()
         self._staged.clear()
         self._outbox.clear()

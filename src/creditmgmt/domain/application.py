@@ -21,6 +21,7 @@ from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId, IdSource, UserId
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.products import ProductType
+from creditmgmt.domain.text import CODE_MAX, NOTE_MAX, REF_MAX, check_text, text
 
 
 class SelfApprovalError(DomainError):
@@ -92,21 +93,21 @@ class Assessment:
 
     score: Decimal | None
     pd: Decimal
-    grade: str
-    ruleset_ref: str
-    override_grade: str | None = None
-    override_reason: str = ""
+    grade: str = attrs.field(validator=text(CODE_MAX))
+    ruleset_ref: str = attrs.field(validator=text(REF_MAX))
+    override_grade: str | None = attrs.field(default=None, validator=text(CODE_MAX, optional=True))
+    override_reason: str = attrs.field(default="", validator=text(NOTE_MAX))
     override_by: UserId | None = None
     #: reasons the application is not eligible (empty: eligible)
-    knock_outs: tuple[str, ...] = ()
+    knock_outs: tuple[str, ...] = attrs.field(default=(), validator=text(NOTE_MAX))
     #: the limit the rule set recommends for the customer
     recommended_limit: Money | None = None
     #: approval authority level the credit needs (branch, regional, head_office, board)
-    required_level: str | None = None
+    required_level: str | None = attrs.field(default=None, validator=text(CODE_MAX, optional=True))
     #: what is left under the concentration caps after the request (None: not checked)
     concentration_headroom: Money | None = None
     #: where the decision's inputs are kept for replay (the desk's audit entry id)
-    decision_id: str | None = None
+    decision_id: str | None = attrs.field(default=None, validator=text(REF_MAX, optional=True))
 
     @property
     def eligible(self) -> bool:
@@ -127,11 +128,12 @@ class Assessment:
 class Decision:
     approved: bool
     by: UserId
-    level: str  # approval authority level (branch, regional, head_office, ...)
+    # approval authority level (branch, regional, head_office, ...)
+    level: str = attrs.field(validator=text(CODE_MAX))
     amount: Money | None
-    conditions: tuple[str, ...]
-    reason: str
-    ruleset_ref: str
+    conditions: tuple[str, ...] = attrs.field(validator=text(NOTE_MAX))
+    reason: str = attrs.field(validator=text(NOTE_MAX))
+    ruleset_ref: str = attrs.field(validator=text(REF_MAX))
     at: datetime
 
 
@@ -139,8 +141,8 @@ class Decision:
 class TrailEntry:
     at: datetime
     actor: UserId
-    action: str
-    note: str = ""
+    action: str = attrs.field(validator=text(REF_MAX))
+    note: str = attrs.field(default="", validator=text(NOTE_MAX))
 
 
 @attrs.frozen(kw_only=True)
@@ -170,11 +172,11 @@ class CreditApplication(Aggregate):
     product_type: ProductType
     requested: Money
     term_months: int
-    purpose: str
+    purpose: str = attrs.field(validator=text(NOTE_MAX))
     maker: UserId
     status: ApplicationStatus = ApplicationStatus.DRAFT
-    documents_required: tuple[str, ...] = ()
-    documents_received: tuple[str, ...] = ()
+    documents_required: tuple[str, ...] = attrs.field(default=(), validator=text(REF_MAX))
+    documents_received: tuple[str, ...] = attrs.field(default=(), validator=text(REF_MAX))
     request_kind: RequestKind = RequestKind.NEW
     #: the facility a change or renewal is for, or the parent a new sub-limit goes under
     target_facility_id: FacilityId | None = None
@@ -227,6 +229,7 @@ class CreditApplication(Aggregate):
         return tuple(d for d in self.documents_required if d not in self.documents_received)
 
     def _move(self, target: ApplicationStatus, actor: UserId, at: datetime, note: str) -> None:
+        check_text(note, "note", max_length=NOTE_MAX)
         if target not in _TRANSITIONS[self.status]:
             raise InvalidTransitionError(
                 f"application {self.id}: cannot go from {self.status.value} to {target.value}"

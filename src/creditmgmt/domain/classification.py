@@ -24,6 +24,7 @@ from creditmgmt.domain.ids import (
     UserId,
 )
 from creditmgmt.domain.money import Money
+from creditmgmt.domain.text import NOTE_MAX, REF_MAX, text
 
 
 class Category(StrEnum):
@@ -97,8 +98,8 @@ class ClassificationEntry(Aggregate):
     stage: Stage = Stage.PERFORMING
     dpd: int = attrs.field(default=0, validator=_non_negative_dpd)
     provision: Money | None = None
-    ruleset_ref: str
-    reason: str = ""
+    ruleset_ref: str = attrs.field(validator=text(REF_MAX))
+    reason: str = attrs.field(default="", validator=text(NOTE_MAX))
     decided_by: UserId | None = None  # None: the system (daily run)
 
     @classmethod

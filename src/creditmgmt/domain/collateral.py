@@ -13,6 +13,7 @@ from creditmgmt.domain.errors import InvalidValueError
 from creditmgmt.domain.events import Aggregate
 from creditmgmt.domain.ids import CollateralId, CustomerId, GuaranteeId, IdSource
 from creditmgmt.domain.money import Money, Rate
+from creditmgmt.domain.text import NAME_MAX, NOTE_MAX, REF_MAX, text
 
 
 class CollateralType(StrEnum):
@@ -35,7 +36,7 @@ class GuaranteeType(StrEnum):
 class Valuation:
     value: Money
     valued_on: date
-    valuer: str
+    valuer: str = attrs.field(validator=text(NAME_MAX))
 
 
 def _haircut(_i: object, _a: object, value: Rate) -> None:
@@ -50,8 +51,8 @@ class Collateral(Aggregate):
     id: CollateralId
     type: CollateralType
     owner_id: CustomerId | None
-    owner_name: str
-    description: str = ""
+    owner_name: str = attrs.field(validator=text(NAME_MAX))
+    description: str = attrs.field(default="", validator=text(NOTE_MAX))
     valuation: Valuation
     haircut: Rate = attrs.field(validator=_haircut)
     revaluation_due: date | None = None
@@ -121,8 +122,8 @@ class Guarantee(Aggregate):
     id: GuaranteeId
     type: GuaranteeType
     guarantor_id: CustomerId | None
-    guarantor_name: str
-    guarantor_registration_id: str | None
+    guarantor_name: str = attrs.field(validator=text(NAME_MAX))
+    guarantor_registration_id: str | None = attrs.field(validator=text(REF_MAX, optional=True))
     amount: Money
     valid_until: date
 

@@ -28,6 +28,7 @@ from creditmgmt.domain.errors import (
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CreditFileId, CustomerId, IdSource, UserId
 from creditmgmt.domain.money import MONEY_CONTEXT, Money
+from creditmgmt.domain.text import CODE_MAX, NAME_MAX, NOTE_MAX, REF_MAX, text
 
 
 class EntryNotFoundError(DomainError):
@@ -103,7 +104,7 @@ class FinancialStatement:
     """
 
     period_end: date
-    currency: str
+    currency: str = attrs.field(validator=text(CODE_MAX))
     current_assets: Money
     total_assets: Money
     current_liabilities: Money
@@ -174,12 +175,12 @@ class FinancialStatement:
 class BureauReport:
     """A credit bureau report (征信报告) on the customer."""
 
-    bureau: str
+    bureau: str = attrs.field(validator=text(NAME_MAX))
     report_date: date
     overdue_at_other_banks: bool
     npl_share_all_banks: Decimal  # share of the debtor's debt at all banks > 90 DPD
     total_debt: Money
-    external_rating: str | None = None
+    external_rating: str | None = attrs.field(default=None, validator=text(CODE_MAX, optional=True))
 
     def __attrs_post_init__(self) -> None:
         if self.total_debt.is_negative:
@@ -200,10 +201,11 @@ class LitigationRole(StrEnum):
 
 @attrs.frozen(kw_only=True)
 class LitigationCase:
-    case_id: str
+    case_id: str = attrs.field(validator=text(REF_MAX))
     claim: Money
     role: LitigationRole
-    status: str  # as the court registry reports it (pending, judged, enforced, closed ...)
+    # as the court registry reports it (pending, judged, enforced, closed ...)
+    status: str = attrs.field(validator=text(REF_MAX))
 
     def __attrs_post_init__(self) -> None:
         if self.claim.is_negative:
@@ -212,8 +214,9 @@ class LitigationCase:
 
 @attrs.frozen(kw_only=True)
 class DocumentRef:
-    title: str
-    reference: str  # where the host keeps the document (a URI or archive number)
+    title: str = attrs.field(validator=text(NAME_MAX))
+    # where the host keeps the document (a URI or archive number)
+    reference: str = attrs.field(validator=text(NOTE_MAX))
 
 
 #: Where each kind of record is filed.
@@ -229,9 +232,9 @@ _PAYLOAD_SECTION: dict[str, Section] = {
 class FileEntry:
     """One sourced fact in a credit file section."""
 
-    key: str
+    key: str = attrs.field(validator=text(REF_MAX))
     section: Section
-    source: str
+    source: str = attrs.field(validator=text(REF_MAX))
     as_of: date
     confidentiality: Confidentiality = Confidentiality.INTERNAL
     refresh_due: date
@@ -242,7 +245,8 @@ class FileEntry:
     bureau_report: BureauReport | None = None
     litigation: LitigationCase | None = None
     document: DocumentRef | None = None
-    facts: tuple[tuple[str, str], ...] = ()  # free key/value facts (basic info, business status)
+    # free key/value facts (basic info, business status)
+    facts: tuple[tuple[str, str], ...] = attrs.field(default=(), validator=text(NOTE_MAX))
 
     def __attrs_post_init__(self) -> None:
         if self.refresh_due <= self.as_of:

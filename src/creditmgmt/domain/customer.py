@@ -26,6 +26,7 @@ from creditmgmt.domain.errors import (
 )
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CustomerId, GroupId, IdSource, UserId
+from creditmgmt.domain.text import CODE_MAX, NAME_MAX, NOTE_MAX, REF_MAX, check_text, text
 
 _REGION = re.compile(r"^\d{6}$")
 _INDUSTRY = re.compile(r"^[A-T](\d{2,4})?$")
@@ -118,10 +119,7 @@ def normalise_national_id(code: str, *, subject: str = "customer") -> str:
 def _legal_name(value: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidValueError("legal_name must be a non-empty string")
-    value = value.strip()
-    if len(value) > 200:
-        raise InvalidValueError(f"legal_name is {len(value)} characters long (at most 200)")
-    return value
+    return check_text(value.strip(), "Customer.legal_name", max_length=NAME_MAX)
 
 
 # Events --------------------------------------------------------------------------------------
@@ -175,12 +173,14 @@ class Customer(Aggregate):
 
     id: CustomerId
     kind: CustomerKind
-    legal_name: str
-    registration_id: str | None
-    home_region: str
-    institution_region: str
-    funds_used_region: str | None = None
-    industry_code: str
+    legal_name: str = attrs.field(validator=text(NAME_MAX))
+    registration_id: str | None = attrs.field(validator=text(REF_MAX, optional=True))
+    home_region: str = attrs.field(validator=text(CODE_MAX))
+    institution_region: str = attrs.field(validator=text(CODE_MAX))
+    funds_used_region: str | None = attrs.field(
+        default=None, validator=text(CODE_MAX, optional=True)
+    )
+    industry_code: str = attrs.field(validator=text(CODE_MAX))
     segment: Segment = Segment.GENERAL
     relationship_manager: UserId | None = None
     status: CustomerStatus = CustomerStatus.PROSPECT
@@ -277,6 +277,7 @@ class Customer(Aggregate):
 
     # lifecycle ----------------------------------------------------------------------------
     def _move(self, target: CustomerStatus, on: date, reason: str) -> None:
+        check_text(reason, "reason", max_length=NOTE_MAX)
         if target not in _TRANSITIONS[self.status]:
             raise InvalidTransitionError(
                 f"customer {self.id}: cannot go from {self.status.value} to {target.value}"

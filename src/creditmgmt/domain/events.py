@@ -11,6 +11,8 @@ from typing import ClassVar
 
 import attrs
 
+from creditmgmt.domain.text import check_texts_of
+
 
 @attrs.frozen(kw_only=True)
 class DomainEvent:
@@ -20,6 +22,20 @@ class DomainEvent:
     event_type: ClassVar[str] = "DomainEvent"
 
     aggregate_id: str
+
+    def __attrs_post_init__(self) -> None:
+        # the backstop for text that reaches an event straight from an operation's argument
+        # (a reason, a note): refused here, before anything can be committed
+        names = _TEXT_FIELDS.get(type(self))
+        if names is None:
+            names = _TEXT_FIELDS[type(self)] = tuple(
+                f.name for f in attrs.fields(type(self)) if "str" in str(f.type)
+            )
+        check_texts_of(self, names)
+
+
+#: event class -> names of its text fields (worked out once per class)
+_TEXT_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 @attrs.define(kw_only=True)

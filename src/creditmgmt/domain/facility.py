@@ -51,6 +51,7 @@ from creditmgmt.domain.ids import (
 )
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.products import ProductType
+from creditmgmt.domain.text import NOTE_MAX, REF_MAX, check_text, text
 
 
 # Errors --------------------------------------------------------------------------------------
@@ -261,8 +262,8 @@ class Facility(Aggregate):
     allow_overbooked_sublimits: bool = False
     collateral_ids: tuple[CollateralId, ...] = ()
     guarantee_ids: tuple[GuaranteeId, ...] = ()
-    credit_insurance: str = ""
-    ruleset_ref: str | None = None
+    credit_insurance: str = attrs.field(default="", validator=text(NOTE_MAX))
+    ruleset_ref: str | None = attrs.field(default=None, validator=text(REF_MAX, optional=True))
 
     def __attrs_post_init__(self) -> None:
         for name in ("drawn", "reserved", "cumulative_drawn", "own_drawn", "own_reserved"):
@@ -392,6 +393,7 @@ class Facility(Aggregate):
 
     # lifecycle --------------------------------------------------------------------------------
     def _move(self, target: FacilityStatus, on: date, reason: str) -> None:
+        check_text(reason, "reason", max_length=NOTE_MAX)
         if target not in _TRANSITIONS[self.status]:
             raise InvalidTransitionError(
                 f"facility {self.id}: cannot go from {self.status.value} to {target.value}"
@@ -812,6 +814,7 @@ class LimitTree:
             CurrencyMismatchError, NegativeAmountError.
         """
         self._need_complete("change a limit")
+        check_text(reason, "reason", max_length=NOTE_MAX)
         node = self.node(facility_id)
         if new_limit.currency != node.currency:
             raise CurrencyMismatchError(

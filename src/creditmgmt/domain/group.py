@@ -14,6 +14,7 @@ import attrs
 from creditmgmt.domain.errors import DomainError, InvalidValueError
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CustomerId, FacilityId, GroupId, IdSource
+from creditmgmt.domain.text import NAME_MAX, NOTE_MAX, text
 
 
 class GroupMembershipError(DomainError):
@@ -45,11 +46,12 @@ class CustomerGroup(Aggregate):
     """A group of connected customers. Build with `CustomerGroup.form(...)`."""
 
     id: GroupId
-    name: str
-    controller: str = ""  # who controls the group (actual controller, 实际控制人)
+    name: str = attrs.field(validator=text(NAME_MAX))
+    # who controls the group (actual controller, 实际控制人)
+    controller: str = attrs.field(default="", validator=text(NAME_MAX))
     members: tuple[CustomerId, ...] = ()
     limit_facility_id: FacilityId | None = None
-    connected_party_notes: str = ""
+    connected_party_notes: str = attrs.field(default="", validator=text(NOTE_MAX))
 
     @classmethod
     def form(cls, ids: IdSource, *, name: str, controller: str = "") -> CustomerGroup:

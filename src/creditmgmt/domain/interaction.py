@@ -11,6 +11,7 @@ import attrs
 from creditmgmt.domain.errors import InvalidTransitionError, InvalidValueError
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CustomerId, IdSource, InteractionId, TaskId, UserId
+from creditmgmt.domain.text import NAME_MAX, NOTE_MAX, check_text, text
 
 
 class InteractionKind(StrEnum):
@@ -58,9 +59,9 @@ class Interaction(Aggregate):
     channel: Channel
     at: datetime
     by: UserId
-    summary: str
+    summary: str = attrs.field(validator=text(NOTE_MAX))
     complaint_status: ComplaintStatus | None = None
-    resolution: str = ""
+    resolution: str = attrs.field(default="", validator=text(NOTE_MAX))
     survey_score: int | None = None
 
     @classmethod
@@ -105,6 +106,7 @@ class Interaction(Aggregate):
         """Raises `InvalidTransitionError` unless this is an open complaint."""
         if self.complaint_status is not ComplaintStatus.OPEN:
             raise InvalidTransitionError(f"interaction {self.id} is not an open complaint")
+        check_text(resolution, "resolution", max_length=NOTE_MAX)
         self.complaint_status = ComplaintStatus.RESOLVED
         self.resolution = resolution
         self._record(ComplaintResolved(aggregate_id=str(self.id), resolution=resolution))
@@ -137,7 +139,7 @@ class FollowUpTask(Aggregate):
 
     id: TaskId
     customer_id: CustomerId
-    title: str
+    title: str = attrs.field(validator=text(NAME_MAX))
     due: date
     assignee: UserId
     status: TaskStatus = TaskStatus.OPEN

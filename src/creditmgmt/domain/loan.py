@@ -27,6 +27,7 @@ from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CustomerId, DrawdownId, FacilityId, IdSource
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.schedule import Installment, RepaymentSchedule
+from creditmgmt.domain.text import CODE_MAX, REF_MAX, text
 
 
 class OverpaymentError(DomainError):
@@ -47,7 +48,7 @@ class Repayment:
 
     amount: Money
     received_on: date
-    reference: str = ""
+    reference: str = attrs.field(default="", validator=text(REF_MAX))
 
     def __attrs_post_init__(self) -> None:
         if not self.amount.is_positive:
@@ -76,7 +77,7 @@ class Allocation:
     """How one repayment was applied, installment by installment."""
 
     lines: tuple[AllocationLine, ...]
-    currency: str
+    currency: str = attrs.field(validator=text(CODE_MAX))
 
     @property
     def fees(self) -> Money:

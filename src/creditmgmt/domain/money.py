@@ -90,6 +90,13 @@ SYMBOLS: Final[dict[str, str]] = {
 
 _QUANTA: Final[dict[str, Decimal]] = {c: Decimal(1).scaleb(-n) for c, n in MINOR_UNITS.items()}
 
+#: Every amount is below 10^18 units in absolute value (a billion billion; any balance sheet
+#: fits). Every store holds these exactly: SQL columns are NUMERIC(30, 6) (24 integer digits),
+#: SQLite and the file store keep the decimal text. An amount or a result of arithmetic at
+#: or beyond it raises `InvalidMoneyError`, the same on every store.
+MAX_AMOUNT_DIGITS: Final = 18
+MAX_AMOUNT: Final = Decimal(10) ** MAX_AMOUNT_DIGITS
+
 AmountLike = Decimal | int | str
 
 
@@ -159,9 +166,14 @@ def _quantize_known(amount: Decimal, currency: str) -> Decimal:
         raise InvalidMoneyError(f"{amount!r} is not a finite amount")
     try:
         # positional arguments: the C implementation parses keywords several times slower
-        return amount.quantize(_QUANTA[currency], None, MONEY_CONTEXT)
+        result = amount.quantize(_QUANTA[currency], None, MONEY_CONTEXT)
     except decimal.InvalidOperation:
         raise InvalidMoneyError(f"{amount} {currency} is too large to represent") from None
+    if result.adjusted() >= MAX_AMOUNT_DIGITS and result:
+        raise InvalidMoneyError(
+            f"{amount} {currency} is too large: amounts stay below 10^{MAX_AMOUNT_DIGITS}"
+        )
+    return result
 
 
 def _check_amount(instance: object, attribute: attrs.Attribute[Decimal], value: object) -> None:

@@ -16,6 +16,7 @@ import attrs
 from creditmgmt.domain.errors import InvalidTransitionError, InvalidValueError
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CustomerId, FacilityId, IdSource, RiskEventId, UserId
+from creditmgmt.domain.text import NOTE_MAX, REF_MAX, check_text, text
 
 
 class Severity(StrEnum):
@@ -56,7 +57,7 @@ def add_business_days(start: date, days: int) -> date:
 class HandlingNote:
     at: datetime
     by: UserId
-    note: str
+    note: str = attrs.field(validator=text(NOTE_MAX))
 
 
 @attrs.frozen(kw_only=True)
@@ -83,14 +84,15 @@ class RiskEvent(Aggregate):
     """A warning signal about a customer (and possibly one facility). Raise with `raise_`."""
 
     id: RiskEventId
-    type: str  # the trigger id, e.g. "EW-R-DPD"
+    type: str = attrs.field(validator=text(REF_MAX))  # the trigger id, e.g. "EW-R-DPD"
     severity: Severity
     customer_id: CustomerId
     facility_id: FacilityId | None = None
     detected_at: datetime
     business_date: date
-    rule_ref: str  # ruleset_ref + rule id, e.g. "cn-2023@1.0.0#ab12cd34ef56/EW-R-DPD"
-    reason_code: str
+    # ruleset_ref + rule id, e.g. "cn-2023@1.0.0#ab12cd34ef56/EW-R-DPD"
+    rule_ref: str = attrs.field(validator=text(REF_MAX))
+    reason_code: str = attrs.field(validator=text(REF_MAX))
     status: RiskEventStatus = RiskEventStatus.OPEN
     review_due: date | None = None
     notes: tuple[HandlingNote, ...] = ()
@@ -152,6 +154,7 @@ class RiskEvent(Aggregate):
         return event
 
     def _move(self, target: RiskEventStatus, by: UserId, at: datetime, note: str) -> None:
+        check_text(note, "note", max_length=NOTE_MAX)
         if target not in _TRANSITIONS[self.status]:
             raise InvalidTransitionError(
                 f"risk event {self.id}: cannot go from {self.status.value} to {target.value}"

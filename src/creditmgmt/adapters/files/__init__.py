@@ -9,19 +9,30 @@ Layout of a store directory:
   the documents' UTF-8 bytes back to back. A commit is acknowledged only after its frame is
   written and fsync'd. `prune_outbox(through=n)` is a frame of its own: a meta line with no
   writes, no entries and `"prune": n`, fsync'd before the entries are dropped, and replayed
-  like a commit (a release that does not know the key reads it as an empty commit).
+  like a commit (a release that does not know the key reads it as an empty commit). Since
+  format 3 a fresh journal starts with a *base frame* (`"base": true`, no writes) naming the
+  commit it continues from: the snapshot's sequence, 0 for a new store.
 - `snapshot.cms` — the whole state as of a commit sequence number: a JSON header (format,
-  sequence numbers, column names, CRC-32 of the rest), then per kind a line of record metadata
+  sequence numbers, column names, CRC-32 of the rest and, since format 3, a CRC-32 of the
+  header itself), then per kind a line of record metadata
   followed by the documents' bytes, then the outbox the same way. It is written to a temporary
   file, fsync'd, atomically renamed and the directory fsync'd; afterwards the journal is
-  emptied the same way. The header keeps the last outbox sequence ever assigned, so a store
+  emptied the same way (down to its base frame). The header keeps the last outbox sequence ever assigned, so a store
   whose outbox was pruned never hands a pruned sequence out again. Frames at or below the snapshot's sequence are skipped on replay, so a
   crash between any two steps loses nothing. Snapshots are taken by commit count, by journal
   size relative to the last snapshot, and on close, so a replay is always bounded.
 - `.lock` — a `filelock` lock held while the store is open: one process at a time.
 
 Stores written in format 1 (`snapshot.json`, one JSON document; `CMJ1` frames with a JSON
-payload) are read and move to format 2 with the next snapshot.
+payload) or format 2 (no header checksum, no base frames) are read and move to format 3 with
+the next snapshot.
+
+Replayed frames must continue the snapshot's commit sequence one by one
+(`files.continuity`): a frame cut out of the middle, repeated or moved, the first frames
+dropped, a journal whose base frame names another snapshot (a deleted or replaced one), or a
+journal that starts after commit 1 without a snapshot is `DataError` naming the journal, the
+byte offset and the commit expected. A snapshot whose header is not a JSON object, or fails its
+checksum, is `DataError` naming the file.
 
 On open, a torn or corrupt *tail* (an incomplete or checksum-failing last frame) is reported in
 `recovery_report`, cut off and ignored: it was never acknowledged. A bad frame followed by a

@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlparse
 import attrs
 import filelock
 
+from creditmgmt.adapters.files.continuity import Continuity
 from creditmgmt.adapters.gcpause import gc_paused
 from creditmgmt.adapters.kinds import ALL_SPECS
 from creditmgmt.adapters.records import (
@@ -44,12 +45,13 @@ HEADER: Final = struct.Struct(">4sII")  # magic, payload length, crc32
 JOURNAL: Final = "journal.log"
 SNAPSHOT: Final = "snapshot.cms"
 SNAPSHOT_V1: Final = "snapshot.json"
-SNAPSHOT_FORMAT: Final = 2
+SNAPSHOT_FORMAT: Final = 3  # 3: the header has a checksum of its own (2 is still read)
 MAX_FRAME: Final = 1 << 30
 
 #: Raw columns of one record, and how each stored column is read back.
-#: commit sequence, writes, outbox entries, and `through` of an outbox prune (else None)
-_Frame = tuple[int, list[Write], list[OutboxEntry], int | None]
+#: commit sequence, writes, outbox entries, `through` of an outbox prune (else None), and
+#: whether it is a base frame (the start of a journal: the commit it continues from)
+_Frame = tuple[int, list[Write], list[OutboxEntry], int | None, bool]
 
 
 @attrs.frozen
@@ -78,6 +80,19 @@ def _write_all(fd: int, data: bytes) -> None:
         view = memoryview(data)
         while written < len(data):
             written += os.write(fd, view[written:])
+
+
+def base_frame(seq: int) -> bytes:
+    """The first frame of a fresh journal: it continues the snapshot of commit `seq`."""
+    meta = {"seq": seq, "base": True, "columns": {}, "writes": [], "outbox": []}
+    body = json.dumps(meta, separators=(",", ":")).encode() + b"\n"
+    return HEADER.pack(MAGIC, len(body), zlib.crc32(body)) + body
+
+
+def _header_crc(header: Mapping[str, Any]) -> int:
+    """CRC-32 of a snapshot header's canonical JSON, without its own `header_crc32` key."""
+    rest = {k: v for k, v in header.items() if k != "header_crc32"}
+    return zlib.crc32(json.dumps(rest, sort_keys=True, separators=(",", ":")).encode())
 
 
 def _as_bytes(text: str | bytes) -> bytes:
@@ -292,16 +307,19 @@ class FileBackend(RecordBackend):
 
     # loading ----------------------------------------------------------------------------
     def _load(self) -> RecoveryReport:
+        has_snapshot = (self.directory / SNAPSHOT).exists() or (
+            self.directory / SNAPSHOT_V1
+        ).exists()
         snapshot_seq = self._load_snapshot()
         path = self.directory / JOURNAL
         if not path.exists():
-            with open(path, "wb") as f:
-                os.fsync(f.fileno())
-            _fsync_dir(self.directory)
+            self._new_journal(snapshot_seq)
+            self._journal_bytes = len(base_frame(snapshot_seq))
             return RecoveryReport(snapshot_seq, 0)
         data = path.read_bytes()
         self._journal_bytes = len(data)
         offset, replayed = 0, 0
+        continuity = Continuity(path, snapshot_seq, has_snapshot)
         while offset < len(data):
             frame, end, reason = self._read_frame(data, offset)
             if frame is None:
@@ -315,8 +333,8 @@ class FileBackend(RecordBackend):
                     os.fsync(f.fileno())
                 self._journal_bytes = offset
                 return RecoveryReport(snapshot_seq, replayed, offset, reason, len(data) - offset)
-            seq, writes, outbox, pruned_through = frame
-            if seq > self.commit_sequence:
+            seq, writes, outbox, pruned_through, base = frame
+            if continuity.check(seq, base, offset):
                 if writes or outbox:
                     # checked when committed: only the unique indexes need bringing along
                     unique = self.state._unique_changes(writes)
@@ -326,7 +344,18 @@ class FileBackend(RecordBackend):
                 self.commit_sequence = seq
                 replayed += 1
             offset = end
+        continuity.finish(offset)
         return RecoveryReport(snapshot_seq, replayed)
+
+    def _new_journal(self, seq: int) -> None:
+        """Replace the journal, crash-safely, by one holding only the base frame of `seq`."""
+        new = self.directory / (JOURNAL + ".new")
+        with open(new, "wb") as f:
+            f.write(base_frame(seq))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(new, self.directory / JOURNAL)
+        _fsync_dir(self.directory)
 
     def _read_frame(self, data: bytes, offset: int) -> tuple[_Frame | None, int, str]:
         if len(data) - offset < HEADER.size:
@@ -342,7 +371,7 @@ class FileBackend(RecordBackend):
             return None, offset, "checksum mismatch"
         try:
             frame = self._parse_v2(body) if magic == MAGIC else self._parse_v1(body)
-        except (ValueError, KeyError, TypeError, IndexError) as e:
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
             return None, offset, f"unreadable payload ({type(e).__name__}: {e})"
         return frame, end, ""
 
@@ -367,7 +396,8 @@ class FileBackend(RecordBackend):
         prune = meta.get("prune")  # an outbox prune frame (no writes, no entries)
         if prune is not None and (isinstance(prune, bool) or not isinstance(prune, int)):
             raise ValueError(f"bad prune position {prune!r}")
-        return int(meta["seq"]), writes, outbox, prune
+        base = meta.get("base") is True  # the start of a journal (format 3)
+        return int(meta["seq"]), writes, outbox, prune, base
 
     def _parse_v1(self, body: bytes) -> _Frame:
         payload = json.loads(body)
@@ -379,7 +409,7 @@ class FileBackend(RecordBackend):
             record = Record(w["kind"], w["id"], w["version"], None, columns, text=text)
             writes.append(Write(w["op"], record, text))
         outbox = [_decode_outbox(e) for e in payload["outbox"]]
-        return int(payload["seq"]), writes, outbox, None
+        return int(payload["seq"]), writes, outbox, None, False
 
     def _valid_frame_after(self, data: bytes, start: int) -> bool:
         for magic in (MAGIC, MAGIC_V1):
@@ -405,8 +435,15 @@ class FileBackend(RecordBackend):
         try:
             newline = data.index(b"\n")
             header = json.loads(data[:newline])
-            if header.get("format") != SNAPSHOT_FORMAT:
+            if not isinstance(header, dict):
+                raise DataError(
+                    f"{path}: corrupt snapshot: its header is a JSON {type(header).__name__}, "
+                    "not an object"
+                )
+            if header.get("format") not in (2, SNAPSHOT_FORMAT):
                 raise DataError(f"{path}: unknown snapshot format {header.get('format')!r}")
+            if header["format"] >= 3 and header.get("header_crc32") != _header_crc(header):
+                raise DataError(f"{path}: header checksum mismatch: the snapshot is damaged")
             if zlib.crc32(memoryview(data)[newline + 1 :]) != header["crc32"]:
                 raise DataError(f"{path}: checksum mismatch: the snapshot is damaged")
             at = newline + 1
@@ -434,12 +471,16 @@ class FileBackend(RecordBackend):
             self.commit_sequence = int(header["seq"])
         except DataError:
             raise
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
             raise DataError(f"{path}: corrupt snapshot ({type(e).__name__}: {e})") from e
 
     def _load_snapshot_v1(self, path: Path) -> None:
         try:
             snap = json.loads(path.read_bytes())
+            if not isinstance(snap, dict):
+                raise DataError(
+                    f"{path}: corrupt snapshot: a JSON {type(snap).__name__}, not an object"
+                )
             if snap.get("format") != 1:
                 raise DataError(f"{path}: unknown snapshot format {snap.get('format')!r}")
             for kind, rows in snap["rows"].items():
@@ -457,7 +498,7 @@ class FileBackend(RecordBackend):
             self.commit_sequence = int(snap["seq"])
         except DataError:
             raise
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
             raise DataError(f"{path}: corrupt snapshot ({type(e).__name__}: {e})") from e
 
     # writing ----------------------------------------------------------------------------
@@ -616,6 +657,7 @@ class FileBackend(RecordBackend):
                 "columns": {k: list(c.names) for k, c in self._columns.items()},
                 "crc32": crc,
             }
+            header["header_crc32"] = _header_crc(header)
             tmp = self.directory / (SNAPSHOT + ".tmp")
             with open(tmp, "wb") as f:
                 f.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
@@ -632,9 +674,13 @@ class FileBackend(RecordBackend):
             if old.exists():  # superseded by the new-format snapshot
                 old.unlink()
                 _fsync_dir(self.directory)
-            # every frame is now in the snapshot: start an empty journal the same way
+            # every frame is now in the snapshot: start a journal holding only the base frame
+            # (it continues this snapshot) the same way
             new = self.directory / (JOURNAL + ".new")
+            base = base_frame(self.commit_sequence)
             with open(new, "wb") as f:
+                f.write(base)
+                f.flush()
                 os.fsync(f.fileno())
             os.replace(new, self.directory / JOURNAL)  # fails: the old journal stays in use
             fresh: FileIO | None = None
@@ -655,7 +701,7 @@ class FileBackend(RecordBackend):
             self._journal.close()
             self._journal = fresh
             self._since_snapshot = 0
-            self._journal_bytes = 0
+            self._journal_bytes = len(base)
 
     # RecordBackend ----------------------------------------------------------------------
     def begin(self) -> RecordTransaction:

@@ -542,7 +542,17 @@ class SqlBackend(RecordBackend):
 
 
 class _SqlTransaction(RecordTransaction):
-    """Reads go straight to the database; writes are buffered and flushed at commit."""
+    """Reads see one snapshot; writes are buffered and flushed at commit.
+
+    The first read opens a read transaction that every later read of the unit shares: on
+    SQLite a deferred `BEGIN` (in WAL mode its snapshot is taken by the first SELECT), on
+    PostgreSQL and MariaDB a REPEATABLE READ transaction (a snapshot from its first read). An
+    in-memory SQLite database is one connection: the unit holds it from its first read to its
+    end instead, so no other unit commits in between. At commit the read transaction ends and
+    the writes run as before in a transaction of their own (READ COMMITTED on servers), each
+    update checking the version it read: a row changed since the snapshot is a
+    `ConflictError`, exactly as without snapshots.
+    """
 
     def __init__(self, backend: SqlBackend) -> None:
         self._b = backend
@@ -550,10 +560,50 @@ class _SqlTransaction(RecordTransaction):
         self._updates: dict[tuple[str, str], Record] = {}
         self._outbox: list[OutboxEntry] = []
         self._done = False
+        self._conn: Connection | None = None  # the read transaction (None until a read)
+        self._holds_serial = False  # in-memory SQLite: this unit holds the connection
 
     def _check(self) -> None:
         if self._done:
             raise StoreUnavailableError("this transaction has ended")
+
+    @contextmanager
+    def _reading(self, what: str) -> Iterator[Connection]:
+        """The connection of this unit's read transaction (opened by the first read)."""
+        b = self._b
+        if b._serial is not None:
+            if not self._holds_serial:
+                b._serial.acquire()
+                self._holds_serial = True
+            with b._connect(what) as conn:
+                yield conn
+            return
+        try:
+            if self._conn is None:
+                opened = self._conn = b.engine.connect()
+                if b.dialect == "sqlite":
+                    opened.exec_driver_sql("BEGIN")
+                else:
+                    opened.execution_options(isolation_level="REPEATABLE READ")
+                    opened.begin()
+            yield self._conn
+        except sa_exc.SQLAlchemyError as e:
+            self._end_reads()  # a failed statement may have aborted the transaction
+            raise translate(e, what) from e
+
+    def _end_reads(self) -> None:
+        """End the read transaction (if any) and give its connection back."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.rollback()
+                conn.close()
+            except sa_exc.SQLAlchemyError:
+                conn.invalidate()
+        if self._holds_serial:
+            self._holds_serial = False
+            assert self._b._serial is not None
+            self._b._serial.release()
 
     def _staged(self, kind: str, record_id: str) -> Record | None:
         key = (kind, record_id)
@@ -565,7 +615,7 @@ class _SqlTransaction(RecordTransaction):
         if staged is not None:
             return staged
         table = self._b.table(kind)
-        with self._b._connect(f"read {kind} {record_id}") as conn:
+        with self._reading(f"read {kind} {record_id}") as conn:
             row = conn.execute(sa.select(table).where(table.c.id == record_id)).first()
         return None if row is None else self._b._record(kind, row)
 
@@ -576,7 +626,7 @@ class _SqlTransaction(RecordTransaction):
         wanted = list(dict.fromkeys(record_ids))
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            with self._b._connect(f"read {kind}") as conn:
+            with self._reading(f"read {kind}") as conn:
                 rows = conn.execute(sa.select(table).where(table.c.id.in_(chunk))).all()
             found.update({r._mapping["id"]: self._b._record(kind, r) for r in rows})
         for i in wanted:
@@ -629,7 +679,7 @@ class _SqlTransaction(RecordTransaction):
                 query = query.order_by(raw.is_(None), col, table.c.id)
         if limit is not None:
             query = query.limit(limit)
-        with self._b._connect(f"find {kind}") as conn:
+        with self._reading(f"find {kind}") as conn:
             rows = conn.execute(query).all()
         records = [self._b._record(kind, r) for r in rows]
         staged = [r for (k, _i), r in {**self._inserts, **self._updates}.items() if k == kind]
@@ -644,7 +694,7 @@ class _SqlTransaction(RecordTransaction):
         table = self._b.table(kind)
         query = sa.select(sa.func.count()).select_from(table)
         query = query.where(*self._b._conditions(kind, where))
-        with self._b._connect(f"count {kind}") as conn:
+        with self._reading(f"count {kind}") as conn:
             value = conn.execute(query).scalar()
         return int(value or 0)
 
@@ -676,6 +726,16 @@ class _SqlTransaction(RecordTransaction):
     def commit(self) -> None:
         self._check()
         self._done = True
+        try:
+            self._flush()
+        finally:
+            self._end_reads()
+
+    def _flush(self) -> None:
+        # the read transaction ends first (one connection per unit at a time), unless this
+        # unit holds the one connection of an in-memory database (then it writes through it)
+        if not self._holds_serial:
+            self._end_reads()
         if not (self._inserts or self._updates or self._outbox):
             return
         b = self._b
@@ -736,6 +796,7 @@ class _SqlTransaction(RecordTransaction):
 
     def rollback(self) -> None:
         self._done = True
+        self._end_reads()
         self._inserts.clear()
         self._updates.clear()
         self._outbox.clear()

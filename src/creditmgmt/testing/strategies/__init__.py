@@ -21,7 +21,8 @@ public domain type (Hypothesis's entry point runs `register_type_strategies()`),
 - `aggregates()` draws any stored aggregate kind; `domain_events()` the events they record;
   `for_type(T)` finds the strategy of a type.
 
-Text strategies include Chinese, quotes, SQL-looking text and NUL characters on purpose.
+Text strategies include Chinese, quotes, SQL-looking text, emoji and control characters on
+purpose; never NUL or a lone surrogate, which the domain refuses (`domain.text.check_text`).
 """
 
 from creditmgmt.testing.strategies.books import Book, books
