@@ -5,7 +5,7 @@ three rows: product, master, group) until it has `PER_WRITER` successful draws. 
 handle a lost optimistic race (`ConflictError`):
 
 - immediate re-try: run the unit again at once, as often as it takes (no backoff);
-- `retry_on_conflict` with `DEFAULT_RETRY` (up to 10 runs, full-jitter exponential backoff
+- `retry_on_conflict` with `SHORT_RETRY` (up to 10 runs, full-jitter exponential backoff
   from 2 ms, capped at 100 ms); when it gives up the writer counts it and calls it again;
 - the same with a policy for a hot facility on a server (`HOT_RETRY`: 20 runs, backoff from
   10 ms capped at 250 ms: a unit there takes 10-20 ms, so 2 ms steps retry into the same race);
@@ -41,11 +41,11 @@ from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain import FacilityId, LimitTree, Money
 from creditmgmt.domain.products import ProductType
 from creditmgmt.ports import ConflictError
-from creditmgmt.services.retry import DEFAULT_RETRY, RetryPolicy, retry_on_conflict
+from creditmgmt.services.retry import SHORT_RETRY, RetryPolicy, retry_on_conflict
 from creditmgmt.testing.builders import a_facility_tree
 
 WRITERS = 8
-HOT_RETRY = RetryPolicy(attempts=20, base_delay=0.01, max_delay=0.25)
+HOT_RETRY = RetryPolicy(attempts=20, base_delay=0.01, max_delay=0.25)  # = DEFAULT_RETRY
 PER_WRITER = 25
 CLOCK = FixedClock(datetime(2026, 1, 5, tzinfo=UTC))
 START = date(2026, 1, 5)
@@ -116,7 +116,7 @@ def _run(store: RecordStore, mode: str, serial: Serial | None) -> Tally:
                 except ConflictError:
                     conflicts += 1
         elif mode in ("retry", "hot"):
-            policy = DEFAULT_RETRY if mode == "retry" else HOT_RETRY
+            policy = SHORT_RETRY if mode == "retry" else HOT_RETRY
             runs = [0]
 
             def counted() -> None:
@@ -267,7 +267,7 @@ def main() -> None:
                     break
                 label = {
                     "immediate": "immediate re-try (no backoff)",
-                    "retry": "`retry_on_conflict` (DEFAULT_RETRY)",
+                    "retry": "`retry_on_conflict` (SHORT_RETRY: 10 runs, 2-100 ms)",
                     "hot": "`retry_on_conflict` (HOT_RETRY: 20 runs, 10-250 ms)",
                     "serialised": "serialised per tree (as FOR UPDATE on the root)",
                 }[mode]

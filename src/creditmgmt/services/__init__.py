@@ -34,13 +34,20 @@ from creditmgmt.services.errors import (
 )
 from creditmgmt.services.facilities import CustomerExposureView, FacilityView
 from creditmgmt.services.relationship import TimelineItem
-from creditmgmt.services.retry import DEFAULT_RETRY, NO_RETRY, RetryPolicy, retry_on_conflict
+from creditmgmt.services.retry import (
+    DEFAULT_RETRY,
+    NO_RETRY,
+    SHORT_RETRY,
+    RetryPolicy,
+    retry_on_conflict,
+)
 
 __all__ = [
     "AUTHORITY_LEVELS",
     "DEFAULT_ACCESS",
     "DEFAULT_RETRY",
     "NO_RETRY",
+    "SHORT_RETRY",
     "SYSTEM",
     "AccessPolicy",
     "AssessmentError",
