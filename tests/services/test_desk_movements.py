@@ -183,3 +183,15 @@ def test_open_limit_takes_over_an_existing_book() -> None:
         desk.open_limit(RM, limit=M("1.00 CNY"), start=date(2025, 1, 1), term_months=12,
                         customer_id=customer)  # fmt: skip
     assert ANALYST
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "bad\x00key", "lone\ud800"])
+def test_unstorable_idempotency_keys_are_refused(key: str) -> None:
+    from creditmgmt.domain import InvalidValueError
+
+    desk = a_desk()
+    _, facility = a_funded_customer(desk)
+    before = stored_state(desk)
+    with pytest.raises((IdempotencyKeyError, InvalidValueError), match="key"):
+        desk.draw(RM, facility, M("1.00 CNY"), key=key)
+    assert stored_state(desk) == before

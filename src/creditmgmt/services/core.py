@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from creditmgmt.domain.events import Aggregate
+from creditmgmt.domain.text import REF_MAX, check_text
 from creditmgmt.ports.audit import AuditEntry
 from creditmgmt.ports.errors import ConflictError, IntegrityError
 from creditmgmt.ports.store import Store
@@ -236,10 +237,12 @@ class Keyed(Generic[T]):
         encode: Callable[[T], JSON],
         decode: Callable[[JSON], T],
     ) -> None:
-        if not isinstance(key, str) or not key or len(key) > 200:
+        if not isinstance(key, str) or not key or len(key) > REF_MAX:
             raise IdempotencyKeyError(
-                f"an idempotency key is a non-empty string of at most 200 characters, got {key!r}"
+                f"an idempotency key is a non-empty string of at most {REF_MAX} characters, "
+                f"got {key!r}"
             )
+        check_text(key, "key", max_length=REF_MAX)  # no NUL, no lone surrogate
         self.key = key
         self.request = request
         self.encode = encode
