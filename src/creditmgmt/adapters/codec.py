@@ -344,6 +344,18 @@ def _change_finder(cls: type) -> _Finder:
     return finder
 
 
+#: What reading a damaged document can raise inside cattrs and the domain's validators.
+_UNREADABLE: Final = (
+    cattrs.BaseValidationError,
+    CreditMgmtError,
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    RecursionError,
+)
+
+
 def decode(kind: str, cls: type[A], document: object, *, record_id: str, version: int) -> A:
     """Read a stored document back into an aggregate carrying `version`.
 
@@ -355,7 +367,7 @@ def decode(kind: str, cls: type[A], document: object, *, record_id: str, version
     data = _envelope(document, kind, where)
     try:
         aggregate = _CONVERTER.structure(data, cls)
-    except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError, KeyError) as e:
+    except _UNREADABLE as e:
         raise DataError(f"{where}: {_describe(e, 'data')}") from e
     if str(getattr(aggregate, "id", "")) != record_id:
         raise DataError(f"{where}: document holds id {getattr(aggregate, 'id', None)}")
@@ -367,14 +379,17 @@ def _envelope(document: object, kind: str, where: str) -> object:
     if not isinstance(document, dict) or set(document) != {"schema_version", "kind", "data"}:
         raise DataError(f"{where}: stored document is not a creditmgmt envelope")
     schema = document["schema_version"]
-    if schema not in SUPPORTED_SCHEMA_VERSIONS:
+    if type(schema) is not int or schema not in SUPPORTED_SCHEMA_VERSIONS:
         raise DataError(
             f"{where}: unknown schema version {schema!r} (this release reads "
             f"{sorted(SUPPORTED_SCHEMA_VERSIONS)}); upgrade creditmgmt or migrate the store"
         )
     if document["kind"] != kind:
         raise DataError(f"{where}: stored document is a {document['kind']!r}")
-    return document["data"]
+    data = document["data"]
+    if not isinstance(data, dict):
+        raise DataError(f"{where}: stored data is a JSON {type(data).__name__}, not an object")
+    return data
 
 
 def encode_event(event: DomainEvent) -> dict[str, Any]:
@@ -431,7 +446,7 @@ def decode_event(document: object, *, where: str = "outbox") -> DomainEvent:
     tag = data.get(EVENT_TAG) if isinstance(data, dict) else None
     try:
         result: DomainEvent = _CONVERTER.structure(data, DomainEvent)
-    except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError, KeyError) as e:
+    except _UNREADABLE as e:
         raise DataError(f"{where}: event {tag}: {_describe(e, 'data')}") from e
     return result
 
@@ -447,7 +462,7 @@ def decode_audit(document: object, *, record_id: str) -> AuditEntry:
     data = _envelope(document, "audit", where)
     try:
         result: AuditEntry = _CONVERTER.structure(data, AuditEntry)
-    except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError, KeyError) as e:
+    except _UNREADABLE as e:
         raise DataError(f"{where}: {_describe(e, 'data')}") from e
     return result
 
@@ -481,5 +496,5 @@ def structure(value: object, cls: type[Any]) -> Any:
     """Structure a value; raises `DataError` with the field path."""
     try:
         return _CONVERTER.structure(value, cls)
-    except (cattrs.BaseValidationError, CreditMgmtError, ValueError, TypeError) as e:
+    except _UNREADABLE as e:
         raise DataError(_describe(e, cls.__name__)) from e

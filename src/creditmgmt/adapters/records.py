@@ -430,6 +430,10 @@ def load_document(kind: str, record_id: str, text: str | bytes) -> Document:
         document = json.loads(text)
     except (ValueError, UnicodeDecodeError) as e:
         raise DataError(f"{kind} {record_id}: stored document is not valid JSON ({e})") from e
+    except RecursionError:  # e.g. "[[[[..." nested deeper than Python's stack
+        raise DataError(
+            f"{kind} {record_id}: stored document is nested too deeply to be one of ours"
+        ) from None
     if not isinstance(document, dict):
         raise DataError(f"{kind} {record_id}: stored document is not a JSON object")
     return document

@@ -1060,6 +1060,24 @@ class UnitOfWorkContract(ConsistencyContract):
                 uow.customers.get(future.id)
             assert uow.customers.get(good.id) == good
 
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "[" * 100_000,  # deeper than Python's stack
+            '{"schema_version": 1, "kind": "customer", "data": []}',
+            '{"schema_version": 1, "kind": "customer", "data": "x"}',
+            '{"schema_version": [], "kind": "customer", "data": {}}',
+            '{"schema_version": 1, "kind": "customer", "data": {"id": {"deep": [[[]]]}}}',
+        ],
+    )
+    def test_hostile_stored_documents_are_data_errors(self, store: RecordStore, text: str) -> None:
+        ids = SequentialIds(750)
+        victim = a_customer(ids, registration_id=make_uscc(750))
+        self._save(store, victim)
+        self.corrupt_document(store, "customer", str(victim.id), text)
+        with store.unit_of_work() as uow, pytest.raises(DataError, match=f"customer {victim.id}"):
+            uow.customers.get(victim.id)
+
     def test_concurrent_drawdowns_never_exceed_the_limit(self, store: RecordStore) -> None:
         ids = SequentialIds(800)
         tree = a_facility_tree(
