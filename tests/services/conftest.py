@@ -1,0 +1,193 @@
+"""Desks on real stores for the cross-store, concurrency and audit-tamper tests.
+
+`store_config` is a fresh, empty store on SQLite (a file), PostgreSQL and MariaDB (its own
+tables in the run's schema / database, see tests/conftest.py); `desks` opens desks on it
+(closed at teardown) with the test clock, rules and bureau; `Book` walks a customer through
+the credit process on a desk; `dump` reads everything a store holds.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from creditmgmt.adapters.bureau import FakeBureau
+from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.bootstrap import open_desk
+from creditmgmt.domain import FacilityId, Money
+from creditmgmt.domain.ids import ApplicationId, CustomerId
+from creditmgmt.services import Capital, CreditDesk, Principal, RetryPolicy, Role
+from creditmgmt.testing.builders import a_statement, make_uscc
+
+#: The business day of every desk test (FixedClock: the clock of the worker processes too).
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DAY = NOW.date()
+RULES = "cn-2023"
+REGION = "310000"
+_prefixes = itertools.count()
+_customers = itertools.count(1)
+
+
+def new_clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+def sql_config(request: pytest.FixtureRequest, database: str, tmp_path: Path) -> dict[str, Any]:
+    """A store mapping for `open_desk`: a SQLite file, or fresh tables on a server."""
+    prefix = f"d{next(_prefixes)}_"
+    if database == "sqlite":
+        return {"url": f"sqlite:///{tmp_path / 'desk.db'}"}
+    if database == "postgres":
+        url, schema = request.getfixturevalue("postgres_schema")
+        return {"url": url, "schema": schema, "table_prefix": prefix}
+    return {"url": request.getfixturevalue("mysql_database"), "table_prefix": prefix}
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+    ]
+)
+def store_config(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
+    """A fresh, empty SQL store on each database (a mapping for `open_desk`)."""
+    return sql_config(request, str(request.param), tmp_path)
+
+
+OpenDesk = Callable[..., CreditDesk]
+
+
+@pytest.fixture
+def desks() -> Iterator[OpenDesk]:
+    """`desks(config, capital=None, retry=None, clock=None)`: a desk on the store `config`
+    names, closed at teardown (closing twice is harmless)."""
+    opened: list[CreditDesk] = []
+
+    def open_(
+        config: str | Mapping[str, Any],
+        *,
+        capital: Capital | None = None,
+        retry: RetryPolicy | None = None,
+        clock: FixedClock | None = None,
+    ) -> CreditDesk:
+        desk = open_desk(
+            config,
+            rules=RULES,
+            clock=clock or new_clock(),
+            institution_region=REGION,
+            bureau=FakeBureau(),
+            capital=capital,
+            retry=retry,
+        )
+        opened.append(desk)
+        return desk
+
+    yield open_
+    for desk in opened:
+        desk.close()
+
+
+class Book:
+    """The people of a desk test and the credit process they run on one desk."""
+
+    rm = Principal("usr_rm", roles={Role.RELATIONSHIP_MANAGER})
+    analyst = Principal("usr_an", roles={Role.CREDIT_ANALYST})
+    approver = Principal("usr_ap", roles={Role.APPROVER}, authority="regional")
+    branch_approver = Principal("usr_br", roles={Role.APPROVER}, authority="branch")
+    #: a relationship manager who is an approver too: may not approve what they submitted
+    maker_checker = Principal(
+        "usr_mc", roles={Role.RELATIONSHIP_MANAGER, Role.APPROVER}, authority="board"
+    )
+    risk = Principal("usr_risk", roles={Role.RISK_OFFICER})
+    auditor = Principal("usr_audit", roles={Role.AUDITOR})
+    admin = Principal("usr_admin", roles={Role.ADMIN})
+
+    def __init__(self, desk: CreditDesk) -> None:
+        self.desk = desk
+
+    def customer(self, name: str = "上海示例贸易有限公司") -> CustomerId:
+        """An onboarded SME with two statements and a bureau report on file."""
+        n = next(_customers)
+        cid = self.desk.onboard_customer(
+            self.rm,
+            kind="sme",
+            legal_name=f"{name}{n}",
+            registration_id=make_uscc(n * 7919 + 13),
+            home_region=REGION,
+            industry_code="F5191",
+        )
+        self.desk.add_statement(
+            self.analyst, cid, a_statement(period_end=date(2024, 12, 31), revenue="45000000")
+        )
+        self.desk.add_statement(self.analyst, cid, a_statement())
+        self.desk.pull_bureau_report(self.analyst, cid)
+        return cid
+
+    def assessed(
+        self,
+        cid: CustomerId,
+        requested: str = "3000000.00",
+        *,
+        by: Principal | None = None,
+    ) -> ApplicationId:
+        """A submitted (by `by`, default the RM), documented and assessed application."""
+        maker = by or self.rm
+        app = self.desk.submit_application(
+            maker,
+            customer_id=cid,
+            product_type="working_capital",
+            requested=Money.of(requested, "CNY"),
+            term_months=12,
+            purpose="stock",
+        )
+        for document in ("business_licence", "financial_statements"):
+            self.desk.receive_document(maker, app, document)
+        self.desk.assess(self.analyst, app, pd="0.004")
+        return app
+
+    def facility(self, requested: str = "3000000.00") -> tuple[CustomerId, FacilityId]:
+        """A new customer's active product facility, through approval by another principal."""
+        cid = self.customer()
+        app = self.assessed(cid, requested)
+        self.desk.approve(self.approver, app)
+        return cid, self.desk.activate(self.rm, app)
+
+
+def dump(desk: CreditDesk) -> dict[str, Any]:
+    """Everything the desk's store holds: every record of every kind (the aggregates of
+    every repository, the audit entries and the chain head) with its version and document,
+    and every outbox event."""
+    store = desk.store
+    assert isinstance(store, RecordStore)
+    backend = store.backend
+    tx = backend.begin()
+    try:
+        out: dict[str, Any] = {
+            kind: {r.id: (r.version, r.document) for r in tx.find(kind)} for kind in backend.kinds
+        }
+    finally:
+        tx.rollback()
+    outbox: list[tuple[int, Any]] = []
+    while batch := backend.read_outbox(after=outbox[-1][0] if outbox else 0, limit=500):
+        outbox.extend((e.sequence, e.document) for e in batch)
+    out["outbox"] = outbox
+    return out
+
+
+@pytest.fixture
+def new_book() -> type[Book]:
+    """`new_book(desk)`: a `Book` (principals + the credit process) on a desk."""
+    return Book
+
+
+@pytest.fixture
+def dump_store() -> Callable[[CreditDesk], dict[str, Any]]:
+    """`dump_store(desk)`: everything the desk's store holds (see `dump`)."""
+    return dump
