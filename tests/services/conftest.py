@@ -191,3 +191,11 @@ def new_book() -> type[Book]:
 def dump_store() -> Callable[[CreditDesk], dict[str, Any]]:
     """`dump_store(desk)`: everything the desk's store holds (see `dump`)."""
     return dump
+
+
+@pytest.fixture
+def store_config_for(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Callable[[str], dict[str, Any]]:
+    """`store_config_for("sqlite" | "postgres" | "mysql")`: a fresh store mapping there."""
+    return lambda database: sql_config(request, database, tmp_path)
