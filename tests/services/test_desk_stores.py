@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 
 from creditmgmt.domain import LimitExceededError, LimitTree, Money
 from creditmgmt.domain.application import SelfApprovalError
+from creditmgmt.domain.credit_file import Confidentiality
 from creditmgmt.services import (
     AuthorityError,
     Capital,
@@ -161,6 +163,7 @@ def test_every_refusal_leaves_the_store_unchanged(
     assert desk.customer_exposure(book.rm, cid).drawn == M("1000000.00")
 
 
+DAY = date(2026, 3, 2)
 WORKER = Path(__file__).with_name("desk_worker.py")
 
 
@@ -186,3 +189,39 @@ def test_a_repeated_key_from_another_process_moves_nothing(
     refused = worker("999.00")
     assert refused["error"] == "IdempotencyKeyError" and "cross-process" in refused["message"]
     assert dump_store(desk) == before
+
+
+def test_a_refusal_for_clearance_is_audited_like_one_for_role(
+    store_config: dict[str, Any], desks: Any, new_book: Any, dump_store: Dump
+) -> None:
+    """Filing a secret entry above the principal's clearance is a permission refusal too:
+    it writes the audit record of the refusal and nothing else (SERVICES.md, Audit)."""
+    desk = desks(store_config)
+    book = new_book(desk)
+    cid = book.customer()
+    before = dump_store(desk)
+    with pytest.raises(PermissionDeniedError, match="secret"):
+        desk.add_file_entry(
+            book.rm,
+            cid,
+            key="board-minutes",
+            section="documents",
+            source="board",
+            as_of=DAY,
+            confidentiality=Confidentiality.SECRET,
+        )
+    after = dump_store(desk)
+    added = sorted(set(after["audit"]) - set(before["audit"]))
+    assert len(added) == 1, added
+    refusal = after["audit"][added[0]][1]["data"]
+    assert (refusal["outcome"], refusal["action"], refusal["actor"]) == (
+        "refused",
+        "add_file_entry",
+        "usr_rm",
+    )
+    assert refusal["subject"] == f"customer:{cid}" and "secret" in refusal["detail"]
+    assert _without_new_audit(before, after) == {
+        **before,
+        "audit": {k: v for k, v in before["audit"].items() if k != HEAD},
+    }
+    assert desk.verify_audit().ok
