@@ -193,3 +193,38 @@ def test_four_processes_under_one_group_limit(
     assert sum(o["conflicts"] for o in outcomes) == 0, "a ConflictError escaped the retries"
     assert sum(o["refused"] for o in outcomes) == 60 - len(granted)
     _check_outcome(desk, root_id, leaves, granted)
+
+
+def test_eight_threads_with_the_same_key_draw_once(
+    store_config: dict[str, Any], desks: Any, new_book: Any
+) -> None:
+    """A request retried by eight servers at once: one drawdown, one audit entry, and every
+    caller gets its id."""
+    desk = desks(store_config, retry=RETRY)
+    root_id, leaves = _group_tree(desk, new_book(desk), products=1)
+    results: list[str] = []
+    failures: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def run() -> None:
+        try:
+            start.wait()
+            results.append(str(desk.draw(new_book.rm, leaves[0], DRAW, key="PO-race")))
+        except BaseException as e:  # surfaced below
+            failures.append(e)
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not failures, failures
+    assert len(results) == 8 and len(set(results)) == 1
+    with desk.store.unit_of_work() as uow:
+        loans = uow.drawdowns.find(facility_id=leaves[0])
+        root = uow.facilities.get(root_id)
+        draws = [e for e in uow.audit.entries() if e.action == "draw"]
+    assert [str(loan.id) for loan in loans] == results[:1]
+    assert root.drawn == DRAW
+    assert len(draws) == 1 and json.loads(draws[0].detail)["result"] == results[0]
+    assert desk.verify_audit().ok
