@@ -10,32 +10,20 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from creditmgmt.adapters.bureau import FakeBureau
-from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.system import FixedClock, UuidIdSource
 from creditmgmt.adapters.unit_of_work import RecordStore
-from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain import FacilityId, Money
 from creditmgmt.domain.ids import ApplicationId, CustomerId
 from creditmgmt.services import Capital, CreditDesk, Principal, RetryPolicy, Role
-from creditmgmt.testing.builders import a_statement, make_uscc
+from creditmgmt.testing import desk as kit
 
-#: The business day of every desk test (FixedClock: the clock of the worker processes too).
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-DAY = NOW.date()
-RULES = "cn-2023"
-REGION = "310000"
 _prefixes = itertools.count()
 _customers = itertools.count(1)
-
-
-def new_clock() -> FixedClock:
-    return FixedClock(NOW)
 
 
 def sql_config(request: pytest.FixtureRequest, database: str, tmp_path: Path) -> dict[str, Any]:
@@ -66,8 +54,9 @@ OpenDesk = Callable[..., CreditDesk]
 
 @pytest.fixture
 def desks() -> Iterator[OpenDesk]:
-    """`desks(config, capital=None, retry=None, clock=None)`: a desk on the store `config`
-    names, closed at teardown (closing twice is harmless)."""
+    """`desks(config, capital=None, retry=None)`: a desk on the store `config` names
+    (`testing.desk.a_desk`: cn-2023, a fixed clock at `DESK_AT`, a fake bureau; random ids,
+    as several desks share a store), closed at teardown (closing twice is harmless)."""
     opened: list[CreditDesk] = []
 
     def open_(
@@ -75,14 +64,11 @@ def desks() -> Iterator[OpenDesk]:
         *,
         capital: Capital | None = None,
         retry: RetryPolicy | None = None,
-        clock: FixedClock | None = None,
     ) -> CreditDesk:
-        desk = open_desk(
+        desk = kit.a_desk(
             config,
-            rules=RULES,
-            clock=clock or new_clock(),
-            institution_region=REGION,
-            bureau=FakeBureau(),
+            clock=FixedClock(kit.DESK_AT),
+            ids=UuidIdSource(),  # type: ignore[arg-type]
             capital=capital,
             retry=retry,
         )
@@ -95,38 +81,29 @@ def desks() -> Iterator[OpenDesk]:
 
 
 class Book:
-    """The people of a desk test and the credit process they run on one desk."""
+    """The people of a desk test (those of `testing.desk`, and two approvers of our own) and
+    the credit process they run on one desk."""
 
-    rm = Principal("usr_rm", roles={Role.RELATIONSHIP_MANAGER})
-    analyst = Principal("usr_an", roles={Role.CREDIT_ANALYST})
-    approver = Principal("usr_ap", roles={Role.APPROVER}, authority="regional")
+    rm, analyst, approver, risk, auditor, admin = (
+        kit.RM,
+        kit.ANALYST,
+        kit.APPROVER,
+        kit.RISK,
+        kit.AUDITOR,
+        kit.ADMIN,
+    )
     branch_approver = Principal("usr_br", roles={Role.APPROVER}, authority="branch")
     #: a relationship manager who is an approver too: may not approve what they submitted
     maker_checker = Principal(
         "usr_mc", roles={Role.RELATIONSHIP_MANAGER, Role.APPROVER}, authority="board"
     )
-    risk = Principal("usr_risk", roles={Role.RISK_OFFICER})
-    auditor = Principal("usr_audit", roles={Role.AUDITOR})
-    admin = Principal("usr_admin", roles={Role.ADMIN})
 
     def __init__(self, desk: CreditDesk) -> None:
         self.desk = desk
 
-    def customer(self, name: str = "上海示例贸易有限公司") -> CustomerId:
+    def customer(self) -> CustomerId:
         """An onboarded SME with two statements and a bureau report on file."""
-        n = next(_customers)
-        cid = self.desk.onboard_customer(
-            self.rm,
-            kind="sme",
-            legal_name=f"{name}{n}",
-            registration_id=make_uscc(n * 7919 + 13),
-            home_region=REGION,
-            industry_code="F5191",
-        )
-        self.desk.add_statement(
-            self.analyst, cid, a_statement(period_end=date(2024, 12, 31), revenue="45000000")
-        )
-        self.desk.add_statement(self.analyst, cid, a_statement())
+        cid = kit.an_onboarded_customer(self.desk, serial=next(_customers) * 7919 + 13)
         self.desk.pull_bureau_report(self.analyst, cid)
         return cid
 
@@ -153,11 +130,11 @@ class Book:
         return app
 
     def facility(self, requested: str = "3000000.00") -> tuple[CustomerId, FacilityId]:
-        """A new customer's active product facility, through approval by another principal."""
-        cid = self.customer()
-        app = self.assessed(cid, requested)
-        self.desk.approve(self.approver, app)
-        return cid, self.desk.activate(self.rm, app)
+        """A new customer's active product facility, through approval by another principal
+        (`testing.desk.a_funded_customer`)."""
+        return kit.a_funded_customer(
+            self.desk, serial=next(_customers) * 7919 + 13, limit=requested
+        )
 
 
 def dump(desk: CreditDesk) -> dict[str, Any]:

@@ -11,24 +11,21 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 
 from creditmgmt.adapters.system import FixedClock
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain import FacilityId, LimitExceededError, Money
 from creditmgmt.ports.errors import ConflictError
-from creditmgmt.services import IdempotencyKeyError, Principal, RetryPolicy, Role
-
-#: the same business day as tests/services/conftest.py
-NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-RM = Principal("usr_rm", roles={Role.RELATIONSHIP_MANAGER})
+from creditmgmt.services import IdempotencyKeyError, RetryPolicy
+from creditmgmt.testing.desk import DESK_AT, RM
 
 
 def main(argv: list[str]) -> dict[str, object]:
     config, mode, facility = json.loads(argv[0]), argv[1], FacilityId(argv[2])
     retry = RetryPolicy(attempts=int(argv[4])) if mode == "draw" else None
+    # the business day of the desks in tests/services/conftest.py (random ids: many desks)
     with open_desk(
-        config, rules="cn-2023", clock=FixedClock(NOW), institution_region="310000", retry=retry
+        config, rules="cn-2023", clock=FixedClock(DESK_AT), institution_region="310000", retry=retry
     ) as desk:
         if mode == "replay":
             try:
