@@ -59,6 +59,10 @@ def test_draw_approve_and_audit(store_config: dict[str, Any], desks: Any, new_bo
     assert actions.count("draw") == 2 and actions.count("approve") == 1
     approval = next(e for e in trail if e.action == "approve")
     assert approval.actor == str(book.approver.user_id) and approval.ruleset_ref
+    with desk.store.unit_of_work() as uow:
+        customer = uow.customers.get(cid)
+    personal = (customer.registration_id, customer.legal_name)
+    assert all(p and p not in repr(entry) for entry in trail for p in personal)  # no PII
 
 
 def test_a_repeated_key_moves_nothing_after_reopening_and_from_a_second_desk(
