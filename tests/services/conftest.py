@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from creditmgmt.adapters.system import FixedClock, UuidIdSource
 from creditmgmt.adapters.unit_of_work import RecordStore
@@ -27,13 +28,29 @@ _customers = itertools.count(1)
 
 
 def sql_config(request: pytest.FixtureRequest, database: str, tmp_path: Path) -> dict[str, Any]:
-    """A store mapping for `open_desk`: a SQLite file, or fresh tables on a server."""
+    """A store mapping for `open_desk`: a SQLite file, or fresh tables on a server.
+
+    On PostgreSQL each store gets a schema of its own, dropped when the requesting fixture
+    is torn down (request it before `desks`, so that its desks are closed first): dropping
+    every desk's tables with the run's schema at the end takes more locks than one
+    transaction may hold (max_locks_per_transaction)."""
     prefix = f"d{next(_prefixes)}_"
     if database == "sqlite":
         return {"url": f"sqlite:///{tmp_path / 'desk.db'}"}
     if database == "postgres":
-        url, schema = request.getfixturevalue("postgres_schema")
-        return {"url": url, "schema": schema, "table_prefix": prefix}
+        url, run_schema = request.getfixturevalue("postgres_schema")
+        schema = f"{run_schema}_{prefix.rstrip('_')}"
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+
+        def drop() -> None:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            engine.dispose()
+
+        request.addfinalizer(drop)
+        return {"url": url, "schema": schema}
     return {"url": request.getfixturevalue("mysql_database"), "table_prefix": prefix}
 
 

@@ -135,14 +135,18 @@ Editor = SqlAudit | SnapshotAudit
     params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "file"],
 )
 def trail(
-    request: pytest.FixtureRequest, tmp_path: Path, desks: Any, new_book: Any
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    store_config_for: Any,  # before `desks`: their desks close before the schema is dropped
+    desks: Any,
+    new_book: Any,
 ) -> Callable[[], tuple[Editor, Callable[[], CreditDesk]]]:
     """An audit trail of 8 entries; calling it closes the desk as needed and returns the
     store's editor and a function that (re)opens a desk on the edited store."""
     if request.param == "file":
         config: Any = f"file://{tmp_path / 'book'}"
     else:
-        config = request.getfixturevalue("store_config_for")(request.param)
+        config = store_config_for(request.param)
     desk = desks(config)
     book = new_book(desk)
     book.customer()
