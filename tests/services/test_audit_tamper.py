@@ -70,8 +70,9 @@ class SqlAudit:
 class SnapshotAudit:
     """The audit section of a closed file store's `snapshot.cms`, rewritten in place.
 
-    Layout (adapters/files): a JSON header line (with `columns` naming the kinds in order
-    and `crc32` over the rest), then per kind a JSON line of `[id, version, length, columns]`
+    Layout (adapters/files): a JSON header line (with `columns` naming the kinds in order,
+    `crc32` over the rest and, from format 3, `header_crc32` over the header's canonical
+    JSON without that key), then per kind a JSON line of `[id, version, length, columns]`
     and the documents' bytes back to back, then the outbox the same way.
     """
 
@@ -123,6 +124,10 @@ class SnapshotAudit:
         body = b"".join(parts)
         if fix_checksum:
             self.header["crc32"] = zlib.crc32(body)
+            if "header_crc32" in self.header:  # format 3: the header's own checksum too
+                rest = {k: v for k, v in self.header.items() if k != "header_crc32"}
+                canonical = json.dumps(rest, sort_keys=True, separators=(",", ":")).encode()
+                self.header["header_crc32"] = zlib.crc32(canonical)
         self.path.write_bytes(
             json.dumps(self.header, separators=(",", ":")).encode() + b"\n" + body
         )
