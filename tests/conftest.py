@@ -1,11 +1,20 @@
 """Suite-wide settings: Hypothesis profiles (`dev` quick by default, `ci` deeper when CI=true,
-`soak` by hand with HYPOTHESIS_PROFILE=soak)."""
+`soak` by hand with HYPOTHESIS_PROFILE=soak), and the database servers the adapter and desk
+tests share: one schema (PostgreSQL) or database (MariaDB) per run.
+
+Server URLs come from CREDITMGMT_TEST_POSTGRES_URL / CREDITMGMT_TEST_MYSQL_URL. When a server
+cannot be reached the tests skip with the reason — unless CREDITMGMT_REQUIRE_SERVERS=1 (CI),
+where they fail.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import secrets
+from collections.abc import Iterator, Mapping
 
+import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -41,3 +50,60 @@ def _profile(env: Mapping[str, str]) -> str:
 
 
 settings.load_profile(_profile(os.environ))
+
+POSTGRES_URL = os.environ.get(
+    "CREDITMGMT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+MYSQL_URL = os.environ.get("CREDITMGMT_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+REQUIRED = os.environ.get("CREDITMGMT_REQUIRE_SERVERS") == "1"
+
+
+def _unreachable(what: str, error: Exception) -> None:
+    message = f"{what} not reachable ({type(error).__name__}: {error})"
+    if REQUIRED:
+        pytest.fail(f"{message}; CREDITMGMT_REQUIRE_SERVERS=1 makes this a failure")
+    pytest.skip(message)
+
+
+def run_name() -> str:
+    return f"cm_{os.getpid()}_{secrets.token_hex(4)}"
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[tuple[str, str]]:
+    """(url, schema): a fresh schema for this test run, dropped at the end."""
+    engine = sa.create_engine(POSTGRES_URL)
+    schema = run_name()
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    except Exception as e:
+        engine.dispose()
+        _unreachable(f"PostgreSQL at {POSTGRES_URL}", e)
+    try:
+        yield POSTGRES_URL, schema
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def mysql_database() -> Iterator[str]:
+    """A URL to a fresh database for this test run, dropped at the end."""
+    engine = sa.create_engine(MYSQL_URL)
+    name = run_name()
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+            )
+    except Exception as e:
+        engine.dispose()
+        _unreachable(f"MariaDB/MySQL at {MYSQL_URL}", e)
+    try:
+        yield sa.engine.make_url(MYSQL_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE `{name}`")
+        engine.dispose()

@@ -128,6 +128,12 @@ class DeskCore:
         message = f"{by.user_id} ({roles}) may not call {call}" + (
             f" on {subject}" if subject else ""
         )
+        self._audit_refusal(by, call, subject, message)
+        log.info("refused: %s", message)
+        raise PermissionDeniedError(message)
+
+    def _audit_refusal(self, by: Principal, call: str, subject: str, message: str) -> None:
+        """Write the audit record of a permission refusal (in a unit of work of its own)."""
         refusal = AuditEntry(
             id=self._new_audit_id(),
             at=self._ctx.clock.now(),
@@ -144,8 +150,6 @@ class DeskCore:
                 uow.commit()
 
         retry_on_conflict(write, policy=self._ctx.retry)
-        log.info("refused: %s", message)
-        raise PermissionDeniedError(message)
 
     def _read(
         self, call: str, by: Principal, work: Callable[[UnitOfWork], T], *, subject: str = ""
@@ -220,11 +224,18 @@ class DeskCore:
                     raise
                 return keyed.replay(first, call)
 
-        return retry_on_conflict(
-            keyed_attempt if keyed is not None else attempt,
-            policy=self._ctx.retry,
-            retry_on=(ConflictError,),
-        )
+        try:
+            return retry_on_conflict(
+                keyed_attempt if keyed is not None else attempt,
+                policy=self._ctx.retry,
+                retry_on=(ConflictError,),
+            )
+        except PermissionDeniedError as refused:
+            # refused by the use case (e.g. above the principal's clearance): its unit of
+            # work wrote nothing; record the refusal like one for the principal's roles
+            self._audit_refusal(by, call, subject, str(refused))
+            log.info("refused: %s", refused)
+            raise
 
 
 class Keyed(Generic[T]):
