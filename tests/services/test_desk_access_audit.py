@@ -173,3 +173,16 @@ def test_open_desk_takes_a_rule_file_and_a_registry(tmp_path: Path) -> None:
     with open_desk("memory://", rules=registry, clock=clock, institution_region="310000") as desk:
         assert desk.context.rules.as_of(date(2026, 3, 2)).id == "cn-2023"
     assert ANALYST
+
+
+def test_the_customer_read_model_masks_pii_for_roles_that_may_not_read_it() -> None:
+    desk = a_desk()
+    customer = an_onboarded_customer(desk, statements=False)
+    from creditmgmt.testing.builders import make_uscc
+
+    full = desk.customer(RM, customer)
+    assert full.registration_id == make_uscc(1) and not full.masked
+    for reader in (RISK, AUDITOR):
+        seen = desk.customer(reader, customer)
+        assert seen.masked and seen.registration_id == "*" * 14 + make_uscc(1)[-4:]
+        assert make_uscc(1) not in repr(seen)

@@ -33,6 +33,7 @@ from creditmgmt.services.errors import (
     PermissionDeniedError,
 )
 from creditmgmt.services.facilities import CustomerExposureView, FacilityView
+from creditmgmt.services.onboarding import CustomerView
 from creditmgmt.services.relationship import TimelineItem
 from creditmgmt.services.retry import (
     DEFAULT_RETRY,
@@ -59,6 +60,7 @@ __all__ = [
     "CreditDesk",
     "CreditFileView",
     "CustomerExposureView",
+    "CustomerView",
     "DeskError",
     "DuplicateCustomerError",
     "FacilityView",

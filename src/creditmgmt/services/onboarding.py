@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import attrs
+
 from creditmgmt.domain.credit_file import CreditFile, RefreshCycle
 from creditmgmt.domain.customer import Customer, CustomerKind, CustomerStatus, Segment
 from creditmgmt.domain.facility import Facility, FacilityLevel
@@ -200,8 +202,62 @@ def exit_customer(
     call.note(reason=reason)
 
 
+@attrs.frozen
+class CustomerView:
+    """A customer as a principal may see it: the registration id is masked (last 4 shown)
+    unless the principal's roles read personal data (`AccessPolicy.pii_readers`)."""
+
+    id: CustomerId
+    kind: CustomerKind
+    legal_name: str
+    registration_id: str | None
+    home_region: str
+    industry_code: str
+    segment: Segment
+    status: CustomerStatus
+    is_remote: bool
+    group_id: GroupId | None
+    relationship_manager: UserId | None
+    relationship_since: date | None
+    masked: bool
+
+    @classmethod
+    def of(cls, customer: Customer, *, reads_pii: bool) -> CustomerView:
+        return cls(
+            id=customer.id,
+            kind=customer.kind,
+            legal_name=customer.legal_name,
+            registration_id=customer.registration_id
+            if reads_pii
+            else mask(customer.registration_id),
+            home_region=customer.home_region,
+            industry_code=customer.industry_code,
+            segment=customer.segment,
+            status=customer.status,
+            is_remote=customer.is_remote,
+            group_id=customer.group_id,
+            relationship_manager=customer.relationship_manager,
+            relationship_since=customer.relationship_since,
+            masked=not reads_pii,
+        )
+
+
 class OnboardingCalls(DeskCore):
     """Desk calls of onboarding and groups."""
+
+    def customer(self, by: Principal, customer_id: CustomerId) -> CustomerView:
+        """One customer, PII masked unless `by` may read it.
+
+        Raises:
+            PermissionDeniedError, NotFoundError.
+        """
+        reads_pii = self._ctx.access.reads_pii(by)
+        return self._read(
+            "customer",
+            by,
+            lambda uow: CustomerView.of(uow.customers.get(customer_id), reads_pii=reads_pii),
+            subject=f"customer:{customer_id}",
+        )
 
     def onboard_customer(
         self,
@@ -326,6 +382,7 @@ class OnboardingCalls(DeskCore):
 
 
 __all__ = [
+    "CustomerView",
     "OnboardingCalls",
     "exit_customer",
     "form_group",
