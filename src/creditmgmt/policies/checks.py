@@ -48,8 +48,10 @@ from typing import Any
 import attrs
 
 from creditmgmt.policies import model as m
+from creditmgmt.policies.base import SourceLocation
 from creditmgmt.policies.cells import Cell
-from creditmgmt.policies.errors import SourceLocation
+from creditmgmt.policies.coercion import coerce
+from creditmgmt.policies.errors import PolicyInputError
 from creditmgmt.policies.formula import INPUT_VALUE_TYPES
 
 #: Every finding code with a one-line explanation (documentation and CLI help show these).
@@ -300,11 +302,8 @@ def _check_inputs(doc: m.RuleSetDocument) -> list[m.Finding]:
 
 def _default_problem(spec: m.InputSpec) -> tuple[str, str] | None:
     """(code, message) when evaluation would refuse the input's default."""
-    from creditmgmt.policies.errors import PolicyInputError
-    from creditmgmt.policies.ruleset import _coerce  # the evaluator's own rules
-
     try:
-        _coerce(spec, spec.default, "-")
+        coerce(spec, spec.default, "-")
     except PolicyInputError as e:
         reason = str(e).split(": ", 1)[-1].removeprefix(f"input {spec.name}: ")
         if spec.type == "enum":

@@ -18,8 +18,9 @@ from typing import Any
 import jsonschema
 
 from creditmgmt.policies import model as m
+from creditmgmt.policies.base import TRIGGER_SEVERITIES, SourceLocation
 from creditmgmt.policies.cells import Cell, parse_cell
-from creditmgmt.policies.errors import PolicyLoadError, SourceLocation
+from creditmgmt.policies.errors import PolicyLoadError
 from creditmgmt.policies.formula import INPUT_VALUE_TYPES, Expr, compile_expression
 from creditmgmt.policies.yaml_source import Node, parse
 
@@ -605,8 +606,10 @@ class Loader:
                 raise PolicyLoadError(f"trigger id {tid!r} is used twice", tr.loc)
             seen.add(tid)
             severity = str(g(tr, "severity").value)  # type: ignore[union-attr]
-            if severity not in m.SEVERITIES:
-                raise PolicyLoadError(f"severity {severity!r} is not one of {m.SEVERITIES}", tr.loc)
+            if severity not in TRIGGER_SEVERITIES:
+                raise PolicyLoadError(
+                    f"severity {severity!r} is not one of {TRIGGER_SEVERITIES}", tr.loc
+                )
             when = g(tr, "when")
             assert when is not None
             expr = compile_expression(_Doc.text(when, "when"), types, when.loc)
@@ -616,7 +619,7 @@ class Loader:
             triggers.append(m.Trigger(tid, severity, reason, expr, tr.loc))
         outputs = (
             m.OutputSpec("fired", "string", node.loc),
-            m.OutputSpec("severity", "enum", node.loc, ("none", *m.SEVERITIES)),
+            m.OutputSpec("severity", "enum", node.loc, ("none", *TRIGGER_SEVERITIES)),
             m.OutputSpec("count", "int", node.loc),
         )
         return m.TriggerSet(
