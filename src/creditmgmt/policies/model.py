@@ -14,6 +14,9 @@ from creditmgmt.policies.cells import ANY, Cell, Scalar
 from creditmgmt.policies.formula import Expr
 
 INPUT_TYPES = ("int", "decimal", "money", "bool", "enum", "date", "string")
+#: input types holding numbers, and those whose values are ordered (numbers and dates)
+NUMERIC_TYPES = ("int", "decimal", "money")
+ORDERED_TYPES = (*NUMERIC_TYPES, "date")
 OUTPUT_TYPES = ("int", "decimal", "bool", "enum", "string")
 BLOCK_KINDS = (
     "decision_table",
