@@ -204,6 +204,18 @@ class LimitTree:
                     f" ({n.level.value}): limit {n.limit}, used {n.used}, available {n.available}"
                 )
 
+    def _path_taking(
+        self, facility_id: FacilityId, amount: Money, on: date, verb: str, what: str
+    ) -> list[Facility]:
+        """The path root → node for a node that is to take `amount` more (drawn or reserved):
+        a valid amount, every node on the path active, within its term and with headroom."""
+        self._check_amount(amount, what)
+        path = self.path(facility_id)
+        self._check_active_path(path, verb)
+        self._check_term(path, on, what)
+        self._check_headroom(path, amount, what)
+        return path
+
     # movements --------------------------------------------------------------------------------
     def draw(
         self,
@@ -220,12 +232,8 @@ class LimitTree:
             InvalidValueError, CurrencyMismatchError, FacilityNotActiveError,
             FacilityOutsideTermError, LimitExceededError, TreeStructureError.
         """
-        self._check_amount(amount, "drawdown")
-        path = self.path(facility_id)
-        self._check_active_path(path, "draw")
-        self._check_term(path, on, "drawdown")
+        path = self._path_taking(facility_id, amount, on, "draw", "drawdown")
         leaf = path[-1]
-        self._check_headroom(path, amount, "drawdown")
         for n in path:
             _write_checked(n, "drawn", n.drawn + amount)
             _write_checked(n, "cumulative_drawn", n.cumulative_drawn + amount)
@@ -254,14 +262,7 @@ class LimitTree:
                 f"facility {facility_id} (repay on the node that was drawn)"
             )
         self._check_not_ended(path, "repay")
-        for n in path:
-            if principal > n.drawn:
-                raise RepaymentExceedsDrawnError(
-                    f"repayment of {principal} exceeds {n.drawn} drawn on facility {n.id}"
-                )
-        for n in path:
-            _write_checked(n, "drawn", n.drawn - principal)
-        _write_checked(path[-1], "own_drawn", path[-1].own_drawn - principal)
+        self._take_back(path, principal, "drawn", "repayment")
         path[-1]._record(PrincipalRepaid(aggregate_id=str(facility_id), amount=principal, on=on))
 
     def reserve(self, facility_id: FacilityId, amount: Money, *, on: date) -> None:
@@ -273,11 +274,7 @@ class LimitTree:
             InvalidValueError, CurrencyMismatchError, FacilityNotActiveError,
             FacilityOutsideTermError, LimitExceededError, TreeStructureError.
         """
-        self._check_amount(amount, "reservation")
-        path = self.path(facility_id)
-        self._check_active_path(path, "reserve")
-        self._check_term(path, on, "reservation")
-        self._check_headroom(path, amount, "reservation")
+        path = self._path_taking(facility_id, amount, on, "reserve", "reservation")
         for n in path:
             _write_checked(n, "reserved", n.reserved + amount)
         _write_checked(path[-1], "own_reserved", path[-1].own_reserved + amount)
@@ -298,15 +295,28 @@ class LimitTree:
                 f"release of {amount} exceeds the {path[-1].own_reserved} reserved directly on "
                 f"facility {facility_id}"
             )
+        self._take_back(path, amount, "reserved", "release")
+        path[-1]._record(AmountReleased(aggregate_id=str(facility_id), amount=amount, on=on))
+
+    @staticmethod
+    def _take_back(path: Sequence[Facility], amount: Money, held: str, what: str) -> None:
+        """Subtract `amount` from `held` ("drawn" or "reserved") on every node of the path and
+        from what is held directly (`own_drawn`, `own_reserved`) on its last node, once every
+        node is shown to hold that much.
+
+        Raises:
+            RepaymentExceedsDrawnError: a node on the path holds less (nothing is changed).
+        """
         for n in path:
-            if amount > n.reserved:
+            on_node: Money = getattr(n, held)
+            if amount > on_node:
                 raise RepaymentExceedsDrawnError(
-                    f"release of {amount} exceeds {n.reserved} reserved on facility {n.id}"
+                    f"{what} of {amount} exceeds {on_node} {held} on facility {n.id}"
                 )
         for n in path:
-            _write_checked(n, "reserved", n.reserved - amount)
-        _write_checked(path[-1], "own_reserved", path[-1].own_reserved - amount)
-        path[-1]._record(AmountReleased(aggregate_id=str(facility_id), amount=amount, on=on))
+            _write_checked(n, held, getattr(n, held) - amount)
+        own = f"own_{held}"
+        _write_checked(path[-1], own, getattr(path[-1], own) - amount)
 
     # structure --------------------------------------------------------------------------------
     def _check_children_fit(self, parent: Facility, children_limits: Money) -> None:

@@ -33,19 +33,15 @@ from creditmgmt.policies.checks.types_and_inputs import (
 
 def check_coverage(survey: Survey) -> list[Finding]:
     """Gaps and overlaps of every table, scorecard, matrix, master scale and ladder."""
-    out: list[Finding] = []
-    for block in survey.blocks:
-        if isinstance(block, m.DecisionTable):
-            out.extend(_table(survey, block))
-        elif isinstance(block, m.Scorecard):
-            out.extend(_scorecard(survey, block))
-        elif isinstance(block, m.Matrix):
-            out.extend(_matrix(survey, block))
-        elif isinstance(block, m.MasterScale) and reads_numbers(survey, block):
-            out.extend(_scale(survey, block))
-        elif isinstance(block, m.ThresholdLadder) and reads_ordered(survey, block):
-            out.extend(_ladder(survey, block))
-    return out
+    return survey.per_block(
+        {
+            m.DecisionTable: _table,
+            m.Scorecard: _scorecard,
+            m.Matrix: _matrix,
+            m.MasterScale: _scale,
+            m.ThresholdLadder: _ladder,
+        }
+    )
 
 
 def _table(survey: Survey, t: m.DecisionTable) -> list[Finding]:
@@ -138,6 +134,8 @@ def _matrix(survey: Survey, mx: m.Matrix) -> list[Finding]:
 def _scale(survey: Survey, s: m.MasterScale) -> list[Finding]:
     """Gaps and overlaps outside the bands' own span (inside it, `scale-not-contiguous` says
     where bands do not meet): below the first band, above the last, around the default."""
+    if not reads_numbers(survey, s):
+        return []  # a type error
     spec = survey.doc.inputs[s.input]
     low = spec.min
     if s.floor is not None and (low is None or s.floor > low):
@@ -182,6 +180,8 @@ def _scale(survey: Survey, s: m.MasterScale) -> list[Finding]:
 
 
 def _ladder(survey: Survey, ladder: m.ThresholdLadder) -> list[Finding]:
+    if not reads_ordered(survey, ladder):
+        return []  # a type error
     finding = survey.finding
     spec = survey.doc.inputs[ladder.input]
     out: list[Finding] = []

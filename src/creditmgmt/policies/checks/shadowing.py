@@ -54,13 +54,7 @@ def check_duplicates(survey: Survey) -> list[Finding]:
 
 def check_shadowing(survey: Survey) -> list[Finding]:
     """Table rows and scorecard bins that can never decide."""
-    out: list[Finding] = []
-    for block in survey.blocks:
-        if isinstance(block, m.DecisionTable) and block.hit_policy != "COLLECT" and block.rules:
-            out.extend(_table(survey, block))
-        elif isinstance(block, m.Scorecard):
-            out.extend(_scorecard(survey, block))
-    return out
+    return survey.per_block({m.DecisionTable: _table, m.Scorecard: _scorecard})
 
 
 def _outputs(rule: m.Rule) -> str:
@@ -68,6 +62,8 @@ def _outputs(rule: m.Rule) -> str:
 
 
 def _table(survey: Survey, t: m.DecisionTable) -> list[Finding]:
+    if t.hit_policy == "COLLECT" or not t.rules:
+        return []
     finding = survey.finding
     out: list[Finding] = []
     geometry = survey.table(t)

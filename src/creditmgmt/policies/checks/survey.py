@@ -10,10 +10,11 @@ then read the same survey, so a table is walked once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 from creditmgmt.policies import model as m
+from creditmgmt.policies.base import Finding
 from creditmgmt.policies.cells import Cell
 from creditmgmt.policies.checks.geometry import Axis, FindingFactory, Runs, Walk
 
@@ -83,6 +84,18 @@ class Survey:
         self._duplicates: dict[str, list[list[int]]] = {}
         self._bins: dict[tuple[str, int], Geometry] = {}
         self._matrix_axes: dict[tuple[str, str], Geometry] = {}
+
+    def per_block(
+        self, checks: Mapping[type[m.Block], Callable[[Survey, Any], list[Finding]]]
+    ) -> list[Finding]:
+        """For every checkable block, in document order, the findings of the check given for
+        its kind (`checks[kind](survey, block)`); blocks of other kinds are skipped."""
+        out: list[Finding] = []
+        for block in self.blocks:
+            check = next((checks[k] for k in type(block).__mro__ if k in checks), None)
+            if check is not None:
+                out.extend(check(self, block))
+        return out
 
     def of_kind(self, kind: type[B]) -> list[B]:
         """The checkable blocks of one kind, in document order."""

@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from creditmgmt.policies import model as m
 from creditmgmt.policies.base import Finding, SourceLocation
@@ -44,18 +44,17 @@ def check_types_and_inputs(survey: Survey) -> list[Finding]:
                 )
                 for name in dict.fromkeys(unknown)
             )
-        elif isinstance(block, m.DecisionTable):
-            out.extend(_table(survey, block))
-        elif isinstance(block, m.Scorecard):
-            out.extend(_scorecard(survey, block))
-        elif isinstance(block, m.Matrix):
-            out.extend(_matrix(survey, block))
-        elif isinstance(block, m.MasterScale | m.ThresholdLadder):
-            out.extend(_single_input(survey, block))
-        elif isinstance(block, m.Formula):
-            out.extend(_formula(survey, block))
-        elif isinstance(block, m.TriggerSet):
-            out.extend(_triggers(survey, block))
+    out += survey.per_block(
+        {
+            m.DecisionTable: _table,
+            m.Scorecard: _scorecard,
+            m.Matrix: _matrix,
+            m.MasterScale: _single_input,
+            m.ThresholdLadder: _single_input,
+            m.Formula: _formula,
+            m.TriggerSet: _triggers,
+        }
+    )
     used = {n for b in doc.blocks.values() for n in b.inputs}
     out.extend(
         finding(
@@ -354,6 +353,15 @@ def _unread(survey: Survey, block: m.Block, used: set[str], reader: str) -> list
 
 
 # expressions ------------------------------------------------------------------------------------
+class _Site(NamedTuple):
+    """An expression and where findings about it point: block, part (`where`) and location."""
+
+    block: m.Block
+    where: str
+    expr: Expr
+    loc: SourceLocation
+
+
 def _expression(
     survey: Survey,
     block: m.Block,
@@ -364,21 +372,13 @@ def _expression(
 ) -> list[Finding]:
     if expr.tree is None:
         return []
-    return [
-        *_lookup_types(survey, block, where, expr, loc, types),
-        *_enum_constants(survey, block, where, expr, loc),
-    ]
+    site = _Site(block, where, expr, loc)
+    return [*_lookup_types(survey, site, types), *_enum_constants(survey, site)]
 
 
-def _lookup_types(
-    survey: Survey,
-    block: m.Block,
-    where: str,
-    expr: Expr,
-    loc: SourceLocation,
-    types: Mapping[str, str],
-) -> list[Finding]:
+def _lookup_types(survey: Survey, site: _Site, types: Mapping[str, str]) -> list[Finding]:
     """Arguments passed to `lookup(...)` must fit the target block's inputs."""
+    block, where, expr, loc = site
     assert expr.tree is not None
     doc = survey.doc
     out: list[Finding] = []
@@ -433,10 +433,9 @@ def _lookup_types(
     return out
 
 
-def _enum_constants(
-    survey: Survey, block: m.Block, where: str, expr: Expr, loc: SourceLocation
-) -> list[Finding]:
+def _enum_constants(survey: Survey, site: _Site) -> list[Finding]:
     """`rating == "AAB"`: a comparison of an enum input with a value it does not declare."""
+    block, where, expr, loc = site
     assert expr.tree is not None
     out: list[Finding] = []
     reasoner = Reasoner(expr.text)
