@@ -78,7 +78,7 @@ class Survey:
         self.walk_budget = walk_budget
         #: the blocks whose every input is declared (the others get only `unknown-input`)
         self.blocks: list[m.Block] = [
-            b for b in doc.blocks.values() if all(n in doc.inputs for n in referenced_inputs(b))
+            b for b in doc.blocks.values() if doc.inputs.keys() >= set(referenced_inputs(b))
         ]
         self._tables: dict[str, Geometry] = {}
         self._duplicates: dict[str, list[list[int]]] = {}
@@ -119,7 +119,7 @@ class Survey:
                 ]
             geometry = Geometry(
                 axes,
-                ([r.cell(a.name) for a in axes] for r in t.rules),
+                [[r.cell(a.name) for a in axes] for r in t.rules],
                 overlaps_wanted=t.hit_policy == "UNIQUE",
                 ranks=ranks,
                 budget=self.walk_budget,
@@ -153,7 +153,7 @@ class Survey:
             ch = s.characteristics[index]
             axis = Axis(self.doc.inputs[ch.input], (b.cell for b in ch.bins))
             geometry = Geometry(
-                [axis], ([b.cell] for b in ch.bins), overlaps_wanted=True, budget=self.walk_budget
+                [axis], [[b.cell] for b in ch.bins], overlaps_wanted=True, budget=self.walk_budget
             )
             self._bins[key] = geometry
         return geometry
@@ -168,7 +168,7 @@ class Survey:
             )
             axis = Axis(self.doc.inputs[name], cells)
             geometry = Geometry(
-                [axis], ([c] for c in cells), overlaps_wanted=True, budget=self.walk_budget
+                [axis], [[c] for c in cells], overlaps_wanted=True, budget=self.walk_budget
             )
             self._matrix_axes[key] = geometry
         return geometry

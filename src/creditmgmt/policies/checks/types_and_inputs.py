@@ -199,7 +199,8 @@ def _table(survey: Survey, t: m.DecisionTable) -> list[Finding]:
             finding(code, f"{axis.name}: {problem}", t.id, rule.id, rule.loc)
         )
     for i, rule in enumerate(t.rules):
-        out.extend(problems.get(i, ()))
+        if problems:
+            out.extend(problems.get(i, ()))
         for name, value in rule.then:
             spec = t.output(name)
             if spec is None:
