@@ -136,6 +136,8 @@ class Axis:
         return lo, hi
 
     def cut(self, value: Any, *, before: bool) -> Cut:
+        """The cut just before (`before`) or just after `value` on this axis (whole-number
+        and date axes cut between whole values)."""
         if isinstance(value, date):
             value = value.toordinal()
         if not self.whole:
@@ -234,6 +236,7 @@ class Axis:
         return f"{self.name} in {{{', '.join(show(v) for v in chosen)}}}"
 
     def interval(self, lo: Cut | None, hi: Cut | None) -> str:
+        """The region between two cuts, in the policy's terms (`dpd in [91..120)`)."""
         name = self.name
         closed_top = self.whole and hi is not None and hi == self.dom_hi
         if (
