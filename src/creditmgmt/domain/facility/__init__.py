@@ -7,7 +7,6 @@ from here, as before the two were split.
 """
 
 from creditmgmt.domain.facility.limit_tree import (
-    FacilityNotActiveError,
     FacilityOutsideTermError,
     LimitBelowUtilisationError,
     LimitExceededError,
@@ -22,6 +21,7 @@ from creditmgmt.domain.facility.node import (
     Facility,
     FacilityActivated,
     FacilityLevel,
+    FacilityNotActiveError,
     FacilityOpened,
     FacilityStatus,
     FacilityStatusChanged,

@@ -35,6 +35,7 @@ from creditmgmt.domain.facility.node import (
     AmountReserved,
     DrawdownMade,
     Facility,
+    FacilityNotActiveError,
     FacilityStatus,
     LimitChanged,
     PrincipalRepaid,
@@ -67,12 +68,6 @@ class LimitBelowUtilisationError(DomainError):
     """A limit would be cut below what is already drawn and reserved."""
 
     default_message = "limit below utilisation"
-
-
-class FacilityNotActiveError(DomainError):
-    """A movement on a node (or under an ancestor) that is not active."""
-
-    default_message = "facility not active"
 
 
 class FacilityOutsideTermError(DomainError):

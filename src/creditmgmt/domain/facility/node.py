@@ -38,6 +38,12 @@ from creditmgmt.domain.products import ProductType
 
 
 # Errors --------------------------------------------------------------------------------------
+class FacilityNotActiveError(DomainError):
+    """A movement on a node (or under an ancestor) that is not active."""
+
+    default_message = "facility not active"
+
+
 class TreeStructureError(DomainError):
     """The nodes given do not form a valid tree, or a node the operation needs is missing."""
 
