@@ -496,7 +496,7 @@ def p1() -> tuple[list[str], list[str]]:
     notes.append(
         "- How: each block is compiled on first use into one generated Python function (from "
         "the parsed model; constants by reference, never user text): inline input fetch and "
-        "type/bound checks (`type(x) is int`, with `_coerce` for inputs that need "
+        "type/bound checks (`type(x) is int`, with `coerce` for inputs that need "
         "conversion), the table's conditions with a `Decision` built once per row (UNIQUE "
         "tables proved disjoint stop at the first match; matrices, ladders and master scales "
         "likewise return a decision built once per outcome), formulas and trigger sets "

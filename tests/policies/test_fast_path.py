@@ -34,7 +34,7 @@ from creditmgmt.policies import (
 from creditmgmt.policies import model as m
 from creditmgmt.policies.cells import parse_cell
 from creditmgmt.policies.loader import read_document
-from creditmgmt.policies.ruleset import _rules_disjoint
+from creditmgmt.policies.table_index import rules_disjoint as _rules_disjoint
 
 CN = builtin_ruleset("cn-2023")
 BLOCKS = sorted(CN.blocks)

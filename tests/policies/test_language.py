@@ -31,13 +31,8 @@ from creditmgmt.policies import model as m
 from creditmgmt.policies.cells import Cell, parse_cell
 from creditmgmt.policies.errors import SourceLocation
 from creditmgmt.policies.loader import read_document
-from creditmgmt.policies.ruleset import (
-    INDEX_THRESHOLD,
-    _generated_matcher,
-    _indexed_matcher,
-    scaled_pd,
-    scaling_constants,
-)
+from creditmgmt.policies.ruleset import INDEX_THRESHOLD, scaled_pd, scaling_constants
+from creditmgmt.policies.table_index import _generated_matcher, _indexed_matcher
 
 # ---------------------------------------------------------------------------------------------
 # fixtures: one document holding every block kind

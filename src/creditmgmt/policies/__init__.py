@@ -10,6 +10,7 @@
 Everything raised is a `PolicyError` (under `CreditMgmtError`).
 """
 
+from creditmgmt.policies.base import Finding
 from creditmgmt.policies.builtin import UnknownRuleSetError, builtin_names, builtin_ruleset
 from creditmgmt.policies.errors import (
     PolicyCheckError,
@@ -20,7 +21,6 @@ from creditmgmt.policies.errors import (
     SourceLocation,
 )
 from creditmgmt.policies.impact import ImpactReport, diff_impact
-from creditmgmt.policies.model import Finding
 from creditmgmt.policies.registry import (
     RuleSetNotFoundError,
     RuleSetOverlapError,

@@ -21,7 +21,8 @@ from typing import Any
 
 import attrs
 
-from creditmgmt.policies.errors import PolicyLoadError, SourceLocation
+from creditmgmt.policies.base import SourceLocation
+from creditmgmt.policies.errors import PolicyLoadError
 
 Scalar = Decimal | int | bool | str | date
 

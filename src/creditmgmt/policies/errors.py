@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import attrs
-
 from creditmgmt.domain.errors import CreditMgmtError
+from creditmgmt.policies.base import Finding, SourceLocation
 
-if TYPE_CHECKING:
-    from creditmgmt.policies.model import Finding
-
-
-@attrs.frozen
-class SourceLocation:
-    """Where something is written: file (or source name), 1-based line and column."""
-
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+__all__ = [
+    "PolicyCheckError",
+    "PolicyError",
+    "PolicyEvaluationError",
+    "PolicyInputError",
+    "PolicyLoadError",
+    "SourceLocation",
+]
 
 
 class PolicyError(CreditMgmtError):

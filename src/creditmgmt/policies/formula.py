@@ -21,7 +21,8 @@ from typing import Any
 
 import attrs
 
-from creditmgmt.policies.errors import PolicyEvaluationError, PolicyLoadError, SourceLocation
+from creditmgmt.policies.base import SourceLocation
+from creditmgmt.policies.errors import PolicyEvaluationError, PolicyLoadError
 
 MAX_LENGTH = 2000
 MAX_NODES = 400
@@ -283,7 +284,7 @@ def compile_expression(
     )
     wrapper = ast.Expression(ast.Lambda(params, body))
     ast.fix_missing_locations(wrapper)
-    scope = {"__builtins__": {}, "_k": tuple(checker.constants), **_FUNCS}
+    scope = {"__builtins__": {}, "_k": tuple(checker.constants), **FUNCS}
     fn = eval(compile(wrapper, "<creditmgmt formula>", "eval"), scope)
     return Expr(
         text=text.strip(),
@@ -303,7 +304,8 @@ def compile_expression(
 _QUANTA = {n: Decimal(1).scaleb(-n) for n in range(13)}
 
 
-def _round(x: Any, places: Any = 0) -> Decimal:
+def round_half_even(x: Any, places: Any = 0) -> Decimal:
+    """`round(x, places)` of the formula language: half-even, to a Decimal."""
     n = int(places)
     quantum = _QUANTA.get(n)
     if quantum is None:
@@ -311,34 +313,38 @@ def _round(x: Any, places: Any = 0) -> Decimal:
     return Decimal(x).quantize(quantum, rounding=ROUND_HALF_EVEN)
 
 
-def _clip(x: Any, lo: Any, hi: Any) -> Any:
+def clip(x: Any, lo: Any, hi: Any) -> Any:
+    """`clip(x, lo, hi)` of the formula language: x held within [lo, hi]."""
     return max(lo, min(hi, x))
 
 
-def _div(x: Any, y: Any) -> Any:
+def exact_div(x: Any, y: Any) -> Any:
     """Exact division: an int dividend becomes a Decimal, so the quotient never is a float."""
     return (Decimal(x) if type(x) is int else x) / y
 
 
-_FUNCS: dict[str, Any] = {
+# the runtime of compiled formulas, public for the evaluators the rule set generates ----------
+#: The helpers a compiled formula may call, by the name its code uses (nothing else is in scope).
+FUNCS: dict[str, Any] = {
     "_min": min,
     "_max": max,
     "_abs": abs,
-    "_round": _round,
-    "_clip": _clip,
-    "_div": _div,
+    "_round": round_half_even,
+    "_clip": clip,
+    "_div": exact_div,
 }
 _CONTEXT = decimal.Context(prec=34, rounding=ROUND_HALF_EVEN)
-_THREAD = threading.local()
+#: Per thread: `THREAD.context` is that thread's exact context, once `exact_context()` made it.
+THREAD = threading.local()
 
 
-def _exact_context() -> decimal.Context:
+def exact_context() -> decimal.Context:
     """This thread's copy of the 34-digit, half-even context formulas compute in."""
     try:
-        return _THREAD.context  # type: ignore[no-any-return]
+        return THREAD.context  # type: ignore[no-any-return]
     except AttributeError:
-        _THREAD.context = _CONTEXT.copy()
-        return _THREAD.context  # type: ignore[no-any-return]
+        THREAD.context = _CONTEXT.copy()
+        return THREAD.context  # type: ignore[no-any-return]
 
 
 def evaluate(
@@ -349,7 +355,7 @@ def evaluate(
     where: str,
 ) -> Any:
     """Evaluate a compiled expression. Raises `PolicyEvaluationError` naming `where`."""
-    context = _exact_context()
+    context = exact_context()
     previous = decimal.getcontext()
     try:
         if previous is context:  # already inside a formula (a lookup from a formula)
@@ -369,5 +375,5 @@ def evaluate(
 def _call(expr: Expr, env: Mapping[str, Any], lookup: Any) -> Any:
     if expr.fn is not None:
         return expr.fn(env, lookup)
-    scope = {"__builtins__": {}, "_env": env, "_k": expr.constants, "_lookup": lookup, **_FUNCS}
+    scope = {"__builtins__": {}, "_env": env, "_k": expr.constants, "_lookup": lookup, **FUNCS}
     return eval(expr.code, scope)

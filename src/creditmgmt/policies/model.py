@@ -8,11 +8,15 @@ from typing import Any
 
 import attrs
 
-from creditmgmt.policies.cells import Cell, Scalar
-from creditmgmt.policies.errors import SourceLocation
+from creditmgmt.policies.base import Finding as Finding  # its home is base; named here as before
+from creditmgmt.policies.base import SourceLocation
+from creditmgmt.policies.cells import ANY, Cell, Scalar
 from creditmgmt.policies.formula import Expr
 
 INPUT_TYPES = ("int", "decimal", "money", "bool", "enum", "date", "string")
+#: input types holding numbers, and those whose values are ordered (numbers and dates)
+NUMERIC_TYPES = ("int", "decimal", "money")
+ORDERED_TYPES = (*NUMERIC_TYPES, "date")
 OUTPUT_TYPES = ("int", "decimal", "bool", "enum", "string")
 BLOCK_KINDS = (
     "decision_table",
@@ -25,24 +29,6 @@ BLOCK_KINDS = (
 )
 HIT_POLICIES = ("UNIQUE", "FIRST", "PRIORITY", "COLLECT")
 AGGREGATES = ("SUM", "MIN", "MAX", "COUNT")
-SEVERITIES = ("info", "yellow", "red")
-
-
-@attrs.frozen
-class Finding:
-    """One problem found by `RuleSet.check()`: severity error | warning | info."""
-
-    severity: str
-    code: str
-    message: str
-    block: str | None = None
-    rule: str | None = None
-    location: SourceLocation | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.location}: " if self.location else ""
-        what = f"[{self.block}{'/' + self.rule if self.rule else ''}] " if self.block else ""
-        return f"{where}{self.severity} {self.code}: {what}{self.message}"
 
 
 @attrs.frozen
@@ -77,8 +63,6 @@ class Rule:
         for n, c in self.when:
             if n == name:
                 return c
-        from creditmgmt.policies.cells import ANY
-
         return ANY
 
 

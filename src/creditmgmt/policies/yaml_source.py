@@ -15,7 +15,8 @@ from typing import Any
 import attrs
 import yaml
 
-from creditmgmt.policies.errors import PolicyLoadError, SourceLocation
+from creditmgmt.policies.base import SourceLocation
+from creditmgmt.policies.errors import PolicyLoadError
 
 
 @attrs.frozen

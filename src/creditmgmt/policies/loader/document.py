@@ -3,189 +3,30 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
-import json
 import re
 from collections.abc import Callable
-from datetime import date
-from decimal import Decimal
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
+import attrs
 
 from creditmgmt.policies import model as m
+from creditmgmt.policies.base import TRIGGER_SEVERITIES, SourceLocation
 from creditmgmt.policies.cells import Cell, parse_cell
-from creditmgmt.policies.errors import PolicyLoadError, SourceLocation
+from creditmgmt.policies.errors import PolicyLoadError
 from creditmgmt.policies.formula import INPUT_VALUE_TYPES, Expr, compile_expression
+from creditmgmt.policies.loader import nodes
+from creditmgmt.policies.loader.schema import canonical_hash, schema_check
 from creditmgmt.policies.yaml_source import Node, parse
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
 
 
-@cache
-def json_schema() -> dict[str, Any]:
-    """The published JSON Schema of rule-set documents (shipped with the package)."""
-    text = resources.files("creditmgmt.policies").joinpath("schema/ruleset.schema.json")
-    schema: dict[str, Any] = json.loads(text.read_text(encoding="utf-8"))
-    return schema
-
-
-def _schema_check(root: Node) -> None:
-    validator = jsonschema.Draft202012Validator(json_schema())
-    errors = sorted(validator.iter_errors(_jsonable(root.plain())), key=lambda e: list(e.path))
-    if not errors:
-        return
-    error = min(errors, key=lambda e: (len(e.path), list(map(str, e.path))))
-    node = root
-    for part in error.absolute_path:
-        child = node.value[part] if isinstance(node.value, dict | list) else None
-        if not isinstance(child, Node):
-            break
-        node = child
-    where = "/".join(str(p) for p in error.absolute_path) or "document"
-    message = error.message
-    if error.validator == "additionalProperties" and isinstance(error.schema, dict):
-        allowed = sorted(error.schema.get("properties", {}))
-        if allowed:
-            message += f"; expected only {', '.join(allowed)}"
-    raise PolicyLoadError(f"{where}: {message}", node.loc)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def canonical_hash(root: Node, attachments: dict[str, Any] | None = None) -> str:
-    """sha256 of the canonical form: keys sorted, decimals normalised, dates as ISO text
-    (YAML dates and JSON strings agree), no whitespace or comments; `attachments` (imported
-    CSV tables, by file name) are part of the content."""
-
-    def canon(v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: canon(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [canon(x) for x in v]
-        if isinstance(v, Decimal):
-            return {"$decimal": str(v.normalize())}
-        if isinstance(v, date):
-            return v.isoformat()
-        return v
-
-    content = canon(root.plain())
-    if attachments:
-        content = {"document": content, "attachments": canon(attachments)}
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-class _Doc:
-    """Helpers bound to one document's source."""
-
-    def __init__(self, root: Node, base_dir: Path | None) -> None:
-        self.root = root
-        self.base_dir = base_dir
-
-    @staticmethod
-    def get(node: Node, key: str, *, required: bool = True) -> Node | None:
-        if not isinstance(node.value, dict):
-            raise PolicyLoadError("expected a mapping", node.loc)
-        found = node.value.get(key)
-        if found is None and required:
-            raise PolicyLoadError(f"missing required field {key!r}", node.loc)
-        return found
-
-    @staticmethod
-    def text(node: Node | None, what: str) -> str:
-        if node is None or not isinstance(node.value, str):
-            raise PolicyLoadError(f"{what} must be text", node.loc if node else None)
-        return node.value
-
-    @staticmethod
-    def number(node: Node | None, what: str) -> Decimal:
-        if (
-            node is None
-            or isinstance(node.value, bool)
-            or not isinstance(node.value, int | Decimal)
-        ):
-            raise PolicyLoadError(f"{what} must be a number", node.loc if node else None)
-        return Decimal(node.value)
-
-    @staticmethod
-    def items(node: Node | None, what: str) -> list[Node]:
-        if node is None or not isinstance(node.value, list):
-            raise PolicyLoadError(f"{what} must be a list", node.loc if node else None)
-        return node.value
-
-
-def _input_spec(name: str, node: Node) -> m.InputSpec:
-    g = _Doc.get
-    type_ = _Doc.text(g(node, "type"), f"inputs.{name}.type")
-    if type_ not in m.INPUT_TYPES:
-        raise PolicyLoadError(
-            f"input {name}: type {type_!r} is not one of {', '.join(m.INPUT_TYPES)}", node.loc
-        )
-    values: tuple[str, ...] = ()
-    if type_ == "enum":
-        vals = _Doc.items(g(node, "values"), f"inputs.{name}.values")
-        for v in vals:
-            if isinstance(v.value, bool):  # YAML reads bare yes/no/on/off as booleans
-                raise PolicyLoadError(
-                    f"input {name}: enum value {v.value!r} is a boolean; quote it", v.loc
-                )
-        values = tuple(str(v.value) for v in vals)
-        if len(set(values)) != len(values) or not values:
-            raise PolicyLoadError(f"input {name}: enum values must be distinct", node.loc)
-    lo, hi = g(node, "min", required=False), g(node, "max", required=False)
-    default_node = g(node, "default", required=False)
-    has_default = isinstance(node.value, dict) and "default" in node.value
-    nullable_node = g(node, "nullable", required=False)
-    return m.InputSpec(
-        name=name,
-        type=type_,
-        loc=node.loc,
-        nullable=bool(nullable_node.value) if nullable_node else False,
-        values=values,
-        min=_Doc.number(lo, f"inputs.{name}.min") if lo else None,
-        max=_Doc.number(hi, f"inputs.{name}.max") if hi else None,
-        default=None if default_node is None else default_node.value,
-        has_default=has_default,
-    )
-
-
-def _output_specs(node: Node | None) -> tuple[m.OutputSpec, ...]:
-    if node is None:
-        return ()
-    if not isinstance(node.value, dict):
-        raise PolicyLoadError("outputs must be a mapping of name to {type: ...}", node.loc)
-    out = []
-    for name, spec in node.value.items():
-        type_ = _Doc.text(_Doc.get(spec, "type"), f"outputs.{name}.type")
-        if type_ not in m.OUTPUT_TYPES:
-            raise PolicyLoadError(
-                f"output {name}: type {type_!r} is not one of {', '.join(m.OUTPUT_TYPES)}",
-                spec.loc,
-            )
-        values: tuple[Any, ...] = ()
-        if type_ == "enum":
-            values = tuple(v.value for v in _Doc.items(_Doc.get(spec, "values"), "values"))
-        out.append(m.OutputSpec(name, type_, spec.loc, values))
-    return tuple(out)
-
-
 class Loader:
+    """Reads one parsed document into the typed model (`load()`), block by block."""
+
     def __init__(self, root: Node, source: str, base_dir: Path | None) -> None:
         self.root = root
         self.source = source
@@ -194,8 +35,8 @@ class Loader:
         self.attachments: dict[str, Any] = {}
 
     def load(self) -> m.RuleSetDocument:
-        root, g, t = self.root, _Doc.get, _Doc.text
-        _schema_check(root)
+        root, g, t = self.root, nodes.get, nodes.text
+        schema_check(root)
         doc_id = t(g(root, "id"), "id")
         if not _ID.fullmatch(doc_id):
             raise PolicyLoadError(f"id {doc_id!r}: use a-z, 0-9, '-' and '_'", root.loc)
@@ -203,11 +44,11 @@ class Loader:
         if not _SEMVER.fullmatch(version):
             raise PolicyLoadError(f"version {version!r} is not semantic (1.2.3)", root.loc)
         eff_from_node = g(root, "effective_from")
-        eff_from = _date_node(eff_from_node, "effective_from")
+        eff_from = nodes.date_value(eff_from_node, "effective_from")
         if eff_from is None:
             raise PolicyLoadError("effective_from must be a date YYYY-MM-DD", root.loc)
         eff_to_node = g(root, "effective_to", required=False)
-        eff_to = _date_node(eff_to_node, "effective_to")
+        eff_to = nodes.date_value(eff_to_node, "effective_to")
         if eff_to_node is not None and eff_to is not None and eff_to <= eff_from:
             raise PolicyLoadError(
                 f"effective_to {eff_to} must be after effective_from {eff_from} "
@@ -223,9 +64,9 @@ class Loader:
         inputs_node = g(root, "inputs")
         assert inputs_node is not None
         for name, node in inputs_node.value.items():
-            self.inputs[name] = _input_spec(name, node)
+            self.inputs[name] = nodes.input_spec(name, node)
         blocks: dict[str, m.Block] = {}
-        for block_node in _Doc.items(g(root, "blocks"), "blocks"):
+        for block_node in nodes.items(g(root, "blocks"), "blocks"):
             block = self.block(block_node)
             if block.id in blocks:
                 raise PolicyLoadError(f"block id {block.id!r} is used twice", block_node.loc)
@@ -261,7 +102,7 @@ class Loader:
             ) from None
 
     def _block_inputs(self, node: Node) -> tuple[str, ...]:
-        names = tuple(str(n.value) for n in _Doc.items(_Doc.get(node, "inputs"), "inputs"))
+        names = tuple(str(n.value) for n in nodes.items(nodes.get(node, "inputs"), "inputs"))
         for n, item in zip(names, node.value["inputs"].value, strict=True):
             self._input(n, item)
         if len(set(names)) != len(names):
@@ -273,7 +114,7 @@ class Loader:
         return parse_cell(raw.value, spec.type, raw.loc)
 
     def block(self, node: Node) -> m.Block:
-        g, t = _Doc.get, _Doc.text
+        g, t = nodes.get, nodes.text
         block_id = t(g(node, "id"), "block id")
         kind = t(g(node, "kind"), "block kind")
         builders: dict[str, Callable[[Node, str], m.Block]] = {
@@ -291,13 +132,13 @@ class Loader:
         # a block's description documents its contract; keep it (it was dropped before)
         described = g(node, "description", required=False)
         if described is not None:
-            block = attrs_evolve(block, description=t(described, f"block {block_id} description"))
+            block = attrs.evolve(block, description=t(described, f"block {block_id} description"))
         return block
 
     def decision_table(self, node: Node, block_id: str) -> m.Block:
-        g = _Doc.get
+        g = nodes.get
         inputs = self._block_inputs(node)
-        outputs = _output_specs(g(node, "outputs"))
+        outputs = nodes.output_specs(g(node, "outputs"))
         hit_node = g(node, "hit_policy", required=False)
         hit = "UNIQUE" if hit_node is None else str(hit_node.value)
         if hit not in m.HIT_POLICIES:
@@ -318,7 +159,7 @@ class Loader:
         if csv_node is not None:
             raw_rules = self._csv_rules(csv_node, inputs, outputs)
         else:
-            for r in _Doc.items(rules_node, "rules"):
+            for r in nodes.items(rules_node, "rules"):
                 rid = str(g(r, "id").value)  # type: ignore[union-attr]
                 when = g(r, "when").value  # type: ignore[union-attr]
                 then = g(r, "then").value  # type: ignore[union-attr]
@@ -387,8 +228,8 @@ class Loader:
                     f"{name}: a row needs exactly {len(header)} fields ({', '.join(header)})",
                     loc,
                 )
-            when = {k: Node(_csv_value(row[k]), loc) for k in inputs}
-            then = {o.name: Node(_csv_output(row[o.name], o, loc), loc) for o in outputs}
+            when = {k: Node(nodes.csv_value(row[k]), loc) for k in inputs}
+            then = {o.name: Node(nodes.csv_output(row[o.name], o, loc), loc) for o in outputs}
             rules.append((row["id"].strip(), when, then, loc))
             rows.append({k: v.strip() for k, v in row.items()})
         # the table's rows are part of the rule set's content hash (and so of its ref)
@@ -396,16 +237,16 @@ class Loader:
         return rules
 
     def scorecard(self, node: Node, block_id: str) -> m.Block:
-        g = _Doc.get
+        g = nodes.get
         inputs = self._block_inputs(node)
         chars = []
-        for c in _Doc.items(g(node, "characteristics"), "characteristics"):
-            name = _Doc.text(g(c, "input"), "characteristic input")
+        for c in nodes.items(g(node, "characteristics"), "characteristics"):
+            name = nodes.text(g(c, "input"), "characteristic input")
             if name not in inputs:
                 raise PolicyLoadError(f"{name!r} is not an input of block {block_id}", c.loc)
             bins = tuple(
-                m.Bin(self._cell(g(b, "when"), name), _Doc.number(g(b, "points"), "points"), b.loc)  # type: ignore[arg-type]
-                for b in _Doc.items(g(c, "bins"), "bins")
+                m.Bin(self._cell(g(b, "when"), name), nodes.number(g(b, "points"), "points"), b.loc)  # type: ignore[arg-type]
+                for b in nodes.items(g(c, "bins"), "bins")
             )
             chars.append(m.Characteristic(name, bins, c.loc))
         scaling_node = g(node, "scaling", required=False)
@@ -418,9 +259,9 @@ class Loader:
                     "scaling.odds is good_to_bad or bad_to_good", scaling_node.loc
                 )
             scaling = m.Scaling(
-                _Doc.number(g(scaling_node, "points0"), "points0"),
-                _Doc.number(g(scaling_node, "odds0"), "odds0"),
-                _Doc.number(g(scaling_node, "pdo"), "pdo"),
+                nodes.number(g(scaling_node, "points0"), "points0"),
+                nodes.number(g(scaling_node, "odds0"), "odds0"),
+                nodes.number(g(scaling_node, "pdo"), "pdo"),
                 direction,
             )
             if scaling.odds0 <= 0 or scaling.pdo <= 0:
@@ -432,28 +273,28 @@ class Loader:
             inputs=inputs,
             outputs=tuple(outputs),
             loc=node.loc,
-            base_points=_Doc.number(g(node, "base_points"), "base_points"),
+            base_points=nodes.number(g(node, "base_points"), "base_points"),
             characteristics=tuple(chars),
             scaling=scaling,
         )
 
     def master_scale(self, node: Node, block_id: str) -> m.Block:
-        g = _Doc.get
-        input_name = _Doc.text(g(node, "input"), "input")
+        g = nodes.get
+        input_name = nodes.text(g(node, "input"), "input")
         self._input(input_name, node)
-        output = _Doc.text(g(node, "output"), "output")
+        output = nodes.text(g(node, "output"), "output")
         floor_node = g(node, "floor", required=False)
         grades = []
-        for gr in _Doc.items(g(node, "grades"), "grades"):
+        for gr in nodes.items(g(node, "grades"), "grades"):
             name = str(g(gr, "grade").value)  # type: ignore[union-attr]
             default_node = g(gr, "default", required=False)
             default = bool(default_node.value) if default_node is not None else False
             if default:
-                at = _Doc.number(g(gr, "at"), "at")
+                at = nodes.number(g(gr, "at"), "at")
                 grades.append(m.Grade(name, at, None, True, gr.loc))
             else:
-                lo = _Doc.number(g(gr, "from"), "from")
-                hi = _Doc.number(g(gr, "to"), "to")
+                lo = nodes.number(g(gr, "from"), "from")
+                hi = nodes.number(g(gr, "to"), "to")
                 grades.append(m.Grade(name, lo, hi, False, gr.loc))
         return m.MasterScale(
             id=block_id,
@@ -463,22 +304,22 @@ class Loader:
             loc=node.loc,
             input=input_name,
             output_name=output,
-            floor=_Doc.number(floor_node, "floor") if floor_node else None,
+            floor=nodes.number(floor_node, "floor") if floor_node else None,
             grades=tuple(grades),
         )
 
     def ladder(self, node: Node, block_id: str) -> m.Block:
-        g = _Doc.get
-        input_name = _Doc.text(g(node, "input"), "input")
+        g = nodes.get
+        input_name = nodes.text(g(node, "input"), "input")
         spec = self._input(input_name, node)
-        output = _Doc.text(g(node, "output"), "output")
+        output = nodes.text(g(node, "output"), "output")
         steps = []
-        for s in _Doc.items(g(node, "steps"), "steps"):
+        for s in nodes.items(g(node, "steps"), "steps"):
             start = g(s, "from")
             assert start is not None
             value = g(s, "value")
             assert value is not None
-            steps.append(m.Step(_step_value(start, spec), value.value, s.loc))
+            steps.append(m.Step(nodes.step_value(start, spec), value.value, s.loc))
         domain = g(node, "domain", required=False)
         dmin = g(domain, "min", required=False) if domain else None
         dmax = g(domain, "max", required=False) if domain else None
@@ -491,36 +332,36 @@ class Loader:
             loc=node.loc,
             input=input_name,
             output_name=output,
-            domain_min=_step_value(dmin, spec)
+            domain_min=nodes.step_value(dmin, spec)
             if dmin
             else (spec.min if spec.type != "enum" else None),
-            domain_max=_step_value(dmax, spec)
+            domain_max=nodes.step_value(dmax, spec)
             if dmax
             else (spec.max if spec.type != "enum" else None),
             steps=tuple(steps),
         )
 
     def matrix(self, node: Node, block_id: str) -> m.Block:
-        g = _Doc.get
+        g = nodes.get
         rows, cols = g(node, "rows"), g(node, "columns")
         assert rows is not None and cols is not None
-        row_input = _Doc.text(g(rows, "input"), "rows.input")
-        col_input = _Doc.text(g(cols, "input"), "columns.input")
-        row_nodes = _Doc.items(g(rows, "cells"), "cells")
-        col_nodes = _Doc.items(g(cols, "cells"), "cells")
+        row_input = nodes.text(g(rows, "input"), "rows.input")
+        col_input = nodes.text(g(cols, "input"), "columns.input")
+        row_nodes = nodes.items(g(rows, "cells"), "cells")
+        col_nodes = nodes.items(g(cols, "cells"), "cells")
         row_cells = tuple(self._cell(c, row_input) for c in row_nodes)
         col_cells = tuple(self._cell(c, col_input) for c in col_nodes)
-        output = _Doc.text(g(node, "output"), "output")
+        output = nodes.text(g(node, "output"), "output")
         values = []
         value_locs = []
-        value_rows = _Doc.items(g(node, "values"), "values")
+        value_rows = nodes.items(g(node, "values"), "values")
         if len(value_rows) != len(row_cells):
             raise PolicyLoadError(
                 f"matrix {block_id}: {len(value_rows)} value rows for {len(row_cells)} row cells",
                 node.loc,
             )
         for vr in value_rows:
-            cells = _Doc.items(vr, "a row of values")
+            cells = nodes.items(vr, "a row of values")
             if len(cells) != len(col_cells):
                 raise PolicyLoadError(
                     f"matrix {block_id}: every row needs {len(col_cells)} values", vr.loc
@@ -549,7 +390,7 @@ class Loader:
         return {n: INPUT_VALUE_TYPES[self.inputs[n].type] for n in inputs}
 
     def formula(self, node: Node, block_id: str) -> m.Block:
-        g = _Doc.get
+        g = nodes.get
         inputs = self._block_inputs(node)
         types = self._types(inputs)
         lets: list[tuple[str, Expr]] = []
@@ -559,7 +400,7 @@ class Loader:
                 raise PolicyLoadError(
                     f"let {name!r} hides an input or an earlier let", expr_node.loc
                 )
-            expr = compile_expression(_Doc.text(expr_node, f"let {name}"), types, expr_node.loc)
+            expr = compile_expression(nodes.text(expr_node, f"let {name}"), types, expr_node.loc)
             types[name] = expr.type if expr.type != "any" else "any"
             lets.append((name, expr))
         exprs: list[tuple[str, Expr]] = []
@@ -567,7 +408,7 @@ class Loader:
         outputs_node = g(node, "outputs")
         assert outputs_node is not None
         for name, expr_node in outputs_node.value.items():
-            expr = compile_expression(_Doc.text(expr_node, f"output {name}"), types, expr_node.loc)
+            expr = compile_expression(nodes.text(expr_node, f"output {name}"), types, expr_node.loc)
             exprs.append((name, expr))
             out_type = {"num": "decimal", "bool": "bool", "str": "string"}.get(expr.type, "decimal")
             out_specs.append(m.OutputSpec(name, out_type, expr_node.loc))
@@ -580,7 +421,7 @@ class Loader:
                         tnode.loc,
                     )
                 out_specs = [
-                    attrs_evolve(o, type=str(tnode.value)) if o.name == name else o
+                    attrs.evolve(o, type=str(tnode.value)) if o.name == name else o
                     for o in out_specs
                 ]
         return m.Formula(
@@ -594,29 +435,31 @@ class Loader:
         )
 
     def trigger_set(self, node: Node, block_id: str) -> m.Block:
-        g = _Doc.get
+        g = nodes.get
         inputs = self._block_inputs(node)
         types = self._types(inputs)
         triggers = []
         seen: set[str] = set()
-        for tr in _Doc.items(g(node, "triggers"), "triggers"):
+        for tr in nodes.items(g(node, "triggers"), "triggers"):
             tid = str(g(tr, "id").value)  # type: ignore[union-attr]
             if tid in seen:
                 raise PolicyLoadError(f"trigger id {tid!r} is used twice", tr.loc)
             seen.add(tid)
             severity = str(g(tr, "severity").value)  # type: ignore[union-attr]
-            if severity not in m.SEVERITIES:
-                raise PolicyLoadError(f"severity {severity!r} is not one of {m.SEVERITIES}", tr.loc)
+            if severity not in TRIGGER_SEVERITIES:
+                raise PolicyLoadError(
+                    f"severity {severity!r} is not one of {TRIGGER_SEVERITIES}", tr.loc
+                )
             when = g(tr, "when")
             assert when is not None
-            expr = compile_expression(_Doc.text(when, "when"), types, when.loc)
+            expr = compile_expression(nodes.text(when, "when"), types, when.loc)
             if expr.type not in ("bool", "any"):
                 raise PolicyLoadError(f"trigger {tid}: 'when' must be a condition", when.loc)
             reason = str(g(tr, "reason").value)  # type: ignore[union-attr]
             triggers.append(m.Trigger(tid, severity, reason, expr, tr.loc))
         outputs = (
             m.OutputSpec("fired", "string", node.loc),
-            m.OutputSpec("severity", "enum", node.loc, ("none", *m.SEVERITIES)),
+            m.OutputSpec("severity", "enum", node.loc, ("none", *TRIGGER_SEVERITIES)),
             m.OutputSpec("count", "int", node.loc),
         )
         return m.TriggerSet(
@@ -627,59 +470,6 @@ class Loader:
             loc=node.loc,
             triggers=tuple(triggers),
         )
-
-
-def attrs_evolve(obj: Any, **changes: Any) -> Any:
-    import attrs
-
-    return attrs.evolve(obj, **changes)
-
-
-def _date_node(node: Node | None, what: str) -> date | None:
-    """A date written in YAML (a date) or JSON (ISO text); None stays None."""
-    if node is None or node.value is None:
-        return None
-    if isinstance(node.value, date):
-        return node.value
-    if isinstance(node.value, str):
-        try:
-            return date.fromisoformat(node.value)
-        except ValueError:
-            pass
-    raise PolicyLoadError(f"{what} must be a date YYYY-MM-DD, got {node.value!r}", node.loc)
-
-
-def _step_value(node: Node, spec: m.InputSpec) -> Any:
-    if spec.type == "enum":
-        if node.value not in spec.values:
-            raise PolicyLoadError(f"{node.value!r} is not a value of {spec.name}", node.loc)
-        return node.value
-    if spec.type == "date":
-        return _date_node(node, "a step of a date input")
-    return _Doc.number(node, "step")
-
-
-def _csv_value(text: str) -> Any:
-    return text.strip()
-
-
-def _csv_output(text: str, spec: m.OutputSpec, loc: SourceLocation) -> Any:
-    text = text.strip()
-    if spec.type == "bool":
-        if text.lower() not in ("true", "false"):
-            raise PolicyLoadError(f"output {spec.name}: {text!r} is not true or false", loc)
-        return text.lower() == "true"
-    try:
-        if spec.type == "int":
-            return int(text)
-        if spec.type == "decimal":
-            value = Decimal(text)
-            if not value.is_finite():
-                raise ValueError(text)
-            return value
-    except (ValueError, ArithmeticError):
-        raise PolicyLoadError(f"output {spec.name}: {text!r} is not a {spec.type}", loc) from None
-    return text
 
 
 def _check_lookups(blocks: dict[str, m.Block]) -> None:

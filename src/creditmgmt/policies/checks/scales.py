@@ -1,0 +1,187 @@
+"""Scales: master-scale grades and threshold-ladder steps in a sound order.
+
+A master scale needs at least `MIN_NON_DEFAULT_GRADES` non-default grades and exactly one
+default grade, each grade named once, bands that ascend without being empty, a default grade
+above the bands, and each band starting where the previous one ends. A threshold ladder's
+steps must ascend, two steps never starting at the same value. (Gaps and overlaps of the
+values a scale or ladder covers are coverage findings.)
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+
+from creditmgmt.policies import model as m
+from creditmgmt.policies.base import Finding
+from creditmgmt.policies.checks.geometry import Axis, show
+from creditmgmt.policies.checks.survey import Survey
+from creditmgmt.policies.checks.types_and_inputs import reads_numbers, reads_ordered
+
+#: Basel/CRR minimum for a rating scale: 7 non-default grades and 1 default grade.
+MIN_NON_DEFAULT_GRADES = 7
+
+
+def check_scales(survey: Survey) -> list[Finding]:
+    """The grades of every master scale and the steps of every threshold ladder."""
+    out: list[Finding] = []
+    for block in survey.blocks:
+        if isinstance(block, m.MasterScale) and reads_numbers(survey, block):
+            out.extend(_grades(survey, block))
+        elif isinstance(block, m.ThresholdLadder) and reads_ordered(survey, block):
+            out.extend(_steps(survey, block))
+    return out
+
+
+def bands(s: m.MasterScale) -> list[m.Grade]:
+    """The non-default grades of a scale, as written."""
+    return [g for g in s.grades if not g.is_default]
+
+
+def bands_ascend(s: m.MasterScale) -> bool:
+    """Whether every band is non-empty and starts no lower than the one before."""
+    written = bands(s)
+    for prev, g in zip([None, *written], written, strict=False):
+        assert g.upper is not None
+        if g.lower >= g.upper or (prev is not None and g.lower < prev.lower):
+            return False
+    return True
+
+
+def step_key(spec: m.InputSpec) -> Any:
+    """The order of a ladder's step starts: an enum's declared order, else the values'."""
+    if spec.type == "enum":
+        return spec.values.index
+    return lambda v: v
+
+
+def show_start(spec: m.InputSpec, v: Any) -> str:
+    """A step start as findings write it."""
+    if spec.type == "enum":
+        return show(v)
+    return v.isoformat() if isinstance(v, date) else str(v)
+
+
+def steps_ascend(spec: m.InputSpec, ladder: m.ThresholdLadder) -> bool:
+    """Whether each step starts above the one before."""
+    key = step_key(spec)
+    return all(key(b.start) > key(a.start) for a, b in itertools.pairwise(ladder.steps))
+
+
+def _grades(survey: Survey, s: m.MasterScale) -> list[Finding]:
+    finding = survey.finding
+    out: list[Finding] = []
+    written = bands(s)
+    defaults = [g for g in s.grades if g.is_default]
+    if len(written) < MIN_NON_DEFAULT_GRADES or len(defaults) != 1:
+        out.append(
+            finding(
+                "scale-too-few-grades",
+                f"the scale has {len(written)} non-default and {len(defaults)} default grade(s); "
+                f"at least {MIN_NON_DEFAULT_GRADES} non-default and exactly 1 default are "
+                "required",
+                s.id,
+                None,
+                s.loc,
+            )
+        )
+    seen: dict[str, m.Grade] = {}
+    for g in s.grades:
+        if g.grade in seen:
+            out.append(
+                finding(
+                    "duplicate-grade",
+                    f"grade {g.grade} is named twice (first at line {seen[g.grade].loc.line})",
+                    s.id,
+                    g.grade,
+                    g.loc,
+                )
+            )
+        seen.setdefault(g.grade, g)
+    for prev, g in zip([None, *written], written, strict=False):
+        assert g.upper is not None
+        if g.lower >= g.upper:
+            out.append(
+                finding(
+                    "scale-not-monotone",
+                    f"band {g.grade} [{g.lower}..{g.upper}) is empty: from must be below to",
+                    s.id,
+                    g.grade,
+                    g.loc,
+                )
+            )
+        elif prev is not None and g.lower < prev.lower:
+            out.append(
+                finding(
+                    "scale-not-monotone",
+                    f"band {g.grade} starts at {g.lower}, below band {prev.grade} "
+                    f"({prev.lower}); bands must ascend from the best grade to the worst",
+                    s.id,
+                    g.grade,
+                    g.loc,
+                )
+            )
+    top = max((g.upper for g in written if g.upper is not None), default=None)
+    out.extend(
+        finding(
+            "scale-not-monotone",
+            f"default grade {d.grade} at {d.lower} lies below the end of the bands ({top})",
+            s.id,
+            d.grade,
+            d.loc,
+        )
+        for d in defaults
+        if top is not None and d.lower < top
+    )
+    if not written or not bands_ascend(s):
+        return out
+    axis = Axis(survey.doc.inputs[s.input], ())  # only to write regions in the input's terms
+    for prev, g in itertools.pairwise(written):
+        if prev.upper != g.lower:
+            assert prev.upper is not None
+            lo, hi = sorted((prev.upper, g.lower))
+            region = axis.interval(axis.cut(lo, before=True), axis.cut(hi, before=True))
+            what = f"{region} has no grade" if prev.upper < g.lower else f"{region} falls in both"
+            out.append(
+                finding(
+                    "scale-not-contiguous",
+                    f"band {prev.grade} ends at {prev.upper} but band {g.grade} starts at "
+                    f"{g.lower}: {what}",
+                    s.id,
+                    g.grade,
+                    g.loc,
+                )
+            )
+    return out
+
+
+def _steps(survey: Survey, ladder: m.ThresholdLadder) -> list[Finding]:
+    spec = survey.doc.inputs[ladder.input]
+    key = step_key(spec)
+    out: list[Finding] = []
+    for prev, step in itertools.pairwise(ladder.steps):
+        if key(step.start) == key(prev.start):
+            out.append(
+                survey.finding(
+                    "overlap",
+                    f"steps from {show_start(spec, prev.start)} (value {prev.value}) and from "
+                    f"{show_start(spec, step.start)} (value {step.value}) start at the same "
+                    "value; the earlier one is never used",
+                    ladder.id,
+                    f"from {step.start}",
+                    step.loc,
+                )
+            )
+        elif key(step.start) < key(prev.start):
+            out.append(
+                survey.finding(
+                    "ladder-not-ordered",
+                    f"step from {show_start(spec, step.start)} comes after the step from "
+                    f"{show_start(spec, prev.start)}; steps must ascend",
+                    ladder.id,
+                    f"from {step.start}",
+                    step.loc,
+                )
+            )
+    return out

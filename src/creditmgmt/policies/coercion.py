@@ -1,0 +1,100 @@
+"""Input coercion: a value given for a declared input, as the evaluator reads it.
+
+`coerce(spec, value, block)` is the one definition of what an input accepts (its declared type,
+nullability and min/max). The reference evaluator and the generated evaluators call it for
+every value not already of the declared type, and the checks call it to judge declared defaults
+the way evaluation will.
+"""
+
+from __future__ import annotations
+
+import decimal
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from creditmgmt.domain.money import Money
+from creditmgmt.policies.errors import PolicyInputError
+from creditmgmt.policies.model import InputSpec
+
+
+def coerce(spec: InputSpec, value: Any, block: str) -> Any:
+    """`value` for input `spec` of block `block`, converted to the declared type.
+
+    Raises:
+        PolicyInputError: None for an input that is not nullable, a float, a value that is
+            not of (or convertible to) the declared type, not a declared enum value, or
+            outside min/max; the message names the block and the input.
+    """
+    # fast paths: a value already of the declared type (numbers within their bounds) is used
+    # as is — the same result the conversions below give, without their cost
+    kind = type(value)
+    t = spec.type
+    if (kind is int and t == "int") or (
+        kind is Decimal and t in ("decimal", "money") and value.is_finite()
+    ):
+        if (spec.min is None or value >= spec.min) and (spec.max is None or value <= spec.max):
+            return value
+    elif (
+        (kind is str and (t == "string" or (t == "enum" and value in spec.values)))
+        or (kind is bool and t == "bool")
+        or (kind is date and t == "date")
+    ):
+        return value
+    where = f"block {block}: input {spec.name}"
+    if value is None:
+        if spec.nullable:
+            return None
+        raise PolicyInputError(f"{where} may not be missing (None)")
+    t = spec.type
+    if isinstance(value, float):
+        raise PolicyInputError(f"{where}: {value!r} is a float; pass a str, int or Decimal")
+    try:
+        if t == "int":
+            if isinstance(value, bool):
+                raise TypeError
+            result: Any = int(value) if isinstance(value, int) else int(str(value).strip())
+        elif t in ("decimal", "money"):
+            if isinstance(value, Money):
+                result = value.amount
+            elif isinstance(value, bool):
+                raise TypeError
+            else:
+                result = (
+                    Decimal(str(value).strip().replace(",", ""))
+                    if not isinstance(value, Decimal)
+                    else value
+                )
+                if not result.is_finite():
+                    raise TypeError
+        elif t == "bool":
+            if isinstance(value, bool):
+                result = value
+            elif isinstance(value, str) and value.strip().lower() in ("true", "false"):
+                result = value.strip().lower() == "true"
+            else:
+                raise TypeError
+        elif t == "date":
+            if isinstance(value, datetime):  # a timestamp is not a business date
+                raise TypeError
+            result = value if isinstance(value, date) else date.fromisoformat(str(value))
+        elif t == "enum":
+            result = str(value.value) if hasattr(value, "value") else str(value)
+            if result not in spec.values:
+                raise PolicyInputError(
+                    f"{where}: {result!r} is not one of {', '.join(spec.values)}"
+                )
+        else:
+            if not isinstance(value, str):
+                raise TypeError
+            result = value
+    except PolicyInputError:
+        raise
+    except (TypeError, ValueError, decimal.InvalidOperation):
+        raise PolicyInputError(f"{where}: {value!r} is not a valid {t}") from None
+    if t in ("int", "decimal", "money"):
+        if spec.min is not None and result < spec.min:
+            raise PolicyInputError(f"{where}: {result} is below the minimum {spec.min}")
+        if spec.max is not None and result > spec.max:
+            raise PolicyInputError(f"{where}: {result} is above the maximum {spec.max}")
+    return result
