@@ -33,6 +33,7 @@ from creditmgmt.domain import (
     LimitTree,
     Money,
 )
+from creditmgmt.testing.book import commit_aggregates
 from creditmgmt.testing.builders import a_facility_tree, make_uscc
 
 N = 100_000
@@ -64,16 +65,6 @@ def _book(n: int) -> tuple[list[Customer], list[Facility]]:
         customers.append(c)
         facilities.append(f)
     return customers, facilities
-
-
-def _add_book(store: RecordStore, customers: list[Customer], facilities: list[Facility]) -> None:
-    """The whole book in one unit of work."""
-    with store.unit_of_work() as uow:
-        for c in customers:
-            uow.customers.add(c)
-        for f in facilities:
-            uow.facilities.add(f)
-        uow.commit()
 
 
 def _timed(fn: Callable[[], object]) -> float:
@@ -134,7 +125,7 @@ def bulk_load(tmp: Path) -> str:
             aggregate.version = 0  # new again: each attempt inserts the same book
         t0 = time.perf_counter()
         store = RecordStore(SqlBackend.from_url(f"sqlite:///{path}"), clock=CLOCK)
-        _add_book(store, customers, facilities)
+        commit_aggregates(store, [*customers, *facilities])  # the whole book in one unit
         store.close()
         return time.perf_counter() - t0
 
@@ -243,7 +234,7 @@ def file_open(tmp: Path) -> str:
     customers, facilities = _book(N // 2)
     directory = tmp / "open"
     backend = FileBackend.open(directory, snapshot_every=0, snapshot_journal_ratio=None)
-    _add_book(RecordStore(backend, clock=CLOCK), customers, facilities)
+    commit_aggregates(RecordStore(backend, clock=CLOCK), [*customers, *facilities])
     backend._journal.close()
     backend._lock.release()  # journal only, as after a crash
     journal_mb = (directory / "journal.log").stat().st_size / 1e6
