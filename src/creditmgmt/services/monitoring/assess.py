@@ -81,6 +81,7 @@ class LoanOutcome:
     loan: Drawdown
     facility: Facility
     dpd: int
+    balance: Money  # outstanding principal
     risk: LoanRisk
     observation_over: bool
     changed: bool
@@ -223,7 +224,7 @@ def assess_customer(
     by_id = {f.id: f for f in facilities}
     report = file.latest_bureau_report() if file is not None else None
     bureau_share = report.npl_share_all_banks if report is not None else Decimal(0)
-    own: list[tuple[Drawdown, Facility, int, Category, date | None, date | None, bool]] = []
+    own: list[tuple[Drawdown, Facility, int, Category, date | None, date | None, bool, Money]] = []
     for loan in loans:
         if loan.status is not LoanStatus.PERFORMING:
             continue
@@ -236,14 +237,16 @@ def assess_customer(
         dpd = loan.dpd(as_of)
         rule, observation, over = _loan_category(ev, loan, facility, dpd, as_of, bureau_share)
         category, cure = _held(ev, loan, rule, dpd, as_of)
-        own.append((loan, facility, dpd, category, cure, observation, over))
+        own.append(
+            (loan, facility, dpd, category, cure, observation, over, loan.outstanding_principal)
+        )
     # borrower contagion (non-retail): > 10% of the debtor's claims NPL → all at least SS
     floor = Category.NORMAL
     if customer.kind is not CustomerKind.INDIVIDUAL and own:
         currency = own[0][0].currency
         same = [o for o in own if o[0].currency == currency]
-        total = sum((o[0].outstanding_principal.amount for o in same), Decimal(0))
-        npl = sum((o[0].outstanding_principal.amount for o in same if o[3].is_npl), Decimal(0))
+        total = sum((o[7].amount for o in same), Decimal(0))
+        npl = sum((o[7].amount for o in same if o[3].is_npl), Decimal(0))
         share = npl / total if total else Decimal(0)
         if _one(ev.contagion, {"npl_share": share})["all_npl"]:
             floor = Category.SUBSTANDARD
@@ -252,10 +255,9 @@ def assess_customer(
     worst_dpd = 0
     freeze = False
     settings = ev.settings
-    for loan, facility, dpd, own_category, cure, observation, over in own:
+    for loan, facility, dpd, own_category, cure, observation, over, balance in own:
         worst_dpd = max(worst_dpd, dpd)
         category = own_category.worse_of(floor)
-        balance = loan.outstanding_principal
         stage = Stage(
             _one(
                 ev.stage,
@@ -289,6 +291,7 @@ def assess_customer(
                 loan=loan,
                 facility=facility,
                 dpd=dpd,
+                balance=balance,
                 risk=risk,
                 observation_over=over,
                 changed=changed,
@@ -387,8 +390,10 @@ def apply(
     as_of: date,
     existing_tasks: set[TaskId],
     add: Callable[[Any], None],
+    fresh: Callable[[Any], Any] = lambda read: read,
 ) -> Applied:
-    """Make the outcome's changes on the aggregates; `add` stores a new aggregate.
+    """Make the outcome's changes; `fresh` gives the writing unit's copy of an aggregate the
+    run read (raising `ConflictError` when it moved), `add` stores a new aggregate.
 
     Raises:
         CreditMgmtError: a change the domain refuses (nothing partial is kept: the caller
@@ -399,14 +404,15 @@ def apply(
     for lo in outcome.loans:
         if not lo.changed:
             continue
-        previous = lo.loan.risk
+        loan = fresh(lo.loan)
+        previous = loan.risk
         moved = previous is None or (
             previous.category,
             previous.stage,
             previous.provision,
         ) != (lo.risk.category, lo.risk.stage, lo.risk.provision)
-        lo.loan.conclude(lo.risk, observation_over=lo.observation_over)
-        done.touched.append(lo.loan)
+        loan.conclude(lo.risk, observation_over=lo.observation_over)
+        done.touched.append(loan)
         done.changed_facilities.add(str(lo.facility.id))
         if moved:
             entry = ClassificationEntry.decide(
@@ -467,14 +473,16 @@ def apply(
             done.reminders += 1
         else:
             done.reviews += 1
-    for facility in outcome.expire:
+    for read in outcome.expire:
+        facility = fresh(read)
         facility.expire(on=as_of)
         done.touched.append(facility)
         done.changed_facilities.add(str(facility.id))
     expired = {f.id for f in outcome.expire}
-    for facility in outcome.freeze:
-        if facility.id in expired:
+    for read in outcome.freeze:
+        if read.id in expired:
             continue
+        facility = fresh(read)
         facility.freeze(on=as_of, reason="daily run: undrawn limits frozen")
         done.touched.append(facility)
         done.changed_facilities.add(str(facility.id))

@@ -32,7 +32,7 @@ from creditmgmt.domain.interaction import FollowUpTask
 from creditmgmt.domain.loan import LoanStatus
 from creditmgmt.domain.risk import RiskEvent
 from creditmgmt.ports.audit import AuditEntry
-from creditmgmt.ports.errors import ConfigurationError
+from creditmgmt.ports.errors import ConfigurationError, ConflictError
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.access import SYSTEM, Principal
 from creditmgmt.services.core import DeskCore, subject_of
@@ -226,10 +226,12 @@ class MonitoringCalls(DeskCore):
         skipped: dict[CustomerId, BaseException],
         by: Principal,
     ) -> BatchDone | None:
-        with self._store.unit_of_work() as uow:
+        # read and decide in one unit that is never committed (nothing of it is re-encoded);
+        # then change only what moved in a second one, checking nothing moved in between
+        with self._store.unit_of_work() as read:
             start = None if cursor is None else CustomerId(cursor)
             page = next(
-                iter(uow.customers.scan(customer_from=start, batch_size=batch_size + 1)), []
+                iter(read.customers.scan(customer_from=start, batch_size=batch_size + 1)), []
             )
             page = [c for c in page if cursor is None or str(c.id) > cursor][:batch_size]
             if not page:
@@ -239,7 +241,11 @@ class MonitoringCalls(DeskCore):
             tally.errors.extend(
                 RunError(subject=f"customer:{c}", error=_describe(e)) for c, e in skipped.items()
             )
-            outcomes = self._assess(uow, ev, [c for c in mine if c.id not in skipped], as_of, tally)
+            outcomes = self._assess(
+                read, ev, [c for c in mine if c.id not in skipped], as_of, tally
+            )
+        with self._store.unit_of_work() as uow:
+            fresh = _Fresh(uow, outcomes)
             wanted = [t.id for o in outcomes for t in o.tasks]
             existing: set[TaskId] = {t.id for t in uow.tasks.get_many(wanted)} if wanted else set()
             touched: list[Any] = []
@@ -252,8 +258,11 @@ class MonitoringCalls(DeskCore):
                         as_of=as_of,
                         existing_tasks=existing,
                         add=lambda agg: _add(uow, agg),
+                        fresh=fresh,
                     )
                 except CreditMgmtError as e:
+                    if isinstance(e, ConflictError):
+                        raise
                     raise _Skip(outcome.customer.id, e) from e
                 _count(tally, outcome, done)
                 touched.extend(done.touched)
@@ -357,6 +366,29 @@ class MonitoringCalls(DeskCore):
             tally.changed = final.changed
 
 
+class _Fresh:
+    """The write unit's copies of the aggregates a batch changes, loaded in one query per
+    kind; a copy whose version moved since the run read it is a lost race."""
+
+    def __init__(self, uow: UnitOfWork, outcomes: list[CustomerOutcome]) -> None:
+        loans = [lo.loan.id for o in outcomes for lo in o.loans if lo.changed]
+        facilities = list({f.id: f for o in outcomes for f in (*o.freeze, *o.expire)})
+        self._found: dict[str, Any] = {}
+        self._found.update((str(x.id), x) for x in uow.drawdowns.get_many(loans) if loans)
+        self._found.update(
+            (str(x.id), x) for x in (uow.facilities.get_many(facilities) if facilities else [])
+        )
+
+    def __call__(self, read: Any) -> Any:
+        found = self._found.get(str(read.id))
+        if found is None or found.version != read.version:
+            raise ConflictError(
+                f"{subject_of(read)} changed while the daily run assessed it (read at "
+                f"version {read.version})"
+            )
+        return found
+
+
 def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
@@ -378,7 +410,7 @@ def _count(tally: Tally, outcome: CustomerOutcome, done: Applied) -> None:
         tally.loan(
             lo.risk.category,
             lo.loan.currency,
-            lo.loan.outstanding_principal.amount,
+            lo.balance.amount,
             lo.risk.provision.amount,
         )
     tally.new_risk_events += done.new_events
