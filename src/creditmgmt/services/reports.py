@@ -536,5 +536,5 @@ def _cell(value: object, column: str, lang: str) -> str:
     if isinstance(value, bool):
         return ("是" if value else "否") if lang == "zh" else str(value).lower()
     if column in ("key", "kind", "severity", "action") and isinstance(value, str):
-        return label(value, lang)
+        return header(value, lang)
     return str(value)
