@@ -17,6 +17,7 @@ a loan with 10 or 1,000 repayments.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
@@ -186,14 +187,23 @@ class Drawdown(Aggregate):
         return inst.fees - paid.fees, inst.interest - paid.interest, inst.principal - paid.principal
 
     def _is_settled_installment(self, inst: Installment, paid: InstallmentPaid) -> bool:
-        return all(x.is_zero for x in self._owed(inst, paid))
+        # amounts of one currency compared directly (the daily run asks this of every loan)
+        return (
+            inst.principal.amount == paid.principal.amount
+            and inst.interest.amount == paid.interest.amount
+            and inst.fees.amount == paid.fees.amount
+        )
 
     @property
     def outstanding_principal(self) -> Money:
-        return Money.sum(
-            (i.principal - p.principal for i, p in zip(self.schedule, self.paid, strict=True)),
-            self.currency,
+        owed = sum(
+            (
+                i.principal.amount - p.principal.amount
+                for i, p in zip(self.schedule.installments, self.paid, strict=True)
+            ),
+            Decimal(0),
         )
+        return Money.of(owed, self.currency)
 
     @property
     def total_owed(self) -> Money:
