@@ -5,7 +5,9 @@ deterministic synthetic book of `creditmgmt.testing.book` (2,000 customers by de
 under group limits, remote customers, credit files, loans paying on time, late, in arrears or
 restructured), takes a few new applications through the desk (onboarding, credit file,
 bureau report, assessment, maker-checker approval, activation, a drawdown), runs the daily
-monitoring over the last 30 business days with a progress bar, and prints the portfolio
+monitoring over the last 30 business days with a progress bar (the first run assesses the
+whole book, the next ones incrementally: only customers whose records moved or for whom a
+date came due), and prints the portfolio
 report: NPL ratio, provision coverage, exposures, top risk events and the collections
 pipeline. The book's repayments are known up to its last day, so the earlier days of the
 window see them as already made.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import tempfile
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +110,65 @@ def _applications(desk: CreditDesk, clock: FixedClock, on: date) -> list[dict[st
     return done
 
 
+def _open_at(store_url: str, day: date) -> CreditDesk:
+    """A desk on the demo's store at 18:00 of `day` (what a Dask task opens: picklable)."""
+    from creditmgmt.bootstrap import open_desk
+
+    clock = FixedClock(datetime.combine(day, time(18, 0), tzinfo=UTC))
+    return open_desk(store_url, rules="cn-2023", clock=clock, institution_region="310000")
+
+
+def _daily_runs(
+    console: Console,
+    desk: CreditDesk,
+    clock: FixedClock,
+    store_url: str,
+    window: list[date],
+    workers: int,
+) -> list[DailyRunSummary]:
+    """One run per business day: on `workers` Dask worker processes, one partition each,
+    when there are several workers and `distributed` is installed; else in this process."""
+    cluster: Any = None
+    client: Any = None
+    if workers > 1:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            console.print("(distributed is not installed: running in one process)")
+        else:
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            client = Client(cluster)  # type: ignore[no-untyped-call]
+    summaries: list[DailyRunSummary] = []
+    try:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("daily runs", total=len(window))
+            for day in window:
+                if client is not None:
+                    from creditmgmt.services.monitoring.distributed import run_daily_on_dask
+
+                    opener = partial(_open_at, store_url, day)
+                    summaries.append(
+                        run_daily_on_dask(client, opener, day, partitions=workers, incremental=True)
+                    )
+                else:
+                    clock.set(datetime.combine(day, time(18, 0), tzinfo=UTC))
+                    summaries.append(desk.run_daily(day, by=SYSTEM, incremental=True))
+                bar.update(task, advance=1, description=f"daily run {day}")
+    finally:
+        if client is not None:
+            client.close()
+            cluster.close()
+    return summaries
+
+
 def run_demo(
     console: Console,
     *,
@@ -114,8 +176,10 @@ def run_demo(
     store_url: str | None = None,
     days: int = 30,
     lang: str = "en",
+    workers: int = 1,
 ) -> dict[str, Any]:
-    """Run the demo and print it; returns its figures (for tests)."""
+    """Run the demo and print it; returns its figures (for tests). `workers` > 1 runs each
+    day's partitions on that many Dask worker processes (`creditmgmt[dask]`)."""
     if store_url is None:
         folder = Path(tempfile.mkdtemp(prefix="creditmgmt-demo-"))
         store_url = f"sqlite:///{folder / 'book.db'}"
@@ -152,19 +216,7 @@ def run_demo(
                 f"new customer {item['name']} ({item['grade']}): facility {item['facility']}, "
                 f"drawn {item['drawn'].format()}"
             )
-        summaries: list[DailyRunSummary] = []
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
-            task = bar.add_task("daily runs", total=len(window))
-            for day in window:
-                clock.set(datetime.combine(day, time(18, 0), tzinfo=UTC))
-                summaries.append(desk.run_daily(day, by=SYSTEM))
-                bar.update(task, advance=1, description=f"daily run {day}")
+        summaries = _daily_runs(console, desk, clock, store_url, window, workers)
         last = summaries[-1]
         console.print(summary_table(last, lang))
         reports = {
@@ -201,8 +253,20 @@ def run_demo(
 @click.option("--store", "store_url", default=None, help="Store URL (default: a temp SQLite file).")
 @click.option("--days", default=30, show_default=True, type=click.IntRange(1, 260))
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
-def demo(customers: int, store_url: str | None, days: int, lang: str) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Dask worker processes for the daily runs (one partition each; 1: no Dask).",
+)
+def demo(customers: int, store_url: str | None, days: int, lang: str, workers: int) -> None:
     """A synthetic book through the credit desk: applications, daily runs, portfolio report."""
     run_demo(
-        Console(highlight=False), customers=customers, store_url=store_url, days=days, lang=lang
+        Console(highlight=False),
+        customers=customers,
+        store_url=store_url,
+        days=days,
+        lang=lang,
+        workers=workers,
     )

@@ -11,6 +11,7 @@ The state is bounded (no history is replayed), so a loan with 1,000 movements co
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import attrs
 
@@ -60,3 +61,32 @@ def periods_due_between(schedule: RepaymentSchedule, start: date, end: date) -> 
 def first_due_after(schedule: RepaymentSchedule, on: date) -> date | None:
     """The first instalment due date after `on` (the start of an observation period)."""
     return next((i.due_date for i in schedule.installments if i.due_date > on), None)
+
+
+@attrs.frozen(kw_only=True)
+class LoanTally:
+    """A customer's performing loans of one category and currency, as the run counted them."""
+
+    category: Category
+    currency: str
+    loans: int
+    balance: Decimal
+    provision: Decimal
+
+
+@attrs.frozen(kw_only=True)
+class MonitoringMark:
+    """What the daily run last concluded about a customer as a whole, kept on the `Customer`.
+
+    `next_check`: the first business date on which a run could conclude anything else about
+    the customer when none of its records moves (an instalment falling due or overdue, a
+    reminder, a facility maturing, a credit-file entry going stale; None: nothing ahead);
+    `basis`: the rule set and run settings it was decided under; `facilities` and `loans`:
+    what the customer adds to a run's summary. An incremental run skips a customer whose mark
+    is still good and whose records did not move.
+    """
+
+    next_check: date | None
+    basis: str
+    facilities: int
+    loans: tuple[LoanTally, ...] = ()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,8 @@ from creditmgmt.domain.interaction import FollowUpTask
 from creditmgmt.domain.loan import Drawdown, LoanStatus
 from creditmgmt.domain.loan_risk import (
     LoanRisk,
+    LoanTally,
+    MonitoringMark,
     first_due_after,
     months_between,
     periods_due_between,
@@ -97,6 +99,7 @@ class CustomerOutcome:
     freeze: tuple[Facility, ...]
     expire: tuple[Facility, ...]
     ruleset_ref: str
+    mark: MonitoringMark
 
 
 def task_id(*parts: object) -> TaskId:
@@ -123,6 +126,11 @@ class Evaluators:
         self.collections = get("collections")
         self.warning = get("early_warning")
         self.response = get("early_warning_response")
+        #: what a customer's `MonitoringMark` was decided under
+        self.basis = (
+            f"{rules.ref}|{settings.provisioning_block}|{settings.pd_12m}|"
+            f"{settings.pd_lifetime}|{settings.lgd}|{','.join(map(str, settings.reminder_days))}"
+        )
 
 
 _LIVE = (FacilityStatus.ACTIVE, FacilityStatus.FROZEN, FacilityStatus.SUSPENDED)
@@ -357,15 +365,63 @@ def assess_customer(
             )
     frozen = tuple(f for f in facilities if freeze and f.status in _FREEZABLE)
     expiring = tuple(f for f in facilities if f.status in _LIVE and f.maturity_date < as_of)
+    live = sum(1 for f in facilities if f.status in _LIVE)
     return CustomerOutcome(
         customer=customer,
-        facilities=sum(1 for f in facilities if f.status in _LIVE),
+        facilities=live,
         loans=tuple(outcomes),
         events=tuple(due_events),
         tasks=tuple(tasks),
         freeze=frozen,
         expire=expiring,
         ruleset_ref=ev.rules.ref,
+        mark=MonitoringMark(
+            next_check=_next_check(ev, outcomes, facilities, file, as_of),
+            basis=ev.basis,
+            facilities=live,
+            loans=_tallies(outcomes),
+        ),
+    )
+
+
+def _next_check(
+    ev: Evaluators,
+    outcomes: Sequence[LoanOutcome],
+    facilities: Sequence[Facility],
+    file: CreditFile | None,
+    as_of: date,
+) -> date | None:
+    """The first date after `as_of` on which the customer's assessment can differ while none
+    of its records moves: tomorrow while a loan is overdue, held as NPL or under
+    observation; else the next reminder, the day an instalment falls overdue, the day after
+    a facility matures, the day a credit-file entry goes stale."""
+    tomorrow = as_of + timedelta(days=1)
+    ahead: list[date] = []
+    for lo in outcomes:
+        loan = lo.loan
+        if lo.dpd > 0 or lo.risk.cure_start is not None or loan.restructured_on is not None:
+            return tomorrow
+        due = loan.next_due_date(as_of)
+        if due is not None:
+            ahead.append(due + timedelta(days=1))
+            ahead.extend(due - timedelta(days=lead) for lead in ev.settings.reminder_days)
+    ahead.extend(f.maturity_date + timedelta(days=1) for f in facilities if f.status in _LIVE)
+    if file is not None and not file.due_for_refresh(as_of):
+        ahead.extend(e.refresh_due for e in file.live_entries())
+    later = [d for d in ahead if d > as_of]
+    return min(later) if later else None
+
+
+def _tallies(outcomes: Sequence[LoanOutcome]) -> tuple[LoanTally, ...]:
+    by: dict[tuple[Category, str], list[Decimal]] = {}
+    for lo in outcomes:
+        slot = by.setdefault((lo.risk.category, lo.loan.currency), [Decimal(0)] * 3)
+        slot[0] += 1
+        slot[1] += lo.balance.amount
+        slot[2] += lo.risk.provision.amount
+    return tuple(
+        LoanTally(category=c, currency=cur, loans=int(v[0]), balance=v[1], provision=v[2])
+        for (c, cur), v in sorted(by.items(), key=lambda kv: (kv[0][0].rank, kv[0][1]))
     )
 
 
@@ -401,6 +457,9 @@ def apply(
     """
     done = Applied()
     customer = outcome.customer
+    if customer.monitoring != outcome.mark:
+        fresh(customer).note_monitoring(outcome.mark)
+        done.touched.append(customer)
     for lo in outcome.loans:
         if not lo.changed:
             continue

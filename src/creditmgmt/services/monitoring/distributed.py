@@ -41,6 +41,7 @@ def run_partition(
     partition: tuple[int, int],
     batch_size: int = 500,
     settings: RunSettings | None = None,
+    incremental: bool = False,
 ) -> DailyRunSummary:
     """One partition of the day's run on a desk of its own (a Dask task).
 
@@ -49,7 +50,13 @@ def run_partition(
     """
     desk = open_desk()
     try:
-        return desk.run_daily(as_of, partition=partition, batch_size=batch_size, settings=settings)
+        return desk.run_daily(
+            as_of,
+            partition=partition,
+            batch_size=batch_size,
+            settings=settings,
+            incremental=incremental,
+        )
     finally:
         desk.close()
 
@@ -62,8 +69,10 @@ def run_daily_on_dask(
     partitions: int,
     batch_size: int = 500,
     settings: RunSettings | None = None,
+    incremental: bool = False,
 ) -> DailyRunSummary:
-    """Run the day's `partitions` partitions as Dask tasks and merge their summaries.
+    """Run the day's `partitions` partitions as Dask tasks and merge their summaries
+    (`incremental`: see `run_daily`).
 
     Raises:
         ConfigurationError: fewer than one partition.
@@ -80,6 +89,7 @@ def run_daily_on_dask(
             (i, partitions),
             batch_size,
             settings,
+            incremental,
             key=f"creditmgmt-run-daily-{as_of.isoformat()}-{i}-of-{partitions}",
             pure=False,
         )

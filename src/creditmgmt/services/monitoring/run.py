@@ -19,15 +19,23 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import attrs
 
 from creditmgmt.domain.classification import ClassificationEntry
+from creditmgmt.domain.customer import Customer
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.facility import FacilityLevel, FacilityStatus
-from creditmgmt.domain.ids import CustomerId, TaskId
+from creditmgmt.domain.ids import (
+    CreditFileId,
+    CustomerId,
+    DrawdownId,
+    FacilityId,
+    RiskEventId,
+    TaskId,
+)
 from creditmgmt.domain.interaction import FollowUpTask
 from creditmgmt.domain.loan import LoanStatus
 from creditmgmt.domain.risk import RiskEvent
@@ -114,9 +122,17 @@ class MonitoringCalls(DeskCore):
         batch_size: int = 500,
         settings: RunSettings | None = None,
         progress: Callable[[BatchDone], None] | None = None,
+        incremental: bool = False,
     ) -> DailyRunSummary:
         """Run the day's monitoring for the book, or for partition `(i, n)` of it (see the
         module doc and SERVICES.md "The daily run").
+
+        `incremental=True` assesses only the customers something can have changed for since
+        the previous run of the same partitioning (within the last 14 days): those whose
+        records moved (domain events in the outbox since that run), whose mark says a date
+        came due (`MonitoringMark.next_check`), or that have no mark under this rule set and
+        settings; the others count with their marks. It ends as a full run would (tested);
+        without a previous run, or with the outbox pruned past it, use a full run.
 
         Raises:
             PermissionDeniedError: `by` may not run it.
@@ -139,6 +155,7 @@ class MonitoringCalls(DeskCore):
             return _summary_from(json.loads(done[-1].detail), as_of, part)
         tally, batches = log.tally, log.batches
         cursor = self._cursor(subject)
+        position, dirty = self._movements(as_of, part, incremental=incremental)
         while True:
             skipped: dict[CustomerId, BaseException] = {}
             while True:
@@ -154,6 +171,7 @@ class MonitoringCalls(DeskCore):
                             batch_size,
                             skipped,
                             by,
+                            dirty,
                         ),
                         policy=self._ctx.retry,
                     )
@@ -168,7 +186,7 @@ class MonitoringCalls(DeskCore):
             if progress is not None:
                 progress(attrs.evolve(result, batch=batches))
         retry_on_conflict(
-            lambda: self._finish(as_of, part, subject, tally, batches, rules.ref, by),
+            lambda: self._finish(as_of, part, subject, tally, batches, rules.ref, by, position),
             policy=self._ctx.retry,
         )
         return DailyRunSummary.of(as_of, part, tally, rules.ref, batches)
@@ -186,6 +204,48 @@ class MonitoringCalls(DeskCore):
         return self._log(subject)
 
     # -------------------------------------------------------------------------------------
+    def _movements(
+        self, as_of: date, part: tuple[int, int], *, incremental: bool
+    ) -> tuple[int, set[str] | None]:
+        """The outbox position now, and (incremental) the customers whose records moved
+        since the previous run of this partitioning — None: assess everyone."""
+        previous = self._previous_position(as_of, part)
+        after = previous or 0
+        moved: dict[str, set[str]] = {}
+        while True:
+            page = self._store.events(after=after, limit=5000)
+            if not page:
+                break
+            for sequence, event in page:
+                repo = _MOVES.get(type(event).__module__)
+                if repo is not None and event.event_type != "RiskEventRaised":
+                    moved.setdefault(repo, set()).add(event.aggregate_id)
+                after = sequence
+        if not incremental or previous is None:
+            return after, None
+        dirty = set(moved.get("customers", ()))
+        with self._store.unit_of_work() as uow:
+            for repo in ("drawdowns", "facilities", "credit_files", "risk_events"):
+                ids = sorted(moved.get(repo, ()))
+                for start in range(0, len(ids), 1000):
+                    found = getattr(uow, repo).get_many(
+                        [_ID_TYPES[repo](i) for i in ids[start : start + 1000]]
+                    )
+                    dirty.update(str(a.customer_id) for a in found if a.customer_id is not None)
+        return after, dirty
+
+    def _previous_position(self, as_of: date, part: tuple[int, int]) -> int | None:
+        """The outbox position of the latest finished run of this partitioning in the 14
+        days before `as_of`."""
+        with self._store.unit_of_work() as uow:
+            for back in range(1, 15):
+                subject = run_subject(as_of - timedelta(days=back), part)
+                done = [e for e in uow.audit.entries(subject=subject) if e.action == DONE_ACTION]
+                if done:
+                    position = json.loads(done[-1].detail).get("outbox")
+                    return int(position) if position is not None else None
+        return None
+
     def _log(self, subject: str) -> RunLog:
         with self._store.unit_of_work() as uow:
             entries = uow.audit.entries(subject=subject)
@@ -225,6 +285,7 @@ class MonitoringCalls(DeskCore):
         batch_size: int,
         skipped: dict[CustomerId, BaseException],
         by: Principal,
+        dirty: set[str] | None = None,
     ) -> BatchDone | None:
         # read and decide in one unit that is never committed (nothing of it is re-encoded);
         # then change only what moved in a second one, checking nothing moved in between
@@ -241,9 +302,13 @@ class MonitoringCalls(DeskCore):
             tally.errors.extend(
                 RunError(subject=f"customer:{c}", error=_describe(e)) for c, e in skipped.items()
             )
-            outcomes = self._assess(
-                read, ev, [c for c in mine if c.id not in skipped], as_of, tally
-            )
+            due = [c for c in mine if c.id not in skipped]
+            if dirty is not None:
+                quiet = [c for c in due if _quiet(c, ev.basis, as_of, dirty)]
+                for c in quiet:
+                    tally.marked(c.monitoring)  # type: ignore[arg-type]
+                due = [c for c in due if not _quiet(c, ev.basis, as_of, dirty)]
+            outcomes = self._assess(read, ev, due, as_of, tally)
         with self._store.unit_of_work() as uow:
             fresh = _Fresh(uow, outcomes)
             wanted = [t.id for o in outcomes for t in o.tasks]
@@ -328,6 +393,7 @@ class MonitoringCalls(DeskCore):
         batches: int,
         ruleset_ref: str,
         by: Principal,
+        position: int,
     ) -> None:
         with self._store.unit_of_work() as uow:
             touched = []
@@ -354,7 +420,12 @@ class MonitoringCalls(DeskCore):
                     action=DONE_ACTION,
                     subject=subject,
                     detail=json.dumps(
-                        {"batches": batches, "ruleset_ref": ruleset_ref, "tally": final.to_json()},
+                        {
+                            "batches": batches,
+                            "outbox": position,
+                            "ruleset_ref": ruleset_ref,
+                            "tally": final.to_json(),
+                        },
                         ensure_ascii=False,
                         sort_keys=True,
                     ),
@@ -373,7 +444,10 @@ class _Fresh:
     def __init__(self, uow: UnitOfWork, outcomes: list[CustomerOutcome]) -> None:
         loans = [lo.loan.id for o in outcomes for lo in o.loans if lo.changed]
         facilities = list({f.id: f for o in outcomes for f in (*o.freeze, *o.expire)})
+        customers = [o.customer.id for o in outcomes if o.customer.monitoring != o.mark]
         self._found: dict[str, Any] = {}
+        if customers:
+            self._found.update((str(x.id), x) for x in uow.customers.get_many(customers))
         self._found.update((str(x.id), x) for x in uow.drawdowns.get_many(loans) if loans)
         self._found.update(
             (str(x.id), x) for x in (uow.facilities.get_many(facilities) if facilities else [])
@@ -387,6 +461,36 @@ class _Fresh:
                 f"version {read.version})"
             )
         return found
+
+
+_ID_TYPES: dict[str, type[Any]] = {
+    "drawdowns": DrawdownId,
+    "facilities": FacilityId,
+    "credit_files": CreditFileId,
+    "risk_events": RiskEventId,
+}
+
+
+def _quiet(customer: Customer, basis: str, as_of: date, dirty: set[str]) -> bool:
+    """May an incremental run count the customer by its mark instead of assessing it?"""
+    mark = customer.monitoring
+    return (
+        mark is not None
+        and mark.basis == basis
+        and (mark.next_check is None or mark.next_check > as_of)
+        and str(customer.id) not in dirty
+    )
+
+
+#: Event modules whose aggregates name a customer, and what the run itself writes (ignored:
+#: classification entries, tasks and new risk events change no later assessment).
+_MOVES = {
+    "creditmgmt.domain.loan": "drawdowns",
+    "creditmgmt.domain.facility": "facilities",
+    "creditmgmt.domain.credit_file": "credit_files",
+    "creditmgmt.domain.risk": "risk_events",
+    "creditmgmt.domain.customer": "customers",
+}
 
 
 def _describe(error: BaseException) -> str:

@@ -13,6 +13,7 @@ import attrs
 
 from creditmgmt.domain.classification import Category
 from creditmgmt.domain.customer import Customer
+from creditmgmt.domain.loan_risk import MonitoringMark
 
 
 def partition_key(customer: Customer) -> str:
@@ -78,6 +79,15 @@ class Tally:
         self.counts[category.value] = self.counts.get(category.value, 0) + 1
         _add(self.balances.setdefault(category.value, {}), currency, balance)
         _add(self.provisions, currency, provision)
+
+    def marked(self, mark: MonitoringMark) -> None:
+        """Count a customer by its mark (an incremental run that did not assess it)."""
+        self.facilities += mark.facilities
+        for t in mark.loans:
+            self.loans += t.loans
+            self.counts[t.category.value] = self.counts.get(t.category.value, 0) + t.loans
+            _add(self.balances.setdefault(t.category.value, {}), t.currency, t.balance)
+            _add(self.provisions, t.currency, t.provision)
 
     def add(self, other: Tally) -> None:
         self.facilities += other.facilities
