@@ -4,6 +4,7 @@ partitions and bad records, on the memory store and SQLite (one run on PostgreSQ
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -467,15 +468,39 @@ def test_partitions_cover_the_book_exactly_once(partitions: int, customers: int)
         assert len({partition_of(c, partitions) for c in group_members}) == 1
 
 
-@pytest.mark.skipif(os.environ.get("CREDITMGMT_SKIP_SERVERS") == "1", reason="no servers")
-def test_one_run_on_postgresql(request: pytest.FixtureRequest) -> None:
-    url, schema = request.getfixturevalue("postgres_schema")
+POSTGRES = os.environ.get(
+    "CREDITMGMT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+def postgres_store() -> Iterator[dict[str, str]]:
+    """A schema of its own on the test server (skipped when it cannot be reached, unless
+    CREDITMGMT_REQUIRE_SERVERS=1)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(POSTGRES)
+    schema = f"mon_{os.getpid()}_{secrets.token_hex(4)}"
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    except Exception as e:
+        engine.dispose()
+        if os.environ.get("CREDITMGMT_REQUIRE_SERVERS") == "1":
+            pytest.fail(f"PostgreSQL at {POSTGRES} not reachable: {e}")
+        pytest.skip(f"PostgreSQL at {POSTGRES} not reachable: {e}")
+    try:
+        yield {"url": POSTGRES, "schema": schema}
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        engine.dispose()
+
+
+def test_one_run_on_postgresql(postgres_store: dict[str, str]) -> None:
     clock = FixedClock(datetime(2025, 1, 15, 9, 0, tzinfo=UTC))
     with open_desk(
-        {"url": url, "schema": schema, "table_prefix": "mon_"},
-        rules="cn-2023",
-        clock=clock,
-        institution_region="310000",
+        postgres_store, rules="cn-2023", clock=clock, institution_region="310000"
     ) as desk:
         _book(desk, 5)
         day = FIRST_DUE + timedelta(days=40)
