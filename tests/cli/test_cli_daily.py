@@ -84,6 +84,25 @@ def test_run_daily_partition_and_bad_options(store_url: str) -> None:
     assert code == 2 and "'nope'" in out
 
 
+def test_run_daily_incremental_flag(store_url: str) -> None:
+    code, full = _run(
+        "run-daily", "--store", store_url, "--rules", "cn-2023", "--as-of", "2026-01-05"
+    )
+    assert code == 0, full
+    code, quick = _run(
+        "run-daily",
+        "--store",
+        store_url,
+        "--rules",
+        "cn-2023",
+        "--as-of",
+        "2026-01-07",
+        "--incremental",
+    )
+    assert code == 0, quick
+    assert "loans" in quick and "¥" in quick
+
+
 def test_report_table_and_csv(store_url: str, tmp_path: Path) -> None:
     _run("run-daily", "--store", store_url, "--rules", "cn-2023", "--as-of", "2026-01-05")
     code, out = _run("report", "npl", "--store", store_url, "--as-of", "2026-01-05")

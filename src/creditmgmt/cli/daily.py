@@ -122,6 +122,7 @@ def run_with_progress(
     lang: str = "en",
     batch_size: int = 500,
     transient: bool = False,
+    incremental: bool = False,
 ) -> DailyRunSummary:
     """`desk.run_daily` with a rich progress bar over the customers."""
     with desk.store.unit_of_work() as uow:
@@ -140,7 +141,13 @@ def run_with_progress(
         def step(done: BatchDone) -> None:
             bar.update(task, completed=min(done.batch, batches))
 
-        summary = desk.run_daily(as_of, partition=partition, batch_size=batch_size, progress=step)
+        summary = desk.run_daily(
+            as_of,
+            partition=partition,
+            batch_size=batch_size,
+            progress=step,
+            incremental=incremental,
+        )
         bar.update(task, completed=batches)
     return summary
 
@@ -245,9 +252,20 @@ def cell(row: Mapping[str, Any], column: str, lang: str) -> str:
 @AS_OF
 @click.option("--partition", default=None, help="Run partition i of n (i/n).")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Assess only customers whose records moved or whose date came due since the last run.",
+)
 @LANG
 def run_daily(
-    store_url: str, rules: str, as_of: datetime, partition: str | None, batch_size: int, lang: str
+    store_url: str,
+    rules: str,
+    as_of: datetime,
+    partition: str | None,
+    batch_size: int,
+    incremental: bool,
+    lang: str,
 ) -> None:
     """Run the daily monitoring for a business date (resumes an interrupted run; a finished
     day is answered from its log and writes nothing)."""
@@ -256,7 +274,13 @@ def run_daily(
     with open_cli_desk(store_url, rules, as_of.date()) as desk:
         try:
             summary = run_with_progress(
-                desk, as_of.date(), console, partition=part, lang=lang, batch_size=batch_size
+                desk,
+                as_of.date(),
+                console,
+                partition=part,
+                lang=lang,
+                batch_size=batch_size,
+                incremental=incremental,
             )
         except CreditMgmtError as e:
             fail(str(e))
