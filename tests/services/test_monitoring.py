@@ -509,3 +509,24 @@ def test_one_run_on_postgresql(postgres_store: dict[str, str]) -> None:
         assert first.loans + second.loans == 9
         audit = _counts(desk)
         assert desk.run_daily(day, partition=(0, 2)) == first and _counts(desk) == audit
+
+
+def test_red_review_deadlines_count_the_desks_working_days() -> None:
+    """The red review is due in the rule set's 5 working days of the desk's calendar: across
+    the National Day week 2026 that is 13 October (10 October is an adjusted working Saturday),
+    not the 7 October a weekday count gives."""
+    from creditmgmt.adapters.calendars import ChineseWorkingDays
+
+    reviews = {}
+    for name, calendar in (("cn", ChineseWorkingDays()), ("weekdays", None)):
+        clock = FixedClock(datetime(2025, 1, 15, 9, 0, tzinfo=UTC))
+        with open_desk(
+            "memory://", rules="cn-2023", clock=clock, institution_region="310000",
+            calendar=calendar,
+        ) as desk:  # fmt: skip
+            cid, _, _ = _single(desk, SequentialIds(), serial=1, starts=(date(2026, 7, 30),))
+            desk.run_daily(date(2026, 9, 30))  # first due 2026-08-30: 31 days past due
+            with desk.store.unit_of_work() as uow:
+                (event,) = uow.risk_events.find(customer_id=cid)
+            reviews[name] = event.review_due
+    assert reviews == {"cn": date(2026, 10, 13), "weekdays": date(2026, 10, 7)}

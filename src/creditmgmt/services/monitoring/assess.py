@@ -35,8 +35,9 @@ from creditmgmt.domain.loan_risk import (
 )
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.products import ProductType
-from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity, add_business_days
+from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
 from creditmgmt.policies.ruleset import Decision, RuleSet
+from creditmgmt.ports.calendar import BusinessCalendar, WeekendCalendar
 
 
 class MonitoringError(CreditMgmtError):
@@ -438,6 +439,9 @@ class Applied:
     classifications: int = 0
 
 
+_WEEKDAYS = WeekendCalendar()
+
+
 def apply(
     outcome: CustomerOutcome,
     *,
@@ -447,9 +451,11 @@ def apply(
     existing_tasks: set[TaskId],
     add: Callable[[Any], None],
     fresh: Callable[[Any], Any] = lambda read: read,
+    calendar: BusinessCalendar | None = None,
 ) -> Applied:
     """Make the outcome's changes; `fresh` gives the writing unit's copy of an aggregate the
-    run read (raising `ConflictError` when it moved), `add` stores a new aggregate.
+    run read (raising `ConflictError` when it moved), `add` stores a new aggregate. Review
+    deadlines count the working days of `calendar` (Monday to Friday when None).
 
     Raises:
         CreditMgmtError: a change the domain refuses (nothing partial is kept: the caller
@@ -493,6 +499,7 @@ def apply(
             done.classifications += 1
     assignee = customer.relationship_manager or UserId("usr_system")
     for due in outcome.events:
+        days = calendar or _WEEKDAYS
         event = RiskEvent.raise_(
             ids,
             type=due.trigger,
@@ -502,9 +509,9 @@ def apply(
             business_date=as_of,
             rule_ref=f"{outcome.ruleset_ref}/{due.trigger}",
             reason_code=due.reason,
-        )
-        event.review_due = (
-            add_business_days(as_of, due.review_within) if due.review_within else None
+            review_due=days.add_business_days(as_of, due.review_within)
+            if due.review_within
+            else None,
         )
         add(event)
         done.touched.append(event)

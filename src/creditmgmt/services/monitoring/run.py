@@ -324,6 +324,7 @@ class MonitoringCalls(DeskCore):
                         existing_tasks=existing,
                         add=lambda agg: _add(uow, agg),
                         fresh=fresh,
+                        calendar=self._ctx.calendar,
                     )
                 except CreditMgmtError as e:
                     if isinstance(e, ConflictError):
