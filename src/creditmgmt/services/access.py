@@ -156,6 +156,7 @@ DEFAULT_CALLS: Final[Mapping[str, frozenset[Role]]] = MappingProxyType(
         "report": _EVERYONE,
         "export_csv": frozenset({_RM, _AN, _RO, _AU, _AD}),
         "run_daily": frozenset({_RO, _AD}),
+        "run_log": _EVERYONE,
         "verify_audit": frozenset({_AU, _AD}),
     }
 )
