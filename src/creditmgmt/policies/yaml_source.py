@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import attrs
 import yaml
 
+from creditmgmt.domain.errors import InvalidValueError
+from creditmgmt.domain.numbers import parse_decimal
 from creditmgmt.policies.base import SourceLocation
 from creditmgmt.policies.errors import PolicyLoadError
 
@@ -41,6 +43,8 @@ def _loc(node: yaml.Node, name: str) -> SourceLocation:
 
 
 _RESOLVER = yaml.resolver.Resolver()
+#: The only tags a mapping or a sequence may carry (the ones YAML resolves untagged ones to).
+_COLLECTIONS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 _JSON_EXPONENT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][+-]?[0-9]+")
 
 
@@ -51,18 +55,10 @@ def _scalar(node: yaml.ScalarNode, name: str) -> Any:
         return None
     if tag == "tag:yaml.org,2002:bool":
         return text.lower() in ("true", "yes", "on")
-    if tag == "tag:yaml.org,2002:int":
-        try:
-            return int(text.replace("_", ""), 0)
-        except ValueError:
-            return int(text.replace("_", ""))
-    if tag == "tag:yaml.org,2002:float":
-        try:
-            value = Decimal(text.replace("_", ""))
-        except InvalidOperation:
-            raise PolicyLoadError(f"{text!r} is not a decimal number", _loc(node, name)) from None
-        if not value.is_finite():
-            raise PolicyLoadError(f"{text!r} is not a finite number", _loc(node, name))
+    if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        value = _number(text, node, name)
+        if tag == "tag:yaml.org,2002:int":
+            return int(value)  # bounded: at most MAX_DIGITS digits
         return value
     if tag == "tag:yaml.org,2002:timestamp":
         try:
@@ -74,14 +70,28 @@ def _scalar(node: yaml.ScalarNode, name: str) -> Any:
     if tag == "tag:yaml.org,2002:str":
         if not node.style and _JSON_EXPONENT.fullmatch(text):  # plain: None, or "" from libyaml
             # YAML 1.1 reads a plain 1e5 or 2.5E3 as text; JSON (and YAML 1.2) as a number
-            return Decimal(text)
+            return _number(text, node, name)
         return text
     raise PolicyLoadError(f"tag {tag!r} is not allowed in a rule set", _loc(node, name))
+
+
+def _number(text: str, node: yaml.ScalarNode, name: str) -> Decimal:
+    """A number of the document, in the canonical form and within the bounds of
+    `creditmgmt.domain.numbers` (YAML 1.1 hex, octal, binary, sexagesimal `190:20:30`, `.inf`
+    and `.nan` are refused, and so is `1e999999999`: nothing later converts a huge number)."""
+    try:
+        return parse_decimal(text, exponent=True)
+    except InvalidValueError as e:
+        raise PolicyLoadError(f"number {e}", _loc(node, name)) from None
 
 
 def _convert(node: yaml.Node, name: str, depth: int = 0) -> Node:
     if depth > 64:
         raise PolicyLoadError("nesting deeper than 64 levels", _loc(node, name))
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTIONS:
+        # `!!python/object/new:...`, `!!set`, `!custom` on a mapping or a list: refused, never
+        # read as if the tag were not there
+        raise PolicyLoadError(f"tag {node.tag!r} is not allowed in a rule set", _loc(node, name))
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Node] = {}
         for key_node, value_node in node.value:
