@@ -16,7 +16,7 @@ import attrs
 import yaml
 
 from creditmgmt.domain.errors import InvalidValueError
-from creditmgmt.domain.numbers import parse_decimal
+from creditmgmt.domain.numbers import excerpt, parse_decimal
 from creditmgmt.policies.base import SourceLocation
 from creditmgmt.policies.errors import PolicyLoadError
 
@@ -45,6 +45,7 @@ def _loc(node: yaml.Node, name: str) -> SourceLocation:
 _RESOLVER = yaml.resolver.Resolver()
 #: The only tags a mapping or a sequence may carry (the ones YAML resolves untagged ones to).
 _COLLECTIONS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
 _JSON_EXPONENT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][+-]?[0-9]+")
 
 
@@ -56,6 +57,12 @@ def _scalar(node: yaml.ScalarNode, name: str) -> Any:
     if tag == "tag:yaml.org,2002:bool":
         return text.lower() in ("true", "yes", "on")
     if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        if tag == "tag:yaml.org,2002:int" and _LEADING_ZERO.fullmatch(text):
+            raise PolicyLoadError(
+                f"{excerpt(text)}: a leading 0 reads as octal in YAML 1.1; "
+                "write the number without it, or quote the text",
+                _loc(node, name),
+            )
         value = _number(text, node, name)
         if tag == "tag:yaml.org,2002:int":
             return int(value)  # bounded: at most MAX_DIGITS digits

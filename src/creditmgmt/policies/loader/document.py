@@ -484,7 +484,8 @@ def _rows(reader: csv.DictReader[str], name: str, path: Path) -> Iterator[dict[s
         except StopIteration:
             return
         except csv.Error as e:
-            loc = SourceLocation(str(path), reader.line_num, 1)
+            # (the DictReader's own line_num is that of the last good row)
+            loc = SourceLocation(str(path), reader.reader.line_num, 1)
             raise PolicyLoadError(f"{name}: not a CSV row: {e}", loc) from None
         yield row
 
