@@ -88,17 +88,3 @@ def parse_decimal(text: str, *, exponent: bool = False, integer: bool = False) -
         )
     return value
 
-
-def check_decimal(value: Decimal) -> Decimal:
-    """`value` if it is finite and within the bounds of `parse_decimal` (digits, magnitude).
-
-    Raises:
-        InvalidValueError: a non-finite value, or one beyond the bounds (an excerpt is quoted).
-    """
-    if not value.is_finite():
-        raise InvalidValueError(f"{value!r} is not a finite number")
-    if len(value.as_tuple().digits) > MAX_DIGITS or (
-        value and abs(value.adjusted()) > MAX_EXPONENT
-    ):
-        raise InvalidValueError(f"{excerpt(str(value))} is out of range")
-    return value
