@@ -87,4 +87,3 @@ def parse_decimal(text: str, *, exponent: bool = False, integer: bool = False) -
             f"to 1e{MAX_EXPONENT}"
         )
     return value
-

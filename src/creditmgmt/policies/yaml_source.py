@@ -1,8 +1,11 @@
 """Reading rule-set text (YAML, and JSON as its subset) into nodes that remember positions.
 
 This is the only module of the core that imports PyYAML, and it uses the safe composer only:
-no tags, no Python objects. Numbers keep their written text, so `0.20` becomes
-`Decimal("0.20")`, never a float.
+no Python objects, and no tag but the core ones YAML gives untagged values — any other tag on
+a scalar, a mapping or a list is a `PolicyLoadError` at its line. Numbers keep their written
+text, so `0.20` becomes `Decimal("0.20")`, never a float; they are read in the one canonical
+form of `creditmgmt.domain.numbers` and within its bounds (YAML 1.1's hex, octal, binary and
+sexagesimal forms, `.inf`, `.nan` and `1e999999999` are refused before any conversion).
 """
 
 from __future__ import annotations
