@@ -245,7 +245,9 @@ def _vm_size() -> int:
 
 
 def _child(fn: Callable[[], object], conn: Connection) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (_vm_size() + MEMORY, resource.RLIM_INFINITY))
+    held = _vm_size()
+    if held:  # (Linux: what the forked test process already maps, plus MEMORY)
+        resource.setrlimit(resource.RLIMIT_AS, (held + MEMORY, resource.RLIM_INFINITY))
     resource.setrlimit(resource.RLIMIT_CPU, (10, 11))
     started = time.perf_counter()
     try:
