@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from creditmgmt.domain import DomainError, Money, label
+from creditmgmt.domain.money import quantize
 from creditmgmt.policies import Decision, PolicyError, PolicyInputError, RuleSet
 
 if TYPE_CHECKING:
@@ -599,7 +600,9 @@ def _money(value: Any, currency: str | None = None) -> str:
         except InvalidOperation:
             return text
     if isinstance(value, Decimal) and value.is_finite():
-        return Money.of(value, currency).format() if currency else f"{value:,.2f}"
+        if not currency:
+            return f"{value:,.2f}"
+        return Money.of(quantize(value, currency), currency).format()
     return "" if value is None else str(value)
 
 
