@@ -6,13 +6,20 @@ records. Writes happen at `commit()` only: new aggregates are inserted with vers
 aggregates whose encoded document changed are updated to version + 1 with an optimistic
 check, unchanged ones are not written at all (so re-running an unchanged day writes nothing).
 After a commit the unit forgets what it loaded (bounded memory for long scans); load again to
-change more.
+change more. A change made after `commit()` to an aggregate the unit committed (or loaded) is
+not lost silently: the unit keeps a weak reference to each such aggregate with the document it
+committed, and the next `commit()` of the unit, or leaving its `with` block normally, raises
+`ChangedAfterCommitError` naming the kind and id when one still alive differs (an aggregate
+the caller let go of costs nothing). Leaving the block by an exception, or calling
+`rollback()`, discards such changes as it discards any uncommitted work.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
+from types import TracebackType
 from typing import Any, Final, Generic, Self, TypeVar, overload
 
 from creditmgmt.adapters import codec
@@ -67,7 +74,12 @@ from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
 from creditmgmt.ports import repositories as ports
 from creditmgmt.ports.audit import GENESIS, AuditEntry, AuditLog, ChainHead, chain
 from creditmgmt.ports.clock import Clock
-from creditmgmt.ports.errors import ConflictError, IntegrityError, NotFoundError
+from creditmgmt.ports.errors import (
+    ChangedAfterCommitError,
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+)
 from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
 
@@ -147,10 +159,26 @@ class RecordUnitOfWork(UnitOfWork):
         self._committed_row: Callable[[str, str], Any] | None = None
         self._tracked: dict[tuple[str, str], _Tracked] = {}
         self._audit: list[AuditEntry] = []
+        #: what the unit committed: a weak reference to each aggregate, with its kind, id and
+        #: the document committed (checked by `_check_committed`)
+        self._committed: list[_Committed] = []
 
     # transaction ----------------------------------------------------------------------------
     def _begin(self) -> None:
         self.rollback()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back what was not committed; raise `ChangedAfterCommitError` when the block
+        ends normally and an aggregate it committed was changed after that commit."""
+        committed, self._committed = self._committed, []
+        self.rollback()
+        if exc_type is None:
+            _check_committed(committed)
 
     @property
     def tx(self) -> RecordTransaction:
@@ -164,10 +192,16 @@ class RecordUnitOfWork(UnitOfWork):
         tx, self._tx = self._tx, None
         self._tracked = {}
         self._audit = []
+        self._committed = []
         if tx is not None:
             tx.rollback()
 
     def commit(self) -> None:
+        """See `UnitOfWork.commit`; also raises `ChangedAfterCommitError` (nothing stored)
+        when an aggregate an earlier commit of this unit wrote or loaded was changed since
+        (see the module doc)."""
+        committed, self._committed = self._committed, []  # each change is reported once
+        self._committed = _check_committed(committed)
         if len(self._tracked) + len(self._audit) >= _BULK:
             with gc_paused():  # a bulk commit builds many acyclic objects: see adapters.gcpause
                 self._commit()
@@ -178,6 +212,7 @@ class RecordUnitOfWork(UnitOfWork):
         tx = self.tx
         keep = self._keeps_pristine
         written: list[tuple[_Tracked, int]] = []
+        committed: list[_Committed] = []
         outbox: list[OutboxEntry] = []
         now = None
         head_was_missing = False
@@ -209,6 +244,10 @@ class RecordUnitOfWork(UnitOfWork):
                     else:
                         tx.update(record)
                     written.append((t, version))
+                    state = None if pristine is None else pristine.state
+                    committed.append(_Committed(agg, kind, t.id, doc, state))
+                else:
+                    committed.append(_Committed(agg, kind, t.id, loaded, t.previous))
                 events = agg._pending_events
                 if events:
                     if now is None:
@@ -255,6 +294,7 @@ class RecordUnitOfWork(UnitOfWork):
                 t.aggregate.collect_events()
         self._tracked = {}
         self._audit = []
+        self._committed.extend(committed)
 
     def _chain_head_exists(self) -> bool:
         probe = self._backend.begin()
@@ -366,6 +406,56 @@ def _append_chained(tx: RecordTransaction, entries: list[AuditEntry]) -> bool:
         Record(AUDIT_SPEC.kind, AUDIT_HEAD_ID, head_record.version + 1, document, _HEAD_COLUMNS)
     )
     return False
+
+
+class _Committed:
+    """An aggregate a commit wrote or loaded (weakly held), and the document it committed."""
+
+    __slots__ = ("document", "id", "kind", "ref", "state")
+
+    def __init__(
+        self,
+        aggregate: Aggregate,
+        kind: str,
+        agg_id: str,
+        document: Any,
+        state: tuple[Any, ...] | None,
+    ) -> None:
+        self.ref = weakref.ref(aggregate)
+        self.kind = kind
+        self.id = agg_id
+        self.document = document
+        self.state = state  # the `clone.snapshot` the document was encoded from, if known
+
+    def changed(self) -> bool | None:
+        """Whether the aggregate changed since the commit (None: it is no longer alive)."""
+        agg = self.ref()
+        if agg is None:
+            return None
+        if agg._pending_events:
+            return True
+        if self.state is not None:  # only the fields that are not the very same object
+            return codec.encode_changes(self.kind, agg, self.state, self.document) is not None
+        return bool(codec.encode(self.kind, agg) != self.document)
+
+
+def _check_committed(committed: list[_Committed]) -> list[_Committed]:
+    """The entries of `committed` still worth watching (those still alive).
+
+    Raises:
+        ChangedAfterCommitError: an aggregate changed since its commit (names kind and id).
+    """
+    alive: list[_Committed] = []
+    for c in committed:
+        changed = c.changed()
+        if changed:
+            raise ChangedAfterCommitError(
+                f"{c.kind} {c.id} was changed after the unit of work committed it; the change "
+                "was not stored: load it again after commit() (or in a new unit) to change it"
+            )
+        if changed is not None:
+            alive.append(c)
+    return alive
 
 
 def _set_version(aggregate: Aggregate, version: int) -> None:
