@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -807,6 +808,8 @@ def create_engine(url: str | URL, *, sqlite_synchronous: str = "NORMAL") -> Engi
     backend = u.get_backend_name()
     if backend == "sqlite":
         memory = u.database in (None, "", ":memory:")
+        if not memory:
+            _create_private(u.database)
         if memory:
             engine = sa.create_engine(
                 u, poolclass=StaticPool, connect_args={"check_same_thread": False}
@@ -833,6 +836,22 @@ def create_engine(url: str | URL, *, sqlite_synchronous: str = "NORMAL") -> Engi
             u = u.update_query_dict({"charset": "utf8mb4"})
         return sa.create_engine(u, isolation_level="READ COMMITTED", pool_recycle=3600)
     raise ValueError(f"unsupported store URL driver {u.drivername!r} (sqlite, postgresql, mysql)")
+
+
+def _create_private(database: str | None) -> None:
+    """Create a missing SQLite database file empty and owner-only (0o600) before SQLite opens
+    it: SQLite then makes the -wal and -shm files with the same mode. An existing file keeps
+    its mode (a host wanting another one creates the file first)."""
+    if not database or database.startswith("file:"):
+        return
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:  # it exists, or its directory does not: SQLite says what is wrong
+        return
+    try:
+        os.fchmod(fd, 0o600)  # exactly, whatever the umask
+    finally:
+        os.close(fd)
 
 
 #: The drivers the adapter is tested with, and what a bare database name means.
