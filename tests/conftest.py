@@ -83,6 +83,22 @@ def postgres_schema() -> Iterator[tuple[str, str]]:
     try:
         yield POSTGRES_URL, schema
     finally:
+        # each store of the run has its own tables here: drop them a batch per transaction
+        # first, as one DROP SCHEMA ... CASCADE over thousands of objects runs out of the
+        # server's lock table ("out of shared memory", max_locks_per_transaction)
+        with engine.connect() as conn:
+            tables = (
+                conn.exec_driver_sql(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = %(schema)s",
+                    {"schema": schema},
+                )
+                .scalars()
+                .all()
+            )
+        for start in range(0, len(tables), 20):
+            batch = ", ".join(f'"{schema}"."{t}"' for t in tables[start : start + 20])
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {batch} CASCADE")
         with engine.begin() as conn:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         engine.dispose()
