@@ -16,7 +16,6 @@ the caller let go of costs nothing). Leaving the block by an exception, or calli
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from types import TracebackType
@@ -24,6 +23,7 @@ from typing import Any, Final, Generic, Self, TypeVar, overload
 
 from creditmgmt.adapters import codec
 from creditmgmt.adapters.clone import restore, snapshot
+from creditmgmt.adapters.committed import Committed, check_committed
 from creditmgmt.adapters.gcpause import gc_paused
 from creditmgmt.adapters.kinds import AUDIT_SPEC, BY_CLASS, BY_KIND, KindBinding, binding_for
 from creditmgmt.adapters.records import (
@@ -74,12 +74,7 @@ from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
 from creditmgmt.ports import repositories as ports
 from creditmgmt.ports.audit import GENESIS, AuditEntry, AuditLog, ChainHead, chain
 from creditmgmt.ports.clock import Clock
-from creditmgmt.ports.errors import (
-    ChangedAfterCommitError,
-    ConflictError,
-    IntegrityError,
-    NotFoundError,
-)
+from creditmgmt.ports.errors import ConflictError, IntegrityError, NotFoundError
 from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
 
@@ -160,8 +155,8 @@ class RecordUnitOfWork(UnitOfWork):
         self._tracked: dict[tuple[str, str], _Tracked] = {}
         self._audit: list[AuditEntry] = []
         #: what the unit committed: a weak reference to each aggregate, with its kind, id and
-        #: the document committed (checked by `_check_committed`)
-        self._committed: list[_Committed] = []
+        #: the document committed (checked by `check_committed`)
+        self._committed: list[Committed] = []
 
     # transaction ----------------------------------------------------------------------------
     def _begin(self) -> None:
@@ -178,7 +173,7 @@ class RecordUnitOfWork(UnitOfWork):
         committed, self._committed = self._committed, []
         self.rollback()
         if exc_type is None:
-            _check_committed(committed)
+            check_committed(committed)
 
     @property
     def tx(self) -> RecordTransaction:
@@ -201,7 +196,7 @@ class RecordUnitOfWork(UnitOfWork):
         when an aggregate an earlier commit of this unit wrote or loaded was changed since
         (see the module doc)."""
         committed, self._committed = self._committed, []  # each change is reported once
-        self._committed = _check_committed(committed)
+        self._committed = check_committed(committed)
         if len(self._tracked) + len(self._audit) >= _BULK:
             with gc_paused():  # a bulk commit builds many acyclic objects: see adapters.gcpause
                 self._commit()
@@ -212,7 +207,7 @@ class RecordUnitOfWork(UnitOfWork):
         tx = self.tx
         keep = self._keeps_pristine
         written: list[tuple[_Tracked, int]] = []
-        committed: list[_Committed] = []
+        committed: list[Committed] = []
         outbox: list[OutboxEntry] = []
         now = None
         head_was_missing = False
@@ -245,9 +240,9 @@ class RecordUnitOfWork(UnitOfWork):
                         tx.update(record)
                     written.append((t, version))
                     state = None if pristine is None else pristine.state
-                    committed.append(_Committed(agg, kind, t.id, doc, state))
+                    committed.append(Committed(agg, kind, t.id, doc, state))
                 else:
-                    committed.append(_Committed(agg, kind, t.id, loaded, t.previous))
+                    committed.append(Committed(agg, kind, t.id, loaded, t.previous))
                 events = agg._pending_events
                 if events:
                     if now is None:
@@ -406,56 +401,6 @@ def _append_chained(tx: RecordTransaction, entries: list[AuditEntry]) -> bool:
         Record(AUDIT_SPEC.kind, AUDIT_HEAD_ID, head_record.version + 1, document, _HEAD_COLUMNS)
     )
     return False
-
-
-class _Committed:
-    """An aggregate a commit wrote or loaded (weakly held), and the document it committed."""
-
-    __slots__ = ("document", "id", "kind", "ref", "state")
-
-    def __init__(
-        self,
-        aggregate: Aggregate,
-        kind: str,
-        agg_id: str,
-        document: Any,
-        state: tuple[Any, ...] | None,
-    ) -> None:
-        self.ref = weakref.ref(aggregate)
-        self.kind = kind
-        self.id = agg_id
-        self.document = document
-        self.state = state  # the `clone.snapshot` the document was encoded from, if known
-
-    def changed(self) -> bool | None:
-        """Whether the aggregate changed since the commit (None: it is no longer alive)."""
-        agg = self.ref()
-        if agg is None:
-            return None
-        if agg._pending_events:
-            return True
-        if self.state is not None:  # only the fields that are not the very same object
-            return codec.encode_changes(self.kind, agg, self.state, self.document) is not None
-        return bool(codec.encode(self.kind, agg) != self.document)
-
-
-def _check_committed(committed: list[_Committed]) -> list[_Committed]:
-    """The entries of `committed` still worth watching (those still alive).
-
-    Raises:
-        ChangedAfterCommitError: an aggregate changed since its commit (names kind and id).
-    """
-    alive: list[_Committed] = []
-    for c in committed:
-        changed = c.changed()
-        if changed:
-            raise ChangedAfterCommitError(
-                f"{c.kind} {c.id} was changed after the unit of work committed it; the change "
-                "was not stored: load it again after commit() (or in a new unit) to change it"
-            )
-        if changed is not None:
-            alive.append(c)
-    return alive
 
 
 def _set_version(aggregate: Aggregate, version: int) -> None:
