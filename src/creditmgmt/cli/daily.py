@@ -27,7 +27,7 @@ from rich.table import Table
 from creditmgmt.adapters.system import FixedClock
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.labels import label
-from creditmgmt.domain.money import Money
+from creditmgmt.domain.money import Money, quantize
 from creditmgmt.services.access import SYSTEM, Principal, Role
 from creditmgmt.services.desk import CreditDesk
 from creditmgmt.services.monitoring import BatchDone, DailyRunSummary
@@ -83,7 +83,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def money(amount: Decimal, currency: str) -> str:
     """`¥1,234,567.89` (the currency's symbol and minor unit)."""
-    return Money.of(amount, currency).format()
+    return Money.of(quantize(amount, currency), currency).format()  # a display rounds
 
 
 def open_cli_desk(store_url: str, rules: str, as_of: date) -> CreditDesk:
