@@ -33,7 +33,7 @@ from creditmgmt.domain.loan_risk import (
     months_between,
     periods_due_between,
 )
-from creditmgmt.domain.money import Money
+from creditmgmt.domain.money import Money, quantize
 from creditmgmt.domain.products import ProductType
 from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
 from creditmgmt.policies.ruleset import Decision, RuleSet
@@ -289,8 +289,11 @@ def assess_customer(
             own_category=own_category,
             category=category,
             stage=stage,
-            ecl=Money.of(ecl, loan.currency),
-            provision=Money.of(provision["provision"], loan.currency),
+            # the blocks round to cents; a currency with fewer minor digits rounds here, once
+            ecl=Money.of(quantize(Decimal(str(ecl)), loan.currency), loan.currency),
+            provision=Money.of(
+                quantize(Decimal(str(provision["provision"])), loan.currency), loan.currency
+            ),
             cure_start=cure,
             observation_start=observation,
         )
