@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -12,7 +13,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from creditmgmt.domain import label
+from creditmgmt.domain import format_amount, label
 from creditmgmt.policies import PolicyError, RuleSet
 
 LANG = click.option(
@@ -36,7 +37,8 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 
 def show_value(value: Any, lang: str = "en") -> str:
-    """A value as policy teams write it: decimals as text, lists joined by `|`, None as null.
+    """A value as policy teams read it: decimals as amounts (`33,000,000.00`, at least two
+    places, a rate keeps its own: `0.0150`), lists joined by `|`, None as null.
 
     With `lang="zh"` a stored code that has a Chinese label is followed by it: `substandard（次级）`.
     """
@@ -52,6 +54,8 @@ def show_value(value: Any, lang: str = "en") -> str:
         return "{" + ", ".join(f"{k}: {show_value(v, lang)}" for k, v in value.items()) + "}"
     if isinstance(value, tuple | list):
         return "|".join(show_value(v, lang) for v in value) if value else "[]"
+    if isinstance(value, Decimal):
+        return format_amount(value)  # 33,000,000.00, never 33000000.0
     text = str(value)
     if lang == "zh" and isinstance(value, str):
         shown = label(value, "zh")

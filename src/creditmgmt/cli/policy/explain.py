@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from rich.table import Table
 from creditmgmt.cli.policy.common import LANG, _builtin, _console, _fail, _load, policy, show_value
 from creditmgmt.cli.policy.text import t as _t
 from creditmgmt.policies import Decision, PolicyError, PolicyInputError
+from creditmgmt.policies.decision import IDENTIFIER_KEYS
 
 if TYPE_CHECKING:
     pass
@@ -45,6 +46,9 @@ def print_decision(out: Console, decision: Decision, lang: str) -> None:
         table.add_row(escape(name), escape(show_value(value, lang)))
     out.print(table)
     matched = ", ".join(decision.matched) or _t(lang, "none")
+    decider = _decider(decision)
+    if decider is not None:
+        matched += " " + _t(lang, "decided_by", rule=decider)
     out.print(f"{_t(lang, 'matched')}: {escape(matched)}")
     out.print(f"{_t(lang, 'ruleset')}: {escape(decision.ruleset_ref)}")
     if decision.trace is None:
@@ -58,38 +62,25 @@ def print_decision(out: Console, decision: Decision, lang: str) -> None:
     steps = Table(title=_t(lang, "trace"))
     steps.add_column(_t(lang, "step"), justify="right")
     steps.add_column(_t(lang, "detail"), overflow="fold")
-    for number, detail in _flatten(decision.trace.steps, lang):
+
+    def shown(key: str, value: Any) -> str:
+        return show_value(value, "en" if key in IDENTIFIER_KEYS else lang)
+
+    for number, detail in decision.trace.lines(shown, mark=_t(lang, "decides")):
         steps.add_row(number, escape(detail))
     if not decision.trace.steps:
         steps.add_row("-", _t(lang, "none"))
     out.print(steps)
 
 
-#: trace keys whose values are the policy's own identifiers, never translated
-_IDENTIFIERS = frozenset({"rule", "trigger", "block", "lookup", "line", "bin"})
-
-
-def _flatten(
-    steps: Sequence[Mapping[str, Any]], lang: str, prefix: str = ""
-) -> list[tuple[str, str]]:
-    """Trace steps as numbered lines; a lookup's own steps follow it as 2.1, 2.2 ..."""
-    lines: list[tuple[str, str]] = []
-    for i, step in enumerate(steps, 1):
-        number = f"{prefix}{i}"
-        inner = step.get("steps") if "lookup" in step else None
-        shown = {k: v for k, v in step.items() if not (k == "steps" and inner is not None)}
-        lines.append(
-            (
-                number,
-                ", ".join(
-                    f"{k}={show_value(v, 'en' if k in _IDENTIFIERS else lang)}"
-                    for k, v in shown.items()
-                ),
-            )
-        )
-        if inner:
-            lines.extend(_flatten(inner, lang, f"{number}."))
-    return lines
+def _decider(decision: Decision) -> str | None:
+    """The row that decided under hit policy PRIORITY (marked in the trace), if any."""
+    if decision.trace is None:
+        return None
+    for step in decision.trace.steps:
+        if step.get("decides"):
+            return str(step["rule"])
+    return None
 
 
 @policy.command()

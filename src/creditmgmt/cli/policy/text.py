@@ -67,6 +67,8 @@ LABELS: dict[str, dict[str, str]] = {
         "refuted": "{claim}: does not hold",
         "before": "before",
         "after": "after",
+        "decides": "<- decides",
+        "decided_by": "(decided by {rule})",
     },
     "zh": {
         "location": "位置",
@@ -130,6 +132,8 @@ LABELS: dict[str, dict[str, str]] = {
         "refuted": "{claim}：不成立",
         "before": "变化前",
         "after": "变化后",
+        "decides": "← 决定结果",
+        "decided_by": "（由 {rule} 决定）",
     },
 }
 
