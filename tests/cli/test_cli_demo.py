@@ -1,68 +1,69 @@
+"""`creditmgmt demo`: a synthetic book through the desk, daily runs, portfolio report."""
+
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 from click.testing import CliRunner
 from rich.console import Console
 
 from creditmgmt.cli import main
-from creditmgmt.cli.demo import run_walkthrough
-from creditmgmt.domain import Money
+from creditmgmt.cli.demo import business_days, run_demo
+from creditmgmt.domain.classification import Category
 
 
-def test_walkthrough_reports_refusals_and_keeps_invariants() -> None:
-    console = Console(record=True, width=120)
-    result = run_walkthrough(console)
-    assert result["violations"] == []
-    refusals = result["refusals"]
-    assert isinstance(refusals, list)
-    assert [r.split(":")[0] for r in refusals] == [
-        "SelfApprovalError",
-        "SubLimitExceedsParentError",
-        "LimitExceededError",
-        "CurrencyMismatchError",
-        "FacilityNotActiveError",
-    ]
-    assert result["max_dpd"] == 91
-    assert isinstance(result["group_drawn"], Money)
+def test_business_days_skip_weekends() -> None:
+    from datetime import date
+
+    days = business_days(date(2026, 1, 5), 3)  # a Monday
+    assert days == [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 5)]
+
+
+def test_demo_runs_the_desk_end_to_end(tmp_path: Path) -> None:
+    console = Console(record=True, width=140)
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    result = run_demo(console, customers=40, store_url=url, days=3)
+    assert result["store"] == url and result["customers"] == 40
+    assert result["audit_ok"] is True
+    # the new applications went through to drawn facilities on the desk
+    assert [n["grade"] for n in result["new"]] == ["BBB", "BB", "B"]
+    summaries = result["summaries"]
+    assert [s.as_of for s in summaries] == result["days"] and len(summaries) == 3
+    last = summaries[-1]
+    assert last.loans > 0 and sum(t.count for t in last.by_category.values()) == last.loans
+    # the report reads what the run left: the NPL rows are the run's categories
+    npl = {r["key"]: r for r in result["reports"]["npl"]}
+    for category, total in last.by_category.items():
+        assert npl[category.value]["balance"] == total.balance["CNY"]
+    book = sum((t.balance["CNY"] for t in last.by_category.values()), Decimal(0))
+    bad = sum((t.balance["CNY"] for c, t in last.by_category.items() if c.is_npl), Decimal(0))
+    assert npl["npl_ratio"]["balance"] == bad
+    assert npl["npl_ratio"]["share"] == (bad / book).quantize(Decimal("0.0001"))
+    (coverage,) = result["reports"]["provisions"]
+    assert coverage["provisions"] == last.provisions["CNY"]
+    assert Category.NORMAL in last.by_category
     text = console.export_text()
-    assert "Limits and days past due" in text
-    assert "Financial ratios" in text
+    for heading in ("NPL ratio", "Provision coverage", "Collections pipeline", "Daily run"):
+        assert heading in text
+    assert "¥" in text
 
 
-def test_walkthrough_exercises_the_model_not_a_script() -> None:
-    result = run_walkthrough(Console(record=True, width=120))
-    # Hangzhou and Suzhou are outside a Shanghai institution's area (异地)
-    assert result["remote"] == ["杭州新材料股份有限公司", "苏州物流有限公司"]
-    current, debt_assets, coverage, dscr = result["ratios"]  # type: ignore[misc]
-    assert (current, debt_assets, coverage, dscr) == (
-        Decimal("1.4"),
-        Decimal("0.55"),
-        Decimal(4),
-        Decimal("1.4"),
+def test_demo_is_deterministic(tmp_path: Path) -> None:
+    first = run_demo(
+        Console(record=True), customers=30, store_url=f"sqlite:///{tmp_path / 'a.db'}", days=2
     )
-    # the borrower who stopped (91 DPD) and the one paying half (60 DPD) are red and frozen
-    warnings = result["warnings"]
-    frozen = result["frozen"]
-    assert isinstance(warnings, list) and isinstance(frozen, list)
-    assert [severity for _, severity in warnings] == ["red", "red"]
-    assert sorted(facility for facility, _ in warnings) == sorted(frozen)
-    ltv = result["ltv"]
-    assert isinstance(ltv, Decimal) and Decimal(0) < ltv < Decimal(1)
-    # what the loans still owe in principal is what the tree says is drawn
-    assert result["loans_outstanding"] == result["group_drawn"]
+    second = run_demo(
+        Console(record=True), customers=30, store_url=f"sqlite:///{tmp_path / 'b.db'}", days=2
+    )
+    assert first["reports"] == second["reports"]
+    assert first["summaries"] == second["summaries"]
 
 
-def test_walkthrough_is_deterministic() -> None:
-    first = run_walkthrough(Console(record=True, width=120))
-    second = run_walkthrough(Console(record=True, width=120))
-    assert first == second
-
-
-def test_demo_command_in_chinese() -> None:
-    outcome = CliRunner().invoke(main, ["demo", "--lang", "zh"])
+def test_demo_command_in_chinese_prints_its_store(tmp_path: Path) -> None:
+    outcome = CliRunner().invoke(
+        main, ["demo", "--customers", "20", "--days", "1", "--lang", "zh"], catch_exceptions=False
+    )
     assert outcome.exit_code == 0, outcome.output
-    assert "授信额度与逾期" in outcome.output
-    assert "集团授信" in outcome.output
-    assert "异地" in outcome.output
-    assert "已冻结" in outcome.output
+    assert "store: sqlite:///" in outcome.output
+    assert "日终监测" in outcome.output and "拨备覆盖率" in outcome.output

@@ -87,10 +87,26 @@ def _unstructure_datetime(value: datetime) -> str:
     return value.isoformat()
 
 
+#: Decoded amounts by their stored text: Money is immutable, so one instance serves every
+#: equal amount read (a schedule's instalments and paid amounts repeat a few values).
+_MONEY_MEMO: dict[tuple[str, str], Money] = {}
+_MONEY_MEMO_SIZE: Final = 1 << 16
+
+
 def _structure_money(value: object, _: type) -> Money:
-    if not isinstance(value, dict) or set(value) != {"amount", "currency"}:
+    if not isinstance(value, dict) or len(value) != 2 or set(value) != {"amount", "currency"}:
         raise ValueError(f"expected {{'amount', 'currency'}}, got {value!r}")
-    return Money(_structure_decimal(value["amount"], Decimal), str(value["currency"]))
+    amount, currency = value["amount"], value["currency"]
+    if type(amount) is str and type(currency) is str:
+        found = _MONEY_MEMO.get((amount, currency))
+        if found is not None:
+            return found
+        money = Money(_structure_decimal(amount, Decimal), currency)
+        if len(_MONEY_MEMO) >= _MONEY_MEMO_SIZE:
+            _MONEY_MEMO.clear()
+        _MONEY_MEMO[(amount, currency)] = money
+        return money
+    return Money(_structure_decimal(amount, Decimal), str(currency))
 
 
 def _is_id_type(t: object) -> bool:

@@ -11,7 +11,7 @@ change more.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any, Final, Generic, Self, TypeVar, overload
 
@@ -381,6 +381,11 @@ def _col(value: object) -> ColumnValue:
     return str(value)
 
 
+def _ids_in(ids: Sequence[EntityId]) -> In:
+    """An `In` filter over the string form of some ids (empty: matches nothing)."""
+    return In(tuple(str(i) for i in ids))
+
+
 class _Repo(ports.Repository[A, I], Generic[A, I]):
     _binding: KindBinding  # set per repository class
 
@@ -549,6 +554,9 @@ class _CreditFiles(_Repo[CreditFile, CreditFileId], ports.CreditFileRepository):
         found = self._where(1, customer_id=customer_id)
         return found[0] if found else None
 
+    def for_customers(self, customer_ids: Sequence[CustomerId]) -> list[CreditFile]:
+        return self._where(customer_id=_ids_in(customer_ids))
+
 
 class _Facilities(_Repo[Facility, FacilityId], ports.FacilityRepository):
     _binding = BY_KIND["facility"]
@@ -603,10 +611,11 @@ class _Facilities(_Repo[Facility, FacilityId], ports.FacilityRepository):
         level: FacilityLevel | None = None,
         maturing_before: date | None = None,
         limit: int | None = None,
+        customer_ids: Sequence[CustomerId] | None = None,
     ) -> list[Facility]:
         return self._where(
             limit,
-            customer_id=customer_id,
+            customer_id=_ids_in(customer_ids) if customer_ids is not None else customer_id,
             group_id=group_id,
             status=status,
             level=level,
@@ -645,11 +654,12 @@ class _Drawdowns(_Repo[Drawdown, DrawdownId], ports.DrawdownRepository):
         status: LoanStatus | None = None,
         unpaid_due_before: date | None = None,
         limit: int | None = None,
+        customer_ids: Sequence[CustomerId] | None = None,
     ) -> list[Drawdown]:
         return self._where(
             limit,
             facility_id=facility_id,
-            customer_id=customer_id,
+            customer_id=_ids_in(customer_ids) if customer_ids is not None else customer_id,
             status=status,
             oldest_unpaid_due=None if unpaid_due_before is None else Range(upper=unpaid_due_before),
         )
@@ -716,10 +726,11 @@ class _RiskEvents(_Repo[RiskEvent, RiskEventId], ports.RiskEventRepository):
         type: str | None = None,
         review_due_before: date | None = None,
         limit: int | None = None,
+        customer_ids: Sequence[CustomerId] | None = None,
     ) -> list[RiskEvent]:
         return self._where(
             limit,
-            customer_id=customer_id,
+            customer_id=_ids_in(customer_ids) if customer_ids is not None else customer_id,
             facility_id=facility_id,
             status=status,
             severity=severity,

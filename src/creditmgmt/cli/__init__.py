@@ -18,11 +18,14 @@ def main() -> None:
 
 
 def _attach_commands() -> None:
+    from creditmgmt.cli.daily import COMMANDS
     from creditmgmt.cli.demo import demo
     from creditmgmt.cli.policy import policy
 
     main.add_command(demo)
     main.add_command(policy)
+    for command in COMMANDS:
+        main.add_command(command)
 
 
 _attach_commands()

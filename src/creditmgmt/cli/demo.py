@@ -1,403 +1,272 @@
-"""`creditmgmt demo`: a walkthrough of the domain model on a small synthetic book.
+"""`creditmgmt demo`: the credit desk on a synthetic book, end to end.
 
-It onboards a group of customers (two of them remote, 异地), keeps a credit file with a
-financial statement and its ratios, runs an application through maker-checker approval, opens
-the group limit tree, secures a facility with collateral and a guarantee, draws loans with
-schedules, lets five months pass with borrowers who pay, pay late, pay part or stop paying,
-allocates every payment, computes days past due, raises a red risk event and freezes the
-facility of the borrower who stopped, and reports utilisation, DPD and every refusal the model
-made along the way. Everything runs in memory; nothing is written.
+It opens a SQLite store in a temporary directory (or the `--store` given), loads the
+deterministic synthetic book of `creditmgmt.testing.book` (2,000 customers by default: groups
+under group limits, remote customers, credit files, loans paying on time, late, in arrears or
+restructured), takes a few new applications through the desk (onboarding, credit file,
+bureau report, assessment, maker-checker approval, activation, a drawdown), runs the daily
+monitoring over the last 30 business days with a progress bar (the first run assesses the
+whole book, the next ones incrementally: only customers whose records moved or for whom a
+date came due), and prints the portfolio
+report: NPL ratio, provision coverage, exposures, top risk events and the collections
+pipeline. The book's repayments are known up to its last day, so the earlier days of the
+window see them as already made.
 """
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+import tempfile
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from creditmgmt.adapters.system import SequentialIds
-from creditmgmt.domain import (
-    Amortisation,
-    Assessment,
-    Collateral,
-    CollateralType,
-    Confidentiality,
-    CreditApplication,
-    CreditFile,
-    Customer,
-    CustomerGroup,
-    CustomerKind,
-    DomainError,
-    Drawdown,
-    Facility,
-    FacilityLevel,
-    FinancialStatement,
-    Guarantee,
-    GuaranteeType,
-    LimitTree,
-    Money,
-    ProductType,
-    Rate,
-    RefreshCycle,
-    Repayment,
-    RepaymentSchedule,
-    RiskEvent,
-    Section,
-    Severity,
-    UserId,
-    Valuation,
-    label,
+from creditmgmt.adapters.bureau import FakeBureau
+from creditmgmt.adapters.system import FixedClock, SequentialIds
+from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.cli.daily import report_table, summary_table
+from creditmgmt.domain.money import Money
+from creditmgmt.services.access import SYSTEM, Principal, Role
+from creditmgmt.services.context import Capital
+from creditmgmt.services.desk import CreditDesk
+from creditmgmt.services.monitoring import DailyRunSummary
+from creditmgmt.testing.book import BookSpec, load
+from creditmgmt.testing.builders import a_statement, make_uscc
+
+#: The last business day of the demo's window (the book's "today").
+END = date(2026, 1, 5)
+_RM = Principal("usr_demo_rm", roles={Role.RELATIONSHIP_MANAGER})
+_ANALYST = Principal("usr_demo_analyst", roles={Role.CREDIT_ANALYST})
+_APPROVER = Principal("usr_demo_approver", roles={Role.APPROVER}, authority="head_office")
+_RISK = Principal("usr_demo_risk", roles={Role.RISK_OFFICER})
+
+_NEW = (
+    ("上海示例精密制造有限公司", "C3484", "310000", "4000000.00", "0.004"),
+    ("浦东新材料科技有限公司", "C2651", "310115", "2500000.00", "0.012"),
+    ("上海徐汇跨境物流有限公司", "G5422", "310104", "1500000.00", "0.03"),
 )
 
-START = date(2026, 1, 5)
-MAKER = UserId("usr_rm_li")  # relationship manager who prepares the application
-CHECKER = UserId("usr_credit_wang")  # credit officer who reviews and approves
-USCC = ("91310000MA1FL4T01A", "91110000100003962Y", "91440300MA5DC12341")
-CNY = "CNY"
 
-_TEXT = {
-    "customers": ("Customers", "客户"),
-    "limits": ("Limits and days past due", "授信额度与逾期"),
-    "ratios": ("Financial ratios", "财务比率"),
-    "refused": ("Refused, as the invariants require:", "按规则拒绝的操作："),
-    "remote": ("remote", "异地"),
-    "local": ("local", "本地"),
-}
+def business_days(end: date, count: int) -> list[date]:
+    """The `count` business days (Monday–Friday) up to and including `end`, oldest first."""
+    days: list[date] = []
+    day = end
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day -= timedelta(days=1)
+    return days[::-1]
 
 
-def _t(key: str, lang: str) -> str:
-    en, zh = _TEXT[key]
-    return zh if lang == "zh" else en
-
-
-def _cny(amount: str) -> Money:
-    return Money.of(amount, CNY)
-
-
-def run_walkthrough(console: Console, *, lang: str = "en", seed: int = 7) -> dict[str, object]:
-    """Run the walkthrough, print it, and return the figures it reported."""
-    rnd = random.Random(seed)
-    ids = SequentialIds()
-    refusals: list[str] = []
-
-    def refused(action: str, attempt: Callable[[], object]) -> None:
-        try:
-            attempt()
-        except DomainError as e:
-            refusals.append(f"{type(e).__name__}: {e}")
-        else:  # pragma: no cover - the walkthrough is built so that these are refused
-            raise AssertionError(f"{action} should have been refused")
-
-    # customers of one group; the institution is in Shanghai (310000) ----------------------
-    group = CustomerGroup.form(ids, name="长三角制造集团", controller="示例控股有限公司")
-    members: list[Customer] = []
-    for i, (name, region) in enumerate(
-        [
-            ("上海精密机械有限公司", "310115"),
-            ("杭州新材料股份有限公司", "330100"),
-            ("苏州物流有限公司", "320500"),
-        ]
-    ):
-        c = Customer.onboard(
-            ids,
-            kind=CustomerKind.CORPORATE,
+def _applications(desk: CreditDesk, clock: FixedClock, on: date) -> list[dict[str, Any]]:
+    """A few new customers taken from onboarding to a first drawdown through the desk."""
+    clock.set(datetime.combine(on, time(10, 0), tzinfo=UTC))
+    done = []
+    for n, (name, industry, region, amount, pd) in enumerate(_NEW):
+        customer = desk.onboard_customer(
+            _RM,
+            kind="sme",
             legal_name=name,
-            registration_id=USCC[i],
+            registration_id=make_uscc(900_000_000 + n, region=region[:2] + "0000"),
             home_region=region,
-            institution_region="310000",
-            industry_code="C3411",
-            relationship_manager=MAKER,
+            industry_code=industry,
         )
-        c.activate(on=START)
-        if c.is_remote:
-            c.verify_identity(on=START)  # remote customers: identity verified in person
-        c.join_group(group.id)
-        group.add_member(c.id)
-        members.append(c)
-
-    # the credit file of the first member: an audited statement and its ratios -------------
-    credit_file = CreditFile.open(ids, customer_id=members[0].id, refresh_cycle=RefreshCycle.YEARLY)
-    statement = FinancialStatement(
-        period_end=date(2025, 12, 31),
-        currency=CNY,
-        current_assets=_cny("42000000"),
-        total_assets=_cny("120000000"),
-        current_liabilities=_cny("30000000"),
-        total_liabilities=_cny("66000000"),
-        equity=_cny("54000000"),
-        revenue=_cny("150000000"),
-        ebitda=_cny("21000000"),
-        ebit=_cny("16000000"),
-        interest_expense=_cny("4000000"),
-        net_profit=_cny("9500000"),
-        operating_cash_flow=_cny("14000000"),
-        debt_service=_cny("10000000"),
-        audited=True,
-    )
-    credit_file.record(
-        key="fs-2025",
-        section=Section.FINANCIAL_STATEMENTS,
-        source="audited annual report",
-        as_of=date(2025, 12, 31),
-        confidentiality=Confidentiality.CONFIDENTIAL,
-        financial_statement=statement,
-    )
-    credit_file.verify("fs-2025", by=CHECKER, on=START)
-
-    # an application through maker-checker ---------------------------------------------------
-    at = datetime(2026, 1, 5, 9, tzinfo=UTC)
-    app = CreditApplication.draft(
-        ids,
-        customer_id=members[0].id,
-        product_type=ProductType.WORKING_CAPITAL,
-        requested=_cny("4000000.00"),
-        term_months=12,
-        purpose="流动资金周转",
-        maker=MAKER,
-        at=at,
-        documents_required=("business_licence", "financial_statements"),
-    )
-    for doc in app.documents_required:
-        app.receive_document(doc)
-    app.submit(by=MAKER, at=at)
-    app.start_review(by=CHECKER, at=at)
-    app.record_assessment(
-        Assessment(score=Decimal("655"), pd=Decimal("0.0031"), grade="BBB", ruleset_ref="demo"),
-        by=CHECKER,
-        at=at,
-    )
-    app.send_for_approval(by=CHECKER, at=at)
-    refused(
-        "self-approval",
-        lambda: app.approve(by=MAKER, at=at, level="branch", ruleset_ref="demo"),
-    )
-    app.approve(by=CHECKER, at=at, level="regional", amount=_cny("3500000"), ruleset_ref="demo")
-    app.contract(by=CHECKER, at=at)
-
-    # the group limit tree ----------------------------------------------------------------------
-    root = Facility.open(
-        ids,
-        level=FacilityLevel.GROUP,
-        limit=_cny("12000000"),
-        start=START,
-        term_months=12,
-        group_id=group.id,
-    )
-    group.set_limit_facility(root.id)
-    tree = LimitTree([root], complete=True)
-    products: list[tuple[Customer, Facility]] = []
-    for c, master_limit in zip(members, ("5000000", "4000000", "3000000"), strict=True):
-        master = Facility.open(
-            ids,
-            level=FacilityLevel.CUSTOMER,
-            parent=root,
-            customer_id=c.id,
-            limit=_cny(master_limit),
-            start=START,
+        for year in (2023, 2024):
+            desk.add_statement(
+                _ANALYST,
+                customer,
+                a_statement(period_end=date(year, 12, 31), revenue=str(40_000_000 + 5_000_000 * n)),
+            )
+        desk.pull_bureau_report(_ANALYST, customer)
+        application = desk.submit_application(
+            _RM,
+            customer_id=customer,
+            product_type="working_capital",
+            requested=Money.of(amount, "CNY"),
             term_months=12,
+            purpose="working capital",
         )
-        tree.attach(master)
-        for product, share in (
-            (ProductType.WORKING_CAPITAL, "0.6"),
-            (ProductType.TERM_LOAN, "0.4"),
-        ):
-            node = Facility.open(
-                ids,
-                level=FacilityLevel.PRODUCT,
-                parent=master,
-                product_type=product,
-                limit=master.limit * Decimal(share),
-                start=START,
-                term_months=12,
+        for document in ("business_licence", "financial_statements"):
+            desk.receive_document(_RM, application, document)
+        assessment = desk.assess(_ANALYST, application, pd=pd)
+        desk.approve(_APPROVER, application)
+        facility = desk.activate(_RM, application)
+        drawn = Money.of(amount, "CNY") * Decimal("0.6")
+        desk.draw(_RM, facility, drawn, key=f"demo-draw-{n}")
+        done.append(
+            {
+                "customer": str(customer),
+                "name": name,
+                "grade": assessment.final_grade,
+                "facility": str(facility),
+                "drawn": drawn,
+            }
+        )
+    return done
+
+
+def _open_at(store_url: str, day: date) -> CreditDesk:
+    """A desk on the demo's store at 18:00 of `day` (what a Dask task opens: picklable)."""
+    from creditmgmt.bootstrap import open_desk
+
+    clock = FixedClock(datetime.combine(day, time(18, 0), tzinfo=UTC))
+    return open_desk(store_url, rules="cn-2023", clock=clock, institution_region="310000")
+
+
+def _daily_runs(
+    console: Console,
+    desk: CreditDesk,
+    clock: FixedClock,
+    store_url: str,
+    window: list[date],
+    workers: int,
+) -> list[DailyRunSummary]:
+    """One run per business day: on `workers` Dask worker processes, one partition each,
+    when there are several workers and `distributed` is installed; else in this process."""
+    cluster: Any = None
+    client: Any = None
+    if workers > 1:
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError:
+            console.print("(distributed is not installed: running in one process)")
+        else:
+            cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
             )
-            tree.attach(node)
-            products.append((c, node))
-    for node in tree.nodes:
-        node.activate(on=START)
-    first = products[0][1]
-    app.activate(first.id, by=CHECKER, at=at)
-    refused(
-        "sub-limits above the master",
-        lambda: tree.change_limit(first.id, _cny("6000000"), on=START, reason="ask"),
-    )
+            client = Client(cluster)  # type: ignore[no-untyped-call]
+    summaries: list[DailyRunSummary] = []
+    try:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as bar:
+            task = bar.add_task("daily runs", total=len(window))
+            for day in window:
+                if client is not None:
+                    from creditmgmt.services.monitoring.distributed import run_daily_on_dask
 
-    # security: a mortgage and a guarantee on the first working-capital line -------------------
-    mortgage = Collateral.register(
-        ids,
-        type=CollateralType.REAL_ESTATE,
-        owner_name=members[0].legal_name,
-        owner_id=members[0].id,
-        valuation=Valuation(_cny("4500000"), date(2025, 12, 20), "上海某房地产估价有限公司"),
-        haircut=Rate.of("0.30"),
-        revaluation_due=date(2026, 12, 20),
-    )
-    guarantee = Guarantee.register(
-        ids,
-        type=GuaranteeType.JOINT_AND_SEVERAL,
-        guarantor_name="示例控股有限公司",
-        amount=_cny("1000000"),
-        valid_until=date(2027, 6, 30),
-    )
-    first.link_collateral(mortgage.id)
-    first.link_guarantee(guarantee.id)
+                    opener = partial(_open_at, store_url, day)
+                    summaries.append(
+                        run_daily_on_dask(client, opener, day, partitions=workers, incremental=True)
+                    )
+                else:
+                    clock.set(datetime.combine(day, time(18, 0), tzinfo=UTC))
+                    summaries.append(desk.run_daily(day, by=SYSTEM, incremental=True))
+                bar.update(task, advance=1, description=f"daily run {day}")
+    finally:
+        if client is not None:
+            client.close()
+            cluster.close()
+    return summaries
 
-    # drawdowns with schedules ------------------------------------------------------------------
-    loans: list[Drawdown] = []
-    for i, (customer, node) in enumerate(products):
-        amount = (node.limit * Decimal(rnd.choice(["0.3", "0.5", "0.8"]))).amount
-        schedule = RepaymentSchedule.build(
-            principal=Money(amount, CNY),
-            annual_rate=Rate.percent("4.35"),
-            start=START,
-            term_months=12,
-            amortisation=Amortisation.EQUAL_PRINCIPAL if i % 2 else Amortisation.ANNUITY,
-        )
-        loan = Drawdown.book(ids, facility_id=node.id, customer_id=customer.id, schedule=schedule)
-        tree.draw(node.id, schedule.principal, on=START, drawdown_id=loan.id)
-        loans.append(loan)
-    refused(
-        "drawing past the headroom",
-        lambda: tree.draw(first.id, first.available + _cny("0.01"), on=START),
-    )
-    refused(
-        "drawing US dollars on a yuan limit",
-        lambda: tree.draw(first.id, Money.of("100", "USD"), on=START),
-    )
 
-    # five months pass; some borrowers pay, some pay late, part, or not at all ---------------
-    as_of = START + timedelta(days=150)
-    behaviour = ["pays", "pays", "late", "pays", "stops", "partial"]
-    for loan, how in zip(loans, behaviour, strict=True):
-        for inst in loan.schedule.installments:
-            if inst.due_date >= as_of or (how == "stops" and inst.sequence > 1):
-                break
-            paid = loan.paid[inst.sequence - 1]
-            owed = inst.total - (paid.fees + paid.interest + paid.principal)
-            pay = owed / 2 if how == "partial" and inst.sequence > 2 else owed
-            paid_on = inst.due_date + timedelta(days=12 if how == "late" else 0)
-            if paid_on >= as_of:
-                break
-            allocation = loan.apply(Repayment(pay, paid_on))
-            if allocation.principal.is_positive:  # repaid principal restores revolving headroom
-                tree.repay(loan.facility_id, allocation.principal, on=paid_on)
-            if how == "partial" and inst.sequence > 2:
-                break
+def run_demo(
+    console: Console,
+    *,
+    customers: int = 2_000,
+    store_url: str | None = None,
+    days: int = 30,
+    lang: str = "en",
+    workers: int = 1,
+) -> dict[str, Any]:
+    """Run the demo and print it; returns its figures (for tests). `workers` > 1 runs each
+    day's partitions on that many Dask worker processes (`creditmgmt[dask]`)."""
+    if store_url is None:
+        folder = Path(tempfile.mkdtemp(prefix="creditmgmt-demo-"))
+        store_url = f"sqlite:///{folder / 'book.db'}"
+    console.print(f"store: [bold]{store_url}[/]")
+    window = business_days(END, days)
+    clock = FixedClock(datetime.combine(window[0], time(9, 0), tzinfo=UTC))
+    from creditmgmt.bootstrap import open_desk
 
-    # monitoring: DPD, a red warning for the borrower past 30 days, its facility frozen --------
-    dpd_by_facility = {loan.facility_id: loan.dpd(as_of) for loan in loans}
-    warnings: list[RiskEvent] = []
-    for loan in loans:
-        dpd = loan.dpd(as_of)
-        if dpd > 30:
-            event = RiskEvent.raise_(
-                ids,
-                type="EW-R-DPD",
-                severity=Severity.RED,
-                customer_id=loan.customer_id,
-                facility_id=loan.facility_id,
-                detected_at=datetime.combine(as_of, datetime.min.time(), tzinfo=UTC),
-                business_date=as_of,
-                rule_ref="walkthrough: dpd > 30 is red (DOMAIN.md early warning)",
-                reason_code=f"DPD_{dpd}",
-            )
-            warnings.append(event)
-            tree.node(loan.facility_id).freeze(on=as_of, reason=f"red warning {event.id}")
-    frozen = next(n for n in tree.nodes if n.status.value == "frozen")
-    refused(
-        "drawing on a frozen facility",
-        lambda: tree.draw(frozen.id, _cny("1.00"), on=as_of),
-    )
-
-    # report ------------------------------------------------------------------------------------
-    people = Table(title=_t("customers", lang))
-    for col in ("customer", "region", "异地/remote", "status"):
-        people.add_column(col)
-    for c in members:
-        people.add_row(
-            c.legal_name,
-            c.home_region,
-            _t("remote" if c.is_remote else "local", lang),
-            label(c.status.value, lang),
-        )
-    console.print(people)
-
-    ratios = Table(title=f"{_t('ratios', lang)} — {members[0].legal_name} {statement.period_end}")
-    for col in ("current ratio", "debt/assets", "interest coverage", "DSCR"):
-        ratios.add_column(col, justify="right")
-    ratios.add_row(
-        *(
-            f"{value:.2f}" if value is not None else "n/a"
-            for value in (
-                statement.current_ratio,
-                statement.debt_to_assets,
-                statement.interest_coverage,
-                statement.dscr,
-            )
-        )
-    )
-    console.print(ratios)
-    exposure = first.drawn
-    console.print(
-        f"Collateral {mortgage.id}: value {mortgage.valuation.value.format()}, lendable "
-        f"{mortgage.lendable_value.format()}, LTV on {first.id} "
-        f"{mortgage.ltv(exposure) * 100:.1f}%; guarantee {guarantee.id} "
-        f"{guarantee.amount.format()}"
-    )
-
-    table = Table(title=f"{_t('limits', lang)} — {as_of}")
-    for col in ("facility", "level", "status", "limit", "drawn", "available", "DPD"):
-        table.add_column(
-            col, justify="right" if col in ("limit", "drawn", "available", "DPD") else "left"
-        )
-    for node in tree.nodes:
-        table.add_row(
-            str(node.id),
-            label(node.level.value, lang),
-            label(node.status.value, lang),
-            node.limit.format(),
-            node.drawn.format(),
-            node.available.format(),
-            str(dpd_by_facility.get(node.id, "")),
-        )
-    console.print(table)
-    for event in warnings:
-        console.print(
-            f"{label(event.severity.value, lang)} {event.id}: {event.type} on {event.facility_id}, "
-            f"review due {event.review_due}"
-        )
-    console.print(_t("refused", lang))
-    for r in refusals:
-        console.print(f"  - {r}")
-    violations = tree.violations()
-    console.print(f"Tree invariants: {violations or 'hold'}")
-    return {
-        "refusals": refusals,
-        "violations": violations,
-        "max_dpd": max(dpd_by_facility.values()),
-        "group_drawn": root.drawn,
-        "remote": [c.legal_name for c in members if c.is_remote],
-        "ratios": (
-            statement.current_ratio,
-            statement.debt_to_assets,
-            statement.interest_coverage,
-            statement.dscr,
+    with open_desk(
+        store_url,
+        rules="cn-2023",
+        clock=clock,
+        institution_region="310000",
+        ids=SequentialIds(),
+        bureau=FakeBureau(),
+        capital=Capital(
+            net_capital=Money.of("60000000000.00", "CNY"),
+            tier1_net=Money.of("48000000000.00", "CNY"),
         ),
-        "warnings": [(str(e.facility_id), e.severity.value) for e in warnings],
-        "frozen": [str(n.id) for n in tree.nodes if n.status.value == "frozen"],
-        "ltv": mortgage.ltv(exposure),
-        "loans_outstanding": Money.sum((ln.outstanding_principal for ln in loans), CNY),
-    }
+    ) as desk:
+        store = desk.store
+        if not isinstance(store, RecordStore):  # pragma: no cover - open_desk gives one
+            raise click.UsageError(f"the demo loads its book into a record store, not {store!r}")
+        with console.status(f"loading a synthetic book of {customers:,} customers …"):
+            spec = BookSpec(customers=customers, seed=7, as_of=END)
+            stats = load(store, spec, chunks_per_commit=5)
+        console.print(
+            f"book: {stats.customers:,} customers, {stats.groups:,} groups, "
+            f"{stats.facilities:,} facilities, {stats.loans:,} loans"
+        )
+        new = _applications(desk, clock, window[0])
+        for item in new:
+            console.print(
+                f"new customer {item['name']} ({item['grade']}): facility {item['facility']}, "
+                f"drawn {item['drawn'].format()}"
+            )
+        summaries = _daily_runs(console, desk, clock, store_url, window, workers)
+        last = summaries[-1]
+        console.print(summary_table(last, lang))
+        reports = {
+            "npl": desk.report(_RISK, "npl", as_of=END),
+            "provisions": desk.report(_RISK, "provisions", as_of=END),
+            "exposure": desk.report(_RISK, "exposure", as_of=END, group_by="industry")[:10],
+            "concentration": desk.report(_RISK, "concentration", as_of=END)[:5],
+            "risk_events": desk.report(_RISK, "risk_events", as_of=END, group_by="type")[:8],
+            "collections": desk.report(_RISK, "collections", as_of=END),
+        }
+        titles = {
+            "npl": "NPL ratio",
+            "provisions": "Provision coverage",
+            "exposure": "Exposure by industry (top 10)",
+            "concentration": "Largest exposures vs caps",
+            "risk_events": "Open risk events by trigger",
+            "collections": "Collections pipeline",
+        }
+        for name, rows in reports.items():
+            console.print(report_table(rows, titles[name], lang))
+        return {
+            "store": store_url,
+            "customers": stats.customers,
+            "new": new,
+            "days": [s.as_of for s in summaries],
+            "summaries": summaries,
+            "reports": reports,
+            "audit_ok": desk.verify_audit().ok,
+        }
 
 
 @click.command()
-@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", help="Report language.")
-def demo(lang: str) -> None:
-    """Walk through the credit model on a small synthetic book and report."""
-    result = run_walkthrough(Console(width=110), lang=lang)
-    if result["violations"]:
-        raise SystemExit(1)
+@click.option("--customers", default=2_000, show_default=True, type=click.IntRange(10))
+@click.option("--store", "store_url", default=None, help="Store URL (default: a temp SQLite file).")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 260))
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Dask worker processes for the daily runs (one partition each; 1: no Dask).",
+)
+def demo(customers: int, store_url: str | None, days: int, lang: str, workers: int) -> None:
+    """A synthetic book through the credit desk: applications, daily runs, portfolio report."""
+    run_demo(
+        Console(highlight=False),
+        customers=customers,
+        store_url=store_url,
+        days=days,
+        lang=lang,
+        workers=workers,
+    )

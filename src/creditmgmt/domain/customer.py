@@ -26,6 +26,7 @@ from creditmgmt.domain.errors import (
 )
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CustomerId, GroupId, IdSource, UserId
+from creditmgmt.domain.loan_risk import MonitoringMark
 from creditmgmt.domain.text import CODE_MAX, NAME_MAX, NOTE_MAX, REF_MAX, check_text, text
 
 _REGION = re.compile(r"^\d{6}$")
@@ -187,6 +188,12 @@ class Customer(Aggregate):
     group_id: GroupId | None = None
     relationship_since: date | None = None
     identity_verified_on: date | None = None
+    #: the daily run's last conclusion about the customer as a whole (see `domain.loan_risk`)
+    monitoring: MonitoringMark | None = None
+
+    def note_monitoring(self, mark: MonitoringMark) -> None:
+        """Keep the daily run's conclusion about the customer (derived state: no event)."""
+        self.monitoring = mark
 
     @classmethod
     def onboard(

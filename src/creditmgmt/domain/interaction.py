@@ -156,14 +156,18 @@ class FollowUpTask(Aggregate):
         due: date,
         assignee: UserId,
         reminder_lead_days: int = 3,
+        task_id: TaskId | None = None,
     ) -> FollowUpTask:
-        """Raises `InvalidValueError` for an empty title or negative lead days."""
+        """A new open task; `task_id` gives it an id derived by the caller (a job that must
+        not schedule the same task twice), else a fresh one.
+
+        Raises `InvalidValueError` for an empty title or negative lead days."""
         if not title.strip():
             raise InvalidValueError("a task needs a title")
         if reminder_lead_days < 0:
             raise InvalidValueError(f"reminder_lead_days must be >= 0, got {reminder_lead_days}")
         task = cls(
-            id=TaskId.new(ids),
+            id=task_id or TaskId.new(ids),
             customer_id=customer_id,
             title=title,
             due=due,

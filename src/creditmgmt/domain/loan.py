@@ -17,6 +17,7 @@ a loan with 10 or 1,000 repayments.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
@@ -25,6 +26,7 @@ import attrs
 from creditmgmt.domain.errors import DomainError, InvalidTransitionError, InvalidValueError
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CustomerId, DrawdownId, FacilityId, IdSource
+from creditmgmt.domain.loan_risk import LoanRisk
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.schedule import Installment, RepaymentSchedule
 from creditmgmt.domain.text import CODE_MAX, REF_MAX, text
@@ -122,6 +124,12 @@ class LoanStatusChanged(DomainEvent):
     on: date
 
 
+@attrs.frozen(kw_only=True)
+class LoanRestructured(DomainEvent):
+    event_type: ClassVar[str] = "LoanRestructured"
+    on: date
+
+
 @attrs.define(kw_only=True)
 class Drawdown(Aggregate):
     """A loan drawn under a facility. Book it with `Drawdown.book(...)`; record the limit
@@ -136,6 +144,10 @@ class Drawdown(Aggregate):
     paid: tuple[InstallmentPaid, ...]
     status: LoanStatus = LoanStatus.PERFORMING
     last_payment_on: date | None = None
+    #: the date the loan's terms were last adjusted (重组); None once observation is over
+    restructured_on: date | None = None
+    #: what the daily run last concluded (see `domain.loan_risk`); None before the first run
+    risk: LoanRisk | None = None
 
     @classmethod
     def book(
@@ -176,14 +188,23 @@ class Drawdown(Aggregate):
         return inst.fees - paid.fees, inst.interest - paid.interest, inst.principal - paid.principal
 
     def _is_settled_installment(self, inst: Installment, paid: InstallmentPaid) -> bool:
-        return all(x.is_zero for x in self._owed(inst, paid))
+        # amounts of one currency compared directly (the daily run asks this of every loan)
+        return (
+            inst.principal.amount == paid.principal.amount
+            and inst.interest.amount == paid.interest.amount
+            and inst.fees.amount == paid.fees.amount
+        )
 
     @property
     def outstanding_principal(self) -> Money:
-        return Money.sum(
-            (i.principal - p.principal for i, p in zip(self.schedule, self.paid, strict=True)),
-            self.currency,
+        owed = sum(
+            (
+                i.principal.amount - p.principal.amount
+                for i, p in zip(self.schedule.installments, self.paid, strict=True)
+            ),
+            Decimal(0),
         )
+        return Money.of(owed, self.currency)
 
     @property
     def total_owed(self) -> Money:
@@ -281,6 +302,27 @@ class Drawdown(Aggregate):
                 )
             )
         return allocation
+
+    def restructure(self, *, on: date) -> None:
+        """Mark the loan restructured on `on`: the daily run keeps it at least special mention
+        until its observation period (from the first due date after `on`) is complete.
+
+        Raises:
+            InvalidTransitionError: the loan is settled or written off.
+        """
+        if self.status is not LoanStatus.PERFORMING:
+            raise InvalidTransitionError(f"loan {self.id} is {self.status.value}")
+        self.restructured_on = on
+        if self.risk is not None:
+            self.risk = attrs.evolve(self.risk, observation_start=None)
+        self._record(LoanRestructured(aggregate_id=str(self.id), on=on))
+
+    def conclude(self, risk: LoanRisk, *, observation_over: bool = False) -> None:
+        """Keep the daily run's conclusion; `observation_over` ends the restructuring mark
+        (the observation period is complete)."""
+        if observation_over:
+            self.restructured_on = None
+        self.risk = risk
 
     def write_off(self, *, on: date) -> None:
         """Write the loan off (核销); terminal.

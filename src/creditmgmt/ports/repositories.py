@@ -11,7 +11,7 @@ exactly once; repositories add the filters their run needs (status, due dates).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Generic, TypeVar
 
@@ -133,6 +133,10 @@ class CreditFileRepository(Repository[CreditFile, CreditFileId]):
     @abstractmethod
     def for_customer(self, customer_id: CustomerId) -> CreditFile | None: ...
 
+    @abstractmethod
+    def for_customers(self, customer_ids: Sequence[CustomerId]) -> list[CreditFile]:
+        """The files of any of these customers (one query for a batch)."""
+
 
 class FacilityRepository(Repository[Facility, FacilityId]):
     @abstractmethod
@@ -170,7 +174,9 @@ class FacilityRepository(Repository[Facility, FacilityId]):
         level: FacilityLevel | None = None,
         maturing_before: date | None = None,
         limit: int | None = None,
-    ) -> list[Facility]: ...
+        customer_ids: Sequence[CustomerId] | None = None,
+    ) -> list[Facility]:
+        """`customer_ids`: facilities of any of these customers (one query for a batch)."""
 
 
 class DrawdownRepository(Repository[Drawdown, DrawdownId]):
@@ -196,8 +202,10 @@ class DrawdownRepository(Repository[Drawdown, DrawdownId]):
         status: LoanStatus | None = None,
         unpaid_due_before: date | None = None,
         limit: int | None = None,
+        customer_ids: Sequence[CustomerId] | None = None,
     ) -> list[Drawdown]:
-        """`unpaid_due_before`: loans whose oldest unpaid installment is due before that date."""
+        """`unpaid_due_before`: loans whose oldest unpaid installment is due before that date;
+        `customer_ids`: loans of any of these customers (one query for a batch)."""
 
 
 class ApplicationRepository(Repository[CreditApplication, ApplicationId]):
@@ -249,7 +257,9 @@ class RiskEventRepository(Repository[RiskEvent, RiskEventId]):
         type: str | None = None,
         review_due_before: date | None = None,
         limit: int | None = None,
-    ) -> list[RiskEvent]: ...
+        customer_ids: Sequence[CustomerId] | None = None,
+    ) -> list[RiskEvent]:
+        """`customer_ids`: events of any of these customers (one query for a batch)."""
 
 
 class InteractionRepository(Repository[Interaction, InteractionId]):

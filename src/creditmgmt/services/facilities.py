@@ -87,31 +87,22 @@ def open_limit(
         else:
             root = group_root(uow, customer)
             parent_id = None if root is None else root.id
-    if parent_id is None:
-        node = Facility.open(
-            ctx.ids,
-            level=level,
-            limit=limit,
-            start=start,
-            term_months=term_months,
-            customer_id=customer_id,
-            product_type=product,
-            revolving=revolving,
-        )
-    else:
+    tree: LimitTree | None = None
+    if parent_id is not None:
         root_id = uow.facilities.path_to_root(parent_id)[0].id
         tree = LimitTree(uow.facilities.tree(root_id), complete=True)
-        node = Facility.open(
-            ctx.ids,
-            level=level,
-            limit=limit,
-            start=start,
-            term_months=term_months,
-            parent=tree.node(parent_id),
-            customer_id=customer_id,
-            product_type=product,
-            revolving=revolving,
-        )
+    node = Facility.open(
+        ctx.ids,
+        level=level,
+        limit=limit,
+        start=start,
+        term_months=term_months,
+        parent=None if tree is None or parent_id is None else tree.node(parent_id),
+        customer_id=customer_id,
+        product_type=product,
+        revolving=revolving,
+    )
+    if tree is not None:
         tree.attach(node)
     node.activate(on=start)
     uow.facilities.add(node)

@@ -1,0 +1,555 @@
+"""One customer's daily monitoring: every rule decision of the run, then the changes.
+
+`assess_customer` reads a customer's facilities, loans, open risk events and credit file as
+of a business date and returns a `CustomerOutcome`: each loan's new `LoanRisk`, the risk
+events, tasks and facility moves that are due. It changes nothing, so a record it cannot
+assess (it raises) leaves the batch untouched; `apply` then makes the changes on the
+aggregates of the unit of work, only where something moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from creditmgmt.domain.classification import Category, ClassificationEntry, Stage
+from creditmgmt.domain.credit_file import CreditFile
+from creditmgmt.domain.customer import Customer, CustomerKind
+from creditmgmt.domain.errors import CreditMgmtError
+from creditmgmt.domain.facility import Facility, FacilityStatus
+from creditmgmt.domain.ids import IdSource, TaskId, UserId
+from creditmgmt.domain.interaction import FollowUpTask
+from creditmgmt.domain.loan import Drawdown, LoanStatus
+from creditmgmt.domain.loan_risk import (
+    LoanRisk,
+    LoanTally,
+    MonitoringMark,
+    first_due_after,
+    months_between,
+    periods_due_between,
+)
+from creditmgmt.domain.money import Money
+from creditmgmt.domain.products import ProductType
+from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
+from creditmgmt.policies.ruleset import Decision, RuleSet
+from creditmgmt.ports.calendar import BusinessCalendar, WeekendCalendar
+
+
+class MonitoringError(CreditMgmtError):
+    """A record the daily run cannot assess (named); it is reported and skipped."""
+
+    default_message = "record cannot be assessed"
+
+
+@attrs.frozen(kw_only=True)
+class RunSettings:
+    """What the run needs besides the rule set: the provisioning block and the ECL
+    parameters a host without a PD model per loan applies to the whole book.
+
+    `pd_12m`/`pd_lifetime`/`lgd` feed the `ecl` block; a host with its own model per
+    exposure runs its ECL outside and keeps the run's stage."""
+
+    provisioning_block: str = "provisioning_cn2002"
+    pd_12m: Decimal = Decimal("0.01")
+    pd_lifetime: Decimal = Decimal("0.05")
+    lgd: Decimal = Decimal("0.45")
+    #: reminders go out this many days before an instalment's due date
+    reminder_days: tuple[int, ...] = (7, 1)
+
+
+#: A task the run keeps: id derived from what it is about, so no run creates it twice.
+@attrs.frozen(kw_only=True)
+class TaskDue:
+    id: TaskId
+    kind: str  # "collections", "reminder", "file_refresh", "review"
+    title: str
+    due: date
+
+
+@attrs.frozen(kw_only=True)
+class EventDue:
+    trigger: str
+    severity: Severity
+    reason: str
+    review_within: int  # business days; 0 = no review
+
+
+@attrs.frozen(kw_only=True)
+class LoanOutcome:
+    loan: Drawdown
+    facility: Facility
+    dpd: int
+    balance: Money  # outstanding principal
+    risk: LoanRisk
+    observation_over: bool
+    changed: bool
+
+
+@attrs.frozen(kw_only=True)
+class CustomerOutcome:
+    customer: Customer
+    facilities: int  # live facility nodes of the customer
+    loans: tuple[LoanOutcome, ...]
+    events: tuple[EventDue, ...]
+    tasks: tuple[TaskDue, ...]
+    freeze: tuple[Facility, ...]
+    expire: tuple[Facility, ...]
+    ruleset_ref: str
+    mark: MonitoringMark
+
+
+def task_id(*parts: object) -> TaskId:
+    """A stable task id from what the task is about (the same on every run and worker)."""
+    digest = hashlib.sha256("\0".join(str(p) for p in parts).encode()).hexdigest()
+    return TaskId(f"tsk_run_{digest[:32]}")
+
+
+class Evaluators:
+    """The run's compiled rule blocks (taken once per run)."""
+
+    def __init__(self, rules: RuleSet, settings: RunSettings) -> None:
+        self.rules = rules
+        self.settings = settings
+        get = rules.evaluator
+        self.classification = get("classification")
+        self.card = get("card_classification")
+        self.contagion = get("contagion")
+        self.upgrade = get("npl_upgrade")
+        self.observation = get("restructuring_observation")
+        self.stage = get("ifrs9_stage")
+        self.ecl = get("ecl")
+        self.provision = get(settings.provisioning_block)
+        self.collections = get("collections")
+        self.warning = get("early_warning")
+        self.response = get("early_warning_response")
+        #: what a customer's `MonitoringMark` was decided under
+        self.basis = (
+            f"{rules.ref}|{settings.provisioning_block}|{settings.pd_12m}|"
+            f"{settings.pd_lifetime}|{settings.lgd}|{','.join(map(str, settings.reminder_days))}"
+        )
+
+
+_LIVE = (FacilityStatus.ACTIVE, FacilityStatus.FROZEN, FacilityStatus.SUSPENDED)
+_FREEZABLE = (FacilityStatus.ACTIVE, FacilityStatus.SUSPENDED)
+
+
+def _one(evaluate: Callable[[Mapping[str, Any]], Decision], inputs: Mapping[str, Any]) -> Any:
+    return evaluate(inputs).outputs
+
+
+def _loan_category(
+    ev: Evaluators, loan: Drawdown, facility: Facility, dpd: int, as_of: date, bureau_share: Decimal
+) -> tuple[Category, date | None, bool]:
+    """The loan's category from its own facts, its observation start and whether the
+    observation period just ended."""
+    if facility.product_type is ProductType.CARD:
+        return Category(_one(ev.card, {"dpd": dpd})["category"]), None, False
+    restructured = failed = over = False
+    start: date | None = None
+    if loan.restructured_on is not None:
+        previous = loan.risk.observation_start if loan.risk is not None else None
+        start = previous or first_due_after(loan.schedule, loan.restructured_on)
+        if dpd > 0 and start is not None and start < as_of:
+            failed = True  # not paying under the revised terms: restart from the miss
+            start = loan.oldest_unpaid_due_date()
+        elif start is not None and start <= as_of:
+            out = _one(
+                ev.observation,
+                {
+                    "periods_paid_normally": periods_due_between(loan.schedule, start, as_of),
+                    "months_paid_normally": months_between(start, as_of),
+                },
+            )
+            over = bool(out["complete"])
+        restructured = not over
+        if over:
+            start = None
+    inputs = {
+        "dpd": dpd,
+        "restructured": restructured,
+        "restructured_failed": failed,
+        "bureau_npl_share": bureau_share,
+    }
+    return Category(_one(ev.classification, inputs)["category"]), start, over
+
+
+def _held(
+    ev: Evaluators, loan: Drawdown, rule: Category, dpd: int, as_of: date
+) -> tuple[Category, date | None]:
+    """The NPL upgrade rule: a loan held as NPL keeps its category until its arrears are
+    repaid and then ≥ 2 periods and ≥ 6 months were paid normally."""
+    previous = loan.risk
+    if (
+        previous is None
+        or not previous.own_category.is_npl
+        or rule.rank >= previous.own_category.rank
+    ):
+        return rule, None
+    if dpd > 0:
+        return previous.own_category, None
+    cure = previous.cure_start or as_of
+    may = _one(
+        ev.upgrade,
+        {
+            "arrears_repaid": True,
+            "periods_paid_normally": periods_due_between(loan.schedule, cure, as_of),
+            "months_paid_normally": months_between(cure, as_of),
+            "impaired_asset_at_bank": False,
+        },
+    )["may_upgrade"]
+    return (rule, None) if may else (previous.own_category, cure)
+
+
+def _fired(ev: Evaluators, customer_dpd: int, file: CreditFile | None) -> list[dict[str, Any]]:
+    inputs: dict[str, Any] = {"dpd": customer_dpd}
+    report = file.latest_bureau_report() if file is not None else None
+    if report is not None:
+        inputs["overdue_at_other_bank"] = report.overdue_at_other_banks
+        if report.external_rating:
+            inputs["external_rating"] = report.external_rating
+    return list(_one(ev.warning, inputs)["fired"])
+
+
+def assess_customer(
+    ev: Evaluators,
+    customer: Customer,
+    facilities: Sequence[Facility],
+    loans: Sequence[Drawdown],
+    events: Sequence[RiskEvent],
+    file: CreditFile | None,
+    as_of: date,
+) -> CustomerOutcome:
+    """Every decision of the run for one customer (nothing is changed).
+
+    Raises:
+        MonitoringError: a loan under a facility the customer does not hold.
+        PolicyInputError, PolicyEvaluationError, CreditMgmtError: a record the rules reject.
+    """
+    by_id = {f.id: f for f in facilities}
+    report = file.latest_bureau_report() if file is not None else None
+    bureau_share = report.npl_share_all_banks if report is not None else Decimal(0)
+    own: list[tuple[Drawdown, Facility, int, Category, date | None, date | None, bool, Money]] = []
+    for loan in loans:
+        if loan.status is not LoanStatus.PERFORMING:
+            continue
+        facility = by_id.get(loan.facility_id)
+        if facility is None:
+            raise MonitoringError(
+                f"loan {loan.id} of customer {customer.id}: facility {loan.facility_id} is not "
+                "one of the customer's facilities"
+            )
+        dpd = loan.dpd(as_of)
+        rule, observation, over = _loan_category(ev, loan, facility, dpd, as_of, bureau_share)
+        category, cure = _held(ev, loan, rule, dpd, as_of)
+        own.append(
+            (loan, facility, dpd, category, cure, observation, over, loan.outstanding_principal)
+        )
+    # borrower contagion (non-retail): > 10% of the debtor's claims NPL → all at least SS
+    floor = Category.NORMAL
+    if customer.kind is not CustomerKind.INDIVIDUAL and own:
+        currency = own[0][0].currency
+        same = [o for o in own if o[0].currency == currency]
+        total = sum((o[7].amount for o in same), Decimal(0))
+        npl = sum((o[7].amount for o in same if o[3].is_npl), Decimal(0))
+        share = npl / total if total else Decimal(0)
+        if _one(ev.contagion, {"npl_share": share})["all_npl"]:
+            floor = Category.SUBSTANDARD
+    outcomes: list[LoanOutcome] = []
+    tasks: list[TaskDue] = []
+    worst_dpd = 0
+    freeze = False
+    settings = ev.settings
+    for loan, facility, dpd, own_category, cure, observation, over, balance in own:
+        worst_dpd = max(worst_dpd, dpd)
+        category = own_category.worse_of(floor)
+        stage = Stage(
+            _one(
+                ev.stage,
+                {"dpd": dpd, "sicr": category.rank >= 1, "impaired": category.is_npl},
+            )["stage"]
+        )
+        ecl = _one(
+            ev.ecl,
+            {
+                "stage": int(stage),
+                "pd_12m": settings.pd_12m,
+                "pd_lifetime": settings.pd_lifetime,
+                "lgd": settings.lgd,
+                "ead": balance.amount,
+            },
+        )["ecl"]
+        provision = _one(ev.provision, {"category": category.value, "balance": balance.amount})
+        risk = LoanRisk(
+            decided_on=as_of,
+            own_category=own_category,
+            category=category,
+            stage=stage,
+            ecl=Money.of(ecl, loan.currency),
+            provision=Money.of(provision["provision"], loan.currency),
+            cure_start=cure,
+            observation_start=observation,
+        )
+        changed = over or not risk.same_as(loan.risk)
+        outcomes.append(
+            LoanOutcome(
+                loan=loan,
+                facility=facility,
+                dpd=dpd,
+                balance=balance,
+                risk=risk,
+                observation_over=over,
+                changed=changed,
+            )
+        )
+        action = _one(ev.collections, {"dpd": dpd})
+        if action["action"] != "none":
+            episode = loan.oldest_unpaid_due_date()
+            tasks.append(
+                TaskDue(
+                    id=task_id("collections", loan.id, episode, action["action"]),
+                    kind="collections",
+                    title=f"collections: {action['action']} on loan {loan.id} ({dpd} DPD)",
+                    due=as_of,
+                )
+            )
+            freeze = freeze or bool(action["freeze_undrawn"])
+        upcoming = loan.next_due_date(as_of)
+        if upcoming is not None:
+            ahead = (upcoming - as_of).days
+            leads = sorted(settings.reminder_days)
+            for k, lead in enumerate(leads):
+                nearer = leads[k - 1] if k else -1
+                if nearer < ahead <= lead:
+                    tasks.append(
+                        TaskDue(
+                            id=task_id("reminder", loan.id, upcoming, lead),
+                            kind="reminder",
+                            title=f"reminder: loan {loan.id} instalment due {upcoming}",
+                            due=upcoming,
+                        )
+                    )
+    # early warning, one event per trigger and customer while one is not resolved
+    open_types = {e.type for e in events if e.status is not RiskEventStatus.RESOLVED}
+    due_events: list[EventDue] = []
+    for fired in _fired(ev, worst_dpd, file):
+        response = _one(ev.response, {"severity": fired["severity"]})
+        if response["freeze_undrawn"]:
+            freeze = True
+        if fired["id"] in open_types:
+            continue
+        due_events.append(
+            EventDue(
+                trigger=fired["id"],
+                severity=Severity(fired["severity"]),
+                reason=fired["reason"],
+                review_within=int(response["review_within_business_days"])
+                if response["review_required"]
+                else 0,
+            )
+        )
+    if file is not None:
+        stale = file.due_for_refresh(as_of)
+        if stale:
+            first = min(e.refresh_due for e in stale)
+            tasks.append(
+                TaskDue(
+                    id=task_id("file_refresh", customer.id, first),
+                    kind="file_refresh",
+                    title=f"credit file refresh: {len(stale)} entr{'y' if len(stale) == 1 else 'ies'} due",
+                    due=first,
+                )
+            )
+    frozen = tuple(f for f in facilities if freeze and f.status in _FREEZABLE)
+    expiring = tuple(f for f in facilities if f.status in _LIVE and f.maturity_date < as_of)
+    live = sum(1 for f in facilities if f.status in _LIVE)
+    return CustomerOutcome(
+        customer=customer,
+        facilities=live,
+        loans=tuple(outcomes),
+        events=tuple(due_events),
+        tasks=tuple(tasks),
+        freeze=frozen,
+        expire=expiring,
+        ruleset_ref=ev.rules.ref,
+        mark=MonitoringMark(
+            next_check=_next_check(ev, outcomes, facilities, file, as_of),
+            basis=ev.basis,
+            facilities=live,
+            loans=_tallies(outcomes),
+        ),
+    )
+
+
+def _next_check(
+    ev: Evaluators,
+    outcomes: Sequence[LoanOutcome],
+    facilities: Sequence[Facility],
+    file: CreditFile | None,
+    as_of: date,
+) -> date | None:
+    """The first date after `as_of` on which the customer's assessment can differ while none
+    of its records moves: tomorrow while a loan is overdue, held as NPL or under
+    observation; else the next reminder, the day an instalment falls overdue, the day after
+    a facility matures, the day a credit-file entry goes stale."""
+    tomorrow = as_of + timedelta(days=1)
+    ahead: list[date] = []
+    for lo in outcomes:
+        loan = lo.loan
+        if lo.dpd > 0 or lo.risk.cure_start is not None or loan.restructured_on is not None:
+            return tomorrow
+        due = loan.next_due_date(as_of)
+        if due is not None:
+            ahead.append(due + timedelta(days=1))
+            ahead.extend(due - timedelta(days=lead) for lead in ev.settings.reminder_days)
+    ahead.extend(f.maturity_date + timedelta(days=1) for f in facilities if f.status in _LIVE)
+    if file is not None and not file.due_for_refresh(as_of):
+        ahead.extend(e.refresh_due for e in file.live_entries())
+    later = [d for d in ahead if d > as_of]
+    return min(later) if later else None
+
+
+def _tallies(outcomes: Sequence[LoanOutcome]) -> tuple[LoanTally, ...]:
+    by: dict[tuple[Category, str], list[Decimal]] = {}
+    for lo in outcomes:
+        slot = by.setdefault((lo.risk.category, lo.loan.currency), [Decimal(0)] * 3)
+        slot[0] += 1
+        slot[1] += lo.balance.amount
+        slot[2] += lo.risk.provision.amount
+    return tuple(
+        LoanTally(category=c, currency=cur, loans=int(v[0]), balance=v[1], provision=v[2])
+        for (c, cur), v in sorted(by.items(), key=lambda kv: (kv[0][0].rank, kv[0][1]))
+    )
+
+
+@attrs.define
+class Applied:
+    """What `apply` changed for one customer (for the summary and the audit entry)."""
+
+    touched: list[Any] = attrs.field(factory=list)
+    changed_facilities: set[str] = attrs.field(factory=set)
+    new_events: int = 0
+    collections: int = 0
+    reminders: int = 0
+    reviews: int = 0
+    classifications: int = 0
+
+
+_WEEKDAYS = WeekendCalendar()
+
+
+def apply(
+    outcome: CustomerOutcome,
+    *,
+    ids: IdSource,
+    now: datetime,
+    as_of: date,
+    existing_tasks: set[TaskId],
+    add: Callable[[Any], None],
+    fresh: Callable[[Any], Any] = lambda read: read,
+    calendar: BusinessCalendar | None = None,
+) -> Applied:
+    """Make the outcome's changes; `fresh` gives the writing unit's copy of an aggregate the
+    run read (raising `ConflictError` when it moved), `add` stores a new aggregate. Review
+    deadlines count the working days of `calendar` (Monday to Friday when None).
+
+    Raises:
+        CreditMgmtError: a change the domain refuses (nothing partial is kept: the caller
+            discards the unit of work).
+    """
+    done = Applied()
+    customer = outcome.customer
+    if customer.monitoring != outcome.mark:
+        fresh(customer).note_monitoring(outcome.mark)
+        done.touched.append(customer)
+    for lo in outcome.loans:
+        if not lo.changed:
+            continue
+        loan = fresh(lo.loan)
+        previous = loan.risk
+        moved = previous is None or (
+            previous.category,
+            previous.stage,
+            previous.provision,
+        ) != (lo.risk.category, lo.risk.stage, lo.risk.provision)
+        loan.conclude(lo.risk, observation_over=lo.observation_over)
+        done.touched.append(loan)
+        done.changed_facilities.add(str(lo.facility.id))
+        if moved:
+            entry = ClassificationEntry.decide(
+                ids,
+                customer_id=customer.id,
+                facility_id=lo.facility.id,
+                drawdown_id=lo.loan.id,
+                as_of=as_of,
+                category=lo.risk.category,
+                previous_category=None if previous is None else previous.category,
+                stage=lo.risk.stage,
+                dpd=lo.dpd,
+                provision=lo.risk.provision,
+                ruleset_ref=outcome.ruleset_ref,
+                reason="daily run",
+            )
+            add(entry)
+            done.touched.append(entry)
+            done.classifications += 1
+    assignee = customer.relationship_manager or UserId("usr_system")
+    for due in outcome.events:
+        days = calendar or _WEEKDAYS
+        event = RiskEvent.raise_(
+            ids,
+            type=due.trigger,
+            severity=due.severity,
+            customer_id=customer.id,
+            detected_at=now,
+            business_date=as_of,
+            rule_ref=f"{outcome.ruleset_ref}/{due.trigger}",
+            reason_code=due.reason,
+            review_due=days.add_business_days(as_of, due.review_within)
+            if due.review_within
+            else None,
+        )
+        add(event)
+        done.touched.append(event)
+        done.new_events += 1
+        if event.review_due is not None:
+            done.reviews += 1
+    for task in outcome.tasks:
+        if task.id in existing_tasks:
+            continue
+        existing_tasks.add(task.id)
+        made = FollowUpTask.schedule(
+            ids,
+            customer_id=customer.id,
+            title=task.title,
+            due=task.due,
+            assignee=assignee,
+            reminder_lead_days=0,
+            task_id=task.id,
+        )
+        add(made)
+        done.touched.append(made)
+        if task.kind == "collections":
+            done.collections += 1
+        elif task.kind == "reminder":
+            done.reminders += 1
+        else:
+            done.reviews += 1
+    for read in outcome.expire:
+        facility = fresh(read)
+        facility.expire(on=as_of)
+        done.touched.append(facility)
+        done.changed_facilities.add(str(facility.id))
+    expired = {f.id for f in outcome.expire}
+    for read in outcome.freeze:
+        if read.id in expired:
+            continue
+        facility = fresh(read)
+        facility.freeze(on=as_of, reason="daily run: undrawn limits frozen")
+        done.touched.append(facility)
+        done.changed_facilities.add(str(facility.id))
+    return done

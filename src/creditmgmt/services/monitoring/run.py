@@ -1,0 +1,535 @@
+"""The daily monitoring run (`CreditDesk.run_daily`): the book in bounded batches, one
+unit of work per batch, a resumable run log in the audit trail.
+
+Customers are read in id order, `batch_size` at a time, each batch in its own unit of work:
+its customers' facilities, performing loans, risk events and credit files are read with one
+query per kind, every customer is assessed (`assess.assess_customer`), the changes are made,
+and an audit entry `run_daily_batch` on subject `run:<as_of>:<i>/<n>` — holding the batch's
+last customer id and its tally — is committed with them. A run that dies resumes after the
+last committed batch and adds up to the same summary; a finished run (its `run_daily`
+entry exists) is answered from its log, writing nothing. A customer whose records cannot be
+assessed is reported in the tally's errors and left untouched; the rest of the batch goes on.
+
+`partition=(i, n)` runs the customers whose `partition_key` (the group, else the customer)
+hashes to i: n runs, in any processes or machines, cover the book exactly once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+import attrs
+
+from creditmgmt.domain.classification import ClassificationEntry
+from creditmgmt.domain.customer import Customer
+from creditmgmt.domain.errors import CreditMgmtError
+from creditmgmt.domain.facility import FacilityLevel, FacilityStatus
+from creditmgmt.domain.ids import (
+    CreditFileId,
+    CustomerId,
+    DrawdownId,
+    FacilityId,
+    RiskEventId,
+    TaskId,
+)
+from creditmgmt.domain.interaction import FollowUpTask
+from creditmgmt.domain.loan import LoanStatus
+from creditmgmt.domain.risk import RiskEvent
+from creditmgmt.ports.audit import AuditEntry
+from creditmgmt.ports.errors import ConfigurationError, ConflictError
+from creditmgmt.ports.unit_of_work import UnitOfWork
+from creditmgmt.services.access import SYSTEM, Principal
+from creditmgmt.services.core import DeskCore, subject_of
+from creditmgmt.services.monitoring.assess import (
+    Applied,
+    CustomerOutcome,
+    Evaluators,
+    RunSettings,
+    apply,
+    assess_customer,
+)
+from creditmgmt.services.monitoring.summary import (
+    DailyRunSummary,
+    RunError,
+    Tally,
+    partition_of,
+    partition_of_key,
+    run_subject,
+)
+from creditmgmt.services.retry import retry_on_conflict
+
+BATCH_ACTION = "run_daily_batch"
+DONE_ACTION = "run_daily"
+
+
+@attrs.frozen(kw_only=True)
+class BatchDone:
+    """Progress report after each committed batch (for progress bars and fault tests)."""
+
+    batch: int
+    customers: int
+    last_customer: str
+    tally: Tally
+
+
+@attrs.frozen(kw_only=True)
+class RunLog:
+    """A run's log, read back from its audit entries."""
+
+    subject: str
+    started: str | None
+    finished: str | None
+    batches: int
+    tally: Tally
+    ruleset_ref: str | None
+
+
+class _Skip(Exception):
+    def __init__(self, customer: CustomerId, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.customer = customer
+        self.error = error
+
+
+def _check_partition(partition: tuple[int, int] | None) -> tuple[int, int]:
+    if partition is None:
+        return (0, 1)
+    try:
+        i, n = partition
+        ok = isinstance(i, int) and isinstance(n, int) and n >= 1 and 0 <= i < n
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigurationError(
+            f"run_daily partition must be (i, n) with 0 <= i < n, got {partition!r}"
+        )
+    return (i, n)
+
+
+class MonitoringCalls(DeskCore):
+    """The daily run and its log (mixed into `CreditDesk`)."""
+
+    def run_daily(
+        self,
+        as_of: date,
+        *,
+        partition: tuple[int, int] | None = None,
+        by: Principal = SYSTEM,
+        batch_size: int = 500,
+        settings: RunSettings | None = None,
+        progress: Callable[[BatchDone], None] | None = None,
+        incremental: bool = False,
+    ) -> DailyRunSummary:
+        """Run the day's monitoring for the book, or for partition `(i, n)` of it (see the
+        module doc and SERVICES.md "The daily run").
+
+        `incremental=True` assesses only the customers something can have changed for since
+        the previous run of the same partitioning (within the last 14 days): those whose
+        records moved (domain events in the outbox since that run), whose mark says a date
+        came due (`MonitoringMark.next_check`), or that have no mark under this rule set and
+        settings; the others count with their marks. It ends as a full run would (tested);
+        without a previous run, or with the outbox pruned past it, use a full run.
+
+        Raises:
+            PermissionDeniedError: `by` may not run it.
+            ConfigurationError: a bad partition or batch size.
+            RuleSetNotFoundError: no rule set is in force on `as_of`.
+            ConflictError: a batch lost every retry (the run resumes from there when called
+                again); whatever `progress` raises, after its batch committed.
+        """
+        part = _check_partition(partition)
+        if batch_size < 1:
+            raise ConfigurationError(f"run_daily batch_size must be >= 1, got {batch_size}")
+        subject = run_subject(as_of, part)
+        self._permit(by, "run_daily", subject)
+        rules = self._ctx.rules.as_of(as_of)
+        evaluators = Evaluators(rules, settings or RunSettings())
+        log = self._log(subject)
+        if log.finished is not None:
+            with self._store.unit_of_work() as uow:
+                done = [e for e in uow.audit.entries(subject=subject) if e.action == DONE_ACTION]
+            return _summary_from(json.loads(done[-1].detail), as_of, part)
+        tally, batches = log.tally, log.batches
+        cursor = self._cursor(subject)
+        position, dirty = self._movements(as_of, part, incremental=incremental)
+        while True:
+            skipped: dict[CustomerId, BaseException] = {}
+            while True:
+                try:
+                    result = retry_on_conflict(
+                        functools.partial(
+                            self._batch,
+                            as_of,
+                            part,
+                            subject,
+                            evaluators,
+                            cursor,
+                            batch_size,
+                            skipped,
+                            by,
+                            dirty,
+                        ),
+                        policy=self._ctx.retry,
+                    )
+                    break
+                except _Skip as skip:  # a record apply refused: run the batch without it
+                    skipped[skip.customer] = skip.error
+            if result is None:
+                break
+            batches += 1
+            tally.add(result.tally)
+            cursor = result.last_customer
+            if progress is not None:
+                progress(attrs.evolve(result, batch=batches))
+        retry_on_conflict(
+            lambda: self._finish(as_of, part, subject, tally, batches, rules.ref, by, position),
+            policy=self._ctx.retry,
+        )
+        return DailyRunSummary.of(as_of, part, tally, rules.ref, batches)
+
+    def run_log(
+        self, by: Principal, as_of: date, *, partition: tuple[int, int] | None = None
+    ) -> RunLog:
+        """The stored log of a day's run (of one partition).
+
+        Raises:
+            PermissionDeniedError, ConfigurationError (a bad partition).
+        """
+        subject = run_subject(as_of, _check_partition(partition))
+        self._permit(by, "report", subject)
+        return self._log(subject)
+
+    # -------------------------------------------------------------------------------------
+    def _movements(
+        self, as_of: date, part: tuple[int, int], *, incremental: bool
+    ) -> tuple[int, set[str] | None]:
+        """The outbox position now, and (incremental) the customers whose records moved
+        since the previous run of this partitioning — None: assess everyone."""
+        previous = self._previous_position(as_of, part)
+        after = previous or 0
+        moved: dict[str, set[str]] = {}
+        while True:
+            page = self._store.events(after=after, limit=5000)
+            if not page:
+                break
+            for sequence, event in page:
+                repo = _MOVES.get(type(event).__module__)
+                if repo is not None and event.event_type != "RiskEventRaised":
+                    moved.setdefault(repo, set()).add(event.aggregate_id)
+                after = sequence
+        if not incremental or previous is None:
+            return after, None
+        dirty = set(moved.get("customers", ()))
+        with self._store.unit_of_work() as uow:
+            for repo in ("drawdowns", "facilities", "credit_files", "risk_events"):
+                ids = sorted(moved.get(repo, ()))
+                for start in range(0, len(ids), 1000):
+                    found = getattr(uow, repo).get_many(
+                        [_ID_TYPES[repo](i) for i in ids[start : start + 1000]]
+                    )
+                    dirty.update(str(a.customer_id) for a in found if a.customer_id is not None)
+        return after, dirty
+
+    def _previous_position(self, as_of: date, part: tuple[int, int]) -> int | None:
+        """The outbox position of the latest finished run of this partitioning in the 14
+        days before `as_of`."""
+        with self._store.unit_of_work() as uow:
+            for back in range(1, 15):
+                subject = run_subject(as_of - timedelta(days=back), part)
+                done = [e for e in uow.audit.entries(subject=subject) if e.action == DONE_ACTION]
+                if done:
+                    position = json.loads(done[-1].detail).get("outbox")
+                    return int(position) if position is not None else None
+        return None
+
+    def _log(self, subject: str) -> RunLog:
+        with self._store.unit_of_work() as uow:
+            entries = uow.audit.entries(subject=subject)
+        tally = Tally()
+        batches = 0
+        finished = ruleset = None
+        for e in entries:
+            if e.action == BATCH_ACTION:
+                batches += 1
+                tally.add(Tally.from_json(json.loads(e.detail)["tally"]))
+                ruleset = e.ruleset_ref
+            elif e.action == DONE_ACTION:
+                finished = e.at.isoformat()
+                ruleset = e.ruleset_ref
+        started = entries[0].at.isoformat() if entries else None
+        return RunLog(
+            subject=subject,
+            started=started,
+            finished=finished,
+            batches=batches,
+            tally=tally,
+            ruleset_ref=ruleset,
+        )
+
+    def _cursor(self, subject: str) -> str | None:
+        with self._store.unit_of_work() as uow:
+            batches = [e for e in uow.audit.entries(subject=subject) if e.action == BATCH_ACTION]
+        return str(json.loads(batches[-1].detail)["last_customer"]) if batches else None
+
+    def _batch(
+        self,
+        as_of: date,
+        part: tuple[int, int],
+        subject: str,
+        ev: Evaluators,
+        cursor: str | None,
+        batch_size: int,
+        skipped: dict[CustomerId, BaseException],
+        by: Principal,
+        dirty: set[str] | None = None,
+    ) -> BatchDone | None:
+        # read and decide in one unit that is never committed (nothing of it is re-encoded);
+        # then change only what moved in a second one, checking nothing moved in between
+        with self._store.unit_of_work() as read:
+            start = None if cursor is None else CustomerId(cursor)
+            page = next(
+                iter(read.customers.scan(customer_from=start, batch_size=batch_size + 1)), []
+            )
+            page = [c for c in page if cursor is None or str(c.id) > cursor][:batch_size]
+            if not page:
+                return None
+            mine = [c for c in page if partition_of(c, part[1]) == part[0]]
+            tally = Tally()
+            tally.errors.extend(
+                RunError(subject=f"customer:{c}", error=_describe(e)) for c, e in skipped.items()
+            )
+            due = [c for c in mine if c.id not in skipped]
+            if dirty is not None:
+                quiet = [c for c in due if _quiet(c, ev.basis, as_of, dirty)]
+                for c in quiet:
+                    tally.marked(c.monitoring)  # type: ignore[arg-type]
+                due = [c for c in due if not _quiet(c, ev.basis, as_of, dirty)]
+            outcomes = self._assess(read, ev, due, as_of, tally)
+        with self._store.unit_of_work() as uow:
+            fresh = _Fresh(uow, outcomes)
+            wanted = [t.id for o in outcomes for t in o.tasks]
+            existing: set[TaskId] = {t.id for t in uow.tasks.get_many(wanted)} if wanted else set()
+            touched: list[Any] = []
+            for outcome in outcomes:
+                try:
+                    done = apply(
+                        outcome,
+                        ids=self._ctx.ids,
+                        now=self._ctx.clock.now(),
+                        as_of=as_of,
+                        existing_tasks=existing,
+                        add=lambda agg: _add(uow, agg),
+                        fresh=fresh,
+                        calendar=self._ctx.calendar,
+                    )
+                except CreditMgmtError as e:
+                    if isinstance(e, ConflictError):
+                        raise
+                    raise _Skip(outcome.customer.id, e) from e
+                _count(tally, outcome, done)
+                touched.extend(done.touched)
+            entry_subjects = tuple(
+                dict.fromkeys(f"{subject_of(a)}@{a.version}>{a.version + 1}" for a in touched)
+            )
+            uow.audit.append(
+                AuditEntry(
+                    id=self._new_audit_id(),
+                    at=self._ctx.clock.now(),
+                    actor=str(by.user_id),
+                    action=BATCH_ACTION,
+                    subject=subject,
+                    detail=json.dumps(
+                        {"last_customer": str(page[-1].id), "tally": tally.to_json()},
+                        ensure_ascii=False,
+                        sort_keys=True,
+                    ),
+                    ruleset_ref=ev.rules.ref,
+                    subjects=entry_subjects,
+                )
+            )
+            uow.commit()
+            return BatchDone(
+                batch=0, customers=len(mine), last_customer=str(page[-1].id), tally=tally
+            )
+
+    def _assess(
+        self, uow: UnitOfWork, ev: Evaluators, customers: list[Any], as_of: date, tally: Tally
+    ) -> list[CustomerOutcome]:
+        if not customers:
+            return []
+        ids = [c.id for c in customers]
+        facilities: dict[CustomerId, list[Any]] = {i: [] for i in ids}
+        for f in uow.facilities.find(customer_ids=ids):
+            if f.customer_id in facilities:
+                facilities[f.customer_id].append(f)
+        loans: dict[CustomerId, list[Any]] = {i: [] for i in ids}
+        for loan in uow.drawdowns.find(customer_ids=ids, status=LoanStatus.PERFORMING):
+            loans[loan.customer_id].append(loan)
+        events: dict[CustomerId, list[Any]] = {i: [] for i in ids}
+        for event in uow.risk_events.find(customer_ids=ids):
+            events[event.customer_id].append(event)
+        files = {f.customer_id: f for f in uow.credit_files.for_customers(ids)}
+        outcomes = []
+        for c in customers:
+            try:
+                outcomes.append(
+                    assess_customer(
+                        ev, c, facilities[c.id], loans[c.id], events[c.id], files.get(c.id), as_of
+                    )
+                )
+            except CreditMgmtError as e:
+                tally.errors.append(RunError(subject=f"customer:{c.id}", error=_describe(e)))
+        return outcomes
+
+    def _finish(
+        self,
+        as_of: date,
+        part: tuple[int, int],
+        subject: str,
+        tally: Tally,
+        batches: int,
+        ruleset_ref: str,
+        by: Principal,
+        position: int,
+    ) -> None:
+        with self._store.unit_of_work() as uow:
+            touched = []
+            for root in uow.facilities.find(level=FacilityLevel.GROUP, maturing_before=as_of):
+                live = root.status in (
+                    FacilityStatus.ACTIVE,
+                    FacilityStatus.FROZEN,
+                    FacilityStatus.SUSPENDED,
+                )
+                if not live or root.group_id is None:
+                    continue
+                if partition_of_key(str(root.group_id), part[1]) != part[0]:
+                    continue
+                touched.append(f"{subject_of(root)}@{root.version}>{root.version + 1}")
+                root.expire(on=as_of)
+            final = Tally()
+            final.add(tally)
+            final.changed += len(touched)
+            uow.audit.append(
+                AuditEntry(
+                    id=self._new_audit_id(),
+                    at=self._ctx.clock.now(),
+                    actor=str(by.user_id),
+                    action=DONE_ACTION,
+                    subject=subject,
+                    detail=json.dumps(
+                        {
+                            "batches": batches,
+                            "outbox": position,
+                            "ruleset_ref": ruleset_ref,
+                            "tally": final.to_json(),
+                        },
+                        ensure_ascii=False,
+                        sort_keys=True,
+                    ),
+                    ruleset_ref=ruleset_ref,
+                    subjects=tuple(touched),
+                )
+            )
+            uow.commit()
+            tally.changed = final.changed
+
+
+class _Fresh:
+    """The write unit's copies of the aggregates a batch changes, loaded in one query per
+    kind; a copy whose version moved since the run read it is a lost race."""
+
+    def __init__(self, uow: UnitOfWork, outcomes: list[CustomerOutcome]) -> None:
+        loans = [lo.loan.id for o in outcomes for lo in o.loans if lo.changed]
+        facilities = list({f.id: f for o in outcomes for f in (*o.freeze, *o.expire)})
+        customers = [o.customer.id for o in outcomes if o.customer.monitoring != o.mark]
+        self._found: dict[str, Any] = {}
+        if customers:
+            self._found.update((str(x.id), x) for x in uow.customers.get_many(customers))
+        self._found.update((str(x.id), x) for x in uow.drawdowns.get_many(loans) if loans)
+        self._found.update(
+            (str(x.id), x) for x in (uow.facilities.get_many(facilities) if facilities else [])
+        )
+
+    def __call__(self, read: Any) -> Any:
+        found = self._found.get(str(read.id))
+        if found is None or found.version != read.version:
+            raise ConflictError(
+                f"{subject_of(read)} changed while the daily run assessed it (read at "
+                f"version {read.version})"
+            )
+        return found
+
+
+_ID_TYPES: dict[str, type[Any]] = {
+    "drawdowns": DrawdownId,
+    "facilities": FacilityId,
+    "credit_files": CreditFileId,
+    "risk_events": RiskEventId,
+}
+
+
+def _quiet(customer: Customer, basis: str, as_of: date, dirty: set[str]) -> bool:
+    """May an incremental run count the customer by its mark instead of assessing it?"""
+    mark = customer.monitoring
+    return (
+        mark is not None
+        and mark.basis == basis
+        and (mark.next_check is None or mark.next_check > as_of)
+        and str(customer.id) not in dirty
+    )
+
+
+#: Event modules whose aggregates name a customer, and what the run itself writes (ignored:
+#: classification entries, tasks and new risk events change no later assessment).
+_MOVES = {
+    "creditmgmt.domain.loan": "drawdowns",
+    "creditmgmt.domain.facility": "facilities",
+    "creditmgmt.domain.credit_file": "credit_files",
+    "creditmgmt.domain.risk": "risk_events",
+    "creditmgmt.domain.customer": "customers",
+}
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _add(uow: UnitOfWork, aggregate: Any) -> None:
+    if isinstance(aggregate, ClassificationEntry):
+        uow.classifications.add(aggregate)
+    elif isinstance(aggregate, RiskEvent):
+        uow.risk_events.add(aggregate)
+    elif isinstance(aggregate, FollowUpTask):
+        uow.tasks.add(aggregate)
+    else:  # pragma: no cover - apply adds nothing else
+        raise TypeError(f"the daily run does not add {type(aggregate).__name__}")
+
+
+def _count(tally: Tally, outcome: CustomerOutcome, done: Applied) -> None:
+    tally.facilities += outcome.facilities
+    for lo in outcome.loans:
+        tally.loan(
+            lo.risk.category,
+            lo.loan.currency,
+            lo.balance.amount,
+            lo.risk.provision.amount,
+        )
+    tally.new_risk_events += done.new_events
+    tally.collections_actions += done.collections
+    tally.reminders += done.reminders
+    tally.reviews_due += done.reviews
+    tally.changed += len(done.changed_facilities)
+
+
+def _summary_from(detail: dict[str, Any], as_of: date, part: tuple[int, int]) -> DailyRunSummary:
+    return DailyRunSummary.of(
+        as_of,
+        part,
+        Tally.from_json(detail["tally"]),
+        str(detail["ruleset_ref"]),
+        int(detail["batches"]),
+    )

@@ -1,0 +1,133 @@
+"""`creditmgmt run-daily` and `creditmgmt report` on a SQLite store."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from creditmgmt.adapters.stores import open_store
+from creditmgmt.adapters.system import FixedClock
+from creditmgmt.cli import main
+from creditmgmt.cli.daily import cell, money
+from creditmgmt.testing.book import BookSpec, load
+
+DAY = date(2026, 1, 5)
+
+
+@pytest.fixture(scope="module")
+def store_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'book.db'}"
+    store = open_store(url, clock=FixedClock(datetime(2026, 1, 5, tzinfo=UTC)))
+    load(store, BookSpec(customers=50, seed=11, as_of=DAY))
+    store.close()
+    return url
+
+
+def _run(*args: str) -> tuple[int, str]:
+    outcome = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return outcome.exit_code, outcome.output
+
+
+def test_run_daily_prints_a_summary_and_a_rerun_writes_nothing(store_url: str) -> None:
+    code, out = _run(
+        "run-daily", "--store", store_url, "--rules", "cn-2023", "--as-of", "2026-01-05"
+    )
+    assert code == 0, out
+    assert "Daily run 2026-01-05 (partition 0/1" in out and "¥" in out
+    store = open_store(store_url, clock=FixedClock(datetime(2026, 1, 6, tzinfo=UTC)))
+    with store.unit_of_work() as uow:
+        before = len(uow.audit.entries())
+    store.close()
+    code, again = _run(
+        "run-daily", "--store", store_url, "--rules", "cn-2023", "--as-of", "2026-01-05"
+    )
+    assert code == 0 and again.split("\n")[-20:] == out.split("\n")[-20:]
+    store = open_store(store_url, clock=FixedClock(datetime(2026, 1, 6, tzinfo=UTC)))
+    with store.unit_of_work() as uow:
+        assert len(uow.audit.entries()) == before
+    store.close()
+
+
+def test_run_daily_partition_and_bad_options(store_url: str) -> None:
+    code, out = _run(
+        "run-daily",
+        "--store",
+        store_url,
+        "--rules",
+        "cn-2023",
+        "--as-of",
+        "2026-01-06",
+        "--partition",
+        "1/2",
+        "--lang",
+        "zh",
+    )
+    assert code == 0, out
+    assert "日终监测 2026-01-06（分区" in out and "1/2，cn-2023" in out
+    code, out = _run(
+        "run-daily",
+        "--store",
+        store_url,
+        "--rules",
+        "cn-2023",
+        "--as-of",
+        "2026-01-06",
+        "--partition",
+        "2/2",
+    )
+    assert code == 2 and "--partition 2/2" in out
+    code, out = _run("run-daily", "--store", store_url, "--rules", "nope", "--as-of", "2026-01-06")
+    assert code == 2 and "'nope'" in out
+
+
+def test_run_daily_incremental_flag(store_url: str) -> None:
+    code, full = _run(
+        "run-daily", "--store", store_url, "--rules", "cn-2023", "--as-of", "2026-01-05"
+    )
+    assert code == 0, full
+    code, quick = _run(
+        "run-daily",
+        "--store",
+        store_url,
+        "--rules",
+        "cn-2023",
+        "--as-of",
+        "2026-01-07",
+        "--incremental",
+    )
+    assert code == 0, quick
+    assert "loans" in quick and "¥" in quick
+
+
+def test_report_table_and_csv(store_url: str, tmp_path: Path) -> None:
+    _run("run-daily", "--store", store_url, "--rules", "cn-2023", "--as-of", "2026-01-05")
+    code, out = _run("report", "npl", "--store", store_url, "--as-of", "2026-01-05")
+    assert code == 0, out
+    assert "NPL ratio" in out and "%" in out
+    code, out = _run("report", "npl", "--store", store_url, "--as-of", "2026-01-05", "--lang", "zh")
+    assert "不良率" in out and "正常" in out
+    target = tmp_path / "exposure.csv"
+    code, out = _run(
+        "report", "exposure", "--store", store_url, "--as-of", "2026-01-05", "--csv", str(target)
+    )
+    assert code == 0 and str(target) in out
+    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert rows and all(r["registration id"].startswith("*") for r in rows)
+    code, out = _run(
+        "report", "exposure", "--store", store_url, "--as-of", "2026-01-05", "--group-by", "hue"
+    )
+    assert code == 2 and "cannot group by 'hue'" in out
+
+
+def test_amounts_and_ratios_are_formatted() -> None:
+    from decimal import Decimal
+
+    assert money(Decimal("1234567.891"), "CNY") == "¥1,234,567.89"
+    assert cell({"share": Decimal("0.1234")}, "share", "en") == "12.34%"
+    assert cell({"drawn": Decimal("5"), "currency": "CNY"}, "drawn", "en") == "¥5.00"
+    assert cell({"breach": True}, "breach", "zh") == "是"
+    assert cell({"key": "substandard"}, "key", "zh") == "次级"

@@ -1,0 +1,532 @@
+"""The daily monitoring run: rule boundaries, state across days, idempotency, resume,
+partitions and bad records, on the memory store and SQLite (one run on PostgreSQL)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from creditmgmt.adapters.system import FixedClock, SequentialIds
+from creditmgmt.bootstrap import open_desk
+from creditmgmt.domain.classification import Category
+from creditmgmt.domain.customer import CustomerKind
+from creditmgmt.domain.facility import Facility, FacilityLevel, FacilityStatus
+from creditmgmt.domain.ids import CustomerId, DrawdownId, FacilityId
+from creditmgmt.domain.loan import Drawdown, Repayment
+from creditmgmt.domain.money import Money
+from creditmgmt.domain.products import ProductType
+from creditmgmt.domain.risk import RiskEventStatus
+from creditmgmt.services import Principal, Role
+from creditmgmt.services.desk import CreditDesk
+from creditmgmt.services.errors import PermissionDeniedError
+from creditmgmt.services.monitoring import partition_of
+from creditmgmt.testing.builders import a_customer, a_facility_tree, a_loan, a_schedule, make_uscc
+
+NATIONAL_ID = "11010519491231002X"
+START = date(2025, 1, 15)  # loans drawn here; first instalment due 2025-02-15
+FIRST_DUE = date(2025, 2, 15)
+
+
+def _desk(url: str = "memory://") -> CreditDesk:
+    clock = FixedClock(datetime(2025, 1, 15, 9, 0, tzinfo=UTC))
+    return open_desk(url, rules="cn-2023", clock=clock, institution_region="310000")
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def desk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CreditDesk]:
+    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'book.db'}"
+    with _desk(url) as d:
+        yield d
+
+
+def _single(
+    desk: CreditDesk,
+    ids: SequentialIds,
+    *,
+    serial: int,
+    amounts: tuple[str, ...] = ("120000.00",),
+    kind: CustomerKind = CustomerKind.SME,
+    product: ProductType = ProductType.WORKING_CAPITAL,
+    term_months: int = 24,
+    loan_months: int = 12,
+    starts: tuple[date, ...] = (),
+) -> tuple[CustomerId, list[DrawdownId], list[FacilityId]]:
+    """A customer with a master limit, a product sub-limit and one loan per amount."""
+    extra: dict[str, Any] = {"kind": kind, "registration_id": make_uscc(serial)}
+    if kind is CustomerKind.INDIVIDUAL:
+        extra["registration_id"] = NATIONAL_ID
+    customer = a_customer(ids, **extra)
+    master = Facility.open(
+        ids,
+        level=FacilityLevel.CUSTOMER,
+        customer_id=customer.id,
+        limit=Money.of("5000000.00", "CNY"),
+        start=START,
+        term_months=term_months,
+    )
+    node = Facility.open(
+        ids,
+        level=FacilityLevel.PRODUCT,
+        parent=master,
+        product_type=product,
+        limit=Money.of("4000000.00", "CNY"),
+        start=START,
+        term_months=term_months,
+    )
+    for f in (master, node):
+        f.activate(on=START)
+    loans = [
+        a_loan(
+            ids,
+            facility_id=node.id,
+            customer_id=customer.id,
+            schedule=a_schedule(f"{a} CNY", start=start, term_months=loan_months),
+        )
+        for a, start in zip(amounts, starts or (START,) * len(amounts), strict=True)
+    ]
+    with desk.store.unit_of_work() as uow:
+        uow.customers.add(customer)
+        uow.facilities.add(master)
+        uow.facilities.add(node)
+        for loan in loans:
+            uow.drawdowns.add(loan)
+        uow.commit()
+    return customer.id, [x.id for x in loans], [master.id, node.id]
+
+
+def _loan(desk: CreditDesk, loan_id: DrawdownId) -> Drawdown:
+    with desk.store.unit_of_work() as uow:
+        return uow.drawdowns.get(loan_id)
+
+
+def _category(desk: CreditDesk, loan_id: DrawdownId) -> Category:
+    risk = _loan(desk, loan_id).risk
+    assert risk is not None
+    return risk.category
+
+
+def _pay_all_due(desk: CreditDesk, loan_id: DrawdownId, on: date) -> None:
+    with desk.store.unit_of_work() as uow:
+        loan = uow.drawdowns.get(loan_id)
+        owed = loan.arrears(on + timedelta(days=1))
+        if not owed.is_zero:
+            loan.apply(Repayment(amount=owed, received_on=on))
+        uow.commit()
+
+
+def _counts(desk: CreditDesk) -> tuple[int, int]:
+    with desk.store.unit_of_work() as uow:
+        audit = len(uow.audit.entries())
+    return audit, len(desk.store.events(after=0, limit=1_000_000))
+
+
+# boundaries through the rule set ----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("dpd", "category"),
+    [
+        (0, Category.NORMAL),
+        (1, Category.SPECIAL_MENTION),
+        (90, Category.SPECIAL_MENTION),
+        (91, Category.SUBSTANDARD),
+        (270, Category.SUBSTANDARD),
+        (271, Category.DOUBTFUL),
+        (360, Category.DOUBTFUL),
+        (361, Category.LOSS),
+    ],
+)
+def test_dpd_boundaries_classify_through_the_rule_set(dpd: int, category: Category) -> None:
+    with _desk() as desk:
+        _, (loan,), _ = _single(desk, SequentialIds(), serial=1)
+        desk.run_daily(FIRST_DUE + timedelta(days=dpd))
+        assert _loan(desk, loan).dpd(FIRST_DUE + timedelta(days=dpd)) == dpd
+        assert _category(desk, loan) is category
+
+
+@pytest.mark.parametrize(
+    ("dpd", "category"),
+    [
+        (90, Category.SPECIAL_MENTION),
+        (91, Category.SUBSTANDARD),
+        (121, Category.DOUBTFUL),
+        (180, Category.DOUBTFUL),
+        (181, Category.LOSS),
+    ],
+)
+def test_card_loans_use_the_card_ladder(dpd: int, category: Category) -> None:
+    with _desk() as desk:
+        _, (loan,), _ = _single(
+            desk, SequentialIds(), serial=1, kind=CustomerKind.INDIVIDUAL, product=ProductType.CARD
+        )
+        desk.run_daily(FIRST_DUE + timedelta(days=dpd))
+        assert _category(desk, loan) is category
+
+
+# contagion ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("npl_amount", "other_amount", "other_category"),
+    [
+        ("100000.00", "900000.00", Category.NORMAL),  # exactly 10% NPL: no contagion
+        ("100000.00", "899999.00", Category.SUBSTANDARD),  # just above 10%
+    ],
+)
+def test_contagion_above_ten_percent_only(
+    npl_amount: str, other_amount: str, other_category: Category
+) -> None:
+    with _desk() as desk:
+        as_of = FIRST_DUE + timedelta(days=95)
+        _, (late, current), _ = _single(
+            desk,
+            SequentialIds(),
+            serial=1,
+            amounts=(npl_amount, other_amount),
+            starts=(START, as_of - timedelta(days=5)),  # the second loan not yet due
+        )
+        desk.run_daily(as_of)
+        assert _category(desk, late) is Category.SUBSTANDARD
+        assert _category(desk, current) is other_category
+        risk = _loan(desk, current).risk
+        assert risk is not None and risk.own_category is Category.NORMAL
+
+
+def test_retail_borrowers_get_no_contagion() -> None:
+    with _desk() as desk:
+        _, (late, current), _ = _single(
+            desk,
+            SequentialIds(),
+            serial=1,
+            kind=CustomerKind.INDIVIDUAL,
+            amounts=("500000.00", "500000.00"),
+        )
+        as_of = FIRST_DUE + timedelta(days=95)
+        _pay_all_due(desk, current, as_of - timedelta(days=1))
+        desk.run_daily(as_of)
+        assert _category(desk, late) is Category.SUBSTANDARD
+        assert _category(desk, current) is Category.NORMAL
+
+
+# upgrade and restructuring --------------------------------------------------------------------
+def test_npl_is_upgraded_only_after_two_periods_and_six_months_paid() -> None:
+    with _desk() as desk:
+        _, (loan,), _ = _single(desk, SequentialIds(), serial=1)
+        npl_day = FIRST_DUE + timedelta(days=95)  # 2025-05-21
+        desk.run_daily(npl_day)
+        assert _category(desk, loan) is Category.SUBSTANDARD
+        cured = npl_day + timedelta(days=1)
+        _pay_all_due(desk, loan, cured)
+        desk.run_daily(cured)  # arrears repaid: the upgrade clock starts, still NPL
+        assert _category(desk, loan) is Category.SUBSTANDARD
+        day = cured
+        # pay every instalment on its due date; stay NPL for fewer than 6 months
+        while day + timedelta(days=15) < date(2025, 11, 22):
+            day += timedelta(days=15)
+            _pay_all_due(desk, loan, day)
+            desk.run_daily(day)
+            assert _category(desk, loan) is Category.SUBSTANDARD, day
+        _pay_all_due(desk, loan, date(2025, 11, 22))
+        desk.run_daily(date(2025, 11, 22))  # 6 months and > 2 periods since the cure
+        assert _category(desk, loan) is Category.NORMAL
+
+
+def test_a_new_miss_restarts_the_upgrade_clock() -> None:
+    with _desk() as desk:
+        _, (loan,), _ = _single(desk, SequentialIds(), serial=1)
+        npl_day = FIRST_DUE + timedelta(days=95)
+        desk.run_daily(npl_day)
+        _pay_all_due(desk, loan, npl_day)
+        desk.run_daily(npl_day + timedelta(days=1))
+        risk = _loan(desk, loan).risk
+        assert risk is not None and risk.cure_start == npl_day + timedelta(days=1)
+        desk.run_daily(date(2025, 6, 20))  # the 2025-06-15 instalment unpaid
+        risk = _loan(desk, loan).risk
+        assert risk is not None and risk.cure_start is None
+        assert risk.category is Category.SUBSTANDARD
+
+
+def test_restructured_loan_stays_special_mention_for_its_observation_period() -> None:
+    with _desk() as desk:
+        _, (loan_id,), _ = _single(desk, SequentialIds(), serial=1, loan_months=24)
+        with desk.store.unit_of_work() as uow:
+            loan = uow.drawdowns.get(loan_id)
+            loan.restructure(on=date(2025, 1, 20))  # observation from 2025-02-15
+            uow.commit()
+        day = date(2025, 1, 21)
+        desk.run_daily(day)
+        assert _category(desk, loan_id) is Category.SPECIAL_MENTION
+        while day < date(2026, 1, 14):
+            day += timedelta(days=30)
+            _pay_all_due(desk, loan_id, day)
+            desk.run_daily(day)
+            if day < date(2026, 2, 15):
+                assert _category(desk, loan_id) is Category.SPECIAL_MENTION, day
+        day = date(2026, 2, 16)
+        _pay_all_due(desk, loan_id, day)
+        desk.run_daily(day)  # a year and 2+ periods from 2025-02-15, all paid
+        assert _category(desk, loan_id) is Category.NORMAL
+        assert _loan(desk, loan_id).restructured_on is None
+
+
+def test_a_missed_payment_under_restructuring_is_substandard_and_restarts() -> None:
+    with _desk() as desk:
+        _, (loan_id,), _ = _single(desk, SequentialIds(), serial=1)
+        with desk.store.unit_of_work() as uow:
+            uow.drawdowns.get(loan_id).restructure(on=date(2025, 1, 20))
+            uow.commit()
+        desk.run_daily(date(2025, 2, 20))  # the 2025-02-15 instalment missed
+        assert _category(desk, loan_id) is Category.SUBSTANDARD
+        risk = _loan(desk, loan_id).risk
+        assert risk is not None and risk.observation_start == date(2025, 2, 15)
+
+
+# early warning, collections, reminders, expiry ------------------------------------------------
+def test_dpd_over_30_raises_one_red_event_freezes_and_sets_a_review(desk: CreditDesk) -> None:
+    cid, _, facility_ids = _single(desk, SequentialIds(), serial=1)
+    day = FIRST_DUE + timedelta(days=31)
+    first = desk.run_daily(day)
+    again = desk.run_daily(day + timedelta(days=1))
+    assert first.new_risk_events == 1 and again.new_risk_events == 0
+    with desk.store.unit_of_work() as uow:
+        events = uow.risk_events.find(customer_id=cid)
+        assert [(e.type, e.status) for e in events] == [("r_dpd_over_30", RiskEventStatus.OPEN)]
+        assert events[0].review_due == date(2025, 3, 25)  # 5 business days after 2025-03-18
+        assert {uow.facilities.get(f).status for f in facility_ids} == {FacilityStatus.FROZEN}
+        titles = sorted(t.title.split(":")[0] for t in uow.tasks.find(customer_id=cid))
+    assert first.collections_actions == 1 and titles == ["collections"]
+
+
+def test_collections_action_boundaries_and_reminders() -> None:
+    with _desk() as desk:
+        cid, (loan,), _ = _single(desk, SequentialIds(), serial=1)
+        reminders = [
+            desk.run_daily(FIRST_DUE - timedelta(days=d)).reminders for d in (8, 7, 2, 1, 0)
+        ]
+        assert reminders == [0, 1, 0, 1, 0]
+        assert desk.run_daily(FIRST_DUE + timedelta(days=7)).collections_actions == 1  # reminder
+        assert desk.run_daily(FIRST_DUE + timedelta(days=8)).collections_actions == 1  # rm_call
+        assert desk.run_daily(FIRST_DUE + timedelta(days=9)).collections_actions == 0
+        with desk.store.unit_of_work() as uow:
+            titles = sorted(t.title for t in uow.tasks.find(customer_id=cid))
+        assert sum("collections: reminder" in t for t in titles) == 1
+        assert sum("collections: rm_call" in t for t in titles) == 1
+        assert _loan(desk, loan).dpd(FIRST_DUE + timedelta(days=9)) == 9
+
+
+def test_facilities_past_maturity_expire() -> None:
+    with _desk() as desk:
+        _, _, facility_ids = _single(desk, SequentialIds(), serial=1, amounts=(), term_months=12)
+        desk.run_daily(date(2026, 1, 15))  # the maturity date itself: still live
+        with desk.store.unit_of_work() as uow:
+            assert uow.facilities.get(facility_ids[0]).status is FacilityStatus.ACTIVE
+        summary = desk.run_daily(date(2026, 1, 16))
+        with desk.store.unit_of_work() as uow:
+            assert {uow.facilities.get(f).status for f in facility_ids} == {FacilityStatus.EXPIRED}
+        assert summary.changed == 2
+
+
+# the run as a job ---------------------------------------------------------------------------
+def _book(desk: CreditDesk, customers: int = 12) -> None:
+    ids = SequentialIds()
+    for n in range(customers):
+        amounts = ("100000.00", "250000.00") if n % 3 else ("80000.00",)
+        _single(desk, ids, serial=n + 1, amounts=amounts)
+    tree = a_facility_tree(ids, start=START, term_months=24)
+    with desk.store.unit_of_work() as uow:
+        uow.groups.add(tree.group)
+        for c in tree.customers:
+            uow.customers.add(c)
+        for node in tree.nodes:
+            uow.facilities.add(node)
+        loan = a_loan(
+            ids,
+            facility_id=tree.products[0].id,
+            customer_id=tree.customers[0].id,
+            schedule=a_schedule("300000.00 CNY", start=START),
+        )
+        tree.limits.draw(tree.products[0].id, loan.amount, on=START)
+        uow.drawdowns.add(loan)
+        uow.commit()
+
+
+def _state(desk: CreditDesk) -> dict[str, Any]:
+    with desk.store.unit_of_work() as uow:
+        loans = {str(x.id): x.risk and x.risk.category for b in uow.drawdowns.scan() for x in b}
+        facilities = {str(f.id): f.status for b in uow.facilities.scan() for f in b}
+        events = sorted((str(e.customer_id), e.type) for b in uow.risk_events.scan() for e in b)
+        tasks = sorted(str(t.id) for b in uow.tasks.scan() for t in b)
+        classes = sorted(
+            (str(c.drawdown_id), c.as_of, c.category) for b in uow.classifications.scan() for c in b
+        )
+    return {
+        "loans": loans,
+        "facilities": facilities,
+        "events": events,
+        "tasks": tasks,
+        "classifications": classes,
+    }
+
+
+def test_rerunning_a_finished_day_writes_nothing(desk: CreditDesk) -> None:
+    _book(desk)
+    day = FIRST_DUE + timedelta(days=40)
+    first = desk.run_daily(day, batch_size=4)
+    assert first.loans == 21 and first.new_risk_events > 0 and first.changed > 0
+    before = _counts(desk), _state(desk)
+    again = desk.run_daily(day, batch_size=4)
+    assert (_counts(desk), _state(desk)) == before
+    assert again == first
+
+
+def test_an_unchanged_day_changes_no_loan_and_writes_only_its_log() -> None:
+    with _desk() as desk:
+        _book(desk)
+        desk.run_daily(date(2025, 1, 20))
+        with desk.store.unit_of_work() as uow:
+            versions = {str(x.id): x.version for b in uow.drawdowns.scan() for x in b}
+        outbox = len(desk.store.events(after=0, limit=1_000_000))
+        summary = desk.run_daily(date(2025, 1, 21))
+        with desk.store.unit_of_work() as uow:
+            after = {str(x.id): x.version for b in uow.drawdowns.scan() for x in b}
+        assert after == versions and summary.changed == 0
+        assert len(desk.store.events(after=0, limit=1_000_000)) == outbox
+
+
+class Boom(Exception):
+    pass
+
+
+def test_a_killed_run_resumes_from_its_last_batch_and_ends_identical(tmp_path: Path) -> None:
+    day = FIRST_DUE + timedelta(days=40)
+    with (
+        _desk(f"sqlite:///{tmp_path / 'a.db'}") as whole,
+        _desk(f"sqlite:///{tmp_path / 'b.db'}") as broken,
+    ):
+        _book(whole)
+        _book(broken)
+        expected = whole.run_daily(day, batch_size=3)
+
+        def die_after_second(done: Any) -> None:
+            if done.batch == 2:
+                raise Boom
+
+        with pytest.raises(Boom):
+            broken.run_daily(day, batch_size=3, progress=die_after_second)
+        log = broken.run_log(Principal("usr_ro", roles={Role.RISK_OFFICER}), day)
+        assert log.batches == 2 and log.finished is None
+        resumed = broken.run_daily(day, batch_size=3)
+        assert resumed == expected
+        assert _state(broken) == _state(whole)
+        assert broken.run_log(Principal("usr_ro", roles={Role.RISK_OFFICER}), day).finished
+
+
+def test_one_bad_record_is_reported_and_skipped(desk: CreditDesk) -> None:
+    ids = SequentialIds()
+    _, (good_loan,), _ = _single(desk, ids, serial=1)
+    bad, _, _ = _single(desk, ids, serial=2)
+    with desk.store.unit_of_work() as uow:  # a loan under a facility the customer lacks
+        stray = a_loan(ids, facility_id=FacilityId("fac_nowhere"), customer_id=bad)
+        uow.drawdowns.add(stray)
+        uow.commit()
+    summary = desk.run_daily(FIRST_DUE + timedelta(days=95))
+    assert [e.subject for e in summary.errors] == [f"customer:{bad}"]
+    assert "fac_nowhere" in summary.errors[0].error
+    assert _category(desk, good_loan) is Category.SUBSTANDARD
+    assert _loan(desk, stray.id).risk is None
+    assert summary.loans == 1
+
+
+def test_only_risk_officers_and_admins_run_it() -> None:
+    with _desk() as desk, pytest.raises(PermissionDeniedError, match="run_daily"):
+        desk.run_daily(date(2025, 2, 1), by=Principal("usr_rm", roles={Role.RELATIONSHIP_MANAGER}))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(partitions=st.integers(1, 5), customers=st.integers(1, 9))
+def test_partitions_cover_the_book_exactly_once(partitions: int, customers: int) -> None:
+    with _desk() as whole, _desk() as split:
+        _book(whole, customers)
+        _book(split, customers)
+        day = FIRST_DUE + timedelta(days=40)
+        expected = whole.run_daily(day, batch_size=2)
+        parts = [
+            split.run_daily(day, partition=(i, partitions), batch_size=2) for i in range(partitions)
+        ]
+        merged = parts[0]
+        for p in parts[1:]:
+            merged = merged.merge(p)
+        assert merged.loans == expected.loans and merged.by_category == expected.by_category
+        assert merged.provisions == expected.provisions
+        assert _state(split) == _state(whole)
+        with split.store.unit_of_work() as uow:
+            group_members = [c for b in uow.customers.scan() for c in b if c.group_id is not None]
+        assert len({partition_of(c, partitions) for c in group_members}) == 1
+
+
+POSTGRES = os.environ.get(
+    "CREDITMGMT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+def postgres_store() -> Iterator[dict[str, str]]:
+    """A schema of its own on the test server (skipped when it cannot be reached, unless
+    CREDITMGMT_REQUIRE_SERVERS=1)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(POSTGRES)
+    schema = f"mon_{os.getpid()}_{secrets.token_hex(4)}"
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    except Exception as e:
+        engine.dispose()
+        if os.environ.get("CREDITMGMT_REQUIRE_SERVERS") == "1":
+            pytest.fail(f"PostgreSQL at {POSTGRES} not reachable: {e}")
+        pytest.skip(f"PostgreSQL at {POSTGRES} not reachable: {e}")
+    try:
+        yield {"url": POSTGRES, "schema": schema}
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        engine.dispose()
+
+
+def test_one_run_on_postgresql(postgres_store: dict[str, str]) -> None:
+    clock = FixedClock(datetime(2025, 1, 15, 9, 0, tzinfo=UTC))
+    with open_desk(
+        postgres_store, rules="cn-2023", clock=clock, institution_region="310000"
+    ) as desk:
+        _book(desk, 5)
+        day = FIRST_DUE + timedelta(days=40)
+        first = desk.run_daily(day, partition=(0, 2), batch_size=2)
+        second = desk.run_daily(day, partition=(1, 2), batch_size=2)
+        assert first.loans + second.loans == 9
+        audit = _counts(desk)
+        assert desk.run_daily(day, partition=(0, 2)) == first and _counts(desk) == audit
+
+
+def test_red_review_deadlines_count_the_desks_working_days() -> None:
+    """The red review is due in the rule set's 5 working days of the desk's calendar: across
+    the National Day week 2026 that is 13 October (10 October is an adjusted working Saturday),
+    not the 7 October a weekday count gives."""
+    from creditmgmt.adapters.calendars import ChineseWorkingDays
+
+    reviews = {}
+    for name, calendar in (("cn", ChineseWorkingDays()), ("weekdays", None)):
+        clock = FixedClock(datetime(2025, 1, 15, 9, 0, tzinfo=UTC))
+        with open_desk(
+            "memory://", rules="cn-2023", clock=clock, institution_region="310000",
+            calendar=calendar,
+        ) as desk:  # fmt: skip
+            cid, _, _ = _single(desk, SequentialIds(), serial=1, starts=(date(2026, 7, 30),))
+            desk.run_daily(date(2026, 9, 30))  # first due 2026-08-30: 31 days past due
+            with desk.store.unit_of_work() as uow:
+                (event,) = uow.risk_events.find(customer_id=cid)
+            reviews[name] = event.review_due
+    assert reviews == {"cn": date(2026, 10, 13), "weekdays": date(2026, 10, 7)}

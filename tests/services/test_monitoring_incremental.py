@@ -1,0 +1,128 @@
+"""An incremental daily run (only customers something can have changed for) ends exactly as a
+full run: same loans, facilities, events, tasks, classification history and summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from creditmgmt.adapters.system import FixedClock
+from creditmgmt.bootstrap import open_desk
+from creditmgmt.domain.ids import UserId
+from creditmgmt.domain.loan import LoanStatus, Repayment
+from creditmgmt.domain.risk import RiskEventStatus
+from creditmgmt.services.desk import CreditDesk
+from creditmgmt.testing.book import BookSpec, load
+
+DAY = date(2026, 1, 5)
+
+
+@contextmanager
+def _desk(clock: FixedClock) -> Iterator[CreditDesk]:
+    with open_desk("memory://", rules="cn-2023", clock=clock, institution_region="310000") as d:
+        load(d.store, BookSpec(customers=70, seed=4, as_of=DAY))  # type: ignore[arg-type]
+        yield d
+
+
+def _state(desk: CreditDesk) -> dict[str, Any]:
+    with desk.store.unit_of_work() as uow:
+        return {
+            "loans": {str(x.id): x.risk for b in uow.drawdowns.scan() for x in b},
+            "restructured": {str(x.id): x.restructured_on for b in uow.drawdowns.scan() for x in b},
+            "facilities": {str(f.id): f.status for b in uow.facilities.scan() for f in b},
+            "events": sorted(
+                (str(e.customer_id), e.type, e.status, e.review_due)
+                for b in uow.risk_events.scan()
+                for e in b
+            ),
+            "tasks": sorted(str(t.id) for b in uow.tasks.scan() for t in b),
+            "history": sorted(
+                (str(c.drawdown_id), c.as_of, c.category, c.stage, str(c.provision))
+                for b in uow.classifications.scan()
+                for c in b
+            ),
+            "marks": {str(c.id): c.monitoring for b in uow.customers.scan() for c in b},
+        }
+
+
+def _move(desk: CreditDesk, day: date, pick: int) -> None:
+    """The same movements on either book: pay the arrears of every `pick`-th loan in arrears,
+    restructure one, resolve one open risk event."""
+    with desk.store.unit_of_work() as uow:
+        overdue = sorted(
+            (x for b in uow.drawdowns.scan(status=LoanStatus.PERFORMING) for x in b),
+            key=lambda x: str(x.id),
+        )
+        late = [x for x in overdue if x.dpd(day) > 0]
+        for loan in late[::pick]:
+            loan.apply(Repayment(amount=loan.arrears(day), received_on=day))
+        # a current loan pays its next instalment early: its balance (and ECL) moves
+        current = [x for x in overdue if x.dpd(day) == 0 and x.next_due_date(day) is not None]
+        for loan in current[pick::7]:
+            due = loan.next_due_date(day)
+            assert due is not None
+            loan.apply(Repayment(amount=loan.arrears(due + timedelta(days=1)), received_on=day))
+        if late and pick % 2:
+            late[-1].restructure(on=day)
+        events = sorted(
+            (e for b in uow.risk_events.scan(status=RiskEventStatus.OPEN) for e in b),
+            key=lambda e: (str(e.customer_id), e.type),
+        )
+        if events:
+            at = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+            events[0].acknowledge(by=UserId("usr_ro"), at=at)
+            events[0].resolve(by=UserId("usr_ro"), at=at, note="handled")
+        uow.commit()
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
+)
+@given(
+    gaps=st.lists(st.integers(1, 9), min_size=3, max_size=6),
+    moves=st.lists(st.integers(1, 5), min_size=6, max_size=6),
+)
+def test_incremental_runs_end_as_full_runs(gaps: list[int], moves: list[int]) -> None:
+    clock_a = FixedClock(datetime(2026, 1, 5, 18, tzinfo=UTC))
+    clock_b = FixedClock(datetime(2026, 1, 5, 18, tzinfo=UTC))
+    with _desk(clock_a) as full, _desk(clock_b) as quick:
+        day = DAY
+        assessed: list[int] = []
+        for step, gap in enumerate([0, *gaps]):
+            day += timedelta(days=gap)
+            for clock in (clock_a, clock_b):
+                clock.set(datetime.combine(day, datetime.min.time(), tzinfo=UTC))
+            if step and moves[step % len(moves)] > 1:
+                _move(full, day, moves[step % len(moves)])
+                _move(quick, day, moves[step % len(moves)])
+            expected = full.run_daily(day, batch_size=16)
+            got = quick.run_daily(day, batch_size=16, incremental=True)
+            assert got == expected, day
+            assert _state(quick) == _state(full), day
+            assessed.append(got.loans)
+        assert assessed
+
+
+def test_an_incremental_run_assesses_only_what_is_due() -> None:
+    clock = FixedClock(datetime(2026, 1, 5, 18, tzinfo=UTC))
+    with _desk(clock) as desk:
+        desk.run_daily(DAY)
+        calls: list[int] = []
+        original = type(desk)._assess
+
+        def counting(self: CreditDesk, uow: Any, ev: Any, customers: Any, *a: Any) -> Any:
+            calls.append(len(customers))
+            return original(self, uow, ev, customers, *a)
+
+        type(desk)._assess = counting  # type: ignore[method-assign]
+        try:
+            clock.set(datetime(2026, 1, 6, 18, tzinfo=UTC))
+            desk.run_daily(date(2026, 1, 6), incremental=True)
+        finally:
+            type(desk)._assess = original  # type: ignore[method-assign]
+        assert 0 < sum(calls) < 70 / 2
