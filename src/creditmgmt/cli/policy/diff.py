@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from rich.markup import escape
@@ -14,11 +15,9 @@ from rich.table import Table
 
 from creditmgmt.cli.policy.common import LANG, _console, _fail, _load, policy, show_value
 from creditmgmt.cli.policy.text import t as _t
-from creditmgmt.domain import DomainError, Money
-from creditmgmt.policies import PolicyError
-
-if TYPE_CHECKING:
-    from creditmgmt.policies.impact import ImpactReport
+from creditmgmt.domain import DomainError, Money, format_amount, format_money
+from creditmgmt.policies import PolicyError, RuleSet
+from creditmgmt.policies.impact import ImpactReport, display
 
 
 def read_rows(path: str, key: str) -> Iterator[dict[str, Any]]:
@@ -49,29 +48,40 @@ def read_rows(path: str, key: str) -> Iterator[dict[str, Any]]:
 
 
 def _money(value: Any, currency: str | None = None) -> str:
-    """An amount for people: `¥1,234,567.89` with a currency, else `1,234,567.89`."""
+    """An amount for people, by `labels.format_money`: `¥1,234,567.89 CNY` with a currency
+    whose symbol is shared, `$1,234.00` otherwise, `1,234,567.89` without a currency."""
     if isinstance(value, str) and value:
         text: str = value
         try:
-            value = Decimal(text)
+            value = Decimal(text.replace(",", ""))
         except InvalidOperation:
             return text
-    if isinstance(value, Decimal) and value.is_finite():
-        return Money.of(value, currency).format() if currency else f"{value:,.2f}"
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return format_money(value, currency) if Decimal(value).is_finite() else str(value)
     return "" if value is None else str(value)
+
+
+Section = tuple[str, list[str], list[list[str]], int]  # title, columns, rows, rows left out
 
 
 def _impact_tables(
     report: ImpactReport, lang: str, limit: int, currency: str | None = None
-) -> list[tuple[str, list[str], list[list[str]]]]:
-    """(title, columns, rows) of each section of an impact report, values as display text."""
-    from creditmgmt.policies.impact import display
+) -> list[Section]:
+    """(title, columns, rows, rows not shown) of each section of an impact report, values as
+    display text, every table capped at `limit` rows. Categorical outputs get transitions
+    (and a total per output); numeric outputs a summary (up/down/same, totals, total and
+    mean change) and their largest changes; amounts are exposures except the change of a
+    numeric output."""
+    t = _t
 
     def shown(v: Any) -> str:
-        text = display(v)
-        return show_value(v, lang) if lang == "zh" and isinstance(v, str) else text
+        if isinstance(v, Decimal):
+            return format_amount(v)
+        return show_value(v, lang) if lang == "zh" and isinstance(v, str) else display(v)
 
-    t = _t
+    def capped(rows: list[list[str]]) -> tuple[list[list[str]], int]:
+        return rows[:limit], max(0, len(rows) - limit)
+
     summary = [
         [
             o.block,
@@ -81,78 +91,106 @@ def _impact_tables(
             str(o.changed),
             str(o.errors),
             _money(o.changed_amount, currency),
+            _money(o.numeric.total_delta, currency) if o.numeric else "",
         ]
         for o in report.outputs
     ]
-    transitions = [
+    transitions: list[list[str]] = []
+    for o in report.outputs:
+        if not o.transitions:
+            continue
+        for tr in o.transitions:
+            row = [tr.block, tr.output, shown(tr.old), shown(tr.new), str(tr.count)]
+            transitions.append([*row, _money(tr.amount, currency)])
+        count = sum(tr.count for tr in o.transitions)
+        amount = sum((tr.amount for tr in o.transitions), Decimal(0))
+        transitions.append(
+            [o.block, o.output, t(lang, "total"), "", str(count), _money(amount, currency)]
+        )
+    numeric = [
         [
-            tr.block,
-            tr.output,
-            shown(tr.old),
-            shown(tr.new),
-            str(tr.count),
-            _money(tr.amount, currency),
+            o.block,
+            o.output,
+            str(n.up),
+            str(n.down),
+            str(n.same),
+            _money(n.old_total, currency),
+            _money(n.new_total, currency),
+            _money(n.total_delta, currency),
+            _money(n.mean_delta.quantize(Decimal("0.01")), currency),
         ]
         for o in report.outputs
-        for tr in o.transitions
+        if (n := o.numeric) is not None
+    ]
+    largest = [
+        [
+            display(c.key),
+            c.block,
+            c.output,
+            shown(c.old),
+            shown(c.new),
+            _money(c.delta, currency),
+        ]
+        for o in report.outputs
+        if o.numeric is not None
+        for c in o.numeric.largest
     ]
     changes = [
-        [display(c.key), c.block, c.output, shown(c.old), shown(c.new), _money(c.amount, currency)]
-        for c in report.changes[:limit]
+        [
+            display(c.key),
+            c.block,
+            c.output,
+            shown(c.old),
+            shown(c.new),
+            _money(c.delta, currency) if c.delta is not None else "",
+            _money(c.amount, currency),
+        ]
+        for c in report.changes
     ]
-    errors = [
-        [display(e.key), e.block, e.version, e.error, e.message] for e in report.errors[:limit]
-    ]
-    return [
+    errors = [[display(e.key), e.block, e.version, e.error, e.message] for e in report.errors]
+    cols = {
+        "summary": ["block", "output_col", "evaluated", "unchanged", "changed_col", "errors_col"],
+        "pair": ["block", "output_col", "old", "new", "count", "amount"],
+        "numeric": ["block", "output_col", "up", "down", "same"],
+    }
+    sections: list[tuple[str, list[str], list[list[str]]]] = [
         (
-            t(lang, "summary_title"),
-            [
-                t(lang, "block"),
-                t(lang, "output_col"),
-                t(lang, "evaluated"),
-                t(lang, "unchanged"),
-                t(lang, "changed_col"),
-                t(lang, "errors_col"),
-                t(lang, "amount"),
-            ],
+            "summary_title",
+            [*(t(lang, k) for k in cols["summary"]), t(lang, "amount"), t(lang, "delta")],
             summary,
         ),
+        ("transitions", [t(lang, k) for k in cols["pair"]], transitions),
         (
-            t(lang, "transitions"),
+            "numeric_title",
             [
-                t(lang, "block"),
-                t(lang, "output_col"),
-                t(lang, "old"),
-                t(lang, "new"),
-                t(lang, "count"),
-                t(lang, "amount"),
+                *(t(lang, k) for k in cols["numeric"]),
+                t(lang, "old_total"),
+                t(lang, "new_total"),
+                t(lang, "delta"),
+                t(lang, "mean_delta"),
             ],
-            transitions,
+            numeric,
         ),
         (
-            t(lang, "changes"),
+            "largest_title",
+            [report.key, *(t(lang, k) for k in ("block", "output_col", "old", "new", "delta"))],
+            largest,
+        ),
+        (
+            "changes",
             [
                 report.key,
-                t(lang, "block"),
-                t(lang, "output_col"),
-                t(lang, "old"),
-                t(lang, "new"),
-                t(lang, "amount"),
+                *(t(lang, k) for k in ("block", "output_col", "old", "new", "delta", "amount")),
             ],
             changes,
         ),
         (
-            t(lang, "errors_title"),
-            [
-                report.key,
-                t(lang, "block"),
-                t(lang, "version"),
-                t(lang, "error_col"),
-                t(lang, "message"),
-            ],
+            "errors_title",
+            [report.key, *(t(lang, k) for k in ("block", "version", "error_col", "message"))],
             errors,
         ),
     ]
+    return [(t(lang, title), columns, *capped(rows)) for title, columns, rows in sections]
 
 
 _HTML_STYLE = """
@@ -181,7 +219,21 @@ def impact_html(report: ImpactReport, lang: str = "en", currency: str | None = N
     )
     numeric = {
         _t(lang, k)
-        for k in ("evaluated", "unchanged", "changed_col", "errors_col", "count", "amount")
+        for k in (
+            "evaluated",
+            "unchanged",
+            "changed_col",
+            "errors_col",
+            "count",
+            "amount",
+            "up",
+            "down",
+            "same",
+            "old_total",
+            "new_total",
+            "delta",
+            "mean_delta",
+        )
     }
     parts = [
         "<!DOCTYPE html>",
@@ -192,8 +244,12 @@ def impact_html(report: ImpactReport, lang: str = "en", currency: str | None = N
     ]
     if report.changes_not_kept:
         parts.append(f'<p class="meta">{h(_t(lang, "not_kept", n=report.changes_not_kept))}</p>')
-    everything = len(report.changes) + len(report.errors)
-    for heading, columns, rows in _impact_tables(report, lang, everything, currency):
+    everything = (
+        len(report.changes)
+        + len(report.errors)
+        + sum(len(o.transitions) + 1 for o in report.outputs)
+    )
+    for heading, columns, rows, _hidden in _impact_tables(report, lang, everything, currency):
         parts.append(f"<h2>{h(heading)}</h2>")
         if not rows:
             parts.append(f"<p>{h(_t(lang, 'none'))}</p>")
@@ -211,18 +267,44 @@ def impact_html(report: ImpactReport, lang: str = "en", currency: str | None = N
     return "\n".join(parts) + "\n"
 
 
+def _store_rows(
+    store_url: str, as_of: date, rules: RuleSet, batch_size: int
+) -> Iterator[dict[str, Any]]:
+    """The stored book as rule inputs (`CreditDesk.portfolio`), derived fields under `rules`."""
+    from creditmgmt.adapters.system import FixedClock
+    from creditmgmt.bootstrap import open_desk
+    from creditmgmt.domain.errors import CreditMgmtError
+
+    try:  # the desk's clock at the end of the business date, as `creditmgmt run-daily`
+        clock = FixedClock(datetime.combine(as_of, time(18, 0), tzinfo=UTC))
+        desk = open_desk(store_url, rules=rules, clock=clock, institution_region="310000")
+    except CreditMgmtError as e:
+        _fail(f"--store: {e}")
+    with desk:
+        yield from desk.portfolio(as_of=as_of, rules=rules, batch_size=batch_size)
+
+
 @policy.command()
 @click.argument("old_file", metavar="OLD", type=click.Path(exists=True, dir_okay=False))
 @click.argument("new_file", metavar="NEW", type=click.Path(exists=True, dir_okay=False))
 @click.option(
+    "--portfolio",
     "--rows",
     "rows_csv",
-    required=True,
     type=click.Path(exists=True, dir_okay=False),
     help="The book: a CSV with a key column and the blocks' inputs.",
 )
-@click.option("--key", default="customer_id", show_default=True, help="Column naming a record.")
-@click.option("--amount", help="Column with the record's exposure, summed per transition.")
+@click.option("--store", "store_url", help="Or the stored book: a store URL (sqlite:///…).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="With --store: the business date the loans' DPD and balances are taken on.",
+)
+@click.option("--key", help="Column naming a record.  [default: customer_id; loan_id with --store]")
+@click.option(
+    "--amount", help="Column with the record's exposure.  [default: exposure with --store]"
+)
 @click.option("--block", "blocks", multiple=True, help="Compare only this block (repeatable).")
 @click.option(
     "--csv",
@@ -236,40 +318,67 @@ def impact_html(report: ImpactReport, lang: str = "en", currency: str | None = N
     type=click.Path(dir_okay=False, writable=True),
     help="Write a self-contained HTML report.",
 )
-@click.option("--limit", default=50, show_default=True, help="Changed records listed on screen.")
-@click.option("--currency", help="ISO code of the amounts, for display (CNY → ¥1,234,567.89).")
+@click.option("--limit", default=50, show_default=True, help="Rows of each table on screen.")
+@click.option(
+    "--top", default=10, show_default=True, help="Largest changes kept per numeric output."
+)
+@click.option("--currency", help="ISO code of the amounts, for display (CNY → ¥1,234,567.89 CNY).")
 @LANG
 def diff(
     old_file: str,
     new_file: str,
-    rows_csv: str,
-    key: str,
+    rows_csv: str | None,
+    store_url: str | None,
+    as_of: datetime | None,
+    key: str | None,
     amount: str | None,
     blocks: tuple[str, ...],
     csv_out: str | None,
     html_out: str | None,
     limit: int,
+    top: int,
     currency: str | None,
     lang: str,
 ) -> None:
-    """Impact of NEW over OLD on the book in `--rows`: who changes category, grade, limit,
-    approval level — counts, amounts and the records, on screen and as CSV/HTML.
+    """Impact of NEW over OLD on a book — a CSV (`--portfolio`) or the stored book
+    (`--store URL --as-of DATE`): who changes category, grade, limit, approval level.
 
-    Empty CSV cells are inputs not given; `null` is None. Exits 1 if some record could not
-    be decided by a version (listed), 2 on unreadable files or unknown blocks.
+    Categorical outputs show transitions (old → new, count, exposure, a total per output);
+    numeric outputs (provisions, limits, scores) a summary — how many went up, down or
+    stayed, the totals before and after, the total and mean change — and their `--top`
+    largest changes. `--limit` caps every table; `--csv`/`--html` hold everything.
+
+    Empty CSV cells are inputs not given; `null` is None. With `--store`, one row per
+    performing loan built as the daily run builds its inputs (DPD on the date, outstanding
+    principal, restructuring, bureau NPL share, the category under OLD). Exits 1 if some
+    record could not be decided by a version (listed), 2 on unreadable files, a store that
+    cannot be opened or unknown blocks.
     """
     from creditmgmt.policies.impact import diff_impact
 
+    if (rows_csv is None) == (store_url is None):
+        raise click.UsageError("give the book: --portfolio CSV or --store URL --as-of DATE")
+    if store_url is not None and as_of is None:
+        raise click.UsageError("--store needs --as-of DATE")
+    if limit < 0 or top < 0:
+        raise click.UsageError("--limit and --top may not be negative")
     if currency is not None:
         try:
             currency = Money.zero(currency.upper()).currency
         except DomainError as e:
             raise click.UsageError(f"--currency: {e}") from None
     old, new = _load(old_file), _load(new_file)
+    if store_url is not None:
+        assert as_of is not None
+        key = key or "loan_id"
+        amount = amount or "exposure"
+        book = _store_rows(store_url, as_of.date(), old, 200)
+    else:
+        assert rows_csv is not None
+        key = key or "customer_id"
+        book = read_rows(rows_csv, key)
     try:
-        report = diff_impact(
-            old, new, read_rows(rows_csv, key), blocks=blocks or None, key=key, amount=amount
-        )
+        report = diff_impact(old, new, book, blocks=blocks or None, key=key, amount=amount, top=top)
     except PolicyError as e:
         _fail(str(e))
     out = _console()
@@ -278,7 +387,7 @@ def diff(
     out.print(
         escape(_t(lang, "book", rows=report.rows, changed=len(report.changed_keys), errors=errors))
     )
-    for heading, columns, rows in _impact_tables(report, lang, limit, currency):
+    for heading, columns, rows, hidden in _impact_tables(report, lang, limit, currency):
         if not rows:
             continue
         table = Table(title=escape(heading))
@@ -287,9 +396,8 @@ def diff(
         for row in rows:
             table.add_row(*(escape(v) for v in row))
         out.print(table)
-    hidden = len(report.changes) - min(limit, len(report.changes))
-    if hidden:
-        out.print(escape(_t(lang, "more", n=hidden)))
+        if hidden:
+            out.print(escape(_t(lang, "more", n=hidden)))
     if report.changes_not_kept:
         out.print(escape(_t(lang, "not_kept", n=report.changes_not_kept)))
     for target, text in (
