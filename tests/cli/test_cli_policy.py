@@ -438,3 +438,32 @@ def test_explain_marks_the_priority_row_that_decided_and_formats_amounts() -> No
     assert money.exit_code == 0, money.output
     assert "33,000,000.00" in money.output and "9,900,000.00" in money.output
     assert "33000000" not in money.output.replace(",", "X")  # never unformatted
+
+
+def test_check_goes_on_past_a_formula_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("broken.yaml").write_text(
+        GAPPY.replace("round(balance * rate, 2)", "round(balance * (dpd > 3), 2)"),
+        encoding="utf-8",
+    )
+    result = run("check", "broken.yaml")
+    assert result.exit_code == 1, result.output  # findings, not "cannot load" (2)
+    lines = result.output.splitlines()
+    assert any("broken.yaml:28" in ln and "formula-error" in ln for ln in lines)
+    # the table is still checked: its gap is listed too
+    assert any("broken.yaml:10" in ln and "gap" in ln and "[31..61)" in ln for ln in lines)
+    assert "cannot load" not in result.output
+    assert "broken.yaml: 2 error(s)" in result.output
+    zh = run("check", "broken.yaml", "--lang", "zh")
+    assert "formula-error（公式错误）" in zh.output and "gap（覆盖缺口）" in zh.output
+    assert "错误 2 个" in zh.output
+
+
+def test_every_finding_code_has_a_chinese_label() -> None:
+    from creditmgmt.cli.policy.text import FINDING_LABELS_ZH
+    from creditmgmt.policies.checks import FINDING_CODES
+
+    assert set(FINDING_LABELS_ZH) == set(FINDING_CODES)
+    assert len(set(FINDING_LABELS_ZH.values())) == len(FINDING_LABELS_ZH)

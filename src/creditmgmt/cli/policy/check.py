@@ -10,6 +10,7 @@ from rich.table import Table
 
 from creditmgmt.cli.policy.common import LANG, _console, policy
 from creditmgmt.cli.policy.text import LABELS as _LABELS
+from creditmgmt.cli.policy.text import finding_code
 from creditmgmt.cli.policy.text import t as _t
 from creditmgmt.policies import PolicyError, RuleSet
 
@@ -20,8 +21,10 @@ from creditmgmt.policies import PolicyError, RuleSet
 def check(files: tuple[str, ...], lang: str) -> None:
     """Check rule-set FILES: gaps, overlaps, shadowed rows, types, unused inputs ...
 
-    Lists every finding with file:line, severity, code and block/row. Exits 1 if any file has
-    an error finding, 2 if a file cannot be loaded.
+    Lists every finding with file:line, severity, code and block/row. A formula that does
+    not compile (a type error, an unknown name) is a `formula-error` finding at its line and
+    the other blocks are still checked. Exits 1 if any file has an error finding, 2 if a
+    file cannot be loaded.
     """
     from creditmgmt.policies.loader import read_document
 
@@ -29,7 +32,7 @@ def check(files: tuple[str, ...], lang: str) -> None:
     worst = 0
     for path in files:
         try:
-            ruleset = RuleSet(read_document(Path(path), source_name=path))
+            ruleset = RuleSet(read_document(Path(path), source_name=path, lenient=True))
         except PolicyError as e:
             out.print(f"[bold red]{_t(lang, 'cannot_load')}:[/] {escape(str(e))}")
             worst = 2
@@ -49,7 +52,7 @@ def check(files: tuple[str, ...], lang: str) -> None:
                 table.add_row(
                     escape(loc),
                     f"[{style}]{escape(sev)}[/]" if style else escape(sev),
-                    escape(f.code),
+                    escape(finding_code(f.code, lang)),
                     escape(where),
                     escape(f.message),
                 )
