@@ -70,14 +70,19 @@ def _impact_tables(
     """(title, columns, rows, rows not shown) of each section of an impact report, values as
     display text, every table capped at `limit` rows. Categorical outputs get transitions
     (and a total per output); numeric outputs a summary (up/down/same, totals, total and
-    mean change) and their largest changes; amounts are exposures except the change of a
-    numeric output."""
+    mean change) and their largest changes. `currency` applies to the exposures; a numeric
+    output's values and changes are numbers (a rate or a score is not money)."""
     t = _t
 
     def shown(v: Any) -> str:
         if isinstance(v, Decimal):
             return format_amount(v)
         return show_value(v, lang) if lang == "zh" and isinstance(v, str) else display(v)
+
+    def num(v: Decimal | None) -> str:
+        """A numeric output's value or change: a number, never in `currency` (a rate or a
+        score is not money; `--currency` applies to the exposures)."""
+        return "" if v is None else format_amount(v)
 
     def capped(rows: list[list[str]]) -> tuple[list[list[str]], int]:
         return rows[:limit], max(0, len(rows) - limit)
@@ -91,7 +96,7 @@ def _impact_tables(
             str(o.changed),
             str(o.errors),
             _money(o.changed_amount, currency),
-            _money(o.numeric.total_delta, currency) if o.numeric else "",
+            num(o.numeric.total_delta) if o.numeric else "",
         ]
         for o in report.outputs
     ]
@@ -114,10 +119,10 @@ def _impact_tables(
             str(n.up),
             str(n.down),
             str(n.same),
-            _money(n.old_total, currency),
-            _money(n.new_total, currency),
-            _money(n.total_delta, currency),
-            _money(n.mean_delta.quantize(Decimal("0.01")), currency),
+            num(n.old_total),
+            num(n.new_total),
+            num(n.total_delta),
+            num(_mean(n.mean_delta)),
         ]
         for o in report.outputs
         if (n := o.numeric) is not None
@@ -129,7 +134,7 @@ def _impact_tables(
             c.output,
             shown(c.old),
             shown(c.new),
-            _money(c.delta, currency),
+            num(c.delta),
         ]
         for o in report.outputs
         if o.numeric is not None
@@ -142,7 +147,7 @@ def _impact_tables(
             c.output,
             shown(c.old),
             shown(c.new),
-            _money(c.delta, currency) if c.delta is not None else "",
+            num(c.delta),
             _money(c.amount, currency),
         ]
         for c in report.changes
@@ -191,6 +196,14 @@ def _impact_tables(
         ),
     ]
     return [(t(lang, title), columns, *capped(rows)) for title, columns, rows in sections]
+
+
+def _mean(value: Decimal) -> Decimal:
+    """A mean change for reading: six places at most, trailing zeros dropped (0.044, not
+    0.04400000; 35,200.00, not 35,200.000000)."""
+    if not value.is_finite():
+        return value
+    return value.quantize(Decimal("0.000001")).normalize()
 
 
 _HTML_STYLE = """
