@@ -322,6 +322,8 @@ def test_diff_in_chinese_with_yuan_amounts(
     assert "数值型输出：上升、下降与合计" in result.output and "变动额" in result.output
     html = page.read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in html and "¥800,000.00 CNY" in html and "迁移情况" in html
+    assert "<h2>数值型输出：上升、下降与合计</h2>" in html and "<h2>变动最大的记录</h2>" in html
+    assert '<td class="num">176,000.00</td>' in html  # the change in provision, a number
     bad = run("diff", str(old), str(new), "--rows", str(book), "--currency", "XYZ")
     assert bad.exit_code == 2
 

@@ -169,3 +169,12 @@ def test_policy_diff_on_the_store(tmp_path: Path) -> None:
     )
     assert zh.exit_code == 0, zh.output
     assert "变动最大的记录" in zh.output and "CNY" in zh.output
+
+
+def test_policy_diff_on_a_store_that_cannot_be_opened(tmp_path: Path) -> None:
+    new = tmp_path / "cn-2023-1.1.yaml"
+    new.write_text(NEW_TEXT, encoding="utf-8")
+    args = ["policy", "diff", str(CN2023), str(new), "--as-of", str(AS_OF)]
+    result = CliRunner().invoke(main, [*args, "--store", "nosuch://book"])
+    assert result.exit_code == 2, result.output
+    assert "--store" in result.output

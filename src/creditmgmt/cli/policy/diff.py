@@ -294,7 +294,10 @@ def _store_rows(
     except CreditMgmtError as e:
         _fail(f"--store: {e}")
     with desk:
-        yield from desk.portfolio(as_of=as_of, rules=rules, batch_size=batch_size)
+        try:
+            yield from desk.portfolio(as_of=as_of, rules=rules, batch_size=batch_size)
+        except CreditMgmtError as e:  # a stored record that cannot be read, named
+            _fail(f"--store: {e}")
 
 
 @policy.command()
