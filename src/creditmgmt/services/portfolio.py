@@ -81,14 +81,15 @@ class PortfolioCalls(DeskCore):
         derived fields (`category` ...) under `rules` (default: the rule set in force).
 
         Raises:
-            PermissionDeniedError: `by` may not read reports.
+            PermissionDeniedError: `by` may not read the portfolio (call "portfolio"; every
+                role by default, as the reports).
             ConfigurationError: `batch_size` below 1.
             RuleSetNotFoundError: no `rules` given and none is in force on `as_of`.
         """
         if batch_size < 1:
             raise ConfigurationError(f"portfolio batch_size must be >= 1, got {batch_size}")
         day = as_of or self._ctx.clock.now().date()
-        self._permit(by, "report", f"portfolio:{day}")
+        self._permit(by, "portfolio", f"portfolio:{day}")
         ev = Evaluators(rules or self._ctx.rules.as_of(day), settings or RunSettings())
         return _rows(self, ev, day, batch_size)
 
