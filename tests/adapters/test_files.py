@@ -40,7 +40,9 @@ class TestFileRecords(RecordBackendContract):
         self.path = tmp_path
 
     def create_backend(self, kinds: Mapping[str, KindSpec]) -> RecordBackend:
-        return FileBackend.open(self.path / f"store{next(_n)}", kinds=kinds, snapshot_every=5)
+        return FileBackend.open(
+            self.path / f"store{next(_n)}", create=True, kinds=kinds, snapshot_every=5
+        )
 
     def reopen_backend(
         self, backend: RecordBackend, kinds: Mapping[str, KindSpec]
@@ -57,7 +59,8 @@ class TestFileUnitOfWork(UnitOfWorkContract):
 
     def create_store(self) -> RecordStore:
         return RecordStore(
-            FileBackend.open(self.path / f"uow{next(_n)}", snapshot_every=7), clock=fixed_clock()
+            FileBackend.open(self.path / f"uow{next(_n)}", create=True, snapshot_every=7),
+            clock=fixed_clock(),
         )
 
     def corrupt_document(self, store: RecordStore, kind: str, record_id: str, text: str) -> None:
@@ -85,7 +88,7 @@ def _commit(backend: FileBackend, *ids: str) -> None:
 
 
 def test_reopen_replays_the_journal_and_the_snapshot(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=3)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=3)
     for i in range(7):
         _commit(b, f"t{i}")
     b._journal.close()
@@ -102,7 +105,7 @@ def test_reopen_replays_the_journal_and_the_snapshot(tmp_path: Path) -> None:
 
 
 def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path / "src", kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend.open(tmp_path / "src", create=True, kinds=TEST_KINDS, snapshot_every=0)
     _commit(b, "first")
     size_after_first = (tmp_path / "src" / "journal.log").stat().st_size
     _commit(b, "second")
@@ -113,7 +116,7 @@ def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Pa
         d = tmp_path / f"cut{cut}"
         d.mkdir()
         (d / "journal.log").write_bytes(journal[:cut])
-        opened = FileBackend.open(d, kinds=TEST_KINDS, snapshot_every=0)
+        opened = FileBackend.open(d, create=True, kinds=TEST_KINDS, snapshot_every=0)
         tx = opened.begin()
         assert tx.get("thing", "first") is not None
         assert tx.get("thing", "second") is None
@@ -129,7 +132,7 @@ def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Pa
 
 
 def test_flipped_byte_in_the_last_frame_is_a_torn_tail(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
     _commit(b, "a")
     _commit(b, "b")
     b._journal.close()
@@ -137,14 +140,14 @@ def test_flipped_byte_in_the_last_frame_is_a_torn_tail(tmp_path: Path) -> None:
     data = bytearray((tmp_path / "journal.log").read_bytes())
     data[-3] ^= 0xFF
     (tmp_path / "journal.log").write_bytes(bytes(data))
-    opened = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    opened = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
     assert opened.recovery_report.torn_tail_reason == "checksum mismatch"
     assert opened.begin().get("thing", "b") is None
     opened.close()
 
 
 def test_corruption_in_the_middle_is_a_data_error(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
     _commit(b, "a")
     _commit(b, "b")
     b._journal.close()
@@ -153,11 +156,11 @@ def test_corruption_in_the_middle_is_a_data_error(tmp_path: Path) -> None:
     data[20] ^= 0xFF  # inside the first frame's payload
     (tmp_path / "journal.log").write_bytes(bytes(data))
     with pytest.raises(DataError, match=r"journal.log: corrupt frame at byte 0"):
-        FileBackend.open(tmp_path, kinds=TEST_KINDS)
+        FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
 
 
 def test_crash_between_snapshot_and_journal_rotation_loses_nothing(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
     _commit(b, "a", "b")
     old_journal = (tmp_path / "journal.log").read_bytes()
     b.snapshot()
@@ -166,16 +169,16 @@ def test_crash_between_snapshot_and_journal_rotation_loses_nothing(tmp_path: Pat
     b._lock.release()
     # as if the rotation had not happened: the old frames are still in the journal
     (tmp_path / "journal.log").write_bytes(old_journal + (tmp_path / "journal.log").read_bytes())
-    opened = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    opened = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
     assert opened.begin().count("thing") == 3
     opened.close()
 
 
 def test_a_second_process_cannot_open_the_same_store(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
     try:
         with pytest.raises(StoreUnavailableError, match="in use"):
-            FileBackend.open(tmp_path, kinds=TEST_KINDS, lock_timeout=0.1)
+            FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, lock_timeout=0.1)
     finally:
         b.close()
 
@@ -250,7 +253,7 @@ def test_a_store_written_in_format_1_opens_and_is_upgraded(tmp_path: Path) -> No
         }
     )
     (tmp_path / "journal.log").write_bytes(frame)
-    backend = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    backend = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
     assert backend.recovery_report.frames_replayed == 1
     tx = backend.begin()
     t1 = tx.get("thing", "t1")
@@ -274,6 +277,7 @@ def test_a_store_written_in_format_1_opens_and_is_upgraded(tmp_path: Path) -> No
 def test_snapshot_policy_bounds_the_journal(tmp_path: Path) -> None:
     b = FileBackend.open(
         tmp_path,
+        create=True,
         kinds=TEST_KINDS,
         snapshot_every=0,
         snapshot_journal_ratio=0.5,
@@ -291,7 +295,7 @@ def test_snapshot_policy_bounds_the_journal(tmp_path: Path) -> None:
     assert any(emptied[10:])  # it was emptied (down to its base frame) by snapshots
     b.close()
     counted = FileBackend.open(
-        tmp_path, kinds=TEST_KINDS, snapshot_every=3, snapshot_journal_ratio=None
+        tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=3, snapshot_journal_ratio=None
     )
     for i in range(3):
         _commit(counted, f"c{i}")
@@ -301,18 +305,18 @@ def test_snapshot_policy_bounds_the_journal(tmp_path: Path) -> None:
 
 
 def test_a_damaged_snapshot_is_a_data_error(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
     _commit(b, "a", "b")
     b.close()
     data = bytearray((tmp_path / "snapshot.cms").read_bytes())
     data[-5] ^= 0x01
     (tmp_path / "snapshot.cms").write_bytes(bytes(data))
     with pytest.raises(DataError, match=r"snapshot.cms: checksum mismatch"):
-        FileBackend.open(tmp_path, kinds=TEST_KINDS)
+        FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
 
 
 def test_closing_from_another_thread_releases_the_lock(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
     closer = threading.Thread(target=b.close)
     closer.start()
     closer.join()
@@ -322,7 +326,7 @@ def test_closing_from_another_thread_releases_the_lock(tmp_path: Path) -> None:
 
 def test_documents_with_any_characters_survive_the_journal_and_snapshot(tmp_path: Path) -> None:
     texts = ["line\nbreak", "\u2028 separator", "nul \x00", "CMJ2 marker", "中文"]
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
     tx = b.begin()
     for i, text in enumerate(texts):
         tx.insert(thing(f"t{i}", doc={"text": text}))
@@ -342,7 +346,7 @@ def test_a_failed_snapshot_after_a_commit_keeps_the_commit(
 ) -> None:
     import creditmgmt.adapters.files.backend as files_backend
 
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=1)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=1)
     real_replace = files_backend.os.replace
 
     def full_disk(*_args: object) -> None:
@@ -365,7 +369,7 @@ def test_a_failed_snapshot_after_a_commit_keeps_the_commit(
 def test_an_unreadable_store_is_unavailable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
     _commit(b, "a")
     b.close()
 
@@ -374,9 +378,11 @@ def test_an_unreadable_store_is_unavailable(
 
     monkeypatch.setattr(Path, "read_bytes", unreadable)
     with pytest.raises(StoreUnavailableError, match="Permission denied"):
-        FileBackend.open(tmp_path, kinds=TEST_KINDS)
+        FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
     monkeypatch.undo()
-    FileBackend.open(tmp_path, kinds=TEST_KINDS, lock_timeout=0.5).close()  # lock released
+    FileBackend.open(
+        tmp_path, create=True, kinds=TEST_KINDS, lock_timeout=0.5
+    ).close()  # lock released
 
 
 def _events(backend: FileBackend, *labels: str) -> None:
@@ -397,7 +403,7 @@ def _crash(backend: FileBackend) -> None:
 
 
 def test_a_prune_is_replayed_from_the_journal_after_a_crash(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
     _events(b, "a", "b", "c")
     b.snapshot()  # the entries are in the snapshot; the prune only in the journal
     assert b.prune_outbox(through=2) == 2
@@ -427,7 +433,7 @@ def test_a_prune_is_replayed_from_the_journal_after_a_crash(tmp_path: Path) -> N
 
 
 def test_a_torn_prune_frame_is_cut_and_every_entry_stays(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path / "src", kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend.open(tmp_path / "src", create=True, kinds=TEST_KINDS, snapshot_every=0)
     _events(b, "a", "b", "c")
     before = (tmp_path / "src" / "journal.log").stat().st_size
     assert b.prune_outbox(through=2) == 2
@@ -438,7 +444,7 @@ def test_a_torn_prune_frame_is_cut_and_every_entry_stays(tmp_path: Path) -> None
         d = tmp_path / f"cut{cut}"
         d.mkdir()
         (d / "journal.log").write_bytes(journal[:cut])
-        opened = FileBackend.open(d, kinds=TEST_KINDS, snapshot_every=0)
+        opened = FileBackend.open(d, create=True, kinds=TEST_KINDS, snapshot_every=0)
         if cut == len(journal):  # the whole frame: the prune happened
             assert _outbox(opened) == [(3, "c")]
             assert opened.recovery_report.torn_tail_offset is None
@@ -452,7 +458,7 @@ def test_a_torn_prune_frame_is_cut_and_every_entry_stays(tmp_path: Path) -> None
 
 
 def test_a_prune_takes_a_snapshot_when_the_policy_asks(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=2)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=2)
     _events(b, "a")
     assert b.prune_outbox(through=1) == 1  # the second frame since the last snapshot
     assert _only_base_frame(tmp_path, 2)

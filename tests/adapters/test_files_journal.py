@@ -36,7 +36,9 @@ def _frames(journal: Path) -> list[bytes]:
 
 def _store_with_commits(directory: Path, n: int) -> list[bytes]:
     """A store of `n` commits in its journal (after the base frame); crashed, not closed."""
-    b = FileBackend.open(directory, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None)
+    b = FileBackend.open(
+        directory, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
+    )
     for i in range(n):
         _commit(b, f"t{i + 1}")
     _crash(b)
@@ -46,7 +48,7 @@ def _store_with_commits(directory: Path, n: int) -> list[bytes]:
 
 
 def _open(directory: Path) -> FileBackend:
-    return FileBackend.open(directory, kinds=TEST_KINDS)
+    return FileBackend.open(directory, create=True, kinds=TEST_KINDS)
 
 
 def test_a_frame_cut_out_of_the_middle_is_a_data_error(tmp_path: Path) -> None:
@@ -87,7 +89,9 @@ def test_dropped_first_frames_are_a_data_error(tmp_path: Path) -> None:
 
 
 def test_a_deleted_snapshot_with_its_journal_kept_is_a_data_error(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None)
+    b = FileBackend.open(
+        tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
+    )
     _commit(b, "a", "b")
     _commit(b, "c")
     b.close()  # a snapshot of commit 2; the journal holds only its base frame
@@ -97,7 +101,9 @@ def test_a_deleted_snapshot_with_its_journal_kept_is_a_data_error(tmp_path: Path
 
 
 def test_a_deleted_snapshot_with_commits_after_it_is_a_data_error(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None)
+    b = FileBackend.open(
+        tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
+    )
     _commit(b, "a")
     b.snapshot()
     _commit(b, "b")
@@ -110,7 +116,7 @@ def test_a_deleted_snapshot_with_commits_after_it_is_a_data_error(tmp_path: Path
 
 
 def test_an_edited_snapshot_sequence_is_a_data_error(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
     _commit(b, "a")
     _commit(b, "b")
     b.close()
@@ -128,7 +134,7 @@ def test_an_edited_snapshot_sequence_is_a_data_error(tmp_path: Path) -> None:
 def test_a_snapshot_header_that_is_not_an_object_is_a_data_error(
     tmp_path: Path, header: bytes
 ) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
     _commit(b, "a")
     b.close()
     data = (tmp_path / "snapshot.cms").read_bytes()
@@ -145,7 +151,9 @@ def test_a_damaged_format_1_snapshot_is_a_data_error(tmp_path: Path, content: st
 
 
 def test_a_format_2_store_without_base_frames_still_opens(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None)
+    b = FileBackend.open(
+        tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
+    )
     _commit(b, "a")
     b.snapshot()
     _commit(b, "b")
@@ -174,7 +182,9 @@ def test_a_format_2_store_without_base_frames_still_opens(tmp_path: Path) -> Non
 
 def test_the_journal_of_a_crash_between_snapshot_and_rotation_still_opens(tmp_path: Path) -> None:
     # old frames at or below the snapshot's commit, then new ones: continuous, nothing lost
-    b = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None)
+    b = FileBackend.open(
+        tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
+    )
     _commit(b, "a")
     _commit(b, "b")
     old = (tmp_path / "journal.log").read_bytes()

@@ -43,7 +43,8 @@ class StoresAgree(RuleBasedStateMachine):
                 SqlBackend.from_url(f"sqlite:///{self.dir / 'a.db'}"), clock=fixed_clock()
             ),
             "files": RecordStore(
-                FileBackend.open(self.dir / "files", snapshot_every=3), clock=fixed_clock()
+                FileBackend.open(self.dir / "files", create=True, snapshot_every=3),
+                clock=fixed_clock(),
             ),
         }
         self.nodes: list[FacilityId] = []
@@ -173,7 +174,7 @@ class StoresAgree(RuleBasedStateMachine):
         else:
             backend.close()
         self.stores["files"] = RecordStore(
-            FileBackend.open(self.dir / "files", snapshot_every=3), clock=fixed_clock()
+            FileBackend.open(self.dir / "files", create=True, snapshot_every=3), clock=fixed_clock()
         )
 
     @invariant()

@@ -36,7 +36,7 @@ def test_embedded_urls(tmp_path: Path) -> None:
     _round_trip(sqlite)
     assert (tmp_path / "book.db").exists()
     _round_trip(open_store("sqlite://", clock=fixed_clock()))
-    files = open_store(f"file://{tmp_path / 'desk'}", clock=fixed_clock())
+    files = open_store({"url": f"file://{tmp_path / 'desk'}", "create": True}, clock=fixed_clock())
     assert isinstance(files.backend, FileBackend)
     _round_trip(files)
     assert (tmp_path / "desk" / "journal.log").exists()
@@ -44,7 +44,7 @@ def test_embedded_urls(tmp_path: Path) -> None:
 
 def test_mapping_form_passes_options(tmp_path: Path) -> None:
     store = open_store(
-        {"url": f"file://{tmp_path}", "snapshot_every": 2, "lock_timeout": 0.5},
+        {"url": f"file://{tmp_path}", "snapshot_every": 2, "lock_timeout": 0.5, "create": True},
         clock=fixed_clock(),
     )
     assert isinstance(store.backend, FileBackend)

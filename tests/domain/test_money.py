@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -25,12 +26,33 @@ def M(text: str) -> Money:
     return Money.parse(text)
 
 
-def test_of_quantises_half_even_to_the_minor_unit() -> None:
-    assert Money.of("1.005", "CNY").amount == Decimal("1.00")
-    assert Money.of("1.015", "CNY").amount == Decimal("1.02")
-    assert Money.of("2.5", "JPY").amount == Decimal("2")
-    assert Money.of("3.5", "JPY").amount == Decimal("4")
-    assert Money.of("1.0005", "BHD").amount == Decimal("1.000")
+def test_quantize_rounds_half_even_to_the_minor_unit() -> None:
+    assert quantize(Decimal("1.005"), "CNY") == Decimal("1.00")
+    assert quantize(Decimal("1.015"), "CNY") == Decimal("1.02")
+    assert quantize(Decimal("2.5"), "JPY") == Decimal("2")
+    assert quantize(Decimal("3.5"), "JPY") == Decimal("4")
+    assert quantize(Decimal("1.0005"), "BHD") == Decimal("1.000")
+    assert (M("1.00 CNY") * Decimal("1.005")).amount == Decimal("1.00")  # arithmetic rounds
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [("1.005", "CNY"), ("1.015", "CNY"), ("2.5", "JPY"), ("1.0005", "BHD"), ("0.001", "USD")],
+)
+def test_an_amount_finer_than_the_minor_unit_is_refused_not_rounded(
+    amount: str, currency: str
+) -> None:
+    with pytest.raises(InvalidMoneyError, match=rf"'{re.escape(amount)}' {currency}: more"):
+        Money.of(amount, currency)
+    with pytest.raises(InvalidMoneyError, match=rf"'{re.escape(amount)}' {currency}: more"):
+        Money.of(Decimal(amount), currency)
+    with pytest.raises(InvalidMoneyError, match="more decimals"):
+        Money.parse(f"{amount} {currency}")
+
+
+def test_trailing_zeros_within_the_value_are_not_extra_precision() -> None:
+    assert Money.of("1.000", "CNY") == M("1.00 CNY")
+    assert Money.of(Decimal("100.0000"), "JPY").amount == Decimal("100")
 
 
 def test_floats_are_refused_everywhere() -> None:
@@ -49,8 +71,10 @@ def test_unknown_currency_and_garbage_are_named() -> None:
         Money.of("1", "XXX")
     with pytest.raises(InvalidMoneyError, match="'abc'"):
         Money.of("abc", "CNY")
-    with pytest.raises(InvalidMoneyError, match="finite"):
+    with pytest.raises(InvalidMoneyError, match="'NaN' is not a number"):
         Money.of("NaN", "CNY")
+    with pytest.raises(InvalidMoneyError, match="finite"):
+        Money.of(Decimal("NaN"), "CNY")
     with pytest.raises(InvalidMoneyError):
         M("1000.00")
 
@@ -72,7 +96,7 @@ def test_arithmetic_and_rates() -> None:
 
 
 def test_format_for_display() -> None:
-    assert M("1234567.891 CNY").format() == "¥1,234,567.89"
+    assert M("1234567.89 CNY").format() == "¥1,234,567.89"
     assert M("-5 USD").format() == "-$5.00"
     assert M("5 BHD").format() == "5.000 BHD"
 
@@ -163,7 +187,7 @@ def test_quantisation_happens_once_in_money() -> None:
 
 
 def test_negative_zero_is_zero() -> None:
-    tiny = Money.of("-0.004", "CNY")
+    tiny = Money.of(quantize(Decimal("-0.004"), "CNY"), "CNY")
     assert str(tiny) == "0.00 CNY"
     assert tiny == Money.zero("CNY")
     assert not tiny.amount.is_signed()
@@ -297,8 +321,64 @@ def test_the_largest_amount_is_accepted_and_one_unit_more_is_refused() -> None:
     with pytest.raises(InvalidMoneyError, match=r"too large: amounts stay below 10\^18"):
         Money.of("1000000000000000000", "CNY")
     with pytest.raises(InvalidMoneyError, match="too large"):
-        Money.of("-1E+24", "USD")  # what NUMERIC(30, 6) would refuse at commit
+        Money.of(Decimal("-1E+24"), "USD")  # what NUMERIC(30, 6) would refuse at commit
     with pytest.raises(InvalidMoneyError, match="too large"):
         largest + Money.of("0.01", "CNY")  # arithmetic is bounded the same way
     with pytest.raises(InvalidMoneyError, match="too large"):
         Money.of("999999999999999999.995", "CNY")  # rounds up onto the bound
+
+
+# text is read in one form: a comma, a foreign digit or an exponent never changes the amount
+MALFORMED_AMOUNTS = [
+    "1,50",  # a decimal comma: 150.00 before
+    "1,2,3",  # 123 before
+    "1,000.00",  # grouping: only Money.parse reads it, and only well formed
+    "12,34.5",
+    "\u0661\u0662",  # Arabic-Indic ١٢
+    "\uff11\uff12",  # fullwidth １２
+    "1e3",
+    "1 000",
+    ".5",
+    "5.",
+    "+-1",
+    "1__0",
+    "_1",
+    "0x10",
+    "",
+    "9" * 5000,  # refused by its length, fast; the message quotes an excerpt only
+]
+
+
+@pytest.mark.parametrize("text", MALFORMED_AMOUNTS, ids=range(len(MALFORMED_AMOUNTS)))
+def test_amount_text_outside_the_canonical_form_is_refused_naming_it(text: str) -> None:
+    with pytest.raises(InvalidMoneyError) as raised:
+        Money.of(text, "EUR")
+    message = str(raised.value)
+    assert repr(text[:32])[:-1] in message
+    assert len(message) < 300
+    with pytest.raises(InvalidMoneyError):
+        D(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("12.50", "12.50"), ("-3", "-3.00"), ("+7.1", "7.10"), ("1_000_000.25", "1000000.25")],
+)
+def test_the_canonical_form_is_read(text: str, amount: str) -> None:
+    assert Money.of(text, "EUR").amount == Decimal(amount)
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("1,000.00 CNY", "1000.00"), ("1,234,567.89 CNY", "1234567.89"), ("-12,345 CNY", "-12345")],
+)
+def test_parse_reads_a_well_formed_thousands_grouping(text: str, amount: str) -> None:
+    assert Money.parse(text).amount == Decimal(amount)
+
+
+@pytest.mark.parametrize(
+    "text", ["1,50 EUR", "1,2,3 EUR", "12,34.5 EUR", "1,0000 EUR", ",100 EUR", "1,000,00 EUR"]
+)
+def test_parse_refuses_a_malformed_grouping(text: str) -> None:
+    with pytest.raises(InvalidMoneyError, match=re.escape(repr(text.split()[0]))):
+        Money.parse(text)

@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from creditmgmt.domain import Money
+from creditmgmt.domain.money import quantize
 from creditmgmt.policies import (
     Decision,
     PolicyEvaluationError,
@@ -259,7 +260,9 @@ def valid(spec: m.InputSpec) -> st.SearchStrategy[Any]:
         numbers = st.decimals(low_d, high_d, places=4, allow_nan=False, allow_infinity=False)
         forms = [numbers, numbers, numbers.map(str)]
         if t == "money":
-            forms.append(numbers.filter(lambda d: d >= 0).map(lambda d: Money.of(d, "CNY")))
+            forms.append(
+                numbers.filter(lambda d: d >= 0).map(lambda d: Money.of(quantize(d, "CNY"), "CNY"))
+            )
         return st.one_of(*forms)
     if t == "bool":
         return st.one_of(st.booleans(), st.sampled_from(["true", "False"]))

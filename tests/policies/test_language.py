@@ -363,7 +363,7 @@ def test_json_numbers_with_exponents_are_numbers() -> None:
         ("version: 1.0.0\n", "", "id: small", "'version' is a required property"),
         ("{type: int}", "{type: integer}", "type: integer", "is not one of ['int', 'decimal'"),
         ("outputs: {bucket: {type: string}}", "", "id: bucket", "'outputs' is a required"),
-        ('{dpd: "< 1"}', '{dpd: "[1..90"}', "[1..90", "'[1..90' is not a number; a cell is"),
+        ('{dpd: "< 1"}', '{dpd: "[1..90"}', "[1..90", "'[1..90' is not a number"),
         ('{dpd: "< 1"}', "{dpx: 3}", "dpx", "'dpx' is not an input of block bucket"),
         ("id: late,", "id: cur,", 'id: cur, when: {dpd: ">= 1', "rule id 'cur' is used twice"),
         ("effective_from: 2026-03-01", "effective_from: 2026-13-01", "2026-13-01", "only dates"),
@@ -463,7 +463,7 @@ def test_the_csv_rows_are_part_of_the_content_hash(tmp_path: Path) -> None:
     [
         ("id,segment,decision,max_ltv\nr1,-,approve,1\n", "rules.yaml:15:", "header must be"),
         (CSV_TABLE + "r4,retail\n", "grid.csv:5:", "a row needs exactly 5 fields"),
-        (CSV_TABLE + "r4,retail,1,approve,lots\n", "grid.csv:5:", "'lots' is not a decimal"),
+        (CSV_TABLE + "r4,retail,1,approve,lots\n", "grid.csv:5:", "'lots' is not a number"),
         (CSV_TABLE + "r4,retail,>= 30; < 50,approve,1\n", "grid.csv:5:", "is not a number"),
         (CSV_TABLE + 'r4,retail,">= 30, < 50",approve,1\n', "grid.csv:5:", "comma list"),
     ],
@@ -510,7 +510,7 @@ D = Decimal
         ("[0.5..1.5)", "decimal", [D("0.5"), D("1.4999")], [D("1.5"), D("0.4999")]),
         ("(0.05..0.1]", "decimal", [D("0.1"), D("0.0501")], [D("0.05"), D("0.11")]),
         ("< -1.25", "decimal", [D("-1.26")], [D("-1.25")]),
-        ("[1_000..2,000)", "money", [D(1000), D("1999.99")], [D(2000)]),
+        ("[1_000..2_000)", "money", [D(1000), D("1999.99")], [D(2000)]),
         ('"A", "B"', "enum", ["A", "B"], ["C", "a", None]),
         ('"A, B", "C"', "string", ["A, B", "C"], ["A", "B"]),
         ("A", "enum", ["A"], ["B"]),
@@ -595,7 +595,7 @@ def test_a_numeric_comma_list_in_a_document_is_refused_at_its_line() -> None:
         ("abc", "decimal", "'abc' is not a number"),
         ("< 2026-02-30", "date", "is not a date"),
         ("maybe", "bool", "is not true or false"),
-        ("= inf", "decimal", "not a finite number"),
+        ("= inf", "decimal", "'inf' is not a number"),
     ],
 )
 def test_malformed_cells_are_refused(text: str, type_: str, expected: str) -> None:
@@ -1174,7 +1174,7 @@ def test_decision_carries_block_outputs_matched_and_ref(rules: RuleSet) -> None:
 
 
 def test_trace_shows_inputs_as_seen_after_coercion(rules: RuleSet) -> None:
-    d = rules.evaluate("authority", {"amount": "1,200,000.50", "grade": "D"}, trace=True)
+    d = rules.evaluate("authority", {"amount": "1200000.50", "grade": "D"}, trace=True)
     assert d.trace is not None
     assert d.trace.inputs == {"amount": Decimal("1200000.50"), "grade": "D"}
 

@@ -149,7 +149,7 @@ def trail(
     """An audit trail of 8 entries; calling it closes the desk as needed and returns the
     store's editor and a function that (re)opens a desk on the edited store."""
     if request.param == "file":
-        config: Any = f"file://{tmp_path / 'book'}"
+        config: Any = {"url": f"file://{tmp_path / 'book'}", "create": True}
     else:
         config = store_config_for(request.param)
     desk = desks(config)
@@ -254,7 +254,7 @@ def test_two_swapped_entries_are_named(trail: Any, fields: tuple[str, ...]) -> N
 def test_a_snapshot_edit_without_its_checksum_is_refused_on_opening(
     tmp_path: Path, desks: Any, new_book: Any
 ) -> None:
-    config = f"file://{tmp_path / 'book'}"
+    config = {"url": f"file://{tmp_path / 'book'}", "create": True}
     desk = desks(config)
     new_book(desk).customer()
     desk.close()

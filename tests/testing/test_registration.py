@@ -9,6 +9,7 @@ import sys
 import textwrap
 from importlib.metadata import entry_points
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -154,3 +155,31 @@ def test_principals_come_from_the_kit(principal: Principal) -> None:
     assert principal.roles
     assert (principal.authority is not None) == (Role.APPROVER in principal.roles)
     assert DEFAULT_ACCESS.allows(principal, "facility")
+
+
+def test_the_hook_leaves_a_shared_loader_alone_for_every_other_module(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A loader shared by many modules (pytest's assertion rewriter) may load others while
+    the domain loads: they run untouched, and the wrapper goes away once the domain ran."""
+    import types
+
+    from creditmgmt.testing import _hypothesis_setup as hook
+
+    registered: list[str] = []
+    monkeypatch.setattr(hook, "_register", lambda: registered.append("now"))
+    ran: list[str] = []
+
+    class SharedLoader:
+        def exec_module(self, module: types.ModuleType) -> None:
+            ran.append(module.__name__)
+            if module.__name__ == hook.DOMAIN:  # the domain imports another module
+                self.exec_module(types.ModuleType("creditmgmt.domain.money"))
+
+    loader = SharedLoader()
+    hook._register_after(loader)
+    loader.exec_module(types.ModuleType("tests.something_else"))
+    assert registered == [] and "exec_module" in vars(loader)
+    loader.exec_module(types.ModuleType(hook.DOMAIN))
+    assert ran == ["tests.something_else", hook.DOMAIN, "creditmgmt.domain.money"]
+    assert registered == ["now"] and "exec_module" not in vars(loader)

@@ -39,6 +39,7 @@ from creditmgmt.adapters.records import (
     order_key,
     select,
 )
+from creditmgmt.domain.pii import mask
 from creditmgmt.ports.errors import (
     ConflictError,
     DataError,
@@ -321,7 +322,8 @@ class RecordState:
                     owner = pending[new] if new in pending else self.unique[key].get(new)
                     if owner is not None and owner != rec.id:
                         raise IntegrityError(
-                            f"{rec.kind} {rec.id}: {name} {new!r} is already used by {owner}"
+                            f"{rec.kind} {rec.id}: duplicate value {mask(str(new))} in unique "
+                            f"column {name} (already used by {owner})"
                         )
                     pending[new] = rec.id
         return changes

@@ -8,7 +8,10 @@
     file:///var/lib/credit                 the crash-safe directory store
 
 A mapping holds the URL under "url" and the adapter's options by name, e.g.
-`{"url": "postgresql+psycopg://app@db/credit", "schema": "credit"}`. Nothing is read from the
+`{"url": "postgresql+psycopg://app@db/credit", "schema": "credit"}`. `create` differs by
+kind: a SQL store creates or upgrades its schema unless `create=False` (the database itself
+must exist); a file store opens only a directory holding a store unless `create=True` (so a
+mistyped `file:///` path is refused, never made into a new empty store). Nothing is read from the
 environment; nothing connects or creates files until `open_store` is called.
 """
 
@@ -27,7 +30,15 @@ OPTIONS: Final[dict[str, frozenset[str]]] = {
     "memory": frozenset(),
     "sql": frozenset({"schema", "table_prefix", "create", "sqlite_synchronous"}),
     "file": frozenset(
-        {"snapshot_every", "snapshot_journal_ratio", "snapshot_min_bytes", "lock_timeout"}
+        {
+            "snapshot_every",
+            "snapshot_journal_ratio",
+            "snapshot_min_bytes",
+            "lock_timeout",
+            "create",
+            "file_mode",
+            "dir_mode",
+        }
     ),
 }
 _SQL_SCHEMES: Final = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
@@ -65,7 +76,7 @@ def store_kind(url: str) -> str:
 
 
 def open_store(config: str | Mapping[str, Any], *, clock: Clock) -> RecordStore:
-    """Open (or create) the store a URL or mapping names.
+    """Open (or create) the store a URL or mapping names (see the module doc for `create`).
 
     Messages never show a URL's password.
 
@@ -73,7 +84,8 @@ def open_store(config: str | Mapping[str, Any], *, clock: Clock) -> RecordStore:
         ConfigurationError: an unsupported URL or driver, a missing "url", an option the
             store does not take (named), or a driver that is not installed (names the extra
             to install); a `ValueError` too.
-        StoreUnavailableError: the database or directory cannot be reached or is locked.
+        StoreUnavailableError: the database or directory cannot be reached or is locked; a
+            file URL naming a directory that holds no store, without `create=True`.
         DataError: the store holds a newer schema than this release, or is damaged.
     """
     if isinstance(config, str):

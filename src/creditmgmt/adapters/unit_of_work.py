@@ -6,17 +6,24 @@ records. Writes happen at `commit()` only: new aggregates are inserted with vers
 aggregates whose encoded document changed are updated to version + 1 with an optimistic
 check, unchanged ones are not written at all (so re-running an unchanged day writes nothing).
 After a commit the unit forgets what it loaded (bounded memory for long scans); load again to
-change more.
+change more. A change made after `commit()` to an aggregate the unit committed (or loaded) is
+not lost silently: the unit keeps a weak reference to each such aggregate with the document it
+committed, and the next `commit()` of the unit, or leaving its `with` block normally, raises
+`ChangedAfterCommitError` naming the kind and id when one still alive differs (an aggregate
+the caller let go of costs nothing). Leaving the block by an exception, or calling
+`rollback()`, discards such changes as it discards any uncommitted work.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
+from types import TracebackType
 from typing import Any, Final, Generic, Self, TypeVar, overload
 
 from creditmgmt.adapters import codec
 from creditmgmt.adapters.clone import restore, snapshot
+from creditmgmt.adapters.committed import Committed, check_committed
 from creditmgmt.adapters.gcpause import gc_paused
 from creditmgmt.adapters.kinds import AUDIT_SPEC, BY_CLASS, BY_KIND, KindBinding, binding_for
 from creditmgmt.adapters.records import (
@@ -147,10 +154,26 @@ class RecordUnitOfWork(UnitOfWork):
         self._committed_row: Callable[[str, str], Any] | None = None
         self._tracked: dict[tuple[str, str], _Tracked] = {}
         self._audit: list[AuditEntry] = []
+        #: what the unit committed: a weak reference to each aggregate, with its kind, id and
+        #: the document committed (checked by `check_committed`)
+        self._committed: list[Committed] = []
 
     # transaction ----------------------------------------------------------------------------
     def _begin(self) -> None:
         self.rollback()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back what was not committed; raise `ChangedAfterCommitError` when the block
+        ends normally and an aggregate it committed was changed after that commit."""
+        committed, self._committed = self._committed, []
+        self.rollback()
+        if exc_type is None:
+            check_committed(committed)
 
     @property
     def tx(self) -> RecordTransaction:
@@ -164,10 +187,16 @@ class RecordUnitOfWork(UnitOfWork):
         tx, self._tx = self._tx, None
         self._tracked = {}
         self._audit = []
+        self._committed = []
         if tx is not None:
             tx.rollback()
 
     def commit(self) -> None:
+        """See `UnitOfWork.commit`; also raises `ChangedAfterCommitError` (nothing stored)
+        when an aggregate an earlier commit of this unit wrote or loaded was changed since
+        (see the module doc)."""
+        committed, self._committed = self._committed, []  # each change is reported once
+        self._committed = check_committed(committed)
         if len(self._tracked) + len(self._audit) >= _BULK:
             with gc_paused():  # a bulk commit builds many acyclic objects: see adapters.gcpause
                 self._commit()
@@ -178,6 +207,7 @@ class RecordUnitOfWork(UnitOfWork):
         tx = self.tx
         keep = self._keeps_pristine
         written: list[tuple[_Tracked, int]] = []
+        committed: list[Committed] = []
         outbox: list[OutboxEntry] = []
         now = None
         head_was_missing = False
@@ -209,6 +239,10 @@ class RecordUnitOfWork(UnitOfWork):
                     else:
                         tx.update(record)
                     written.append((t, version))
+                    state = None if pristine is None else pristine.state
+                    committed.append(Committed(agg, kind, t.id, doc, state))
+                else:
+                    committed.append(Committed(agg, kind, t.id, loaded, t.previous))
                 events = agg._pending_events
                 if events:
                     if now is None:
@@ -255,6 +289,7 @@ class RecordUnitOfWork(UnitOfWork):
                 t.aggregate.collect_events()
         self._tracked = {}
         self._audit = []
+        self._committed.extend(committed)
 
     def _chain_head_exists(self) -> bool:
         probe = self._backend.begin()

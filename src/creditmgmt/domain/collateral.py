@@ -13,6 +13,7 @@ from creditmgmt.domain.errors import InvalidValueError
 from creditmgmt.domain.events import Aggregate
 from creditmgmt.domain.ids import CollateralId, CustomerId, GuaranteeId, IdSource
 from creditmgmt.domain.money import Money, Rate
+from creditmgmt.domain.pii import mask
 from creditmgmt.domain.text import NAME_MAX, NOTE_MAX, REF_MAX, text
 
 
@@ -123,7 +124,10 @@ class Guarantee(Aggregate):
     type: GuaranteeType
     guarantor_id: CustomerId | None
     guarantor_name: str = attrs.field(validator=text(NAME_MAX))
-    guarantor_registration_id: str | None = attrs.field(validator=text(REF_MAX, optional=True))
+    guarantor_registration_id: str | None = attrs.field(
+        validator=text(REF_MAX, optional=True),
+        repr=lambda v: repr(mask(v)),  # PII: masked
+    )
     amount: Money
     valid_until: date
 

@@ -27,6 +27,7 @@ from creditmgmt.domain.errors import (
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CustomerId, GroupId, IdSource, UserId
 from creditmgmt.domain.loan_risk import MonitoringMark
+from creditmgmt.domain.pii import mask, masked_repr
 from creditmgmt.domain.text import CODE_MAX, NAME_MAX, NOTE_MAX, REF_MAX, check_text, text
 
 _REGION = re.compile(r"^\d{6}$")
@@ -93,13 +94,14 @@ def normalise_uscc(code: str, *, subject: str = "customer") -> str:
     """Validate a unified social credit code (统一社会信用代码) and return its compact form.
 
     Raises:
-        InvalidIdentifierError: naming the subject and the code when it is not valid.
+        InvalidIdentifierError: naming the subject and the code, masked to its last four
+            characters (`creditmgmt.domain.pii.mask`), when it is not valid.
     """
     try:
         return str(uscc.validate(code))
     except ValidationError as e:
         raise InvalidIdentifierError(
-            f"{subject}: {code!r} is not a valid unified social credit code ({e})"
+            f"{subject}: {masked_repr(code)} is not a valid unified social credit code ({e})"
         ) from None
 
 
@@ -107,13 +109,14 @@ def normalise_national_id(code: str, *, subject: str = "customer") -> str:
     """Validate a resident identity card number (居民身份证号码) and return its compact form.
 
     Raises:
-        InvalidIdentifierError: naming the subject and the code when it is not valid.
+        InvalidIdentifierError: naming the subject and the number, masked to its last four
+            characters (`creditmgmt.domain.pii.mask`), when it is not valid.
     """
     try:
         return str(ric.validate(code))
     except ValidationError as e:
         raise InvalidIdentifierError(
-            f"{subject}: {code!r} is not a valid resident identity number ({e})"
+            f"{subject}: {masked_repr(code)} is not a valid resident identity number ({e})"
         ) from None
 
 
@@ -164,7 +167,8 @@ class RelationshipManagerChanged(DomainEvent):
 
 @attrs.define(kw_only=True)
 class Customer(Aggregate):
-    """A credit customer. Build with `Customer.onboard(...)`.
+    """A credit customer. Build with `Customer.onboard(...)`. Its repr shows the registration
+    id masked to its last four characters (`creditmgmt.domain.pii.mask`).
 
     Raises (from its operations):
         InvalidIdentifierError: malformed registration or national id.
@@ -175,7 +179,9 @@ class Customer(Aggregate):
     id: CustomerId
     kind: CustomerKind
     legal_name: str = attrs.field(validator=text(NAME_MAX))
-    registration_id: str | None = attrs.field(validator=text(REF_MAX, optional=True))
+    registration_id: str | None = attrs.field(
+        validator=text(REF_MAX, optional=True), repr=lambda v: repr(mask(v))
+    )
     home_region: str = attrs.field(validator=text(CODE_MAX))
     institution_region: str = attrs.field(validator=text(CODE_MAX))
     funds_used_region: str | None = attrs.field(

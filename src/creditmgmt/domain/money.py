@@ -1,7 +1,10 @@
 """Money, rates and the one place where amounts are quantised.
 
-`Money` is a Decimal amount with an ISO 4217 currency, always quantised to the currency's
-minor unit with banker's rounding (ROUND_HALF_EVEN). Floats are refused everywhere: a float
+`Money` is a Decimal amount with an ISO 4217 currency, always a whole number of the currency's
+minor unit. An amount given as input (`Money.of`, `Money.parse`) is taken exactly: text in one
+canonical form (`creditmgmt.domain.numbers`), and more decimals than the currency has are
+refused, never silently rounded. The results of arithmetic are rounded with banker's rounding
+(ROUND_HALF_EVEN) in one place, `quantize`. Floats are refused everywhere: a float
 has already lost the cents. Arithmetic across currencies raises `CurrencyMismatchError`;
 conversion needs an explicit rate (`Money.convert`).
 """
@@ -9,13 +12,15 @@ conversion needs an explicit rate (`Money.convert`).
 from __future__ import annotations
 
 import decimal
+import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Final
 
 import attrs
 
-from creditmgmt.domain.errors import CurrencyMismatchError, InvalidMoneyError
+from creditmgmt.domain.errors import CurrencyMismatchError, InvalidMoneyError, InvalidValueError
+from creditmgmt.domain.numbers import excerpt, parse_decimal
 
 # One decimal context for money arithmetic: wide enough for 10^18 with 6 decimals and
 # intermediate products, strict about invalid operations.
@@ -99,12 +104,20 @@ MAX_AMOUNT: Final = Decimal(10) ** MAX_AMOUNT_DIGITS
 
 AmountLike = Decimal | int | str
 
+# a well-formed display grouping: 1,234 or 12,345,678.90 (Money.parse only)
+_GROUPED: Final = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?", re.ASCII)
+
 
 def D(value: AmountLike) -> Decimal:
     """Build a Decimal from a str, int or Decimal; refuse floats and bools.
 
+    Text is read in the one canonical form of `creditmgmt.domain.numbers.parse_decimal`:
+    ASCII digits, an optional leading sign, `.` before a fraction, `_` only between digits,
+    no `,` grouping and no exponent, at most 40 digits.
+
     Raises:
-        InvalidMoneyError: for a float, bool, non-numeric string, NaN or infinity.
+        InvalidMoneyError: for a float, bool, text not in the canonical form (the message
+            quotes it), NaN or infinity.
     """
     if isinstance(value, (bool, float)):
         raise InvalidMoneyError(
@@ -116,9 +129,11 @@ def D(value: AmountLike) -> Decimal:
         result = Decimal(value)
     elif isinstance(value, str):
         try:
-            result = Decimal(value.strip().replace(",", "").replace("_", ""))
-        except decimal.InvalidOperation:
-            raise InvalidMoneyError(f"{value!r} is not a decimal number") from None
+            # one form only (see creditmgmt.domain.numbers): `1,50` is refused, not read as
+            # 150; `١٢` and fullwidth digits are refused too
+            result = parse_decimal(value)
+        except InvalidValueError as e:
+            raise InvalidMoneyError(str(e)) from None
     else:
         raise InvalidMoneyError(f"{value!r} ({type(value).__name__}) is not a decimal number")
     if not result.is_finite():
@@ -208,12 +223,25 @@ class Money:
     # construction -------------------------------------------------------------------------
     @classmethod
     def of(cls, amount: AmountLike, currency: str) -> Money:
-        """Money from a str, int or Decimal amount; floats raise `InvalidMoneyError`.
+        """Money from a str, int or Decimal amount, taken exactly: an amount finer than the
+        currency's minor unit (`Money.of("1.005", "CNY")`) is refused rather than rounded —
+        round a computed amount explicitly with `quantize(amount, currency)` first.
+        (Arithmetic on Money rounds its results half-even, in `quantize`.)
 
         Raises:
-            InvalidMoneyError: a float, a non-numeric or non-finite value.
+            InvalidMoneyError: a float, text not in the canonical form of `D`, a non-finite
+                value, more decimals than the currency has (naming the amount), an unknown
+                currency.
         """
-        return cls(D(amount), currency)
+        value = D(amount)
+        exact = quantize(value, currency)
+        if exact != value:
+            raise InvalidMoneyError(
+                f"{excerpt(str(amount))} {currency}: more decimals than {currency} has "
+                f"({MINOR_UNITS[currency]}); round it explicitly "
+                "(creditmgmt.domain.money.quantize) if that is meant"
+            )
+        return cls(exact, currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -230,15 +258,30 @@ class Money:
 
     @classmethod
     def parse(cls, text: str) -> Money:
-        """Parse `"1,000.00 CNY"` (amount then code) into Money.
+        """Parse `"1000.00 CNY"` or the display form `"1,000.00 CNY"` (amount then code).
+
+        The amount is read as by `Money.of`, except that `,` may group thousands when the
+        grouping is well formed: one to three digits, then groups of exactly three
+        (`1,234,567.89`). Anything else with a comma (`1,50`, `1,2,3`, `12,34.5`) is refused,
+        never read as another number.
 
         Raises:
-            InvalidMoneyError: when the text is not `<amount> <CCY>`.
+            InvalidMoneyError: text not `<amount> <CCY>`, a malformed amount or grouping, more
+                decimals than the currency has, an unknown currency (as `Money.of`).
         """
-        parts = text.split()
+        parts = text.split() if isinstance(text, str) else []
         if len(parts) != 2:
-            raise InvalidMoneyError(f"{text!r} is not '<amount> <currency>', e.g. '1000.00 CNY'")
-        return cls.of(parts[0], parts[1])
+            raise InvalidMoneyError(
+                f"{excerpt(str(text))} is not '<amount> <currency>', e.g. '1000.00 CNY'"
+            )
+        amount, currency = parts
+        if "," in amount:
+            if not _GROUPED.fullmatch(amount):
+                raise InvalidMoneyError(
+                    f"{excerpt(amount)}: ',' only groups thousands (1,234,567.89)"
+                )
+            amount = amount.replace(",", "")
+        return cls.of(amount, currency)
 
     @classmethod
     def sum(cls, items: Iterable[Money], currency: str) -> Money:

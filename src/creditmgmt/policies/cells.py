@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
+from creditmgmt.domain.errors import InvalidValueError
+from creditmgmt.domain.numbers import parse_decimal
 from creditmgmt.policies.base import SourceLocation
 from creditmgmt.policies.errors import PolicyLoadError
 
@@ -85,12 +87,10 @@ def _literal(text: str, input_type: str, loc: SourceLocation | None) -> Scalar:
         return quoted.group(1).replace('\\"', '"')
     if input_type in ("int", "decimal", "money"):
         try:
-            value = Decimal(text.replace(",", "_").replace("_", ""))
-        except InvalidOperation:
-            raise PolicyLoadError(f"{text!r} is not a number", loc) from None
-        if not value.is_finite():
-            raise PolicyLoadError(f"{text!r} is not a finite number", loc)
-        return value
+            # one form only: `1,5` is refused, never read as 15 (nor `[1,5..20]` as [15..20])
+            return parse_decimal(text, exponent=True)
+        except InvalidValueError as e:
+            raise PolicyLoadError(str(e), loc) from None
     if input_type == "date":
         try:
             return date.fromisoformat(text)

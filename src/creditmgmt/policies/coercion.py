@@ -13,7 +13,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from creditmgmt.domain.errors import InvalidValueError
 from creditmgmt.domain.money import Money
+from creditmgmt.domain.numbers import excerpt, parse_decimal
 from creditmgmt.policies.errors import PolicyInputError
 from creditmgmt.policies.model import InputSpec
 
@@ -53,18 +55,22 @@ def coerce(spec: InputSpec, value: Any, block: str) -> Any:
         if t == "int":
             if isinstance(value, bool):
                 raise TypeError
-            result: Any = int(value) if isinstance(value, int) else int(str(value).strip())
+            if isinstance(value, str):  # one written form, bounded (no `1,000`, no `١٢`)
+                result: Any = int(parse_decimal(value, integer=True))
+            else:
+                result = int(value) if isinstance(value, int) else int(str(value).strip())
         elif t in ("decimal", "money"):
             if isinstance(value, Money):
                 result = value.amount
             elif isinstance(value, bool):
                 raise TypeError
             else:
-                result = (
-                    Decimal(str(value).strip().replace(",", ""))
-                    if not isinstance(value, Decimal)
-                    else value
-                )
+                if isinstance(value, Decimal):
+                    result = value
+                elif isinstance(value, str):  # one written form, bounded: `1,50` is refused
+                    result = parse_decimal(value, exponent=True)
+                else:
+                    result = Decimal(str(value).strip())
                 if not result.is_finite():
                     raise TypeError
         elif t == "bool":
@@ -90,6 +96,8 @@ def coerce(spec: InputSpec, value: Any, block: str) -> Any:
             result = value
     except PolicyInputError:
         raise
+    except InvalidValueError as e:
+        raise PolicyInputError(f"{where}: {excerpt(str(value))} is not a valid {t}: {e}") from None
     except (TypeError, ValueError, decimal.InvalidOperation):
         raise PolicyInputError(f"{where}: {value!r} is not a valid {t}") from None
     if t in ("int", "decimal", "money"):

@@ -21,12 +21,15 @@ from typing import Any
 
 import attrs
 
+from creditmgmt.domain.numbers import MAX_DIGITS, MAX_EXPONENT
 from creditmgmt.policies.base import SourceLocation
 from creditmgmt.policies.errors import PolicyEvaluationError, PolicyLoadError
 
 MAX_LENGTH = 2000
 MAX_NODES = 400
 MAX_DEPTH = 40
+#: `round(x, n)`: n is a whole number written in the formula, |n| <= this.
+MAX_ROUND_PLACES = 12
 FUNCTIONS = {"min", "max", "abs", "round", "clip", "lookup"}
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div)
 _CMPOPS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.In, ast.NotIn)
@@ -117,7 +120,11 @@ class _Checker:
                     number = Decimal(segment.replace("_", ""))
                 except decimal.InvalidOperation:
                     raise self.fail(f"{segment!r} is not a decimal number", node) from None
-                if not number.is_finite() or abs(number.adjusted()) > 30:
+                if (
+                    not number.is_finite()
+                    or abs(number.adjusted()) > MAX_EXPONENT
+                    or len(number.as_tuple().digits) > MAX_DIGITS
+                ):
                     raise self.fail(f"number {segment} is out of range", node)
                 return self.const(number), "num"
             if isinstance(v, str):
@@ -237,12 +244,30 @@ class _Checker:
         lo, hi = arity[name]
         if not lo <= len(node.args) <= hi:
             raise self.fail(f"{name} takes {lo}..{hi} arguments", node)
+        if name == "round" and len(node.args) == 2:
+            places = _whole_constant(node.args[1])
+            if places is None or abs(places) > MAX_ROUND_PLACES:
+                raise self.fail(
+                    f"round(x, n) needs n written as a whole number from -{MAX_ROUND_PLACES} "
+                    f"to {MAX_ROUND_PLACES}",
+                    node.args[1],
+                )
         args = []
         for a in node.args:
             out, t = self.visit(a, depth + 1)
             self.expect(t, "num", a)
             args.append(out)
         return ast.Call(ast.Name(f"_{name}", ast.Load()), args, []), "num"
+
+
+def _whole_constant(node: ast.expr) -> int | None:
+    """The int written as `node` (`2`, `-1`), or None when it is anything else."""
+    negative = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+    if negative:
+        node = node.operand  # type: ignore[attr-defined]
+    if not isinstance(node, ast.Constant) or type(node.value) is not int:
+        return None
+    return -node.value if negative else node.value
 
 
 def compile_expression(

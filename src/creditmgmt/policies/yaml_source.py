@@ -1,20 +1,25 @@
 """Reading rule-set text (YAML, and JSON as its subset) into nodes that remember positions.
 
 This is the only module of the core that imports PyYAML, and it uses the safe composer only:
-no tags, no Python objects. Numbers keep their written text, so `0.20` becomes
-`Decimal("0.20")`, never a float.
+no Python objects, and no tag but the core ones YAML gives untagged values — any other tag on
+a scalar, a mapping or a list is a `PolicyLoadError` at its line. Numbers keep their written
+text, so `0.20` becomes `Decimal("0.20")`, never a float; they are read in the one canonical
+form of `creditmgmt.domain.numbers` and within its bounds (YAML 1.1's hex, octal, binary and
+sexagesimal forms, `.inf`, `.nan` and `1e999999999` are refused before any conversion).
 """
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import attrs
 import yaml
 
+from creditmgmt.domain.errors import InvalidValueError
+from creditmgmt.domain.numbers import excerpt, parse_decimal
 from creditmgmt.policies.base import SourceLocation
 from creditmgmt.policies.errors import PolicyLoadError
 
@@ -41,6 +46,9 @@ def _loc(node: yaml.Node, name: str) -> SourceLocation:
 
 
 _RESOLVER = yaml.resolver.Resolver()
+#: The only tags a mapping or a sequence may carry (the ones YAML resolves untagged ones to).
+_COLLECTIONS = frozenset({"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9_]+")
 _JSON_EXPONENT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?[eE][+-]?[0-9]+")
 
 
@@ -51,18 +59,16 @@ def _scalar(node: yaml.ScalarNode, name: str) -> Any:
         return None
     if tag == "tag:yaml.org,2002:bool":
         return text.lower() in ("true", "yes", "on")
-    if tag == "tag:yaml.org,2002:int":
-        try:
-            return int(text.replace("_", ""), 0)
-        except ValueError:
-            return int(text.replace("_", ""))
-    if tag == "tag:yaml.org,2002:float":
-        try:
-            value = Decimal(text.replace("_", ""))
-        except InvalidOperation:
-            raise PolicyLoadError(f"{text!r} is not a decimal number", _loc(node, name)) from None
-        if not value.is_finite():
-            raise PolicyLoadError(f"{text!r} is not a finite number", _loc(node, name))
+    if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        if tag == "tag:yaml.org,2002:int" and _LEADING_ZERO.fullmatch(text):
+            raise PolicyLoadError(
+                f"{excerpt(text)}: a leading 0 reads as octal in YAML 1.1; "
+                "write the number without it, or quote the text",
+                _loc(node, name),
+            )
+        value = _number(text, node, name)
+        if tag == "tag:yaml.org,2002:int":
+            return int(value)  # bounded: at most MAX_DIGITS digits
         return value
     if tag == "tag:yaml.org,2002:timestamp":
         try:
@@ -74,14 +80,28 @@ def _scalar(node: yaml.ScalarNode, name: str) -> Any:
     if tag == "tag:yaml.org,2002:str":
         if not node.style and _JSON_EXPONENT.fullmatch(text):  # plain: None, or "" from libyaml
             # YAML 1.1 reads a plain 1e5 or 2.5E3 as text; JSON (and YAML 1.2) as a number
-            return Decimal(text)
+            return _number(text, node, name)
         return text
     raise PolicyLoadError(f"tag {tag!r} is not allowed in a rule set", _loc(node, name))
+
+
+def _number(text: str, node: yaml.ScalarNode, name: str) -> Decimal:
+    """A number of the document, in the canonical form and within the bounds of
+    `creditmgmt.domain.numbers` (YAML 1.1 hex, octal, binary, sexagesimal `190:20:30`, `.inf`
+    and `.nan` are refused, and so is `1e999999999`: nothing later converts a huge number)."""
+    try:
+        return parse_decimal(text, exponent=True)
+    except InvalidValueError as e:
+        raise PolicyLoadError(f"number {e}", _loc(node, name)) from None
 
 
 def _convert(node: yaml.Node, name: str, depth: int = 0) -> Node:
     if depth > 64:
         raise PolicyLoadError("nesting deeper than 64 levels", _loc(node, name))
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTIONS:
+        # `!!python/object/new:...`, `!!set`, `!custom` on a mapping or a list: refused, never
+        # read as if the tag were not there
+        raise PolicyLoadError(f"tag {node.tag!r} is not allowed in a rule set", _loc(node, name))
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Node] = {}
         for key_node, value_node in node.value:

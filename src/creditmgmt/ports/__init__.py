@@ -13,6 +13,7 @@ from creditmgmt.ports.audit import (
 from creditmgmt.ports.calendar import BusinessCalendar, Roll, WeekendCalendar
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import (
+    ChangedAfterCommitError,
     ConfigurationError,
     ConflictError,
     DataError,
@@ -49,6 +50,7 @@ __all__ = [
     "AuditVerification",
     "BusinessCalendar",
     "ChainHead",
+    "ChangedAfterCommitError",
     "ClassificationRepository",
     "Clock",
     "CollateralRepository",

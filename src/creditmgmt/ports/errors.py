@@ -52,6 +52,15 @@ class StoreUnavailableError(PersistenceError):
     default_message = "store unavailable"
 
 
+class ChangedAfterCommitError(PersistenceError):
+    """An aggregate of a unit of work was changed after that unit's `commit()` and the change
+    would be lost: the next `commit()` of the unit, or leaving its `with` block normally,
+    raises this (naming the kind and id) instead of dropping it. Load the aggregate again (in
+    the same unit after the commit, or a new unit) to change it. What was committed stays."""
+
+    default_message = "an aggregate was changed after its unit of work committed"
+
+
 class OutboxRangeError(PersistenceError, ValueError):
     """An outbox position outside what the store has assigned (e.g. pruning beyond the last
     sequence); names the value and the last sequence. Nothing was changed."""

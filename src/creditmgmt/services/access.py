@@ -20,6 +20,7 @@ import attrs
 
 from creditmgmt.domain.credit_file import Confidentiality
 from creditmgmt.domain.ids import UserId
+from creditmgmt.domain.pii import mask as mask  # the one PII masking (re-exported)
 from creditmgmt.ports.errors import ConfigurationError
 
 
@@ -157,6 +158,7 @@ DEFAULT_CALLS: Final[Mapping[str, frozenset[Role]]] = MappingProxyType(
         "portfolio": _EVERYONE,
         "export_csv": frozenset({_RM, _AN, _RO, _AU, _AD}),
         "run_daily": frozenset({_RO, _AD}),
+        "run_log": _EVERYONE,
         "verify_audit": frozenset({_AU, _AD}),
     }
 )
@@ -220,12 +222,3 @@ class AccessPolicy:
 
 
 DEFAULT_ACCESS: Final = AccessPolicy()
-
-
-def mask(text: str | None, *, visible: int = 4) -> str | None:
-    """PII masking: every character but the last `visible` becomes "*" (None stays None)."""
-    if text is None:
-        return None
-    if len(text) <= visible:
-        return "*" * len(text)
-    return "*" * (len(text) - visible) + text[len(text) - visible :]

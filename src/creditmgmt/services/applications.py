@@ -19,7 +19,7 @@ from creditmgmt.domain.credit_file import CreditFile
 from creditmgmt.domain.errors import InvalidTransitionError
 from creditmgmt.domain.facility import Facility, FacilityLevel, FacilityStatus, LimitTree
 from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId
-from creditmgmt.domain.money import Money
+from creditmgmt.domain.money import Money, quantize
 from creditmgmt.domain.products import ProductType
 from creditmgmt.ports.errors import NotFoundError
 from creditmgmt.ports.unit_of_work import UnitOfWork
@@ -219,7 +219,7 @@ def assess(
             "collateral_value": collateral.amount,
         },
     )
-    recommended = Money.of(str(sized.outputs["limit"]), currency)
+    recommended = Money.of(quantize(Decimal(sized.outputs["limit"]), currency), currency)
     if customer.is_remote and "remote_customer" in rules.blocks:
         remote = decide(
             call,
@@ -251,7 +251,7 @@ def assess(
                 ctx.capital,
             ),
         )
-        headroom = Money.of(str(caps.outputs["headroom"]), currency)
+        headroom = Money.of(quantize(Decimal(caps.outputs["headroom"]), currency), currency)
         if caps.outputs["breach"]:
             knock_outs.append("concentration_cap")
     total_after = _total_after(uow, app, current.limit)

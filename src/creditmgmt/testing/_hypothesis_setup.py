@@ -31,16 +31,21 @@ def _register() -> None:
 def _register_after(loader: Any) -> None:
     """Make `loader` register the strategies right after it has run the domain package.
 
-    Only this one loader object's `exec_module` is wrapped (and unwrapped once it has run),
-    so the module keeps its real loader: sources, resources and tracebacks are untouched.
+    Only this one loader object's `exec_module` is wrapped, and only for the domain module:
+    a loader shared by many modules (pytest's assertion rewriter, say) runs every other
+    module untouched, also while the domain's own imports are loading. The wrapper takes
+    itself off once the domain has run.
     """
     original = loader.exec_module
 
     def exec_module(module: ModuleType) -> None:
+        if module.__name__ != DOMAIN:
+            original(module)
+            return
         try:
             original(module)
         finally:
-            del loader.exec_module
+            loader.__dict__.pop("exec_module", None)
         _register()
 
     loader.exec_module = exec_module

@@ -8,6 +8,8 @@ Two layers, each an abstract pytest class with one factory hook:
   reopen tests need (they skip without it).
 - `UnitOfWorkContract`: the domain-level behaviour through the shared unit of work.
   Implement `create_store()` (a `RecordStore`) and `corrupt_document(store, kind, id, text)`.
+  It mixes in `testing.consistency` (snapshot reads, bounded inputs) and `testing.hygiene`
+  (no value in error messages, a closed store refuses, no change after commit is lost).
 
     class TestMyBackend(RecordBackendContract):
         def create_backend(self, kinds):
@@ -82,6 +84,7 @@ from creditmgmt.testing.builders import (
     make_uscc,
 )
 from creditmgmt.testing.consistency import ConsistencyContract
+from creditmgmt.testing.hygiene import HygieneContract
 
 HOSTILE_TEXTS = (
     "上海浦东发展银行股份有限公司",
@@ -546,7 +549,7 @@ class RecordBackendContract:
         assert final.version == threads * increments + 1
 
 
-class UnitOfWorkContract(ConsistencyContract):
+class UnitOfWorkContract(ConsistencyContract, HygieneContract):
     """Domain-level storage behaviour. Implement `create_store` and `corrupt_document`."""
 
     def create_store(self) -> RecordStore:

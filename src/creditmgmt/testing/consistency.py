@@ -42,7 +42,8 @@ class ConsistencyContract:
     def _save(self, store: RecordStore, *aggregates: Aggregate) -> None:  # pragma: no cover
         raise NotImplementedError  # provided by UnitOfWorkContract
 
-    @pytest.mark.slow
+    # about 2 s: a writer thread commits while this one reads (shipped modules use no custom
+    # marks, so a host's pytest runs them without registering any)
     def test_every_tree_read_in_one_unit_rolls_up_while_a_writer_commits(
         self, store: RecordStore
     ) -> None:

@@ -148,6 +148,10 @@ class DeskLifecycle(RuleBasedStateMachine):
             self.tokens[token] = (amount, self.desk.draw(RM, facility, amount, key=token))
             self.drawn[facility] += amount
             self.accepted += 1
+            # the same key at once again: the first result, and nothing moves
+            after = self.desk.facility(RM, facility)
+            assert self.desk.draw(RM, facility, amount, key=token) == self.tokens[token][1]
+            assert self.desk.facility(RM, facility) == after
         else:
             try:
                 self.desk.draw(RM, facility, amount, key=token)

@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from io import FileIO
+from io import BufferedWriter, FileIO
 from pathlib import Path
 from typing import Any, Final, NoReturn
 from urllib.parse import unquote, urlparse
@@ -71,6 +71,21 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+#: Modes of what the store creates: owner only (the documents hold personal data).
+FILE_MODE: Final = 0o600
+DIR_MODE: Final = 0o700
+
+
+def _check_mode(mode: object, name: str) -> int:
+    if not isinstance(mode, int) or isinstance(mode, bool) or not 0 <= mode <= 0o777:
+        raise ValueError(f"file store option {name} must be a permission mode such as 0o600")
+    return mode
+
+
+def _holds_store(directory: Path) -> bool:
+    return any((directory / name).exists() for name in (JOURNAL, SNAPSHOT, SNAPSHOT_V1))
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -228,8 +243,13 @@ class FileBackend(RecordBackend):
         snapshot_min_bytes: int = 4 << 20,
         lock_timeout: float = 10.0,
         fsync: bool = True,
+        create: bool = False,
+        file_mode: int = FILE_MODE,
+        dir_mode: int = DIR_MODE,
     ) -> None:
         self.directory = directory
+        self.file_mode = _check_mode(file_mode, "file_mode")
+        self.dir_mode = _check_mode(dir_mode, "dir_mode")
         self.kinds = dict(kinds if kinds is not None else ALL_SPECS)
         self.snapshot_every = snapshot_every
         self.snapshot_journal_ratio = snapshot_journal_ratio
@@ -243,13 +263,26 @@ class FileBackend(RecordBackend):
         self._snapshot_bytes = 0
         #: Why the store refuses every operation until it is opened again (None: usable).
         self._unusable: str | None = None
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StoreUnavailableError(f"cannot create store directory {directory}: {e}") from e
+        if not create and not _holds_store(directory):
+            raise StoreUnavailableError(
+                f"no file store in {directory} (no {JOURNAL} or {SNAPSHOT}): check the path, "
+                "or pass create=True to create a store there"
+            )
+        if not directory.is_dir():
+            try:
+                directory.parent.mkdir(parents=True, exist_ok=True)
+                directory.mkdir(mode=self.dir_mode)
+                os.chmod(directory, self.dir_mode)  # exactly: the umask may have narrowed it
+            except OSError as e:
+                raise StoreUnavailableError(
+                    f"cannot create store directory {directory}: {e}"
+                ) from e
         # not thread-local: the store may be closed from another thread than the one opening it
         self._lock = filelock.FileLock(
-            str(directory / ".lock"), timeout=lock_timeout, thread_local=False
+            str(directory / ".lock"),
+            timeout=lock_timeout,
+            thread_local=False,
+            mode=self.file_mode,
         )
         try:
             self._lock.acquire()
@@ -285,16 +318,29 @@ class FileBackend(RecordBackend):
         snapshot_journal_ratio: float | None = 0.5,
         snapshot_min_bytes: int = 4 << 20,
         lock_timeout: float = 10.0,
+        create: bool = False,
+        file_mode: int = FILE_MODE,
+        dir_mode: int = DIR_MODE,
     ) -> FileBackend:
-        """Open (or create) the store in directory `path` (see the class doc for snapshots).
+        """Open the store in directory `path` (see the class doc for snapshots); with
+        `create=True`, create it when the directory holds none (and the directory, when
+        missing). Without it a path holding no store is refused, so a mistyped path never
+        becomes a new empty store.
+
+        Files the store creates (journal, snapshot, lock) get `file_mode` (owner read/write
+        by default: 0o600) and a directory it creates `dir_mode` (0o700), whatever the
+        process's umask; files of an existing store keep their modes until replaced (the
+        journal and snapshot are replaced at each snapshot).
 
         Opening is also how a broken store (see `broken`) is recovered: the journal decides
         the commit whose outcome was unknown — its whole frame is there and it is replayed, or
         the frame is missing or torn and it is cut off (reported in `recovery_report`).
 
         Raises:
-            StoreUnavailableError: the directory cannot be used, or another process holds it.
+            StoreUnavailableError: the directory holds no store and `create` is false (names
+                the path), cannot be used, or another process holds it.
             DataError: a corrupt snapshot, or corruption in the middle of the journal.
+            ValueError: a mode that is not an int in 0..0o777.
         """
         return cls(
             Path(path),
@@ -303,7 +349,20 @@ class FileBackend(RecordBackend):
             snapshot_journal_ratio=snapshot_journal_ratio,
             snapshot_min_bytes=snapshot_min_bytes,
             lock_timeout=lock_timeout,
+            create=create,
+            file_mode=file_mode,
+            dir_mode=dir_mode,
         )
+
+    def _create_file(self, path: Path) -> BufferedWriter:
+        """`path` opened (buffered) for writing, empty, with the store's file mode (exactly)."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, self.file_mode)
+        try:
+            os.fchmod(fd, self.file_mode)
+        except BaseException:
+            os.close(fd)
+            raise
+        return os.fdopen(fd, "wb")
 
     # loading ----------------------------------------------------------------------------
     def _load(self) -> RecoveryReport:
@@ -350,7 +409,7 @@ class FileBackend(RecordBackend):
     def _new_journal(self, seq: int) -> None:
         """Replace the journal, crash-safely, by one holding only the base frame of `seq`."""
         new = self.directory / (JOURNAL + ".new")
-        with open(new, "wb") as f:
+        with self._create_file(new) as f:
             f.write(base_frame(seq))
             f.flush()
             os.fsync(f.fileno())
@@ -659,7 +718,7 @@ class FileBackend(RecordBackend):
             }
             header["header_crc32"] = _header_crc(header)
             tmp = self.directory / (SNAPSHOT + ".tmp")
-            with open(tmp, "wb") as f:
+            with self._create_file(tmp) as f:
                 f.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
                 f.writelines(parts)
                 f.flush()
@@ -678,7 +737,7 @@ class FileBackend(RecordBackend):
             # (it continues this snapshot) the same way
             new = self.directory / (JOURNAL + ".new")
             base = base_frame(self.commit_sequence)
-            with open(new, "wb") as f:
+            with self._create_file(new) as f:
                 f.write(base)
                 f.flush()
                 os.fsync(f.fileno())
@@ -826,7 +885,8 @@ def path_from_url(url: str) -> Path:
 
 
 def file_store(url_or_path: str | os.PathLike[str], *, clock: Clock, **options: Any) -> RecordStore:
-    """A `RecordStore` over a file store directory (a path or a `file:///dir` URL)."""
+    """A `RecordStore` over a file store directory (a path or a `file:///dir` URL); `options`
+    as for `FileBackend.open` (pass `create=True` to create a new store)."""
     path = (
         path_from_url(url_or_path)
         if isinstance(url_or_path, str) and url_or_path.startswith("file:")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -36,49 +37,18 @@ from creditmgmt.adapters.records import (
     load_document,
     select,
 )
+from creditmgmt.adapters.sql.errors import chained, describe, translate
 from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import (
     ConflictError,
     DataError,
     IntegrityError,
-    PersistenceError,
     StoreUnavailableError,
 )
 
 CURRENT_SCHEMA_VERSION: Final = 3
 T = TypeVar("T")
-
-# PostgreSQL: 40001 serialization failure, 40P01 deadlock; MySQL: 1213 deadlock, 1205 lock wait
-_RETRYABLE_CODES = {"40001", "40P01", "1213", "1205"}
-
-
-def _driver_code(e: sa_exc.DBAPIError) -> str:
-    orig = e.orig
-    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-    if code is None and orig is not None and getattr(orig, "args", None):
-        first = orig.args[0]
-        code = str(first) if isinstance(first, int) else None
-    return str(code or "")
-
-
-def translate(e: BaseException, what: str) -> PersistenceError:
-    """Map a SQLAlchemy / driver error to our persistence error tree."""
-    if isinstance(e, sa_exc.DBAPIError):
-        code = _driver_code(e)
-        if code in _RETRYABLE_CODES:
-            return ConflictError(f"{what}: concurrent transaction conflict ({code}); retry")
-        if e.connection_invalidated or isinstance(
-            e, (sa_exc.OperationalError, sa_exc.InterfaceError)
-        ):
-            return StoreUnavailableError(f"{what}: database unavailable: {e.orig}")
-        if isinstance(e, sa_exc.IntegrityError):
-            return IntegrityError(f"{what}: {e.orig}")
-        if isinstance(e, sa_exc.DataError):
-            return DataError(f"{what}: {e.orig}")
-    if isinstance(e, sa_exc.DisconnectionError | sa_exc.TimeoutError):
-        return StoreUnavailableError(f"{what}: database unavailable: {e}")
-    return PersistenceError(f"{what}: {e}")
 
 
 class _ExactDecimal(sa.types.TypeDecorator[Decimal]):
@@ -298,6 +268,7 @@ class SqlBackend(RecordBackend):
         }
         # an in-memory SQLite database is one shared connection: serialise its use
         self._serial = threading.RLock() if isinstance(engine.pool, StaticPool) else None
+        self._closed = False
         if create:
             self.migrate()
 
@@ -330,8 +301,16 @@ class SqlBackend(RecordBackend):
             raise
 
     # plumbing ---------------------------------------------------------------------------------
+    def check_open(self) -> None:
+        """Raises `StoreUnavailableError` once the store is closed."""
+        if self._closed:
+            raise StoreUnavailableError(
+                f"the store {self.engine.url.render_as_string(hide_password=True)} was closed"
+            )
+
     @contextmanager
     def _connect(self, what: str) -> Iterator[Connection]:
+        self.check_open()
         lock = self._serial
         if lock is not None:
             lock.acquire()
@@ -339,7 +318,8 @@ class SqlBackend(RecordBackend):
             with self.engine.connect() as conn:
                 yield conn
         except sa_exc.SQLAlchemyError as e:
-            raise translate(e, what) from e
+            error = translate(e, what)
+            raise error from chained(error, e)
         finally:
             if lock is not None:
                 lock.release()
@@ -415,6 +395,12 @@ class SqlBackend(RecordBackend):
 
     # RecordBackend --------------------------------------------------------------------------
     def begin(self) -> RecordTransaction:
+        """Start a transaction.
+
+        Raises:
+            StoreUnavailableError: the store is closed.
+        """
+        self.check_open()
         return _SqlTransaction(self)
 
     def read_outbox(self, *, after: int = 0, limit: int = 1000) -> list[OutboxEntry]:
@@ -468,6 +454,10 @@ class SqlBackend(RecordBackend):
         return int(deleted)
 
     def close(self) -> None:
+        """Release the database connections; from here on every operation, a commit of a
+        transaction begun before too, raises `StoreUnavailableError` (a second close does
+        nothing)."""
+        self._closed = True
         self.engine.dispose()
 
     # rows ---------------------------------------------------------------------------------
@@ -580,6 +570,7 @@ class _SqlTransaction(RecordTransaction):
             return
         try:
             if self._conn is None:
+                b.check_open()
                 opened = self._conn = b.engine.connect()
                 if b.dialect == "sqlite":
                     opened.exec_driver_sql("BEGIN")
@@ -589,7 +580,8 @@ class _SqlTransaction(RecordTransaction):
             yield self._conn
         except sa_exc.SQLAlchemyError as e:
             self._end_reads()  # a failed statement may have aborted the transaction
-            raise translate(e, what) from e
+            error = translate(e, what)
+            raise error from chained(error, e)
 
     def _end_reads(self) -> None:
         """End the read transaction (if any) and give its connection back."""
@@ -751,8 +743,8 @@ class _SqlTransaction(RecordTransaction):
                         .where(table.c.id == record.id, table.c.version == record.version - 1)
                         .values(**{k: v for k, v in values.items() if k != "id"})
                     )
-                except sa_exc.IntegrityError as e:
-                    raise IntegrityError(f"{record.kind} {record.id}: {e.orig}") from e
+                except sa_exc.IntegrityError as e:  # not chained: the driver quotes values
+                    raise IntegrityError(f"{record.kind} {record.id}: {describe(e)}") from None
                 if result.rowcount != 1:
                     raise ConflictError(
                         f"{record.kind} {record.id}: expected version {record.version - 1}, "
@@ -767,8 +759,8 @@ class _SqlTransaction(RecordTransaction):
                 except sa_exc.IntegrityError as e:
                     raise IntegrityError(
                         f"{kind}: duplicate id or unique value among "
-                        f"{', '.join(r['id'] for r in rows[:5])}: {e.orig}"
-                    ) from e
+                        f"{', '.join(r['id'] for r in rows[:5])}: {describe(e)}"
+                    ) from None
             if self._outbox:
                 stamps: dict[datetime, str] = {}  # a unit's entries share one timestamp
                 rows = []
@@ -816,6 +808,8 @@ def create_engine(url: str | URL, *, sqlite_synchronous: str = "NORMAL") -> Engi
     backend = u.get_backend_name()
     if backend == "sqlite":
         memory = u.database in (None, "", ":memory:")
+        if not memory:
+            _create_private(u.database)
         if memory:
             engine = sa.create_engine(
                 u, poolclass=StaticPool, connect_args={"check_same_thread": False}
@@ -842,6 +836,22 @@ def create_engine(url: str | URL, *, sqlite_synchronous: str = "NORMAL") -> Engi
             u = u.update_query_dict({"charset": "utf8mb4"})
         return sa.create_engine(u, isolation_level="READ COMMITTED", pool_recycle=3600)
     raise ValueError(f"unsupported store URL driver {u.drivername!r} (sqlite, postgresql, mysql)")
+
+
+def _create_private(database: str | None) -> None:
+    """Create a missing SQLite database file empty and owner-only (0o600) before SQLite opens
+    it: SQLite then makes the -wal and -shm files with the same mode. An existing file keeps
+    its mode (a host wanting another one creates the file first)."""
+    if not database or database.startswith("file:"):
+        return
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:  # it exists, or its directory does not: SQLite says what is wrong
+        return
+    try:
+        os.fchmod(fd, 0o600)  # exactly, whatever the umask
+    finally:
+        os.close(fd)
 
 
 #: The drivers the adapter is tested with, and what a bare database name means.

@@ -252,12 +252,12 @@ class LimitTree:
         """
         self._check_amount(principal, "repayment")
         path = self.path(facility_id)
+        self._check_not_ended(path, "repay")  # the status first: a closed node holds nothing
         if principal > path[-1].own_drawn:
             raise RepaymentExceedsDrawnError(
                 f"repayment of {principal} exceeds the {path[-1].own_drawn} drawn directly on "
                 f"facility {facility_id} (repay on the node that was drawn)"
             )
-        self._check_not_ended(path, "repay")
         self._take_back(path, principal, "drawn", "repayment")
         path[-1]._record(PrincipalRepaid(aggregate_id=str(facility_id), amount=principal, on=on))
 

@@ -5,18 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from creditmgmt.domain.numbers import excerpt
 from creditmgmt.policies import model as m
 from creditmgmt.policies.base import TRIGGER_SEVERITIES, SourceLocation
 from creditmgmt.policies.cells import Cell, parse_cell
 from creditmgmt.policies.errors import PolicyLoadError
 from creditmgmt.policies.formula import INPUT_VALUE_TYPES, Expr, compile_expression
 from creditmgmt.policies.loader import nodes
+from creditmgmt.policies.loader.attachments import read_attachment
+from creditmgmt.policies.loader.lookups import check_lookups
 from creditmgmt.policies.loader.schema import canonical_hash, schema_check
 from creditmgmt.policies.yaml_source import Node, parse
 
@@ -76,7 +79,7 @@ class Loader:
             if block.id in blocks:
                 raise PolicyLoadError(f"block id {block.id!r} is used twice", block_node.loc)
             blocks[block.id] = block
-        _check_lookups(blocks)
+        check_lookups(blocks)
         owner = g(root, "owner", required=False)
         note = g(root, "change_note", required=False)
         title = g(root, "title", required=False)
@@ -209,25 +212,25 @@ class Loader:
     def _csv_rules(
         self, node: Node, inputs: tuple[str, ...], outputs: tuple[m.OutputSpec, ...]
     ) -> list[tuple[str, dict[str, Node], dict[str, Node], SourceLocation]]:
-        name = str(node.value)
         if self.base_dir is None:
             raise PolicyLoadError("rules_csv needs a document loaded from a file", node.loc)
-        path = (self.base_dir / name).resolve()
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError as e:
-            raise PolicyLoadError(f"cannot read {name}: {e.strerror}", node.loc) from None
+        name = nodes.text(node, "rules_csv")
+        path, text = read_attachment(self.base_dir, name, node.loc)
         reader = csv.DictReader(io.StringIO(text))
         expected = {"id", *inputs, *(o.name for o in outputs)}
-        header = reader.fieldnames or []
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as e:
+            raise PolicyLoadError(f"{name}: not a CSV table: {e}", node.loc) from None
         if set(header) != expected or len(header) != len(expected):
+            got = ", ".join(excerpt(h) for h in header[:12]) + (", …" if len(header) > 12 else "")
             raise PolicyLoadError(
-                f"{name}: header must be id, inputs and outputs: {sorted(expected)}, got {header}",
+                f"{name}:1: header must be id, inputs and outputs: {sorted(expected)}, got {got}",
                 node.loc,
             )
         rules = []
         rows: list[dict[str, str]] = []
-        for row in reader:
+        for row in _rows(reader, name, path):
             loc = SourceLocation(str(path), reader.line_num, 1)
             if None in row or any(v is None for v in row.values()):
                 raise PolicyLoadError(
@@ -489,46 +492,19 @@ class Loader:
         )
 
 
-def _check_lookups(blocks: dict[str, m.Block]) -> None:
-    edges: dict[str, set[str]] = {}
-    for b in blocks.values():
-        exprs: list[Expr] = []
-        if isinstance(b, m.Formula):
-            exprs = [e for _n, e in (*b.lets, *b.expressions)]
-        elif isinstance(b, m.TriggerSet):
-            exprs = [t.expr for t in b.triggers]
-        for e in exprs:
-            for lk in e.lookups:
-                target = blocks.get(lk.block)
-                if target is None:
-                    raise PolicyLoadError(f"lookup of unknown block {lk.block!r}", e.loc)
-                if target.output(lk.output) is None:
-                    raise PolicyLoadError(f"block {lk.block} has no output {lk.output!r}", e.loc)
-                missing = set(target.inputs) - set(lk.arguments)
-                extra = set(lk.arguments) - set(target.inputs)
-                if missing or extra:
-                    raise PolicyLoadError(
-                        f"lookup of {lk.block} must pass exactly its inputs {list(target.inputs)}",
-                        e.loc,
-                    )
-                edges.setdefault(b.id, set()).add(lk.block)
-    visiting: set[str] = set()
-    done: set[str] = set()
-
-    def visit(block_id: str, path: list[str]) -> None:
-        if block_id in done:
+def _rows(reader: csv.DictReader[str], name: str, path: Path) -> Iterator[dict[str, str]]:
+    """The reader's rows; a malformed line (a NUL byte, an overlong field) is a load error
+    at that line, quoting nothing of it."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
             return
-        if block_id in visiting:
-            cycle = " -> ".join([*path, block_id])
-            raise PolicyLoadError(f"lookups form a cycle: {cycle}", blocks[block_id].loc)
-        visiting.add(block_id)
-        for nxt in edges.get(block_id, ()):
-            visit(nxt, [*path, block_id])
-        visiting.discard(block_id)
-        done.add(block_id)
-
-    for block_id in blocks:
-        visit(block_id, [])
+        except csv.Error as e:
+            # (the DictReader's own line_num is that of the last good row)
+            loc = SourceLocation(str(path), reader.reader.line_num, 1)
+            raise PolicyLoadError(f"{name}: not a CSV row: {e}", loc) from None
+        yield row
 
 
 def _is_file(text: str) -> bool:

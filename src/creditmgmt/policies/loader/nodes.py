@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from creditmgmt.domain.errors import InvalidValueError
+from creditmgmt.domain.numbers import excerpt, parse_decimal
 from creditmgmt.policies import model as m
 from creditmgmt.policies.base import SourceLocation
 from creditmgmt.policies.errors import PolicyLoadError
@@ -135,16 +137,13 @@ def csv_output(text: str, spec: m.OutputSpec, loc: SourceLocation) -> Any:
     text = text.strip()
     if spec.type == "bool":
         if text.lower() not in ("true", "false"):
-            raise PolicyLoadError(f"output {spec.name}: {text!r} is not true or false", loc)
+            raise PolicyLoadError(f"output {spec.name}: {excerpt(text)} is not true or false", loc)
         return text.lower() == "true"
     try:
         if spec.type == "int":
-            return int(text)
+            return int(parse_decimal(text, integer=True))
         if spec.type == "decimal":
-            value = Decimal(text)
-            if not value.is_finite():
-                raise ValueError(text)
-            return value
-    except (ValueError, ArithmeticError):
-        raise PolicyLoadError(f"output {spec.name}: {text!r} is not a {spec.type}", loc) from None
+            return parse_decimal(text, exponent=True)
+    except InvalidValueError as e:
+        raise PolicyLoadError(f"output {spec.name}: {e}", loc) from None
     return text

@@ -200,7 +200,7 @@ class MonitoringCalls(DeskCore):
             PermissionDeniedError, ConfigurationError (a bad partition).
         """
         subject = run_subject(as_of, _check_partition(partition))
-        self._permit(by, "report", subject)
+        self._permit(by, "run_log", subject)
         return self._log(subject)
 
     # -------------------------------------------------------------------------------------
