@@ -290,10 +290,14 @@ def test_diff_reports_transitions_and_writes_csv_and_html(
     assert any(
         "special_mention" in ln and "substandard" in ln and "800,000.00" in ln for ln in lines
     )
-    assert any("provision" in ln and "24000.00" in ln and "200000.00" in ln for ln in lines)
+    # provision is numeric: summarised, and its amount is the change in provision (176,000)
+    assert any(
+        "provision" in ln and "24,000.00" in ln and "200,000.00" in ln and "176,000.00" in ln
+        for ln in lines
+    )
     written = csv_out.read_text(encoding="utf-8").splitlines()
-    assert written[0] == "customer_id,block,output,old,new,amount"
-    assert "<b>&c003,classification,category,special_mention,substandard,800000.00" in written
+    assert written[0] == "customer_id,block,output,old,new,delta,amount"
+    assert "<b>&c003,classification,category,special_mention,substandard,,800000.00" in written
     assert len(written) == 4  # category, rate, provision of the one changed customer
     page = html_out.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page
@@ -314,9 +318,12 @@ def test_diff_in_chinese_with_yuan_amounts(
     assert "迁移情况" in result.output and "发生变化的记录" in result.output
     assert "substandard（次级）" in result.output
     assert "共比较 4 条记录" in result.output
-    assert "¥800,000.00" in result.output
+    assert "¥800,000.00 CNY" in result.output  # ¥ is also the yen: the ISO code follows
+    assert "数值型输出：上升、下降与合计" in result.output and "变动额" in result.output
     html = page.read_text(encoding="utf-8")
-    assert '<html lang="zh-CN">' in html and "¥800,000.00" in html and "迁移情况" in html
+    assert '<html lang="zh-CN">' in html and "¥800,000.00 CNY" in html and "迁移情况" in html
+    assert "<h2>数值型输出：上升、下降与合计</h2>" in html and "<h2>变动最大的记录</h2>" in html
+    assert '<td class="num">176,000.00</td>' in html  # the change in provision, a number
     bad = run("diff", str(old), str(new), "--rows", str(book), "--currency", "XYZ")
     assert bad.exit_code == 2
 
@@ -369,3 +376,96 @@ def test_explain_in_chinese_translates_values_but_not_rule_ids() -> None:
     assert "substandard（次级）" in result.output
     assert "rule=normal," in result.output
     assert "rule=normal（正常）" not in result.output
+
+
+def test_diff_summarises_numeric_outputs_and_totals_each_output(
+    versions: tuple[Path, Path, Path],
+) -> None:
+    old, new, book = versions
+    result = run("diff", str(old), str(new), "--portfolio", str(book), "--amount", "balance")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    # rate and provision: one summary row each (up 1, down 0, same 3), not a row per pair
+    rate = [ln for ln in lines if "│ rate " in ln and "│ 1 " in ln and "│ 3 " in ln]
+    assert rate, result.output
+    assert "Numeric outputs: up, down, totals" in result.output
+    assert "Largest changes" in result.output
+    # the categorical transitions end with a total per output
+    assert any("(total)" in ln and "800,000.00" in ln for ln in lines)
+    # the largest-change table names the record and the change in provision
+    assert any("<b>&c003" in ln and "176,000.00" in ln for ln in lines)
+
+
+def test_diff_limit_caps_every_table(tmp_path: Path, rules: Path) -> None:
+    new = tmp_path / "new.yaml"
+    new.write_text(NEW_RULES, encoding="utf-8")
+    book = tmp_path / "book.csv"
+    body = "".join(f"c{i:03},{61 + i % 29},{1000 + i}.00\n" for i in range(30))
+    book.write_text("customer_id,dpd,balance\n" + body, encoding="utf-8")
+    result = run(
+        "diff", str(rules), str(new), "--portfolio", str(book), "--limit", "3", "--top", "5",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    out = result.output
+    # changed records: 30 customers x 3 outputs = 90 rows, 3 shown; largest: 2 x 5, 3 shown
+    assert "... 87 more row(s) in the CSV/HTML report (--limit)" in out
+    assert "... 7 more row(s) in the CSV/HTML report (--limit)" in out
+    shown = [ln for ln in out.splitlines() if ln.startswith("│ c0")]
+    assert len(shown) == 6  # three rows of the largest changes, three of the changed records
+
+
+def test_diff_needs_exactly_one_book(versions: tuple[Path, Path, Path]) -> None:
+    old, new, book = versions
+    assert run("diff", str(old), str(new)).exit_code == 2
+    both = run("diff", str(old), str(new), "--portfolio", str(book), "--store", "memory://")
+    assert both.exit_code == 2 and "--portfolio CSV or --store URL" in both.output
+    no_date = run("diff", str(old), str(new), "--store", "memory://")
+    assert no_date.exit_code == 2 and "--as-of" in no_date.output
+
+
+def test_explain_marks_the_priority_row_that_decided_and_formats_amounts() -> None:
+    args = ["explain", "--builtin", "cn-2023", "classification"]
+    result = run(*args, "-i", "dpd=95", "-i", "restructured=true")
+    assert result.exit_code == 0, result.output
+    assert "(decided by ss_dpd_over_90)" in result.output
+    [decided] = [ln for ln in result.output.splitlines() if "<- decides" in ln]
+    assert "rule=ss_dpd_over_90" in decided
+    assert sum("rule=" in ln for ln in result.output.splitlines()) == 4  # 4 rows matched
+    zh = run(*args, "-i", "dpd=95", "--lang", "zh")
+    assert "（由 ss_dpd_over_90 决定）" in zh.output and "← 决定结果" in zh.output
+    money = run(
+        "explain", "--builtin", "cn-2023", "provisioning_mof2012",
+        "-i", "category=substandard", "-i", "balance=33000000",
+    )  # fmt: skip
+    assert money.exit_code == 0, money.output
+    assert "33,000,000.00" in money.output and "9,900,000.00" in money.output
+    assert "33000000" not in money.output.replace(",", "X")  # never unformatted
+
+
+def test_check_goes_on_past_a_formula_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("broken.yaml").write_text(
+        GAPPY.replace("round(balance * rate, 2)", "round(balance * (dpd > 3), 2)"),
+        encoding="utf-8",
+    )
+    result = run("check", "broken.yaml")
+    assert result.exit_code == 1, result.output  # findings, not "cannot load" (2)
+    lines = result.output.splitlines()
+    assert any("broken.yaml:28" in ln and "formula-error" in ln for ln in lines)
+    # the table is still checked: its gap is listed too
+    assert any("broken.yaml:10" in ln and "gap" in ln and "[31..61)" in ln for ln in lines)
+    assert "cannot load" not in result.output
+    assert "broken.yaml: 2 error(s)" in result.output
+    zh = run("check", "broken.yaml", "--lang", "zh")
+    assert "formula-error（公式错误）" in zh.output and "gap（覆盖缺口）" in zh.output
+    assert "错误 2 个" in zh.output
+
+
+def test_every_finding_code_has_a_chinese_label() -> None:
+    from creditmgmt.cli.policy.text import FINDING_LABELS_ZH
+    from creditmgmt.policies.checks import FINDING_CODES
+
+    assert set(FINDING_LABELS_ZH) == set(FINDING_CODES)
+    assert len(set(FINDING_LABELS_ZH.values())) == len(FINDING_LABELS_ZH)

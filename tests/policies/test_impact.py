@@ -100,8 +100,10 @@ def test_transitions_with_counts_and_amounts(report: ImpactReport) -> None:
     ]
     severity = report.output("warnings", "severity")
     assert [(t.old, t.new, t.count) for t in severity.transitions] == [("yellow", "red", 2)]
-    count = report.output("warnings", "count")
-    assert [(t.old, t.new, t.count) for t in count.transitions] == [(1, 2, 2)]
+    count = report.output("warnings", "count")  # an int output: summarised, not paired
+    assert count.transitions == ()
+    assert count.numeric is not None
+    assert (count.numeric.up, count.numeric.down, count.numeric.same) == (2, 0, 3)
     fired = report.output("warnings", "fired")
     assert fired.changed == 2
     assert len(fired.transitions) == 1
@@ -138,6 +140,7 @@ def test_rows_for_csv(report: ImpactReport) -> None:
         "output": "limit",
         "old": "200.0",
         "new": "250.00",
+        "delta": "50.00",
         "amount": "100",
     }
     fired = [r for r in rows if r["output"] == "fired" and r["customer_id"] == "C3"]
@@ -148,6 +151,7 @@ def test_rows_for_csv(report: ImpactReport) -> None:
             "output": "fired",
             "old": "late",
             "new": "late; npl",
+            "delta": "",
             "amount": "300",
         }
     ]
@@ -345,11 +349,25 @@ def test_counts_and_sums_always_add_up(book: list[dict[str, Any]]) -> None:
         assert o.evaluated == o.unchanged + o.changed
         assert o.evaluated + o.errors == len(rows)
         assert o.errors == (bad if o.block != "limit" else 0)
-        assert sum(t.count for t in o.transitions) == o.changed
-        assert sum((t.amount for t in o.transitions), Decimal(0)) == o.changed_amount
         listed = [c for c in report.changes if (c.block, c.output) == (o.block, o.output)]
         assert len(listed) == o.changed
         assert sum((c.amount or Decimal(0) for c in listed), Decimal(0)) == o.changed_amount
+        paired = [c for c in listed if c.delta is None]
+        assert sum(t.count for t in o.transitions) == len(paired)
+        assert sum((t.amount for t in o.transitions), Decimal(0)) == sum(
+            (c.amount or Decimal(0) for c in paired), Decimal(0)
+        )
+        if o.numeric is None:
+            assert not [c for c in listed if c.delta is not None]
+            continue
+        n = o.numeric
+        assert n.up + n.down == len(listed) - len(paired)
+        assert n.compared == n.up + n.down + n.same
+        deltas = sum((c.delta for c in listed if c.delta is not None), Decimal(0))
+        assert n.total_delta == deltas == n.new_total - n.old_total
+        assert [abs(c.delta or 0) for c in n.largest] == sorted(
+            (abs(c.delta or 0) for c in n.largest), reverse=True
+        )
     # each bad row fails both versions of the two blocks that read dpd
     assert len(report.errors) == 4 * bad
 
@@ -364,3 +382,120 @@ def test_display_of_decision_values() -> None:
     assert display(({"id": "a", "severity": "red"}, {"id": "b"})) == "a; b"
     assert display({"x": 1, "y": False}) == "x=1, y=false"
     assert display(("A", "B")) == "A; B"
+
+
+def provisioning(version: str, rate: str, grades: str) -> RuleSet:
+    return load_ruleset(
+        f"""
+id: prov
+version: {version}
+effective_from: 2026-01-01
+status: draft
+inputs:
+  dpd: {{type: int, min: 0}}
+  balance: {{type: decimal}}
+blocks:
+  - id: provisioning
+    kind: formula
+    inputs: [balance, dpd]
+    outputs: {{provision: "balance * ({rate}) if dpd > 30 else balance * 0.01"}}
+  - id: grading
+    kind: decision_table
+    inputs: [dpd]
+    outputs:
+      grade: {{type: enum, values: ["2", "9", "10"]}}
+    rules:
+      - {{id: g1, when: {{dpd: "< {grades}"}}, then: {{grade: "2"}}}}
+      - {{id: g2, when: {{dpd: "[{grades}..90)"}}, then: {{grade: "9"}}}}
+      - {{id: g3, when: {{dpd: ">= 90"}}, then: {{grade: "10"}}}}
+"""
+    )
+
+
+PROV_BOOK: list[dict[str, Any]] = [
+    {"customer_id": "A", "dpd": 0, "balance": "1000000.00", "exposure": "1000000.00"},
+    {"customer_id": "B", "dpd": 45, "balance": "2000000.00", "exposure": "2000000.00"},
+    {"customer_id": "C", "dpd": 95, "balance": "500000.00", "exposure": "500000.00"},
+    {"customer_id": "D", "dpd": 60, "balance": "100000.00", "exposure": "100000.00"},
+    {"customer_id": "E", "dpd": 20, "balance": "300000.00", "exposure": "300000.00"},
+]
+
+
+def test_a_numeric_output_is_summarised_with_up_down_totals_and_largest_changes() -> None:
+    old = provisioning("1.0.0", "0.25", "30")
+    new = provisioning("1.1.0", "0.20", "10")
+    report = diff_impact(old, new, PROV_BOOK, amount="exposure", top=2)
+    prov = report.output("provisioning", "provision")
+    assert prov.transitions == ()  # no row per (old, new) pair
+    n = prov.numeric
+    assert n is not None
+    assert (n.compared, n.up, n.down, n.same) == (5, 0, 3, 2)
+    assert n.old_total == Decimal("10000") + Decimal("500000") + Decimal("125000") + Decimal(
+        "25000"
+    ) + Decimal("3000")
+    assert n.total_delta == Decimal("-100000") - Decimal("25000") - Decimal("5000")
+    assert n.mean_delta == n.total_delta / 5
+    # the two largest changes by size, largest first: B (-100,000), C (-25,000)
+    assert [(c.key, c.delta) for c in n.largest] == [
+        ("B", Decimal("-100000.0000")),
+        ("C", Decimal("-25000.0000")),
+    ]
+    # each changed row carries the change in provision; its exposure stays `amount`
+    b = next(c for c in report.changes if c.key == "B" and c.output == "provision")
+    assert (b.delta, b.amount) == (Decimal("-100000.0000"), Decimal("2000000.00"))
+    rows = report.to_rows("numeric")
+    assert rows == [
+        {
+            "block": "provisioning",
+            "output": "provision",
+            "compared": "5",
+            "up": "0",
+            "down": "3",
+            "same": "2",
+            "old_total": display_of(n.old_total),
+            "new_total": display_of(n.new_total),
+            "total_delta": display_of(n.total_delta),
+            "mean_delta": display_of(n.mean_delta),
+        }
+    ]
+    assert [r["customer_id"] for r in report.to_rows("largest")] == ["B", "C"]
+    assert report.to_csv("largest").startswith("customer_id,block,output,old,new,delta\nB,")
+
+
+def display_of(value: Decimal) -> str:
+    from creditmgmt.policies.impact import display
+
+    return display(value)
+
+
+def test_transitions_sort_numeric_values_numerically() -> None:
+    old = provisioning("1.0.0", "0.25", "30")
+    new = provisioning("1.1.0", "0.25", "10")
+    book = [
+        {"customer_id": "x", "dpd": 15, "balance": "1"},  # 2 -> 9
+        {"customer_id": "y", "dpd": 20, "balance": "1"},  # 2 -> 9
+    ]
+    report = diff_impact(old, new, book, blocks=["grading"])
+    [moved] = report.output("grading", "grade").transitions
+    assert (moved.old, moved.new, moved.count) == ("2", "9", 2)
+    from creditmgmt.policies.impact import order_key
+
+    assert sorted(["10", "9", "2", "B", None, "A"], key=order_key) == [
+        "2",
+        "9",
+        "10",
+        "A",
+        "B",
+        None,
+    ]
+    assert sorted([Decimal("10"), 9, Decimal("2.5")], key=order_key) == [Decimal("2.5"), 9, 10]
+
+
+def test_the_largest_changes_are_bounded_by_top_not_by_the_book() -> None:
+    old = provisioning("1.0.0", "0.25", "30")
+    new = provisioning("1.1.0", "0.30", "30")
+    book = [{"customer_id": i, "dpd": 40, "balance": str(i * 100)} for i in range(1, 201)]
+    n = diff_impact(old, new, book, top=3, max_changes=0).output("provisioning", "provision")
+    assert n.numeric is not None
+    assert [c.key for c in n.numeric.largest] == [200, 199, 198]
+    assert n.numeric.up == 200

@@ -85,7 +85,7 @@ from creditmgmt.domain.interaction import (
     InteractionKind,
     TaskStatus,
 )
-from creditmgmt.domain.labels import label
+from creditmgmt.domain.labels import format_amount, format_money, label
 from creditmgmt.domain.loan import Allocation, Drawdown, LoanStatus, OverpaymentError, Repayment
 from creditmgmt.domain.money import D, Money, Percentage, Rate
 from creditmgmt.domain.products import ProductType
@@ -195,5 +195,7 @@ __all__ = [
     "TreeStructureError",
     "UserId",
     "Valuation",
+    "format_amount",
+    "format_money",
     "label",
 ]

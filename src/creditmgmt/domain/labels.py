@@ -1,8 +1,22 @@
-"""Display labels in English and Chinese for the language-neutral codes the model stores."""
+"""Display labels in English and Chinese for the language-neutral codes the model stores,
+and the one rule for showing amounts and money.
+
+Customer statuses have labels of their own, distinct from the five classification
+categories: an `active` customer is 存续客户, never 正常 (which is the category `normal`).
+
+Money is shown with its currency's symbol only where that symbol names one currency; where
+several share it (¥ is the yuan — CNY, CNH — and the yen, JPY) the ISO code follows the
+amount: `¥1,234.00 CNY`, `¥1,234 JPY`, but `$1,234.00`, `HK$1,234.00`, `€1,234.00`. A
+currency without a symbol shows its code: `1,234.00 CHF`. `format_money` is that rule;
+every display (the CLI, reports) goes through it.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Final
+
+from creditmgmt.domain.money import MINOR_UNITS, SYMBOLS, Money
 
 _ZH: Final[dict[str, str]] = {
     # five categories
@@ -27,7 +41,7 @@ _ZH: Final[dict[str, str]] = {
     "escalated": "已升级",
     "resolved": "已解决",
     "prospect": "潜在客户",
-    "active": "正常",
+    "active": "存续客户",
     "watchlist": "重点关注",
     "exited": "已退出",
     "approved": "已批准",
@@ -89,3 +103,59 @@ def label(code: str, lang: str = "en") -> str:
     if lang == "zh":
         return _ZH.get(code, code)
     return _EN_OVERRIDES.get(code, code.replace("_", " "))
+
+
+#: customer statuses (their labels never equal a classification category's)
+CUSTOMER_STATUSES: Final[tuple[str, ...]] = ("prospect", "active", "watchlist", "exited")
+#: the five classification categories
+CATEGORIES: Final[tuple[str, ...]] = (
+    "normal",
+    "special_mention",
+    "substandard",
+    "doubtful",
+    "loss",
+)
+
+#: symbols that name more than one currency (shown with the ISO code after the amount)
+SHARED_SYMBOLS: Final[frozenset[str]] = frozenset(
+    s for s in SYMBOLS.values() if sum(1 for v in SYMBOLS.values() if v == s) > 1
+)
+
+
+def format_amount(value: Decimal | int, places: int = 2) -> str:
+    """An amount for people: thousands separated, at least `places` decimals, never an
+    exponent or a float-looking `33000000.0` (`format_amount(Decimal("33000000.0")) ==
+    "33,000,000.00"`; `Decimal("0.0150")` keeps its four places). Non-finite decimals are
+    shown as written."""
+    if isinstance(value, int):
+        value = Decimal(value)
+    if not value.is_finite():
+        return str(value)
+    exponent = value.as_tuple().exponent
+    shown = max(places, -exponent if isinstance(exponent, int) else 0)
+    return f"{value:,.{shown}f}"
+
+
+def format_money(value: Money | Decimal | int, currency: str | None = None) -> str:
+    """Money for people, by the one rule of this module: `¥1,234.00 CNY`, `¥1,234 JPY`
+    (¥ is shared), `$1,234.00`, `1,234.00 CHF` (no symbol); without a currency, the amount
+    alone (`format_amount`). A `Money` brings its own currency; `currency` is the ISO code
+    of a bare amount, whose minor units it takes.
+
+    Raises:
+        KeyError: `currency` is not a supported ISO code (check it with `Money.zero` first).
+    """
+    if isinstance(value, Money):
+        amount, currency = value.amount, value.currency
+    else:
+        amount = Decimal(value)
+    if currency is None:
+        return format_amount(amount)
+    body = format_amount(abs(amount), MINOR_UNITS[currency])
+    sign = "-" if amount < 0 else ""
+    symbol = SYMBOLS.get(currency)
+    if symbol is None:
+        return f"{sign}{body} {currency}"
+    if symbol in SHARED_SYMBOLS:
+        return f"{sign}{symbol}{body} {currency}"
+    return f"{sign}{symbol}{body}"

@@ -2,6 +2,7 @@
 
     report = diff_impact(current, proposed, portfolio, key="customer_id", amount="exposure")
     report.output("classification", "category").transitions   # normal → special_mention ...
+    report.output("provisioning", "provision").numeric           # up / down / total delta ...
     report.to_rows()                                             # one plain row per change
 
 `portfolio` is any iterable of mappings (one per customer or facility) holding the inputs of
@@ -10,12 +11,21 @@ feed every block. It is read once, row by row, and no row is kept: memory grows 
 changes found (cap them with `max_changes`), not with the book. A row that cannot be decided
 (a missing or mistyped input, no matching rule ...) is recorded in `errors` with its key and
 the analysis goes on; pass `strict=True` to stop at the first one instead.
+
+An output declared `int` or `decimal` (a provision, a limit, a score) is summarised, not listed
+pair by pair: how many rows went up, down or stayed, the totals before and after, the total
+and mean change, and the `top` largest changes by size (`OutputImpact.numeric`); its per-row
+changes carry the change itself (`RowChange.delta`, new - old). Other outputs (categories,
+grades, levels) get transitions: one per (old, new) pair, most rows first, values in
+numeric order where they are numbers.
 """
 
 from __future__ import annotations
 
 import csv
+import heapq
 import io
+import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,7 +36,9 @@ from creditmgmt.domain.money import Money
 from creditmgmt.policies.errors import PolicyError, PolicyEvaluationError, PolicyInputError
 from creditmgmt.policies.ruleset import RuleSet
 
-ROW_KINDS = ("changes", "transitions", "summary", "errors")
+ROW_KINDS = ("changes", "transitions", "numeric", "largest", "summary", "errors")
+#: declared output types summarised as numbers (up/down/delta) instead of transitions
+NUMERIC_OUTPUT_TYPES = ("int", "decimal")
 
 
 @attrs.frozen
@@ -42,9 +54,42 @@ class Transition:
 
 
 @attrs.frozen
+class RowChange:
+    """One row whose `output` of `block` differs between the versions: `amount` is the row's
+    exposure (the `amount` field), `delta` is new - old for a numeric output (else None)."""
+
+    key: Any
+    block: str
+    output: str
+    old: Any
+    new: Any
+    amount: Decimal | None
+    delta: Decimal | None = None
+
+
+@attrs.frozen
+class NumericImpact:
+    """A numeric output over the rows where both versions gave a number (`compared`): how
+    many went up, down or stayed the same, the totals before and after, the total and mean
+    change (mean over `compared`), and the `largest` changes by size, largest first."""
+
+    compared: int
+    up: int
+    down: int
+    same: int
+    old_total: Decimal
+    new_total: Decimal
+    total_delta: Decimal
+    mean_delta: Decimal
+    largest: tuple[RowChange, ...]
+
+
+@attrs.frozen
 class OutputImpact:
     """One output of one block over the book: rows decided by both versions (`evaluated`),
-    how many kept their value and how many changed, and the transitions (most rows first)."""
+    how many kept their value and how many changed, `changed_amount` (the exposure of the
+    changed rows), the transitions (most rows first) and, for an `int`/`decimal` output,
+    `numeric` (its transitions then only hold changes to or from no value)."""
 
     block: str
     output: str
@@ -54,18 +99,7 @@ class OutputImpact:
     errors: int
     changed_amount: Decimal
     transitions: tuple[Transition, ...]
-
-
-@attrs.frozen
-class RowChange:
-    """One row whose `output` of `block` differs between the versions."""
-
-    key: Any
-    block: str
-    output: str
-    old: Any
-    new: Any
-    amount: Decimal | None
+    numeric: NumericImpact | None = None
 
 
 @attrs.frozen
@@ -114,8 +148,12 @@ class ImpactReport:
     def to_rows(self, kind: str = "changes") -> list[dict[str, str]]:
         """Plain text rows for CSV or a table, one dict per line, columns in a fixed order:
 
-        - `changes`: key, block, output, old, new, amount — one per changed output of a row
+        - `changes`: key, block, output, old, new, delta, amount — one per changed output
+          of a row (`delta` new - old for numeric outputs, `amount` the row's exposure)
         - `transitions`: block, output, old, new, count, amount
+        - `numeric`: block, output, compared, up, down, same, old_total, new_total,
+          total_delta, mean_delta — one per numeric output
+        - `largest`: key, block, output, old, new, delta — the largest numeric changes
         - `summary`: block, output, evaluated, unchanged, changed, errors, changed_amount
         - `errors`: key, block, version, error, message
 
@@ -130,6 +168,7 @@ class ImpactReport:
                     "output": c.output,
                     "old": display(c.old),
                     "new": display(c.new),
+                    "delta": display(c.delta),
                     "amount": display(c.amount),
                 }
                 for c in self.changes
@@ -146,6 +185,37 @@ class ImpactReport:
                 }
                 for o in self.outputs
                 for t in o.transitions
+            ]
+        if kind == "numeric":
+            return [
+                {
+                    "block": o.block,
+                    "output": o.output,
+                    "compared": str(n.compared),
+                    "up": str(n.up),
+                    "down": str(n.down),
+                    "same": str(n.same),
+                    "old_total": display(n.old_total),
+                    "new_total": display(n.new_total),
+                    "total_delta": display(n.total_delta),
+                    "mean_delta": display(n.mean_delta),
+                }
+                for o in self.outputs
+                if (n := o.numeric) is not None
+            ]
+        if kind == "largest":
+            return [
+                {
+                    self.key: display(c.key),
+                    "block": c.block,
+                    "output": c.output,
+                    "old": display(c.old),
+                    "new": display(c.new),
+                    "delta": display(c.delta),
+                }
+                for o in self.outputs
+                if o.numeric is not None
+                for c in o.numeric.largest
             ]
         if kind == "summary":
             return [
@@ -181,8 +251,21 @@ class ImpactReport:
         """
         rows = self.to_rows(kind)
         columns = {
-            "changes": [self.key, "block", "output", "old", "new", "amount"],
+            "changes": [self.key, "block", "output", "old", "new", "delta", "amount"],
             "transitions": ["block", "output", "old", "new", "count", "amount"],
+            "numeric": [
+                "block",
+                "output",
+                "compared",
+                "up",
+                "down",
+                "same",
+                "old_total",
+                "new_total",
+                "total_delta",
+                "mean_delta",
+            ],
+            "largest": [self.key, "block", "output", "old", "new", "delta"],
             "summary": [
                 "block",
                 "output",
@@ -193,7 +276,8 @@ class ImpactReport:
                 "changed_amount",
             ],
             "errors": [self.key, "block", "version", "error", "message"],
-        }[kind]
+        }.get(kind)
+        assert columns is not None  # to_rows refused any other kind
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
@@ -228,8 +312,80 @@ def _comparable(value: Any) -> Any:
     return value
 
 
+def order_key(value: Any) -> tuple[int, Any]:
+    """Sort key of decision values: numbers — and text that reads as one, like grade "10" —
+    in numeric order (9 before 10) ahead of other text, then text as displayed; no value
+    last."""
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return (0, Decimal(value))
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            number = None
+        if number is not None and number.is_finite():
+            return (0, number)
+    if value is None:
+        return (2, "")
+    return (1, display(value))
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return Decimal(value)
+    return None
+
+
+class _NumericTally:
+    """Up/down/totals of one numeric output and a bounded heap of its largest changes."""
+
+    def __init__(self, top: int) -> None:
+        self.top = top
+        self.compared = self.up = self.down = self.same = 0
+        self.old_total = Decimal(0)
+        self.new_total = Decimal(0)
+        self.heap: list[tuple[Decimal, int, RowChange]] = []
+        self.sequence = itertools.count()
+
+    def add(self, was: Decimal, now: Decimal, change: RowChange | None) -> None:
+        self.compared += 1
+        self.old_total += was
+        self.new_total += now
+        if now > was:
+            self.up += 1
+        elif now < was:
+            self.down += 1
+        else:
+            self.same += 1
+        if change is None or self.top <= 0:
+            return
+        # smallest change on top; a later change of equal size never displaces an earlier
+        entry = (abs(now - was), -next(self.sequence), change)
+        if len(self.heap) < self.top:
+            heapq.heappush(self.heap, entry)
+        elif entry[:2] > self.heap[0][:2]:
+            heapq.heapreplace(self.heap, entry)
+
+    def result(self) -> NumericImpact:
+        total = self.new_total - self.old_total
+        mean = total / self.compared if self.compared else Decimal(0)
+        largest = tuple(c for _s, _n, c in sorted(self.heap, key=lambda e: e[:2], reverse=True))
+        return NumericImpact(
+            compared=self.compared,
+            up=self.up,
+            down=self.down,
+            same=self.same,
+            old_total=self.old_total,
+            new_total=self.new_total,
+            total_delta=total,
+            mean_delta=mean,
+            largest=largest,
+        )
+
+
 class _OutputTally:
-    def __init__(self) -> None:
+    def __init__(self, numeric: _NumericTally | None) -> None:
+        self.numeric = numeric
         self.evaluated = 0
         self.unchanged = 0
         self.changed = 0
@@ -248,6 +404,7 @@ def diff_impact(
     amount: str | None = None,
     max_changes: int | None = None,
     strict: bool = False,
+    top: int = 10,
 ) -> ImpactReport:
     """Evaluate `old` and `new` over `rows` and report what changes, block by block.
 
@@ -259,6 +416,7 @@ def diff_impact(
         max_changes: keep at most this many per-row changes (counts and sums stay complete;
             `changes_not_kept` says how many were dropped).
         strict: raise the first row error instead of recording it.
+        top: how many of the largest changes to keep per numeric output.
 
     Raises:
         PolicyInputError: a requested block is missing from a version; with `strict`, a row
@@ -276,6 +434,7 @@ def diff_impact(
     dropped = 0
     count = 0
     inputs = {b: (old.blocks[b].inputs, new.blocks[b].inputs) for b in block_ids}
+    numeric_outputs = {b: _numeric_outputs(old, new, b) for b in block_ids}
 
     def fail(where: str, row_key: Any, block: str, version: str, e: PolicyError) -> None:
         ref = {"old": old.ref, "new": new.ref}.get(version)
@@ -317,26 +476,38 @@ def diff_impact(
                 slot = (block, output)
                 tally = tallies.get(slot)
                 if tally is None:
-                    tally = tallies[slot] = _OutputTally()
+                    numeric = _NumericTally(top) if numeric_outputs[block].get(output) else None
+                    tally = tallies[slot] = _OutputTally(numeric)
                     order.append(slot)
                 tally.evaluated += 1
                 was, now = before.get(output), after.get(output)
+                was_n, now_n = _number(was), _number(now)
+                both = tally.numeric is not None and was_n is not None and now_n is not None
                 was_c, now_c = _comparable(was), _comparable(now)
                 if was_c == now_c:
                     tally.unchanged += 1
+                    if both:
+                        assert tally.numeric is not None and was_n is not None
+                        tally.numeric.add(was_n, was_n, None)
                     continue
                 tally.changed += 1
                 tally.changed_amount += row_amount or 0
+                delta = now_n - was_n if both and now_n is not None and was_n is not None else None
+                change = RowChange(row_key, block, output, was, now, row_amount, delta)
+                if max_changes is None or len(changes) < max_changes:
+                    changes.append(change)
+                else:
+                    dropped += 1
+                if both:
+                    assert tally.numeric is not None and was_n is not None and now_n is not None
+                    tally.numeric.add(was_n, now_n, change)
+                    continue
                 entry = tally.transitions.get((was_c, now_c))
                 if entry is None:
                     tally.transitions[(was_c, now_c)] = [was, now, 1, row_amount or Decimal(0)]
                 else:
                     entry[2] += 1
                     entry[3] += row_amount or 0
-                if max_changes is None or len(changes) < max_changes:
-                    changes.append(RowChange(row_key, block, output, was, now, row_amount))
-                else:
-                    dropped += 1
 
     outputs = tuple(
         OutputImpact(
@@ -350,9 +521,11 @@ def diff_impact(
             transitions=tuple(
                 Transition(b, o, was, now, n, total)
                 for was, now, n, total in sorted(
-                    tallies[(b, o)].transitions.values(), key=lambda t: (-t[2], display(t[0]))
+                    tallies[(b, o)].transitions.values(),
+                    key=lambda t: (-t[2], order_key(t[0]), order_key(t[1])),
                 )
             ),
+            numeric=None if (n := tallies[(b, o)].numeric) is None else n.result(),
         )
         for b, o in order
     )
@@ -367,6 +540,18 @@ def diff_impact(
         errors=tuple(errors),
         changes_not_kept=dropped,
     )
+
+
+def _numeric_outputs(old: RuleSet, new: RuleSet, block: str) -> dict[str, bool]:
+    """Per output of `block`: is it declared a number (`int`/`decimal`) by both versions?"""
+    kinds: dict[str, list[str]] = {}
+    for ruleset in (old, new):
+        for spec in ruleset.blocks[block].outputs:
+            kinds.setdefault(spec.name, []).append(spec.type)
+    return {
+        name: len(types) == 2 and all(t in NUMERIC_OUTPUT_TYPES for t in types)
+        for name, types in kinds.items()
+    }
 
 
 def _blocks(old: RuleSet, new: RuleSet, wanted: Sequence[str] | None) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ import attrs
 from creditmgmt.policies.base import Finding as Finding  # its home is base; named here as before
 from creditmgmt.policies.base import SourceLocation
 from creditmgmt.policies.cells import ANY, Cell, Scalar
+from creditmgmt.policies.errors import PolicyLoadError
 from creditmgmt.policies.formula import Expr
 
 INPUT_TYPES = ("int", "decimal", "money", "bool", "enum", "date", "string")
@@ -198,6 +199,9 @@ class RuleSetDocument:
     source: str
     content_hash: str
     loc: SourceLocation
+    #: per block, the formulas that did not compile (only a lenient load keeps such a block;
+    #: it never evaluates, and `check()` reports each as a `formula-error` finding)
+    formula_errors: dict[str, tuple[PolicyLoadError, ...]] = attrs.field(factory=dict, eq=False)
 
     @property
     def ref(self) -> str:

@@ -172,6 +172,9 @@ class ReferenceEvaluator:
                     ) from None
 
             winner = min(rules, key=rank)
+            if steps is not None:  # the row that decided, for explain (see Trace.lines)
+                at = len(steps) - len(rules) + rules.index(winner)
+                steps[at] = {**steps[at], "decides": True}
             return dict(winner.then), ids
         return dict(rules[0].then), ids
 

@@ -23,7 +23,7 @@ from creditmgmt.policies import model as m
 from creditmgmt.policies.checks import check_document
 from creditmgmt.policies.compiler import BlockCompiler
 from creditmgmt.policies.decision import Decision, Trace
-from creditmgmt.policies.errors import PolicyCheckError
+from creditmgmt.policies.errors import PolicyCheckError, PolicyEvaluationError
 from creditmgmt.policies.formula import exact_context
 from creditmgmt.policies.loader import read_document
 from creditmgmt.policies.reference import ReferenceEvaluator, scaled_pd, scaling_constants
@@ -128,6 +128,8 @@ class RuleSet:
         fast = self._fast.get(block_id)
         if fast is None:
             block = self._reference.block(block_id)
+            if self.document.formula_errors:
+                self._refuse_broken(block)
 
             def slow(given: Mapping[str, Any]) -> Decision:
                 # looked up on each call: the reference path as this rule set has it now
@@ -159,6 +161,29 @@ class RuleSet:
         finally:
             decimal.setcontext(previous)
 
+    def _refuse_broken(self, block: m.Block) -> None:
+        """Raise if `block`, or a block it looks up, has a formula that did not compile (a
+        lenient load only: see `loader.read_document`)."""
+        seen: set[str] = set()
+        todo = [block.id]
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            errors = self.document.formula_errors.get(current)
+            if errors:
+                via = "" if current == block.id else f" (it looks up block {current})"
+                raise PolicyEvaluationError(
+                    f"block {block.id} cannot be evaluated{via}: {errors[0]}"
+                )
+            target = self.document.blocks.get(current)
+            if isinstance(target, m.Formula):
+                exprs = (*target.lets, *target.expressions)
+                todo.extend(lk.block for _n, e in exprs for lk in e.lookups)
+            elif isinstance(target, m.TriggerSet):
+                todo.extend(lk.block for t in target.triggers for lk in t.expr.lookups)
+
     def _inner_of(self, block: m.Block, output: str, trusted: frozenset[int]) -> Callable[..., Any]:
         """The evaluator of `block` returning `output`, for lookups from generated formulas."""
         key = (block.id, output, trusted)
@@ -170,6 +195,8 @@ class RuleSet:
 
     def _evaluate(self, block_id: str, inputs: Mapping[str, Any], trace: bool) -> Decision:
         """The reference path (see `creditmgmt.policies.reference`)."""
+        if self.document.formula_errors:
+            self._refuse_broken(self._reference.block(block_id))
         return self._reference.evaluate(block_id, inputs, trace)
 
 

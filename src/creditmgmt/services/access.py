@@ -155,6 +155,7 @@ DEFAULT_CALLS: Final[Mapping[str, frozenset[Role]]] = MappingProxyType(
         "customer_exposure": _EVERYONE,
         "customer": _EVERYONE,
         "report": _EVERYONE,
+        "portfolio": _EVERYONE,
         "export_csv": frozenset({_RM, _AN, _RO, _AU, _AD}),
         "run_daily": frozenset({_RO, _AD}),
         "run_log": _EVERYONE,

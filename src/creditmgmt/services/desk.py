@@ -40,11 +40,12 @@ from creditmgmt.services.decisions import Replay
 from creditmgmt.services.facilities import CustomerExposureView, FacilityView
 from creditmgmt.services.monitoring import MonitoringCalls
 from creditmgmt.services.onboarding import OnboardingCalls
+from creditmgmt.services.portfolio import PortfolioCalls
 from creditmgmt.services.relationship import TimelineItem
 from creditmgmt.services.reports import ReportCalls
 
 
-class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls):
+class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls, PortfolioCalls):
     """The credit desk (see SERVICES.md for the contract). Every call takes the acting
     `Principal` as `by` and raises `PermissionDeniedError` when its roles do not allow it
     (after writing an audit record of the refusal, and nothing else)."""

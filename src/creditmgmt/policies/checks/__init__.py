@@ -60,6 +60,7 @@ from creditmgmt.policies.checks.shadowing import check_duplicates, check_shadowi
 from creditmgmt.policies.checks.survey import Survey
 from creditmgmt.policies.checks.triggers import check_triggers
 from creditmgmt.policies.checks.types_and_inputs import check_types_and_inputs
+from creditmgmt.policies.errors import PolicyLoadError
 
 __all__ = [
     "FINDING_CODES",
@@ -74,6 +75,8 @@ __all__ = [
 
 #: Every finding code with a one-line explanation (documentation and CLI help show these).
 FINDING_CODES: dict[str, str] = {
+    "formula-error": "a formula, let or trigger condition does not compile (a type error, an "
+    "unknown name, a syntax error); its block is not checked further and does not evaluate",
     "type-error": "a cell, output value, default or expression has the wrong type for its input "
     "or output, or a block reads an input of a kind it cannot use",
     "unknown-input": "a block names an input the document does not declare",
@@ -111,6 +114,7 @@ FINDING_CODES: dict[str, str] = {
 
 #: The severity of each code: error (blocks `approved`), warning or info.
 FINDING_SEVERITIES: dict[str, str] = {
+    "formula-error": "error",
     "type-error": "error",
     "unknown-input": "error",
     "unknown-value": "error",
@@ -153,7 +157,25 @@ def _finding(
 
 #: The rooms of the checks in the order they run, each with the codes it reports. (Findings
 #: are sorted by position; at one position they keep this order.)
+def check_formula_errors(survey: Survey) -> list[Finding]:
+    """`formula-error`: each formula a lenient load could not compile (see
+    `loader.read_document`), at its file:line:column. The other rooms' findings about such a
+    block are left out: its stand-in expressions say nothing about the policy."""
+    return [
+        survey.finding("formula-error", _without_location(e), block, None, e.location)
+        for block, errors in survey.doc.formula_errors.items()
+        for e in errors
+    ]
+
+
+def _without_location(error: PolicyLoadError) -> str:
+    text = str(error)
+    prefix = f"{error.location}: "
+    return text[len(prefix) :] if error.location and text.startswith(prefix) else text
+
+
 ROOMS: tuple[tuple[Callable[[Survey], list[Finding]], tuple[str, ...]], ...] = (
+    (check_formula_errors, ("formula-error",)),
     (check_divisions, ("division-by-zero",)),
     (
         check_types_and_inputs,
@@ -194,7 +216,13 @@ def check_document(doc: m.RuleSetDocument) -> list[Finding]:
     undeclared inputs gets `unknown-input` findings instead of an exception.
     """
     survey = Survey(doc, _finding, WALK_BUDGET)
-    findings = [f for room, _codes in ROOMS for f in room(survey)]
+    broken = doc.formula_errors
+    findings = [
+        f
+        for room, _codes in ROOMS
+        for f in room(survey)
+        if f.code == "formula-error" or f.block not in broken
+    ]
     order = {id(f): i for i, f in enumerate(findings)}
 
     def position(f: Finding) -> tuple[int, str, int, int, int]:

@@ -30,10 +30,15 @@ _SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
 class Loader:
     """Reads one parsed document into the typed model (`load()`), block by block."""
 
-    def __init__(self, root: Node, source: str, base_dir: Path | None) -> None:
+    def __init__(
+        self, root: Node, source: str, base_dir: Path | None, *, lenient: bool = False
+    ) -> None:
         self.root = root
         self.source = source
         self.base_dir = base_dir
+        #: keep going past a formula that does not compile (see `read_document`)
+        self.lenient = lenient
+        self.formula_errors: dict[str, list[PolicyLoadError]] = {}
         self.inputs: dict[str, m.InputSpec] = {}
         self.attachments: dict[str, Any] = {}
 
@@ -93,6 +98,7 @@ class Loader:
             source=self.source,
             content_hash=canonical_hash(root, self.attachments),
             loc=root.loc,
+            formula_errors={b: tuple(e) for b, e in self.formula_errors.items()},
         )
 
     # blocks -----------------------------------------------------------------------------
@@ -389,6 +395,17 @@ class Loader:
             value_locs=tuple(value_locs),
         )
 
+    def _expression(self, node: Node, what: str, types: dict[str, str], block_id: str) -> Expr:
+        """`compile_expression`; when lenient, a formula that does not compile is recorded
+        against its block and stands in as `None` (the block then never evaluates)."""
+        try:
+            return compile_expression(nodes.text(node, what), types, node.loc)
+        except PolicyLoadError as e:
+            if not self.lenient:
+                raise
+            self.formula_errors.setdefault(block_id, []).append(e)
+            return compile_expression("None", {}, node.loc)
+
     def _types(self, inputs: tuple[str, ...]) -> dict[str, str]:
         return {n: INPUT_VALUE_TYPES[self.inputs[n].type] for n in inputs}
 
@@ -403,7 +420,7 @@ class Loader:
                 raise PolicyLoadError(
                     f"let {name!r} hides an input or an earlier let", expr_node.loc
                 )
-            expr = compile_expression(nodes.text(expr_node, f"let {name}"), types, expr_node.loc)
+            expr = self._expression(expr_node, f"let {name}", types, block_id)
             types[name] = expr.type if expr.type != "any" else "any"
             lets.append((name, expr))
         exprs: list[tuple[str, Expr]] = []
@@ -411,7 +428,7 @@ class Loader:
         outputs_node = g(node, "outputs")
         assert outputs_node is not None
         for name, expr_node in outputs_node.value.items():
-            expr = compile_expression(nodes.text(expr_node, f"output {name}"), types, expr_node.loc)
+            expr = self._expression(expr_node, f"output {name}", types, block_id)
             exprs.append((name, expr))
             out_type = {"num": "decimal", "bool": "bool", "str": "string"}.get(expr.type, "decimal")
             out_specs.append(m.OutputSpec(name, out_type, expr_node.loc))
@@ -455,7 +472,7 @@ class Loader:
                 )
             when = g(tr, "when")
             assert when is not None
-            expr = compile_expression(nodes.text(when, "when"), types, when.loc)
+            expr = self._expression(when, "when", types, block_id)
             if expr.type not in ("bool", "any"):
                 raise PolicyLoadError(f"trigger {tid}: 'when' must be a condition", when.loc)
             reason = str(g(tr, "reason").value)  # type: ignore[union-attr]
@@ -497,11 +514,20 @@ def _is_file(text: str) -> bool:
         return False
 
 
-def read_document(path_or_text: str | Path, *, source_name: str | None = None) -> m.RuleSetDocument:
+def read_document(
+    path_or_text: str | Path, *, source_name: str | None = None, lenient: bool = False
+) -> m.RuleSetDocument:
     """Parse and validate a document from a path or from text.
 
+    With `lenient=True` (what `creditmgmt policy check` uses) a formula, `let` or trigger
+    condition that does not compile — a type error, an unknown name, a syntax error — does
+    not stop the load: it is kept in `document.formula_errors` (by block, with its
+    file:line:column), `check()` reports it as a `formula-error` finding and checks the
+    other blocks, and the block refuses to evaluate (`PolicyEvaluationError`).
+
     Raises:
-        PolicyLoadError: with file:line:column and what was expected.
+        PolicyLoadError: with file:line:column and what was expected (with `lenient`, for
+            anything but a formula that does not compile).
     """
     base_dir: Path | None = None
     if isinstance(path_or_text, Path) or (
@@ -525,4 +551,4 @@ def read_document(path_or_text: str | Path, *, source_name: str | None = None) -
     root = parse(text, name)
     if not isinstance(root.value, dict):
         raise PolicyLoadError("a rule set is a mapping with id, version, inputs, blocks", root.loc)
-    return Loader(root, name, base_dir).load()
+    return Loader(root, name, base_dir, lenient=lenient).load()

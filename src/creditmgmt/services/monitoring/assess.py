@@ -149,6 +149,19 @@ def _loan_category(
     observation period just ended."""
     if facility.product_type is ProductType.CARD:
         return Category(_one(ev.card, {"dpd": dpd})["category"]), None, False
+    inputs, start, over = classification_inputs(ev, loan, dpd, as_of, bureau_share)
+    return Category(_one(ev.classification, inputs)["category"]), start, over
+
+
+def classification_inputs(
+    ev: Evaluators, loan: Drawdown, dpd: int, as_of: date, bureau_share: Decimal
+) -> tuple[dict[str, Any], date | None, bool]:
+    """The inputs of the `classification` block for a (non-card) loan, as the run builds
+    them, with its observation start and whether the observation period just ended.
+
+    Raises:
+        PolicyInputError, PolicyEvaluationError: the observation block rejects the loan.
+    """
     restructured = failed = over = False
     start: date | None = None
     if loan.restructured_on is not None:
@@ -175,7 +188,7 @@ def _loan_category(
         "restructured_failed": failed,
         "bureau_npl_share": bureau_share,
     }
-    return Category(_one(ev.classification, inputs)["category"]), start, over
+    return inputs, start, over
 
 
 def _held(
