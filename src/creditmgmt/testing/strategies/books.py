@@ -265,8 +265,11 @@ def books(
 
     days = draw(st.integers(1, 30 * (TERM_MONTHS - 2)))
     as_of = world.start + timedelta(days=days)
-    if with_arrears:  # the first loan must have an installment due before as_of
-        first_due = loans[0][1].schedule.installments[0].due_date
+    if with_arrears:  # the first loan must owe something due before as_of (at zero interest
+        # a bullet loan's early installments owe nothing: the first one that owes counts)
+        first_due = next(
+            i.due_date for i in loans[0][1].schedule.installments if i.total.is_positive
+        )
         as_of = max(as_of, first_due + timedelta(days=draw(st.integers(1, 400))))
     world.book.as_of = as_of
     for i, (tree, loan) in enumerate(loans):
