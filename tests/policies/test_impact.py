@@ -499,3 +499,13 @@ def test_the_largest_changes_are_bounded_by_top_not_by_the_book() -> None:
     assert n.numeric is not None
     assert [c.key for c in n.numeric.largest] == [200, 199, 198]
     assert n.numeric.up == 200
+
+
+@pytest.mark.parametrize("text", ["1,50", "1,2,3", "１２", "12e3"])
+def test_an_exposure_amount_in_another_form_is_refused_not_reread(text: str) -> None:
+    from creditmgmt.policies import PolicyInputError
+    from creditmgmt.policies.impact import _amount
+
+    with pytest.raises(PolicyInputError, match="amount exposure"):
+        _amount({"exposure": text}, "exposure")
+    assert _amount({"exposure": "1_000.50"}, "exposure") == Decimal("1000.50")

@@ -32,7 +32,9 @@ from typing import Any
 
 import attrs
 
+from creditmgmt.domain.errors import InvalidValueError
 from creditmgmt.domain.money import Money
+from creditmgmt.domain.numbers import parse_decimal
 from creditmgmt.policies.errors import PolicyError, PolicyEvaluationError, PolicyInputError
 from creditmgmt.policies.ruleset import RuleSet
 
@@ -581,10 +583,12 @@ def _amount(row: Mapping[str, Any], field: str | None) -> Decimal | None:
         return value.amount
     if isinstance(value, bool | float):
         raise PolicyInputError(f"amount {field}: {value!r} is not a decimal (floats refused)")
-    try:
-        result = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise PolicyInputError(f"amount {field}: {value!r} is not a number") from None
-    if not result.is_finite():
-        raise PolicyInputError(f"amount {field}: {value!r} is not a finite number")
-    return result
+    if isinstance(value, Decimal | int):
+        result = Decimal(value)
+        if not result.is_finite():
+            raise PolicyInputError(f"amount {field}: {value!r} is not a finite number")
+        return result
+    try:  # the canonical form only: "1,50" is refused, never read as 150
+        return parse_decimal(str(value))
+    except InvalidValueError as e:
+        raise PolicyInputError(f"amount {field}: {e}") from None
