@@ -126,8 +126,9 @@ def test_report_table_and_csv(store_url: str, tmp_path: Path) -> None:
 def test_amounts_and_ratios_are_formatted() -> None:
     from decimal import Decimal
 
-    assert money(Decimal("1234567.891"), "CNY") == "¥1,234,567.89"
+    assert money(Decimal("1234567.891"), "CNY") == "¥1,234,567.89 CNY"  # ¥ is shared with JPY
+    assert money(Decimal("1234567"), "JPY") == "¥1,234,567 JPY"
     assert cell({"share": Decimal("0.1234")}, "share", "en") == "12.34%"
-    assert cell({"drawn": Decimal("5"), "currency": "CNY"}, "drawn", "en") == "¥5.00"
+    assert cell({"drawn": Decimal("5"), "currency": "CNY"}, "drawn", "en") == "¥5.00 CNY"
     assert cell({"breach": True}, "breach", "zh") == "是"
     assert cell({"key": "substandard"}, "key", "zh") == "次级"

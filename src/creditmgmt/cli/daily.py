@@ -26,7 +26,7 @@ from rich.table import Table
 
 from creditmgmt.adapters.system import FixedClock
 from creditmgmt.domain.errors import CreditMgmtError
-from creditmgmt.domain.labels import label
+from creditmgmt.domain.labels import format_money, label
 from creditmgmt.domain.money import Money, quantize
 from creditmgmt.services.access import SYSTEM, Principal, Role
 from creditmgmt.services.desk import CreditDesk
@@ -82,8 +82,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 
 def money(amount: Decimal, currency: str) -> str:
-    """`¥1,234,567.89` (the currency's symbol and minor unit)."""
-    return Money.of(quantize(amount, currency), currency).format()  # a display rounds
+    """`¥1,234,567.89 CNY`: the one display rule of `domain.labels.format_money` (a symbol
+    several currencies share carries the ISO code), rounded to the currency."""
+    return format_money(Money.of(quantize(amount, currency), currency))
 
 
 def open_cli_desk(store_url: str, rules: str, as_of: date) -> CreditDesk:

@@ -30,6 +30,7 @@ from creditmgmt.adapters.bureau import FakeBureau
 from creditmgmt.adapters.system import FixedClock, SequentialIds
 from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.cli.daily import report_table, summary_table
+from creditmgmt.domain.labels import format_money
 from creditmgmt.domain.money import Money
 from creditmgmt.services.access import SYSTEM, Principal, Role
 from creditmgmt.services.context import Capital
@@ -214,7 +215,7 @@ def run_demo(
         for item in new:
             console.print(
                 f"new customer {item['name']} ({item['grade']}): facility {item['facility']}, "
-                f"drawn {item['drawn'].format()}"
+                f"drawn {format_money(item['drawn'])}"
             )
         summaries = _daily_runs(console, desk, clock, store_url, window, workers)
         last = summaries[-1]
