@@ -21,6 +21,7 @@ settings.register_profile(
     "dev",
     max_examples=40,
     deadline=None,
+    print_blob=False,  # explicit: Hypothesis's own CI defaults would switch it on
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
 )
 settings.register_profile(
