@@ -395,3 +395,53 @@ def test_collateral_and_guarantee_links_are_kept_once() -> None:
     node.unlink_collateral(CollateralId("col_1"))
     node.unlink_guarantee(GuaranteeId("gua_1"))
     assert (node.collateral_ids, node.guarantee_ids) == ((), ())
+
+
+def test_adopt_moves_a_drawn_master_under_a_group_and_rolls_it_up() -> None:
+    from creditmgmt.domain import FacilityLevel, GroupId, ProductType
+
+    ids = SequentialIds(500)
+    day = date(2026, 1, 5)
+    master = Facility.open(
+        ids, level=FacilityLevel.CUSTOMER, limit=M("400.00 CNY"), start=day, term_months=12,
+        customer_id=CustomerId("cus_a"),
+    )  # fmt: skip
+    product = Facility.open(
+        ids, level=FacilityLevel.PRODUCT, limit=M("300.00 CNY"), start=day, term_months=12,
+        parent=master, product_type=ProductType.WORKING_CAPITAL,
+    )  # fmt: skip
+    own = LimitTree([master], complete=True)
+    own.attach(product)
+    for node in (master, product):
+        node.activate(on=day)
+    own.draw(product.id, M("120.00 CNY"), on=day)
+    own.reserve(product.id, M("30.00 CNY"), on=day)
+    root = Facility.open(
+        ids, level=FacilityLevel.GROUP, limit=M("500.00 CNY"), start=day, term_months=12,
+        group_id=GroupId("grp_g"),
+    )  # fmt: skip
+    root.activate(on=day)
+    group = LimitTree([root], complete=True)
+    with pytest.raises(TreeStructureError, match="already sits under"):
+        group.adopt([product], under=root.id)
+    another_group = Facility.open(
+        ids, level=FacilityLevel.GROUP, limit=M("1.00 CNY"), start=day, term_months=12,
+        group_id=GroupId("grp_h"),
+    )  # fmt: skip
+    with pytest.raises(TreeStructureError, match="a group node cannot sit under group"):
+        group.adopt([another_group], under=root.id)
+    group.adopt([master, product], under=root.id)
+    assert master.parent_id == root.id
+    assert {n.group_id for n in (master, product)} == {GroupId("grp_g")}
+    assert (root.drawn, root.reserved) == (M("120.00 CNY"), M("30.00 CNY"))
+    assert group.violations() == []
+    with pytest.raises(TreeStructureError, match="already in the tree"):
+        group.adopt([master, product], under=root.id)
+    other = Facility.open(
+        ids, level=FacilityLevel.CUSTOMER, limit=M("100.01 CNY"), start=day, term_months=12,
+        customer_id=CustomerId("cus_b"),
+    )  # fmt: skip
+    before = attrs.asdict(root)
+    with pytest.raises(SubLimitExceedsParentError, match=r"500\.01 CNY"):
+        group.adopt([other], under=root.id)
+    assert attrs.asdict(root) == before and other.parent_id is None

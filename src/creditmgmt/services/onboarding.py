@@ -8,7 +8,7 @@ import attrs
 
 from creditmgmt.domain.credit_file import CreditFile, RefreshCycle
 from creditmgmt.domain.customer import Customer, CustomerKind, CustomerStatus, Segment
-from creditmgmt.domain.facility import Facility, FacilityLevel
+from creditmgmt.domain.facility import Facility, FacilityLevel, LimitTree
 from creditmgmt.domain.group import CustomerGroup
 from creditmgmt.domain.ids import CustomerId, GroupId, UserId
 from creditmgmt.domain.money import Money
@@ -108,7 +108,7 @@ def form_group(
         group_id=group.id,
     )
     root.activate(on=start)
-    masters_total = Money.zero(limit.currency)
+    masters: list[list[Facility]] = []
     for member_id in dict.fromkeys(members):
         customer = uow.customers.get(member_id)
         if customer.group_id is not None:
@@ -123,18 +123,17 @@ def form_group(
                 continue
             if master.parent_id is not None:
                 raise GroupLimitError(f"facility {master.id} already sits under {master.parent_id}")
-            masters_total = masters_total + master.limit
-            master.parent_id = root.id
-            master.group_id = group.id
-            root.drawn = root.drawn + master.drawn
-            root.reserved = root.reserved + master.reserved
-            root.cumulative_drawn = root.cumulative_drawn + master.drawn
-            call.touch(master)
+            masters.append(uow.facilities.tree(master.id))
+    masters_total = Money.sum((m[0].limit for m in masters), limit.currency)
     if masters_total > limit:
         raise GroupLimitError(
             f"group {name!r}: member limits total {masters_total}, more than the group limit "
             f"{limit}"
         )
+    tree = LimitTree([root], complete=True)
+    for subtree in masters:
+        tree.adopt(subtree, under=root.id)
+        call.touch(*subtree)
     group.set_limit_facility(root.id)
     uow.groups.add(group)
     uow.facilities.add(root)

@@ -31,6 +31,7 @@ from creditmgmt.domain.errors import (
     NegativeAmountError,
 )
 from creditmgmt.domain.facility.node import (
+    _PARENT_LEVEL,
     AmountReleased,
     AmountReserved,
     DrawdownMade,
@@ -347,6 +348,52 @@ class LimitTree:
         siblings = Money.sum((c.limit for c in self.children(parent.id)), parent.currency)
         self._check_children_fit(parent, siblings + child.limit)
         self._nodes[child.id] = child
+
+    def adopt(self, subtree: Sequence[Facility], *, under: FacilityId) -> None:
+        """Move an existing tree — its root first, e.g. a customer's master limit with its
+        sub-limits — under a node of this tree (forming a group, 统一授信): the root gets its
+        new parent, every node the parent's group, and what the subtree has drawn and
+        reserved rolls up the new path.
+
+        Raises:
+            TreeStructureError: this tree is not complete; the subtree is empty, already here,
+                or its root has a parent or a level that cannot sit under the parent's; the
+                parent is unknown or terminal.
+            CurrencyMismatchError, SubLimitExceedsParentError.
+        """
+        self._need_complete("adopt a tree")
+        if not subtree:
+            raise TreeStructureError("there is no tree to adopt")
+        root = subtree[0]
+        if any(n.id in self._nodes for n in subtree):
+            raise TreeStructureError(f"facility {root.id} is already in the tree")
+        if root.parent_id is not None:
+            raise TreeStructureError(f"facility {root.id} already sits under {root.parent_id}")
+        parent = self.node(under)
+        if _PARENT_LEVEL.get(root.level) is not parent.level:
+            raise TreeStructureError(
+                f"a {root.level.value} node cannot sit under {parent.level.value} node {parent.id}"
+            )
+        if parent.status.is_terminal:
+            raise TreeStructureError(f"parent {parent.id} is {parent.status.value}")
+        if root.currency != parent.currency:
+            raise CurrencyMismatchError(
+                f"facility {root.id} is in {root.currency}, its new parent {parent.id} in "
+                f"{parent.currency}"
+            )
+        siblings = Money.sum((c.limit for c in self.children(parent.id)), parent.currency)
+        self._check_children_fit(parent, siblings + root.limit)
+        path = self.path(parent.id)
+        root.parent_id = parent.id
+        if parent.group_id is not None:
+            for n in subtree:
+                n.group_id = parent.group_id
+        for n in path:
+            _write_checked(n, "drawn", n.drawn + root.drawn)
+            _write_checked(n, "reserved", n.reserved + root.reserved)
+            _write_checked(n, "cumulative_drawn", n.cumulative_drawn + root.cumulative_drawn)
+        for n in subtree:
+            self._nodes[n.id] = n
 
     def change_limit(
         self, facility_id: FacilityId, new_limit: Money, *, on: date, reason: str
