@@ -13,7 +13,9 @@ from creditmgmt.domain.application import (
     ApplicationStatus,
     Assessment,
     CreditApplication,
+    MissingDocumentsError,
     RequestKind,
+    SelfApprovalError,
 )
 from creditmgmt.domain.credit_file import CreditFile
 from creditmgmt.domain.errors import InvalidTransitionError
@@ -26,7 +28,13 @@ from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.access import authority_rank
 from creditmgmt.services.context import Context
 from creditmgmt.services.core import Call
-from creditmgmt.services.decisions import Replay, block_inputs, decide, replay_detail
+from creditmgmt.services.decisions import (
+    Replay,
+    block_inputs,
+    decide,
+    kept_decisions,
+    replay_decisions,
+)
 from creditmgmt.services.errors import AssessmentError, AuthorityError, NotEligibleError
 from creditmgmt.services.exposure import concentration_inputs, customer_exposure, group_root
 
@@ -177,8 +185,6 @@ def assess(
     if app.status is _S.SUBMITTED:
         app.start_review(by=call.principal.user_id, at=ctx.clock.now())
     if app.status is _S.UNDER_REVIEW and app.missing_documents:
-        from creditmgmt.domain.application import MissingDocumentsError
-
         raise MissingDocumentsError(
             f"application {app.id} misses documents: {', '.join(app.missing_documents)}"
         )
@@ -340,8 +346,6 @@ def approve(
     assessment = app.assessment
     assert assessment is not None
     if app.maker == call.principal.user_id:
-        from creditmgmt.domain.application import SelfApprovalError
-
         raise SelfApprovalError(
             f"application {app.id}: {call.principal.user_id} made it and may not approve it"
         )
@@ -568,7 +572,7 @@ def replay(uow: UnitOfWork, ctx: Context, decision_id: str) -> Replay:
         RuleSetNotFoundError: the desk does not hold that rule set version.
     """
     entry = uow.audit.get(decision_id)
-    if entry is None or entry.ruleset_ref is None or '"decisions"' not in entry.detail:
+    kept = [] if entry is None or entry.ruleset_ref is None else kept_decisions(entry.detail)
+    if entry is None or entry.ruleset_ref is None or not kept:
         raise NotFoundError(f"no stored decision {decision_id}")
-    rules = ctx.rules.get(entry.ruleset_ref)
-    return replay_detail(decision_id, entry.ruleset_ref, entry.detail, rules)
+    return replay_decisions(decision_id, entry.ruleset_ref, kept, ctx.rules.get(entry.ruleset_ref))

@@ -7,9 +7,10 @@ from datetime import date
 import attrs
 
 from creditmgmt.domain.credit_file import Confidentiality
+from creditmgmt.domain.errors import CurrencyMismatchError
 from creditmgmt.domain.ids import IdSource
 from creditmgmt.domain.money import Money, Rate
-from creditmgmt.policies.registry import RuleSetRegistry
+from creditmgmt.policies.registry import RuleSetNotFoundError, RuleSetRegistry
 from creditmgmt.policies.ruleset import RuleSet
 from creditmgmt.ports.calendar import BusinessCalendar, WeekendCalendar
 from creditmgmt.ports.clock import Clock
@@ -52,8 +53,6 @@ class RuleBook:
         """
         if isinstance(self._rules, RuleSet):
             if self._rules.ref != ref:
-                from creditmgmt.policies.registry import RuleSetNotFoundError
-
                 raise RuleSetNotFoundError(
                     f"decision was made under {ref}; the desk holds only {self._rules.ref} "
                     "(open the desk with a RuleSetRegistry holding both to replay it)"
@@ -75,8 +74,6 @@ class Capital:
 
     def __attrs_post_init__(self) -> None:
         if self.net_capital.currency != self.tier1_net.currency:
-            from creditmgmt.domain.errors import CurrencyMismatchError
-
             raise CurrencyMismatchError(
                 f"net capital {self.net_capital} and tier-1 net {self.tier1_net} differ in currency"
             )

@@ -101,11 +101,27 @@ class Replay:
         return all(d.same for d in self.decisions)
 
 
-def replay_detail(decision_id: str, ruleset_ref: str, detail: str, rules: RuleSet) -> Replay:
-    """Replay the decisions kept in an audit entry's detail."""
-    stored = json.loads(detail).get("decisions", [])
-    replayed = []
-    for d in stored:
-        outputs = rules.evaluate(d["block"], d["inputs"]).outputs
-        replayed.append(ReplayedDecision(d["block"], d["inputs"], d["outputs"], plain(outputs)))
+def kept_decisions(detail: str) -> list[dict[str, Any]]:
+    """The decisions an audit entry's detail keeps (none when it holds no JSON object)."""
+    try:
+        stored = json.loads(detail) if detail else {}
+    except ValueError:
+        return []
+    found = stored.get("decisions", []) if isinstance(stored, dict) else []
+    return found if isinstance(found, list) else []
+
+
+def replay_decisions(
+    decision_id: str, ruleset_ref: str, decisions: list[dict[str, Any]], rules: RuleSet
+) -> Replay:
+    """Evaluate kept decisions again under `rules`."""
+    replayed = [
+        ReplayedDecision(
+            d["block"],
+            d["inputs"],
+            d["outputs"],
+            plain(rules.evaluate(d["block"], d["inputs"]).outputs),
+        )
+        for d in decisions
+    ]
     return Replay(decision_id, ruleset_ref, tuple(replayed))

@@ -3,9 +3,12 @@ and reserved, and the inputs of the concentration caps."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 from creditmgmt.domain.customer import Customer
+from creditmgmt.domain.errors import CurrencyMismatchError
 from creditmgmt.domain.facility import Facility, FacilityLevel
 from creditmgmt.domain.money import Money
 from creditmgmt.ports.unit_of_work import UnitOfWork
@@ -14,30 +17,39 @@ from creditmgmt.services.context import Capital
 
 @attrs.frozen
 class Exposure:
-    """Limit, drawn and reserved of one counterparty (a customer or a group), in one currency."""
+    """Limit, drawn, reserved and available of one counterparty (a customer or a group), in
+    one currency; `available` sums each limit's own headroom (never below zero)."""
 
     limit: Money
     drawn: Money
     reserved: Money
+    available: Money
 
     @property
     def used(self) -> Money:
         return self.drawn + self.reserved
 
 
-def _live(nodes: list[Facility]) -> list[Facility]:
-    return [n for n in nodes if not n.status.is_terminal or not n.drawn.is_zero]
+def exposure_of(masters: Iterable[Facility], currency: str) -> Exposure:
+    """The master limits in `currency` summed, leaving out ended ones that hold nothing."""
+    live = [
+        m
+        for m in masters
+        if m.currency == currency and (not m.status.is_terminal or not m.drawn.is_zero)
+    ]
+    return Exposure(
+        Money.sum((m.limit for m in live), currency),
+        Money.sum((m.drawn for m in live), currency),
+        Money.sum((m.reserved for m in live), currency),
+        Money.sum((m.available for m in live), currency),
+    )
 
 
 def customer_exposure(uow: UnitOfWork, customer: Customer, currency: str) -> Exposure:
     """The customer's master limits (level customer) summed: the customer's whole exposure,
     since product sub-limits roll up into them."""
-    masters = _live(uow.facilities.find(customer_id=customer.id, level=FacilityLevel.CUSTOMER))
-    masters = [m for m in masters if m.currency == currency]
-    return Exposure(
-        Money.sum((m.limit for m in masters), currency),
-        Money.sum((m.drawn for m in masters), currency),
-        Money.sum((m.reserved for m in masters), currency),
+    return exposure_of(
+        uow.facilities.find(customer_id=customer.id, level=FacilityLevel.CUSTOMER), currency
     )
 
 
@@ -56,8 +68,6 @@ def concentration_inputs(
     """The inputs of the `concentration` block (capital converted to the exposure's
     currency is the caller's job: `CurrencyMismatchError` otherwise)."""
     if capital.net_capital.currency != exposure.currency:
-        from creditmgmt.domain.errors import CurrencyMismatchError
-
         raise CurrencyMismatchError(
             f"exposure {exposure} and capital {capital.net_capital} differ in currency"
         )

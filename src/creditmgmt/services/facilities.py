@@ -21,7 +21,7 @@ from creditmgmt.domain.products import ProductType
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.context import Context
 from creditmgmt.services.core import Call
-from creditmgmt.services.exposure import group_root
+from creditmgmt.services.exposure import exposure_of, group_root
 
 
 def open_limit(
@@ -183,20 +183,11 @@ def customer_exposure(uow: UnitOfWork, customer_id: CustomerId) -> CustomerExpos
     root = group_root(uow, customer)
     nodes = ([] if root is None else [root]) + sorted(own, key=lambda f: (f.level.value, f.id))
     masters = [f for f in own if f.level is FacilityLevel.CUSTOMER]
-    currency = masters[0].currency if masters else None
-    total = (
-        (
-            lambda name: Money.sum(
-                (getattr(m, name) for m in masters if m.currency == currency), currency
-            )
-        )
-        if currency
-        else None
-    )
+    total = exposure_of(masters, masters[0].currency) if masters else None
     return CustomerExposureView(
         customer_id=customer_id,
         nodes=tuple(FacilityView.of(n) for n in nodes),
-        drawn=None if total is None else total("drawn"),
-        reserved=None if total is None else total("reserved"),
-        available=None if total is None else total("available"),
+        drawn=None if total is None else total.drawn,
+        reserved=None if total is None else total.reserved,
+        available=None if total is None else total.available,
     )

@@ -8,6 +8,7 @@ import attrs
 
 from creditmgmt.domain.credit_file import CreditFile, RefreshCycle
 from creditmgmt.domain.customer import Customer, CustomerKind, CustomerStatus, Segment
+from creditmgmt.domain.errors import InvalidTransitionError
 from creditmgmt.domain.facility import Facility, FacilityLevel, LimitTree
 from creditmgmt.domain.group import CustomerGroup
 from creditmgmt.domain.ids import CustomerId, GroupId, UserId
@@ -182,8 +183,6 @@ def exit_customer(
     Raises:
         NotFoundError, InvalidTransitionError (drawn facilities named, or a final status).
     """
-    from creditmgmt.domain.errors import InvalidTransitionError
-
     customer = uow.customers.get(customer_id)
     open_ = [f for f in uow.facilities.find(customer_id=customer_id) if not f.drawn.is_zero]
     if open_:
