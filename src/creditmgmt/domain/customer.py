@@ -10,6 +10,7 @@ does not start with that prefix.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import ClassVar
@@ -97,12 +98,7 @@ def normalise_uscc(code: str, *, subject: str = "customer") -> str:
         InvalidIdentifierError: naming the subject and the code, masked to its last four
             characters (`creditmgmt.domain.pii.mask`), when it is not valid.
     """
-    try:
-        return str(uscc.validate(code))
-    except ValidationError as e:
-        raise InvalidIdentifierError(
-            f"{subject}: {masked_repr(code)} is not a valid unified social credit code ({e})"
-        ) from None
+    return _validated(uscc.validate, code, subject, "unified social credit code")
 
 
 def normalise_national_id(code: str, *, subject: str = "customer") -> str:
@@ -112,11 +108,16 @@ def normalise_national_id(code: str, *, subject: str = "customer") -> str:
         InvalidIdentifierError: naming the subject and the number, masked to its last four
             characters (`creditmgmt.domain.pii.mask`), when it is not valid.
     """
+    return _validated(ric.validate, code, subject, "resident identity number")
+
+
+def _validated(validate: Callable[[str], object], code: str, subject: str, what: str) -> str:
+    """`validate(code)` (a python-stdnum validator) in compact form, or the masked refusal."""
     try:
-        return str(ric.validate(code))
+        return str(validate(code))
     except ValidationError as e:
         raise InvalidIdentifierError(
-            f"{subject}: {masked_repr(code)} is not a valid resident identity number ({e})"
+            f"{subject}: {masked_repr(code)} is not a valid {what} ({e})"
         ) from None
 
 
