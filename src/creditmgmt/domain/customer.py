@@ -24,6 +24,7 @@ from creditmgmt.domain.errors import (
     InvalidIdentifierError,
     InvalidTransitionError,
     InvalidValueError,
+    check_transition,
 )
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CustomerId, GroupId, IdSource, UserId
@@ -292,10 +293,7 @@ class Customer(Aggregate):
     # lifecycle ----------------------------------------------------------------------------
     def _move(self, target: CustomerStatus, on: date, reason: str) -> None:
         check_text(reason, "reason", max_length=NOTE_MAX)
-        if target not in _TRANSITIONS[self.status]:
-            raise InvalidTransitionError(
-                f"customer {self.id}: cannot go from {self.status.value} to {target.value}"
-            )
+        check_transition(f"customer {self.id}", _TRANSITIONS, self.status, target)
         previous, self.status = self.status, target
         self._record(
             CustomerStatusChanged(
