@@ -251,16 +251,15 @@ class LimitTree:
             InvalidValueError, CurrencyMismatchError, RepaymentExceedsDrawnError,
             FacilityNotActiveError (closed or cancelled nodes), TreeStructureError.
         """
-        self._check_amount(principal, "repayment")
-        path = self.path(facility_id)
-        self._check_not_ended(path, "repay")  # the status first: a closed node holds nothing
-        if principal > path[-1].own_drawn:
-            raise RepaymentExceedsDrawnError(
-                f"repayment of {principal} exceeds the {path[-1].own_drawn} drawn directly on "
-                f"facility {facility_id} (repay on the node that was drawn)"
-            )
-        self._take_back(path, principal, "drawn", "repayment")
-        path[-1]._record(PrincipalRepaid(aggregate_id=str(facility_id), amount=principal, on=on))
+        leaf = self._take_back(
+            facility_id,
+            principal,
+            held="drawn",
+            action="repay",
+            what="repayment",
+            hint=" (repay on the node that was drawn)",
+        )
+        leaf._record(PrincipalRepaid(aggregate_id=str(facility_id), amount=principal, on=on))
 
     def reserve(self, facility_id: FacilityId, amount: Money, *, on: date) -> None:
         """Earmark headroom (an approved but not yet drawn amount, a pending guarantee).
@@ -284,26 +283,41 @@ class LimitTree:
             InvalidValueError, CurrencyMismatchError, RepaymentExceedsDrawnError,
             FacilityNotActiveError (a closed or cancelled node on the path), TreeStructureError.
         """
-        self._check_amount(amount, "release")
-        path = self.path(facility_id)
-        self._check_not_ended(path, "release")
-        if amount > path[-1].own_reserved:
-            raise RepaymentExceedsDrawnError(
-                f"release of {amount} exceeds the {path[-1].own_reserved} reserved directly on "
-                f"facility {facility_id}"
-            )
-        self._take_back(path, amount, "reserved", "release")
-        path[-1]._record(AmountReleased(aggregate_id=str(facility_id), amount=amount, on=on))
+        leaf = self._take_back(
+            facility_id, amount, held="reserved", action="release", what="release"
+        )
+        leaf._record(AmountReleased(aggregate_id=str(facility_id), amount=amount, on=on))
 
-    @staticmethod
-    def _take_back(path: Sequence[Facility], amount: Money, held: str, what: str) -> None:
-        """Subtract `amount` from `held` ("drawn" or "reserved") on every node of the path and
-        from what is held directly (`own_drawn`, `own_reserved`) on its last node, once every
-        node is shown to hold that much.
+    def _take_back(
+        self,
+        facility_id: FacilityId,
+        amount: Money,
+        *,
+        held: str,
+        action: str,
+        what: str,
+        hint: str = "",
+    ) -> Facility:
+        """Subtract `amount` from `held` ("drawn" or "reserved") on every node of the path to
+        `facility_id` and from what is held directly (`own_drawn`, `own_reserved`) on that
+        node, once the amount, the statuses and every node's holding are checked; returns the
+        node.
 
         Raises:
-            RepaymentExceedsDrawnError: a node on the path holds less (nothing is changed).
+            InvalidValueError, CurrencyMismatchError, TreeStructureError,
+            FacilityNotActiveError: a closed or cancelled node on the path.
+            RepaymentExceedsDrawnError: the node or one above it holds less (nothing is changed).
         """
+        self._check_amount(amount, what)
+        path = self.path(facility_id)
+        self._check_not_ended(path, action)  # the status first: a closed node holds nothing
+        own = f"own_{held}"
+        held_here: Money = getattr(path[-1], own)
+        if amount > held_here:
+            raise RepaymentExceedsDrawnError(
+                f"{what} of {amount} exceeds the {held_here} {held} directly on "
+                f"facility {facility_id}{hint}"
+            )
         for n in path:
             on_node: Money = getattr(n, held)
             if amount > on_node:
@@ -312,8 +326,8 @@ class LimitTree:
                 )
         for n in path:
             _write_checked(n, held, getattr(n, held) - amount)
-        own = f"own_{held}"
-        _write_checked(path[-1], own, getattr(path[-1], own) - amount)
+        _write_checked(path[-1], own, held_here - amount)
+        return path[-1]
 
     # structure --------------------------------------------------------------------------------
     def _check_children_fit(self, parent: Facility, children_limits: Money) -> None:
