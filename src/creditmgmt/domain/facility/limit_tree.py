@@ -337,6 +337,19 @@ class LimitTree:
                 f"more than its limit {parent.limit}"
             )
 
+    def _check_fits_under(self, parent: Facility, node: Facility, as_parent: str) -> None:
+        """`node` may sit under `parent`: the parent is not terminal, the currencies match and
+        the limits under the parent, `node`'s included, fit its limit."""
+        if parent.status.is_terminal:
+            raise TreeStructureError(f"parent {parent.id} is {parent.status.value}")
+        if node.currency != parent.currency:
+            raise CurrencyMismatchError(
+                f"facility {node.id} is in {node.currency}, {as_parent} {parent.id} in "
+                f"{parent.currency}"
+            )
+        siblings = Money.sum((c.limit for c in self.children(parent.id)), parent.currency)
+        self._check_children_fit(parent, siblings + node.limit)
+
     def attach(self, child: Facility) -> None:
         """Add a new node under its parent (already in the tree).
 
@@ -350,17 +363,9 @@ class LimitTree:
         if child.parent_id is None:
             raise TreeStructureError(f"facility {child.id} has no parent to attach to")
         parent = self.node(child.parent_id)
-        if parent.status.is_terminal:
-            raise TreeStructureError(f"parent {parent.id} is {parent.status.value}")
-        if child.currency != parent.currency:
-            raise CurrencyMismatchError(
-                f"facility {child.id} is in {child.currency}, its parent {parent.id} in "
-                f"{parent.currency}"
-            )
         if not child.utilisation.is_zero:
             raise TreeStructureError(f"facility {child.id} must be attached before any movement")
-        siblings = Money.sum((c.limit for c in self.children(parent.id)), parent.currency)
-        self._check_children_fit(parent, siblings + child.limit)
+        self._check_fits_under(parent, child, "its parent")
         self._nodes[child.id] = child
 
     def adopt(self, subtree: Sequence[Facility], *, under: FacilityId) -> None:
@@ -388,15 +393,7 @@ class LimitTree:
             raise TreeStructureError(
                 f"a {root.level.value} node cannot sit under {parent.level.value} node {parent.id}"
             )
-        if parent.status.is_terminal:
-            raise TreeStructureError(f"parent {parent.id} is {parent.status.value}")
-        if root.currency != parent.currency:
-            raise CurrencyMismatchError(
-                f"facility {root.id} is in {root.currency}, its new parent {parent.id} in "
-                f"{parent.currency}"
-            )
-        siblings = Money.sum((c.limit for c in self.children(parent.id)), parent.currency)
-        self._check_children_fit(parent, siblings + root.limit)
+        self._check_fits_under(parent, root, "its new parent")
         path = self.path(parent.id)
         root.parent_id = parent.id
         if parent.group_id is not None:
