@@ -19,6 +19,7 @@ from creditmgmt.services.access import Principal, mask
 from creditmgmt.services.context import Context
 from creditmgmt.services.core import Call, DeskCore
 from creditmgmt.services.errors import DuplicateCustomerError, GroupLimitError
+from creditmgmt.services.facilities import open_group_limit
 
 
 def onboard_customer(
@@ -100,15 +101,7 @@ def form_group(
     if not members:
         raise GroupLimitError(f"group {name!r}: a group needs at least one member")
     group = CustomerGroup.form(ctx.ids, name=name, controller=controller)
-    root = Facility.open(
-        ctx.ids,
-        level=FacilityLevel.GROUP,
-        limit=limit,
-        start=start,
-        term_months=term_months,
-        group_id=group.id,
-    )
-    root.activate(on=start)
+    root = open_group_limit(ctx, group.id, limit=limit, start=start, term_months=term_months)
     masters: list[list[Facility]] = []
     for member_id in dict.fromkeys(members):
         customer = uow.customers.get(member_id)
