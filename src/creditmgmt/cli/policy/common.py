@@ -21,7 +21,7 @@ LANG = click.option(
     type=click.Choice(["en", "zh"]),
     default="en",
     show_default=True,
-    help="Language of labels (stored codes stay as written).",
+    help="Language of labels and messages (stored codes stay as written).",
 )
 
 
