@@ -18,6 +18,7 @@ from creditmgmt.policies.base import Finding
 from creditmgmt.policies.checks.geometry import Axis, show
 from creditmgmt.policies.checks.survey import Survey
 from creditmgmt.policies.checks.types_and_inputs import reads_numbers, reads_ordered
+from creditmgmt.policies.messages import Value
 
 #: Basel/CRR minimum for a rating scale: 7 non-default grades and 1 default grade.
 MIN_NON_DEFAULT_GRADES = 7
@@ -102,31 +103,15 @@ def _grades(survey: Survey, s: m.MasterScale) -> list[Finding]:
         seen.setdefault(g.grade, g)
     for prev, g in zip([None, *written], written, strict=False):
         assert g.upper is not None
+        values: dict[str, Value]
         if g.lower >= g.upper:
-            out.append(
-                finding(
-                    "scale-not-monotone.empty-band",
-                    s.id,
-                    g.grade,
-                    g.loc,
-                    grade=g.grade,
-                    lower=str(g.lower),
-                    upper=str(g.upper),
-                )
-            )
+            key, values = "scale-not-monotone.empty-band", {"upper": str(g.upper)}
         elif prev is not None and g.lower < prev.lower:
-            out.append(
-                finding(
-                    "scale-not-monotone.descending",
-                    s.id,
-                    g.grade,
-                    g.loc,
-                    grade=g.grade,
-                    lower=str(g.lower),
-                    previous=prev.grade,
-                    previous_lower=str(prev.lower),
-                )
-            )
+            key = "scale-not-monotone.descending"
+            values = {"previous": prev.grade, "previous_lower": str(prev.lower)}
+        else:
+            continue
+        out.append(finding(key, s.id, g.grade, g.loc, grade=g.grade, lower=str(g.lower), **values))
     top = max((g.upper for g in written if g.upper is not None), default=None)
     out.extend(
         finding(

@@ -78,35 +78,9 @@ def _declared_inputs(survey: Survey) -> list[Finding]:
             out.append(
                 finding("bad-domain.not-numeric", None, None, spec.loc, input=name, type=spec.type)
             )
-        elif spec.min is not None and spec.max is not None and spec.min > spec.max:
-            out.append(
-                finding(
-                    "bad-domain.min-above-max",
-                    None,
-                    None,
-                    spec.loc,
-                    input=name,
-                    min=str(spec.min),
-                    max=str(spec.max),
-                )
-            )
-        elif (
-            spec.type == "int"
-            and spec.min is not None
-            and spec.max is not None
-            and math.ceil(spec.min) > math.floor(spec.max)
-        ):
-            out.append(
-                finding(
-                    "bad-domain.no-whole-number",
-                    None,
-                    None,
-                    spec.loc,
-                    input=name,
-                    min=str(spec.min),
-                    max=str(spec.max),
-                )
-            )
+        elif (empty := _empty_domain(spec)) is not None:
+            bounds = {"min": str(spec.min), "max": str(spec.max)}
+            out.append(finding(empty, None, None, spec.loc, input=name, **bounds))
         if spec.has_default and spec.default is not None:
             refused = _default_refused(spec)
             if refused is not None:
@@ -118,6 +92,17 @@ def _declared_inputs(survey: Survey) -> list[Finding]:
         elif spec.has_default and spec.default is None and not spec.nullable:
             out.append(finding("type-error.default-null", None, None, spec.loc, input=name))
     return out
+
+
+def _empty_domain(spec: m.InputSpec) -> str | None:
+    """The message key when no value lies between a numeric input's min and max."""
+    if spec.min is None or spec.max is None:
+        return None
+    if spec.min > spec.max:
+        return "bad-domain.min-above-max"
+    if spec.type == "int" and math.ceil(spec.min) > math.floor(spec.max):
+        return "bad-domain.no-whole-number"
+    return None
 
 
 def _default_refused(spec: m.InputSpec) -> tuple[str, Value] | None:
