@@ -17,7 +17,7 @@ from creditmgmt.cli.policy.common import LANG, _console, _fail, _load, policy, s
 from creditmgmt.cli.policy.text import t as _t
 from creditmgmt.domain import DomainError, Money, format_amount, format_money
 from creditmgmt.policies import PolicyError, RuleSet
-from creditmgmt.policies.impact import ImpactReport, display
+from creditmgmt.policies.impact import ImpactReport, RowChange, display
 
 
 def read_rows(path: str, key: str) -> Iterator[dict[str, Any]]:
@@ -127,31 +127,14 @@ def _impact_tables(
         for o in report.outputs
         if (n := o.numeric) is not None
     ]
+
+    def change(c: RowChange) -> list[str]:
+        return [display(c.key), c.block, c.output, shown(c.old), shown(c.new), num(c.delta)]
+
     largest = [
-        [
-            display(c.key),
-            c.block,
-            c.output,
-            shown(c.old),
-            shown(c.new),
-            num(c.delta),
-        ]
-        for o in report.outputs
-        if o.numeric is not None
-        for c in o.numeric.largest
+        change(c) for o in report.outputs if o.numeric is not None for c in o.numeric.largest
     ]
-    changes = [
-        [
-            display(c.key),
-            c.block,
-            c.output,
-            shown(c.old),
-            shown(c.new),
-            num(c.delta),
-            _money(c.amount, currency),
-        ]
-        for c in report.changes
-    ]
+    changes = [[*change(c), _money(c.amount, currency)] for c in report.changes]
     errors = [[display(e.key), e.block, e.version, e.error, e.message] for e in report.errors]
     cols = {
         "summary": ["block", "output_col", "evaluated", "unchanged", "changed_col", "errors_col"],
