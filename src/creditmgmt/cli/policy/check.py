@@ -8,7 +8,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from creditmgmt.cli.policy.common import LANG, _console, policy
+from creditmgmt.cli.policy.common import LANG, console, policy
 from creditmgmt.cli.policy.text import LABELS as _LABELS
 from creditmgmt.cli.policy.text import finding_code
 from creditmgmt.cli.policy.text import t as _t
@@ -29,7 +29,7 @@ def check(files: tuple[str, ...], lang: str) -> None:
     """
     from creditmgmt.policies.loader import read_document
 
-    out = _console()
+    out = console()
     worst = 0
     for path in files:
         try:

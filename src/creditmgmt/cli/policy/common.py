@@ -25,14 +25,14 @@ LANG = click.option(
 )
 
 
-def _console(stderr: bool = False) -> Console:
+def console(stderr: bool = False) -> Console:
     probe = Console(stderr=stderr)
     width = probe.width if probe.is_terminal else 160
     return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False)
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    _console(stderr=True).print(f"[bold red]error:[/] {escape(message)}")
+def fail(message: str, code: int = 2) -> NoReturn:
+    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}")
     raise click.exceptions.Exit(code)
 
 
@@ -64,14 +64,14 @@ def show_value(value: Any, lang: str = "en") -> str:
     return text
 
 
-def _load(path: str) -> RuleSet:
+def load_rules(path: str) -> RuleSet:
     """Load and compile a document without refusing approved ones with errors (check shows them)."""
     from creditmgmt.policies.loader import read_document
 
     try:
         return RuleSet(read_document(Path(path), source_name=path))
     except PolicyError as e:
-        _fail(str(e))
+        fail(str(e))
 
 
 @click.group()
@@ -79,10 +79,10 @@ def policy() -> None:
     """Rule sets for policy teams: check, explain, test, diff, prove, schema."""
 
 
-def _builtin(name: str) -> RuleSet:
+def builtin_rules(name: str) -> RuleSet:
     from creditmgmt.policies import builtin_ruleset
 
     try:
         return builtin_ruleset(name)
     except PolicyError as e:  # UnknownRuleSetError lists the available names
-        _fail(str(e))
+        fail(str(e))

@@ -13,7 +13,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from creditmgmt.cli.policy.common import LANG, _console, _fail, _load, policy, show_value
+from creditmgmt.cli.policy.common import LANG, console, fail, load_rules, policy, show_value
 from creditmgmt.cli.policy.text import t as _t
 from creditmgmt.domain import DomainError, Money, format_amount, format_money
 from creditmgmt.policies import PolicyError, RuleSet
@@ -275,12 +275,12 @@ def _store_rows(
         clock = FixedClock(datetime.combine(as_of, time(18, 0), tzinfo=UTC))
         desk = open_desk(store_url, rules=rules, clock=clock, institution_region="310000")
     except CreditMgmtError as e:
-        _fail(f"--store: {e}")
+        fail(f"--store: {e}")
     with desk:
         try:
             yield from desk.portfolio(as_of=as_of, rules=rules, batch_size=batch_size)
         except CreditMgmtError as e:  # a stored record that cannot be read, named
-            _fail(f"--store: {e}")
+            fail(f"--store: {e}")
 
 
 @policy.command()
@@ -366,7 +366,7 @@ def diff(
             currency = Money.zero(currency.upper()).currency
         except DomainError as e:
             raise click.UsageError(f"--currency: {e}") from None
-    old, new = _load(old_file), _load(new_file)
+    old, new = load_rules(old_file), load_rules(new_file)
     if store_url is not None:
         assert as_of is not None
         key = key or "loan_id"
@@ -379,8 +379,8 @@ def diff(
     try:
         report = diff_impact(old, new, book, blocks=blocks or None, key=key, amount=amount, top=top)
     except PolicyError as e:
-        _fail(str(e))
-    out = _console()
+        fail(str(e))
+    out = console()
     out.print(f"[bold]{escape(_t(lang, 'impact', new=report.new_ref, old=report.old_ref))}[/]")
     errors = len({e.key for e in report.errors})
     out.print(
@@ -407,6 +407,6 @@ def diff(
             try:
                 Path(target).write_text(text, encoding="utf-8")
             except OSError as e:
-                _fail(f"{target}: cannot write: {e.strerror}")
+                fail(f"{target}: cannot write: {e.strerror}")
             out.print(escape(_t(lang, "written", path=target)))
     raise click.exceptions.Exit(1 if report.errors else 0)

@@ -11,7 +11,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from creditmgmt.cli.policy.common import LANG, _builtin, _console, _fail, _load, policy, show_value
+from creditmgmt.cli.policy.common import (
+    LANG,
+    builtin_rules,
+    console,
+    fail,
+    load_rules,
+    policy,
+    show_value,
+)
 from creditmgmt.cli.policy.text import t as _t
 from creditmgmt.policies import Decision, PolicyError, PolicyInputError
 from creditmgmt.policies.decision import IDENTIFIER_KEYS
@@ -99,19 +107,19 @@ def explain(
     if builtin_name is not None:
         if len(args) != 1:
             raise click.UsageError("with --builtin, give only BLOCK")
-        ruleset, block = _builtin(builtin_name), args[0]
+        ruleset, block = builtin_rules(builtin_name), args[0]
     else:
         if len(args) != 2:
             raise click.UsageError("give FILE and BLOCK (or --builtin NAME and BLOCK)")
         if not Path(args[0]).is_file():
             raise click.UsageError(f"{args[0]}: no such file")
-        ruleset, block = _load(args[0]), args[1]
+        ruleset, block = load_rules(args[0]), args[1]
     inputs = parse_inputs(pairs)
-    out = _console()
+    out = console()
     try:
         decision = ruleset.evaluate(block, inputs, trace=True)
     except PolicyInputError as e:
-        _fail(str(e))
+        fail(str(e))
     except PolicyError as e:
         out.print(f"[bold red]{_t(lang, 'cannot_decide')}:[/] {escape(str(e))}")
         out.print(f"{_t(lang, 'ruleset')}: {escape(ruleset.ref)}")

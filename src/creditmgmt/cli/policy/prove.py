@@ -9,7 +9,15 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from creditmgmt.cli.policy.common import LANG, _builtin, _console, _fail, _load, policy, show_value
+from creditmgmt.cli.policy.common import (
+    LANG,
+    builtin_rules,
+    console,
+    fail,
+    load_rules,
+    policy,
+    show_value,
+)
 from creditmgmt.cli.policy.text import t as _t
 from creditmgmt.policies import PolicyInputError
 
@@ -69,13 +77,13 @@ def prove(
     if builtin_name is not None:
         if len(args) > 1:
             raise click.UsageError("with --builtin, give at most BLOCK")
-        ruleset, block = _builtin(builtin_name), (args[0] if args else None)
+        ruleset, block = builtin_rules(builtin_name), (args[0] if args else None)
     else:
         if not args or len(args) > 2:
             raise click.UsageError("give FILE [BLOCK] (or --builtin NAME [BLOCK])")
         if not Path(args[0]).is_file():
             raise click.UsageError(f"{args[0]}: no such file")
-        ruleset, block = _load(args[0]), (args[1] if len(args) == 2 else None)
+        ruleset, block = load_rules(args[0]), (args[1] if len(args) == 2 else None)
     if not monotone and not bounds:
         raise click.UsageError("give at least one --monotone or --bound claim")
     order: dict[str, list[str]] = {}
@@ -89,8 +97,8 @@ def prove(
         claims += [Bound.parse(t) for t in bounds]
         outcomes = check_claims(ruleset, block, claims, orders=order)
     except (ClaimError, PolicyInputError) as e:
-        _fail(str(e))
-    out = _console()
+        fail(str(e))
+    out = console()
     out.print(f"{_t(lang, 'ruleset')}: {escape(ruleset.ref)}")
     for outcome in outcomes:
         claim = escape(f"{outcome.block}: {outcome.claim}")
