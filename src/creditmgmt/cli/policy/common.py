@@ -86,3 +86,24 @@ def builtin_rules(name: str) -> RuleSet:
         return builtin_ruleset(name)
     except PolicyError as e:  # UnknownRuleSetError lists the available names
         fail(str(e))
+
+
+#: `--builtin NAME`: a rule set shipped with the package instead of FILE (explain, prove).
+BUILTIN = click.option("--builtin", "builtin_name", help="Use a built-in rule set (e.g. cn-2023).")
+
+
+def rules_and_block(
+    args: tuple[str, ...], builtin_name: str | None, *, block_required: bool
+) -> tuple[RuleSet, str | None]:
+    """The rule set and BLOCK of `[FILE] BLOCK` arguments: FILE, or `--builtin NAME` with
+    BLOCK alone. Raises `click.UsageError` for a wrong count of arguments or a missing FILE."""
+    block = "BLOCK" if block_required else "[BLOCK]"
+    if builtin_name is not None:
+        if len(args) > 1 or (block_required and not args):
+            raise click.UsageError(f"with --builtin, give only {block}")
+        return builtin_rules(builtin_name), (args[0] if args else None)
+    if not args or len(args) > 2 or (block_required and len(args) != 2):
+        raise click.UsageError(f"give FILE {block} (or --builtin NAME {block})")
+    if not Path(args[0]).is_file():
+        raise click.UsageError(f"{args[0]}: no such file")
+    return load_rules(args[0]), (args[1] if len(args) == 2 else None)

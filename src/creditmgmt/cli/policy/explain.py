@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 from rich.console import Console
@@ -12,20 +11,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from creditmgmt.cli.policy.common import (
+    BUILTIN,
     LANG,
-    builtin_rules,
     console,
     fail,
-    load_rules,
     policy,
+    rules_and_block,
     show_value,
 )
 from creditmgmt.cli.policy.text import t as _t
 from creditmgmt.policies import Decision, PolicyError, PolicyInputError
 from creditmgmt.policies.decision import IDENTIFIER_KEYS
-
-if TYPE_CHECKING:
-    pass
 
 
 def parse_inputs(pairs: Sequence[str]) -> dict[str, Any]:
@@ -93,7 +89,7 @@ def _decider(decision: Decision) -> str | None:
 
 @policy.command()
 @click.argument("args", nargs=-1, required=True, metavar="[FILE] BLOCK")
-@click.option("--builtin", "builtin_name", help="Use a built-in rule set (e.g. cn-2023).")
+@BUILTIN
 @click.option("--input", "-i", "pairs", multiple=True, metavar="NAME=VALUE", help="An input.")
 @LANG
 def explain(
@@ -104,16 +100,8 @@ def explain(
 
     Exits 1 if the block cannot decide (e.g. no rule matches), 2 on bad inputs or files.
     """
-    if builtin_name is not None:
-        if len(args) != 1:
-            raise click.UsageError("with --builtin, give only BLOCK")
-        ruleset, block = builtin_rules(builtin_name), args[0]
-    else:
-        if len(args) != 2:
-            raise click.UsageError("give FILE and BLOCK (or --builtin NAME and BLOCK)")
-        if not Path(args[0]).is_file():
-            raise click.UsageError(f"{args[0]}: no such file")
-        ruleset, block = load_rules(args[0]), args[1]
+    ruleset, block = rules_and_block(args, builtin_name, block_required=True)
+    assert block is not None
     inputs = parse_inputs(pairs)
     out = console()
     try:
