@@ -1,6 +1,8 @@
 """Suite-wide settings: Hypothesis profiles (`dev` quick by default, `ci` deeper when CI=true,
 `soak` by hand with HYPOTHESIS_PROFILE=soak), and the database servers the adapter and desk
-tests share: one schema (PostgreSQL) or database (MariaDB) per run.
+tests share: one schema (PostgreSQL) or database (MariaDB) per run. `sql_server` runs a test
+on each server, `sql_database` on SQLite (a file) and each server; both give (url, schema),
+the schema None where the place is a whole database.
 
 Server URLs come from CREDITMGMT_TEST_POSTGRES_URL / CREDITMGMT_TEST_MYSQL_URL. When a server
 cannot be reached the tests skip with the reason — unless CREDITMGMT_REQUIRE_SERVERS=1 (CI),
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -127,3 +130,30 @@ def mysql_database() -> Iterator[str]:
         with engine.begin() as conn:
             conn.exec_driver_sql(f"DROP DATABASE `{name}`")
         engine.dispose()
+
+
+SERVERS = [
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("mysql", marks=pytest.mark.mysql),
+]
+
+
+def _server_place(request: pytest.FixtureRequest, server: str) -> tuple[str, str | None]:
+    if server == "postgres":
+        url, schema = request.getfixturevalue("postgres_schema")
+        return url, schema
+    return request.getfixturevalue("mysql_database"), None
+
+
+@pytest.fixture(params=SERVERS)
+def sql_server(request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """(url, schema) of this run's place on each database server."""
+    return _server_place(request, str(request.param))
+
+
+@pytest.fixture(params=["sqlite", *SERVERS])
+def sql_database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """(url, schema): a SQLite file of the test's own, then this run's place on each server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'records.db'}", None
+    return _server_place(request, str(request.param))
