@@ -7,39 +7,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from tests.rule_documents import OWNER, PROVISION, classification, document
 
 from creditmgmt.cli import main
 
-RULES = """\
-id: retail-classification
-version: 1.0.0
-effective_from: 2026-01-01
-status: draft
-owner: credit-policy
-inputs:
-  dpd: {type: int, min: 0}
-  balance: {type: money}
-blocks:
-  - id: classification
-    kind: decision_table
-    inputs: [dpd]
-    outputs:
-      category: {type: enum, values: [normal, special_mention, substandard, doubtful, loss]}
-      rate: {type: decimal}
-    rules:
-      - {id: r1, when: {dpd: "[0..30]"}, then: {category: normal, rate: 0.01}}
-      - {id: r2, when: {dpd: "(30..90]"}, then: {category: special_mention, rate: 0.03}}
-      - {id: r3, when: {dpd: "(90..180]"}, then: {category: substandard, rate: 0.25}}
-      - {id: r4, when: {dpd: "(180..360]"}, then: {category: doubtful, rate: 0.5}}
-      - {id: r5, when: {dpd: "> 360"}, then: {category: loss, rate: 1}}
-  - id: provision
-    kind: formula
-    inputs: [dpd, balance]
-    let:
-      rate: lookup("classification", "rate", dpd=dpd)
-    outputs:
-      provision: round(balance * rate, 2)
-"""
+RULES = document(
+    classification() + PROVISION,
+    "dpd: {type: int, min: 0}\nbalance: {type: money}",
+    id="retail-classification",
+    header=OWNER,
+)
 
 # rows r2 and r3 leave (30..60] uncovered: a gap in a UNIQUE table is an error finding
 GAPPY = RULES.replace('"(30..90]"', '"(60..90]"')

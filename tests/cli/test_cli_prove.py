@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from tests.seeded_rules import RULES, SEEDED
+from tests.rule_documents import RULES, SEEDED
 
 from creditmgmt.cli import main
 
