@@ -5,6 +5,7 @@ A torn tail is still cut and reported (crash safety: see test_files.py)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -143,10 +144,20 @@ def test_a_snapshot_header_that_is_not_an_object_is_a_data_error(
         _open(tmp_path)
 
 
-@pytest.mark.parametrize("content", ["[]", '"x"', '{"format": 1, "rows": []}', "{}"])
-def test_a_damaged_format_1_snapshot_is_a_data_error(tmp_path: Path, content: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[]", "corrupt snapshot: a JSON list, not an object"),
+        ('"x"', "corrupt snapshot: a JSON str, not an object"),
+        ('{"format": 1, "rows": []}', "corrupt snapshot"),
+        ("{}", "unknown snapshot format None"),
+    ],
+)
+def test_a_damaged_format_1_snapshot_is_a_data_error(
+    tmp_path: Path, content: str, message: str
+) -> None:
     (tmp_path / "snapshot.json").write_text(content, encoding="utf-8")
-    with pytest.raises(DataError, match=r"snapshot.json: (corrupt|unknown)"):
+    with pytest.raises(DataError, match=re.escape(f"snapshot.json: {message}")):
         _open(tmp_path)
 
 
