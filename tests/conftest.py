@@ -20,27 +20,20 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 
+QUIET = [HealthCheck.too_slow, HealthCheck.large_base_example]
 settings.register_profile(
     "dev",
     max_examples=40,
     deadline=None,
     print_blob=False,  # explicit: Hypothesis's own CI defaults would switch it on
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
+    suppress_health_check=QUIET,
 )
 settings.register_profile(
-    "ci",
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
-    print_blob=True,
+    "ci", max_examples=150, deadline=None, suppress_health_check=QUIET, print_blob=True
 )
 # by hand, before a release or after a change to a rule engine: HYPOTHESIS_PROFILE=soak
 settings.register_profile(
-    "soak",
-    max_examples=2000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
-    print_blob=True,
+    "soak", max_examples=2000, deadline=None, suppress_health_check=QUIET, print_blob=True
 )
 
 

@@ -5,6 +5,7 @@ set a policy team might write with a copy seeded with one non-monotone row."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 
 def document(
@@ -29,6 +30,13 @@ def document(
         + textwrap.indent(textwrap.dedent(blocks).strip("\n"), "  ")
         + "\n"
     )
+
+
+def written(folder: Path, text: str, name: str = "rules.yaml") -> Path:
+    """`text` saved as `folder/name` (UTF-8), for the CLI and loaders that read a file."""
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 # (rule id, days-past-due cell, category, provision rate)

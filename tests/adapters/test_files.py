@@ -131,15 +131,20 @@ def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Pa
         reopened.close()
 
 
-def test_flipped_byte_in_the_last_frame_is_a_torn_tail(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
+def _flip_a_journal_byte(folder: Path, at: int) -> None:
+    """Two commits to the journal alone, a crash (no snapshot), then byte `at` flipped."""
+    b = FileBackend.open(folder, create=True, kinds=TEST_KINDS, snapshot_every=0)
     _commit(b, "a")
     _commit(b, "b")
     b._journal.close()
     b._lock.release()
-    data = bytearray((tmp_path / "journal.log").read_bytes())
-    data[-3] ^= 0xFF
-    (tmp_path / "journal.log").write_bytes(bytes(data))
+    data = bytearray((folder / "journal.log").read_bytes())
+    data[at] ^= 0xFF
+    (folder / "journal.log").write_bytes(bytes(data))
+
+
+def test_flipped_byte_in_the_last_frame_is_a_torn_tail(tmp_path: Path) -> None:
+    _flip_a_journal_byte(tmp_path, -3)
     opened = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
     assert opened.recovery_report.torn_tail_reason == "checksum mismatch"
     assert opened.begin().get("thing", "b") is None
@@ -147,14 +152,7 @@ def test_flipped_byte_in_the_last_frame_is_a_torn_tail(tmp_path: Path) -> None:
 
 
 def test_corruption_in_the_middle_is_a_data_error(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
-    _commit(b, "a")
-    _commit(b, "b")
-    b._journal.close()
-    b._lock.release()
-    data = bytearray((tmp_path / "journal.log").read_bytes())
-    data[20] ^= 0xFF  # inside the first frame's payload
-    (tmp_path / "journal.log").write_bytes(bytes(data))
+    _flip_a_journal_byte(tmp_path, 20)  # inside the first frame's payload
     with pytest.raises(DataError, match=r"journal.log: corrupt frame at byte 0"):
         FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
 

@@ -116,12 +116,17 @@ def test_a_deleted_snapshot_with_commits_after_it_is_a_data_error(tmp_path: Path
         _open(tmp_path)
 
 
-def test_an_edited_snapshot_sequence_is_a_data_error(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
-    _commit(b, "a")
-    _commit(b, "b")
+def _snapshot_after(folder: Path, *labels: str) -> bytes:
+    """The snapshot a store closed after one commit a label leaves."""
+    b = FileBackend.open(folder, create=True, kinds=TEST_KINDS)
+    for label in labels:
+        _commit(b, label)
     b.close()
-    data = (tmp_path / "snapshot.cms").read_bytes()
+    return (folder / "snapshot.cms").read_bytes()
+
+
+def test_an_edited_snapshot_sequence_is_a_data_error(tmp_path: Path) -> None:
+    data = _snapshot_after(tmp_path, "a", "b")
     newline = data.index(b"\n")
     header = json.loads(data[:newline])
     assert header["seq"] == 2
@@ -135,10 +140,7 @@ def test_an_edited_snapshot_sequence_is_a_data_error(tmp_path: Path) -> None:
 def test_a_snapshot_header_that_is_not_an_object_is_a_data_error(
     tmp_path: Path, header: bytes
 ) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
-    _commit(b, "a")
-    b.close()
-    data = (tmp_path / "snapshot.cms").read_bytes()
+    data = _snapshot_after(tmp_path, "a")
     (tmp_path / "snapshot.cms").write_bytes(header + data[data.index(b"\n") :])
     with pytest.raises(DataError, match=r"snapshot.cms: corrupt snapshot"):
         _open(tmp_path)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from tests.rule_documents import OWNER, PROVISION, classification, document
+from tests.rule_documents import OWNER, PROVISION, classification, document, written
 
 from creditmgmt.cli import main
 
@@ -36,9 +36,7 @@ def run(*args: str) -> Result:
 
 @pytest.fixture
 def rules(tmp_path: Path) -> Path:
-    path = tmp_path / "rules.yaml"
-    path.write_text(RULES, encoding="utf-8")
-    return path
+    return written(tmp_path, RULES)
 
 
 # check -------------------------------------------------------------------------------------
