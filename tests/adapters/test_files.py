@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.adapters.file_store_kit import commit, crash
 
 from creditmgmt.adapters.files import FileBackend
 from creditmgmt.adapters.files.backend import HEADER, MAGIC_V1, base_frame, path_from_url
@@ -80,17 +81,10 @@ def _only_base_frame(directory: Path, seq: int) -> bool:
     return (directory / "journal.log").read_bytes() == base_frame(seq)
 
 
-def _commit(backend: FileBackend, *ids: str) -> None:
-    tx = backend.begin()
-    for i in ids:
-        tx.insert(thing(i))
-    tx.commit()
-
-
 def test_reopen_replays_the_journal_and_the_snapshot(tmp_path: Path) -> None:
     b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=3)
     for i in range(7):
-        _commit(b, f"t{i}")
+        commit(b, f"t{i}")
     b._journal.close()
     b._lock.release()  # simulate a crash: no snapshot on close
     again = FileBackend.open(tmp_path, kinds=TEST_KINDS)
@@ -106,9 +100,9 @@ def test_reopen_replays_the_journal_and_the_snapshot(tmp_path: Path) -> None:
 
 def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Path) -> None:
     b = FileBackend.open(tmp_path / "src", create=True, kinds=TEST_KINDS, snapshot_every=0)
-    _commit(b, "first")
+    commit(b, "first")
     size_after_first = (tmp_path / "src" / "journal.log").stat().st_size
-    _commit(b, "second")
+    commit(b, "second")
     journal = (tmp_path / "src" / "journal.log").read_bytes()
     b._journal.close()
     b._lock.release()
@@ -124,7 +118,7 @@ def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Pa
         if cut > size_after_first:
             assert report.torn_tail_offset == size_after_first
             assert report.bytes_discarded == cut - size_after_first
-        _commit(opened, "after")  # the store is usable and appends on a frame boundary
+        commit(opened, "after")  # the store is usable and appends on a frame boundary
         opened.close()
         reopened = FileBackend.open(d, kinds=TEST_KINDS)
         assert reopened.begin().get("thing", "after") is not None
@@ -134,10 +128,9 @@ def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Pa
 def _flip_a_journal_byte(folder: Path, at: int) -> None:
     """Two commits to the journal alone, a crash (no snapshot), then byte `at` flipped."""
     b = FileBackend.open(folder, create=True, kinds=TEST_KINDS, snapshot_every=0)
-    _commit(b, "a")
-    _commit(b, "b")
-    b._journal.close()
-    b._lock.release()
+    commit(b, "a")
+    commit(b, "b")
+    crash(b)
     data = bytearray((folder / "journal.log").read_bytes())
     data[at] ^= 0xFF
     (folder / "journal.log").write_bytes(bytes(data))
@@ -159,10 +152,10 @@ def test_corruption_in_the_middle_is_a_data_error(tmp_path: Path) -> None:
 
 def test_crash_between_snapshot_and_journal_rotation_loses_nothing(tmp_path: Path) -> None:
     b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
-    _commit(b, "a", "b")
+    commit(b, "a", "b")
     old_journal = (tmp_path / "journal.log").read_bytes()
     b.snapshot()
-    _commit(b, "c")
+    commit(b, "c")
     b._journal.close()
     b._lock.release()
     # as if the rotation had not happened: the old frames are still in the journal
@@ -296,7 +289,7 @@ def test_snapshot_policy_bounds_the_journal(tmp_path: Path) -> None:
         tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=3, snapshot_journal_ratio=None
     )
     for i in range(3):
-        _commit(counted, f"c{i}")
+        commit(counted, f"c{i}")
     assert _only_base_frame(tmp_path, counted.commit_sequence)  # the third one snapshotted
     assert counted.begin().count("thing") == 63
     counted.close()
@@ -304,7 +297,7 @@ def test_snapshot_policy_bounds_the_journal(tmp_path: Path) -> None:
 
 def test_a_damaged_snapshot_is_a_data_error(tmp_path: Path) -> None:
     b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
-    _commit(b, "a", "b")
+    commit(b, "a", "b")
     b.close()
     data = bytearray((tmp_path / "snapshot.cms").read_bytes())
     data[-5] ^= 0x01
@@ -351,10 +344,10 @@ def test_a_failed_snapshot_after_a_commit_keeps_the_commit(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(files_backend.os, "replace", full_disk)
-    _commit(b, "kept")  # returns: the commit is durable in the journal
+    commit(b, "kept")  # returns: the commit is durable in the journal
     assert isinstance(b.last_snapshot_error, StoreUnavailableError)
     assert "No space left" in str(b.last_snapshot_error)
-    _commit(b, "also kept")
+    commit(b, "also kept")
     with pytest.raises(StoreUnavailableError, match=r"cannot write a snapshot.*closed without it"):
         b.close()
     monkeypatch.setattr(files_backend.os, "replace", real_replace)
@@ -368,7 +361,7 @@ def test_an_unreadable_store_is_unavailable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
-    _commit(b, "a")
+    commit(b, "a")
     b.close()
 
     def unreadable(self: Path) -> bytes:
