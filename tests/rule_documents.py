@@ -13,6 +13,7 @@ def document(
     inputs: str = "x: {type: int}",
     *,
     id: str = "t",
+    version: str = "1.0.0",
     status: str = "draft",
     effective_from: str = "2026-01-01",
     header: str = "",
@@ -21,7 +22,7 @@ def document(
     more top-level fields (owner, change_note...); an approved document names its approver."""
     approved = "approved_by: risk committee\n" if status == "approved" else ""
     return (
-        f"id: {id}\nversion: 1.0.0\neffective_from: {effective_from}\nstatus: {status}\n"
+        f"id: {id}\nversion: {version}\neffective_from: {effective_from}\nstatus: {status}\n"
         + approved
         + header
         + "inputs:\n"

@@ -387,24 +387,18 @@ def _outbox(backend: FileBackend) -> list[tuple[int, str]]:
     return [(e.sequence, e.document["label"]) for e in backend.read_outbox()]
 
 
-def _crash(backend: FileBackend) -> None:
-    backend._journal.close()
-    backend._lock.release()  # no snapshot on the way out
-    backend.state.closed = True
-
-
 def test_a_prune_is_replayed_from_the_journal_after_a_crash(tmp_path: Path) -> None:
     b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
     _events(b, "a", "b", "c")
     b.snapshot()  # the entries are in the snapshot; the prune only in the journal
     assert b.prune_outbox(through=2) == 2
     _events(b, "d")
-    _crash(b)
+    crash(b)
     again = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
     assert again.recovery_report.frames_replayed == 2
     assert _outbox(again) == [(3, "c"), (4, "d")]
     assert again.prune_outbox(through=4) == 2  # everything: only the journal knows
-    _crash(again)
+    crash(again)
     third = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
     assert _outbox(third) == []
     assert third.prune_outbox(through=4) == 0  # the last sequence survived the crash
@@ -429,7 +423,7 @@ def test_a_torn_prune_frame_is_cut_and_every_entry_stays(tmp_path: Path) -> None
     before = (tmp_path / "src" / "journal.log").stat().st_size
     assert b.prune_outbox(through=2) == 2
     journal = (tmp_path / "src" / "journal.log").read_bytes()
-    _crash(b)
+    crash(b)
     assert len(journal) > before
     for cut in range(before, len(journal) + 1):
         d = tmp_path / f"cut{cut}"
@@ -455,7 +449,7 @@ def test_a_prune_takes_a_snapshot_when_the_policy_asks(tmp_path: Path) -> None:
     assert _only_base_frame(tmp_path, 2)
     assert b.prune_outbox(through=1) == 0  # nothing to prune: no frame at all
     assert _only_base_frame(tmp_path, 2)
-    _crash(b)
+    crash(b)
     again = FileBackend.open(tmp_path, kinds=TEST_KINDS)
     assert again.recovery_report.frames_replayed == 0
     assert _outbox(again) == []

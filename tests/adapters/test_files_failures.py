@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.adapters.file_store_kit import crash
 
 from creditmgmt.adapters.files import FileBackend
 from creditmgmt.adapters.files.backend import base_frame
@@ -116,12 +117,6 @@ def _reopened_state(directory: Path) -> State:
         again.close()
 
 
-def _crash(backend: FileBackend) -> None:
-    backend._journal.close()
-    backend._lock.release()  # no snapshot on the way out
-    backend.state.closed = True
-
-
 def _journal_size(directory: Path) -> int:
     return (directory / "journal.log").stat().st_size
 
@@ -165,7 +160,7 @@ def test_a_failed_write_or_fsync_refuses_the_commit_cleanly(
     assert b.begin().get("thing", "b") is None
     assert [e.document for e in b.read_outbox()] == [{"label": "first"}, {"label": "after"}]
     after = _state(b)
-    _crash(b)
+    crash(b)
     assert _reopened_state(tmp_path) == after  # acknowledged commits, nothing refused
 
 
@@ -180,7 +175,7 @@ def test_a_refused_commit_leaves_nothing_even_if_the_rest_of_the_frame_came_late
     with pytest.raises(StoreUnavailableError, match="nothing of it was stored"):
         _commit(b, "b")
     _commit(b, "c")
-    _crash(b)
+    crash(b)
     again = _open(tmp_path)
     assert again.recovery_report.torn_tail_offset is None
     assert again.recovery_report.frames_replayed == 2
@@ -202,7 +197,7 @@ def test_a_failed_prune_is_refused_cleanly_and_deletes_nothing(
         b.prune_outbox(through=1)
     assert [e.sequence for e in b.read_outbox()] == [1, 2]
     assert b.prune_outbox(through=1) == 1  # usable: the retry works
-    _crash(b)
+    crash(b)
     again = _open(tmp_path)
     assert [e.sequence for e in again.read_outbox()] == [2]
     again.close()
@@ -375,7 +370,7 @@ def test_a_failed_snapshot_keeps_the_commit_and_the_store_usable(
     _commit(b, "c")  # usable, and this commit's snapshot works
     assert b.last_snapshot_error is None
     assert (tmp_path / "journal.log").read_bytes() == base_frame(3)  # emptied by a snapshot
-    _crash(b)
+    crash(b)
     assert set(_reopened_state(tmp_path)[0]["thing"]) == {"a", "b", "c"}
 
 
@@ -403,7 +398,7 @@ def test_a_snapshot_whose_emptied_journal_is_not_durable_breaks_the_store_but_lo
     else:
         assert b.broken is None
         _commit(b, "c")
-        _crash(b)
+        crash(b)
     expected = {"a", "b"} if broken else {"a", "b", "c"}
     assert set(_reopened_state(tmp_path)[0]["thing"]) == expected
 
@@ -454,7 +449,7 @@ def test_failing_any_step_of_a_workload_never_loses_or_resurrects_a_commit(
         if k % 2:
             b.close()
         else:
-            _crash(b)
+            crash(b)
         again = _open(directory)
         present = set(again.state.rows["thing"])
         events = [e.document["label"] for e in again.read_outbox()]
