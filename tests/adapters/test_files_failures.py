@@ -117,6 +117,14 @@ def _reopened_state(directory: Path) -> State:
         again.close()
 
 
+def _two_events(directory: Path) -> FileBackend:
+    """A store of two commits (`a`, `b`), each with one outbox event (`1`, `2`)."""
+    b = _open(directory)
+    _commit(b, "a", event="1")
+    _commit(b, "b", event="2")
+    return b
+
+
 def _journal_size(directory: Path) -> int:
     return (directory / "journal.log").stat().st_size
 
@@ -186,9 +194,7 @@ def test_a_refused_commit_leaves_nothing_even_if_the_rest_of_the_frame_came_late
 def test_a_failed_prune_is_refused_cleanly_and_deletes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    b = _open(tmp_path)
-    _commit(b, "a", event="1")
-    _commit(b, "b", event="2")
+    b = _two_events(tmp_path)
     Faults(monkeypatch, tmp_path).then("fsync:journal", "fail")
     with pytest.raises(
         StoreUnavailableError,
@@ -316,9 +322,7 @@ def test_a_reopen_after_an_unknown_outcome_has_all_of_the_commit_or_none(
 def test_a_prune_of_unknown_outcome_breaks_the_store_and_the_journal_decides(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    b = _open(tmp_path)
-    _commit(b, "a", event="1")
-    _commit(b, "b", event="2")
+    b = _two_events(tmp_path)
     Faults(monkeypatch, tmp_path).then("fsync:journal", "fail").then("ftruncate:journal", "fail")
     with pytest.raises(
         StoreUnavailableError,
