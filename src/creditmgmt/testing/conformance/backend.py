@@ -4,7 +4,6 @@ the outbox part comes from `backend_outbox`."""
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,6 +26,7 @@ from creditmgmt.testing.conformance.backend_outbox import RecordOutboxContract
 from creditmgmt.testing.conformance.synthetic import (
     BIG,
     HOSTILE_TEXTS,
+    in_threads,
     thing,
 )
 
@@ -232,31 +232,22 @@ class RecordBackendContract(RecordOutboxContract):
     def test_concurrent_writers_never_lose_an_update(self, backend: RecordBackend) -> None:
         self._commit(backend, thing("counter", n=0))
         threads, increments = 8, 10
-        errors: list[BaseException] = []
 
-        def work() -> None:
-            try:
-                done = 0
-                while done < increments:
-                    tx = backend.begin()
-                    try:
-                        current = tx.get("thing", "counter")
-                        assert current is not None
-                        n = int(current.columns["n"]) + 1  # type: ignore[arg-type]
-                        tx.update(thing("counter", version=current.version + 1, n=n))
-                        tx.commit()
-                        done += 1
-                    except ConflictError:
-                        tx.rollback()
-            except BaseException as e:  # pragma: no cover - reported below
-                errors.append(e)
+        def work(_worker: int) -> None:
+            done = 0
+            while done < increments:
+                tx = backend.begin()
+                try:
+                    current = tx.get("thing", "counter")
+                    assert current is not None
+                    n = int(current.columns["n"]) + 1  # type: ignore[arg-type]
+                    tx.update(thing("counter", version=current.version + 1, n=n))
+                    tx.commit()
+                    done += 1
+                except ConflictError:
+                    tx.rollback()
 
-        pool = [threading.Thread(target=work) for _ in range(threads)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join(timeout=120)
-        assert not errors, errors
+        in_threads(work, threads, timeout=120)
         tx = backend.begin()
         final = tx.get("thing", "counter")
         tx.rollback()

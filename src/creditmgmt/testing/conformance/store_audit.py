@@ -3,8 +3,6 @@ commit, and never forked by concurrent appends."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from creditmgmt.adapters.unit_of_work import RecordStore
@@ -20,7 +18,7 @@ from creditmgmt.ports.errors import (
     IntegrityError,
 )
 from creditmgmt.testing.conformance.store_base import StoreHooks
-from creditmgmt.testing.conformance.synthetic import AT
+from creditmgmt.testing.conformance.synthetic import AT, in_threads
 
 
 class AuditChainContract(StoreHooks):
@@ -70,36 +68,27 @@ class AuditChainContract(StoreHooks):
         assert not verify_chain(entries[:-1], head).ok  # a dropped last entry shows
 
     def test_concurrent_audit_appends_never_fork_the_chain(self, store: RecordStore) -> None:
-        errors: list[BaseException] = []
 
         def work(worker: int) -> None:
-            try:
-                for n in range(5):
-                    while True:
-                        try:
-                            with store.unit_of_work() as uow:
-                                uow.audit.append(
-                                    AuditEntry(
-                                        id=f"w{worker}-{n}",
-                                        at=AT,
-                                        actor=f"usr_{worker}",
-                                        action="x",
-                                        subject="s",
-                                    )
+            for n in range(5):
+                while True:
+                    try:
+                        with store.unit_of_work() as uow:
+                            uow.audit.append(
+                                AuditEntry(
+                                    id=f"w{worker}-{n}",
+                                    at=AT,
+                                    actor=f"usr_{worker}",
+                                    action="x",
+                                    subject="s",
                                 )
-                                uow.commit()
-                            break
-                        except ConflictError:
-                            continue
-            except BaseException as e:  # pragma: no cover - reported below
-                errors.append(e)
+                            )
+                            uow.commit()
+                        break
+                    except ConflictError:
+                        continue
 
-        pool = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join(timeout=300)
-        assert not errors, errors
+        in_threads(work, 4)
         with store.unit_of_work() as uow:
             entries, head = uow.audit.entries(), uow.audit.head()
         assert sorted(e.sequence or 0 for e in entries) == list(range(1, 21))

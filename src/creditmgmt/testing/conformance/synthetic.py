@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -67,3 +68,23 @@ def thing(
 
 def fixed_clock() -> FixedClock:
     return FixedClock(AT)
+
+
+def in_threads(work: Callable[[int], object], count: int, *, timeout: float = 300) -> None:
+    """Run `work(0)` ... `work(count - 1)` in threads at once; fail with what any of them
+    raised (a hung worker fails the join's `timeout` check)."""
+    errors: list[BaseException] = []
+
+    def run(worker: int) -> None:
+        try:
+            work(worker)
+        except BaseException as e:  # reported below, in the test's thread
+            errors.append(e)
+
+    pool = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in pool), f"a worker still runs after {timeout} s"
+    assert not errors, errors

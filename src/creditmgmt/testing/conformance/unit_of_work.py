@@ -38,6 +38,7 @@ from creditmgmt.testing.conformance.store_queries import RepositoryQueriesContra
 from creditmgmt.testing.conformance.synthetic import (
     BIG,
     HOSTILE_TEXTS,
+    in_threads,
 )
 from creditmgmt.testing.consistency import ConsistencyContract
 from creditmgmt.testing.hygiene import HygieneContract
@@ -289,37 +290,28 @@ class UnitOfWorkContract(
         day = tree.root.start_date
         granted: list[Money] = []
         refused: list[int] = []
-        errors: list[BaseException] = []
         lock = threading.Lock()
 
         def work(worker: int) -> None:
-            try:
-                for _ in range(6):
-                    amount = Money.of("25.00", "CNY")
-                    while True:
-                        try:
-                            with store.unit_of_work() as uow:
-                                limits = LimitTree(uow.facilities.path_to_root(node_id))
-                                limits.draw(node_id, amount, on=day)
-                                uow.commit()
-                            with lock:
-                                granted.append(amount)
-                            break
-                        except ConflictError:
-                            continue
-                        except LimitExceededError:
-                            with lock:
-                                refused.append(worker)
-                            break
-            except BaseException as e:  # pragma: no cover - reported below
-                errors.append(e)
+            for _ in range(6):
+                amount = Money.of("25.00", "CNY")
+                while True:
+                    try:
+                        with store.unit_of_work() as uow:
+                            limits = LimitTree(uow.facilities.path_to_root(node_id))
+                            limits.draw(node_id, amount, on=day)
+                            uow.commit()
+                        with lock:
+                            granted.append(amount)
+                        break
+                    except ConflictError:
+                        continue
+                    except LimitExceededError:
+                        with lock:
+                            refused.append(worker)
+                        break
 
-        pool = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-        for t in pool:
-            t.start()
-        for t in pool:
-            t.join(timeout=300)
-        assert not errors, errors
+        in_threads(work, 8)
         with store.unit_of_work() as uow:
             stored: list[Facility] = uow.facilities.path_to_root(node_id)
         total = Money.sum(granted, "CNY")
