@@ -8,39 +8,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from tests.rule_documents import OWNER, PROVISION, classification, document, written
 
 from creditmgmt.cli import main
 
-RULES = """\
-id: retail-classification
-version: 1.0.0
-effective_from: 2026-01-01
-status: draft
-owner: credit-policy
-inputs:
-  dpd: {type: int, min: 0}
-  balance: {type: money}
-blocks:
-  - id: classification
-    kind: decision_table
-    inputs: [dpd]
-    outputs:
-      category: {type: enum, values: [normal, special_mention, substandard, doubtful, loss]}
-      rate: {type: decimal}
-    rules:
-      - {id: r1, when: {dpd: "[0..30]"}, then: {category: normal, rate: 0.01}}
-      - {id: r2, when: {dpd: "(30..90]"}, then: {category: special_mention, rate: 0.03}}
-      - {id: r3, when: {dpd: "(90..180]"}, then: {category: substandard, rate: 0.25}}
-      - {id: r4, when: {dpd: "(180..360]"}, then: {category: doubtful, rate: 0.5}}
-      - {id: r5, when: {dpd: "> 360"}, then: {category: loss, rate: 1}}
-  - id: provision
-    kind: formula
-    inputs: [dpd, balance]
-    let:
-      rate: lookup("classification", "rate", dpd=dpd)
-    outputs:
-      provision: round(balance * rate, 2)
-"""
+RULES = document(
+    classification() + PROVISION,
+    "dpd: {type: int, min: 0}\nbalance: {type: money}",
+    id="retail-classification",
+    header=OWNER,
+)
 
 # rows r2 and r3 leave (30..60] uncovered: a gap in a UNIQUE table is an error finding
 GAPPY = RULES.replace('"(30..90]"', '"(60..90]"')
@@ -60,16 +37,14 @@ def run(*args: str) -> Result:
 
 @pytest.fixture
 def rules(tmp_path: Path) -> Path:
-    path = tmp_path / "rules.yaml"
-    path.write_text(RULES, encoding="utf-8")
-    return path
+    return written(tmp_path, RULES)
 
 
 # check -------------------------------------------------------------------------------------
 def test_check_clean_file_exits_0(rules: Path) -> None:
     result = run("check", str(rules))
     assert result.exit_code == 0, result.output
-    assert "no findings" in result.output or "0 error(s)" in result.output
+    assert f"{rules}: no findings" in result.output.replace("\n", "")
 
 
 def test_check_reports_gap_with_file_line_and_exits_1(tmp_path: Path) -> None:
@@ -80,7 +55,7 @@ def test_check_reports_gap_with_file_line_and_exits_1(tmp_path: Path) -> None:
     assert "error" in result.output
     assert f"{path}:" in result.output.replace("\n", "")
     assert "classification" in result.output
-    assert "1 error(s)" in result.output or "error(s)" in result.output
+    assert f"{path}: 1 error(s), 0 warning(s), 0 info" in result.output.replace("\n", "")
 
 
 def test_check_in_chinese(tmp_path: Path) -> None:

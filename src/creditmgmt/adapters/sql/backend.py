@@ -229,8 +229,8 @@ def _migration_3(conn: Connection, schema: _Schema) -> None:
     outbox.create(conn)
     old = quote.format_table(sa.table(old_name, schema=outbox.schema))
     names = ", ".join(quote.quote(c.name) for c in outbox.columns)
-    conn.exec_driver_sql(
-        f"INSERT INTO {quote.format_table(outbox)} ({names}) SELECT {names} FROM {old}"
+    conn.exec_driver_sql(  # identifiers only, each quoted by the dialect: no value in the SQL
+        f"INSERT INTO {quote.format_table(outbox)} ({names}) SELECT {names} FROM {old}"  # noqa: S608
     )
     conn.exec_driver_sql(f"DROP TABLE {old}")
 
