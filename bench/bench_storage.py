@@ -20,7 +20,7 @@ from creditmgmt.adapters import codec
 from creditmgmt.adapters.files import FileBackend
 from creditmgmt.adapters.kinds import BY_KIND
 from creditmgmt.adapters.memory import MemoryBackend
-from creditmgmt.adapters.records import bucket_of, dump_json
+from creditmgmt.adapters.records import dump_json
 from creditmgmt.adapters.sql import SqlBackend
 from creditmgmt.adapters.system import FixedClock, SequentialIds
 from creditmgmt.adapters.unit_of_work import RecordStore
@@ -33,6 +33,7 @@ from creditmgmt.domain import (
     LimitTree,
     Money,
 )
+from creditmgmt.ports.slices import bucket_of
 from creditmgmt.testing.book import commit_aggregates
 from creditmgmt.testing.builders import a_facility_tree, make_uscc
 

@@ -29,7 +29,6 @@ Semantics every backend must honour (the conformance suite checks them):
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -38,6 +37,7 @@ from typing import Any, Final, Literal, Protocol, TypeAlias
 import attrs
 
 from creditmgmt.ports.errors import DataError, OutboxRangeError
+from creditmgmt.ports.slices import bucket_of
 
 ColumnValue: TypeAlias = str | int | bool | Decimal | date | None
 ColumnType: TypeAlias = Literal["str", "int", "bool", "decimal", "date"]
@@ -45,14 +45,6 @@ Document: TypeAlias = dict[str, Any]
 
 #: Longest text a queryable string column holds (documents have no limit).
 MAX_COLUMN_TEXT = 255
-
-#: Number of hash buckets ids are spread over; partitions are `bucket % count == index`.
-BUCKETS = 1 << 16
-
-
-def bucket_of(record_id: str) -> int:
-    """Stable hash bucket of an id (crc32), the same in every backend and process."""
-    return zlib.crc32(record_id.encode("utf-8")) % BUCKETS
 
 
 @attrs.frozen

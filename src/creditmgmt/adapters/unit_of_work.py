@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any, Final, Generic, Self, TypeVar, overload
 
 from creditmgmt.adapters import codec
@@ -28,6 +28,7 @@ from creditmgmt.adapters.gcpause import gc_paused
 from creditmgmt.adapters.kinds import AUDIT_SPEC, BY_CLASS, BY_KIND, KindBinding, binding_for
 from creditmgmt.adapters.records import (
     ColumnValue,
+    Filter,
     In,
     OutboxEntry,
     Partition,
@@ -38,13 +39,13 @@ from creditmgmt.adapters.records import (
     RecordTransaction,
     Where,
 )
-from creditmgmt.domain.application import ApplicationStatus, CreditApplication
-from creditmgmt.domain.classification import Category, ClassificationEntry
+from creditmgmt.domain.application import CreditApplication
+from creditmgmt.domain.classification import ClassificationEntry
 from creditmgmt.domain.collateral import Collateral, Guarantee
 from creditmgmt.domain.credit_file import CreditFile
-from creditmgmt.domain.customer import Customer, CustomerStatus, Segment
+from creditmgmt.domain.customer import Customer
 from creditmgmt.domain.events import Aggregate, DomainEvent
-from creditmgmt.domain.facility import Facility, FacilityLevel, FacilityStatus
+from creditmgmt.domain.facility import Facility
 from creditmgmt.domain.group import CustomerGroup
 from creditmgmt.domain.ids import (
     ApplicationId,
@@ -60,21 +61,24 @@ from creditmgmt.domain.ids import (
     InteractionId,
     RiskEventId,
     TaskId,
-    UserId,
 )
 from creditmgmt.domain.interaction import (
     ComplaintStatus,
     FollowUpTask,
     Interaction,
-    InteractionKind,
-    TaskStatus,
 )
-from creditmgmt.domain.loan import Drawdown, LoanStatus
-from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
+from creditmgmt.domain.loan import Drawdown
+from creditmgmt.domain.risk import RiskEvent
 from creditmgmt.ports import repositories as ports
 from creditmgmt.ports.audit import GENESIS, AuditEntry, AuditLog, ChainHead, chain
 from creditmgmt.ports.clock import Clock
-from creditmgmt.ports.errors import ConflictError, IntegrityError, NotFoundError
+from creditmgmt.ports.errors import (
+    ConfigurationError,
+    ConflictError,
+    IntegrityError,
+    NotFoundError,
+)
+from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
 
@@ -131,19 +135,21 @@ class _Lazy(Generic[R]):
 class RecordUnitOfWork(UnitOfWork):
     """`UnitOfWork` over a record backend (see the module doc)."""
 
-    customers = _Lazy(lambda uow: _Customers(uow))
-    groups = _Lazy(lambda uow: _Groups(uow))
-    credit_files = _Lazy(lambda uow: _CreditFiles(uow))
-    facilities = _Lazy(lambda uow: _Facilities(uow))
-    drawdowns = _Lazy(lambda uow: _Drawdowns(uow))
-    applications = _Lazy(lambda uow: _Applications(uow))
-    risk_events = _Lazy(lambda uow: _RiskEvents(uow))
-    interactions = _Lazy(lambda uow: _Interactions(uow))
-    tasks = _Lazy(lambda uow: _Tasks(uow))
-    classifications = _Lazy(lambda uow: _Classifications(uow))
-    collaterals = _Lazy(lambda uow: _Collaterals(uow))
-    guarantees = _Lazy(lambda uow: _Guarantees(uow))
-    audit = _Lazy(lambda uow: _Audit(uow))
+    customers: _Lazy[ports.CustomerRepository] = _Lazy(lambda uow: _Customers(uow))
+    groups: _Lazy[ports.GroupRepository] = _Lazy(lambda uow: _Groups(uow))
+    credit_files: _Lazy[ports.CreditFileRepository] = _Lazy(lambda uow: _CreditFiles(uow))
+    facilities: _Lazy[ports.FacilityRepository] = _Lazy(lambda uow: _Facilities(uow))
+    drawdowns: _Lazy[ports.DrawdownRepository] = _Lazy(lambda uow: _Drawdowns(uow))
+    applications: _Lazy[ports.ApplicationRepository] = _Lazy(lambda uow: _Applications(uow))
+    risk_events: _Lazy[ports.RiskEventRepository] = _Lazy(lambda uow: _RiskEvents(uow))
+    interactions: _Lazy[ports.InteractionRepository] = _Lazy(lambda uow: _Interactions(uow))
+    tasks: _Lazy[ports.TaskRepository] = _Lazy(lambda uow: _Tasks(uow))
+    classifications: _Lazy[ports.ClassificationRepository] = _Lazy(
+        lambda uow: _Classifications(uow)
+    )
+    collaterals: _Lazy[ports.CollateralRepository] = _Lazy(lambda uow: _Collaterals(uow))
+    guarantees: _Lazy[ports.GuaranteeRepository] = _Lazy(lambda uow: _Guarantees(uow))
+    audit: _Lazy[AuditLog] = _Lazy(lambda uow: _Audit(uow))
 
     def __init__(self, backend: RecordBackend, *, clock: Clock) -> None:
         self._backend = backend
@@ -416,13 +422,46 @@ def _col(value: object) -> ColumnValue:
     return str(value)
 
 
+#: How one query argument of a repository becomes a record filter: (column, filter), or None
+#: for an argument that does not filter (a `None` value never filters).
+_Arg = Callable[[Any], tuple[str, Filter] | None]
+
+
+def _is(column: str) -> _Arg:
+    """The column equals the argument."""
+    return lambda value: (column, _col(value))
+
+
+def _before(column: str, *, inclusive: bool = False) -> _Arg:
+    """The column (a date) is before the argument, or on it when `inclusive`."""
+    return lambda value: (column, Range(upper=value, upper_inclusive=inclusive))
+
+
 def _ids_in(ids: Sequence[EntityId]) -> In:
     """An `In` filter over the string form of some ids (empty: matches nothing)."""
     return In(tuple(str(i) for i in ids))
 
 
+def _any_of(column: str) -> _Arg:
+    """The column is one of the argument's ids (an empty sequence matches nothing)."""
+    return lambda ids: (column, _ids_in(ids))
+
+
+def _open_complaints(wanted: bool) -> tuple[str, Filter] | None:
+    return ("complaint_status", ComplaintStatus.OPEN) if wanted else None
+
+
 class _Repo(ports.Repository[A, I], Generic[A, I]):
+    """A repository over the records of one kind. Its query arguments are declared, not
+    written out: `_scans` names the filters its `scan` takes and `_finds` those of its
+    `find` (the ports declare the signatures), each mapped to the record filter it makes."""
+
     _binding: KindBinding  # set per repository class
+    #: the column a slice's customer range bounds (None: the kind has no customer)
+    _customer_column: str | None = "customer_id"
+    _scans: Mapping[str, _Arg] = MappingProxyType({})
+    _finds: Mapping[str, _Arg] = MappingProxyType({})
+    _find_order = "id"
 
     def __init__(self, uow: RecordUnitOfWork) -> None:
         self._uow = uow
@@ -456,42 +495,49 @@ class _Repo(ports.Repository[A, I], Generic[A, I]):
     def count(self) -> int:
         return self._uow.tx.count(self.kind)
 
-    def scan(
-        self, *, partition: int = 0, partitions: int = 1, batch_size: int = 1000
-    ) -> Iterator[list[A]]:
-        return self._scan(partition, partitions, batch_size)
+    def _filters(self, method: str, args: Mapping[str, _Arg], given: Mapping[str, Any]) -> Where:
+        where: dict[str, Filter | Partition] = {}
+        for name, value in given.items():
+            make = args.get(name)
+            if make is None:
+                raise TypeError(
+                    f"{self.kind} {method}() got an unexpected keyword argument {name!r}"
+                )
+            made = None if value is None else make(value)
+            if made is not None:
+                where[made[0]] = made[1]
+        return where
 
-    def _scan(
-        self,
-        partition: int,
-        partitions: int,
-        batch_size: int,
-        *,
-        customers: tuple[CustomerId | None, CustomerId | None] = (None, None),
-        customer_column: str = "customer_id",
-        **filters: Any,
+    def scan(
+        self, *, slice: PortfolioSlice = PortfolioSlice.ALL, batch_size: int = 1000, **filters: Any
     ) -> Iterator[list[A]]:
-        if partitions < 1 or not 0 <= partition < partitions or batch_size < 1:
-            raise ValueError(
-                f"bad scan: partition {partition} of {partitions}, batch size {batch_size}"
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigurationError(
+                f"{self.kind} scan batch_size must be >= 1, got {batch_size!r}"
             )
-        where: dict[str, Any] = {
-            k: v if isinstance(v, (Range, In)) else _col(v)
-            for k, v in filters.items()
-            if v is not None
-        }
+        if not isinstance(slice, PortfolioSlice):
+            raise ConfigurationError(
+                f"{self.kind} scan slice must be a PortfolioSlice, got {slice!r}"
+            )
+        where = dict(self._filters("scan", self._scans, filters))
         # keyset order: by the range filter's column when there is one (the store's
         # (column, id) index then seeks each batch), else by id
         ranged = [k for k, v in where.items() if isinstance(v, Range)]
         order_by = ranged[0] if ranged else "id"
-        low, high = customers
-        if low is not None or high is not None:
-            where[customer_column] = Range(
+        if slice.ranged:
+            column = self._customer_column
+            if column is None:
+                raise ConfigurationError(
+                    f"{self.kind} has no customer: scan slice customer_from/customer_to "
+                    "cannot apply"
+                )
+            low, high = slice.customer_from, slice.customer_to
+            where[column] = Range(
                 lower=None if low is None else str(low), upper=None if high is None else str(high)
             )
-            order_by = customer_column
-        if partitions > 1:
-            where["partition"] = Partition(partition, partitions)
+            order_by = column
+        if slice.partitioned:
+            where["partition"] = Partition(slice.index, slice.count)
         return self._batches(where, batch_size, order_by)
 
     def _batches(self, where: Where, batch_size: int, order_by: str) -> Iterator[list[A]]:
@@ -513,50 +559,40 @@ class _Repo(ports.Repository[A, I], Generic[A, I]):
         return self._uow._find(self._binding, clean, order_by=order_by, limit=limit)  # type: ignore[return-value]
 
 
-class _Customers(_Repo[Customer, CustomerId], ports.CustomerRepository):
+class _Finds(_Repo[A, I], Generic[A, I]):
+    """A repository with a `find` over its declared query arguments (`_finds`)."""
+
+    def find(self, *, limit: int | None = None, **filters: Any) -> list[A]:
+        where = self._filters("find", self._finds, filters)
+        return self._uow._find(self._binding, where, order_by=self._find_order, limit=limit)  # type: ignore[return-value]
+
+
+def _args(**makers: _Arg) -> Mapping[str, _Arg]:
+    """A repository's query arguments, in the order they apply (a later one wins a column)."""
+    return MappingProxyType(makers)
+
+
+_STATUS: Final = _args(status=_is("status"))
+
+
+class _Customers(_Finds[Customer, CustomerId], ports.CustomerRepository):
     _binding = BY_KIND["customer"]
-
-    def scan(
-        self,
-        *,
-        partition: int = 0,
-        partitions: int = 1,
-        batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
-        status: CustomerStatus | None = None,
-    ) -> Iterator[list[Customer]]:
-        return self._scan(
-            partition,
-            partitions,
-            batch_size,
-            customers=(customer_from, customer_to),
-            customer_column="id",
-            status=status,
-        )
-
-    def find(
-        self,
-        *,
-        status: CustomerStatus | None = None,
-        home_region: str | None = None,
-        industry_code: str | None = None,
-        segment: Segment | None = None,
-        group_id: GroupId | None = None,
-        relationship_manager: UserId | None = None,
-        is_remote: bool | None = None,
-        limit: int | None = None,
-    ) -> list[Customer]:
-        return self._where(
-            limit,
-            status=status,
-            home_region=home_region,
-            industry_code=industry_code,
-            segment=segment,
-            group_id=group_id,
-            relationship_manager=relationship_manager,
-            is_remote=is_remote,
-        )
+    _customer_column = "id"
+    _scans = _STATUS
+    _finds = _args(
+        **{
+            name: _is(name)
+            for name in (
+                "status",
+                "home_region",
+                "industry_code",
+                "segment",
+                "group_id",
+                "relationship_manager",
+                "is_remote",
+            )
+        }
+    )
 
     def by_registration_id(self, registration_id: str) -> Customer | None:
         found = self._where(1, registration_id=registration_id)
@@ -565,6 +601,7 @@ class _Customers(_Repo[Customer, CustomerId], ports.CustomerRepository):
 
 class _Groups(_Repo[CustomerGroup, GroupId], ports.GroupRepository):
     _binding = BY_KIND["group"]
+    _customer_column = None
 
     def by_limit_facility(self, facility_id: FacilityId) -> CustomerGroup | None:
         found = self._where(1, limit_facility_id=facility_id)
@@ -574,17 +611,6 @@ class _Groups(_Repo[CustomerGroup, GroupId], ports.GroupRepository):
 class _CreditFiles(_Repo[CreditFile, CreditFileId], ports.CreditFileRepository):
     _binding = BY_KIND["credit_file"]
 
-    def scan(
-        self,
-        *,
-        partition: int = 0,
-        partitions: int = 1,
-        batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
-    ) -> Iterator[list[CreditFile]]:
-        return self._scan(partition, partitions, batch_size, customers=(customer_from, customer_to))
-
     def for_customer(self, customer_id: CustomerId) -> CreditFile | None:
         found = self._where(1, customer_id=customer_id)
         return found[0] if found else None
@@ -593,28 +619,16 @@ class _CreditFiles(_Repo[CreditFile, CreditFileId], ports.CreditFileRepository):
         return self._where(customer_id=_ids_in(customer_ids))
 
 
-class _Facilities(_Repo[Facility, FacilityId], ports.FacilityRepository):
+class _Facilities(_Finds[Facility, FacilityId], ports.FacilityRepository):
     _binding = BY_KIND["facility"]
-
-    def scan(
-        self,
-        *,
-        partition: int = 0,
-        partitions: int = 1,
-        batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
-        status: FacilityStatus | None = None,
-        maturing_before: date | None = None,
-    ) -> Iterator[list[Facility]]:
-        return self._scan(
-            partition,
-            partitions,
-            batch_size,
-            customers=(customer_from, customer_to),
-            status=status,
-            maturity_date=None if maturing_before is None else Range(upper=maturing_before),
-        )
+    _scans = _args(**_STATUS, maturing_before=_before("maturity_date"))
+    _finds = _args(
+        customer_id=_is("customer_id"),
+        group_id=_is("group_id"),
+        level=_is("level"),
+        **_scans,
+        customer_ids=_any_of("customer_id"),  # after customer_id: the batch wins
+    )
 
     def children(self, parent_id: FacilityId) -> list[Facility]:
         return self._where(parent_id=parent_id)
@@ -632,245 +646,62 @@ class _Facilities(_Repo[Facility, FacilityId], ports.FacilityRepository):
         nodes = [self.get(root_id)]
         frontier = [root_id]
         while frontier:
-            found = self._where(parent_id=In(tuple(str(i) for i in frontier)))
+            found = self._where(parent_id=_ids_in(frontier))
             nodes.extend(found)
             frontier = [n.id for n in found]
         return nodes
 
-    def find(
-        self,
-        *,
-        customer_id: CustomerId | None = None,
-        group_id: GroupId | None = None,
-        status: FacilityStatus | None = None,
-        level: FacilityLevel | None = None,
-        maturing_before: date | None = None,
-        limit: int | None = None,
-        customer_ids: Sequence[CustomerId] | None = None,
-    ) -> list[Facility]:
-        return self._where(
-            limit,
-            customer_id=_ids_in(customer_ids) if customer_ids is not None else customer_id,
-            group_id=group_id,
-            status=status,
-            level=level,
-            maturity_date=None if maturing_before is None else Range(upper=maturing_before),
-        )
 
-
-class _Drawdowns(_Repo[Drawdown, DrawdownId], ports.DrawdownRepository):
+class _Drawdowns(_Finds[Drawdown, DrawdownId], ports.DrawdownRepository):
     _binding = BY_KIND["drawdown"]
-
-    def scan(
-        self,
-        *,
-        partition: int = 0,
-        partitions: int = 1,
-        batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
-        status: LoanStatus | None = None,
-        unpaid_due_before: date | None = None,
-    ) -> Iterator[list[Drawdown]]:
-        return self._scan(
-            partition,
-            partitions,
-            batch_size,
-            customers=(customer_from, customer_to),
-            status=status,
-            oldest_unpaid_due=None if unpaid_due_before is None else Range(upper=unpaid_due_before),
-        )
-
-    def find(
-        self,
-        *,
-        facility_id: FacilityId | None = None,
-        customer_id: CustomerId | None = None,
-        status: LoanStatus | None = None,
-        unpaid_due_before: date | None = None,
-        limit: int | None = None,
-        customer_ids: Sequence[CustomerId] | None = None,
-    ) -> list[Drawdown]:
-        return self._where(
-            limit,
-            facility_id=facility_id,
-            customer_id=_ids_in(customer_ids) if customer_ids is not None else customer_id,
-            status=status,
-            oldest_unpaid_due=None if unpaid_due_before is None else Range(upper=unpaid_due_before),
-        )
+    _scans = _args(**_STATUS, unpaid_due_before=_before("oldest_unpaid_due"))
+    _finds = _args(
+        facility_id=_is("facility_id"),
+        customer_id=_is("customer_id"),
+        **_scans,
+        customer_ids=_any_of("customer_id"),
+    )
 
 
-class _Applications(_Repo[CreditApplication, ApplicationId], ports.ApplicationRepository):
+class _Applications(_Finds[CreditApplication, ApplicationId], ports.ApplicationRepository):
     _binding = BY_KIND["application"]
-
-    def scan(
-        self,
-        *,
-        partition: int = 0,
-        partitions: int = 1,
-        batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
-        status: ApplicationStatus | None = None,
-    ) -> Iterator[list[CreditApplication]]:
-        return self._scan(
-            partition, partitions, batch_size, customers=(customer_from, customer_to), status=status
-        )
-
-    def find(
-        self,
-        *,
-        customer_id: CustomerId | None = None,
-        status: ApplicationStatus | None = None,
-        maker: UserId | None = None,
-        limit: int | None = None,
-    ) -> list[CreditApplication]:
-        return self._where(limit, customer_id=customer_id, status=status, maker=maker)
+    _scans = _STATUS
+    _finds = _args(customer_id=_is("customer_id"), **_STATUS, maker=_is("maker"))
 
 
-class _RiskEvents(_Repo[RiskEvent, RiskEventId], ports.RiskEventRepository):
+class _RiskEvents(_Finds[RiskEvent, RiskEventId], ports.RiskEventRepository):
     _binding = BY_KIND["risk_event"]
-
-    def scan(
-        self,
-        *,
-        partition: int = 0,
-        partitions: int = 1,
-        batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
-        status: RiskEventStatus | None = None,
-        review_due_before: date | None = None,
-    ) -> Iterator[list[RiskEvent]]:
-        return self._scan(
-            partition,
-            partitions,
-            batch_size,
-            customers=(customer_from, customer_to),
-            status=status,
-            review_due=None if review_due_before is None else Range(upper=review_due_before),
-        )
-
-    def find(
-        self,
-        *,
-        customer_id: CustomerId | None = None,
-        facility_id: FacilityId | None = None,
-        status: RiskEventStatus | None = None,
-        severity: Severity | None = None,
-        type: str | None = None,
-        review_due_before: date | None = None,
-        limit: int | None = None,
-        customer_ids: Sequence[CustomerId] | None = None,
-    ) -> list[RiskEvent]:
-        return self._where(
-            limit,
-            customer_id=_ids_in(customer_ids) if customer_ids is not None else customer_id,
-            facility_id=facility_id,
-            status=status,
-            severity=severity,
-            type=type,
-            review_due=None if review_due_before is None else Range(upper=review_due_before),
-        )
+    _scans = _args(**_STATUS, review_due_before=_before("review_due"))
+    _finds = _args(
+        customer_id=_is("customer_id"),
+        facility_id=_is("facility_id"),
+        severity=_is("severity"),
+        type=_is("type"),
+        **_scans,
+        customer_ids=_any_of("customer_id"),
+    )
 
 
-class _Interactions(_Repo[Interaction, InteractionId], ports.InteractionRepository):
+class _Interactions(_Finds[Interaction, InteractionId], ports.InteractionRepository):
     _binding = BY_KIND["interaction"]
-
-    def scan(
-        self,
-        *,
-        partition: int = 0,
-        partitions: int = 1,
-        batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
-    ) -> Iterator[list[Interaction]]:
-        return self._scan(partition, partitions, batch_size, customers=(customer_from, customer_to))
-
-    def find(
-        self,
-        *,
-        customer_id: CustomerId | None = None,
-        kind: InteractionKind | None = None,
-        open_complaints: bool = False,
-        limit: int | None = None,
-    ) -> list[Interaction]:
-        return self._where(
-            limit,
-            customer_id=customer_id,
-            kind_code=kind,
-            complaint_status=ComplaintStatus.OPEN if open_complaints else None,
-        )
+    _finds = _args(
+        customer_id=_is("customer_id"), kind=_is("kind_code"), open_complaints=_open_complaints
+    )
 
 
-class _Tasks(_Repo[FollowUpTask, TaskId], ports.TaskRepository):
+class _Tasks(_Finds[FollowUpTask, TaskId], ports.TaskRepository):
     _binding = BY_KIND["task"]
-
-    def scan(
-        self,
-        *,
-        partition: int = 0,
-        partitions: int = 1,
-        batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
-        status: TaskStatus | None = None,
-        due_on_or_before: date | None = None,
-    ) -> Iterator[list[FollowUpTask]]:
-        return self._scan(
-            partition,
-            partitions,
-            batch_size,
-            customers=(customer_from, customer_to),
-            status=status,
-            due=None
-            if due_on_or_before is None
-            else Range(upper=due_on_or_before, upper_inclusive=True),
-        )
-
-    def find(
-        self,
-        *,
-        customer_id: CustomerId | None = None,
-        assignee: UserId | None = None,
-        status: TaskStatus | None = None,
-        due_on_or_before: date | None = None,
-        limit: int | None = None,
-    ) -> list[FollowUpTask]:
-        due = (
-            None
-            if due_on_or_before is None
-            else Range(upper=due_on_or_before, upper_inclusive=True)
-        )
-        return self._where(
-            limit,
-            order_by="due",
-            customer_id=customer_id,
-            assignee=assignee,
-            status=status,
-            due=due,
-        )
+    _scans = _args(**_STATUS, due_on_or_before=_before("due", inclusive=True))
+    _finds = _args(customer_id=_is("customer_id"), assignee=_is("assignee"), **_scans)
+    _find_order = "due"
 
 
 class _Classifications(
-    _Repo[ClassificationEntry, ClassificationId], ports.ClassificationRepository
+    _Finds[ClassificationEntry, ClassificationId], ports.ClassificationRepository
 ):
     _binding = BY_KIND["classification"]
-
-    def scan(
-        self,
-        *,
-        partition: int = 0,
-        partitions: int = 1,
-        batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
-        as_of: date | None = None,
-    ) -> Iterator[list[ClassificationEntry]]:
-        return self._scan(
-            partition, partitions, batch_size, customers=(customer_from, customer_to), as_of=as_of
-        )
+    _scans = _args(as_of=_is("as_of"))
+    _finds = _args(customer_id=_is("customer_id"), category=_is("category"), **_scans)
 
     def history(
         self, *, facility_id: FacilityId, drawdown_id: DrawdownId | None = None
@@ -886,36 +717,11 @@ class _Classifications(
         entries = self.history(facility_id=facility_id, drawdown_id=drawdown_id)
         return entries[-1] if entries else None
 
-    def find(
-        self,
-        *,
-        customer_id: CustomerId | None = None,
-        category: Category | None = None,
-        as_of: date | None = None,
-        limit: int | None = None,
-    ) -> list[ClassificationEntry]:
-        return self._where(limit, customer_id=customer_id, category=category, as_of=as_of)
-
 
 class _Collaterals(_Repo[Collateral, CollateralId], ports.CollateralRepository):
     _binding = BY_KIND["collateral"]
-
-    def scan(
-        self,
-        *,
-        partition: int = 0,
-        partitions: int = 1,
-        batch_size: int = 1000,
-        revaluation_due_by: date | None = None,
-    ) -> Iterator[list[Collateral]]:
-        return self._scan(
-            partition,
-            partitions,
-            batch_size,
-            revaluation_due=None
-            if revaluation_due_by is None
-            else Range(upper=revaluation_due_by, upper_inclusive=True),
-        )
+    _customer_column = None
+    _scans = _args(revaluation_due_by=_before("revaluation_due", inclusive=True))
 
     def revaluation_due(self, *, as_of: date) -> list[Collateral]:
         return self._where(revaluation_due=Range(upper=as_of, upper_inclusive=True))
@@ -923,6 +729,7 @@ class _Collaterals(_Repo[Collateral, CollateralId], ports.CollateralRepository):
 
 class _Guarantees(_Repo[Guarantee, GuaranteeId], ports.GuaranteeRepository):
     _binding = BY_KIND["guarantee"]
+    _customer_column = None
 
     def by_guarantor(self, guarantor_id: CustomerId) -> list[Guarantee]:
         return self._where(guarantor_id=guarantor_id)

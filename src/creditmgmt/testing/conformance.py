@@ -58,6 +58,7 @@ from creditmgmt.domain.interaction import Channel, FollowUpTask, Interaction, In
 from creditmgmt.domain.money import Money, Rate
 from creditmgmt.domain.products import ProductType
 from creditmgmt.domain.risk import RiskEvent, Severity
+from creditmgmt.ports import ConfigurationError, PortfolioSlice
 from creditmgmt.ports.audit import (
     GENESIS,
     AuditEntry,
@@ -723,12 +724,14 @@ class UnitOfWorkContract(ConsistencyContract, HygieneContract):
         seen: list[str] = []
         for part in range(3):
             with store.unit_of_work() as uow:
-                for batch in uow.customers.scan(partition=part, partitions=3, batch_size=4):
+                for batch in uow.customers.scan(
+                    slice=PortfolioSlice.partition(part, 3), batch_size=4
+                ):
                     assert len(batch) <= 4
                     seen.extend(str(c.id) for c in batch)
         assert sorted(seen) == sorted(str(c.id) for c in customers)
-        with store.unit_of_work() as uow, pytest.raises(ValueError):
-            next(uow.customers.scan(partition=3, partitions=3))
+        with pytest.raises(ConfigurationError, match="index"):
+            PortfolioSlice.partition(3, 3)
 
     def test_scans_by_customer_range_status_and_due_date(self, store: RecordStore) -> None:
         ids = SequentialIds(900)
@@ -746,10 +749,12 @@ class UnitOfWorkContract(ConsistencyContract, HygieneContract):
         facilities: list[str] = []
         for low, high in itertools.pairwise(bounds):
             with store.unit_of_work() as uow:
-                for batch in uow.customers.scan(customer_from=low, customer_to=high, batch_size=1):
+                for batch in uow.customers.scan(
+                    slice=PortfolioSlice.customers(low, high), batch_size=1
+                ):
                     seen.extend(str(c.id) for c in batch)
                 for fbatch in uow.facilities.scan(
-                    customer_from=low, customer_to=high, batch_size=2
+                    slice=PortfolioSlice.customers(low, high), batch_size=2
                 ):
                     assert len(fbatch) <= 2
                     facilities.extend(str(f.id) for f in fbatch)
@@ -764,14 +769,16 @@ class UnitOfWorkContract(ConsistencyContract, HygieneContract):
             due = [
                 d.id
                 for b in uow.drawdowns.scan(
-                    unpaid_due_before=first_due + timedelta(days=1), partition=1, partitions=2
+                    unpaid_due_before=first_due + timedelta(days=1),
+                    slice=PortfolioSlice.partition(1, 2),
                 )
                 for d in b
             ]
             other = [
                 d.id
                 for b in uow.drawdowns.scan(
-                    unpaid_due_before=first_due + timedelta(days=1), partition=0, partitions=2
+                    unpaid_due_before=first_due + timedelta(days=1),
+                    slice=PortfolioSlice.partition(0, 2),
                 )
                 for d in b
             ]

@@ -29,7 +29,6 @@ from creditmgmt.adapters.records import (
     RecordBackend,
     RecordTransaction,
     Where,
-    bucket_of,
     check_find_arguments,
     check_prune,
     check_record,
@@ -46,6 +45,7 @@ from creditmgmt.ports.errors import (
     IntegrityError,
     StoreUnavailableError,
 )
+from creditmgmt.ports.slices import bucket_of
 
 CURRENT_SCHEMA_VERSION: Final = 3
 T = TypeVar("T")
