@@ -16,14 +16,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bench._report import write_section
-from creditmgmt.adapters import codec
+from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
 from creditmgmt.adapters.files import FileBackend
-from creditmgmt.adapters.kinds import BY_KIND
 from creditmgmt.adapters.memory import MemoryBackend
-from creditmgmt.adapters.records import dump_json
+from creditmgmt.adapters.records import codec
+from creditmgmt.adapters.records.contract import dump_json
+from creditmgmt.adapters.records.kinds import BY_KIND
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.system import FixedClock, SequentialIds
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain import (
     Customer,
     CustomerKind,

@@ -14,8 +14,8 @@ import pytest
 
 from creditmgmt.adapters.files import FileBackend
 from creditmgmt.adapters.files.backend import base_frame
-from creditmgmt.adapters.records import OutboxEntry
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.contract import OutboxEntry
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain import FacilityId
 from creditmgmt.ports.errors import StoreUnavailableError
 from creditmgmt.testing.conformance import AT, TEST_KINDS, fixed_clock, thing

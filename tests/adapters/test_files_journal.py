@@ -11,7 +11,7 @@ import pytest
 
 from creditmgmt.adapters.files import FileBackend
 from creditmgmt.adapters.files.backend import HEADER
-from creditmgmt.adapters.records import Record
+from creditmgmt.adapters.records.contract import Record
 from creditmgmt.ports.errors import DataError
 from creditmgmt.testing.conformance import TEST_KINDS, thing
 

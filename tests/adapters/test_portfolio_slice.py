@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from creditmgmt.adapters.memory import MemoryBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain import CustomerId
 from creditmgmt.ports import ConfigurationError, PortfolioSlice
 from creditmgmt.ports.slices import bucket_of

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from creditmgmt.adapters.records import KindSpec, RecordBackend
+from creditmgmt.adapters.records.contract import KindSpec, RecordBackend
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import CURRENT_SCHEMA_VERSION, SqlBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.ports.errors import DataError
 from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.testing.builders import SequentialIds, a_facility_tree

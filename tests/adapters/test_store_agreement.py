@@ -16,8 +16,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from creditmgmt.adapters.files import FileBackend
 from creditmgmt.adapters.memory import MemoryBackend
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain import CreditMgmtError, FacilityId, LimitTree, Money
 from creditmgmt.domain.facility import FacilityStatus
 from creditmgmt.ports import PortfolioSlice

@@ -8,9 +8,9 @@ import pytest
 
 from creditmgmt.adapters.files import FileBackend
 from creditmgmt.adapters.memory import MemoryBackend
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
 from creditmgmt.adapters.stores import open_store
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.testing.builders import SequentialIds, a_customer
 from creditmgmt.testing.conformance import fixed_clock
 

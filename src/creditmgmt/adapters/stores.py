@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import ConfigurationError
 

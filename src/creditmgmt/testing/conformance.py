@@ -2,7 +2,7 @@
 
 Two layers, each an abstract pytest class with one factory hook:
 
-- `RecordBackendContract`: the record contract of `creditmgmt.adapters.records` on small
+- `RecordBackendContract`: the record contract of `creditmgmt.adapters.records.contract` on small
   synthetic kinds. Implement `create_backend(kinds)`; a durable store also implements
   `reopen_backend(backend, kinds)` (close it and open the same store again), which the
   reopen tests need (they skip without it).
@@ -30,7 +30,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from creditmgmt.adapters.records import (
+from creditmgmt.adapters.clocks_and_ids import FixedClock
+from creditmgmt.adapters.records.contract import (
     ColumnSpec,
     In,
     KindSpec,
@@ -40,8 +41,7 @@ from creditmgmt.adapters.records import (
     Record,
     RecordBackend,
 )
-from creditmgmt.adapters.system import FixedClock
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain.classification import Category, ClassificationEntry
 from creditmgmt.domain.collateral import (
     Collateral,
@@ -1142,7 +1142,7 @@ class UnitOfWorkContract(ConsistencyContract, HygieneContract):
 
 
 def _repo_of(aggregate: Aggregate) -> str:
-    from creditmgmt.adapters.kinds import binding_for
+    from creditmgmt.adapters.records.kinds import binding_for
 
     return _REPOS[binding_for(aggregate).kind]
 

@@ -18,9 +18,7 @@ import attrs
 import filelock
 
 from creditmgmt.adapters.files.continuity import Continuity
-from creditmgmt.adapters.gcpause import gc_paused
-from creditmgmt.adapters.kinds import ALL_SPECS
-from creditmgmt.adapters.records import (
+from creditmgmt.adapters.records.contract import (
     ColumnValue,
     KindSpec,
     OutboxEntry,
@@ -28,14 +26,16 @@ from creditmgmt.adapters.records import (
     RecordBackend,
     RecordTransaction,
 )
-from creditmgmt.adapters.state import (
+from creditmgmt.adapters.records.gcpause import gc_paused
+from creditmgmt.adapters.records.in_process import (
     PreparedCommit,
     RecordState,
     StateTransaction,
     StoredRow,
     Write,
 )
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.kinds import ALL_SPECS
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import DataError, StoreUnavailableError
 

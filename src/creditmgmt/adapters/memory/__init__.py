@@ -3,7 +3,7 @@
 Real transactions (nothing visible before commit, rollback discards everything), real
 optimistic-concurrency conflicts, unique columns, an outbox; thread-safe. Aggregates written
 through a unit of work are kept as private pristine copies with their codec documents, and
-every load gets a fresh copy (`adapters.clone`), so a caller can never change stored state
+every load gets a fresh copy (`adapters.records.clone`), so a caller can never change stored state
 without a commit, and no JSON or cattrs work is repeated on the hot path. Records written by
 other callers are kept as JSON text, so what comes back is what a durable store gives back.
 """
@@ -12,10 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from creditmgmt.adapters.kinds import ALL_SPECS
-from creditmgmt.adapters.records import KindSpec, OutboxEntry, RecordBackend, RecordTransaction
-from creditmgmt.adapters.state import RecordState, StateTransaction
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.contract import (
+    KindSpec,
+    OutboxEntry,
+    RecordBackend,
+    RecordTransaction,
+)
+from creditmgmt.adapters.records.in_process import RecordState, StateTransaction
+from creditmgmt.adapters.records.kinds import ALL_SPECS
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.ports.clock import Clock
 
 

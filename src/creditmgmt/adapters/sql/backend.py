@@ -16,8 +16,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from creditmgmt.adapters.kinds import ALL_SPECS
-from creditmgmt.adapters.records import (
+from creditmgmt.adapters.records.contract import (
     ColumnSpec,
     ColumnValue,
     In,
@@ -36,8 +35,9 @@ from creditmgmt.adapters.records import (
     load_document,
     select,
 )
+from creditmgmt.adapters.records.kinds import ALL_SPECS
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql.errors import chained, describe, translate
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import (
     ConflictError,

@@ -1,12 +1,12 @@
 """The storage-neutral record layer every adapter implements.
 
 Aggregates are stored as *records*: a kind ("customer", "facility", ...), a string id, a
-version, a JSON-compatible document (made by `adapters.codec`) and a few queryable *columns*
+version, a JSON-compatible document (made by `adapters.records.codec`) and a few queryable *columns*
 extracted from the aggregate (status, customer id, region, due dates, amounts ...).
 
 Everything above this layer is shared by all adapters, so their observable behaviour is the
 same: the identity map, dirty detection, version bumps, event collection into the outbox and
-the typed repositories live in `adapters.unit_of_work` and use only `RecordTransaction`.
+the typed repositories live in `adapters.records.unit_of_work` and use only `RecordTransaction`.
 An adapter (memory, sql, files) implements `RecordBackend` / `RecordTransaction` and nothing
 else: that is the whole contract between the shared layer and a storage technology.
 
@@ -78,7 +78,7 @@ class KindSpec:
 class Pristine:
     """An aggregate as committed, kept by an in-process store: its field values and document.
 
-    Made by the unit of work at commit: `state` is `adapters.clone.snapshot(aggregate)` and
+    Made by the unit of work at commit: `state` is `adapters.records.clone.snapshot(aggregate)` and
     `document` its codec document (JSON-compatible by construction). Neither is ever mutated
     or handed out: loads restore a fresh aggregate from `state`. Backends that cannot keep
     objects (SQL) ignore it.
@@ -347,7 +347,7 @@ class RecordBackend(Protocol):
 
     An in-process backend may also set a true attribute `keeps_pristine`: it then keeps the
     `Record.pristine` of what it stores and returns it with the record, which lets the unit of
-    work copy an aggregate instead of decoding its document (see `adapters.clone`).
+    work copy an aggregate instead of decoding its document (see `adapters.records.clone`).
     """
 
     kinds: Mapping[str, KindSpec]

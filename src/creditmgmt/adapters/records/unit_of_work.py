@@ -21,12 +21,10 @@ from datetime import date
 from types import MappingProxyType, TracebackType
 from typing import Any, Final, Generic, Self, TypeVar, overload
 
-from creditmgmt.adapters import codec
-from creditmgmt.adapters.clone import restore, snapshot
-from creditmgmt.adapters.committed import Committed, check_committed
-from creditmgmt.adapters.gcpause import gc_paused
-from creditmgmt.adapters.kinds import AUDIT_SPEC, BY_CLASS, BY_KIND, KindBinding, binding_for
-from creditmgmt.adapters.records import (
+from creditmgmt.adapters.records import codec
+from creditmgmt.adapters.records.clone import restore, snapshot
+from creditmgmt.adapters.records.committed import Committed, check_committed
+from creditmgmt.adapters.records.contract import (
     ColumnValue,
     Filter,
     In,
@@ -38,6 +36,14 @@ from creditmgmt.adapters.records import (
     RecordBackend,
     RecordTransaction,
     Where,
+)
+from creditmgmt.adapters.records.gcpause import gc_paused
+from creditmgmt.adapters.records.kinds import (
+    AUDIT_SPEC,
+    BY_CLASS,
+    BY_KIND,
+    KindBinding,
+    binding_for,
 )
 from creditmgmt.domain.application import CreditApplication
 from creditmgmt.domain.classification import ClassificationEntry
@@ -204,7 +210,8 @@ class RecordUnitOfWork(UnitOfWork):
         committed, self._committed = self._committed, []  # each change is reported once
         self._committed = check_committed(committed)
         if len(self._tracked) + len(self._audit) >= _BULK:
-            with gc_paused():  # a bulk commit builds many acyclic objects: see adapters.gcpause
+            # a bulk commit builds many acyclic objects: see adapters.records.gcpause
+            with gc_paused():
                 self._commit()
         else:
             self._commit()
