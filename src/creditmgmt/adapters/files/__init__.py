@@ -50,6 +50,6 @@ decides from the journal: the whole frame is there and replayed, or it is torn o
 cut off — never half a commit.
 """
 
-from creditmgmt.adapters.files.backend import FileBackend, RecoveryReport, file_store
+from creditmgmt.adapters.files.backend import FileBackend, RecoveryReport, open_backend
 
-__all__ = ["FileBackend", "RecoveryReport", "file_store"]
+__all__ = ["FileBackend", "RecoveryReport", "open_backend"]

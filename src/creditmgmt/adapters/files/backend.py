@@ -25,6 +25,7 @@ from creditmgmt.adapters.records.contract import (
     Record,
     RecordBackend,
     RecordTransaction,
+    check_options,
 )
 from creditmgmt.adapters.records.gcpause import gc_paused
 from creditmgmt.adapters.records.in_process import (
@@ -35,8 +36,6 @@ from creditmgmt.adapters.records.in_process import (
     Write,
 )
 from creditmgmt.adapters.records.kinds import ALL_SPECS
-from creditmgmt.adapters.records.unit_of_work import RecordStore
-from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import DataError, StoreUnavailableError
 
 MAGIC_V1: Final = b"CMJ1"  # payload: one JSON object (read for stores written by 0.1)
@@ -884,12 +883,28 @@ def path_from_url(url: str) -> Path:
     return Path(unquote(parsed.path))
 
 
-def file_store(url_or_path: str | os.PathLike[str], *, clock: Clock, **options: Any) -> RecordStore:
-    """A `RecordStore` over a file store directory (a path or a `file:///dir` URL); `options`
-    as for `FileBackend.open` (pass `create=True` to create a new store)."""
-    path = (
-        path_from_url(url_or_path)
-        if isinstance(url_or_path, str) and url_or_path.startswith("file:")
-        else Path(url_or_path)
-    )
-    return RecordStore(FileBackend.open(path, **options), clock=clock)
+#: The options `open_backend` takes.
+OPTIONS: Final = frozenset(
+    {
+        "snapshot_every",
+        "snapshot_journal_ratio",
+        "snapshot_min_bytes",
+        "lock_timeout",
+        "create",
+        "file_mode",
+        "dir_mode",
+    }
+)
+
+
+def open_backend(url: str, **options: Any) -> FileBackend:
+    """Open the file store in the directory of a `file:///dir` URL (`FileBackend.open`):
+    `create` (default false: a directory holding no store is refused), `snapshot_every`,
+    `snapshot_journal_ratio`, `snapshot_min_bytes`, `lock_timeout`, `file_mode`, `dir_mode`.
+
+    Raises:
+        ConfigurationError: an option it does not take (named).
+        ValueError: not a local file URL; and as `FileBackend.open`.
+    """
+    check_options("file", options, OPTIONS)
+    return FileBackend.open(path_from_url(url), **options)

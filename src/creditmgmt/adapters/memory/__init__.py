@@ -1,5 +1,5 @@
 """The in-memory store: the reference semantics of every adapter (see `memory.backend`)."""
 
-from creditmgmt.adapters.memory.backend import MemoryBackend, memory_store
+from creditmgmt.adapters.memory.backend import MemoryBackend, open_backend
 
-__all__ = ["MemoryBackend", "memory_store"]
+__all__ = ["MemoryBackend", "open_backend"]

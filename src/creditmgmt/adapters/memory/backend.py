@@ -11,17 +11,18 @@ other callers are kept as JSON text, so what comes back is what a durable store 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any, Final
 
 from creditmgmt.adapters.records.contract import (
     KindSpec,
     OutboxEntry,
     RecordBackend,
     RecordTransaction,
+    check_options,
 )
 from creditmgmt.adapters.records.in_process import RecordState, StateTransaction
 from creditmgmt.adapters.records.kinds import ALL_SPECS
-from creditmgmt.adapters.records.unit_of_work import RecordStore
-from creditmgmt.ports.clock import Clock
+from creditmgmt.ports.errors import ConfigurationError
 
 
 class MemoryBackend(RecordBackend):
@@ -55,9 +56,17 @@ class MemoryBackend(RecordBackend):
         self.state.closed = True
 
 
-def memory_store(*, clock: Clock) -> RecordStore:
-    """A fresh in-memory store (`memory://`)."""
-    return RecordStore(MemoryBackend(), clock=clock)
+#: The options `open_backend` takes (none: a memory store has nothing to configure).
+OPTIONS: Final[frozenset[str]] = frozenset()
 
 
-__all__ = ["MemoryBackend", "memory_store"]
+def open_backend(url: str, **options: Any) -> MemoryBackend:
+    """A fresh, empty in-memory store for `memory://`.
+
+    Raises:
+        ConfigurationError: a URL with a path, or any option (named).
+    """
+    check_options("memory", options, OPTIONS)
+    if url.rstrip("/") not in ("memory:", "memory:/"):
+        raise ConfigurationError(f"memory:// takes no path, got {url!r}")
+    return MemoryBackend()

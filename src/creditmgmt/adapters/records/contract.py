@@ -36,7 +36,7 @@ from typing import Any, Final, Literal, Protocol, TypeAlias
 
 import attrs
 
-from creditmgmt.ports.errors import DataError, OutboxRangeError
+from creditmgmt.ports.errors import ConfigurationError, DataError, OutboxRangeError
 from creditmgmt.ports.slices import bucket_of
 
 ColumnValue: TypeAlias = str | int | bool | Decimal | date | None
@@ -371,6 +371,17 @@ class RecordBackend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def check_options(store: str, options: Mapping[str, object], accepted: frozenset[str]) -> None:
+    """Raise `ConfigurationError` naming the options of `options` that a backend's
+    `open_backend` does not take (and those it does), the same message for every store."""
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise ConfigurationError(
+            f"{store} store does not take option(s) {', '.join(unknown)} "
+            f"(it takes: {', '.join(sorted(accepted)) or 'none'})"
+        )
 
 
 def check_prune(through: int, last_sequence: int) -> None:

@@ -17,7 +17,7 @@ URLs: `sqlite:///path.db`, `sqlite://` (in memory), `postgresql+psycopg://...`,
 from creditmgmt.adapters.sql.backend import (
     CURRENT_SCHEMA_VERSION,
     SqlBackend,
-    sql_store,
+    open_backend,
 )
 
-__all__ = ["CURRENT_SCHEMA_VERSION", "SqlBackend", "sql_store"]
+__all__ = ["CURRENT_SCHEMA_VERSION", "SqlBackend", "open_backend"]

@@ -29,6 +29,7 @@ from creditmgmt.adapters.records.contract import (
     RecordTransaction,
     Where,
     check_find_arguments,
+    check_options,
     check_prune,
     check_record,
     dump_json,
@@ -36,9 +37,7 @@ from creditmgmt.adapters.records.contract import (
     select,
 )
 from creditmgmt.adapters.records.kinds import ALL_SPECS
-from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql.errors import chained, describe, translate
-from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import (
     ConflictError,
     DataError,
@@ -884,6 +883,18 @@ def _synchronous(value: str) -> str:
     return value.upper()
 
 
-def sql_store(url: str | URL, *, clock: Clock, schema: str | None = None) -> RecordStore:
-    """A `RecordStore` over `SqlBackend.from_url(url)`."""
-    return RecordStore(SqlBackend.from_url(url, schema=schema), clock=clock)
+#: The options `open_backend` takes.
+OPTIONS: Final = frozenset({"schema", "table_prefix", "create", "sqlite_synchronous"})
+
+
+def open_backend(url: str, **options: Any) -> SqlBackend:
+    """Open the SQL store at `url` (`SqlBackend.from_url`): `schema`, `table_prefix`
+    (default "cm_"), `create` (default true: create or upgrade the schema) and
+    `sqlite_synchronous` (default "NORMAL").
+
+    Raises:
+        ConfigurationError: an option it does not take (named).
+        ValueError: an unsupported URL or driver; and as `SqlBackend.from_url`.
+    """
+    check_options("sql", options, OPTIONS)
+    return SqlBackend.from_url(url, **options)
