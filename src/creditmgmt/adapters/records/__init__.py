@@ -6,8 +6,8 @@
 - `kinds`: the stored kinds, their queryable columns and how each aggregate fills them.
 - `codec`: the documents (one cattrs converter) of aggregates, events and audit entries.
 - `unit_of_work`: `RecordStore` (the `Store` port) and `RecordUnitOfWork`, with the identity
-  map, dirty detection, version checks, outbox and audit chaining, and the typed
-  repositories over the records of one kind.
+  map, dirty detection, version checks and the outbox; `repositories`: the typed
+  repositories over the records of one kind; `audit_chain`: the audit log, chained at commit.
 - `in_process`: the committed state and transactions of the in-process stores (memory, files).
 - `clone`, `committed`, `gcpause`: copying aggregates, catching changes after a commit, and
   pausing the cyclic garbage collector during a bulk commit.

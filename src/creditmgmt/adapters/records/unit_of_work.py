@@ -1,8 +1,9 @@
-"""The unit of work and repositories shared by every adapter, over any `RecordBackend`.
+"""The unit of work shared by every adapter, over any `RecordBackend`, and the store over it.
 
 Because the identity map, dirty detection, version checks and outbox collection live here,
 the memory, SQL and file stores behave the same by construction; each adapter only stores
-records. Writes happen at `commit()` only: new aggregates are inserted with version 1,
+records (the typed repositories are in `records.repositories`, the audit chain in
+`records.audit_chain`). Writes happen at `commit()` only: new aggregates are inserted with version 1,
 aggregates whose encoded document changed are updated to version + 1 with an optimistic
 check, unchanged ones are not written at all (so re-running an unchanged day writes nothing).
 After a commit the unit forgets what it loaded (bounded memory for long scans); load again to
@@ -16,80 +17,37 @@ the caller let go of costs nothing). Leaving the block by an exception, or calli
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date
-from types import MappingProxyType, TracebackType
-from typing import Any, Final, Generic, Self, TypeVar, overload
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Generic, Self, TypeVar, overload
 
 from creditmgmt.adapters.records import codec
+from creditmgmt.adapters.records import repositories as repos
+from creditmgmt.adapters.records.audit_chain import AUDIT_HEAD_ID, RecordAuditLog, append_chained
 from creditmgmt.adapters.records.clone import restore, snapshot
 from creditmgmt.adapters.records.committed import Committed, check_committed
 from creditmgmt.adapters.records.contract import (
-    ColumnValue,
-    Filter,
-    In,
     OutboxEntry,
-    Partition,
     Pristine,
-    Range,
     Record,
     RecordBackend,
     RecordTransaction,
-    Where,
 )
 from creditmgmt.adapters.records.gcpause import gc_paused
 from creditmgmt.adapters.records.kinds import (
     AUDIT_SPEC,
     BY_CLASS,
-    BY_KIND,
     KindBinding,
     binding_for,
 )
-from creditmgmt.domain.application import CreditApplication
-from creditmgmt.domain.classification import ClassificationEntry
-from creditmgmt.domain.collateral import Collateral, Guarantee
-from creditmgmt.domain.credit_file import CreditFile
-from creditmgmt.domain.customer import Customer
 from creditmgmt.domain.events import Aggregate, DomainEvent
-from creditmgmt.domain.facility import Facility
-from creditmgmt.domain.group import CustomerGroup
-from creditmgmt.domain.ids import (
-    ApplicationId,
-    ClassificationId,
-    CollateralId,
-    CreditFileId,
-    CustomerId,
-    DrawdownId,
-    EntityId,
-    FacilityId,
-    GroupId,
-    GuaranteeId,
-    InteractionId,
-    RiskEventId,
-    TaskId,
-)
-from creditmgmt.domain.interaction import (
-    ComplaintStatus,
-    FollowUpTask,
-    Interaction,
-)
-from creditmgmt.domain.loan import Drawdown
-from creditmgmt.domain.risk import RiskEvent
 from creditmgmt.ports import repositories as ports
-from creditmgmt.ports.audit import GENESIS, AuditEntry, AuditLog, ChainHead, chain
+from creditmgmt.ports.audit import AuditEntry, AuditLog
 from creditmgmt.ports.clock import Clock
-from creditmgmt.ports.errors import (
-    ConfigurationError,
-    ConflictError,
-    IntegrityError,
-    NotFoundError,
-)
-from creditmgmt.ports.slices import PortfolioSlice
+from creditmgmt.ports.errors import ConflictError, IntegrityError
 from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
 
-A = TypeVar("A", bound=Aggregate)
-I = TypeVar("I", bound=EntityId)  # noqa: E741
 R = TypeVar("R")
 
 #: From this many aggregates on, a commit runs with the cyclic garbage collector paused.
@@ -141,21 +99,19 @@ class _Lazy(Generic[R]):
 class RecordUnitOfWork(UnitOfWork):
     """`UnitOfWork` over a record backend (see the module doc)."""
 
-    customers: _Lazy[ports.CustomerRepository] = _Lazy(lambda uow: _Customers(uow))
-    groups: _Lazy[ports.GroupRepository] = _Lazy(lambda uow: _Groups(uow))
-    credit_files: _Lazy[ports.CreditFileRepository] = _Lazy(lambda uow: _CreditFiles(uow))
-    facilities: _Lazy[ports.FacilityRepository] = _Lazy(lambda uow: _Facilities(uow))
-    drawdowns: _Lazy[ports.DrawdownRepository] = _Lazy(lambda uow: _Drawdowns(uow))
-    applications: _Lazy[ports.ApplicationRepository] = _Lazy(lambda uow: _Applications(uow))
-    risk_events: _Lazy[ports.RiskEventRepository] = _Lazy(lambda uow: _RiskEvents(uow))
-    interactions: _Lazy[ports.InteractionRepository] = _Lazy(lambda uow: _Interactions(uow))
-    tasks: _Lazy[ports.TaskRepository] = _Lazy(lambda uow: _Tasks(uow))
-    classifications: _Lazy[ports.ClassificationRepository] = _Lazy(
-        lambda uow: _Classifications(uow)
-    )
-    collaterals: _Lazy[ports.CollateralRepository] = _Lazy(lambda uow: _Collaterals(uow))
-    guarantees: _Lazy[ports.GuaranteeRepository] = _Lazy(lambda uow: _Guarantees(uow))
-    audit: _Lazy[AuditLog] = _Lazy(lambda uow: _Audit(uow))
+    customers: _Lazy[ports.CustomerRepository] = _Lazy(repos.Customers)
+    groups: _Lazy[ports.GroupRepository] = _Lazy(repos.Groups)
+    credit_files: _Lazy[ports.CreditFileRepository] = _Lazy(repos.CreditFiles)
+    facilities: _Lazy[ports.FacilityRepository] = _Lazy(repos.Facilities)
+    drawdowns: _Lazy[ports.DrawdownRepository] = _Lazy(repos.Drawdowns)
+    applications: _Lazy[ports.ApplicationRepository] = _Lazy(repos.Applications)
+    risk_events: _Lazy[ports.RiskEventRepository] = _Lazy(repos.RiskEvents)
+    interactions: _Lazy[ports.InteractionRepository] = _Lazy(repos.Interactions)
+    tasks: _Lazy[ports.TaskRepository] = _Lazy(repos.Tasks)
+    classifications: _Lazy[ports.ClassificationRepository] = _Lazy(repos.Classifications)
+    collaterals: _Lazy[ports.CollateralRepository] = _Lazy(repos.Collaterals)
+    guarantees: _Lazy[ports.GuaranteeRepository] = _Lazy(repos.Guarantees)
+    audit: _Lazy[AuditLog] = _Lazy(RecordAuditLog)
 
     def __init__(self, backend: RecordBackend, *, clock: Clock) -> None:
         self._backend = backend
@@ -276,7 +232,7 @@ class RecordUnitOfWork(UnitOfWork):
                                 kind, t.id, e.event_type, codec.encode_event(e), now
                             )
                         outbox.append(event_entry)
-            head_was_missing = bool(self._audit) and _append_chained(tx, self._audit)
+            head_was_missing = bool(self._audit) and append_chained(tx, self._audit)
             if outbox:
                 tx.append_outbox(outbox)
             tx.commit()
@@ -311,8 +267,15 @@ class RecordUnitOfWork(UnitOfWork):
         finally:
             probe.rollback()
 
-    # identity map ---------------------------------------------------------------------------
-    def _decode(self, binding: KindBinding, record: Record) -> Aggregate:
+    # identity map (the `RecordSession` the repositories and the audit log use) ----------
+    def tracked(self, kind: str, record_id: str) -> Aggregate | None:
+        known = self._tracked.get((kind, record_id))
+        return None if known is None else known.aggregate
+
+    def stage_audit(self, entry: AuditEntry) -> None:
+        self._audit.append(entry)
+
+    def decode(self, binding: KindBinding, record: Record) -> Aggregate:
         key = (binding.kind, record.id)
         known = self._tracked.get(key)
         if known is not None:
@@ -332,7 +295,7 @@ class RecordUnitOfWork(UnitOfWork):
         self._tracked[key] = _Tracked(binding, agg, key[1], loaded)
         return agg
 
-    def _load(self, binding: KindBinding, agg_id: str) -> Aggregate | None:
+    def load(self, binding: KindBinding, agg_id: str) -> Aggregate | None:
         key = (binding.kind, agg_id)
         known = self._tracked.get(key)
         if known is not None:
@@ -351,7 +314,7 @@ class RecordUnitOfWork(UnitOfWork):
         record = tx.get(binding.kind, agg_id)
         return None if record is None else self._track(key, binding, record)
 
-    def _add(self, aggregate: Aggregate) -> None:
+    def track_new(self, aggregate: Aggregate) -> None:
         binding = BY_CLASS.get(type(aggregate)) or binding_for(aggregate)  # raises TypeError
         agg_id = getattr(aggregate, "id").value  # noqa: B009 - every aggregate has an EntityId
         key = (binding.kind, agg_id)
@@ -359,7 +322,7 @@ class RecordUnitOfWork(UnitOfWork):
             raise IntegrityError(f"{key[0]} {key[1]} is already in this unit of work")
         self._tracked[key] = _Tracked(binding, aggregate, agg_id, None)
 
-    def _find(
+    def select(
         self,
         binding: KindBinding,
         where: Mapping[str, Any],
@@ -369,404 +332,12 @@ class RecordUnitOfWork(UnitOfWork):
     ) -> list[Aggregate]:
         clean: dict[str, Any] = {k: v for k, v in where.items() if v is not None}
         records = self.tx.find(binding.kind, where=clean, order_by=order_by, limit=limit)
-        return [self._decode(binding, r) for r in records]
-
-
-#: The id of the audit chain's head record, stored beside the entries (never an entry id:
-#: entry ids are the desk's, which never start with "~").
-AUDIT_HEAD_ID: Final = "~chain-head"
-_HEAD_COLUMNS: Final[Mapping[str, ColumnValue]] = {
-    "subject": "~audit-chain",
-    "actor": "~store",
-    "action": "chain-head",
-}
-
-
-def _read_head(tx: RecordTransaction) -> tuple[Record | None, ChainHead]:
-    record = tx.get(AUDIT_SPEC.kind, AUDIT_HEAD_ID)
-    if record is None:
-        return None, ChainHead(0, GENESIS)
-    return record, codec.decode_audit_head(record.document)
-
-
-def _append_chained(tx: RecordTransaction, entries: list[AuditEntry]) -> bool:
-    """Insert `entries` chained after the stored head and move the head; True when the
-    chain had no head yet (so a racing first append shows up as a duplicate head)."""
-    head_record, head = _read_head(tx)
-    chained, new_head = chain(entries, head)
-    for entry in chained:
-        if entry.id == AUDIT_HEAD_ID:
-            raise IntegrityError(f"audit entry id {entry.id!r} is reserved")
-        tx.insert(
-            Record(
-                AUDIT_SPEC.kind,
-                entry.id,
-                1,
-                codec.encode_audit(entry),
-                {"subject": entry.subject, "actor": entry.actor, "action": entry.action},
-            )
-        )
-    document = codec.encode_audit_head(new_head)
-    if head_record is None:
-        tx.insert(Record(AUDIT_SPEC.kind, AUDIT_HEAD_ID, 1, document, _HEAD_COLUMNS))
-        return True
-    tx.update(
-        Record(AUDIT_SPEC.kind, AUDIT_HEAD_ID, head_record.version + 1, document, _HEAD_COLUMNS)
-    )
-    return False
+        return [self.decode(binding, r) for r in records]
 
 
 def _set_version(aggregate: Aggregate, version: int) -> None:
     # `version` has no validator: skip attrs' on-setattr pipeline on this hot path
     object.__setattr__(aggregate, "version", version)
-
-
-def _col(value: object) -> ColumnValue:
-    if value is None or isinstance(value, (bool, int, str, date)):
-        return value
-    if isinstance(value, EntityId):
-        return value.value
-    return str(value)
-
-
-#: How one query argument of a repository becomes a record filter: (column, filter), or None
-#: for an argument that does not filter (a `None` value never filters).
-_Arg = Callable[[Any], tuple[str, Filter] | None]
-
-
-def _is(column: str) -> _Arg:
-    """The column equals the argument."""
-    return lambda value: (column, _col(value))
-
-
-def _before(column: str, *, inclusive: bool = False) -> _Arg:
-    """The column (a date) is before the argument, or on it when `inclusive`."""
-    return lambda value: (column, Range(upper=value, upper_inclusive=inclusive))
-
-
-def _ids_in(ids: Sequence[EntityId]) -> In:
-    """An `In` filter over the string form of some ids (empty: matches nothing)."""
-    return In(tuple(str(i) for i in ids))
-
-
-def _any_of(column: str) -> _Arg:
-    """The column is one of the argument's ids (an empty sequence matches nothing)."""
-    return lambda ids: (column, _ids_in(ids))
-
-
-def _open_complaints(wanted: bool) -> tuple[str, Filter] | None:
-    return ("complaint_status", ComplaintStatus.OPEN) if wanted else None
-
-
-class _Repo(ports.Repository[A, I], Generic[A, I]):
-    """A repository over the records of one kind. Its query arguments are declared, not
-    written out: `_scans` names the filters its `scan` takes and `_finds` those of its
-    `find` (the ports declare the signatures), each mapped to the record filter it makes."""
-
-    _binding: KindBinding  # set per repository class
-    #: the column a slice's customer range bounds (None: the kind has no customer)
-    _customer_column: str | None = "customer_id"
-    _scans: Mapping[str, _Arg] = MappingProxyType({})
-    _finds: Mapping[str, _Arg] = MappingProxyType({})
-    _find_order = "id"
-
-    def __init__(self, uow: RecordUnitOfWork) -> None:
-        self._uow = uow
-
-    @property
-    def kind(self) -> str:
-        return self._binding.kind
-
-    def get(self, aggregate_id: I) -> A:
-        key = aggregate_id.value if isinstance(aggregate_id, EntityId) else str(aggregate_id)
-        found = self._uow._load(self._binding, key)
-        if found is None:
-            raise NotFoundError(f"{self.kind} {aggregate_id} not found")
-        return found  # type: ignore[return-value]
-
-    def get_many(self, aggregate_ids: list[I]) -> list[A]:
-        wanted = [str(i) for i in aggregate_ids]
-        missing = [i for i in wanted if (self.kind, i) not in self._uow._tracked]
-        for record in self._uow.tx.get_many(self.kind, missing) if missing else []:
-            self._uow._decode(self._binding, record)
-        tracked = self._uow._tracked
-        return [tracked[(self.kind, i)].aggregate for i in wanted if (self.kind, i) in tracked]  # type: ignore[misc]
-
-    def add(self, aggregate: A) -> None:
-        self._uow._add(aggregate)
-
-    def exists(self, aggregate_id: I) -> bool:
-        key = (self.kind, str(aggregate_id))
-        return key in self._uow._tracked or self._uow.tx.get(*key) is not None
-
-    def count(self) -> int:
-        return self._uow.tx.count(self.kind)
-
-    def _filters(self, method: str, args: Mapping[str, _Arg], given: Mapping[str, Any]) -> Where:
-        where: dict[str, Filter | Partition] = {}
-        for name, value in given.items():
-            make = args.get(name)
-            if make is None:
-                raise TypeError(
-                    f"{self.kind} {method}() got an unexpected keyword argument {name!r}"
-                )
-            made = None if value is None else make(value)
-            if made is not None:
-                where[made[0]] = made[1]
-        return where
-
-    def scan(
-        self, *, slice: PortfolioSlice = PortfolioSlice.ALL, batch_size: int = 1000, **filters: Any
-    ) -> Iterator[list[A]]:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ConfigurationError(
-                f"{self.kind} scan batch_size must be >= 1, got {batch_size!r}"
-            )
-        if not isinstance(slice, PortfolioSlice):
-            raise ConfigurationError(
-                f"{self.kind} scan slice must be a PortfolioSlice, got {slice!r}"
-            )
-        where = dict(self._filters("scan", self._scans, filters))
-        # keyset order: by the range filter's column when there is one (the store's
-        # (column, id) index then seeks each batch), else by id
-        ranged = [k for k, v in where.items() if isinstance(v, Range)]
-        order_by = ranged[0] if ranged else "id"
-        if slice.ranged:
-            column = self._customer_column
-            if column is None:
-                raise ConfigurationError(
-                    f"{self.kind} has no customer: scan slice customer_from/customer_to "
-                    "cannot apply"
-                )
-            low, high = slice.customer_from, slice.customer_to
-            where[column] = Range(
-                lower=None if low is None else str(low), upper=None if high is None else str(high)
-            )
-            order_by = column
-        if slice.partitioned:
-            where["partition"] = Partition(slice.index, slice.count)
-        return self._batches(where, batch_size, order_by)
-
-    def _batches(self, where: Where, batch_size: int, order_by: str) -> Iterator[list[A]]:
-        after: tuple[ColumnValue, str] | None = None
-        while True:
-            records = self._uow.tx.find(
-                self.kind, where=where, order_by=order_by, after=after, limit=batch_size
-            )
-            if not records:
-                return
-            last = records[-1]
-            after = (last.id if order_by == "id" else last.columns.get(order_by), last.id)
-            yield [self._uow._decode(self._binding, r) for r in records]  # type: ignore[misc]
-            if len(records) < batch_size:
-                return
-
-    def _where(self, limit: int | None = None, order_by: str = "id", **where: Any) -> list[A]:
-        clean = {k: v if isinstance(v, (Range, In)) else _col(v) for k, v in where.items()}
-        return self._uow._find(self._binding, clean, order_by=order_by, limit=limit)  # type: ignore[return-value]
-
-
-class _Finds(_Repo[A, I], Generic[A, I]):
-    """A repository with a `find` over its declared query arguments (`_finds`)."""
-
-    def find(self, *, limit: int | None = None, **filters: Any) -> list[A]:
-        where = self._filters("find", self._finds, filters)
-        return self._uow._find(self._binding, where, order_by=self._find_order, limit=limit)  # type: ignore[return-value]
-
-
-def _args(**makers: _Arg) -> Mapping[str, _Arg]:
-    """A repository's query arguments, in the order they apply (a later one wins a column)."""
-    return MappingProxyType(makers)
-
-
-_STATUS: Final = _args(status=_is("status"))
-
-
-class _Customers(_Finds[Customer, CustomerId], ports.CustomerRepository):
-    _binding = BY_KIND["customer"]
-    _customer_column = "id"
-    _scans = _STATUS
-    _finds = _args(
-        **{
-            name: _is(name)
-            for name in (
-                "status",
-                "home_region",
-                "industry_code",
-                "segment",
-                "group_id",
-                "relationship_manager",
-                "is_remote",
-            )
-        }
-    )
-
-    def by_registration_id(self, registration_id: str) -> Customer | None:
-        found = self._where(1, registration_id=registration_id)
-        return found[0] if found else None
-
-
-class _Groups(_Repo[CustomerGroup, GroupId], ports.GroupRepository):
-    _binding = BY_KIND["group"]
-    _customer_column = None
-
-    def by_limit_facility(self, facility_id: FacilityId) -> CustomerGroup | None:
-        found = self._where(1, limit_facility_id=facility_id)
-        return found[0] if found else None
-
-
-class _CreditFiles(_Repo[CreditFile, CreditFileId], ports.CreditFileRepository):
-    _binding = BY_KIND["credit_file"]
-
-    def for_customer(self, customer_id: CustomerId) -> CreditFile | None:
-        found = self._where(1, customer_id=customer_id)
-        return found[0] if found else None
-
-    def for_customers(self, customer_ids: Sequence[CustomerId]) -> list[CreditFile]:
-        return self._where(customer_id=_ids_in(customer_ids))
-
-
-class _Facilities(_Finds[Facility, FacilityId], ports.FacilityRepository):
-    _binding = BY_KIND["facility"]
-    _scans = _args(**_STATUS, maturing_before=_before("maturity_date"))
-    _finds = _args(
-        customer_id=_is("customer_id"),
-        group_id=_is("group_id"),
-        level=_is("level"),
-        **_scans,
-        customer_ids=_any_of("customer_id"),  # after customer_id: the batch wins
-    )
-
-    def children(self, parent_id: FacilityId) -> list[Facility]:
-        return self._where(parent_id=parent_id)
-
-    def path_to_root(self, facility_id: FacilityId) -> list[Facility]:
-        chain = [self.get(facility_id)]
-        while chain[-1].parent_id is not None:
-            if len(chain) > 64:
-                raise IntegrityError(f"facility {facility_id}: parent links form a cycle")
-            chain.append(self.get(chain[-1].parent_id))
-        chain.reverse()
-        return chain
-
-    def tree(self, root_id: FacilityId) -> list[Facility]:
-        nodes = [self.get(root_id)]
-        frontier = [root_id]
-        while frontier:
-            found = self._where(parent_id=_ids_in(frontier))
-            nodes.extend(found)
-            frontier = [n.id for n in found]
-        return nodes
-
-
-class _Drawdowns(_Finds[Drawdown, DrawdownId], ports.DrawdownRepository):
-    _binding = BY_KIND["drawdown"]
-    _scans = _args(**_STATUS, unpaid_due_before=_before("oldest_unpaid_due"))
-    _finds = _args(
-        facility_id=_is("facility_id"),
-        customer_id=_is("customer_id"),
-        **_scans,
-        customer_ids=_any_of("customer_id"),
-    )
-
-
-class _Applications(_Finds[CreditApplication, ApplicationId], ports.ApplicationRepository):
-    _binding = BY_KIND["application"]
-    _scans = _STATUS
-    _finds = _args(customer_id=_is("customer_id"), **_STATUS, maker=_is("maker"))
-
-
-class _RiskEvents(_Finds[RiskEvent, RiskEventId], ports.RiskEventRepository):
-    _binding = BY_KIND["risk_event"]
-    _scans = _args(**_STATUS, review_due_before=_before("review_due"))
-    _finds = _args(
-        customer_id=_is("customer_id"),
-        facility_id=_is("facility_id"),
-        severity=_is("severity"),
-        type=_is("type"),
-        **_scans,
-        customer_ids=_any_of("customer_id"),
-    )
-
-
-class _Interactions(_Finds[Interaction, InteractionId], ports.InteractionRepository):
-    _binding = BY_KIND["interaction"]
-    _finds = _args(
-        customer_id=_is("customer_id"), kind=_is("kind_code"), open_complaints=_open_complaints
-    )
-
-
-class _Tasks(_Finds[FollowUpTask, TaskId], ports.TaskRepository):
-    _binding = BY_KIND["task"]
-    _scans = _args(**_STATUS, due_on_or_before=_before("due", inclusive=True))
-    _finds = _args(customer_id=_is("customer_id"), assignee=_is("assignee"), **_scans)
-    _find_order = "due"
-
-
-class _Classifications(
-    _Finds[ClassificationEntry, ClassificationId], ports.ClassificationRepository
-):
-    _binding = BY_KIND["classification"]
-    _scans = _args(as_of=_is("as_of"))
-    _finds = _args(customer_id=_is("customer_id"), category=_is("category"), **_scans)
-
-    def history(
-        self, *, facility_id: FacilityId, drawdown_id: DrawdownId | None = None
-    ) -> list[ClassificationEntry]:
-        entries = self._where(order_by="as_of", facility_id=facility_id, drawdown_id=drawdown_id)
-        if drawdown_id is None:
-            entries = [e for e in entries if e.drawdown_id is None]
-        return entries
-
-    def latest(
-        self, *, facility_id: FacilityId, drawdown_id: DrawdownId | None = None
-    ) -> ClassificationEntry | None:
-        entries = self.history(facility_id=facility_id, drawdown_id=drawdown_id)
-        return entries[-1] if entries else None
-
-
-class _Collaterals(_Repo[Collateral, CollateralId], ports.CollateralRepository):
-    _binding = BY_KIND["collateral"]
-    _customer_column = None
-    _scans = _args(revaluation_due_by=_before("revaluation_due", inclusive=True))
-
-    def revaluation_due(self, *, as_of: date) -> list[Collateral]:
-        return self._where(revaluation_due=Range(upper=as_of, upper_inclusive=True))
-
-
-class _Guarantees(_Repo[Guarantee, GuaranteeId], ports.GuaranteeRepository):
-    _binding = BY_KIND["guarantee"]
-    _customer_column = None
-
-    def by_guarantor(self, guarantor_id: CustomerId) -> list[Guarantee]:
-        return self._where(guarantor_id=guarantor_id)
-
-
-class _Audit(AuditLog):
-    def __init__(self, uow: RecordUnitOfWork) -> None:
-        self._uow = uow
-
-    def append(self, entry: AuditEntry) -> None:
-        if entry.at.tzinfo is None:
-            raise IntegrityError(f"audit entry {entry.id}: timestamp must be timezone-aware")
-        self._uow._audit.append(entry)
-
-    def get(self, entry_id: str) -> AuditEntry | None:
-        if entry_id == AUDIT_HEAD_ID:
-            return None
-        record = self._uow.tx.get(AUDIT_SPEC.kind, entry_id)
-        return None if record is None else codec.decode_audit(record.document, record_id=record.id)
-
-    def entries(self, *, subject: str | None = None, actor: str | None = None) -> list[AuditEntry]:
-        where = {k: v for k, v in {"subject": subject, "actor": actor}.items() if v is not None}
-        records = self._uow.tx.find(AUDIT_SPEC.kind, where=where)
-        entries = [
-            codec.decode_audit(r.document, record_id=r.id) for r in records if r.id != AUDIT_HEAD_ID
-        ]
-        return sorted(entries, key=lambda e: (e.at, e.sequence or 0, e.id))
-
-    def head(self) -> ChainHead:
-        return _read_head(self._uow.tx)[1]
 
 
 class RecordStore(Store):
