@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from creditmgmt.adapters.files import FileBackend
-from creditmgmt.adapters.files.backend import base_frame
+from creditmgmt.adapters.files.format import base_frame
 from creditmgmt.adapters.records.contract import OutboxEntry
 from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain import FacilityId

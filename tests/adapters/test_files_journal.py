@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from creditmgmt.adapters.files import FileBackend
-from creditmgmt.adapters.files.backend import HEADER
+from creditmgmt.adapters.files.format import HEADER
 from creditmgmt.adapters.records.contract import Record
 from creditmgmt.ports.errors import DataError
 from creditmgmt.testing.conformance import TEST_KINDS, thing
