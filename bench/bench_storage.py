@@ -185,7 +185,7 @@ def drawdown_latency(tmp: Path) -> tuple[str, str]:
 
     def domain_only() -> None:
         LimitTree(path).draw(master_id, one_cny, on=START)
-        path[1].collect_events()
+        path[1].pull_events()
 
     median, p99 = _latencies(domain_only, 3000)
     medians["domain"] = median

@@ -590,7 +590,7 @@ class UnitOfWorkContract(ConsistencyContract, HygieneContract):
         try:
             self._save(store, aggregate)
             with store.unit_of_work() as uow:
-                loaded = getattr(uow, _repo_of(aggregate)).get(aggregate.id)  # type: ignore[attr-defined]
+                loaded = getattr(uow, _repo_of(aggregate)).get(aggregate.id)
             assert loaded == aggregate
             assert loaded.version == 1
             assert aggregate.version == 1

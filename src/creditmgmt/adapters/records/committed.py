@@ -41,7 +41,7 @@ class Committed:
         agg = self.ref()
         if agg is None:
             return None
-        if agg._pending_events:
+        if agg.pending_events:
             return True
         if self.state is not None:  # only the fields that are not the very same object
             return codec.encode_changes(self.kind, agg, self.state, self.document) is not None

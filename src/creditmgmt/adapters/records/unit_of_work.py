@@ -178,6 +178,7 @@ class RecordUnitOfWork(UnitOfWork):
         written: list[tuple[_Tracked, int]] = []
         committed: list[Committed] = []
         outbox: list[OutboxEntry] = []
+        with_events: list[Aggregate] = []
         now = None
         head_was_missing = False
         try:
@@ -212,8 +213,9 @@ class RecordUnitOfWork(UnitOfWork):
                     committed.append(Committed(agg, kind, t.id, doc, state))
                 else:
                     committed.append(Committed(agg, kind, t.id, loaded, t.previous))
-                events = agg._pending_events
+                events = agg.pending_events
                 if events:
+                    with_events.append(agg)
                     if now is None:
                         now = self._clock.now()
                     for e in events:
@@ -253,9 +255,8 @@ class RecordUnitOfWork(UnitOfWork):
         self._tx = None
         for t, version in written:
             _set_version(t.aggregate, version)
-        for t in self._tracked.values():
-            if t.aggregate._pending_events:
-                t.aggregate.collect_events()
+        for agg in with_events:
+            agg.pull_events()
         self._tracked = {}
         self._audit = []
         self._committed.extend(committed)
@@ -316,7 +317,7 @@ class RecordUnitOfWork(UnitOfWork):
 
     def track_new(self, aggregate: Aggregate) -> None:
         binding = BY_CLASS.get(type(aggregate)) or binding_for(aggregate)  # raises TypeError
-        agg_id = getattr(aggregate, "id").value  # noqa: B009 - every aggregate has an EntityId
+        agg_id = aggregate.id.value
         key = (binding.kind, agg_id)
         if key in self._tracked:
             raise IntegrityError(f"{key[0]} {key[1]} is already in this unit of work")
