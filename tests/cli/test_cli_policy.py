@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -469,3 +470,90 @@ def test_every_finding_code_has_a_chinese_label() -> None:
 
     assert set(FINDING_LABELS_ZH) == set(FINDING_CODES)
     assert len(set(FINDING_LABELS_ZH.values())) == len(FINDING_LABELS_ZH)
+
+
+BROKEN_FOR_ZH = """\
+id: draft-with-problems
+version: 0.1.0
+effective_from: 2026-06-01
+status: draft
+inputs:
+  dpd: {type: int, min: 0}
+  grade: {type: enum, values: [A, B, C]}
+  revenue: {type: decimal}
+  debt: {type: decimal}
+  region: {type: string}
+  flag: {type: bool}
+blocks:
+  - id: classification
+    kind: decision_table
+    inputs: [dpd]
+    outputs:
+      category: {type: enum, values: [normal, special_mention, substandard]}
+    rules:
+      - {id: current, when: {dpd: "[0..30]"}, then: {category: normal}}
+      - {id: watch, when: {dpd: "[60..90]"}, then: {category: special_mention}}
+      - {id: npl, when: {dpd: ">= 90"}, then: {category: substandard}}
+      - {id: odd, when: {dpd: "[0..10]"}, then: {category: doubtful}}
+  - id: margin
+    kind: decision_table
+    hit_policy: FIRST
+    inputs: [grade, dpd]
+    outputs:
+      margin: {type: decimal}
+    rules:
+      - {id: any_grade, when: {grade: "-"}, then: {margin: 0.02}}
+      - {id: grade_a, when: {grade: A}, then: {margin: 0.01}}
+  - id: leverage
+    kind: formula
+    inputs: [revenue, debt]
+    outputs:
+      ratio: debt / revenue
+  - id: limit
+    kind: formula
+    inputs: [debt, flag]
+    outputs:
+      limit: debt * flag
+  - id: warnings
+    kind: trigger_set
+    inputs: [dpd]
+    triggers:
+      - {id: impossible, severity: red, reason: X1, when: dpd > 90 and dpd < 30}
+"""
+
+
+def _message_column(output: str) -> list[str]:
+    """The text of the message column of `check`'s table, one entry per physical line."""
+    cells = [line.split("│") for line in output.splitlines() if line.startswith("│")]
+    return [row[5].strip() for row in cells if len(row) == 7]
+
+
+def test_check_in_chinese_writes_every_message_body_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(BROKEN_FOR_ZH, encoding="utf-8")
+    en, zh = run("check", str(path)), run("check", str(path), "--lang", "zh")
+    assert en.exit_code == zh.exit_code == 1, zh.output
+    codes = {"gap", "overlap", "unknown-value", "shadowed-row", "division-by-zero"}
+    codes |= {"formula-error", "trigger-never-fires", "unused-input", "unconstrained-input"}
+    for code in codes:
+        assert f"│ {code}" in en.output and f"{code}（" in zh.output, code
+    english, chinese = " ".join(_message_column(en.output)), " ".join(_message_column(zh.output))
+    assert "no rule matches dpd in [31..60)" in english
+    assert "没有规则匹配 dpd in [31..60)" in chinese
+    assert "规则 watch 和 npl 都匹配 dpd = 90" in chinese
+    assert "公式 'debt * flag' 中应为 num 值，实际为 bool" in chinese
+    # what is left of the bodies once the policy's own words (quoted formulas, ids and names
+    # of the document, the language's keywords the Chinese templates quote) are taken out:
+    # no English at all
+    structure = {"id", "version", "effective_from", "status", "draft", "inputs", "type", "int"}
+    structure |= {"enum", "values", "decimal", "string", "blocks", "kind", "decision_table"}
+    structure |= {"outputs", "rules", "when", "then", "hit_policy", "formula", "trigger_set"}
+    structure |= {"triggers", "severity", "reason", "and"}
+    names = set(re.findall(r"[A-Za-z_]+", BROKEN_FOR_ZH)) - structure
+    keywords = {"min", "max", "if", "else", "in", "num", "bool"}
+
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[A-Za-z_]{2,}", re.sub(r"'[^']*'", "", text)))
+
+    assert words(chinese) - names - keywords == set()
+    assert {"rule", "matches", "declared", "and"} <= words(english) - names  # the test bites
