@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from types import MappingProxyType
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 from creditmgmt.adapters.records.contract import (
     ColumnValue,
@@ -64,14 +64,10 @@ class RecordSession(Protocol):
         """Track a new aggregate, inserted at commit (`IntegrityError` if already held)."""
 
     def select(
-        self,
-        binding: KindBinding,
-        where: Mapping[str, Any],
-        *,
-        order_by: str = "id",
-        limit: int | None = None,
+        self, binding: KindBinding, where: Mapping[str, Any], order_by: str, limit: int | None
     ) -> list[Aggregate]:
-        """The aggregates whose records pass `where` (`None` values do not filter)."""
+        """The aggregates whose records pass `where` (`None` values do not filter), in the
+        order of the column `order_by` then id, at most `limit` of them."""
 
 
 def _col(value: object) -> ColumnValue:
@@ -236,6 +232,11 @@ def _args(*columns: str, **makers: _Arg) -> Mapping[str, _Arg]:
     return MappingProxyType({**{c: _is(c) for c in columns}, **makers})
 
 
+#: `customer_ids`: the aggregates of any of these customers (one query for a batch); listed
+#: after `customer_id`, so the batch wins when both are given.
+_BATCH: Final = _args(customer_ids=_any_of("customer_id"))
+
+
 class Customers(_Finds[Customer, ids.CustomerId], ports.CustomerRepository):
     _binding = BY_KIND["customer"]
     _customer_column = "id"
@@ -278,13 +279,7 @@ class CreditFiles(_Repo[CreditFile, ids.CreditFileId], ports.CreditFileRepositor
 class Facilities(_Finds[Facility, ids.FacilityId], ports.FacilityRepository):
     _binding = BY_KIND["facility"]
     _scans = _args("status", maturing_before=_before("maturity_date"))
-    _finds = _args(
-        "customer_id",
-        "group_id",
-        "level",
-        **_scans,
-        customer_ids=_any_of("customer_id"),  # after customer_id: the batch wins
-    )
+    _finds = _args("customer_id", "group_id", "level", **_scans, **_BATCH)
 
     def children(self, parent_id: ids.FacilityId) -> list[Facility]:
         return self._where(parent_id=parent_id)
@@ -311,7 +306,7 @@ class Facilities(_Finds[Facility, ids.FacilityId], ports.FacilityRepository):
 class Drawdowns(_Finds[Drawdown, ids.DrawdownId], ports.DrawdownRepository):
     _binding = BY_KIND["drawdown"]
     _scans = _args("status", unpaid_due_before=_before("oldest_unpaid_due"))
-    _finds = _args("facility_id", "customer_id", **_scans, customer_ids=_any_of("customer_id"))
+    _finds = _args("facility_id", "customer_id", **_scans, **_BATCH)
 
 
 class Applications(_Finds[CreditApplication, ids.ApplicationId], ports.ApplicationRepository):
@@ -323,14 +318,7 @@ class Applications(_Finds[CreditApplication, ids.ApplicationId], ports.Applicati
 class RiskEvents(_Finds[RiskEvent, ids.RiskEventId], ports.RiskEventRepository):
     _binding = BY_KIND["risk_event"]
     _scans = _args("status", review_due_before=_before("review_due"))
-    _finds = _args(
-        "customer_id",
-        "facility_id",
-        "severity",
-        "type",
-        **_scans,
-        customer_ids=_any_of("customer_id"),
-    )
+    _finds = _args("customer_id", "facility_id", "severity", "type", **_scans, **_BATCH)
 
 
 class Interactions(_Finds[Interaction, ids.InteractionId], ports.InteractionRepository):

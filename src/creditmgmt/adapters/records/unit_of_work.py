@@ -324,12 +324,7 @@ class RecordUnitOfWork(UnitOfWork):
         self._tracked[key] = _Tracked(binding, aggregate, agg_id, None)
 
     def select(
-        self,
-        binding: KindBinding,
-        where: Mapping[str, Any],
-        *,
-        order_by: str = "id",
-        limit: int | None = None,
+        self, binding: KindBinding, where: Mapping[str, Any], order_by: str, limit: int | None
     ) -> list[Aggregate]:
         clean: dict[str, Any] = {k: v for k, v in where.items() if v is not None}
         records = self.tx.find(binding.kind, where=clean, order_by=order_by, limit=limit)
