@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from creditmgmt.adapters.clocks_and_ids import UuidIdSource
 from creditmgmt.adapters.stores import open_store
-from creditmgmt.adapters.system import UuidIdSource
 from creditmgmt.domain.customer import check_region
 from creditmgmt.domain.ids import IdSource
 from creditmgmt.policies.builtin import builtin_names, builtin_ruleset

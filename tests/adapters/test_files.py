@@ -13,10 +13,11 @@ import pytest
 from tests.adapters.file_store_kit import commit, crash
 
 from creditmgmt.adapters.files import FileBackend
-from creditmgmt.adapters.files.backend import HEADER, MAGIC_V1, base_frame, path_from_url
-from creditmgmt.adapters.records import KindSpec, OutboxEntry, RecordBackend
-from creditmgmt.adapters.state import StoredRow
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.files.backend import path_from_url
+from creditmgmt.adapters.files.format import HEADER, MAGIC_V1, base_frame
+from creditmgmt.adapters.records.contract import KindSpec, OutboxEntry, RecordBackend
+from creditmgmt.adapters.records.in_process import StoredRow
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.ports.errors import (
     DataError,
     IntegrityError,

@@ -14,9 +14,9 @@ import pytest
 from tests.adapters.file_store_kit import crash
 
 from creditmgmt.adapters.files import FileBackend
-from creditmgmt.adapters.files.backend import base_frame
-from creditmgmt.adapters.records import OutboxEntry
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.files.format import base_frame
+from creditmgmt.adapters.records.contract import OutboxEntry
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain import FacilityId
 from creditmgmt.ports.errors import StoreUnavailableError
 from creditmgmt.testing.conformance import AT, TEST_KINDS, fixed_clock, thing

@@ -12,8 +12,8 @@ import pytest
 from tests.adapters.file_store_kit import commit, crash, snapshot_then_one_commit
 
 from creditmgmt.adapters.files import FileBackend
-from creditmgmt.adapters.files.backend import HEADER
-from creditmgmt.adapters.records import Record
+from creditmgmt.adapters.files.format import HEADER
+from creditmgmt.adapters.records.contract import Record
 from creditmgmt.ports.errors import DataError
 from creditmgmt.testing.conformance import TEST_KINDS
 

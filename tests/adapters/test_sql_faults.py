@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from creditmgmt.adapters.records import OutboxEntry
+from creditmgmt.adapters.records.contract import OutboxEntry
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain import Money, ProductType
 from creditmgmt.ports.errors import StoreUnavailableError
 from creditmgmt.testing.builders import SequentialIds, a_facility_tree

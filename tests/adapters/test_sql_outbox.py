@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from creditmgmt.adapters.records import OutboxEntry
+from creditmgmt.adapters.records.contract import OutboxEntry
 from creditmgmt.adapters.sql import CURRENT_SCHEMA_VERSION, SqlBackend
 from creditmgmt.ports.errors import DataError
 from creditmgmt.testing.conformance import AT, TEST_KINDS

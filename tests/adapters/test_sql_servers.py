@@ -10,9 +10,9 @@ from collections.abc import Mapping
 
 import pytest
 
-from creditmgmt.adapters.records import KindSpec, RecordBackend
+from creditmgmt.adapters.records.contract import KindSpec, RecordBackend
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.testing.conformance import (
     RecordBackendContract,
     UnitOfWorkContract,

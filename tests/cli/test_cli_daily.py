@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.adapters.stores import open_store
-from creditmgmt.adapters.system import FixedClock
 from creditmgmt.cli import main
 from creditmgmt.cli.daily import cell, money
 from creditmgmt.testing.book import BookSpec, load

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from creditmgmt.adapters.calendars import ChineseWorkingDays
-from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.domain import InvalidValueError, Money
 from creditmgmt.ports.calendar import BusinessCalendar, Roll, WeekendCalendar
 from creditmgmt.ports.errors import ConfigurationError

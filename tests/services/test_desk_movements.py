@@ -9,7 +9,7 @@ import attrs
 import pytest
 from tests.services.desk_state import stored_state
 
-from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.domain import (
     FacilityNotActiveError,
     InvalidTransitionError,

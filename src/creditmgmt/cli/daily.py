@@ -24,7 +24,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.labels import format_money, label
 from creditmgmt.domain.money import Money, quantize

@@ -26,8 +26,8 @@ import click
 from rich.console import Console
 
 from creditmgmt.adapters.bureau import FakeBureau
-from creditmgmt.adapters.system import FixedClock, SequentialIds
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.cli.daily import progress_bar, report_table, summary_table
 from creditmgmt.domain.labels import format_money
 from creditmgmt.domain.money import Money

@@ -56,7 +56,7 @@ _KIND_NAMES = {
 def subject_of(aggregate: Aggregate) -> str:
     """`kind:id` of an aggregate, as audit records name it."""
     kind = _KIND_NAMES.get(type(aggregate).__name__, type(aggregate).__name__.lower())
-    return f"{kind}:{aggregate.id}"  # type: ignore[attr-defined]
+    return f"{kind}:{aggregate.id}"
 
 
 class Call:

@@ -36,6 +36,7 @@ from creditmgmt.domain.labels import label
 from creditmgmt.domain.loan import Drawdown, LoanStatus
 from creditmgmt.domain.risk import RiskEventStatus
 from creditmgmt.ports.errors import ConfigurationError
+from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.ports.store import Store
 from creditmgmt.services.access import Principal, mask
 from creditmgmt.services.core import DeskCore
@@ -121,7 +122,12 @@ def _pages(store: Store, size: int = 1000) -> Iterator[_Page]:
     while True:
         with store.unit_of_work() as uow:
             start = None if cursor is None else CustomerId(cursor)
-            page = next(iter(uow.customers.scan(customer_from=start, batch_size=size + 1)), [])
+            page = next(
+                iter(
+                    uow.customers.scan(slice=PortfolioSlice.customers(start), batch_size=size + 1)
+                ),
+                [],
+            )
             page = [c for c in page if cursor is None or str(c.id) > cursor][:size]
             if not page:
                 return

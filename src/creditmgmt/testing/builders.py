@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 import attrs
 from stdnum.cn import uscc
 
-from creditmgmt.adapters.system import SequentialIds as SequentialIds
+from creditmgmt.adapters.clocks_and_ids import SequentialIds as SequentialIds
 from creditmgmt.domain.application import CreditApplication
 from creditmgmt.domain.credit_file import CreditFile, FinancialStatement, RefreshCycle
 from creditmgmt.domain.customer import Customer, CustomerKind

@@ -267,7 +267,7 @@ def _store_rows(
     store_url: str, as_of: date, rules: RuleSet, batch_size: int
 ) -> Iterator[dict[str, Any]]:
     """The stored book as rule inputs (`CreditDesk.portfolio`), derived fields under `rules`."""
-    from creditmgmt.adapters.system import FixedClock
+    from creditmgmt.adapters.clocks_and_ids import FixedClock
     from creditmgmt.bootstrap import open_desk
     from creditmgmt.domain.errors import CreditMgmtError
 

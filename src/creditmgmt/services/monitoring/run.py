@@ -41,6 +41,7 @@ from creditmgmt.domain.loan import LoanStatus
 from creditmgmt.domain.risk import RiskEvent
 from creditmgmt.ports.audit import AuditEntry
 from creditmgmt.ports.errors import ConfigurationError, ConflictError
+from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.access import SYSTEM, Principal
 from creditmgmt.services.core import DeskCore, subject_of
@@ -56,8 +57,7 @@ from creditmgmt.services.monitoring.summary import (
     DailyRunSummary,
     RunError,
     Tally,
-    partition_of,
-    partition_of_key,
+    partition_key,
     run_subject,
 )
 from creditmgmt.services.retry import retry_on_conflict
@@ -292,12 +292,18 @@ class MonitoringCalls(DeskCore):
         with self._store.unit_of_work() as read:
             start = None if cursor is None else CustomerId(cursor)
             page = next(
-                iter(read.customers.scan(customer_from=start, batch_size=batch_size + 1)), []
+                iter(
+                    read.customers.scan(
+                        slice=PortfolioSlice.customers(start), batch_size=batch_size + 1
+                    )
+                ),
+                [],
             )
             page = [c for c in page if cursor is None or str(c.id) > cursor][:batch_size]
             if not page:
                 return None
-            mine = [c for c in page if partition_of(c, part[1]) == part[0]]
+            share = PortfolioSlice.partition(*part)
+            mine = [c for c in page if share.holds_key(partition_key(c))]
             tally = Tally()
             tally.errors.extend(
                 RunError(subject=f"customer:{c}", error=_describe(e)) for c, e in skipped.items()
@@ -406,7 +412,7 @@ class MonitoringCalls(DeskCore):
                 )
                 if not live or root.group_id is None:
                     continue
-                if partition_of_key(str(root.group_id), part[1]) != part[0]:
+                if not PortfolioSlice.partition(*part).holds_key(str(root.group_id)):
                     continue
                 touched.append(f"{subject_of(root)}@{root.version}>{root.version + 1}")
                 root.expire(on=as_of)

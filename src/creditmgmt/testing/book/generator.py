@@ -167,7 +167,7 @@ class _ChunkBuilder(Lending, Relationship):
         )
         if not spec.keep_events:
             for aggregate in chunk.aggregates():
-                aggregate.collect_events()
+                aggregate.pull_events()
         return chunk
 
     # a group, or one customer on its own ----------------------------------------------------

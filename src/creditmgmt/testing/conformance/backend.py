@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from creditmgmt.adapters.records import (
+from creditmgmt.adapters.records.contract import (
     In,
     Partition,
     Range,

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 
 import pytest
 
-from creditmgmt.adapters.records import (
+from creditmgmt.adapters.records.contract import (
     KindSpec,
     OutboxEntry,
     Record,

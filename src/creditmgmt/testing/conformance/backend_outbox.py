@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from creditmgmt.adapters.records import (
+from creditmgmt.adapters.records.contract import (
     OutboxEntry,
     RecordBackend,
 )

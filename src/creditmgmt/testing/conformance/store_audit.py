@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.ports.audit import (
     GENESIS,
     AuditEntry,

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain.events import Aggregate
 
 
@@ -38,7 +38,7 @@ class StoreHooks:
 
 def repository_of(aggregate: Aggregate) -> str:
     """The unit of work's repository attribute (`customers`, `facilities`...) for an aggregate."""
-    from creditmgmt.adapters.kinds import binding_for
+    from creditmgmt.adapters.records.kinds import binding_for
 
     return REPOSITORIES[binding_for(aggregate).kind]
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain.classification import Category, ClassificationEntry
 from creditmgmt.domain.collateral import (
     Collateral,
@@ -23,6 +23,7 @@ from creditmgmt.domain.ids import CustomerId, FacilityId, UserId
 from creditmgmt.domain.interaction import Channel, FollowUpTask, Interaction, InteractionKind
 from creditmgmt.domain.money import Rate
 from creditmgmt.domain.risk import RiskEvent, Severity
+from creditmgmt.ports import ConfigurationError, PortfolioSlice
 from creditmgmt.testing.builders import (
     M,
     SequentialIds,
@@ -47,12 +48,14 @@ class RepositoryQueriesContract(StoreHooks):
         seen: list[str] = []
         for part in range(3):
             with store.unit_of_work() as uow:
-                for batch in uow.customers.scan(partition=part, partitions=3, batch_size=4):
+                for batch in uow.customers.scan(
+                    slice=PortfolioSlice.partition(part, 3), batch_size=4
+                ):
                     assert len(batch) <= 4
                     seen.extend(str(c.id) for c in batch)
         assert sorted(seen) == sorted(str(c.id) for c in customers)
-        with store.unit_of_work() as uow, pytest.raises(ValueError):
-            next(uow.customers.scan(partition=3, partitions=3))
+        with pytest.raises(ConfigurationError, match="index"):
+            PortfolioSlice.partition(3, 3)
 
     def test_scans_by_customer_range_status_and_due_date(self, store: RecordStore) -> None:
         ids = SequentialIds(900)
@@ -70,10 +73,12 @@ class RepositoryQueriesContract(StoreHooks):
         facilities: list[str] = []
         for low, high in itertools.pairwise(bounds):
             with store.unit_of_work() as uow:
-                for batch in uow.customers.scan(customer_from=low, customer_to=high, batch_size=1):
+                for batch in uow.customers.scan(
+                    slice=PortfolioSlice.customers(low, high), batch_size=1
+                ):
                     seen.extend(str(c.id) for c in batch)
                 for fbatch in uow.facilities.scan(
-                    customer_from=low, customer_to=high, batch_size=2
+                    slice=PortfolioSlice.customers(low, high), batch_size=2
                 ):
                     assert len(fbatch) <= 2
                     facilities.extend(str(f.id) for f in fbatch)
@@ -88,14 +93,16 @@ class RepositoryQueriesContract(StoreHooks):
             due = [
                 d.id
                 for b in uow.drawdowns.scan(
-                    unpaid_due_before=first_due + timedelta(days=1), partition=1, partitions=2
+                    unpaid_due_before=first_due + timedelta(days=1),
+                    slice=PortfolioSlice.partition(1, 2),
                 )
                 for d in b
             ]
             other = [
                 d.id
                 for b in uow.drawdowns.scan(
-                    unpaid_due_before=first_due + timedelta(days=1), partition=0, partitions=2
+                    unpaid_due_before=first_due + timedelta(days=1),
+                    slice=PortfolioSlice.partition(0, 2),
                 )
                 for d in b
             ]

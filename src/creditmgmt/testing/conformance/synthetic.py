@@ -9,12 +9,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from creditmgmt.adapters.records import (
+from creditmgmt.adapters.clocks_and_ids import FixedClock
+from creditmgmt.adapters.records.contract import (
     ColumnSpec,
     KindSpec,
     Record,
 )
-from creditmgmt.adapters.system import FixedClock
 
 HOSTILE_TEXTS = (
     "上海浦东发展银行股份有限公司",

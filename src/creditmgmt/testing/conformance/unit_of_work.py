@@ -10,7 +10,7 @@ import threading
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain.events import Aggregate
 from creditmgmt.domain.facility import Facility, FacilityStatus, LimitExceededError, LimitTree
 from creditmgmt.domain.ids import FacilityId
@@ -65,7 +65,7 @@ class UnitOfWorkContract(
         try:
             self._save(store, aggregate)
             with store.unit_of_work() as uow:
-                loaded = getattr(uow, repository_of(aggregate)).get(aggregate.id)  # type: ignore[attr-defined]
+                loaded = getattr(uow, repository_of(aggregate)).get(aggregate.id)
             assert loaded == aggregate
             assert loaded.version == 1
             assert aggregate.version == 1

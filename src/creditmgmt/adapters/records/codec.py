@@ -27,7 +27,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
-from creditmgmt.adapters.clone import clone_value, immutable_annotation, snapshot_plan
+from creditmgmt.adapters.records.clone import clone_value, immutable_annotation, snapshot_plan
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import EntityId
