@@ -13,22 +13,22 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.services.limits import a_limited_customer
 
 from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain.classification import Category
 from creditmgmt.domain.customer import CustomerKind
-from creditmgmt.domain.facility import Facility, FacilityLevel, FacilityStatus
+from creditmgmt.domain.facility import FacilityStatus
 from creditmgmt.domain.ids import CustomerId, DrawdownId, FacilityId
 from creditmgmt.domain.loan import Drawdown, Repayment
-from creditmgmt.domain.money import Money
 from creditmgmt.domain.products import ProductType
 from creditmgmt.domain.risk import RiskEventStatus
 from creditmgmt.services import Principal, Role
 from creditmgmt.services.desk import CreditDesk
 from creditmgmt.services.errors import PermissionDeniedError
 from creditmgmt.services.monitoring import partition_of
-from creditmgmt.testing.builders import a_customer, a_facility_tree, a_loan, a_schedule, make_uscc
+from creditmgmt.testing.builders import a_facility_tree, a_loan, a_schedule, make_uscc
 
 NATIONAL_ID = "11010519491231002X"
 START = date(2025, 1, 15)  # loans drawn here; first instalment due 2025-02-15
@@ -63,26 +63,9 @@ def _single(
     extra: dict[str, Any] = {"kind": kind, "registration_id": make_uscc(serial)}
     if kind is CustomerKind.INDIVIDUAL:
         extra["registration_id"] = NATIONAL_ID
-    customer = a_customer(ids, **extra)
-    master = Facility.open(
-        ids,
-        level=FacilityLevel.CUSTOMER,
-        customer_id=customer.id,
-        limit=Money.of("5000000.00", "CNY"),
-        start=START,
-        term_months=term_months,
+    customer, master, node = a_limited_customer(
+        ids, product=product, start=START, term_months=term_months, **extra
     )
-    node = Facility.open(
-        ids,
-        level=FacilityLevel.PRODUCT,
-        parent=master,
-        product_type=product,
-        limit=Money.of("4000000.00", "CNY"),
-        start=START,
-        term_months=term_months,
-    )
-    for f in (master, node):
-        f.activate(on=START)
     loans = [
         a_loan(
             ids,

@@ -10,21 +10,20 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tests.services.limits import a_limited_customer
 
 import creditmgmt.policies.builtin as builtin_dir
 from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.cli import main
 from creditmgmt.domain.customer import CustomerKind
-from creditmgmt.domain.facility import Facility, FacilityLevel
 from creditmgmt.domain.ids import DrawdownId
 from creditmgmt.domain.loan import Repayment
-from creditmgmt.domain.money import Money
 from creditmgmt.domain.products import ProductType
 from creditmgmt.policies import diff_impact, load_ruleset
 from creditmgmt.ports.errors import ConfigurationError
 from creditmgmt.services.desk import CreditDesk
-from creditmgmt.testing.builders import a_customer, a_loan, a_schedule, make_uscc
+from creditmgmt.testing.builders import a_loan, a_schedule, make_uscc
 
 START = date(2025, 1, 15)
 FIRST_DUE = date(2025, 2, 15)
@@ -59,26 +58,14 @@ def _book(desk: CreditDesk) -> dict[str, DrawdownId]:
             ],
             1,
         ):
-            customer = a_customer(ids, kind=CustomerKind.SME, registration_id=make_uscc(serial))
-            master = Facility.open(
+            customer, master, node = a_limited_customer(
                 ids,
-                level=FacilityLevel.CUSTOMER,
-                customer_id=customer.id,
-                limit=Money.of("5000000.00", "CNY"),
+                product=product,
                 start=START,
                 term_months=24,
+                kind=CustomerKind.SME,
+                registration_id=make_uscc(serial),
             )
-            node = Facility.open(
-                ids,
-                level=FacilityLevel.PRODUCT,
-                parent=master,
-                product_type=product,
-                limit=Money.of("4000000.00", "CNY"),
-                start=START,
-                term_months=24,
-            )
-            for f in (master, node):
-                f.activate(on=START)
             loan = a_loan(
                 ids,
                 facility_id=node.id,
