@@ -10,28 +10,21 @@ CliRunner: every output line the guide shows must appear in the real output
 from __future__ import annotations
 
 import re
-import shlex
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from tests.docs.guide import blocks, run_in_order
 
-from creditmgmt.cli import main
 from creditmgmt.policies import PolicyLoadError, load_ruleset
 from creditmgmt.policies.checks import FINDING_CODES, FINDING_SEVERITIES
 from creditmgmt.policies.model import AGGREGATES, BLOCK_KINDS, HIT_POLICIES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "policies.md"
 TEXT = DOC.read_text(encoding="utf-8")
-FENCE = re.compile(r'```(\w+)(?: title="([^"]+)")?\n(.*?)```', re.S)
-BLOCKS = [(lang, name, body) for lang, name, body in FENCE.findall(TEXT)]
+BLOCKS = blocks(TEXT)
 FILES = {name: body for lang, name, body in BLOCKS if lang in ("yaml", "csv")}
 PYTHON = [body for lang, _name, body in BLOCKS if lang == "python"]
 CONSOLE = [body for lang, _name, body in BLOCKS if lang == "console"]
-
-
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
 
 
 @pytest.fixture
@@ -87,30 +80,8 @@ def test_yaml_examples_load_and_check(guide_dir: Path) -> None:
             assert errors == [], (name, [str(f) for f in errors])
 
 
-def _run_console(block: str) -> None:
-    command, *shown = block.strip("\n").splitlines()
-    assert command.startswith("$ creditmgmt "), command
-    exits = re.search(r"# exits (\d)", command)
-    args = shlex.split(command[2:], comments=True)[1:]
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == (int(exits.group(1)) if exits else 0), (command, result.output)
-    output = _collapse(result.output)
-    for line in shown:
-        if line.strip() and line.strip() != "...":
-            assert _collapse(line) in output, f"{line!r} not in the output of {command!r}"
-
-
 def test_examples_run_in_order(guide_dir: Path) -> None:
     """Python blocks share one namespace; commands run between them, as a reader would."""
-    namespace: dict[str, object] = {"__name__": "policies_guide"}
-    ran = 0
-    for lang, _name, body in BLOCKS:
-        if lang == "python":
-            exec(compile(body, str(DOC), "exec"), namespace)
-        elif lang == "console":
-            _run_console(body)
-        else:
-            continue
-        ran += 1
-    assert ran == len(PYTHON) + len(CONSOLE)
+    namespace, python, commands = run_in_order(BLOCKS, DOC, "policies_guide")
+    assert python + commands == len(PYTHON) + len(CONSOLE)
     assert "findings" in namespace and "report" in namespace

@@ -10,37 +10,16 @@ CliRunner and must show every line the guide shows, with the exit code it states
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import settings
-
-from creditmgmt.cli import main
+from tests.docs.guide import blocks, run_in_order
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "testing.md"
 TEXT = DOC.read_text(encoding="utf-8")
-FENCE = re.compile(r'```(\w+)(?: title="([^"]+)")?\n(.*?)```', re.S)
-BLOCKS = FENCE.findall(TEXT)
-
-
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _run_console(block: str) -> bool:
-    command, *shown = block.strip("\n").splitlines()
-    if not command.startswith("$ creditmgmt "):
-        return False  # `pip install ...`: not ours to run
-    exits = re.search(r"# exits (\d)", command)
-    result = CliRunner().invoke(main, shlex.split(command[2:], comments=True)[1:])
-    assert result.exit_code == (int(exits.group(1)) if exits else 0), (command, result.output)
-    output = _collapse(result.output)
-    for line in shown:
-        assert _collapse(line) in output, f"{line!r} not in the output of {command!r}"
-    return True
+BLOCKS = blocks(TEXT)
 
 
 def test_the_guide_runs_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,13 +27,7 @@ def test_the_guide_runs_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         if lang == "yaml":
             (tmp_path / name).write_text(body, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    namespace: dict[str, object] = {"__name__": "testing_guide"}
-    commands = 0
-    for lang, _name, body in BLOCKS:
-        if lang == "python":
-            exec(compile(body, str(DOC), "exec"), namespace)
-        elif lang == "console":
-            commands += _run_console(body)
+    namespace, _python, commands = run_in_order(BLOCKS, DOC, "testing_guide", others=True)
     tests = {k: v for k, v in namespace.items() if k.startswith("test_") and callable(v)}
     assert len(tests) >= 12 and commands >= 3
     for name, test in tests.items():
