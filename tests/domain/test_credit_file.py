@@ -120,13 +120,9 @@ def test_ratio_definitions() -> None:
     assert fs.debt_to_assets == Decimal("0.6")
     assert fs.interest_coverage == Decimal(3)
     assert fs.dscr == Decimal("1.5")
-    empty = a_statement(
-        current_assets="0",
-        current_liabilities="0",
-        total_assets="0",
-        total_liabilities="0",
-        equity="0",
-    )
+    balance_sheet = ("current_assets", "current_liabilities", "total_assets", "total_liabilities")
+    zeroed: dict[str, Any] = dict.fromkeys((*balance_sheet, "equity"), "0")
+    empty = a_statement(**zeroed)
     assert empty.current_ratio is None
     assert empty.debt_to_assets is None
     assert a_statement(revenue="0").revenue_growth(a_statement(revenue="0")) is None
