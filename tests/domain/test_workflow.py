@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import pytest
@@ -223,14 +224,13 @@ def test_red_risk_event_review_within_five_business_days() -> None:
 
 def test_interactions_complaints_surveys_and_tasks() -> None:
     ids = SequentialIds()
+    logged: dict[str, Any] = {"customer_id": CustomerId("cus_1"), "at": AT, "by": CHECKER}
     complaint = Interaction.log(
         ids,
-        customer_id=CustomerId("cus_1"),
         kind=InteractionKind.COMPLAINT,
         channel=Channel.PHONE,
-        at=AT,
-        by=CHECKER,
         summary="对利率调整不满",
+        **logged,
     )
     complaint.resolve_complaint("explained the repricing clause")
     with pytest.raises(InvalidTransitionError):
@@ -238,13 +238,11 @@ def test_interactions_complaints_surveys_and_tasks() -> None:
     with pytest.raises(InvalidValueError, match=r"1\.\.5"):
         Interaction.log(
             ids,
-            customer_id=CustomerId("cus_1"),
             kind=InteractionKind.SURVEY,
             channel=Channel.EMAIL,
-            at=AT,
-            by=CHECKER,
             summary="",
             survey_score=6,
+            **logged,
         )
     task = FollowUpTask.schedule(
         ids,
