@@ -101,3 +101,53 @@ requested: {type: money, min: 0}
 )
 # r4 seeded non-monotone: 181 days past due is special mention again, better than 180
 SEEDED = RULES.replace("then: {category: doubtful}", "then: {category: special_mention}")
+
+
+def grading(
+    grades: tuple[tuple[str, str, str], ...],
+    *,
+    rating: str = "rating",
+    months: str = "months",
+    bucket: str = "bucket",
+    max_dpd: int = 999,
+) -> str:
+    """The blocks that grade a borrower and act on the grade: the master scale `scale` (input
+    `pd`, floor 0.0003) over `grades` (grade, from, to) with the default grade X, the review
+    ladder `months` and the approval matrix `authority` (both reading the grade as input
+    `rating`), and the ladder `bucket` of days past due up to `max_dpd`."""
+    rows = "".join(f"    - {{grade: {g}, from: {lo}, to: {hi}}}\n" for g, lo, hi in grades)
+    return (
+        "- id: scale\n  kind: master_scale\n  input: pd\n  output: grade\n  floor: 0.0003\n"
+        f"  grades:\n{rows}    - {{grade: X, default: true, at: 1}}\n"
+        + textwrap.dedent(
+            f"""\
+            - id: {months}
+              kind: threshold_ladder
+              input: {rating}
+              output: months
+              steps:
+                - {{from: A, value: 12}}
+                - {{from: C, value: 6}}
+                - {{from: E, value: 3}}
+            - id: {bucket}
+              kind: threshold_ladder
+              input: dpd
+              output: bucket
+              domain: {{min: 0, max: {max_dpd}}}
+              steps:
+                - {{from: 0, value: current}}
+                - {{from: 1, value: b1}}
+                - {{from: 31, value: b2}}
+                - {{from: 91, value: npl}}
+            - id: authority
+              kind: matrix
+              rows: {{input: amount, cells: ["< 100000", "[100000..1000000)", ">= 1000000"]}}
+              columns: {{input: {rating}, cells: ['"A", "B"', '"C"', '"D", "E"']}}
+              output: level
+              values:
+                - [officer, officer, manager]
+                - [manager, manager, committee]
+                - [committee, committee, board]
+            """
+        )
+    )

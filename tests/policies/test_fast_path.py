@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.rule_documents import PROVISION, classification, document
+from tests.rule_documents import PROVISION, classification, document, grading
 
 from creditmgmt.domain import Money
 from creditmgmt.domain.money import quantize
@@ -41,46 +41,16 @@ from creditmgmt.policies.table_index import rules_disjoint as _rules_disjoint
 CN = builtin_ruleset("cn-2023")
 BLOCKS = sorted(CN.blocks)
 
+# grades A to E but for D, by probability of default
+GRADES = (
+    ("A", "0.0003", "0.001"),
+    ("B", "0.001", "0.005"),
+    ("C", "0.005", "0.1"),
+    ("E", "0.1", "1"),
+)
 SMALL = document(
-    """\
-- id: scale
-  kind: master_scale
-  input: pd
-  output: grade
-  floor: 0.0003
-  grades:
-    - {grade: A, from: 0.0003, to: 0.001}
-    - {grade: B, from: 0.001, to: 0.005}
-    - {grade: C, from: 0.005, to: 0.1}
-    - {grade: E, from: 0.1, to: 1}
-    - {grade: X, default: true, at: 1}
-- id: months
-  kind: threshold_ladder
-  input: rating
-  output: months
-  steps:
-    - {from: A, value: 12}
-    - {from: C, value: 6}
-    - {from: E, value: 3}
-- id: bucket
-  kind: threshold_ladder
-  input: dpd
-  output: bucket
-  domain: {min: 0, max: 999}
-  steps:
-    - {from: 0, value: current}
-    - {from: 1, value: b1}
-    - {from: 31, value: b2}
-    - {from: 91, value: npl}
-- id: authority
-  kind: matrix
-  rows: {input: amount, cells: ["< 100000", "[100000..1000000)", ">= 1000000"]}
-  columns: {input: rating, cells: ['"A", "B"', '"C"', '"D", "E"']}
-  output: level
-  values:
-    - [officer, officer, manager]
-    - [manager, manager, committee]
-    - [committee, committee, board]
+    grading(GRADES)
+    + """\
 - id: warnings
   kind: trigger_set
   inputs: [dpd, overdraft, rating]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.rule_documents import document
+from tests.rule_documents import document, grading
 
 from creditmgmt.policies import (
     Decision,
@@ -39,8 +39,9 @@ from creditmgmt.policies.table_index import _generated_matcher, _indexed_matcher
 # fixtures: one document holding every block kind
 # ---------------------------------------------------------------------------------------------
 
-FULL = textwrap.dedent(
-    """\
+FULL = (
+    textwrap.dedent(
+        """\
     # credit policy used by the language tests
     id: retail-policy
     version: 2.1.0
@@ -122,45 +123,27 @@ FULL = textwrap.dedent(
               - {when: "[25..60]", points: 20}
               - {when: "> 60", points: 10}
         scaling: {points0: 600, odds0: 50, pdo: 20, odds: good_to_bad}
-      - id: scale
-        kind: master_scale
-        input: pd
-        output: grade
-        floor: 0.0003
-        grades:
-          - {grade: A, from: 0, to: 0.001}
-          - {grade: B, from: 0.001, to: 0.005}
-          - {grade: C, from: 0.005, to: 0.02}
-          - {grade: D, from: 0.02, to: 0.1}
-          - {grade: E, from: 0.1, to: 1}
-          - {grade: X, default: true, at: 1}
-      - id: review_months
-        kind: threshold_ladder
-        input: grade
-        output: months
-        steps:
-          - {from: A, value: 12}
-          - {from: C, value: 6}
-          - {from: E, value: 3}
-      - id: dpd_bucket
-        kind: threshold_ladder
-        input: dpd
-        output: bucket
-        domain: {min: 0, max: 9999}
-        steps:
-          - {from: 0, value: current}
-          - {from: 1, value: b1}
-          - {from: 31, value: b2}
-          - {from: 91, value: npl}
-      - id: authority
-        kind: matrix
-        rows: {input: amount, cells: ["< 100000", "[100000..1000000)", ">= 1000000"]}
-        columns: {input: grade, cells: ['"A", "B"', '"C"', '"D", "E"']}
-        output: level
-        values:
-          - [officer, officer, manager]
-          - [manager, manager, committee]
-          - [committee, committee, board]
+    """
+    )
+    + textwrap.indent(
+        grading(
+            (
+                ("A", "0", "0.001"),
+                ("B", "0.001", "0.005"),
+                ("C", "0.005", "0.02"),
+                ("D", "0.02", "0.1"),
+                ("E", "0.1", "1"),
+            ),
+            rating="grade",
+            months="review_months",
+            bucket="dpd_bucket",
+            max_dpd=9999,
+        ),
+        "  ",
+    )
+    + textwrap.indent(
+        textwrap.dedent(
+            """\
       - id: limit
         kind: formula
         inputs: [revenue, ebitda, collateral, dpd]
@@ -182,6 +165,9 @@ FULL = textwrap.dedent(
           - {id: ew_od, severity: yellow, reason: Y02 overdraft in use, when: overdraft}
           - {id: low_score, severity: info, reason: I01 weak score, when: score < 500}
     """
+        ),
+        "  ",
+    )
 )
 
 
