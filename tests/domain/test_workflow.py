@@ -337,9 +337,8 @@ def test_the_decision_records_maker_checker_level_and_ruleset() -> None:
 _R = RiskEventStatus
 RISK_ALLOWED = {
     ("acknowledge", _R.OPEN): _R.ACKNOWLEDGED,
-    ("resolve", _R.ACKNOWLEDGED): _R.RESOLVED,
     ("escalate", _R.ACKNOWLEDGED): _R.ESCALATED,
-    ("resolve", _R.ESCALATED): _R.RESOLVED,
+    **{("resolve", s): _R.RESOLVED for s in (_R.ACKNOWLEDGED, _R.ESCALATED)},
 }
 
 
