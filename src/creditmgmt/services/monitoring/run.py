@@ -381,23 +381,40 @@ class MonitoringCalls(DeskCore):
         entry_subjects = tuple(
             dict.fromkeys(f"{subject_of(a)}@{a.version}>{a.version + 1}" for a in touched)
         )
+        self._log_entry(
+            uow,
+            by,
+            BATCH_ACTION,
+            subject,
+            {"last_customer": last_customer, "tally": tally.to_json()},
+            ev.rules.ref,
+            entry_subjects,
+        )
+        uow.commit()
+
+    def _log_entry(
+        self,
+        uow: UnitOfWork,
+        by: Principal,
+        action: str,
+        subject: str,
+        detail: dict[str, Any],
+        ruleset_ref: str,
+        subjects: tuple[str, ...],
+    ) -> None:
+        """Append one entry of the run's log (a batch, or the run's end) to `uow`."""
         uow.audit.append(
             AuditEntry(
                 id=self._new_audit_id(),
                 at=self._ctx.clock.now(),
                 actor=str(by.user_id),
-                action=BATCH_ACTION,
+                action=action,
                 subject=subject,
-                detail=json.dumps(
-                    {"last_customer": last_customer, "tally": tally.to_json()},
-                    ensure_ascii=False,
-                    sort_keys=True,
-                ),
-                ruleset_ref=ev.rules.ref,
-                subjects=entry_subjects,
+                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
+                ruleset_ref=ruleset_ref,
+                subjects=subjects,
             )
         )
-        uow.commit()
 
     def _assess(
         self, uow: UnitOfWork, ev: Evaluators, customers: list[Any], as_of: date, tally: Tally
@@ -456,26 +473,19 @@ class MonitoringCalls(DeskCore):
             final = Tally()
             final.add(tally)
             final.changed += len(touched)
-            uow.audit.append(
-                AuditEntry(
-                    id=self._new_audit_id(),
-                    at=self._ctx.clock.now(),
-                    actor=str(by.user_id),
-                    action=DONE_ACTION,
-                    subject=subject,
-                    detail=json.dumps(
-                        {
-                            "batches": batches,
-                            "outbox": position,
-                            "ruleset_ref": ruleset_ref,
-                            "tally": final.to_json(),
-                        },
-                        ensure_ascii=False,
-                        sort_keys=True,
-                    ),
-                    ruleset_ref=ruleset_ref,
-                    subjects=tuple(touched),
-                )
+            self._log_entry(
+                uow,
+                by,
+                DONE_ACTION,
+                subject,
+                {
+                    "batches": batches,
+                    "outbox": position,
+                    "ruleset_ref": ruleset_ref,
+                    "tally": final.to_json(),
+                },
+                ruleset_ref,
+                tuple(touched),
             )
             uow.commit()
             tally.changed = final.changed
