@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench._report import write_section
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.adapters.stores import open_store
-from creditmgmt.adapters.system import FixedClock
 from creditmgmt.testing.book import BookSpec, BookStats, generate, load
 
 CUSTOMERS = 3_600  # about 10,000 facilities

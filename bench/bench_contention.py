@@ -35,9 +35,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench._report import write_section
+from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.system import FixedClock, SequentialIds
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain import FacilityId, LimitTree, Money
 from creditmgmt.domain.products import ProductType
 from creditmgmt.ports import ConflictError

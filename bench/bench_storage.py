@@ -16,14 +16,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from bench._report import write_section
-from creditmgmt.adapters import codec
+from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
 from creditmgmt.adapters.files import FileBackend
-from creditmgmt.adapters.kinds import BY_KIND
 from creditmgmt.adapters.memory import MemoryBackend
-from creditmgmt.adapters.records import bucket_of, dump_json
+from creditmgmt.adapters.records import codec
+from creditmgmt.adapters.records.contract import dump_json
+from creditmgmt.adapters.records.kinds import BY_KIND
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.system import FixedClock, SequentialIds
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain import (
     Customer,
     CustomerKind,
@@ -33,6 +33,7 @@ from creditmgmt.domain import (
     LimitTree,
     Money,
 )
+from creditmgmt.ports.slices import bucket_of
 from creditmgmt.testing.book import commit_aggregates
 from creditmgmt.testing.builders import a_facility_tree, make_uscc
 
@@ -184,7 +185,7 @@ def drawdown_latency(tmp: Path) -> tuple[str, str]:
 
     def domain_only() -> None:
         LimitTree(path).draw(master_id, one_cny, on=START)
-        path[1].collect_events()
+        path[1].pull_events()
 
     median, p99 = _latencies(domain_only, 3000)
     medians["domain"] = median

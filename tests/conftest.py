@@ -1,6 +1,8 @@
 """Suite-wide settings: Hypothesis profiles (`dev` quick by default, `ci` deeper when CI=true,
 `soak` by hand with HYPOTHESIS_PROFILE=soak), and the database servers the adapter and desk
-tests share: one schema (PostgreSQL) or database (MariaDB) per run.
+tests share: one schema (PostgreSQL) or database (MariaDB) per run. `sql_server` runs a test
+on each server, `sql_database` on SQLite (a file) and each server; both give (url, schema),
+the schema None where the place is a whole database.
 
 Server URLs come from CREDITMGMT_TEST_POSTGRES_URL / CREDITMGMT_TEST_MYSQL_URL. When a server
 cannot be reached the tests skip with the reason — unless CREDITMGMT_REQUIRE_SERVERS=1 (CI),
@@ -12,32 +14,26 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 
+QUIET = [HealthCheck.too_slow, HealthCheck.large_base_example]
 settings.register_profile(
     "dev",
     max_examples=40,
     deadline=None,
     print_blob=False,  # explicit: Hypothesis's own CI defaults would switch it on
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
+    suppress_health_check=QUIET,
 )
 settings.register_profile(
-    "ci",
-    max_examples=150,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
-    print_blob=True,
+    "ci", max_examples=150, deadline=None, suppress_health_check=QUIET, print_blob=True
 )
 # by hand, before a release or after a change to a rule engine: HYPOTHESIS_PROFILE=soak
 settings.register_profile(
-    "soak",
-    max_examples=2000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example],
-    print_blob=True,
+    "soak", max_examples=2000, deadline=None, suppress_health_check=QUIET, print_blob=True
 )
 
 
@@ -127,3 +123,30 @@ def mysql_database() -> Iterator[str]:
         with engine.begin() as conn:
             conn.exec_driver_sql(f"DROP DATABASE `{name}`")
         engine.dispose()
+
+
+SERVERS = [
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("mysql", marks=pytest.mark.mysql),
+]
+
+
+def _server_place(request: pytest.FixtureRequest, server: str) -> tuple[str, str | None]:
+    if server == "postgres":
+        url, schema = request.getfixturevalue("postgres_schema")
+        return url, schema
+    return request.getfixturevalue("mysql_database"), None
+
+
+@pytest.fixture(params=SERVERS)
+def sql_server(request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """(url, schema) of this run's place on each database server."""
+    return _server_place(request, str(request.param))
+
+
+@pytest.fixture(params=["sqlite", *SERVERS])
+def sql_database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str | None]:
+    """(url, schema): a SQLite file of the test's own, then this run's place on each server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'records.db'}", None
+    return _server_place(request, str(request.param))

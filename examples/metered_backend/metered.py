@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from creditmgmt.adapters.records import (
+from creditmgmt.adapters.records.contract import (
     ColumnValue,
     KindSpec,
     OutboxEntry,

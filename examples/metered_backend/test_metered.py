@@ -1,7 +1,7 @@
 from metered import MeteredBackend
 
 from creditmgmt.adapters.memory import MemoryBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.testing.conformance import RecordBackendContract, UnitOfWorkContract, fixed_clock
 
 

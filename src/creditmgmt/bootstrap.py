@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from creditmgmt.adapters.clocks_and_ids import UuidIdSource
 from creditmgmt.adapters.stores import open_store
-from creditmgmt.adapters.system import UuidIdSource
 from creditmgmt.domain.customer import check_region
 from creditmgmt.domain.ids import IdSource
 from creditmgmt.policies.builtin import builtin_names, builtin_ruleset
@@ -76,16 +76,17 @@ def open_desk(
 ) -> CreditDesk:
     """Open the store and compose the desk.
 
-        `capital` (net capital and tier-1 net) turns on the concentration caps of the rule set
-        for drawdowns and assessments; `retry` bounds the re-runs of a unit of work that lost
-        an optimistic race (default: 10 runs with jittered backoff); `calendar` counts working days
-    (default Monday–Friday; `adapters.calendars.ChineseWorkingDays` for PRC holidays).
+    `capital` (net capital and tier-1 net) turns on the concentration caps of the rule set
+    for drawdowns and assessments; `retry` bounds the re-runs of a unit of work that lost
+    an optimistic race (default `DEFAULT_RETRY`: 20 runs with jittered backoff from 10 ms
+    capped at 250 ms); `calendar` counts working days (default Monday–Friday;
+    `adapters.calendars.ChineseWorkingDays` for PRC holidays).
 
-        Raises:
-            ConfigurationError: bad rules, region, store URL or option (nothing was opened).
-            InvalidValueError: a malformed institution region code.
-            PolicyLoadError, PolicyCheckError: the rule-set file does not load.
-            StoreUnavailableError, DataError: the store cannot be opened or is damaged.
+    Raises:
+        ConfigurationError: bad rules, region, store URL or option (nothing was opened).
+        InvalidValueError: a malformed institution region code.
+        PolicyLoadError, PolicyCheckError: the rule-set file does not load.
+        StoreUnavailableError, DataError: the store cannot be opened or is damaged.
     """
     check_region(institution_region, "institution_region")
     book = resolve_rules(rules)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain import FacilityId, LimitExceededError, LimitTree, Money
 from creditmgmt.ports.errors import ConflictError
 from creditmgmt.testing.conformance import fixed_clock

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditmgmt.adapters import codec
-from creditmgmt.adapters.clone import clone_aggregate, layout, restore, snapshot
-from creditmgmt.adapters.kinds import BINDINGS, binding_for
+from creditmgmt.adapters.records import codec
+from creditmgmt.adapters.records.clone import clone_aggregate, layout, restore, snapshot
+from creditmgmt.adapters.records.kinds import BINDINGS, binding_for
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.facility import DrawdownMade, Facility, FacilityActivated
 from creditmgmt.domain.money import Money
@@ -278,7 +278,7 @@ def test_events_are_encoded_later_only_when_that_changes_nothing() -> None:
 @settings(max_examples=40, deadline=None)
 @given(aggregate=cs.aggregates())
 def test_a_deferred_outbox_document_equals_the_eager_one(aggregate: Aggregate) -> None:
-    from creditmgmt.adapters.records import OutboxEntry
+    from creditmgmt.adapters.records.contract import OutboxEntry
 
     for event in aggregate.pending_events:
         if not codec.can_defer_event(type(event)):

@@ -10,12 +10,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from tests.adapters.file_store_kit import commit, crash
 
 from creditmgmt.adapters.files import FileBackend
-from creditmgmt.adapters.files.backend import HEADER, MAGIC_V1, base_frame, path_from_url
-from creditmgmt.adapters.records import KindSpec, OutboxEntry, RecordBackend
-from creditmgmt.adapters.state import StoredRow
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.files.backend import path_from_url
+from creditmgmt.adapters.files.format import HEADER, MAGIC_V1, base_frame
+from creditmgmt.adapters.records.contract import KindSpec, OutboxEntry, RecordBackend
+from creditmgmt.adapters.records.in_process import StoredRow
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.ports.errors import (
     DataError,
     IntegrityError,
@@ -80,17 +82,10 @@ def _only_base_frame(directory: Path, seq: int) -> bool:
     return (directory / "journal.log").read_bytes() == base_frame(seq)
 
 
-def _commit(backend: FileBackend, *ids: str) -> None:
-    tx = backend.begin()
-    for i in ids:
-        tx.insert(thing(i))
-    tx.commit()
-
-
 def test_reopen_replays_the_journal_and_the_snapshot(tmp_path: Path) -> None:
     b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=3)
     for i in range(7):
-        _commit(b, f"t{i}")
+        commit(b, f"t{i}")
     b._journal.close()
     b._lock.release()  # simulate a crash: no snapshot on close
     again = FileBackend.open(tmp_path, kinds=TEST_KINDS)
@@ -106,9 +101,9 @@ def test_reopen_replays_the_journal_and_the_snapshot(tmp_path: Path) -> None:
 
 def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Path) -> None:
     b = FileBackend.open(tmp_path / "src", create=True, kinds=TEST_KINDS, snapshot_every=0)
-    _commit(b, "first")
+    commit(b, "first")
     size_after_first = (tmp_path / "src" / "journal.log").stat().st_size
-    _commit(b, "second")
+    commit(b, "second")
     journal = (tmp_path / "src" / "journal.log").read_bytes()
     b._journal.close()
     b._lock.release()
@@ -124,22 +119,26 @@ def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Pa
         if cut > size_after_first:
             assert report.torn_tail_offset == size_after_first
             assert report.bytes_discarded == cut - size_after_first
-        _commit(opened, "after")  # the store is usable and appends on a frame boundary
+        commit(opened, "after")  # the store is usable and appends on a frame boundary
         opened.close()
         reopened = FileBackend.open(d, kinds=TEST_KINDS)
         assert reopened.begin().get("thing", "after") is not None
         reopened.close()
 
 
+def _flip_a_journal_byte(folder: Path, at: int) -> None:
+    """Two commits to the journal alone, a crash (no snapshot), then byte `at` flipped."""
+    b = FileBackend.open(folder, create=True, kinds=TEST_KINDS, snapshot_every=0)
+    commit(b, "a")
+    commit(b, "b")
+    crash(b)
+    data = bytearray((folder / "journal.log").read_bytes())
+    data[at] ^= 0xFF
+    (folder / "journal.log").write_bytes(bytes(data))
+
+
 def test_flipped_byte_in_the_last_frame_is_a_torn_tail(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
-    _commit(b, "a")
-    _commit(b, "b")
-    b._journal.close()
-    b._lock.release()
-    data = bytearray((tmp_path / "journal.log").read_bytes())
-    data[-3] ^= 0xFF
-    (tmp_path / "journal.log").write_bytes(bytes(data))
+    _flip_a_journal_byte(tmp_path, -3)
     opened = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
     assert opened.recovery_report.torn_tail_reason == "checksum mismatch"
     assert opened.begin().get("thing", "b") is None
@@ -147,24 +146,17 @@ def test_flipped_byte_in_the_last_frame_is_a_torn_tail(tmp_path: Path) -> None:
 
 
 def test_corruption_in_the_middle_is_a_data_error(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
-    _commit(b, "a")
-    _commit(b, "b")
-    b._journal.close()
-    b._lock.release()
-    data = bytearray((tmp_path / "journal.log").read_bytes())
-    data[20] ^= 0xFF  # inside the first frame's payload
-    (tmp_path / "journal.log").write_bytes(bytes(data))
+    _flip_a_journal_byte(tmp_path, 20)  # inside the first frame's payload
     with pytest.raises(DataError, match=r"journal.log: corrupt frame at byte 0"):
         FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
 
 
 def test_crash_between_snapshot_and_journal_rotation_loses_nothing(tmp_path: Path) -> None:
     b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
-    _commit(b, "a", "b")
+    commit(b, "a", "b")
     old_journal = (tmp_path / "journal.log").read_bytes()
     b.snapshot()
-    _commit(b, "c")
+    commit(b, "c")
     b._journal.close()
     b._lock.release()
     # as if the rotation had not happened: the old frames are still in the journal
@@ -298,7 +290,7 @@ def test_snapshot_policy_bounds_the_journal(tmp_path: Path) -> None:
         tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=3, snapshot_journal_ratio=None
     )
     for i in range(3):
-        _commit(counted, f"c{i}")
+        commit(counted, f"c{i}")
     assert _only_base_frame(tmp_path, counted.commit_sequence)  # the third one snapshotted
     assert counted.begin().count("thing") == 63
     counted.close()
@@ -306,7 +298,7 @@ def test_snapshot_policy_bounds_the_journal(tmp_path: Path) -> None:
 
 def test_a_damaged_snapshot_is_a_data_error(tmp_path: Path) -> None:
     b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
-    _commit(b, "a", "b")
+    commit(b, "a", "b")
     b.close()
     data = bytearray((tmp_path / "snapshot.cms").read_bytes())
     data[-5] ^= 0x01
@@ -353,10 +345,10 @@ def test_a_failed_snapshot_after_a_commit_keeps_the_commit(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(files_backend.os, "replace", full_disk)
-    _commit(b, "kept")  # returns: the commit is durable in the journal
+    commit(b, "kept")  # returns: the commit is durable in the journal
     assert isinstance(b.last_snapshot_error, StoreUnavailableError)
     assert "No space left" in str(b.last_snapshot_error)
-    _commit(b, "also kept")
+    commit(b, "also kept")
     with pytest.raises(StoreUnavailableError, match=r"cannot write a snapshot.*closed without it"):
         b.close()
     monkeypatch.setattr(files_backend.os, "replace", real_replace)
@@ -370,7 +362,7 @@ def test_an_unreadable_store_is_unavailable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
-    _commit(b, "a")
+    commit(b, "a")
     b.close()
 
     def unreadable(self: Path) -> bytes:
@@ -396,24 +388,18 @@ def _outbox(backend: FileBackend) -> list[tuple[int, str]]:
     return [(e.sequence, e.document["label"]) for e in backend.read_outbox()]
 
 
-def _crash(backend: FileBackend) -> None:
-    backend._journal.close()
-    backend._lock.release()  # no snapshot on the way out
-    backend.state.closed = True
-
-
 def test_a_prune_is_replayed_from_the_journal_after_a_crash(tmp_path: Path) -> None:
     b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
     _events(b, "a", "b", "c")
     b.snapshot()  # the entries are in the snapshot; the prune only in the journal
     assert b.prune_outbox(through=2) == 2
     _events(b, "d")
-    _crash(b)
+    crash(b)
     again = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
     assert again.recovery_report.frames_replayed == 2
     assert _outbox(again) == [(3, "c"), (4, "d")]
     assert again.prune_outbox(through=4) == 2  # everything: only the journal knows
-    _crash(again)
+    crash(again)
     third = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
     assert _outbox(third) == []
     assert third.prune_outbox(through=4) == 0  # the last sequence survived the crash
@@ -438,7 +424,7 @@ def test_a_torn_prune_frame_is_cut_and_every_entry_stays(tmp_path: Path) -> None
     before = (tmp_path / "src" / "journal.log").stat().st_size
     assert b.prune_outbox(through=2) == 2
     journal = (tmp_path / "src" / "journal.log").read_bytes()
-    _crash(b)
+    crash(b)
     assert len(journal) > before
     for cut in range(before, len(journal) + 1):
         d = tmp_path / f"cut{cut}"
@@ -464,7 +450,7 @@ def test_a_prune_takes_a_snapshot_when_the_policy_asks(tmp_path: Path) -> None:
     assert _only_base_frame(tmp_path, 2)
     assert b.prune_outbox(through=1) == 0  # nothing to prune: no frame at all
     assert _only_base_frame(tmp_path, 2)
-    _crash(b)
+    crash(b)
     again = FileBackend.open(tmp_path, kinds=TEST_KINDS)
     assert again.recovery_report.frames_replayed == 0
     assert _outbox(again) == []

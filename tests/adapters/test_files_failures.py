@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.adapters.file_store_kit import crash
 
 from creditmgmt.adapters.files import FileBackend
-from creditmgmt.adapters.files.backend import base_frame
-from creditmgmt.adapters.records import OutboxEntry
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.files.format import base_frame
+from creditmgmt.adapters.records.contract import OutboxEntry
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain import FacilityId
 from creditmgmt.ports.errors import StoreUnavailableError
 from creditmgmt.testing.conformance import AT, TEST_KINDS, fixed_clock, thing
@@ -116,10 +117,12 @@ def _reopened_state(directory: Path) -> State:
         again.close()
 
 
-def _crash(backend: FileBackend) -> None:
-    backend._journal.close()
-    backend._lock.release()  # no snapshot on the way out
-    backend.state.closed = True
+def _two_events(directory: Path) -> FileBackend:
+    """A store of two commits (`a`, `b`), each with one outbox event (`1`, `2`)."""
+    b = _open(directory)
+    _commit(b, "a", event="1")
+    _commit(b, "b", event="2")
+    return b
 
 
 def _journal_size(directory: Path) -> int:
@@ -165,7 +168,7 @@ def test_a_failed_write_or_fsync_refuses_the_commit_cleanly(
     assert b.begin().get("thing", "b") is None
     assert [e.document for e in b.read_outbox()] == [{"label": "first"}, {"label": "after"}]
     after = _state(b)
-    _crash(b)
+    crash(b)
     assert _reopened_state(tmp_path) == after  # acknowledged commits, nothing refused
 
 
@@ -180,7 +183,7 @@ def test_a_refused_commit_leaves_nothing_even_if_the_rest_of_the_frame_came_late
     with pytest.raises(StoreUnavailableError, match="nothing of it was stored"):
         _commit(b, "b")
     _commit(b, "c")
-    _crash(b)
+    crash(b)
     again = _open(tmp_path)
     assert again.recovery_report.torn_tail_offset is None
     assert again.recovery_report.frames_replayed == 2
@@ -191,9 +194,7 @@ def test_a_refused_commit_leaves_nothing_even_if_the_rest_of_the_frame_came_late
 def test_a_failed_prune_is_refused_cleanly_and_deletes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    b = _open(tmp_path)
-    _commit(b, "a", event="1")
-    _commit(b, "b", event="2")
+    b = _two_events(tmp_path)
     Faults(monkeypatch, tmp_path).then("fsync:journal", "fail")
     with pytest.raises(
         StoreUnavailableError,
@@ -202,7 +203,7 @@ def test_a_failed_prune_is_refused_cleanly_and_deletes_nothing(
         b.prune_outbox(through=1)
     assert [e.sequence for e in b.read_outbox()] == [1, 2]
     assert b.prune_outbox(through=1) == 1  # usable: the retry works
-    _crash(b)
+    crash(b)
     again = _open(tmp_path)
     assert [e.sequence for e in again.read_outbox()] == [2]
     again.close()
@@ -321,9 +322,7 @@ def test_a_reopen_after_an_unknown_outcome_has_all_of_the_commit_or_none(
 def test_a_prune_of_unknown_outcome_breaks_the_store_and_the_journal_decides(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    b = _open(tmp_path)
-    _commit(b, "a", event="1")
-    _commit(b, "b", event="2")
+    b = _two_events(tmp_path)
     Faults(monkeypatch, tmp_path).then("fsync:journal", "fail").then("ftruncate:journal", "fail")
     with pytest.raises(
         StoreUnavailableError,
@@ -375,7 +374,7 @@ def test_a_failed_snapshot_keeps_the_commit_and_the_store_usable(
     _commit(b, "c")  # usable, and this commit's snapshot works
     assert b.last_snapshot_error is None
     assert (tmp_path / "journal.log").read_bytes() == base_frame(3)  # emptied by a snapshot
-    _crash(b)
+    crash(b)
     assert set(_reopened_state(tmp_path)[0]["thing"]) == {"a", "b", "c"}
 
 
@@ -403,7 +402,7 @@ def test_a_snapshot_whose_emptied_journal_is_not_durable_breaks_the_store_but_lo
     else:
         assert b.broken is None
         _commit(b, "c")
-        _crash(b)
+        crash(b)
     expected = {"a", "b"} if broken else {"a", "b", "c"}
     assert set(_reopened_state(tmp_path)[0]["thing"]) == expected
 
@@ -454,7 +453,7 @@ def test_failing_any_step_of_a_workload_never_loses_or_resurrects_a_commit(
         if k % 2:
             b.close()
         else:
-            _crash(b)
+            crash(b)
         again = _open(directory)
         present = set(again.state.rows["thing"])
         events = [e.document["label"] for e in again.read_outbox()]

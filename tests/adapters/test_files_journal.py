@@ -5,28 +5,17 @@ A torn tail is still cut and reported (crash safety: see test_files.py)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from tests.adapters.file_store_kit import commit, crash, snapshot_then_one_commit
 
 from creditmgmt.adapters.files import FileBackend
-from creditmgmt.adapters.files.backend import HEADER
-from creditmgmt.adapters.records import Record
+from creditmgmt.adapters.files.format import HEADER
+from creditmgmt.adapters.records.contract import Record
 from creditmgmt.ports.errors import DataError
-from creditmgmt.testing.conformance import TEST_KINDS, thing
-
-
-def _commit(backend: FileBackend, *ids: str) -> None:
-    tx = backend.begin()
-    for i in ids:
-        tx.insert(thing(i))
-    tx.commit()
-
-
-def _crash(backend: FileBackend) -> None:
-    backend._journal.close()
-    backend._lock.release()  # no snapshot on the way out
-    backend.state.closed = True
+from creditmgmt.testing.conformance import TEST_KINDS
 
 
 def _frames(journal: Path) -> list[bytes]:
@@ -40,8 +29,8 @@ def _store_with_commits(directory: Path, n: int) -> list[bytes]:
         directory, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
     )
     for i in range(n):
-        _commit(b, f"t{i + 1}")
-    _crash(b)
+        commit(b, f"t{i + 1}")
+    crash(b)
     frames = _frames(directory / "journal.log")
     assert len(frames) == n + 1
     return frames
@@ -92,8 +81,8 @@ def test_a_deleted_snapshot_with_its_journal_kept_is_a_data_error(tmp_path: Path
     b = FileBackend.open(
         tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
     )
-    _commit(b, "a", "b")
-    _commit(b, "c")
+    commit(b, "a", "b")
+    commit(b, "c")
     b.close()  # a snapshot of commit 2; the journal holds only its base frame
     (tmp_path / "snapshot.cms").unlink()
     with pytest.raises(DataError, match=r"byte 0 continues from commit 2, but there is no snap"):
@@ -101,13 +90,7 @@ def test_a_deleted_snapshot_with_its_journal_kept_is_a_data_error(tmp_path: Path
 
 
 def test_a_deleted_snapshot_with_commits_after_it_is_a_data_error(tmp_path: Path) -> None:
-    b = FileBackend.open(
-        tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
-    )
-    _commit(b, "a")
-    b.snapshot()
-    _commit(b, "b")
-    _crash(b)
+    snapshot_then_one_commit(tmp_path)
     _base, f2 = _frames(tmp_path / "journal.log")
     (tmp_path / "snapshot.cms").unlink()
     (tmp_path / "journal.log").write_bytes(f2)  # and its base frame too
@@ -115,12 +98,17 @@ def test_a_deleted_snapshot_with_commits_after_it_is_a_data_error(tmp_path: Path
         _open(tmp_path)
 
 
-def test_an_edited_snapshot_sequence_is_a_data_error(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
-    _commit(b, "a")
-    _commit(b, "b")
+def _snapshot_after(folder: Path, *labels: str) -> bytes:
+    """The snapshot a store closed after one commit a label leaves."""
+    b = FileBackend.open(folder, create=True, kinds=TEST_KINDS)
+    for label in labels:
+        commit(b, label)
     b.close()
-    data = (tmp_path / "snapshot.cms").read_bytes()
+    return (folder / "snapshot.cms").read_bytes()
+
+
+def test_an_edited_snapshot_sequence_is_a_data_error(tmp_path: Path) -> None:
+    data = _snapshot_after(tmp_path, "a", "b")
     newline = data.index(b"\n")
     header = json.loads(data[:newline])
     assert header["seq"] == 2
@@ -134,30 +122,31 @@ def test_an_edited_snapshot_sequence_is_a_data_error(tmp_path: Path) -> None:
 def test_a_snapshot_header_that_is_not_an_object_is_a_data_error(
     tmp_path: Path, header: bytes
 ) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
-    _commit(b, "a")
-    b.close()
-    data = (tmp_path / "snapshot.cms").read_bytes()
+    data = _snapshot_after(tmp_path, "a")
     (tmp_path / "snapshot.cms").write_bytes(header + data[data.index(b"\n") :])
     with pytest.raises(DataError, match=r"snapshot.cms: corrupt snapshot"):
         _open(tmp_path)
 
 
-@pytest.mark.parametrize("content", ["[]", '"x"', '{"format": 1, "rows": []}', "{}"])
-def test_a_damaged_format_1_snapshot_is_a_data_error(tmp_path: Path, content: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[]", "corrupt snapshot: a JSON list, not an object"),
+        ('"x"', "corrupt snapshot: a JSON str, not an object"),
+        ('{"format": 1, "rows": []}', "corrupt snapshot"),
+        ("{}", "unknown snapshot format None"),
+    ],
+)
+def test_a_damaged_format_1_snapshot_is_a_data_error(
+    tmp_path: Path, content: str, message: str
+) -> None:
     (tmp_path / "snapshot.json").write_text(content, encoding="utf-8")
-    with pytest.raises(DataError, match=r"snapshot.json: (corrupt|unknown)"):
+    with pytest.raises(DataError, match=re.escape(f"snapshot.json: {message}")):
         _open(tmp_path)
 
 
 def test_a_format_2_store_without_base_frames_still_opens(tmp_path: Path) -> None:
-    b = FileBackend.open(
-        tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
-    )
-    _commit(b, "a")
-    b.snapshot()
-    _commit(b, "b")
-    _crash(b)
+    snapshot_then_one_commit(tmp_path)
     # rewrite as release 0.2 left it: a format-2 header, a journal without its base frame
     data = (tmp_path / "snapshot.cms").read_bytes()
     newline = data.index(b"\n")
@@ -185,16 +174,16 @@ def test_the_journal_of_a_crash_between_snapshot_and_rotation_still_opens(tmp_pa
     b = FileBackend.open(
         tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
     )
-    _commit(b, "a")
-    _commit(b, "b")
+    commit(b, "a")
+    commit(b, "b")
     old = (tmp_path / "journal.log").read_bytes()
     b.snapshot()
-    _crash(b)
+    crash(b)
     (tmp_path / "journal.log").write_bytes(old)  # the rotation did not happen
     again = _open(tmp_path)
     assert again.recovery_report.frames_replayed == 0
-    _commit(again, "c")  # appended to the old journal
-    _crash(again)
+    commit(again, "c")  # appended to the old journal
+    crash(again)
     third = _open(tmp_path)
     assert third.begin().count("thing") == 3
     third.close()

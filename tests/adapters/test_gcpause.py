@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from creditmgmt.adapters.gcpause import gc_paused
+from creditmgmt.adapters.records.gcpause import gc_paused
 
 
 def test_pauses_nest_and_restore_the_previous_state() -> None:

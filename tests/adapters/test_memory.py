@@ -4,9 +4,9 @@ import json
 from collections.abc import Mapping
 
 from creditmgmt.adapters.memory import MemoryBackend
-from creditmgmt.adapters.records import KindSpec, RecordBackend
-from creditmgmt.adapters.state import StoredRow
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.contract import KindSpec, RecordBackend
+from creditmgmt.adapters.records.in_process import StoredRow
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.testing.conformance import (
     RecordBackendContract,
     UnitOfWorkContract,
@@ -33,7 +33,7 @@ class TestMemoryUnitOfWork(UnitOfWorkContract):
 def test_memory_documents_read_back_as_the_codec_wrote_them() -> None:
     """A stored row's document is what the codec made of the aggregate, as plain JSON types
     (a durable store would give back the same), whether kept as text or as a pristine copy."""
-    from creditmgmt.adapters import codec
+    from creditmgmt.adapters.records import codec
     from creditmgmt.testing.builders import SequentialIds, a_customer
 
     backend = MemoryBackend()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import subprocess
 import sys
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from creditmgmt.adapters.records import OutboxEntry
+from creditmgmt.adapters.records.contract import OutboxEntry
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain import Money, ProductType
 from creditmgmt.ports.errors import StoreUnavailableError
 from creditmgmt.testing.builders import SequentialIds, a_facility_tree
@@ -25,17 +24,11 @@ _prefixes = itertools.count()
 WORKER = Path(__file__).with_name("sql_draw_worker.py")
 
 
-@pytest.fixture(params=["sqlite", "postgres", "mysql"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
-    """(url, schema, table prefix) on each database."""
-    prefix = f"f{next(_prefixes)}_"
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'faults.db'}", "", prefix
-    elif request.param == "postgres":
-        url, schema = request.getfixturevalue("postgres_schema")
-        yield url, schema, prefix
-    else:
-        yield request.getfixturevalue("mysql_database"), "", prefix
+@pytest.fixture
+def server(sql_database: tuple[str, str | None]) -> tuple[str, str, str]:
+    """(url, schema or "", table prefix) on each database."""
+    url, schema = sql_database
+    return url, schema or "", f"f{next(_prefixes)}_"
 
 
 def _kill_hook(backend: SqlBackend) -> list[str]:
@@ -58,12 +51,8 @@ def _kill_hook(backend: SqlBackend) -> list[str]:
     return killed
 
 
-@pytest.mark.parametrize("database", ["postgres", "mysql"])
-def test_connection_killed_mid_commit(database: str, request: pytest.FixtureRequest) -> None:
-    if database == "postgres":
-        url, schema = request.getfixturevalue("postgres_schema")
-    else:
-        url, schema = request.getfixturevalue("mysql_database"), None
+def test_connection_killed_mid_commit(sql_server: tuple[str, str | None]) -> None:
+    url, schema = sql_server
     backend = SqlBackend.from_url(
         url, kinds=TEST_KINDS, schema=schema, table_prefix=f"k{next(_prefixes)}_"
     )

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from creditmgmt.adapters.records import OutboxEntry
+from creditmgmt.adapters.records.contract import OutboxEntry
 from creditmgmt.adapters.sql import CURRENT_SCHEMA_VERSION, SqlBackend
 from creditmgmt.ports.errors import DataError
 from creditmgmt.testing.conformance import AT, TEST_KINDS
@@ -19,17 +18,11 @@ from creditmgmt.testing.conformance import AT, TEST_KINDS
 _prefixes = itertools.count()
 
 
-@pytest.fixture(params=["sqlite", "postgres", "mysql"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str | None, str]]:
+@pytest.fixture
+def server(sql_database: tuple[str, str | None]) -> tuple[str, str | None, str]:
     """(url, schema, table prefix) on each database."""
-    prefix = f"o{next(_prefixes)}_"
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'outbox.db'}", None, prefix
-    elif request.param == "postgres":
-        url, schema = request.getfixturevalue("postgres_schema")
-        yield url, schema, prefix
-    else:
-        yield request.getfixturevalue("mysql_database"), None, prefix
+    url, schema = sql_database
+    return url, schema, f"o{next(_prefixes)}_"
 
 
 def _append(backend: SqlBackend, *labels: str) -> None:

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from creditmgmt.adapters.records import KindSpec, RecordBackend
+from creditmgmt.adapters.records.contract import KindSpec, RecordBackend
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import CURRENT_SCHEMA_VERSION, SqlBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.ports.errors import DataError
+from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.testing.builders import SequentialIds, a_facility_tree
 from creditmgmt.testing.conformance import (
     RecordBackendContract,
@@ -166,7 +167,11 @@ def test_scans_seek_their_batches_through_an_index(tmp_path: Path) -> None:
         by_status = [
             f for b in uow.facilities.scan(status=trees[0].root.status, batch_size=2) for f in b
         ]
-        by_range = [f for b in uow.facilities.scan(customer_from=first, batch_size=2) for f in b]
+        by_range = [
+            f
+            for b in uow.facilities.scan(slice=PortfolioSlice.customers(first), batch_size=2)
+            for f in b
+        ]
         maturing = [
             f
             for b in uow.facilities.scan(maturing_before=date(2100, 1, 1), batch_size=2)

@@ -16,10 +16,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from creditmgmt.adapters.files import FileBackend
 from creditmgmt.adapters.memory import MemoryBackend
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain import CreditMgmtError, FacilityId, LimitTree, Money
 from creditmgmt.domain.facility import FacilityStatus
+from creditmgmt.ports import PortfolioSlice
 from creditmgmt.testing.builders import SequentialIds, a_customer, a_facility_tree, make_uscc
 from creditmgmt.testing.conformance import fixed_clock
 
@@ -194,7 +195,9 @@ class StoresAgree(RuleBasedStateMachine):
                 ]
                 partition = [
                     str(f.id)
-                    for batch in uow.facilities.scan(partition=1, partitions=3, batch_size=4)
+                    for batch in uow.facilities.scan(
+                        slice=PortfolioSlice.partition(1, 3), batch_size=4
+                    )
                     for f in batch
                 ]
             events = [(seq, type(e).__name__) for seq, e in store.events(limit=100_000)]

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from creditmgmt.adapters.files import FileBackend
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.stores import open_store
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.ports.errors import ConfigurationError, StoreUnavailableError
 from creditmgmt.testing.builders import SequentialIds, a_customer, make_uscc
 from creditmgmt.testing.conformance import fixed_clock

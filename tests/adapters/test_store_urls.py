@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from creditmgmt.adapters.files import FileBackend
+from creditmgmt.adapters.files import backend as files_backend
 from creditmgmt.adapters.memory import MemoryBackend
+from creditmgmt.adapters.memory import backend as memory_backend
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
+from creditmgmt.adapters.sql import backend as sql_backend
 from creditmgmt.adapters.stores import open_store
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.ports import ConfigurationError
 from creditmgmt.testing.builders import SequentialIds, a_customer
 from creditmgmt.testing.conformance import fixed_clock
 
@@ -138,3 +143,31 @@ def test_a_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(ConfigurationError, match=r"pip install creditmgmt\[postgres\]") as refused:
         open_store("postgresql+psycopg://app:S3cretPW@127.0.0.1/x", clock=fixed_clock())
     assert "S3cretPW" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("module", "url", "option"),
+    [
+        (memory_backend, "memory://", "create"),
+        (sql_backend, "sqlite://", "lock_timeout"),
+        (files_backend, "file:///nowhere", "schema"),
+    ],
+)
+def test_each_open_backend_names_an_option_it_does_not_take(
+    module: Any, url: str, option: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=f"does not take option\\(s\\) {option} "):
+        module.open_backend(url, **{option: 1})
+
+
+def test_open_store_hands_the_options_to_the_adapters_open_backend(tmp_path: Path) -> None:
+    direct = files_backend.open_backend(f"file://{tmp_path}", create=True, snapshot_every=3)
+    assert direct.snapshot_every == 3
+    direct.close()
+    through = open_store({"url": f"file://{tmp_path}", "snapshot_every": 5}, clock=fixed_clock())
+    assert isinstance(through.backend, FileBackend) and through.backend.snapshot_every == 5
+    through.close()
+    sql = sql_backend.open_backend("sqlite://", table_prefix="t_")
+    assert sql.table("customer").name == "t_customer"
+    sql.close()
+    assert isinstance(memory_backend.open_backend("memory://"), MemoryBackend)

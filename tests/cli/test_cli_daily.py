@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.adapters.stores import open_store
-from creditmgmt.adapters.system import FixedClock
 from creditmgmt.cli import main
 from creditmgmt.cli.daily import cell, money
 from creditmgmt.testing.book import BookSpec, load
@@ -32,19 +32,20 @@ def _run(*args: str) -> tuple[int, str]:
     return outcome.exit_code, outcome.output
 
 
+def _daily(store_url: str, as_of: str, *more: str, rules: str = "cn-2023") -> tuple[int, str]:
+    """`creditmgmt run-daily` on the store with the rule set, as of the day, with more options."""
+    return _run("run-daily", "--store", store_url, "--rules", rules, "--as-of", as_of, *more)
+
+
 def test_run_daily_prints_a_summary_and_a_rerun_writes_nothing(store_url: str) -> None:
-    code, out = _run(
-        "run-daily", "--store", store_url, "--rules", "cn-2023", "--as-of", "2026-01-05"
-    )
+    code, out = _daily(store_url, "2026-01-05")
     assert code == 0, out
     assert "Daily run 2026-01-05 (partition 0/1" in out and "¥" in out
     store = open_store(store_url, clock=FixedClock(datetime(2026, 1, 6, tzinfo=UTC)))
     with store.unit_of_work() as uow:
         before = len(uow.audit.entries())
     store.close()
-    code, again = _run(
-        "run-daily", "--store", store_url, "--rules", "cn-2023", "--as-of", "2026-01-05"
-    )
+    code, again = _daily(store_url, "2026-01-05")
     assert code == 0 and again.split("\n")[-20:] == out.split("\n")[-20:]
     store = open_store(store_url, clock=FixedClock(datetime(2026, 1, 6, tzinfo=UTC)))
     with store.unit_of_work() as uow:
@@ -53,58 +54,25 @@ def test_run_daily_prints_a_summary_and_a_rerun_writes_nothing(store_url: str) -
 
 
 def test_run_daily_partition_and_bad_options(store_url: str) -> None:
-    code, out = _run(
-        "run-daily",
-        "--store",
-        store_url,
-        "--rules",
-        "cn-2023",
-        "--as-of",
-        "2026-01-06",
-        "--partition",
-        "1/2",
-        "--lang",
-        "zh",
-    )
+    code, out = _daily(store_url, "2026-01-06", "--partition", "1/2", "--lang", "zh")
     assert code == 0, out
     assert "日终监测 2026-01-06（分区" in out and "1/2，cn-2023" in out
-    code, out = _run(
-        "run-daily",
-        "--store",
-        store_url,
-        "--rules",
-        "cn-2023",
-        "--as-of",
-        "2026-01-06",
-        "--partition",
-        "2/2",
-    )
+    code, out = _daily(store_url, "2026-01-06", "--partition", "2/2")
     assert code == 2 and "--partition 2/2" in out
-    code, out = _run("run-daily", "--store", store_url, "--rules", "nope", "--as-of", "2026-01-06")
+    code, out = _daily(store_url, "2026-01-06", rules="nope")
     assert code == 2 and "'nope'" in out
 
 
 def test_run_daily_incremental_flag(store_url: str) -> None:
-    code, full = _run(
-        "run-daily", "--store", store_url, "--rules", "cn-2023", "--as-of", "2026-01-05"
-    )
+    code, full = _daily(store_url, "2026-01-05")
     assert code == 0, full
-    code, quick = _run(
-        "run-daily",
-        "--store",
-        store_url,
-        "--rules",
-        "cn-2023",
-        "--as-of",
-        "2026-01-07",
-        "--incremental",
-    )
+    code, quick = _daily(store_url, "2026-01-07", "--incremental")
     assert code == 0, quick
     assert "loans" in quick and "¥" in quick
 
 
 def test_report_table_and_csv(store_url: str, tmp_path: Path) -> None:
-    _run("run-daily", "--store", store_url, "--rules", "cn-2023", "--as-of", "2026-01-05")
+    _daily(store_url, "2026-01-05")
     code, out = _run("report", "npl", "--store", store_url, "--as-of", "2026-01-05")
     assert code == 0, out
     assert "NPL ratio" in out and "%" in out

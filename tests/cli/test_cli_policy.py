@@ -3,43 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from tests.rule_documents import OWNER, PROVISION, classification, document, written
 
 from creditmgmt.cli import main
 
-RULES = """\
-id: retail-classification
-version: 1.0.0
-effective_from: 2026-01-01
-status: draft
-owner: credit-policy
-inputs:
-  dpd: {type: int, min: 0}
-  balance: {type: money}
-blocks:
-  - id: classification
-    kind: decision_table
-    inputs: [dpd]
-    outputs:
-      category: {type: enum, values: [normal, special_mention, substandard, doubtful, loss]}
-      rate: {type: decimal}
-    rules:
-      - {id: r1, when: {dpd: "[0..30]"}, then: {category: normal, rate: 0.01}}
-      - {id: r2, when: {dpd: "(30..90]"}, then: {category: special_mention, rate: 0.03}}
-      - {id: r3, when: {dpd: "(90..180]"}, then: {category: substandard, rate: 0.25}}
-      - {id: r4, when: {dpd: "(180..360]"}, then: {category: doubtful, rate: 0.5}}
-      - {id: r5, when: {dpd: "> 360"}, then: {category: loss, rate: 1}}
-  - id: provision
-    kind: formula
-    inputs: [dpd, balance]
-    let:
-      rate: lookup("classification", "rate", dpd=dpd)
-    outputs:
-      provision: round(balance * rate, 2)
-"""
+RULES = document(
+    classification() + PROVISION,
+    "dpd: {type: int, min: 0}\nbalance: {type: money}",
+    id="retail-classification",
+    header=OWNER,
+)
 
 # rows r2 and r3 leave (30..60] uncovered: a gap in a UNIQUE table is an error finding
 GAPPY = RULES.replace('"(30..90]"', '"(60..90]"')
@@ -59,16 +37,14 @@ def run(*args: str) -> Result:
 
 @pytest.fixture
 def rules(tmp_path: Path) -> Path:
-    path = tmp_path / "rules.yaml"
-    path.write_text(RULES, encoding="utf-8")
-    return path
+    return written(tmp_path, RULES)
 
 
 # check -------------------------------------------------------------------------------------
 def test_check_clean_file_exits_0(rules: Path) -> None:
     result = run("check", str(rules))
     assert result.exit_code == 0, result.output
-    assert "no findings" in result.output or "0 error(s)" in result.output
+    assert f"{rules}: no findings" in result.output.replace("\n", "")
 
 
 def test_check_reports_gap_with_file_line_and_exits_1(tmp_path: Path) -> None:
@@ -79,7 +55,7 @@ def test_check_reports_gap_with_file_line_and_exits_1(tmp_path: Path) -> None:
     assert "error" in result.output
     assert f"{path}:" in result.output.replace("\n", "")
     assert "classification" in result.output
-    assert "1 error(s)" in result.output or "error(s)" in result.output
+    assert f"{path}: 1 error(s), 0 warning(s), 0 info" in result.output.replace("\n", "")
 
 
 def test_check_in_chinese(tmp_path: Path) -> None:
@@ -469,3 +445,90 @@ def test_every_finding_code_has_a_chinese_label() -> None:
 
     assert set(FINDING_LABELS_ZH) == set(FINDING_CODES)
     assert len(set(FINDING_LABELS_ZH.values())) == len(FINDING_LABELS_ZH)
+
+
+BROKEN_FOR_ZH = """\
+id: draft-with-problems
+version: 0.1.0
+effective_from: 2026-06-01
+status: draft
+inputs:
+  dpd: {type: int, min: 0}
+  grade: {type: enum, values: [A, B, C]}
+  revenue: {type: decimal}
+  debt: {type: decimal}
+  region: {type: string}
+  flag: {type: bool}
+blocks:
+  - id: classification
+    kind: decision_table
+    inputs: [dpd]
+    outputs:
+      category: {type: enum, values: [normal, special_mention, substandard]}
+    rules:
+      - {id: current, when: {dpd: "[0..30]"}, then: {category: normal}}
+      - {id: watch, when: {dpd: "[60..90]"}, then: {category: special_mention}}
+      - {id: npl, when: {dpd: ">= 90"}, then: {category: substandard}}
+      - {id: odd, when: {dpd: "[0..10]"}, then: {category: doubtful}}
+  - id: margin
+    kind: decision_table
+    hit_policy: FIRST
+    inputs: [grade, dpd]
+    outputs:
+      margin: {type: decimal}
+    rules:
+      - {id: any_grade, when: {grade: "-"}, then: {margin: 0.02}}
+      - {id: grade_a, when: {grade: A}, then: {margin: 0.01}}
+  - id: leverage
+    kind: formula
+    inputs: [revenue, debt]
+    outputs:
+      ratio: debt / revenue
+  - id: limit
+    kind: formula
+    inputs: [debt, flag]
+    outputs:
+      limit: debt * flag
+  - id: warnings
+    kind: trigger_set
+    inputs: [dpd]
+    triggers:
+      - {id: impossible, severity: red, reason: X1, when: dpd > 90 and dpd < 30}
+"""
+
+
+def _message_column(output: str) -> list[str]:
+    """The text of the message column of `check`'s table, one entry per physical line."""
+    cells = [line.split("│") for line in output.splitlines() if line.startswith("│")]
+    return [row[5].strip() for row in cells if len(row) == 7]
+
+
+def test_check_in_chinese_writes_every_message_body_in_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(BROKEN_FOR_ZH, encoding="utf-8")
+    en, zh = run("check", str(path)), run("check", str(path), "--lang", "zh")
+    assert en.exit_code == zh.exit_code == 1, zh.output
+    codes = {"gap", "overlap", "unknown-value", "shadowed-row", "division-by-zero"}
+    codes |= {"formula-error", "trigger-never-fires", "unused-input", "unconstrained-input"}
+    for code in codes:
+        assert f"│ {code}" in en.output and f"{code}（" in zh.output, code
+    english, chinese = " ".join(_message_column(en.output)), " ".join(_message_column(zh.output))
+    assert "no rule matches dpd in [31..60)" in english
+    assert "没有规则匹配 dpd in [31..60)" in chinese
+    assert "规则 watch 和 npl 都匹配 dpd = 90" in chinese
+    assert "公式 'debt * flag' 中应为 num 值，实际为 bool" in chinese
+    # what is left of the bodies once the policy's own words (quoted formulas, ids and names
+    # of the document, the language's keywords the Chinese templates quote) are taken out:
+    # no English at all
+    structure = {"id", "version", "effective_from", "status", "draft", "inputs", "type", "int"}
+    structure |= {"enum", "values", "decimal", "string", "blocks", "kind", "decision_table"}
+    structure |= {"outputs", "rules", "when", "then", "hit_policy", "formula", "trigger_set"}
+    structure |= {"triggers", "severity", "reason", "and"}
+    names = set(re.findall(r"[A-Za-z_]+", BROKEN_FOR_ZH)) - structure
+    keywords = {"min", "max", "if", "else", "in", "num", "bool"}
+
+    def words(text: str) -> set[str]:
+        return set(re.findall(r"[A-Za-z_]{2,}", re.sub(r"'[^']*'", "", text)))
+
+    assert words(chinese) - names - keywords == set()
+    assert {"rule", "matches", "declared", "and"} <= words(english) - names  # the test bites

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from tests.seeded_rules import RULES, SEEDED
+from tests.rule_documents import RULES, SEEDED, written
 
 from creditmgmt.cli import main
 
@@ -19,9 +19,7 @@ def run(*args: str) -> Result:
 
 @pytest.fixture
 def rules(tmp_path: Path) -> Path:
-    path = tmp_path / "rules.yaml"
-    path.write_text(RULES, encoding="utf-8")
-    return path
+    return written(tmp_path, RULES)
 
 
 def test_a_monotone_table_is_proved(rules: Path) -> None:

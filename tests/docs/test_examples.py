@@ -38,7 +38,7 @@ def test_the_metered_backend_counts_what_it_sees() -> None:
     finally:
         sys.path.remove(str(EXAMPLE))
     from creditmgmt.adapters.memory import MemoryBackend
-    from creditmgmt.adapters.unit_of_work import RecordStore
+    from creditmgmt.adapters.records.unit_of_work import RecordStore
     from creditmgmt.testing.builders import SequentialIds, a_customer
     from creditmgmt.testing.conformance import fixed_clock
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -73,26 +74,38 @@ def test_guarantee_names_the_guarantor_and_validates_its_uscc() -> None:
     assert g.guarantor_registration_id == USCC_EXAMPLES[1]
     assert g.is_valid_on(date(2027, 12, 31))
     assert not g.is_valid_on(date(2028, 1, 1))
-    with pytest.raises(InvalidIdentifierError, match="示例融资担保有限公司"):
-        Guarantee.register(
-            SequentialIds(),
-            type=GuaranteeType.GENERAL,
-            guarantor_name="示例融资担保有限公司",
-            amount=M("1.00 CNY"),
-            valid_until=date(2027, 12, 31),
-            guarantor_registration_id="91110000100003962X",
-        )
-    with pytest.raises(InvalidValueError, match="positive"):
-        Guarantee.register(
-            SequentialIds(),
-            type=GuaranteeType.GENERAL,
-            guarantor_name="x",
-            amount=M("0.00 CNY"),
-            valid_until=date(2027, 12, 31),
-        )
 
 
-def test_names_are_required() -> None:
+@pytest.mark.parametrize(
+    ("fields", "refusal", "message"),
+    [
+        (
+            {
+                "guarantor_name": "示例融资担保有限公司",
+                "guarantor_registration_id": "91110000100003962X",
+            },
+            InvalidIdentifierError,
+            "示例融资担保有限公司",  # a bad USCC names whose it is
+        ),
+        ({"amount": M("0.00 CNY")}, InvalidValueError, "positive"),
+        ({"guarantor_name": ""}, InvalidValueError, "guarantor"),
+    ],
+    ids=["bad-uscc", "zero-amount", "no-name"],
+)
+def test_a_guarantee_is_refused_naming_the_field(
+    fields: dict[str, Any], refusal: type[Exception], message: str
+) -> None:
+    arguments: dict[str, Any] = {
+        "type": GuaranteeType.GENERAL,
+        "guarantor_name": "x",
+        "amount": M("1.00 CNY"),
+        "valid_until": date(2027, 12, 31),
+    }
+    with pytest.raises(refusal, match=message):
+        Guarantee.register(SequentialIds(), **(arguments | fields))
+
+
+def test_an_owner_name_is_required() -> None:
     with pytest.raises(InvalidValueError, match="owner"):
         Collateral.register(
             SequentialIds(),
@@ -100,12 +113,4 @@ def test_names_are_required() -> None:
             owner_name=" ",
             valuation=Valuation(M("1.00 CNY"), VALUED, "bank"),
             haircut=Rate.of("0"),
-        )
-    with pytest.raises(InvalidValueError, match="guarantor"):
-        Guarantee.register(
-            SequentialIds(),
-            type=GuaranteeType.GENERAL,
-            guarantor_name="",
-            amount=M("1.00 CNY"),
-            valid_until=date(2027, 12, 31),
         )

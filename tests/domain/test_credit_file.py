@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import attrs
 import pytest
@@ -66,29 +67,22 @@ def test_a_replaced_entry_is_archived_and_the_new_one_starts_unverified() -> Non
 
 def test_records_are_filed_in_their_own_section_one_per_entry() -> None:
     cf = a_credit_file()
-    with pytest.raises(InvalidValueError, match="financial_statement belongs in section"):
-        cf.record(
-            key="fs",
-            section=Section.LITIGATION,
-            source="s",
-            as_of=AS_OF,
-            financial_statement=a_statement(),
-        )
     case = LitigationCase(
         case_id="(2025)沪0115民初1号",
         claim=M("1.00 CNY"),
         role=LitigationRole.DEFENDANT,
         status="pending",
     )
-    with pytest.raises(InvalidValueError, match="one entry holds one record"):
-        cf.record(
-            key="mixed",
-            section=Section.LITIGATION,
-            source="s",
-            as_of=AS_OF,
-            litigation=case,
-            document=DocumentRef(title="x", reference="y"),
-        )
+    refused: list[tuple[dict[str, Any], str]] = [
+        ({"financial_statement": a_statement()}, "financial_statement belongs in section"),
+        (
+            {"litigation": case, "document": DocumentRef(title="x", reference="y")},
+            "one entry holds one record",
+        ),
+    ]
+    for records, message in refused:
+        with pytest.raises(InvalidValueError, match=message):
+            cf.record(key="k", section=Section.LITIGATION, source="s", as_of=AS_OF, **records)
     assert cf.entries == ()
     with pytest.raises(InvalidValueError, match="refresh_due"):
         cf.record(key="k", section=Section.BASIC_INFO, source="s", as_of=AS_OF, refresh_due=AS_OF)

@@ -12,7 +12,7 @@ from creditmgmt.testing.builders import a_customer
 
 def test_a_rating_keeps_the_grades_of_the_year_before_and_records_an_event() -> None:
     customer = a_customer()
-    customer.collect_events()
+    customer.pull_events()
     customer.rate("AA", on=date(2023, 6, 1))
     customer.rate("A", on=date(2024, 1, 10))
     customer.rate("BBB", on=date(2025, 3, 1))
@@ -31,7 +31,7 @@ def test_a_rating_keeps_the_grades_of_the_year_before_and_records_an_event() -> 
     assert rating.grades_since(date(2025, 10, 1)) == ["B", "BB"]
     assert rating.grades_since(date(2026, 2, 1)) == ["B"]
     assert rating.review_due(6) == date(2026, 8, 1)
-    events = customer.collect_events()
+    events = customer.pull_events()
     assert [(e.event_type, e.grade, e.previous_grade) for e in events] == [  # type: ignore[attr-defined]
         ("CustomerRated", "AA", None),
         ("CustomerRated", "A", "AA"),

@@ -122,11 +122,11 @@ def test_classification_changed_and_risk_event_raised() -> None:
     )
 
 
-def test_collecting_events_empties_the_aggregate_and_events_are_not_state() -> None:
+def test_pulling_events_empties_the_aggregate_and_events_are_not_state() -> None:
     customer = a_customer()
     twin = a_customer()
     assert customer == twin  # the same facts: recorded events are not part of equality
-    collected = customer.collect_events()
+    collected = customer.pull_events()
     assert [e.event_type for e in collected] == ["CustomerOnboarded"]
     assert customer.pending_events == ()
     assert customer == twin

@@ -15,7 +15,6 @@ from creditmgmt.domain import (
     LoanStatus,
     Money,
     OverpaymentError,
-    Rate,
     Repayment,
     RepaymentSchedule,
 )
@@ -73,14 +72,10 @@ def test_day_count_conventions() -> None:
 
 
 def test_bullet_pays_interest_by_day_count_and_principal_at_maturity() -> None:
-    s = RepaymentSchedule.build(
-        principal=M("1000000.00 CNY"),
-        annual_rate=Rate.of("0.036"),
-        start=date(2026, 1, 1),
-        term_months=3,
-        amortisation=Amortisation.BULLET,
-        day_count=DayCount.ACT_360,
-    )
+    s = a_schedule(
+        "1000000.00 CNY", rate="0.036", start=date(2026, 1, 1), term_months=3,
+        amortisation=Amortisation.BULLET, day_count=DayCount.ACT_360,
+    )  # fmt: skip
     # Jan: 31 days * 0.036 / 360 * 1,000,000 = 3,100.00
     assert s.installments[0].interest == M("3100.00 CNY")
     assert s.installments[1].interest == M("2800.00 CNY")  # February 2026: 28 days
@@ -187,14 +182,10 @@ def test_thirty_360_bond_basis_differs_from_30e_360_only_at_a_31st_end() -> None
 
 def test_interest_is_rounded_once() -> None:
     # 102.79 × 4.35% × 31/360 = 0.38504…: rounding 102.79 × 4.35% first would give 0.38
-    s = RepaymentSchedule.build(
-        principal=M("102.79 CNY"),
-        annual_rate=Rate.of("0.0435"),
-        start=date(2026, 1, 5),
-        term_months=1,
-        amortisation=Amortisation.BULLET,
-        day_count=DayCount.ACT_360,
-    )
+    s = a_schedule(
+        "102.79 CNY", start=date(2026, 1, 5), term_months=1,
+        amortisation=Amortisation.BULLET, day_count=DayCount.ACT_360,
+    )  # fmt: skip
     assert s.installments[0].interest == M("0.39 CNY")
 
 
@@ -219,13 +210,8 @@ def test_quarterly_equal_principal_uses_each_periods_actual_days() -> None:
 
 
 def test_fees_are_paid_before_interest_and_interest_before_principal() -> None:
-    s = RepaymentSchedule.build(
-        principal=M("900.00 CNY"),
-        annual_rate=Rate.of("0.12"),
-        start=date(2026, 1, 5),
-        term_months=3,
-        amortisation=Amortisation.EQUAL_PRINCIPAL,
-        fee_per_installment=M("10.00 CNY"),
+    s = a_schedule(
+        "900.00 CNY", rate="0.12", start=date(2026, 1, 5), term_months=3, fee="10.00 CNY"
     )
     loan = a_loan(schedule=s)
     first = s.installments[0]

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis import strategies as st
 
 import creditmgmt.domain as domain
-from creditmgmt.adapters import codec
+from creditmgmt.adapters.records import codec
 from creditmgmt.domain import (
     ApplicationStatus,
     CustomerStatus,

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from creditmgmt.adapters.system import SequentialIds
+from creditmgmt.adapters.clocks_and_ids import SequentialIds
 from creditmgmt.domain import InvalidValueError
 from creditmgmt.domain.group import CustomerGroup
 from creditmgmt.domain.text import CODE_MAX, NAME_MAX, NOTE_MAX, REF_MAX, check_text

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 import creditmgmt
 from creditmgmt.adapters.memory import MemoryBackend
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.testing.conformance import RecordBackendContract, UnitOfWorkContract, fixed_clock
 from creditmgmt.testing.desk import RM, a_desk, a_funded_customer
 from creditmgmt.testing.builders import M

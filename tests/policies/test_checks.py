@@ -11,6 +11,7 @@ import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests import rule_documents
 
 from creditmgmt.policies import PolicyCheckError, PolicyEvaluationError, load_ruleset
 from creditmgmt.policies import checks as checks_module
@@ -18,23 +19,11 @@ from creditmgmt.policies.checks import FINDING_CODES, FINDING_SEVERITIES, check_
 from creditmgmt.policies.loader import read_document
 from creditmgmt.policies.model import DecisionTable, Finding, MasterScale
 
-HEADER = """\
-id: checks-demo
-version: 1.0.0
-effective_from: 2025-01-01
-status: {status}
-{approved}inputs:
-"""
-
 
 def document(inputs: str, blocks: str, *, status: str = "draft") -> str:
-    approved = "approved_by: risk committee\n" if status == "approved" else ""
-    return (
-        HEADER.format(status=status, approved=approved)
-        + textwrap.indent(textwrap.dedent(inputs).strip("\n"), "  ")
-        + "\nblocks:\n"
-        + textwrap.dedent(blocks).strip("\n")
-        + "\n"
+    """A document of these inputs and blocks (inputs first, as the checks read them)."""
+    return rule_documents.document(
+        blocks, inputs, id="checks-demo", status=status, effective_from="2025-01-01"
     )
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.rule_documents import PROVISION, classification, document
 
 from creditmgmt.domain import Money
 from creditmgmt.domain.money import quantize
@@ -40,170 +41,156 @@ from creditmgmt.policies.table_index import rules_disjoint as _rules_disjoint
 CN = builtin_ruleset("cn-2023")
 BLOCKS = sorted(CN.blocks)
 
-SMALL = """
-id: fast
-version: 1.0.0
-effective_from: 2026-01-01
-status: draft
-inputs:
-  dpd: {type: int, min: 0}
-  balance: {type: money, min: 0}
-  grade: {type: enum, values: [A, B, C]}
-  flag: {type: bool, default: false}
-  note: {type: string, nullable: true}
-  x: {type: decimal}
-  y: {type: decimal}
-  pd: {type: decimal, min: 0, max: 1}
-  rating: {type: enum, values: [A, B, C, D, E]}
-  amount: {type: money, min: 0}
-  overdraft: {type: bool, default: false}
-  income: {type: decimal, nullable: true}
-blocks:
-  - id: scale
-    kind: master_scale
-    input: pd
-    output: grade
-    floor: 0.0003
-    grades:
-      - {grade: A, from: 0.0003, to: 0.001}
-      - {grade: B, from: 0.001, to: 0.005}
-      - {grade: C, from: 0.005, to: 0.1}
-      - {grade: E, from: 0.1, to: 1}
-      - {grade: X, default: true, at: 1}
-  - id: months
-    kind: threshold_ladder
-    input: rating
-    output: months
-    steps:
-      - {from: A, value: 12}
-      - {from: C, value: 6}
-      - {from: E, value: 3}
-  - id: bucket
-    kind: threshold_ladder
-    input: dpd
-    output: bucket
-    domain: {min: 0, max: 999}
-    steps:
-      - {from: 0, value: current}
-      - {from: 1, value: b1}
-      - {from: 31, value: b2}
-      - {from: 91, value: npl}
-  - id: authority
-    kind: matrix
-    rows: {input: amount, cells: ["< 100000", "[100000..1000000)", ">= 1000000"]}
-    columns: {input: rating, cells: ['"A", "B"', '"C"', '"D", "E"']}
-    output: level
-    values:
-      - [officer, officer, manager]
-      - [manager, manager, committee]
-      - [committee, committee, board]
-  - id: warnings
-    kind: trigger_set
-    inputs: [dpd, overdraft, rating]
-    triggers:
-      - {id: ko, severity: red, reason: R01 provisioned, when: 'lookup("classification", "rate", dpd=dpd) > 0.2'}
-      - {id: late, severity: yellow, reason: Y01 late, when: dpd > 30}
-      - {id: od, severity: yellow, reason: Y02 overdraft, when: overdraft}
-      - {id: weak, severity: info, reason: I01 weak, when: 'rating in ("D", "E")'}
-  - id: addons
-    kind: decision_table
-    hit_policy: COLLECT
-    aggregate: SUM
-    inputs: [rating, amount]
-    outputs:
-      bp: {type: decimal}
-    rules:
-      - {id: weak, when: {rating: '"D", "E"'}, then: {bp: 50}}
-      - {id: big, when: {amount: ">= 1000000"}, then: {bp: 25}}
-      - {id: not_a, when: {rating: 'not("A")'}, then: {bp: 10}}
-  - id: score
-    kind: scorecard
-    inputs: [income, dpd]
-    base_points: 520
-    characteristics:
-      - input: income
-        bins:
-          - {when: missing, points: -15}
-          - {when: "< 5000", points: 0}
-          - {when: ">= 5000", points: 40}
-      - input: dpd
-        bins:
-          - {when: "<= 30", points: 20}
-          - {when: "> 30", points: -40}
-  - id: graded_limit
-    kind: formula
-    inputs: [amount, pd, rating]
-    outputs:
-      limit: 'amount * (0.5 if lookup("scale", "grade", pd=pd) in ("A", "B") else 0.2)'
-      months: 'lookup("months", "months", rating=rating)'
-    output_types:
-      months: int
-  - id: classification
-    kind: decision_table
-    inputs: [dpd]
-    outputs:
-      category: {type: enum, values: [normal, special_mention, substandard, doubtful, loss]}
-      rate: {type: decimal}
-    rules:
-      - {id: r1, when: {dpd: "[0..30]"}, then: {category: normal, rate: 0.01}}
-      - {id: r2, when: {dpd: "(30..90]"}, then: {category: special_mention, rate: 0.03}}
-      - {id: r3, when: {dpd: "(90..180]"}, then: {category: substandard, rate: 0.25}}
-      - {id: r4, when: {dpd: "(180..360]"}, then: {category: doubtful, rate: 0.50}}
-      - {id: r5, when: {dpd: "> 360"}, then: {category: loss, rate: 1.00}}
-  - id: overlapping
-    kind: decision_table
-    inputs: [dpd, flag]
-    outputs:
-      tier: {type: int}
-    rules:
-      - {id: low, when: {dpd: "<= 10"}, then: {tier: 1}}
-      - {id: flagged, when: {flag: "true"}, then: {tier: 2}}
-  - id: worst
-    kind: decision_table
-    hit_policy: PRIORITY
-    inputs: [dpd, grade]
-    outputs:
-      level: {type: enum, values: [high, medium, low]}
-    rules:
-      - {id: by_dpd, when: {dpd: "> 30"}, then: {level: high}}
-      - {id: by_grade, when: {grade: '"C"'}, then: {level: medium}}
-      - {id: base, when: {dpd: "-"}, then: {level: low}}
-  - id: first
-    kind: decision_table
-    hit_policy: FIRST
-    inputs: [grade, note]
-    outputs:
-      label: {type: string}
-    rules:
-      - {id: no_note, when: {note: missing}, then: {label: none}}
-      - {id: a, when: {grade: '"A"'}, then: {label: top}}
-      - {id: rest, when: {grade: "-"}, then: {label: other}}
-  - id: provision
-    kind: formula
-    inputs: [dpd, balance]
-    let:
-      rate: lookup("classification", "rate", dpd=dpd)
-    outputs:
-      provision: round(balance * rate, 2)
-  - id: shifted
-    kind: formula
-    inputs: [dpd, balance]
-    outputs:
-      provision: round(balance * lookup("classification", "rate", dpd=dpd + 30), 2)
-  - id: back
-    kind: formula
-    inputs: [dpd, balance]
-    outputs:
-      provision: round(balance * lookup("classification", "rate", dpd=dpd - 30), 2)
-  - id: ratio
-    kind: formula
-    inputs: [x, y]
-    outputs:
-      q: x / y
-      days: round(x, 0)
-    output_types:
-      days: int
+SMALL = document(
+    """\
+- id: scale
+  kind: master_scale
+  input: pd
+  output: grade
+  floor: 0.0003
+  grades:
+    - {grade: A, from: 0.0003, to: 0.001}
+    - {grade: B, from: 0.001, to: 0.005}
+    - {grade: C, from: 0.005, to: 0.1}
+    - {grade: E, from: 0.1, to: 1}
+    - {grade: X, default: true, at: 1}
+- id: months
+  kind: threshold_ladder
+  input: rating
+  output: months
+  steps:
+    - {from: A, value: 12}
+    - {from: C, value: 6}
+    - {from: E, value: 3}
+- id: bucket
+  kind: threshold_ladder
+  input: dpd
+  output: bucket
+  domain: {min: 0, max: 999}
+  steps:
+    - {from: 0, value: current}
+    - {from: 1, value: b1}
+    - {from: 31, value: b2}
+    - {from: 91, value: npl}
+- id: authority
+  kind: matrix
+  rows: {input: amount, cells: ["< 100000", "[100000..1000000)", ">= 1000000"]}
+  columns: {input: rating, cells: ['"A", "B"', '"C"', '"D", "E"']}
+  output: level
+  values:
+    - [officer, officer, manager]
+    - [manager, manager, committee]
+    - [committee, committee, board]
+- id: warnings
+  kind: trigger_set
+  inputs: [dpd, overdraft, rating]
+  triggers:
+    - {id: ko, severity: red, reason: R01 provisioned, when: 'lookup("classification", "rate", dpd=dpd) > 0.2'}
+    - {id: late, severity: yellow, reason: Y01 late, when: dpd > 30}
+    - {id: od, severity: yellow, reason: Y02 overdraft, when: overdraft}
+    - {id: weak, severity: info, reason: I01 weak, when: 'rating in ("D", "E")'}
+- id: addons
+  kind: decision_table
+  hit_policy: COLLECT
+  aggregate: SUM
+  inputs: [rating, amount]
+  outputs:
+    bp: {type: decimal}
+  rules:
+    - {id: weak, when: {rating: '"D", "E"'}, then: {bp: 50}}
+    - {id: big, when: {amount: ">= 1000000"}, then: {bp: 25}}
+    - {id: not_a, when: {rating: 'not("A")'}, then: {bp: 10}}
+- id: score
+  kind: scorecard
+  inputs: [income, dpd]
+  base_points: 520
+  characteristics:
+    - input: income
+      bins:
+        - {when: missing, points: -15}
+        - {when: "< 5000", points: 0}
+        - {when: ">= 5000", points: 40}
+    - input: dpd
+      bins:
+        - {when: "<= 30", points: 20}
+        - {when: "> 30", points: -40}
+- id: graded_limit
+  kind: formula
+  inputs: [amount, pd, rating]
+  outputs:
+    limit: 'amount * (0.5 if lookup("scale", "grade", pd=pd) in ("A", "B") else 0.2)'
+    months: 'lookup("months", "months", rating=rating)'
+  output_types:
+    months: int
 """
+    + classification()
+    + """\
+- id: overlapping
+  kind: decision_table
+  inputs: [dpd, flag]
+  outputs:
+    tier: {type: int}
+  rules:
+    - {id: low, when: {dpd: "<= 10"}, then: {tier: 1}}
+    - {id: flagged, when: {flag: "true"}, then: {tier: 2}}
+- id: worst
+  kind: decision_table
+  hit_policy: PRIORITY
+  inputs: [dpd, grade]
+  outputs:
+    level: {type: enum, values: [high, medium, low]}
+  rules:
+    - {id: by_dpd, when: {dpd: "> 30"}, then: {level: high}}
+    - {id: by_grade, when: {grade: '"C"'}, then: {level: medium}}
+    - {id: base, when: {dpd: "-"}, then: {level: low}}
+- id: first
+  kind: decision_table
+  hit_policy: FIRST
+  inputs: [grade, note]
+  outputs:
+    label: {type: string}
+  rules:
+    - {id: no_note, when: {note: missing}, then: {label: none}}
+    - {id: a, when: {grade: '"A"'}, then: {label: top}}
+    - {id: rest, when: {grade: "-"}, then: {label: other}}
+"""
+    + PROVISION
+    + """\
+- id: shifted
+  kind: formula
+  inputs: [dpd, balance]
+  outputs:
+    provision: round(balance * lookup("classification", "rate", dpd=dpd + 30), 2)
+- id: back
+  kind: formula
+  inputs: [dpd, balance]
+  outputs:
+    provision: round(balance * lookup("classification", "rate", dpd=dpd - 30), 2)
+- id: ratio
+  kind: formula
+  inputs: [x, y]
+  outputs:
+    q: x / y
+    days: round(x, 0)
+  output_types:
+    days: int
+""",
+    """\
+dpd: {type: int, min: 0}
+balance: {type: money, min: 0}
+grade: {type: enum, values: [A, B, C]}
+flag: {type: bool, default: false}
+note: {type: string, nullable: true}
+x: {type: decimal}
+y: {type: decimal}
+pd: {type: decimal, min: 0, max: 1}
+rating: {type: enum, values: [A, B, C, D, E]}
+amount: {type: money, min: 0}
+overdraft: {type: bool, default: false}
+income: {type: decimal, nullable: true}
+""",
+    id="fast",
+)
 RULES = RuleSet(read_document(SMALL))
 
 

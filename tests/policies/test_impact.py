@@ -13,6 +13,7 @@ import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.rule_documents import document
 
 from creditmgmt.domain.money import Money
 from creditmgmt.policies import (
@@ -29,17 +30,8 @@ def policy(
     version: str, *, npl_from: int, k: str, extra_block: str = "", limit: str = ""
 ) -> RuleSet:
     limit = limit or f"revenue * {k}"
-    return load_ruleset(
-        f"""
-id: retail
-version: {version}
-effective_from: 2026-01-01
-status: draft
-inputs:
-  dpd: {{type: int, min: 0}}
-  revenue: {{type: money}}
-  collateral: {{type: money, nullable: true}}
-blocks:
+    inputs = "dpd: {type: int, min: 0}\nrevenue: {type: money}\ncollateral: {type: money, nullable: true}"
+    blocks = f"""
   - id: classification
     kind: decision_table
     inputs: [dpd]
@@ -61,7 +53,7 @@ blocks:
       - {{id: npl, severity: red, reason: R01, when: dpd >= {npl_from}}}
 {extra_block}
 """
-    )
+    return load_ruleset(document(blocks, inputs, id="retail", version=version))
 
 
 OLD = policy("1.0.0", npl_from=90, k="0.2")
@@ -385,16 +377,7 @@ def test_display_of_decision_values() -> None:
 
 
 def provisioning(version: str, rate: str, grades: str) -> RuleSet:
-    return load_ruleset(
-        f"""
-id: prov
-version: {version}
-effective_from: 2026-01-01
-status: draft
-inputs:
-  dpd: {{type: int, min: 0}}
-  balance: {{type: decimal}}
-blocks:
+    blocks = f"""
   - id: provisioning
     kind: formula
     inputs: [balance, dpd]
@@ -409,7 +392,8 @@ blocks:
       - {{id: g2, when: {{dpd: "[{grades}..90)"}}, then: {{grade: "9"}}}}
       - {{id: g3, when: {{dpd: ">= 90"}}, then: {{grade: "10"}}}}
 """
-    )
+    inputs = "dpd: {type: int, min: 0}\nbalance: {type: decimal}"
+    return load_ruleset(document(blocks, inputs, id="prov", version=version))
 
 
 PROV_BOOK: list[dict[str, Any]] = [

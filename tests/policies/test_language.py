@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.rule_documents import document
 
 from creditmgmt.policies import (
     Decision,
@@ -193,19 +194,6 @@ def line_of(text: str, fragment: str, nth: int = 0) -> int:
     """1-based line of the nth line containing `fragment`."""
     hits = [i + 1 for i, line in enumerate(text.splitlines()) if fragment in line]
     return hits[nth]
-
-
-def doc(blocks: str, inputs: str = "x: {type: int}", header: str = "") -> str:
-    """A small draft document with the given inputs and blocks (YAML, indented freely)."""
-    return (
-        "id: t\nversion: 1.0.0\neffective_from: 2026-01-01\nstatus: draft\n"
-        + header
-        + "inputs:\n"
-        + textwrap.indent(textwrap.dedent(inputs).strip(), "  ")
-        + "\nblocks:\n"
-        + textwrap.indent(textwrap.dedent(blocks).strip(), "  ")
-        + "\n"
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -636,7 +624,7 @@ def test_unique_table(rules: RuleSet, dpd: int, category: str, rule: str) -> Non
 
 
 def test_unique_table_with_no_match_or_two_matches_raises() -> None:
-    text = doc(
+    text = document(
         """
         - id: t
           kind: decision_table
@@ -675,7 +663,7 @@ def test_priority_hit_policy_takes_the_worst_in_output_order(rules: RuleSet) -> 
 
 
 def test_priority_with_a_value_outside_its_order_is_an_evaluation_error() -> None:
-    text = doc(
+    text = document(
         """
         - id: t
           kind: decision_table
@@ -716,7 +704,7 @@ def test_collect_sum_adds_every_firing_row(rules: RuleSet) -> None:
 )
 def test_collect_aggregates(aggregate: str | None, x: int, expected: Any) -> None:
     agg = f"aggregate: {aggregate}" if aggregate else "description: plain COLLECT"
-    text = doc(
+    text = document(
         f"""
         - id: t
           kind: decision_table
@@ -737,7 +725,7 @@ def test_collect_aggregates(aggregate: str | None, x: int, expected: Any) -> Non
 
 
 def test_aggregate_without_collect_is_refused() -> None:
-    text = doc(
+    text = document(
         """
         - id: t
           kind: decision_table
@@ -799,7 +787,7 @@ def test_scorecard_adds_points_with_a_missing_bin_and_scales(rules: RuleSet) -> 
 
 
 def test_scorecard_without_a_matching_bin_raises() -> None:
-    text = doc(
+    text = document(
         """
         - id: s
           kind: scorecard
@@ -873,7 +861,7 @@ def test_threshold_ladder_over_numbers(rules: RuleSet, dpd: int, bucket: str, st
 def test_threshold_ladder_outside_its_domain_raises(rules: RuleSet) -> None:
     with pytest.raises(PolicyEvaluationError, match="above the domain maximum 9999"):
         rules.evaluate("dpd_bucket", {"dpd": 10_000})
-    text = doc(
+    text = document(
         """
         - id: l
           kind: threshold_ladder
@@ -921,7 +909,7 @@ def test_matrix(rules: RuleSet, amount: str, grade: str, level: str, cell: str) 
 
 
 def test_matrix_without_a_row_raises() -> None:
-    text = doc(
+    text = document(
         """
         - id: mx
           kind: matrix
@@ -937,7 +925,7 @@ def test_matrix_without_a_row_raises() -> None:
 
 
 def test_matrix_shape_is_checked_at_load() -> None:
-    text = doc(
+    text = document(
         """
         - id: mx
           kind: matrix
@@ -979,7 +967,7 @@ def test_formula_with_lets_and_a_lookup_into_a_table(rules: RuleSet) -> None:
 
 
 def test_formula_arithmetic_is_exact_decimal() -> None:
-    text = doc(
+    text = document(
         """
         - id: f
           kind: formula
@@ -1005,7 +993,7 @@ def test_formula_arithmetic_is_exact_decimal() -> None:
 
 
 def test_formula_division_by_zero_names_the_block_and_output() -> None:
-    text = doc(
+    text = document(
         """
         - id: dscr
           kind: formula
@@ -1019,7 +1007,7 @@ def test_formula_division_by_zero_names_the_block_and_output() -> None:
 
 
 def test_formulas_are_type_checked_at_load() -> None:
-    text = doc(
+    text = document(
         """
         - id: f
           kind: formula
@@ -1053,7 +1041,7 @@ def test_trigger_set_reports_every_firing_trigger(rules: RuleSet) -> None:
 
 
 def test_trigger_conditions_must_be_conditions() -> None:
-    text = doc(
+    text = document(
         """
         - id: t
           kind: trigger_set
@@ -1066,7 +1054,7 @@ def test_trigger_conditions_must_be_conditions() -> None:
 
 
 def test_a_trigger_may_look_up_another_block() -> None:
-    text = doc(
+    text = document(
         """
         - id: bucket
           kind: threshold_ladder
@@ -1093,7 +1081,7 @@ def test_a_trigger_may_look_up_another_block() -> None:
     ],
 )
 def test_document_slips_are_load_errors(old: str, new: str, expected: str) -> None:
-    text = doc("- id: f\n  kind: formula\n  inputs: [x]\n  outputs: {y: x + 1}")
+    text = document("- id: f\n  kind: formula\n  inputs: [x]\n  outputs: {y: x + 1}")
     assert old in text
     with pytest.raises(PolicyLoadError, match=re.escape(expected)):
         read_document(text.replace(old, new))
@@ -1119,7 +1107,7 @@ LOOKUP_BLOCKS = """
     ],
 )
 def test_lookup_cycles_are_refused_at_load(a: str, b: str, expected: str) -> None:
-    text = doc(LOOKUP_BLOCKS.replace("{A}", a).replace("{B}", b))
+    text = document(LOOKUP_BLOCKS.replace("{A}", a).replace("{B}", b))
     with pytest.raises(PolicyLoadError, match=re.escape(expected)) as info:
         read_document(text, source_name="c.yaml")
     assert str(info.value).startswith(f"c.yaml:{line_of(text, '- id: a')}:")
@@ -1136,7 +1124,7 @@ def test_lookup_cycles_are_refused_at_load(a: str, b: str, expected: str) -> Non
     ],
 )
 def test_lookups_are_resolved_at_load(formula: str, expected: str) -> None:
-    text = doc(
+    text = document(
         f"""
         - id: t
           kind: decision_table
@@ -1205,7 +1193,7 @@ def test_missing_extra_and_mistyped_inputs_raise(
 
 
 def test_dates_take_dates_or_iso_text_never_timestamps() -> None:
-    text = doc(
+    text = document(
         """
         - id: t
           kind: decision_table
@@ -1414,14 +1402,14 @@ def test_a_table_above_the_threshold_is_served_by_the_index_with_the_same_answer
         f'    - {{id: r{i}, when: {{x: "[{i * 10}..{i * 10 + 10})"}}, then: {{y: {i}}}}}'
         for i in range(INDEX_THRESHOLD * 3)
     )
-    text = doc(
+    text = document(
         "- id: big\n  kind: decision_table\n  inputs: [x]\n  outputs: {y: {type: int}}\n"
         "  rules:\n" + textwrap.indent(rows, "  ")
     )
     rs = load_ruleset(text)
     assert rs._matchers["big"].__qualname__.startswith("_indexed_matcher")
     small = load_ruleset(
-        doc(
+        document(
             "- id: s\n  kind: decision_table\n  inputs: [x]\n  outputs: {y: {type: int}}\n"
             '  rules: [{id: a, when: {x: "-"}, then: {y: 0}}]'
         )

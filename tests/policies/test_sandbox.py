@@ -125,6 +125,14 @@ ESCAPES: list[tuple[str, str]] = [
 ]
 
 
+def json_document(id: str, blocks: list[dict[str, Any]], *, indent: int) -> str:
+    """A draft JSON document of one decimal input `x` and these blocks."""
+    header = {"id": id, "version": "1.0.0", "effective_from": "2026-01-01", "status": "draft"}
+    return json.dumps(
+        {**header, "inputs": {"x": {"type": "decimal"}}, "blocks": blocks}, indent=indent
+    )
+
+
 def placed(expression: str, where: str) -> str:
     """The expression as written in that block (a trigger set's own output is `count`)."""
     return expression.replace("'f', 'y'", "'f', 'count'") if where == "trigger" else expression
@@ -153,17 +161,7 @@ def document(expression: str, where: str) -> str:
             "inputs": ["x"],
             "triggers": [{"id": "ko", "severity": "red", "reason": "R", "when": expression}],
         }
-    return json.dumps(
-        {
-            "id": "sandbox",
-            "version": "1.0.0",
-            "effective_from": "2026-01-01",
-            "status": "draft",
-            "inputs": {"x": {"type": "decimal"}},
-            "blocks": [table, block],
-        },
-        indent=2,
-    )
+    return json_document("sandbox", [table, block], indent=2)
 
 
 def test_the_corpus_is_large_and_distinct() -> None:
@@ -445,17 +443,7 @@ def chain(levels: int) -> str:
     for i in range(levels - 1, -1, -1):
         twice = f'lookup("b{i + 1}", "y", x=x) + lookup("b{i + 1}", "y", x=x + 1)'
         blocks.append({"id": f"b{i}", "kind": "formula", "inputs": ["x"], "outputs": {"y": twice}})
-    return json.dumps(
-        {
-            "id": "chain",
-            "version": "1.0.0",
-            "effective_from": "2026-01-01",
-            "status": "draft",
-            "inputs": {"x": {"type": "decimal"}},
-            "blocks": blocks,
-        },
-        indent=1,
-    )
+    return json_document("chain", blocks, indent=1)
 
 
 def test_an_exponential_lookup_chain_is_refused_at_load() -> None:

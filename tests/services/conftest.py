@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from creditmgmt.adapters.system import FixedClock, UuidIdSource
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.clocks_and_ids import FixedClock, UuidIdSource
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain import FacilityId, Money
 from creditmgmt.domain.ids import ApplicationId, CustomerId
 from creditmgmt.services import Capital, CreditDesk, Principal, RetryPolicy, Role

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 
-from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain import FacilityId, LimitExceededError, Money
 from creditmgmt.ports.errors import ConflictError

@@ -25,9 +25,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from creditmgmt.adapters import codec
+from creditmgmt.adapters.records import codec
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.ports.audit import ChainHead, entry_digest
 from creditmgmt.ports.errors import DataError
 from creditmgmt.services import CreditDesk

@@ -8,12 +8,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from creditmgmt.adapters.calendars import ChineseWorkingDays
-from creditmgmt.adapters.system import FixedClock
-from creditmgmt.domain import InvalidValueError, Money, Rate
-from creditmgmt.domain.schedule import Amortisation, RepaymentSchedule
+from creditmgmt.adapters.clocks_and_ids import FixedClock
+from creditmgmt.domain import InvalidValueError, Money
 from creditmgmt.ports.calendar import BusinessCalendar, Roll, WeekendCalendar
 from creditmgmt.ports.errors import ConfigurationError
-from creditmgmt.testing.builders import M
+from creditmgmt.testing.builders import M, a_schedule
 from creditmgmt.testing.desk import AUDITOR, RM, a_desk, a_funded_customer
 
 CN = ChineseWorkingDays()
@@ -73,12 +72,10 @@ def test_a_calendar_without_working_days_is_refused() -> None:
 
 
 def test_schedules_roll_due_dates_off_holidays() -> None:
-    schedule = RepaymentSchedule.build(
-        principal=M("1200.00 CNY"),
-        annual_rate=Rate.of("0.0435"),
+    schedule = a_schedule(
+        "1200.00 CNY",
         start=date(2026, 9, 1),
         term_months=3,
-        amortisation=Amortisation.EQUAL_PRINCIPAL,
         roll=lambda d: CN.roll(d, Roll.MODIFIED_FOLLOWING),
     )
     assert [i.due_date for i in schedule] == [

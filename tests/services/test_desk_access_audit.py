@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from tests.services.desk_state import stored_state
 
-from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.ports.errors import ConfigurationError
 from creditmgmt.services import (
@@ -133,7 +133,7 @@ def test_verify_audit_names_a_tampered_entry() -> None:
     record = tx.get("audit", target.id)
     doc = json.loads(json.dumps(record.document))
     doc["data"]["actor"] = "usr_mallory"
-    from creditmgmt.adapters.records import Record
+    from creditmgmt.adapters.records.contract import Record
 
     tx.update(Record("audit", target.id, record.version + 1, doc, record.columns))
     tx.commit()

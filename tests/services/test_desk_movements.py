@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 import attrs
 import pytest
 from tests.services.desk_state import stored_state
 
-from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.domain import (
     FacilityNotActiveError,
     InvalidTransitionError,
+    InvalidValueError,
     LimitExceededError,
     OverpaymentError,
     RepaymentExceedsDrawnError,
@@ -185,13 +187,21 @@ def test_open_limit_takes_over_an_existing_book() -> None:
     assert ANALYST
 
 
-@pytest.mark.parametrize("key", ["", "x" * 256, "bad\x00key", "lone\ud800"])
-def test_unstorable_idempotency_keys_are_refused(key: str) -> None:
-    from creditmgmt.domain import InvalidValueError
-
+@pytest.mark.parametrize(
+    ("key", "refusal", "message"),
+    [
+        ("", IdempotencyKeyError, "non-empty string of at most 255 characters, got ''"),
+        ("x" * 256, IdempotencyKeyError, "non-empty string of at most 255 characters"),
+        ("bad\x00key", InvalidValueError, "key holds a NUL character"),
+        ("lone\ud800", InvalidValueError, "key holds a lone surrogate"),
+    ],
+)
+def test_unstorable_idempotency_keys_are_refused(
+    key: str, refusal: type[Exception], message: str
+) -> None:
     desk = a_desk()
     _, facility = a_funded_customer(desk)
     before = stored_state(desk)
-    with pytest.raises((IdempotencyKeyError, InvalidValueError), match="key"):
+    with pytest.raises(refusal, match=re.escape(message)):
         desk.draw(RM, facility, M("1.00 CNY"), key=key)
     assert stored_state(desk) == before

@@ -188,7 +188,7 @@ def test_bureau_reports_come_through_the_port() -> None:
 
 
 def test_a_desk_without_a_bureau_says_so() -> None:
-    from creditmgmt.adapters.system import FixedClock
+    from creditmgmt.adapters.clocks_and_ids import FixedClock
     from creditmgmt.bootstrap import open_desk
     from creditmgmt.testing.desk import DESK_AT
 

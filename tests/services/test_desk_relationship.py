@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from creditmgmt.adapters.system import SequentialIds
+from creditmgmt.adapters.clocks_and_ids import SequentialIds
 from creditmgmt.domain import InvalidTransitionError, InvalidValueError, RiskEvent, Severity
 from creditmgmt.services import PermissionDeniedError
 from creditmgmt.testing.desk import AUDITOR, RISK, RM, a_desk, a_funded_customer

@@ -17,6 +17,7 @@ import pytest
 from creditmgmt.domain import LimitExceededError, LimitTree, Money
 from creditmgmt.domain.application import SelfApprovalError
 from creditmgmt.domain.credit_file import Confidentiality
+from creditmgmt.domain.ids import DrawdownId, FacilityId
 from creditmgmt.services import (
     AuthorityError,
     Capital,
@@ -65,13 +66,31 @@ def test_draw_approve_and_audit(store_config: dict[str, Any], desks: Any, new_bo
     assert all(p and p not in repr(entry) for entry in trail for p in personal)  # no PII
 
 
+def _one_refusal(
+    before: dict[str, Any], after: dict[str, Any], action: str, actor: str
+) -> dict[str, Any]:
+    """The one audit entry added between two dumps: a refusal of `action` by `actor`."""
+    added = sorted(set(after["audit"]) - set(before["audit"]))
+    assert len(added) == 1, added
+    refusal: dict[str, Any] = after["audit"][added[0]][1]["data"]
+    assert (refusal["outcome"], refusal["action"], refusal["actor"]) == ("refused", action, actor)
+    return refusal
+
+
+def _drawn_once(
+    desk: CreditDesk, new_book: Any, *, key: str
+) -> tuple[CreditDesk, Any, FacilityId, DrawdownId]:
+    """(desk, book, facility id, the drawdown): 1,000,000.00 drawn on a new customer's
+    facility under the idempotency `key`."""
+    book = new_book(desk)
+    _cid, fid = book.facility()
+    return desk, book, fid, desk.draw(book.rm, fid, M("1000000.00"), key=key)
+
+
 def test_a_repeated_key_moves_nothing_after_reopening_and_from_a_second_desk(
     store_config: dict[str, Any], desks: Any, new_book: Any, dump_store: Dump
 ) -> None:
-    desk = desks(store_config)
-    book = new_book(desk)
-    _cid, fid = book.facility()
-    first = desk.draw(book.rm, fid, M("1000000.00"), key="once")
+    desk, book, fid, first = _drawn_once(desks(store_config), new_book, key="once")
     assert desk.draw(book.rm, fid, M("1000000.00"), key="once") == first
     paid = desk.repay(book.rm, fid, M("100000.00"), key="pay-once")
     before = dump_store(desk)
@@ -149,14 +168,7 @@ def test_every_refusal_leaves_the_store_unchanged(
     with pytest.raises(PermissionDeniedError, match=str(book.analyst.user_id)):
         desk.draw(book.analyst, fid, M("1.00"), key="dd-4")
     after = dump_store(desk)
-    added = sorted(set(after["audit"]) - set(before["audit"]))
-    assert len(added) == 1, added
-    refusal = after["audit"][added[0]][1]["data"]
-    assert (refusal["outcome"], refusal["action"], refusal["actor"]) == (
-        "refused",
-        "draw",
-        str(book.analyst.user_id),
-    )
+    refusal = _one_refusal(before, after, "draw", str(book.analyst.user_id))
     head_before, head_after = before["audit"][HEAD][1]["data"], after["audit"][HEAD][1]["data"]
     assert head_after["sequence"] == head_before["sequence"] + 1 == refusal["sequence"]
     assert _without_new_audit(before, after) == {
@@ -174,10 +186,7 @@ WORKER = Path(__file__).with_name("desk_worker.py")
 def test_a_repeated_key_from_another_process_moves_nothing(
     store_config: dict[str, Any], desks: Any, new_book: Any, dump_store: Dump
 ) -> None:
-    desk = desks(store_config)
-    book = new_book(desk)
-    _cid, fid = book.facility()
-    first = desk.draw(book.rm, fid, M("1000000.00"), key="cross-process")
+    desk, _book, fid, first = _drawn_once(desks(store_config), new_book, key="cross-process")
     before = dump_store(desk)
 
     def worker(amount: str) -> dict[str, Any]:
@@ -215,14 +224,7 @@ def test_a_refusal_for_clearance_is_audited_like_one_for_role(
             confidentiality=Confidentiality.SECRET,
         )
     after = dump_store(desk)
-    added = sorted(set(after["audit"]) - set(before["audit"]))
-    assert len(added) == 1, added
-    refusal = after["audit"][added[0]][1]["data"]
-    assert (refusal["outcome"], refusal["action"], refusal["actor"]) == (
-        "refused",
-        "add_file_entry",
-        "usr_rm",
-    )
+    refusal = _one_refusal(before, after, "add_file_entry", "usr_rm")
     assert refusal["subject"] == f"customer:{cid}" and "secret" in refusal["detail"]
     assert _without_new_audit(before, after) == {
         **before,

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from creditmgmt.adapters.system import FixedClock, SequentialIds
+from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain.classification import Category
 from creditmgmt.domain.customer import CustomerKind

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.ports.errors import ConfigurationError
 from creditmgmt.services.desk import CreditDesk

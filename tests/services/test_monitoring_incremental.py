@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain.ids import UserId
 from creditmgmt.domain.loan import LoanStatus, Repayment

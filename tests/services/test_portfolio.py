@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import creditmgmt.policies.builtin as builtin_dir
-from creditmgmt.adapters.system import FixedClock, SequentialIds
+from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.cli import main
 from creditmgmt.domain.customer import CustomerKind

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain.money import Money
 from creditmgmt.services import Capital, Principal, Role

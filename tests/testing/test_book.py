@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from stdnum.cn import uscc
 
-from creditmgmt.adapters import codec
-from creditmgmt.adapters.kinds import binding_for
-from creditmgmt.adapters.records import dump_json
+from creditmgmt.adapters.clocks_and_ids import FixedClock
+from creditmgmt.adapters.records import codec
+from creditmgmt.adapters.records.contract import dump_json
+from creditmgmt.adapters.records.kinds import binding_for
 from creditmgmt.adapters.stores import open_store
-from creditmgmt.adapters.system import FixedClock
 from creditmgmt.domain import (
     Category,
     CustomerKind,
@@ -369,9 +369,9 @@ def test_edge_specs_still_give_sound_books(spec: BookSpec) -> None:
 
 _DIGEST = """
 import hashlib
-from creditmgmt.adapters import codec
-from creditmgmt.adapters.kinds import binding_for
-from creditmgmt.adapters.records import dump_json
+from creditmgmt.adapters.records import codec
+from creditmgmt.adapters.records.kinds import binding_for
+from creditmgmt.adapters.records.contract import dump_json
 from creditmgmt.testing.book import BookSpec, generate
 digest = hashlib.sha256()
 for chunk in generate(BookSpec(customers=40, seed=9, chunk_customers=20)):

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from creditmgmt.adapters.memory import MemoryBackend
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.domain import (
     ApplicationStatus,
     CustomerKind,

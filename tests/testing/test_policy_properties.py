@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.seeded_rules import RULES, SEEDED
+from tests.rule_documents import RULES, SEEDED
 
 from creditmgmt.policies import builtin_ruleset, load_ruleset
 from creditmgmt.testing.policies import (

@@ -8,7 +8,9 @@
     file:///var/lib/credit                 the crash-safe directory store
 
 A mapping holds the URL under "url" and the adapter's options by name, e.g.
-`{"url": "postgresql+psycopg://app@db/credit", "schema": "credit"}`. `create` differs by
+`{"url": "postgresql+psycopg://app@db/credit", "schema": "credit"}`. `open_store` hands them
+to the `open_backend(url, **options)` of the adapter module (`adapters.memory.backend`,
+`adapters.sql.backend`, `adapters.files.backend`), which names any option it does not take. `create` differs by
 kind: a SQL store creates or upgrades its schema unless `create=False` (the database itself
 must exist); a file store opens only a directory holding a store unless `create=True` (so a
 mistyped `file:///` path is refused, never made into a new empty store). Nothing is read from the
@@ -18,29 +20,14 @@ environment; nothing connects or creates files until `open_store` is called.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.contract import RecordBackend
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.ports.clock import Clock
 from creditmgmt.ports.errors import ConfigurationError
 
-#: Options each kind of store accepts in the mapping form.
-OPTIONS: Final[dict[str, frozenset[str]]] = {
-    "memory": frozenset(),
-    "sql": frozenset({"schema", "table_prefix", "create", "sqlite_synchronous"}),
-    "file": frozenset(
-        {
-            "snapshot_every",
-            "snapshot_journal_ratio",
-            "snapshot_min_bytes",
-            "lock_timeout",
-            "create",
-            "file_mode",
-            "dir_mode",
-        }
-    ),
-}
 _SQL_SCHEMES: Final = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
 
 
@@ -96,14 +83,8 @@ def open_store(config: str | Mapping[str, Any], *, clock: Clock) -> RecordStore:
         url = config["url"]
         options = {k: v for k, v in config.items() if k != "url"}
     kind = store_kind(url)
-    unknown = sorted(set(options) - OPTIONS[kind])
-    if unknown:
-        raise ConfigurationError(
-            f"{kind} store does not take option(s) {', '.join(unknown)} "
-            f"(it takes: {', '.join(sorted(OPTIONS[kind])) or 'none'})"
-        )
     try:
-        return _open(kind, url, options, clock)
+        return RecordStore(_opener(kind)(url, **options), clock=clock)
     except ConfigurationError:
         raise
     except ModuleNotFoundError as e:
@@ -117,18 +98,17 @@ def open_store(config: str | Mapping[str, Any], *, clock: Clock) -> RecordStore:
         raise ConfigurationError(redact(str(e))) from None
 
 
-def _open(kind: str, url: str, options: Mapping[str, Any], clock: Clock) -> RecordStore:
+def _opener(kind: str) -> Callable[..., RecordBackend]:
+    """The `open_backend(url, **options)` of the adapter module of a kind of store (imported
+    only when used: the SQL and file adapters need their drivers)."""
     if kind == "memory":
-        if url.rstrip("/") not in ("memory:", "memory:/"):
-            raise ConfigurationError(f"memory:// takes no path, got {url!r}")
-        from creditmgmt.adapters.memory import MemoryBackend
+        from creditmgmt.adapters.memory import backend as memory
 
-        return RecordStore(MemoryBackend(), clock=clock)
+        return memory.open_backend
     if kind == "file":
-        from creditmgmt.adapters.files import FileBackend
-        from creditmgmt.adapters.files.backend import path_from_url
+        from creditmgmt.adapters.files import backend as files
 
-        return RecordStore(FileBackend.open(path_from_url(url), **options), clock=clock)
-    from creditmgmt.adapters.sql import SqlBackend
+        return files.open_backend
+    from creditmgmt.adapters.sql import backend as sql
 
-    return RecordStore(SqlBackend.from_url(url, **options), clock=clock)
+    return sql.open_backend

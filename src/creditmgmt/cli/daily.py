@@ -24,7 +24,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.labels import format_money, label
 from creditmgmt.domain.money import Money, quantize
@@ -114,6 +114,18 @@ def _partition(text: str | None) -> tuple[int, int] | None:
     return (i, n)
 
 
+def progress_bar(console: Console, *, transient: bool = False) -> Progress:
+    """The command line's progress bar: description, bar, done of total, time elapsed."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=transient,
+    )
+
+
 def run_with_progress(
     desk: CreditDesk,
     as_of: date,
@@ -129,14 +141,7 @@ def run_with_progress(
     with desk.store.unit_of_work() as uow:
         customers = uow.customers.count()
     batches = max(1, -(-customers // batch_size))
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=transient,
-    ) as bar:
+    with progress_bar(console, transient=transient) as bar:
         task = bar.add_task(f"{_TEXT[lang]['progress']} {as_of}", total=batches)
 
         def step(done: BatchDone) -> None:

@@ -24,12 +24,11 @@ from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from creditmgmt.adapters.bureau import FakeBureau
-from creditmgmt.adapters.system import FixedClock, SequentialIds
-from creditmgmt.adapters.unit_of_work import RecordStore
-from creditmgmt.cli.daily import report_table, summary_table
+from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
+from creditmgmt.adapters.records.unit_of_work import RecordStore
+from creditmgmt.cli.daily import progress_bar, report_table, summary_table
 from creditmgmt.domain.labels import format_money
 from creditmgmt.domain.money import Money
 from creditmgmt.services.access import SYSTEM, Principal, Role
@@ -143,13 +142,7 @@ def _daily_runs(
             client = Client(cluster)  # type: ignore[no-untyped-call]
     summaries: list[DailyRunSummary] = []
     try:
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
+        with progress_bar(console) as bar:
             task = bar.add_task("daily runs", total=len(window))
             for day in window:
                 if client is not None:

@@ -16,7 +16,12 @@ from typing import ClassVar
 
 import attrs
 
-from creditmgmt.domain.errors import DomainError, InvalidTransitionError, InvalidValueError
+from creditmgmt.domain.errors import (
+    DomainError,
+    InvalidTransitionError,
+    InvalidValueError,
+    check_transition,
+)
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId, IdSource, UserId
 from creditmgmt.domain.money import Money
@@ -230,10 +235,7 @@ class CreditApplication(Aggregate):
 
     def _move(self, target: ApplicationStatus, actor: UserId, at: datetime, note: str) -> None:
         check_text(note, "note", max_length=NOTE_MAX)
-        if target not in _TRANSITIONS[self.status]:
-            raise InvalidTransitionError(
-                f"application {self.id}: cannot go from {self.status.value} to {target.value}"
-            )
+        check_transition(f"application {self.id}", _TRANSITIONS, self.status, target)
         previous, self.status = self.status, target
         self.trail = (*self.trail, TrailEntry(at=at, actor=actor, action=target.value, note=note))
         self._record(

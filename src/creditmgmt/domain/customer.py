@@ -10,6 +10,7 @@ does not start with that prefix.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import ClassVar
@@ -23,6 +24,7 @@ from creditmgmt.domain.errors import (
     InvalidIdentifierError,
     InvalidTransitionError,
     InvalidValueError,
+    check_transition,
 )
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CustomerId, GroupId, IdSource, UserId
@@ -97,12 +99,7 @@ def normalise_uscc(code: str, *, subject: str = "customer") -> str:
         InvalidIdentifierError: naming the subject and the code, masked to its last four
             characters (`creditmgmt.domain.pii.mask`), when it is not valid.
     """
-    try:
-        return str(uscc.validate(code))
-    except ValidationError as e:
-        raise InvalidIdentifierError(
-            f"{subject}: {masked_repr(code)} is not a valid unified social credit code ({e})"
-        ) from None
+    return _validated(uscc.validate, code, subject, "unified social credit code")
 
 
 def normalise_national_id(code: str, *, subject: str = "customer") -> str:
@@ -112,11 +109,16 @@ def normalise_national_id(code: str, *, subject: str = "customer") -> str:
         InvalidIdentifierError: naming the subject and the number, masked to its last four
             characters (`creditmgmt.domain.pii.mask`), when it is not valid.
     """
+    return _validated(ric.validate, code, subject, "resident identity number")
+
+
+def _validated(validate: Callable[[str], object], code: str, subject: str, what: str) -> str:
+    """`validate(code)` (a python-stdnum validator) in compact form, or the masked refusal."""
     try:
-        return str(ric.validate(code))
+        return str(validate(code))
     except ValidationError as e:
         raise InvalidIdentifierError(
-            f"{subject}: {masked_repr(code)} is not a valid resident identity number ({e})"
+            f"{subject}: {masked_repr(code)} is not a valid {what} ({e})"
         ) from None
 
 
@@ -367,10 +369,7 @@ class Customer(Aggregate):
     # lifecycle ----------------------------------------------------------------------------
     def _move(self, target: CustomerStatus, on: date, reason: str) -> None:
         check_text(reason, "reason", max_length=NOTE_MAX)
-        if target not in _TRANSITIONS[self.status]:
-            raise InvalidTransitionError(
-                f"customer {self.id}: cannot go from {self.status.value} to {target.value}"
-            )
+        check_transition(f"customer {self.id}", _TRANSITIONS, self.status, target)
         previous, self.status = self.status, target
         self._record(
             CustomerStatusChanged(

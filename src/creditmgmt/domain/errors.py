@@ -6,6 +6,12 @@ model would be broken; the operation that raised left the aggregate unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
+from enum import StrEnum
+from typing import TypeVar
+
+_S = TypeVar("_S", bound=StrEnum)
+
 
 class CreditMgmtError(Exception):
     """Root of every error raised by creditmgmt on purpose."""
@@ -60,3 +66,15 @@ class InvalidTransitionError(DomainError):
     """A lifecycle transition that the state machine does not allow (terminal states are final)."""
 
     default_message = "transition not allowed"
+
+
+def check_transition(
+    subject: str, transitions: Mapping[_S, Set[_S]], current: _S, target: _S
+) -> None:
+    """Refuse a status change its state machine does not allow.
+
+    Raises:
+        InvalidTransitionError: `"{subject}: cannot go from {current} to {target}"`.
+    """
+    if target not in transitions[current]:
+        raise InvalidTransitionError(f"{subject}: cannot go from {current.value} to {target.value}")

@@ -7,11 +7,14 @@ name the aggregate and carry the business facts; the store adds the timestamp.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
 from creditmgmt.domain.text import check_texts_of
+
+if TYPE_CHECKING:
+    from creditmgmt.domain.ids import EntityId
 
 
 @attrs.frozen(kw_only=True)
@@ -45,7 +48,15 @@ class Aggregate:
     `version` is the version as loaded from the store (0 for a new, never-stored aggregate);
     the unit of work checks it at commit and bumps it. Recorded events are not part of the
     aggregate's state or equality.
+
+    What a store uses of an aggregate is public: its `id` (every aggregate declares one, of
+    its own `EntityId` type), `version`, `pending_events` (read at commit, left in place if
+    the commit fails) and `pull_events()` (after a successful commit).
     """
+
+    if TYPE_CHECKING:
+        #: Declared by each aggregate as an attrs field of its own id type.
+        id: EntityId
 
     version: int = attrs.field(default=0, eq=False)
     _pending_events: list[DomainEvent] = attrs.field(
@@ -60,8 +71,9 @@ class Aggregate:
         """Events recorded since the aggregate was loaded or last collected."""
         return tuple(self._pending_events)
 
-    def collect_events(self) -> list[DomainEvent]:
-        """Return and clear the recorded events (called by the unit of work at commit)."""
+    def pull_events(self) -> list[DomainEvent]:
+        """Return and clear the recorded events (called by the unit of work once a commit
+        has stored them)."""
         events = self._pending_events
         # a plain list, no validator: skip the attrs setattr hook of the concrete aggregate
         object.__setattr__(self, "_pending_events", [])

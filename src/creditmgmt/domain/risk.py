@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import attrs
 
-from creditmgmt.domain.errors import InvalidTransitionError, InvalidValueError
+from creditmgmt.domain.errors import InvalidTransitionError, InvalidValueError, check_transition
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import CustomerId, FacilityId, IdSource, RiskEventId, UserId
 from creditmgmt.domain.text import NOTE_MAX, REF_MAX, check_text, text
@@ -155,10 +155,7 @@ class RiskEvent(Aggregate):
 
     def _move(self, target: RiskEventStatus, by: UserId, at: datetime, note: str) -> None:
         check_text(note, "note", max_length=NOTE_MAX)
-        if target not in _TRANSITIONS[self.status]:
-            raise InvalidTransitionError(
-                f"risk event {self.id}: cannot go from {self.status.value} to {target.value}"
-            )
+        check_transition(f"risk event {self.id}", _TRANSITIONS, self.status, target)
         previous, self.status = self.status, target
         if note:
             self.notes = (*self.notes, HandlingNote(at=at, by=by, note=note))

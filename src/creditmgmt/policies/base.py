@@ -3,12 +3,15 @@
 `SourceLocation` (where something is written), `Finding` (what a check found, with its
 severity: error | warning | info) and `TRIGGER_SEVERITIES` (what a trigger may declare).
 Errors, cells, formulas, the parsed model, the checks and the evaluator all read these; this
-module reads none of them, so no import circle can pass through it.
+module reads none of them (only the message catalogue, `messages`, which reads nothing), so
+no import circle can pass through it.
 """
 
 from __future__ import annotations
 
 import attrs
+
+from creditmgmt.policies.messages import Text
 
 #: The severities a trigger may declare, from the mildest to the worst.
 TRIGGER_SEVERITIES = ("info", "yellow", "red")
@@ -28,14 +31,29 @@ class SourceLocation:
 
 @attrs.frozen
 class Finding:
-    """One problem found by `RuleSet.check()`: severity error | warning | info."""
+    """One problem found by `RuleSet.check()`: severity error | warning | info.
+
+    The message is kept as data — a catalogue key and its values (`body`, then any `notes`)
+    — and rendered when shown: `message` in English, `message_in("zh")` in Chinese (see
+    `messages`)."""
 
     severity: str
     code: str
-    message: str
+    body: Text
     block: str | None = None
     rule: str | None = None
     location: SourceLocation | None = None
+    #: parts that follow the body (`(and 3 more gap regions)`)
+    notes: tuple[Text, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """The message in English."""
+        return self.message_in("en")
+
+    def message_in(self, lang: str) -> str:
+        """The message in `lang` (`en` or `zh`)."""
+        return "".join(t.render(lang) for t in (self.body, *self.notes))
 
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""

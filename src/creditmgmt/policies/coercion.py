@@ -17,6 +17,7 @@ from creditmgmt.domain.errors import InvalidValueError
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.numbers import excerpt, parse_decimal
 from creditmgmt.policies.errors import PolicyInputError
+from creditmgmt.policies.messages import Text
 from creditmgmt.policies.model import InputSpec
 
 
@@ -47,10 +48,11 @@ def coerce(spec: InputSpec, value: Any, block: str) -> Any:
     if value is None:
         if spec.nullable:
             return None
-        raise PolicyInputError(f"{where} may not be missing (None)")
+        reason = Text.of("note.input-missing")
+        raise PolicyInputError(f"{where} {reason}", reason=reason)
     t = spec.type
     if isinstance(value, float):
-        raise PolicyInputError(f"{where}: {value!r} is a float; pass a str, int or Decimal")
+        raise _refused(where, Text.of("note.input-float", value=repr(value)))
     try:
         if t == "int":
             if isinstance(value, bool):
@@ -87,8 +89,11 @@ def coerce(spec: InputSpec, value: Any, block: str) -> Any:
         elif t == "enum":
             result = str(value.value) if hasattr(value, "value") else str(value)
             if result not in spec.values:
-                raise PolicyInputError(
-                    f"{where}: {result!r} is not one of {', '.join(spec.values)}"
+                raise _refused(
+                    where,
+                    Text.of(
+                        "note.input-not-one-of", value=repr(result), values=", ".join(spec.values)
+                    ),
                 )
         else:
             if not isinstance(value, str):
@@ -97,12 +102,22 @@ def coerce(spec: InputSpec, value: Any, block: str) -> Any:
     except PolicyInputError:
         raise
     except InvalidValueError as e:
-        raise PolicyInputError(f"{where}: {excerpt(str(value))} is not a valid {t}: {e}") from None
+        invalid = Text.of(
+            "note.input-invalid-detail", value=excerpt(str(value)), type=t, detail=str(e)
+        )
+        raise _refused(where, invalid) from None
     except (TypeError, ValueError, decimal.InvalidOperation):
-        raise PolicyInputError(f"{where}: {value!r} is not a valid {t}") from None
+        raise _refused(where, Text.of("note.input-invalid", value=repr(value), type=t)) from None
     if t in ("int", "decimal", "money"):
         if spec.min is not None and result < spec.min:
-            raise PolicyInputError(f"{where}: {result} is below the minimum {spec.min}")
+            below = Text.of("note.input-below-min", value=str(result), min=str(spec.min))
+            raise _refused(where, below)
         if spec.max is not None and result > spec.max:
-            raise PolicyInputError(f"{where}: {result} is above the maximum {spec.max}")
+            above = Text.of("note.input-above-max", value=str(result), max=str(spec.max))
+            raise _refused(where, above)
     return result
+
+
+def _refused(where: str, reason: Text) -> PolicyInputError:
+    """`where: reason`, keeping the reason as a catalogue message (a refused default shows it)."""
+    return PolicyInputError(f"{where}: {reason}", reason=reason)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.policies.base import Finding, SourceLocation
+from creditmgmt.policies.messages import Text
 
 __all__ = [
     "PolicyCheckError",
@@ -18,6 +19,10 @@ __all__ = [
 class PolicyError(CreditMgmtError):
     default_message = "rule set error"
 
+    #: what went wrong as a catalogue message (`messages.Text`) where the raiser gave one, so
+    #: a finding made from the error can say it in another language
+    text: Text | None = None
+
 
 class PolicyLoadError(PolicyError):
     """A document cannot be read: the message starts with file:line:column and says what was
@@ -25,8 +30,10 @@ class PolicyLoadError(PolicyError):
 
     default_message = "rule set cannot be loaded"
 
-    def __init__(self, message: str, location: SourceLocation | None = None) -> None:
-        super().__init__(f"{location}: {message}" if location else message)
+    def __init__(self, message: str | Text, location: SourceLocation | None = None) -> None:
+        if isinstance(message, Text):
+            self.text = message
+        super().__init__(f"{location}: {message}" if location else str(message))
         self.location = location
 
 
@@ -42,6 +49,10 @@ class PolicyInputError(PolicyError):
     """Missing, extra or mistyped input; names the input and the block."""
 
     default_message = "bad input to a rule-set block"
+
+    def __init__(self, message: str | None = None, *, reason: Text | None = None) -> None:
+        super().__init__(message)
+        self.text = reason
 
 
 class PolicyEvaluationError(PolicyError):

@@ -163,18 +163,7 @@ class ImpactReport:
             PolicyInputError: `kind` is not one of those.
         """
         if kind == "changes":
-            return [
-                {
-                    self.key: display(c.key),
-                    "block": c.block,
-                    "output": c.output,
-                    "old": display(c.old),
-                    "new": display(c.new),
-                    "delta": display(c.delta),
-                    "amount": display(c.amount),
-                }
-                for c in self.changes
-            ]
+            return [{**self._change_row(c), "amount": display(c.amount)} for c in self.changes]
         if kind == "transitions":
             return [
                 {
@@ -207,14 +196,7 @@ class ImpactReport:
             ]
         if kind == "largest":
             return [
-                {
-                    self.key: display(c.key),
-                    "block": c.block,
-                    "output": c.output,
-                    "old": display(c.old),
-                    "new": display(c.new),
-                    "delta": display(c.delta),
-                }
+                self._change_row(c)
                 for o in self.outputs
                 if o.numeric is not None
                 for c in o.numeric.largest
@@ -244,6 +226,17 @@ class ImpactReport:
                 for e in self.errors
             ]
         raise PolicyInputError(f"unknown row kind {kind!r}: one of {', '.join(ROW_KINDS)}")
+
+    def _change_row(self, c: RowChange) -> dict[str, str]:
+        """A changed output of a row: key, block, output, old, new, delta."""
+        return {
+            self.key: display(c.key),
+            "block": c.block,
+            "output": c.output,
+            "old": display(c.old),
+            "new": display(c.new),
+            "delta": display(c.delta),
+        }
 
     def to_csv(self, kind: str = "changes") -> str:
         """`to_rows(kind)` as CSV text with a header line (the columns even when empty).

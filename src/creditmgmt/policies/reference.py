@@ -23,6 +23,8 @@ from creditmgmt.policies.table_index import Matcher, table_matcher
 
 #: A trace under construction (None: no trace requested).
 Steps = list[Mapping[str, Any]] | None
+#: evaluates one kind of block: (block, valid values, steps) -> (outputs, matched ids)
+_Run = Callable[[Any, dict[str, Any], Steps], tuple[dict[str, Any], list[str]]]
 
 
 class ReferenceEvaluator:
@@ -43,6 +45,16 @@ class ReferenceEvaluator:
             b.id
             for b in document.blocks.values()
             if isinstance(b, m.Formula) and any(e.lookups for _n, e in (*b.lets, *b.expressions))
+        }
+        # how each kind of block is evaluated (one look-up by type, subclasses by issubclass)
+        self._runs: dict[type[m.Block], _Run] = {
+            m.Formula: self._formula,
+            m.DecisionTable: self._table,
+            m.Scorecard: self._scorecard,
+            m.MasterScale: self._scale,
+            m.ThresholdLadder: self._ladder,
+            m.Matrix: self._matrix,
+            m.TriggerSet: self._triggers,
         }
         # per table: each rule's outputs as a dict (copied per decision) and its id
         self._then: dict[str, list[tuple[dict[str, Any], str]]] = {}
@@ -118,23 +130,13 @@ class ReferenceEvaluator:
         Raises:
             PolicyEvaluationError: the block cannot decide.
         """
-        if type(block) is m.Formula:  # the common kinds first, without the isinstance chain
-            return self._formula(block, v, steps)
-        if isinstance(block, m.DecisionTable):
-            return self._table(block, v, steps)
-        if isinstance(block, m.Scorecard):
-            return self._scorecard(block, v, steps)
-        if isinstance(block, m.MasterScale):
-            return self._scale(block, v, steps)
-        if isinstance(block, m.ThresholdLadder):
-            return self._ladder(block, v, steps)
-        if isinstance(block, m.Matrix):
-            return self._matrix(block, v, steps)
-        if isinstance(block, m.Formula):
-            return self._formula(block, v, steps)
-        if isinstance(block, m.TriggerSet):
-            return self._triggers(block, v, steps)
-        raise PolicyEvaluationError(f"block {block.id}: kind {block.kind} cannot be evaluated")
+        kind = type(block)
+        run = self._runs.get(kind) or next(
+            (r for k, r in self._runs.items() if issubclass(kind, k)), None
+        )
+        if run is None:
+            raise PolicyEvaluationError(f"block {block.id}: kind {block.kind} cannot be evaluated")
+        return run(block, v, steps)
 
     def _table(
         self, t: m.DecisionTable, v: dict[str, Any], steps: Steps

@@ -39,6 +39,7 @@ from creditmgmt.ports.repositories import (
     RiskEventRepository,
     TaskRepository,
 )
+from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
 
@@ -72,6 +73,7 @@ __all__ = [
     "NotFoundError",
     "OutboxRangeError",
     "PersistenceError",
+    "PortfolioSlice",
     "Repository",
     "RiskEventRepository",
     "Roll",

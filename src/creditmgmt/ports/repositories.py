@@ -2,8 +2,8 @@
 
 Query methods take keyword-only arguments; a `None` argument does not filter. `get` raises
 `NotFoundError` naming the kind and the id. `scan` streams the portfolio in bounded batches
-(keyset pagination over the id) for the daily run: optionally one hash partition of several,
-or one range of customer ids `[customer_from, customer_to)`, so independent workers —
+(keyset pagination over the id) for the daily run: the whole book or one `PortfolioSlice` of
+it (a hash partition of several, a range of customer ids, or both), so independent workers —
 threads, processes or machines — can each take a share and together see every aggregate
 exactly once; repositories add the filters their run needs (status, due dates).
 """
@@ -42,6 +42,7 @@ from creditmgmt.domain.ids import (
 from creditmgmt.domain.interaction import FollowUpTask, Interaction, InteractionKind, TaskStatus
 from creditmgmt.domain.loan import Drawdown, LoanStatus
 from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
+from creditmgmt.ports.slices import PortfolioSlice
 
 A = TypeVar("A", bound=Aggregate)
 I = TypeVar("I", bound=EntityId)  # noqa: E741 - the conventional name for an id type
@@ -71,14 +72,17 @@ class Repository(ABC, Generic[A, I]):
 
     @abstractmethod
     def scan(
-        self, *, partition: int = 0, partitions: int = 1, batch_size: int = 1000
+        self, *, slice: PortfolioSlice = PortfolioSlice.ALL, batch_size: int = 1000
     ) -> Iterator[list[A]]:
-        """Stream every aggregate of the kind in hash partition `partition` of `partitions`
-        (over the aggregate id), in batches of at most `batch_size`, ordered by id — or, when
-        a customer range or a due-date filter is given, by that column and then id.
+        """Stream the aggregates of the kind in `slice` of the book, in batches of at most
+        `batch_size`, ordered by id — or, when the slice has a customer range or a due-date
+        filter is given, by that column and then id.
 
-        Raises `ValueError` for a bad partition or batch size. Subclasses add filters; every
-        filter combines with the partition (AND)."""
+        The slice's hash partition is over the aggregate's id; its customer range over the
+        aggregate's customer (the customer's own id for customers). Raises
+        `ConfigurationError` (a `ValueError`) naming the argument for a batch size below 1
+        or a customer range on a kind that has no customer. Subclasses add filters; every
+        filter combines with the slice (AND)."""
 
 
 class CustomerRepository(Repository[Customer, CustomerId]):
@@ -86,14 +90,10 @@ class CustomerRepository(Repository[Customer, CustomerId]):
     def scan(
         self,
         *,
-        partition: int = 0,
-        partitions: int = 1,
+        slice: PortfolioSlice = PortfolioSlice.ALL,
         batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
         status: CustomerStatus | None = None,
-    ) -> Iterator[list[Customer]]:
-        """Customers with `customer_from <= id < customer_to` (either end open when None)."""
+    ) -> Iterator[list[Customer]]: ...
 
     @abstractmethod
     def find(
@@ -123,11 +123,8 @@ class CreditFileRepository(Repository[CreditFile, CreditFileId]):
     def scan(
         self,
         *,
-        partition: int = 0,
-        partitions: int = 1,
+        slice: PortfolioSlice = PortfolioSlice.ALL,
         batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
     ) -> Iterator[list[CreditFile]]: ...
 
     @abstractmethod
@@ -143,11 +140,8 @@ class FacilityRepository(Repository[Facility, FacilityId]):
     def scan(
         self,
         *,
-        partition: int = 0,
-        partitions: int = 1,
+        slice: PortfolioSlice = PortfolioSlice.ALL,
         batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
         status: FacilityStatus | None = None,
         maturing_before: date | None = None,
     ) -> Iterator[list[Facility]]:
@@ -184,11 +178,8 @@ class DrawdownRepository(Repository[Drawdown, DrawdownId]):
     def scan(
         self,
         *,
-        partition: int = 0,
-        partitions: int = 1,
+        slice: PortfolioSlice = PortfolioSlice.ALL,
         batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
         status: LoanStatus | None = None,
         unpaid_due_before: date | None = None,
     ) -> Iterator[list[Drawdown]]: ...
@@ -213,11 +204,8 @@ class ApplicationRepository(Repository[CreditApplication, ApplicationId]):
     def scan(
         self,
         *,
-        partition: int = 0,
-        partitions: int = 1,
+        slice: PortfolioSlice = PortfolioSlice.ALL,
         batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
         status: ApplicationStatus | None = None,
     ) -> Iterator[list[CreditApplication]]: ...
 
@@ -237,11 +225,8 @@ class RiskEventRepository(Repository[RiskEvent, RiskEventId]):
     def scan(
         self,
         *,
-        partition: int = 0,
-        partitions: int = 1,
+        slice: PortfolioSlice = PortfolioSlice.ALL,
         batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
         status: RiskEventStatus | None = None,
         review_due_before: date | None = None,
     ) -> Iterator[list[RiskEvent]]: ...
@@ -267,11 +252,8 @@ class InteractionRepository(Repository[Interaction, InteractionId]):
     def scan(
         self,
         *,
-        partition: int = 0,
-        partitions: int = 1,
+        slice: PortfolioSlice = PortfolioSlice.ALL,
         batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
     ) -> Iterator[list[Interaction]]: ...
 
     @abstractmethod
@@ -290,11 +272,8 @@ class TaskRepository(Repository[FollowUpTask, TaskId]):
     def scan(
         self,
         *,
-        partition: int = 0,
-        partitions: int = 1,
+        slice: PortfolioSlice = PortfolioSlice.ALL,
         batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
         status: TaskStatus | None = None,
         due_on_or_before: date | None = None,
     ) -> Iterator[list[FollowUpTask]]: ...
@@ -316,11 +295,8 @@ class ClassificationRepository(Repository[ClassificationEntry, ClassificationId]
     def scan(
         self,
         *,
-        partition: int = 0,
-        partitions: int = 1,
+        slice: PortfolioSlice = PortfolioSlice.ALL,
         batch_size: int = 1000,
-        customer_from: CustomerId | None = None,
-        customer_to: CustomerId | None = None,
         as_of: date | None = None,
     ) -> Iterator[list[ClassificationEntry]]: ...
 
@@ -351,8 +327,7 @@ class CollateralRepository(Repository[Collateral, CollateralId]):
     def scan(
         self,
         *,
-        partition: int = 0,
-        partitions: int = 1,
+        slice: PortfolioSlice = PortfolioSlice.ALL,
         batch_size: int = 1000,
         revaluation_due_by: date | None = None,
     ) -> Iterator[list[Collateral]]:

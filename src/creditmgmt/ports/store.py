@@ -1,6 +1,6 @@
 """The store port: what the services need from a storage technology as a whole.
 
-`creditmgmt.adapters.unit_of_work.RecordStore` implements it over any `RecordBackend` (the
+`creditmgmt.adapters.records.unit_of_work.RecordStore` implements it over any `RecordBackend` (the
 memory, SQL and file adapters, and a host's own); a host may also implement it directly.
 """
 

@@ -17,7 +17,7 @@ import json
 import logging
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar
 
 from creditmgmt.domain.events import Aggregate
 from creditmgmt.domain.text import REF_MAX, check_text
@@ -31,6 +31,7 @@ from creditmgmt.services.errors import IdempotencyKeyError, PermissionDeniedErro
 from creditmgmt.services.retry import retry_on_conflict
 
 T = TypeVar("T")
+P = ParamSpec("P")
 JSON = Any
 
 log = logging.getLogger("creditmgmt.desk")
@@ -55,7 +56,7 @@ _KIND_NAMES = {
 def subject_of(aggregate: Aggregate) -> str:
     """`kind:id` of an aggregate, as audit records name it."""
     kind = _KIND_NAMES.get(type(aggregate).__name__, type(aggregate).__name__.lower())
-    return f"{kind}:{aggregate.id}"  # type: ignore[attr-defined]
+    return f"{kind}:{aggregate.id}"
 
 
 class Call:
@@ -158,6 +159,25 @@ class DeskCore:
         self._permit(by, call, subject)
         with self._store.unit_of_work() as uow:
             return work(uow)
+
+    def _perform(
+        self,
+        call: str,
+        by: Principal,
+        subject: str,
+        use_case: Callable[Concatenate[UnitOfWork, Call, Context, P], T],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """`_write` of a use-case function of `(uow, call, ctx, *args, **kwargs)`: the
+        state-changing calls without an idempotency key."""
+        return self._write(
+            call,
+            by,
+            lambda uow, record: use_case(uow, record, self._ctx, *args, **kwargs),
+            subject=subject,
+        )
 
     def _write(
         self,

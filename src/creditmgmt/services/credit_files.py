@@ -202,25 +202,21 @@ class CreditFileCalls(DeskCore):
         Raises:
             PermissionDeniedError, NotFoundError, InvalidValueError, InvalidTransitionError.
         """
-        return self._write(
+        return self._perform(
             "add_file_entry",
             by,
-            lambda uow, call: add_file_entry(
-                uow,
-                call,
-                self._ctx,
-                customer_id,
-                key=key,
-                section=section,
-                source=source,
-                as_of=as_of,
-                confidentiality=confidentiality,
-                refresh_due=refresh_due,
-                facts=facts,
-                litigation=litigation,
-                document=document,
-            ),
-            subject=f"customer:{customer_id}",
+            f"customer:{customer_id}",
+            add_file_entry,
+            customer_id,
+            key=key,
+            section=section,
+            source=source,
+            as_of=as_of,
+            confidentiality=confidentiality,
+            refresh_due=refresh_due,
+            facts=facts,
+            litigation=litigation,
+            document=document,
         )
 
     def add_statement(
@@ -237,19 +233,15 @@ class CreditFileCalls(DeskCore):
         Raises:
             PermissionDeniedError, NotFoundError, InvalidTransitionError.
         """
-        return self._write(
+        return self._perform(
             "add_statement",
             by,
-            lambda uow, call: add_statement(
-                uow,
-                call,
-                self._ctx,
-                customer_id,
-                statement,
-                source=source,
-                confidentiality=confidentiality,
-            ),
-            subject=f"customer:{customer_id}",
+            f"customer:{customer_id}",
+            add_statement,
+            customer_id,
+            statement,
+            source=source,
+            confidentiality=confidentiality,
         )
 
     def verify_entry(self, by: Principal, customer_id: CustomerId, key: str) -> None:
@@ -258,12 +250,7 @@ class CreditFileCalls(DeskCore):
         Raises:
             PermissionDeniedError, NotFoundError, EntryNotFoundError.
         """
-        self._write(
-            "verify_entry",
-            by,
-            lambda uow, call: verify_entry(uow, call, self._ctx, customer_id, key),
-            subject=f"customer:{customer_id}",
-        )
+        self._perform("verify_entry", by, f"customer:{customer_id}", verify_entry, customer_id, key)
 
     def pull_bureau_report(self, by: Principal, customer_id: CustomerId) -> str:
         """Fetch and file a bureau report (see `credit_files.pull_bureau_report`).
@@ -271,11 +258,8 @@ class CreditFileCalls(DeskCore):
         Raises:
             PermissionDeniedError, ConfigurationError, NotFoundError, ExternalServiceError.
         """
-        return self._write(
-            "pull_bureau_report",
-            by,
-            lambda uow, call: pull_bureau_report(uow, call, self._ctx, customer_id),
-            subject=f"customer:{customer_id}",
+        return self._perform(
+            "pull_bureau_report", by, f"customer:{customer_id}", pull_bureau_report, customer_id
         )
 
     def credit_file(self, by: Principal, customer_id: CustomerId) -> CreditFileView:

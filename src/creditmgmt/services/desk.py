@@ -68,22 +68,18 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
         Raises:
             PermissionDeniedError, NotFoundError, InvalidValueError, InvalidTransitionError.
         """
-        return self._write(
+        return self._perform(
             "submit_application",
             by,
-            lambda uow, call: apps.submit_application(
-                uow,
-                call,
-                self._ctx,
-                customer_id=customer_id,
-                product_type=product_type,
-                requested=requested,
-                term_months=term_months,
-                purpose=purpose,
-                parent=parent,
-                documents_required=documents_required,
-            ),
-            subject=f"customer:{customer_id}",
+            f"customer:{customer_id}",
+            apps.submit_application,
+            customer_id=customer_id,
+            product_type=product_type,
+            requested=requested,
+            term_months=term_months,
+            purpose=purpose,
+            parent=parent,
+            documents_required=documents_required,
         )
 
     def receive_document(self, by: Principal, application_id: ApplicationId, name: str) -> None:
@@ -92,24 +88,26 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
         Raises:
             PermissionDeniedError, NotFoundError, InvalidTransitionError.
         """
-        self._write(
+        self._perform(
             "receive_document",
             by,
-            lambda uow, call: apps.receive_document(uow, call, self._ctx, application_id, name),
-            subject=f"application:{application_id}",
+            f"application:{application_id}",
+            apps.receive_document,
+            application_id,
+            name,
         )
 
     def withdraw_application(
         self, by: Principal, application_id: ApplicationId, *, reason: str = ""
     ) -> None:
         """Withdraw before a decision. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._write(
+        self._perform(
             "withdraw_application",
             by,
-            lambda uow, call: apps.withdraw_application(
-                uow, call, self._ctx, application_id, reason=reason
-            ),
-            subject=f"application:{application_id}",
+            f"application:{application_id}",
+            apps.withdraw_application,
+            application_id,
+            reason=reason,
         )
 
     def assess(
@@ -131,22 +129,18 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
             PermissionDeniedError, NotFoundError, MissingDocumentsError, AssessmentError,
             InvalidTransitionError.
         """
-        return self._write(
+        return self._perform(
             "assess",
             by,
-            lambda uow, call: apps.assess(
-                uow,
-                call,
-                self._ctx,
-                application_id,
-                pd=None if pd is None else Decimal(pd),
-                collateral_type=collateral_type,
-                collateral_value=collateral_value,
-                internet_loan=internet_loan,
-                lender_local_incorporated=lender_local_incorporated,
-                industry_risk=industry_risk,
-            ),
-            subject=f"application:{application_id}",
+            f"application:{application_id}",
+            apps.assess,
+            application_id,
+            pd=None if pd is None else Decimal(pd),
+            collateral_type=collateral_type,
+            collateral_value=collateral_value,
+            internet_loan=internet_loan,
+            lender_local_incorporated=lender_local_incorporated,
+            industry_risk=industry_risk,
         )
 
     def approve(
@@ -159,31 +153,31 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
     ) -> None:
         """Approve (maker-checker, authority level). Raises PermissionDeniedError,
         SelfApprovalError, AuthorityError, NotEligibleError, InvalidTransitionError."""
-        self._write(
+        self._perform(
             "approve",
             by,
-            lambda uow, call: apps.approve(
-                uow, call, self._ctx, application_id, limit=limit, note=note
-            ),
-            subject=f"application:{application_id}",
+            f"application:{application_id}",
+            apps.approve,
+            application_id,
+            limit=limit,
+            note=note,
         )
 
     def decline(self, by: Principal, application_id: ApplicationId, *, reason: str) -> None:
         """Decline. Raises PermissionDeniedError, SelfApprovalError, InvalidTransitionError."""
-        self._write(
+        self._perform(
             "decline",
             by,
-            lambda uow, call: apps.decline(uow, call, self._ctx, application_id, reason=reason),
-            subject=f"application:{application_id}",
+            f"application:{application_id}",
+            apps.decline,
+            application_id,
+            reason=reason,
         )
 
     def contract(self, by: Principal, application_id: ApplicationId) -> None:
         """approved → contracted. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._write(
-            "contract",
-            by,
-            lambda uow, call: apps.contract(uow, call, self._ctx, application_id),
-            subject=f"application:{application_id}",
+        self._perform(
+            "contract", by, f"application:{application_id}", apps.contract, application_id
         )
 
     def activate(self, by: Principal, application_id: ApplicationId) -> FacilityId:
@@ -193,11 +187,8 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
             PermissionDeniedError, InvalidTransitionError (not approved),
             SubLimitExceedsParentError, LimitBelowUtilisationError, TreeStructureError.
         """
-        return self._write(
-            "activate",
-            by,
-            lambda uow, call: apps.activate(uow, call, self._ctx, application_id),
-            subject=f"application:{application_id}",
+        return self._perform(
+            "activate", by, f"application:{application_id}", apps.activate, application_id
         )
 
     def request_limit_change(
@@ -215,19 +206,15 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
         Raises:
             PermissionDeniedError, NotFoundError, InvalidValueError, InvalidTransitionError.
         """
-        return self._write(
+        return self._perform(
             "request_limit_change",
             by,
-            lambda uow, call: apps.request_limit_change(
-                uow,
-                call,
-                self._ctx,
-                facility_id,
-                new_limit=new_limit,
-                reason=reason,
-                renewal_months=renewal_months,
-            ),
-            subject=f"facility:{facility_id}",
+            f"facility:{facility_id}",
+            apps.request_limit_change,
+            facility_id,
+            new_limit=new_limit,
+            reason=reason,
+            renewal_months=renewal_months,
         )
 
     def replay(self, by: Principal, decision_id: str) -> Replay:
@@ -262,22 +249,19 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
             PermissionDeniedError, NotFoundError, TreeStructureError,
             SubLimitExceedsParentError, CurrencyMismatchError, InvalidValueError.
         """
-        return self._write(
+        return self._perform(
             "open_limit",
             by,
-            lambda uow, call: limits.open_limit(
-                uow,
-                call,
-                self._ctx,
-                limit=limit,
-                start=start,
-                term_months=term_months,
-                customer_id=customer_id,
-                group_id=group_id,
-                parent=parent,
-                product_type=product_type,
-                revolving=revolving,
-            ),
+            "",
+            limits.open_limit,
+            limit=limit,
+            start=start,
+            term_months=term_months,
+            customer_id=customer_id,
+            group_id=group_id,
+            parent=parent,
+            product_type=product_type,
+            revolving=revolving,
         )
 
     def draw(
@@ -394,13 +378,14 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
         )
 
     def _status(self, action: str, by: Principal, facility_id: FacilityId, reason: str) -> None:
-        self._write(
+        self._perform(
             action,
             by,
-            lambda uow, call: limits.change_status(
-                uow, call, self._ctx, facility_id, action=action, reason=reason
-            ),
-            subject=f"facility:{facility_id}",
+            f"facility:{facility_id}",
+            limits.change_status,
+            facility_id,
+            action=action,
+            reason=reason,
         )
 
     def freeze(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
@@ -454,23 +439,21 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
         self._risk("escalate", by, risk_event_id, note)
 
     def _risk(self, action: str, by: Principal, event_id: RiskEventId, note: str) -> None:
-        self._write(
+        self._perform(
             action,
             by,
-            lambda uow, call: rel.handle_risk_event(
-                uow, call, self._ctx, event_id, action=action, note=note
-            ),
-            subject=f"risk_event:{event_id}",
+            f"risk_event:{event_id}",
+            rel.handle_risk_event,
+            event_id,
+            action=action,
+            note=note,
         )
 
     def watchlist(self, by: Principal, customer_id: CustomerId, *, reason: str) -> None:
         """Put a customer on the watch list. Raises PermissionDeniedError,
         InvalidTransitionError."""
-        self._write(
-            "watchlist",
-            by,
-            lambda uow, call: rel.watchlist(uow, call, self._ctx, customer_id, reason=reason),
-            subject=f"customer:{customer_id}",
+        self._perform(
+            "watchlist", by, f"customer:{customer_id}", rel.watchlist, customer_id, reason=reason
         )
 
     def log_interaction(
@@ -491,35 +474,31 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
         Raises:
             PermissionDeniedError, NotFoundError, InvalidValueError.
         """
-        return self._write(
+        return self._perform(
             "log_interaction",
             by,
-            lambda uow, call: rel.log_interaction(
-                uow,
-                call,
-                self._ctx,
-                customer_id,
-                kind=kind,
-                at=at,
-                summary=summary,
-                channel=channel,
-                survey_score=survey_score,
-                follow_up=follow_up,
-            ),
-            subject=f"customer:{customer_id}",
+            f"customer:{customer_id}",
+            rel.log_interaction,
+            customer_id,
+            kind=kind,
+            at=at,
+            summary=summary,
+            channel=channel,
+            survey_score=survey_score,
+            follow_up=follow_up,
         )
 
     def resolve_complaint(
         self, by: Principal, interaction_id: InteractionId, *, resolution: str
     ) -> None:
         """Answer a complaint. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._write(
+        self._perform(
             "resolve_complaint",
             by,
-            lambda uow, call: rel.resolve_complaint(
-                uow, call, self._ctx, interaction_id, resolution=resolution
-            ),
-            subject=f"interaction:{interaction_id}",
+            f"interaction:{interaction_id}",
+            rel.resolve_complaint,
+            interaction_id,
+            resolution=resolution,
         )
 
     def schedule_task(
@@ -532,23 +511,20 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
         assignee: UserId | str | None = None,
     ) -> TaskId:
         """Schedule a follow-up task. Raises PermissionDeniedError, InvalidValueError."""
-        return self._write(
+        return self._perform(
             "schedule_task",
             by,
-            lambda uow, call: rel.schedule_task(
-                uow, call, self._ctx, customer_id, title=title, due=due, assignee=assignee
-            ),
-            subject=f"customer:{customer_id}",
+            f"customer:{customer_id}",
+            rel.schedule_task,
+            customer_id,
+            title=title,
+            due=due,
+            assignee=assignee,
         )
 
     def complete_task(self, by: Principal, task_id: TaskId) -> None:
         """Complete a task. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._write(
-            "complete_task",
-            by,
-            lambda uow, call: rel.complete_task(uow, call, self._ctx, task_id),
-            subject=f"task:{task_id}",
-        )
+        self._perform("complete_task", by, f"task:{task_id}", rel.complete_task, task_id)
 
     def timeline(self, by: Principal, customer_id: CustomerId) -> list[TimelineItem]:
         """The customer's interactions, tasks, risk events and applications, oldest first.

@@ -24,6 +24,26 @@ from creditmgmt.services.core import Call
 from creditmgmt.services.exposure import exposure_of, group_root
 
 
+def open_group_limit(
+    ctx: Context, group_id: GroupId, *, limit: Money, start: date, term_months: int
+) -> Facility:
+    """A group's limit (统一授信额度), the root of its tree, active from `start`.
+
+    Raises:
+        InvalidValueError / CurrencyMismatchError: a bad limit or term.
+    """
+    root = Facility.open(
+        ctx.ids,
+        level=FacilityLevel.GROUP,
+        limit=limit,
+        start=start,
+        term_months=term_months,
+        group_id=group_id,
+    )
+    root.activate(on=start)
+    return root
+
+
 def open_limit(
     uow: UnitOfWork,
     call: Call,
@@ -56,15 +76,7 @@ def open_limit(
         group = uow.groups.get(group_id)
         if group.limit_facility_id is not None:
             raise TreeStructureError(f"group {group_id} has limit {group.limit_facility_id}")
-        node = Facility.open(
-            ctx.ids,
-            level=FacilityLevel.GROUP,
-            limit=limit,
-            start=start,
-            term_months=term_months,
-            group_id=group_id,
-        )
-        node.activate(on=start)
+        node = open_group_limit(ctx, group_id, limit=limit, start=start, term_months=term_months)
         group.set_limit_facility(node.id)
         uow.facilities.add(node)
         call.touch(group, node)

@@ -19,6 +19,7 @@ from creditmgmt.services.access import Principal, mask
 from creditmgmt.services.context import Context
 from creditmgmt.services.core import Call, DeskCore
 from creditmgmt.services.errors import DuplicateCustomerError, GroupLimitError
+from creditmgmt.services.facilities import open_group_limit
 
 
 def onboard_customer(
@@ -100,15 +101,7 @@ def form_group(
     if not members:
         raise GroupLimitError(f"group {name!r}: a group needs at least one member")
     group = CustomerGroup.form(ctx.ids, name=name, controller=controller)
-    root = Facility.open(
-        ctx.ids,
-        level=FacilityLevel.GROUP,
-        limit=limit,
-        start=start,
-        term_months=term_months,
-        group_id=group.id,
-    )
-    root.activate(on=start)
+    root = open_group_limit(ctx, group.id, limit=limit, start=start, term_months=term_months)
     masters: list[list[Facility]] = []
     for member_id in dict.fromkeys(members):
         customer = uow.customers.get(member_id)
@@ -277,22 +270,19 @@ class OnboardingCalls(DeskCore):
             DuplicateCustomerError.
         """
         try:
-            return self._write(
+            return self._perform(
                 "onboard_customer",
                 by,
-                lambda uow, call: onboard_customer(
-                    uow,
-                    call,
-                    self._ctx,
-                    kind=kind,
-                    legal_name=legal_name,
-                    registration_id=registration_id,
-                    home_region=home_region,
-                    industry_code=industry_code,
-                    segment=segment,
-                    relationship_manager=relationship_manager,
-                    funds_used_region=funds_used_region,
-                ),
+                "",
+                onboard_customer,
+                kind=kind,
+                legal_name=legal_name,
+                registration_id=registration_id,
+                home_region=home_region,
+                industry_code=industry_code,
+                segment=segment,
+                relationship_manager=relationship_manager,
+                funds_used_region=funds_used_region,
             )
         except IntegrityError as e:
             # another desk onboarded the same registration id at the same moment
@@ -316,20 +306,17 @@ class OnboardingCalls(DeskCore):
         Raises:
             PermissionDeniedError, NotFoundError, GroupLimitError, InvalidValueError.
         """
-        return self._write(
+        return self._perform(
             "form_group",
             by,
-            lambda uow, call: form_group(
-                uow,
-                call,
-                self._ctx,
-                name=name,
-                members=members,
-                limit=limit,
-                start=start,
-                term_months=term_months,
-                controller=controller,
-            ),
+            "",
+            form_group,
+            name=name,
+            members=members,
+            limit=limit,
+            start=start,
+            term_months=term_months,
+            controller=controller,
         )
 
     def update_customer(
@@ -348,21 +335,17 @@ class OnboardingCalls(DeskCore):
         Raises:
             PermissionDeniedError, NotFoundError, InvalidValueError, InvalidTransitionError.
         """
-        self._write(
+        self._perform(
             "update_customer",
             by,
-            lambda uow, call: update_customer(
-                uow,
-                call,
-                self._ctx,
-                customer_id,
-                segment=segment,
-                relationship_manager=relationship_manager,
-                funds_used_region=funds_used_region,
-                activate=activate,
-                identity_verified=identity_verified,
-            ),
-            subject=f"customer:{customer_id}",
+            f"customer:{customer_id}",
+            update_customer,
+            customer_id,
+            segment=segment,
+            relationship_manager=relationship_manager,
+            funds_used_region=funds_used_region,
+            activate=activate,
+            identity_verified=identity_verified,
         )
 
     def exit_customer(self, by: Principal, customer_id: CustomerId, *, reason: str) -> None:
@@ -371,11 +354,13 @@ class OnboardingCalls(DeskCore):
         Raises:
             PermissionDeniedError, NotFoundError, InvalidTransitionError.
         """
-        self._write(
+        self._perform(
             "exit_customer",
             by,
-            lambda uow, call: exit_customer(uow, call, self._ctx, customer_id, reason=reason),
-            subject=f"customer:{customer_id}",
+            f"customer:{customer_id}",
+            exit_customer,
+            customer_id,
+            reason=reason,
         )
 
 

@@ -30,6 +30,7 @@ from creditmgmt.domain.loan import LoanStatus
 from creditmgmt.domain.products import ProductType
 from creditmgmt.policies import RuleSet
 from creditmgmt.ports.errors import ConfigurationError
+from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.access import SYSTEM, Principal
 from creditmgmt.services.core import DeskCore
@@ -99,7 +100,12 @@ def _rows(desk: DeskCore, ev: Evaluators, as_of: date, batch_size: int) -> Itera
     while True:
         with desk.store.unit_of_work() as uow:
             page = next(
-                iter(uow.customers.scan(customer_from=cursor, batch_size=batch_size + 1)), []
+                iter(
+                    uow.customers.scan(
+                        slice=PortfolioSlice.customers(cursor), batch_size=batch_size + 1
+                    )
+                ),
+                [],
             )
             page = [c for c in page if cursor is None or str(c.id) > str(cursor)][:batch_size]
             if not page:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import attrs
 
@@ -36,6 +36,7 @@ from creditmgmt.domain.labels import label
 from creditmgmt.domain.loan import Drawdown, LoanStatus
 from creditmgmt.domain.risk import RiskEventStatus
 from creditmgmt.ports.errors import ConfigurationError
+from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.ports.store import Store
 from creditmgmt.services.access import Principal, mask
 from creditmgmt.services.core import DeskCore
@@ -121,7 +122,12 @@ def _pages(store: Store, size: int = 1000) -> Iterator[_Page]:
     while True:
         with store.unit_of_work() as uow:
             start = None if cursor is None else CustomerId(cursor)
-            page = next(iter(uow.customers.scan(customer_from=start, batch_size=size + 1)), [])
+            page = next(
+                iter(
+                    uow.customers.scan(slice=PortfolioSlice.customers(start), batch_size=size + 1)
+                ),
+                [],
+            )
             page = [c for c in page if cursor is None or str(c.id) > cursor][:size]
             if not page:
                 return
@@ -134,6 +140,16 @@ def _pages(store: Store, size: int = 1000) -> Iterator[_Page]:
 
 def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
     return (part / whole).quantize(Decimal("0.0001")) if whole else None
+
+
+class _Quality(NamedTuple):
+    """The loan book by (category, currency) as [count, balance], and per currency the
+    provisions held, the balance and the non-performing (substandard, doubtful, loss) balance."""
+
+    by: dict[tuple[str, str], list[Decimal]]
+    provisions: dict[str, Decimal]
+    totals: dict[str, Decimal]
+    npls: dict[str, Decimal]
 
 
 def _add(into: dict[Any, Decimal], key: Any, amount: Decimal) -> None:
@@ -228,7 +244,7 @@ class _Reader:
         return rows
 
     # asset quality --------------------------------------------------------------------------
-    def _quality(self) -> tuple[dict[tuple[str, str], list[Decimal]], dict[str, Decimal]]:
+    def _quality(self) -> _Quality:
         by: dict[tuple[str, str], list[Decimal]] = {}
         provisions: dict[str, Decimal] = {}
         for page in _pages(self.store):
@@ -238,17 +254,17 @@ class _Reader:
                 slot[1] += loan.outstanding_principal.amount
                 if loan.risk is not None:
                     _add(provisions, loan.currency, loan.risk.provision.amount)
-        return by, provisions
-
-    def npl(self, _grouping: str) -> list[Row]:
-        by, _provisions = self._quality()
-        order = ["normal", "special_mention", "substandard", "doubtful", "loss", "unclassified"]
         totals: dict[str, Decimal] = {}
         npls: dict[str, Decimal] = {}
         for (cat, currency), (_, balance) in by.items():
             _add(totals, currency, balance)
             if cat in ("substandard", "doubtful", "loss"):
                 _add(npls, currency, balance)
+        return _Quality(by, provisions, totals, npls)
+
+    def npl(self, _grouping: str) -> list[Row]:
+        by, _provisions, totals, npls = self._quality()
+        order = ["normal", "special_mention", "substandard", "doubtful", "loss", "unclassified"]
         rows: list[Row] = []
         for cat, currency in sorted(by, key=lambda k: (k[1], order.index(k[0]))):
             count, balance = by[(cat, currency)]
@@ -275,14 +291,8 @@ class _Reader:
         return rows
 
     def provisions(self, _grouping: str) -> list[Row]:
-        by, provisions = self._quality()
+        _by, provisions, totals, npls = self._quality()
         rules = self.ctx.rules.as_of(self.as_of)
-        totals: dict[str, Decimal] = {}
-        npls: dict[str, Decimal] = {}
-        for (cat, currency), (_, balance) in by.items():
-            _add(totals, currency, balance)
-            if cat in ("substandard", "doubtful", "loss"):
-                _add(npls, currency, balance)
         rows = []
         for currency, loans in sorted(totals.items()):
             npl = npls.get(currency, Decimal(0))

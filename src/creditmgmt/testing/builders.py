@@ -9,13 +9,13 @@ master = a_facility(ids, limit="2,000,000.00 CNY")   # one customer's own limit,
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 import attrs
 from stdnum.cn import uscc
 
-from creditmgmt.adapters.system import SequentialIds as SequentialIds
+from creditmgmt.adapters.clocks_and_ids import SequentialIds as SequentialIds
 from creditmgmt.domain.application import CreditApplication
 from creditmgmt.domain.credit_file import CreditFile, FinancialStatement, RefreshCycle
 from creditmgmt.domain.customer import Customer, CustomerKind
@@ -25,7 +25,7 @@ from creditmgmt.domain.ids import CustomerId, FacilityId, IdSource, UserId
 from creditmgmt.domain.loan import Drawdown
 from creditmgmt.domain.money import Money, Rate
 from creditmgmt.domain.products import ProductType
-from creditmgmt.domain.schedule import Amortisation, Frequency, RepaymentSchedule
+from creditmgmt.domain.schedule import Amortisation, DayCount, Frequency, RepaymentSchedule
 
 #: Valid unified social credit codes for examples (check digits computed with python-stdnum).
 USCC_EXAMPLES = ("91310000MA1FL4T01A", "91110000100003962Y", "91440300MA5DC12341")
@@ -202,7 +202,12 @@ def a_schedule(
     term_months: int = 12,
     amortisation: Amortisation = Amortisation.EQUAL_PRINCIPAL,
     frequency: Frequency = Frequency.MONTHLY,
+    day_count: DayCount = DayCount.ACT_360,
+    fee: str | None = None,
+    roll: Callable[[date], date] | None = None,
 ) -> RepaymentSchedule:
+    """A schedule of `amount` (with its currency); `fee` is a fee per instalment, `roll` a
+    business calendar's rule for due dates on non-working days."""
     return RepaymentSchedule.build(
         principal=M(amount),
         annual_rate=Rate.of(rate),
@@ -210,6 +215,9 @@ def a_schedule(
         term_months=term_months,
         amortisation=amortisation,
         frequency=frequency,
+        day_count=day_count,
+        fee_per_installment=M(fee) if fee is not None else None,
+        roll=roll,
     )
 
 

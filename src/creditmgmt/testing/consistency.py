@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import pytest
 
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain.errors import InvalidMoneyError, InvalidValueError
 from creditmgmt.domain.events import Aggregate
 from creditmgmt.domain.facility import Facility, LimitTree

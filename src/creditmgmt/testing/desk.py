@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from creditmgmt.adapters.bureau import FakeBureau
-from creditmgmt.adapters.system import FixedClock, SequentialIds
+from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain.ids import CustomerId, FacilityId
 from creditmgmt.domain.money import Money

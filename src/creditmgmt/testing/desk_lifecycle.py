@@ -34,7 +34,7 @@ from itertools import count
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
 
-from creditmgmt.adapters.system import FixedClock
+from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.facility import (
     FacilityNotActiveError,

@@ -17,7 +17,7 @@ from datetime import date
 
 import pytest
 
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain.customer import Segment
 from creditmgmt.domain.events import Aggregate
 from creditmgmt.ports.errors import (

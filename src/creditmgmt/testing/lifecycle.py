@@ -28,12 +28,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from creditmgmt.domain.errors import DomainError
 from creditmgmt.domain.facility import Facility, FacilityStatus
+from creditmgmt.domain.ids import FacilityId
 from creditmgmt.domain.money import Money
 from creditmgmt.testing.builders import SequentialIds, a_facility_tree
 
@@ -57,6 +59,12 @@ STATUS_RULES: dict[str, tuple[frozenset[FacilityStatus], FacilityStatus]] = {
 }
 
 Snapshot = list[tuple[object, ...]]
+
+
+class _Move(Protocol):
+    """`LimitTree.draw`, `reserve`, `repay` or `release`."""
+
+    def __call__(self, facility_id: FacilityId, amount: Money, /, *, on: date) -> None: ...
 
 
 def _snapshot(nodes: Sequence[Facility]) -> Snapshot:
@@ -190,32 +198,38 @@ class FacilityLifecycle(RuleBasedStateMachine):
 
         return apply
 
-    # rules -------------------------------------------------------------------------------
-    @rule(index=_NODE, amount=_amounts)
-    def draw(self, index: int, amount: Decimal) -> None:
+    def _put(self, index: int, amount: Decimal, move: _Move, *held: str) -> None:
+        """Draw or reserve: allowed where the node may move; adds to the `held` fields."""
         node = self._node(index)
         valid = self._movable(node, amount, self.day)
         money = self._money(amount)
         self._attempt(
-            lambda: self.tree.draw(node.id, money, on=self.day),
+            lambda: move(node.id, money, on=self.day),
             valid=valid,
-            expect=self._moved(
-                self._path(node), drawn=money, cumulative_drawn=money, own_drawn=money
-            )
-            if valid
-            else None,
+            expect=self._moved(self._path(node), **dict.fromkeys(held, money)) if valid else None,
         )
+
+    def _take_back(self, index: int, amount: Decimal, move: _Move, held: str) -> None:
+        """Repay or release: allowed up to what the node holds itself (`own_<held>`), on a
+        node not ended; takes it off `held` on the path."""
+        node = self._node(index)
+        money = self._money(amount)
+        own = f"own_{held}"
+        valid = money.is_positive and money <= getattr(node, own) and self._not_ended(node)
+        self._attempt(
+            lambda: move(node.id, money, on=self.day),
+            valid=valid,
+            expect=self._moved(self._path(node), **{held: -money, own: -money}) if valid else None,
+        )
+
+    # rules -------------------------------------------------------------------------------
+    @rule(index=_NODE, amount=_amounts)
+    def draw(self, index: int, amount: Decimal) -> None:
+        self._put(index, amount, self.tree.draw, "drawn", "cumulative_drawn", "own_drawn")
 
     @rule(index=_NODE, amount=_amounts)
     def repay(self, index: int, amount: Decimal) -> None:
-        node = self._node(index)
-        money = self._money(amount)
-        valid = money.is_positive and money <= node.own_drawn and self._not_ended(node)
-        self._attempt(
-            lambda: self.tree.repay(node.id, money, on=self.day),
-            valid=valid,
-            expect=self._moved(self._path(node), drawn=-money, own_drawn=-money) if valid else None,
-        )
+        self._take_back(index, amount, self.tree.repay, "drawn")
 
     @rule(index=_NODE)
     def repay_everything_drawn_here(self, index: int) -> None:
@@ -225,29 +239,11 @@ class FacilityLifecycle(RuleBasedStateMachine):
 
     @rule(index=_NODE, amount=_amounts)
     def reserve(self, index: int, amount: Decimal) -> None:
-        node = self._node(index)
-        valid = self._movable(node, amount, self.day)
-        money = self._money(amount)
-        self._attempt(
-            lambda: self.tree.reserve(node.id, money, on=self.day),
-            valid=valid,
-            expect=self._moved(self._path(node), reserved=money, own_reserved=money)
-            if valid
-            else None,
-        )
+        self._put(index, amount, self.tree.reserve, "reserved", "own_reserved")
 
     @rule(index=_NODE, amount=_amounts)
     def release(self, index: int, amount: Decimal) -> None:
-        node = self._node(index)
-        money = self._money(amount)
-        valid = money.is_positive and money <= node.own_reserved and self._not_ended(node)
-        self._attempt(
-            lambda: self.tree.release(node.id, money, on=self.day),
-            valid=valid,
-            expect=self._moved(self._path(node), reserved=-money, own_reserved=-money)
-            if valid
-            else None,
-        )
+        self._take_back(index, amount, self.tree.release, "reserved")
 
     @rule(index=_NODE, amount=_amounts)
     def change_limit(self, index: int, amount: Decimal) -> None:

@@ -23,6 +23,10 @@ Layout of a store directory:
   size relative to the last snapshot, and on close, so a replay is always bounded.
 - `.lock` — a `filelock` lock held while the store is open: one process at a time.
 
+Modules: `backend` (`FileBackend`: opening, replaying, committing, pruning, locking),
+`format` (frames and the sections frames and snapshots share), `snapshot` (reading and
+making snapshots), `continuity` (the commit sequence a replay must follow).
+
 Stores written in format 1 (`snapshot.json`, one JSON document; `CMJ1` frames with a JSON
 payload) or format 2 (no header checksum, no base frames) are read and move to format 3 with
 the next snapshot.
@@ -50,6 +54,6 @@ decides from the journal: the whole frame is there and replayed, or it is torn o
 cut off — never half a commit.
 """
 
-from creditmgmt.adapters.files.backend import FileBackend, RecoveryReport, file_store
+from creditmgmt.adapters.files.backend import FileBackend, RecoveryReport, open_backend
 
-__all__ = ["FileBackend", "RecoveryReport", "file_store"]
+__all__ = ["FileBackend", "RecoveryReport", "open_backend"]

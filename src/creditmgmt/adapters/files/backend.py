@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import zlib
-from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Mapping
 from io import BufferedWriter, FileIO
 from pathlib import Path
 from typing import Any, Final, NoReturn
@@ -18,40 +15,35 @@ import attrs
 import filelock
 
 from creditmgmt.adapters.files.continuity import Continuity
-from creditmgmt.adapters.gcpause import gc_paused
-from creditmgmt.adapters.kinds import ALL_SPECS
-from creditmgmt.adapters.records import (
-    ColumnValue,
+from creditmgmt.adapters.files.format import (
+    HEADER,
+    JOURNAL,
+    MAGIC,
+    SNAPSHOT,
+    SNAPSHOT_V1,
+    Columns,
+    as_bytes,
+    base_frame,
+    outbox_section,
+    read_frame,
+    valid_frame_after,
+)
+from creditmgmt.adapters.files.snapshot import load_snapshot, snapshot_content
+from creditmgmt.adapters.records.contract import (
     KindSpec,
     OutboxEntry,
-    Record,
     RecordBackend,
     RecordTransaction,
+    check_options,
 )
-from creditmgmt.adapters.state import (
+from creditmgmt.adapters.records.gcpause import gc_paused
+from creditmgmt.adapters.records.in_process import (
     PreparedCommit,
     RecordState,
     StateTransaction,
-    StoredRow,
-    Write,
 )
-from creditmgmt.adapters.unit_of_work import RecordStore
-from creditmgmt.ports.clock import Clock
+from creditmgmt.adapters.records.kinds import ALL_SPECS
 from creditmgmt.ports.errors import DataError, StoreUnavailableError
-
-MAGIC_V1: Final = b"CMJ1"  # payload: one JSON object (read for stores written by 0.1)
-MAGIC: Final = b"CMJ2"  # payload: JSON meta line + the documents' UTF-8 bytes, back to back
-HEADER: Final = struct.Struct(">4sII")  # magic, payload length, crc32
-JOURNAL: Final = "journal.log"
-SNAPSHOT: Final = "snapshot.cms"
-SNAPSHOT_V1: Final = "snapshot.json"
-SNAPSHOT_FORMAT: Final = 3  # 3: the header has a checksum of its own (2 is still read)
-MAX_FRAME: Final = 1 << 30
-
-#: Raw columns of one record, and how each stored column is read back.
-#: commit sequence, writes, outbox entries, `through` of an outbox prune (else None), and
-#: whether it is a base frame (the start of a journal: the commit it continues from)
-_Frame = tuple[int, list[Write], list[OutboxEntry], int | None, bool]
 
 
 @attrs.frozen
@@ -97,123 +89,6 @@ def _write_all(fd: int, data: bytes) -> None:
             written += os.write(fd, view[written:])
 
 
-def base_frame(seq: int) -> bytes:
-    """The first frame of a fresh journal: it continues the snapshot of commit `seq`."""
-    meta = {"seq": seq, "base": True, "columns": {}, "writes": [], "outbox": []}
-    body = json.dumps(meta, separators=(",", ":")).encode() + b"\n"
-    return HEADER.pack(MAGIC, len(body), zlib.crc32(body)) + body
-
-
-def _header_crc(header: Mapping[str, Any]) -> int:
-    """CRC-32 of a snapshot header's canonical JSON, without its own `header_crc32` key."""
-    rest = {k: v for k, v in header.items() if k != "header_crc32"}
-    return zlib.crc32(json.dumps(rest, sort_keys=True, separators=(",", ":")).encode())
-
-
-def _as_bytes(text: str | bytes) -> bytes:
-    return text if isinstance(text, bytes) else text.encode("utf-8")
-
-
-class _Columns:
-    """Positional column codec of one kind: names, and JSON-safe encode / decode of values."""
-
-    def __init__(self, spec: KindSpec) -> None:
-        self.names = tuple(c.name for c in spec.columns)
-        self.decimals = tuple(i for i, c in enumerate(spec.columns) if c.type == "decimal")
-        self.dates = tuple(i for i, c in enumerate(spec.columns) if c.type == "date")
-
-    def encode(self, columns: Mapping[str, ColumnValue]) -> list[Any]:
-        values: list[Any] = [columns.get(n) for n in self.names]
-        for i in self.decimals:
-            if values[i] is not None:
-                values[i] = str(values[i])
-        for i in self.dates:
-            if values[i] is not None:
-                values[i] = values[i].isoformat()
-        return values
-
-    def reader(self, stored_names: list[str]) -> Callable[[list[Any]], dict[str, ColumnValue]]:
-        """Read values stored under `stored_names` (an older or newer column set is fine:
-        a missing column reads as None, an unknown one is dropped)."""
-        position = {n: i for i, n in enumerate(stored_names)}
-        picks = [(n, position.get(n)) for n in self.names]
-        decimals = {self.names[i] for i in self.decimals}
-        dates = {self.names[i] for i in self.dates}
-        convert = [
-            (n, Decimal if n in decimals else date.fromisoformat)
-            for n, at in picks
-            if at is not None and (n in decimals or n in dates)
-        ]
-        if [n for n, _ in picks] == list(stored_names):
-
-            def read_same(values: list[Any]) -> dict[str, ColumnValue]:
-                out = dict(zip(stored_names, values, strict=True))
-                for n, conv in convert:
-                    v = out[n]
-                    if v is not None:
-                        out[n] = conv(v)
-                return out
-
-            return read_same
-
-        def read_other(values: list[Any]) -> dict[str, ColumnValue]:
-            out: dict[str, ColumnValue] = {}
-            for n, at in picks:
-                out[n] = None if at is None else values[at]
-            for n, conv in convert:
-                v = out[n]
-                if v is not None:
-                    out[n] = conv(v)  # type: ignore[arg-type]
-            return out
-
-        return read_other
-
-
-def _decode_outbox(raw: Mapping[str, Any]) -> OutboxEntry:
-    """An outbox entry of format 1 (snapshot.json and CMJ1 frames)."""
-    return OutboxEntry(
-        aggregate_kind=raw["kind"],
-        aggregate_id=raw["id"],
-        event_type=raw["event_type"],
-        document=raw["document"],
-        recorded_at=datetime.fromisoformat(raw["recorded_at"]),
-        sequence=int(raw["sequence"]),
-    )
-
-
-def _outbox_section(entries: Iterable[OutboxEntry]) -> tuple[list[list[Any]], list[bytes]]:
-    """Format 2: one meta row per entry, and the documents' bytes in the same order."""
-    metas, texts = [], []
-    for e in entries:
-        text = _as_bytes(e.document_text())
-        metas.append(
-            [
-                e.sequence,
-                e.aggregate_kind,
-                e.aggregate_id,
-                e.event_type,
-                e.recorded_at.isoformat(),
-                len(text),
-            ]
-        )
-        texts.append(text)
-    return metas, texts
-
-
-def _read_outbox_section(
-    metas: list[list[Any]], data: bytes, at: int, times: dict[str, datetime]
-) -> tuple[list[OutboxEntry], int]:
-    entries = []
-    for seq, kind, rid, event_type, recorded_at, length in metas:
-        when = times.get(recorded_at)
-        if when is None:
-            when = times[recorded_at] = datetime.fromisoformat(recorded_at)
-        text = data[at : at + length]
-        at += length
-        entries.append(OutboxEntry(kind, rid, event_type, None, when, int(seq), text=text))
-    return entries, at
-
-
 class FileBackend(RecordBackend):
     """A crash-safe directory store. Open with `FileBackend.open(path)`.
 
@@ -257,7 +132,7 @@ class FileBackend(RecordBackend):
         self.fsync = fsync
         self.state = RecordState(self.kinds)
         self.commit_sequence = 0
-        self._columns = {k: _Columns(spec) for k, spec in self.kinds.items()}
+        self._columns = {k: Columns(spec) for k, spec in self.kinds.items()}
         self._since_snapshot = 0
         self._journal_bytes = 0
         self._snapshot_bytes = 0
@@ -369,7 +244,10 @@ class FileBackend(RecordBackend):
         has_snapshot = (self.directory / SNAPSHOT).exists() or (
             self.directory / SNAPSHOT_V1
         ).exists()
-        snapshot_seq = self._load_snapshot()
+        snapshot_seq, self._snapshot_bytes = load_snapshot(
+            self.directory, self.state, self._columns
+        )
+        self.commit_sequence = snapshot_seq
         path = self.directory / JOURNAL
         if not path.exists():
             self._new_journal(snapshot_seq)
@@ -380,9 +258,9 @@ class FileBackend(RecordBackend):
         offset, replayed = 0, 0
         continuity = Continuity(path, snapshot_seq, has_snapshot)
         while offset < len(data):
-            frame, end, reason = self._read_frame(data, offset)
+            frame, end, reason = read_frame(data, offset, self._columns)
             if frame is None:
-                if self._valid_frame_after(data, offset + 1):
+                if valid_frame_after(data, offset + 1, self._columns):
                     raise DataError(
                         f"{path}: corrupt frame at byte {offset} ({reason}) followed by valid "
                         "frames: the journal is damaged in the middle; restore from a backup"
@@ -416,150 +294,6 @@ class FileBackend(RecordBackend):
         os.replace(new, self.directory / JOURNAL)
         _fsync_dir(self.directory)
 
-    def _read_frame(self, data: bytes, offset: int) -> tuple[_Frame | None, int, str]:
-        if len(data) - offset < HEADER.size:
-            return None, offset, "incomplete frame header"
-        magic, length, crc = HEADER.unpack_from(data, offset)
-        if magic not in (MAGIC, MAGIC_V1):
-            return None, offset, "bad frame marker"
-        start, end = offset + HEADER.size, offset + HEADER.size + length
-        if length > MAX_FRAME or end > len(data):
-            return None, offset, "incomplete frame"
-        body = data[start:end]
-        if zlib.crc32(body) != crc:
-            return None, offset, "checksum mismatch"
-        try:
-            frame = self._parse_v2(body) if magic == MAGIC else self._parse_v1(body)
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
-            return None, offset, f"unreadable payload ({type(e).__name__}: {e})"
-        return frame, end, ""
-
-    def _parse_v2(self, body: bytes) -> _Frame:
-        newline = body.index(b"\n")
-        meta = json.loads(body[:newline])
-        readers = {
-            kind: self._columns[kind].reader(names) for kind, names in meta["columns"].items()
-        }
-        writes = []
-        at = newline + 1
-        for op, kind, rid, version, length, values in meta["writes"]:
-            if op not in ("insert", "update"):
-                raise ValueError(f"unknown operation {op!r}")
-            text = body[at : at + length]
-            at += length
-            record = Record(kind, rid, version, None, readers[kind](values), text=text)
-            writes.append(Write(op, record, text))
-        outbox, at = _read_outbox_section(meta["outbox"], body, at, {})
-        if at != len(body):
-            raise ValueError("document bytes do not add up")
-        prune = meta.get("prune")  # an outbox prune frame (no writes, no entries)
-        if prune is not None and (isinstance(prune, bool) or not isinstance(prune, int)):
-            raise ValueError(f"bad prune position {prune!r}")
-        base = meta.get("base") is True  # the start of a journal (format 3)
-        return int(meta["seq"]), writes, outbox, prune, base
-
-    def _parse_v1(self, body: bytes) -> _Frame:
-        payload = json.loads(body)
-        writes = []
-        for w in payload["writes"]:
-            names = list(w["columns"])
-            columns = self._columns[w["kind"]].reader(names)([w["columns"][n] for n in names])
-            text = w["document"]
-            record = Record(w["kind"], w["id"], w["version"], None, columns, text=text)
-            writes.append(Write(w["op"], record, text))
-        outbox = [_decode_outbox(e) for e in payload["outbox"]]
-        return int(payload["seq"]), writes, outbox, None, False
-
-    def _valid_frame_after(self, data: bytes, start: int) -> bool:
-        for magic in (MAGIC, MAGIC_V1):
-            at = data.find(magic, start)
-            while at != -1:
-                frame, _end, _reason = self._read_frame(data, at)
-                if frame is not None:
-                    return True
-                at = data.find(magic, at + 1)
-        return False
-
-    def _load_snapshot(self) -> int:
-        path = self.directory / SNAPSHOT
-        if path.exists():
-            self._load_snapshot_v2(path)
-        elif (self.directory / SNAPSHOT_V1).exists():
-            self._load_snapshot_v1(self.directory / SNAPSHOT_V1)
-        return self.commit_sequence
-
-    def _load_snapshot_v2(self, path: Path) -> None:
-        data = path.read_bytes()
-        self._snapshot_bytes = len(data)
-        try:
-            newline = data.index(b"\n")
-            header = json.loads(data[:newline])
-            if not isinstance(header, dict):
-                raise DataError(
-                    f"{path}: corrupt snapshot: its header is a JSON {type(header).__name__}, "
-                    "not an object"
-                )
-            if header.get("format") not in (2, SNAPSHOT_FORMAT):
-                raise DataError(f"{path}: unknown snapshot format {header.get('format')!r}")
-            if header["format"] >= 3 and header.get("header_crc32") != _header_crc(header):
-                raise DataError(f"{path}: header checksum mismatch: the snapshot is damaged")
-            if zlib.crc32(memoryview(data)[newline + 1 :]) != header["crc32"]:
-                raise DataError(f"{path}: checksum mismatch: the snapshot is damaged")
-            at = newline + 1
-            state = self.state
-            for kind, names in header["columns"].items():
-                end = data.index(b"\n", at)
-                metas = json.loads(data[at:end])
-                at = end + 1
-                read = self._columns[kind].reader(names)
-                target = state.rows[kind]
-                unique = [(n, state.unique[(kind, n)]) for n in state.unique_columns[kind]]
-                for rid, version, length, values in metas:
-                    columns = read(values)
-                    target[rid] = StoredRow(version, columns, data[at : at + length])
-                    at += length
-                    for name, index in unique:
-                        value = columns.get(name)
-                        if value is not None:
-                            index[value] = rid
-            end = data.index(b"\n", at)
-            state.outbox, at = _read_outbox_section(json.loads(data[at:end]), data, end + 1, {})
-            if at != len(data):
-                raise ValueError("document bytes do not add up")
-            state.last_sequence = int(header["last_outbox_sequence"])
-            self.commit_sequence = int(header["seq"])
-        except DataError:
-            raise
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
-            raise DataError(f"{path}: corrupt snapshot ({type(e).__name__}: {e})") from e
-
-    def _load_snapshot_v1(self, path: Path) -> None:
-        try:
-            snap = json.loads(path.read_bytes())
-            if not isinstance(snap, dict):
-                raise DataError(
-                    f"{path}: corrupt snapshot: a JSON {type(snap).__name__}, not an object"
-                )
-            if snap.get("format") != 1:
-                raise DataError(f"{path}: unknown snapshot format {snap.get('format')!r}")
-            for kind, rows in snap["rows"].items():
-                columns_of = self._columns[kind]
-                target = self.state.rows[kind]
-                for rid, (version, document, columns) in rows.items():
-                    names = list(columns)
-                    values = columns_of.reader(names)([columns[n] for n in names])
-                    target[rid] = StoredRow(version, values, document)
-                    for name in self.state.unique_columns[kind]:
-                        if values.get(name) is not None:
-                            self.state.unique[(kind, name)][values[name]] = rid
-            self.state.outbox = [_decode_outbox(e) for e in snap["outbox"]]
-            self.state.last_sequence = int(snap["last_outbox_sequence"])
-            self.commit_sequence = int(snap["seq"])
-        except DataError:
-            raise
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as e:
-            raise DataError(f"{path}: corrupt snapshot ({type(e).__name__}: {e})") from e
-
     # writing ----------------------------------------------------------------------------
     @property
     def broken(self) -> str | None:
@@ -580,8 +314,8 @@ class FileBackend(RecordBackend):
     def _persist(self, commit: PreparedCommit) -> None:
         self._check_usable()
         seq = self.commit_sequence + 1
-        texts = [_as_bytes(w.document_text()) for w in commit.writes]
-        outbox_metas, outbox_texts = _outbox_section(commit.outbox)
+        texts = [as_bytes(w.document_text()) for w in commit.writes]
+        outbox_metas, outbox_texts = outbox_section(commit.outbox)
         kinds = {w.record.kind for w in commit.writes}
         meta = {
             "seq": seq,
@@ -691,32 +425,7 @@ class FileBackend(RecordBackend):
 
     def _write_snapshot(self) -> None:
         with self.state.lock:
-            parts: list[bytes] = []
-            crc = 0
-            for kind, rows in self.state.rows.items():
-                columns = self._columns[kind]
-                texts = [_as_bytes(row.document_text()) for row in rows.values()]
-                metas = [
-                    [rid, row.version, len(text), columns.encode(row.columns)]
-                    for (rid, row), text in zip(rows.items(), texts, strict=True)
-                ]
-                line = json.dumps(metas, ensure_ascii=False, separators=(",", ":")).encode()
-                parts.append(line + b"\n")
-                parts.extend(texts)
-            outbox_metas, outbox_texts = _outbox_section(self.state.outbox)
-            line = json.dumps(outbox_metas, ensure_ascii=False, separators=(",", ":")).encode()
-            parts.append(line + b"\n")
-            parts.extend(outbox_texts)
-            for part in parts:
-                crc = zlib.crc32(part, crc)
-            header = {
-                "format": SNAPSHOT_FORMAT,
-                "seq": self.commit_sequence,
-                "last_outbox_sequence": self.state.last_sequence,
-                "columns": {k: list(c.names) for k, c in self._columns.items()},
-                "crc32": crc,
-            }
-            header["header_crc32"] = _header_crc(header)
+            header, parts = snapshot_content(self.state, self._columns, self.commit_sequence)
             tmp = self.directory / (SNAPSHOT + ".tmp")
             with self._create_file(tmp) as f:
                 f.write(json.dumps(header, separators=(",", ":")).encode() + b"\n")
@@ -884,12 +593,28 @@ def path_from_url(url: str) -> Path:
     return Path(unquote(parsed.path))
 
 
-def file_store(url_or_path: str | os.PathLike[str], *, clock: Clock, **options: Any) -> RecordStore:
-    """A `RecordStore` over a file store directory (a path or a `file:///dir` URL); `options`
-    as for `FileBackend.open` (pass `create=True` to create a new store)."""
-    path = (
-        path_from_url(url_or_path)
-        if isinstance(url_or_path, str) and url_or_path.startswith("file:")
-        else Path(url_or_path)
-    )
-    return RecordStore(FileBackend.open(path, **options), clock=clock)
+#: The options `open_backend` takes.
+OPTIONS: Final = frozenset(
+    {
+        "snapshot_every",
+        "snapshot_journal_ratio",
+        "snapshot_min_bytes",
+        "lock_timeout",
+        "create",
+        "file_mode",
+        "dir_mode",
+    }
+)
+
+
+def open_backend(url: str, **options: Any) -> FileBackend:
+    """Open the file store in the directory of a `file:///dir` URL (`FileBackend.open`):
+    `create` (default false: a directory holding no store is refused), `snapshot_every`,
+    `snapshot_journal_ratio`, `snapshot_min_bytes`, `lock_timeout`, `file_mode`, `dir_mode`.
+
+    Raises:
+        ConfigurationError: an option it does not take (named).
+        ValueError: not a local file URL; and as `FileBackend.open`.
+    """
+    check_options("file", options, OPTIONS)
+    return FileBackend.open(path_from_url(url), **options)

@@ -14,10 +14,7 @@ URLs: `sqlite:///path.db`, `sqlite://` (in memory), `postgresql+psycopg://...`,
 `mysql+pymysql://...` (also `mariadb+pymysql://`). Nothing connects at import time.
 """
 
-from creditmgmt.adapters.sql.backend import (
-    CURRENT_SCHEMA_VERSION,
-    SqlBackend,
-    sql_store,
-)
+from creditmgmt.adapters.sql.backend import SqlBackend, open_backend
+from creditmgmt.adapters.sql.schema import CURRENT_SCHEMA_VERSION
 
-__all__ = ["CURRENT_SCHEMA_VERSION", "SqlBackend", "sql_store"]
+__all__ = ["CURRENT_SCHEMA_VERSION", "SqlBackend", "open_backend"]

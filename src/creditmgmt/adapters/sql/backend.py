@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from creditmgmt.adapters.kinds import ALL_SPECS
-from creditmgmt.adapters.records import (
-    ColumnSpec,
+from creditmgmt.adapters.records.contract import (
     ColumnValue,
     In,
     KindSpec,
@@ -29,217 +25,30 @@ from creditmgmt.adapters.records import (
     RecordBackend,
     RecordTransaction,
     Where,
-    bucket_of,
     check_find_arguments,
+    check_options,
     check_prune,
     check_record,
     dump_json,
     load_document,
     select,
 )
+from creditmgmt.adapters.records.kinds import ALL_SPECS
+from creditmgmt.adapters.sql.engine import create_engine
 from creditmgmt.adapters.sql.errors import chained, describe, translate
-from creditmgmt.adapters.unit_of_work import RecordStore
-from creditmgmt.ports.clock import Clock
+from creditmgmt.adapters.sql.schema import (
+    CURRENT_SCHEMA_VERSION,
+    MIGRATIONS,
+    SqlSchema,
+    checked_prefix,
+)
 from creditmgmt.ports.errors import (
     ConflictError,
     DataError,
     IntegrityError,
     StoreUnavailableError,
 )
-
-CURRENT_SCHEMA_VERSION: Final = 3
-T = TypeVar("T")
-
-
-class _ExactDecimal(sa.types.TypeDecorator[Decimal]):
-    """Decimals as exact text on SQLite (its NUMERIC keeps only 15 significant digits)."""
-
-    impl = sa.String(64)
-    cache_ok = True
-
-    def process_bind_param(self, value: Decimal | None, dialect: sa.Dialect) -> str | None:
-        return None if value is None else str(value)
-
-    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value)
-
-
-def _text_type(length: int | None = None) -> sa.types.TypeEngine[str]:
-    base: sa.types.TypeEngine[str] = sa.String(length) if length else sa.Text()
-    # byte-order comparison everywhere, so ordering and equality match Python's
-    return base.with_variant(
-        sa.String(length, collation="C") if length else sa.Text(collation="C"), "postgresql"
-    ).with_variant(
-        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin")
-        if length
-        else mysql.LONGTEXT(charset="utf8mb4", collation="utf8mb4_bin"),
-        "mysql",
-        "mariadb",
-    )
-
-
-def _column_type(spec: ColumnSpec, dialect: str) -> sa.types.TypeEngine[Any]:
-    if spec.type == "str":
-        return _text_type(255)
-    if spec.type == "int":
-        return sa.BigInteger()
-    if spec.type == "bool":
-        return sa.Boolean()
-    if spec.type == "date":
-        return sa.Date()
-    if dialect == "sqlite":
-        return _ExactDecimal()
-    return sa.Numeric(30, 6, asdecimal=True)
-
-
-def _prefix_ok(prefix: str) -> str:
-    if not prefix.replace("_", "").isalnum():
-        raise ValueError(f"table prefix {prefix!r} may hold letters, digits and '_' only")
-    return prefix
-
-
-class _Schema:
-    """The tables of one store."""
-
-    def __init__(
-        self, kinds: Mapping[str, KindSpec], dialect: str, schema: str | None, prefix: str
-    ) -> None:
-        self.metadata = sa.MetaData(schema=schema)
-        self.dialect = dialect
-        table_kw: dict[str, Any] = {}
-        if dialect in ("mysql", "mariadb"):
-            table_kw = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
-        self.tables: dict[str, sa.Table] = {}
-        for kind, spec in kinds.items():
-            cols: list[sa.Column[Any]] = [
-                sa.Column("id", _text_type(64), primary_key=True),
-                sa.Column("version", sa.Integer(), nullable=False),
-                sa.Column("bucket", sa.Integer(), nullable=False),
-                sa.Column("document", _text_type(), nullable=False),
-            ]
-            for c in spec.columns:
-                cols.append(
-                    sa.Column(
-                        c.name,
-                        _column_type(c, dialect),
-                        nullable=True,
-                        unique=c.unique,
-                    )
-                )
-            self.tables[kind] = sa.Table(f"{prefix}{kind}", self.metadata, *cols, **table_kw)
-        self.kinds = dict(kinds)
-        self.table_kw = table_kw
-        # SQLite AUTOINCREMENT: never hand out a rowid again, even once every entry is pruned
-        self.outbox = _outbox_table(
-            self.metadata, f"{prefix}outbox", table_kw, sqlite_autoincrement=True
-        )
-        #: one row (id 1): the highest sequence ever pruned, the last sequence when the outbox
-        #: is empty (schema 3)
-        self.outbox_state = sa.Table(
-            f"{prefix}outbox_state",
-            self.metadata,
-            sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
-            sa.Column("pruned_through", sa.BigInteger(), nullable=False),
-            **table_kw,
-        )
-        self.version_table = sa.Table(
-            f"{prefix}schema",
-            self.metadata,
-            sa.Column("version", sa.Integer(), primary_key=True),
-            sa.Column("applied_at", _text_type(40), nullable=False),
-            **table_kw,
-        )
-
-
-def _outbox_table(
-    metadata: sa.MetaData, name: str, table_kw: Mapping[str, Any], *, sqlite_autoincrement: bool
-) -> sa.Table:
-    return sa.Table(
-        name,
-        metadata,
-        sa.Column(
-            "sequence",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            primary_key=True,
-            autoincrement=True,
-        ),
-        sa.Column("aggregate_kind", _text_type(64), nullable=False),
-        sa.Column("aggregate_id", _text_type(64), nullable=False),
-        sa.Column("event_type", _text_type(64), nullable=False),
-        sa.Column("document", _text_type(), nullable=False),
-        sa.Column("recorded_at", _text_type(40), nullable=False),
-        sqlite_autoincrement=sqlite_autoincrement,
-        **table_kw,
-    )
-
-
-def _scan_columns(schema: _Schema) -> list[tuple[sa.Table, str]]:
-    """(table, column) of every queryable column that gets a scan index (unique ones have
-    their own)."""
-    return [
-        (schema.tables[kind], c.name)
-        for kind, spec in schema.kinds.items()
-        for c in spec.columns
-        if c.indexed and not c.unique
-    ]
-
-
-# Migrations: version -> the step from the previous version. A released step never changes:
-# every database written by any release walks the same steps up to CURRENT_SCHEMA_VERSION.
-def _migration_1(conn: Connection, schema: _Schema) -> None:
-    """Tables, unique constraints, a bucket index and one index per queryable column."""
-    schema.metadata.create_all(conn, tables=[*schema.tables.values(), schema.version_table])
-    # the outbox exactly as release 0.1 made it (schema 3 changes it on SQLite)
-    _outbox_table(
-        sa.MetaData(schema=schema.metadata.schema),
-        schema.outbox.name,
-        schema.table_kw,
-        sqlite_autoincrement=False,
-    ).create(conn)
-    for table in schema.tables.values():
-        sa.Index(f"ix_{table.name}_bucket", table.c.bucket).create(conn)
-    for table, name in _scan_columns(schema):
-        sa.Index(f"ix_{table.name}_{name}", table.c[name]).create(conn)
-
-
-def _migration_2(conn: Connection, schema: _Schema) -> None:
-    """Scan indexes: (column, id) instead of (column), so a keyset scan filtered on a column
-    seeks straight to its next batch instead of sorting every remaining match per batch."""
-    for table, name in _scan_columns(schema):
-        old = sa.Index(f"ix_{table.name}_{name}", table.c[name])
-        old.drop(conn)
-        table.indexes.discard(old)
-        sa.Index(f"ix_{table.name}_{name}_id", table.c[name], table.c.id).create(conn)
-
-
-def _migration_3(conn: Connection, schema: _Schema) -> None:
-    """Outbox pruning: a state row keeping the highest sequence pruned, and on SQLite an
-    AUTOINCREMENT outbox (rebuilt with its rows), so no sequence is handed out twice even
-    after every entry was pruned. PostgreSQL sequences and InnoDB counters never go back."""
-    schema.outbox_state.create(conn)
-    conn.execute(schema.outbox_state.insert(), {"id": 1, "pruned_through": 0})
-    if schema.dialect != "sqlite":
-        return
-    outbox = schema.outbox
-    quote = conn.dialect.identifier_preparer
-    old_name = f"{outbox.name}_schema2"
-    conn.exec_driver_sql(
-        f"ALTER TABLE {quote.format_table(outbox)} RENAME TO {quote.quote(old_name)}"
-    )
-    outbox.create(conn)
-    old = quote.format_table(sa.table(old_name, schema=outbox.schema))
-    names = ", ".join(quote.quote(c.name) for c in outbox.columns)
-    conn.exec_driver_sql(
-        f"INSERT INTO {quote.format_table(outbox)} ({names}) SELECT {names} FROM {old}"
-    )
-    conn.exec_driver_sql(f"DROP TABLE {old}")
-
-
-MIGRATIONS: Final[dict[int, Callable[[Connection, _Schema], None]]] = {
-    1: _migration_1,
-    2: _migration_2,
-    3: _migration_3,
-}
+from creditmgmt.ports.slices import bucket_of
 
 
 class SqlBackend(RecordBackend):
@@ -262,7 +71,7 @@ class SqlBackend(RecordBackend):
         # whether the database has the outbox state of schema 3 (known after `migrate`, else
         # read on first use: a store opened with create=False may hold an older schema)
         self._outbox_state: bool | None = None
-        self._schema = _Schema(self.kinds, self.dialect, schema, _prefix_ok(table_prefix))
+        self._schema = SqlSchema(self.kinds, self.dialect, schema, checked_prefix(table_prefix))
         self._column_names = {
             k: tuple(c.name for c in spec.columns) for k, spec in self.kinds.items()
         }
@@ -794,96 +603,18 @@ class _SqlTransaction(RecordTransaction):
         self._outbox.clear()
 
 
-def create_engine(url: str | URL, *, sqlite_synchronous: str = "NORMAL") -> Engine:
-    """An engine for a store URL, configured for our transaction pattern.
+#: The options `open_backend` takes.
+OPTIONS: Final = frozenset({"schema", "table_prefix", "create", "sqlite_synchronous"})
+
+
+def open_backend(url: str, **options: Any) -> SqlBackend:
+    """Open the SQL store at `url` (`SqlBackend.from_url`): `schema`, `table_prefix`
+    (default "cm_"), `create` (default true: create or upgrade the schema) and
+    `sqlite_synchronous` (default "NORMAL").
 
     Raises:
-        ValueError: an unsupported URL (names the driver).
+        ConfigurationError: an option it does not take (named).
+        ValueError: an unsupported URL or driver; and as `SqlBackend.from_url`.
     """
-    try:
-        u = make_url(url)
-    except sa_exc.ArgumentError as e:
-        raise ValueError(f"not a store URL: {url!r} ({e})") from e
-    u = u.set(drivername=_drivername(u.drivername))
-    backend = u.get_backend_name()
-    if backend == "sqlite":
-        memory = u.database in (None, "", ":memory:")
-        if not memory:
-            _create_private(u.database)
-        if memory:
-            engine = sa.create_engine(
-                u, poolclass=StaticPool, connect_args={"check_same_thread": False}
-            )
-        else:
-            engine = sa.create_engine(u, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @sa.event.listens_for(engine, "connect")
-        def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-            cur = dbapi_conn.cursor()
-            if not memory:
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute(f"PRAGMA synchronous={_synchronous(sqlite_synchronous)}")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        return engine
-    if backend == "postgresql":
-        return sa.create_engine(u, pool_pre_ping=False, isolation_level="READ COMMITTED")
-    if backend in ("mysql", "mariadb"):
-        if "charset" not in u.query:
-            u = u.update_query_dict({"charset": "utf8mb4"})
-        return sa.create_engine(u, isolation_level="READ COMMITTED", pool_recycle=3600)
-    raise ValueError(f"unsupported store URL driver {u.drivername!r} (sqlite, postgresql, mysql)")
-
-
-def _create_private(database: str | None) -> None:
-    """Create a missing SQLite database file empty and owner-only (0o600) before SQLite opens
-    it: SQLite then makes the -wal and -shm files with the same mode. An existing file keeps
-    its mode (a host wanting another one creates the file first)."""
-    if not database or database.startswith("file:"):
-        return
-    try:
-        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError:  # it exists, or its directory does not: SQLite says what is wrong
-        return
-    try:
-        os.fchmod(fd, 0o600)  # exactly, whatever the umask
-    finally:
-        os.close(fd)
-
-
-#: The drivers the adapter is tested with, and what a bare database name means.
-_DRIVERS: Final = {
-    "sqlite": "sqlite",
-    "sqlite+pysqlite": "sqlite+pysqlite",
-    "postgresql": "postgresql+psycopg",
-    "postgres": "postgresql+psycopg",
-    "postgresql+psycopg": "postgresql+psycopg",
-    "mysql": "mysql+pymysql",
-    "mysql+pymysql": "mysql+pymysql",
-    "mariadb": "mariadb+pymysql",
-    "mariadb+pymysql": "mariadb+pymysql",
-}
-
-
-def _drivername(name: str) -> str:
-    try:
-        return _DRIVERS[name.lower()]
-    except KeyError:
-        raise ValueError(
-            f"unsupported store URL driver {name!r}: use sqlite, postgresql+psycopg (psycopg 3) "
-            "or mysql+pymysql / mariadb+pymysql (PyMySQL)"
-        ) from None
-
-
-def _synchronous(value: str) -> str:
-    if value.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-        raise ValueError(f"sqlite synchronous must be OFF, NORMAL, FULL or EXTRA, got {value!r}")
-    return value.upper()
-
-
-def sql_store(url: str | URL, *, clock: Clock, schema: str | None = None) -> RecordStore:
-    """A `RecordStore` over `SqlBackend.from_url(url)`."""
-    return RecordStore(SqlBackend.from_url(url, schema=schema), clock=clock)
+    check_options("sql", options, OPTIONS)
+    return SqlBackend.from_url(url, **options)

@@ -15,7 +15,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from creditmgmt.cli.policy.common import LANG, _console, _load, policy, show_value
+from creditmgmt.cli.policy.common import LANG, console, load_rules, policy, show_value
 from creditmgmt.cli.policy.text import t as _t
 from creditmgmt.policies import PolicyError, RuleSet
 
@@ -157,10 +157,10 @@ def test_cases(file: str, cases_csv: str, lang: str) -> None:
     optional `expect.matched` (rule ids joined by `|`) and `expect.error` (text the error
     message must contain). Empty cells are skipped; `null` means None. Exits 1 on any failure.
     """
-    ruleset = _load(file)
+    ruleset = load_rules(file)
     cases = read_cases(cases_csv)
     results = [run_case(ruleset, c) for c in cases]
-    out = _console()
+    out = console()
     table = Table(title=f"{_t(lang, 'cases')}: {escape(ruleset.ref)}")
     for key in ("case", "block", "row", "result"):
         table.add_column(_t(lang, key))

@@ -8,7 +8,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from creditmgmt.cli.policy.common import LANG, _console, policy
+from creditmgmt.cli.policy.common import LANG, console, policy
 from creditmgmt.cli.policy.text import LABELS as _LABELS
 from creditmgmt.cli.policy.text import finding_code
 from creditmgmt.cli.policy.text import t as _t
@@ -21,14 +21,15 @@ from creditmgmt.policies import PolicyError, RuleSet
 def check(files: tuple[str, ...], lang: str) -> None:
     """Check rule-set FILES: gaps, overlaps, shadowed rows, types, unused inputs ...
 
-    Lists every finding with file:line, severity, code and block/row. A formula that does
+    Lists every finding with file:line, severity, code, block/row and message (with
+    `--lang zh` the messages are Chinese; codes, ids and formulas stay as written). A formula that does
     not compile (a type error, an unknown name) is a `formula-error` finding at its line and
     the other blocks are still checked. Exits 1 if any file has an error finding, 2 if a
     file cannot be loaded.
     """
     from creditmgmt.policies.loader import read_document
 
-    out = _console()
+    out = console()
     worst = 0
     for path in files:
         try:
@@ -54,7 +55,7 @@ def check(files: tuple[str, ...], lang: str) -> None:
                     f"[{style}]{escape(sev)}[/]" if style else escape(sev),
                     escape(finding_code(f.code, lang)),
                     escape(where),
-                    escape(f.message),
+                    escape(f.message_in(lang)),
                 )
             out.print(table)
             out.print(

@@ -21,18 +21,18 @@ LANG = click.option(
     type=click.Choice(["en", "zh"]),
     default="en",
     show_default=True,
-    help="Language of labels (stored codes stay as written).",
+    help="Language of labels and messages (stored codes stay as written).",
 )
 
 
-def _console(stderr: bool = False) -> Console:
+def console(stderr: bool = False) -> Console:
     probe = Console(stderr=stderr)
     width = probe.width if probe.is_terminal else 160
     return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False)
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    _console(stderr=True).print(f"[bold red]error:[/] {escape(message)}")
+def fail(message: str, code: int = 2) -> NoReturn:
+    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}")
     raise click.exceptions.Exit(code)
 
 
@@ -64,14 +64,14 @@ def show_value(value: Any, lang: str = "en") -> str:
     return text
 
 
-def _load(path: str) -> RuleSet:
+def load_rules(path: str) -> RuleSet:
     """Load and compile a document without refusing approved ones with errors (check shows them)."""
     from creditmgmt.policies.loader import read_document
 
     try:
         return RuleSet(read_document(Path(path), source_name=path))
     except PolicyError as e:
-        _fail(str(e))
+        fail(str(e))
 
 
 @click.group()
@@ -79,10 +79,31 @@ def policy() -> None:
     """Rule sets for policy teams: check, explain, test, diff, prove, schema."""
 
 
-def _builtin(name: str) -> RuleSet:
+def builtin_rules(name: str) -> RuleSet:
     from creditmgmt.policies import builtin_ruleset
 
     try:
         return builtin_ruleset(name)
     except PolicyError as e:  # UnknownRuleSetError lists the available names
-        _fail(str(e))
+        fail(str(e))
+
+
+#: `--builtin NAME`: a rule set shipped with the package instead of FILE (explain, prove).
+BUILTIN = click.option("--builtin", "builtin_name", help="Use a built-in rule set (e.g. cn-2023).")
+
+
+def rules_and_block(
+    args: tuple[str, ...], builtin_name: str | None, *, block_required: bool
+) -> tuple[RuleSet, str | None]:
+    """The rule set and BLOCK of `[FILE] BLOCK` arguments: FILE, or `--builtin NAME` with
+    BLOCK alone. Raises `click.UsageError` for a wrong count of arguments or a missing FILE."""
+    block = "BLOCK" if block_required else "[BLOCK]"
+    if builtin_name is not None:
+        if len(args) > 1 or (block_required and not args):
+            raise click.UsageError(f"with --builtin, give only {block}")
+        return builtin_rules(builtin_name), (args[0] if args else None)
+    if not args or len(args) > 2 or (block_required and len(args) != 2):
+        raise click.UsageError(f"give FILE {block} (or --builtin NAME {block})")
+    if not Path(args[0]).is_file():
+        raise click.UsageError(f"{args[0]}: no such file")
+    return load_rules(args[0]), (args[1] if len(args) == 2 else None)

@@ -13,11 +13,11 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from creditmgmt.cli.policy.common import LANG, _console, _fail, _load, policy, show_value
+from creditmgmt.cli.policy.common import LANG, console, fail, load_rules, policy, show_value
 from creditmgmt.cli.policy.text import t as _t
 from creditmgmt.domain import DomainError, Money, format_amount, format_money
 from creditmgmt.policies import PolicyError, RuleSet
-from creditmgmt.policies.impact import ImpactReport, display
+from creditmgmt.policies.impact import ImpactReport, RowChange, display
 
 
 def read_rows(path: str, key: str) -> Iterator[dict[str, Any]]:
@@ -127,31 +127,14 @@ def _impact_tables(
         for o in report.outputs
         if (n := o.numeric) is not None
     ]
+
+    def change(c: RowChange) -> list[str]:
+        return [display(c.key), c.block, c.output, shown(c.old), shown(c.new), num(c.delta)]
+
     largest = [
-        [
-            display(c.key),
-            c.block,
-            c.output,
-            shown(c.old),
-            shown(c.new),
-            num(c.delta),
-        ]
-        for o in report.outputs
-        if o.numeric is not None
-        for c in o.numeric.largest
+        change(c) for o in report.outputs if o.numeric is not None for c in o.numeric.largest
     ]
-    changes = [
-        [
-            display(c.key),
-            c.block,
-            c.output,
-            shown(c.old),
-            shown(c.new),
-            num(c.delta),
-            _money(c.amount, currency),
-        ]
-        for c in report.changes
-    ]
+    changes = [[*change(c), _money(c.amount, currency)] for c in report.changes]
     errors = [[display(e.key), e.block, e.version, e.error, e.message] for e in report.errors]
     cols = {
         "summary": ["block", "output_col", "evaluated", "unchanged", "changed_col", "errors_col"],
@@ -284,7 +267,7 @@ def _store_rows(
     store_url: str, as_of: date, rules: RuleSet, batch_size: int
 ) -> Iterator[dict[str, Any]]:
     """The stored book as rule inputs (`CreditDesk.portfolio`), derived fields under `rules`."""
-    from creditmgmt.adapters.system import FixedClock
+    from creditmgmt.adapters.clocks_and_ids import FixedClock
     from creditmgmt.bootstrap import open_desk
     from creditmgmt.domain.errors import CreditMgmtError
 
@@ -292,12 +275,12 @@ def _store_rows(
         clock = FixedClock(datetime.combine(as_of, time(18, 0), tzinfo=UTC))
         desk = open_desk(store_url, rules=rules, clock=clock, institution_region="310000")
     except CreditMgmtError as e:
-        _fail(f"--store: {e}")
+        fail(f"--store: {e}")
     with desk:
         try:
             yield from desk.portfolio(as_of=as_of, rules=rules, batch_size=batch_size)
         except CreditMgmtError as e:  # a stored record that cannot be read, named
-            _fail(f"--store: {e}")
+            fail(f"--store: {e}")
 
 
 @policy.command()
@@ -383,7 +366,7 @@ def diff(
             currency = Money.zero(currency.upper()).currency
         except DomainError as e:
             raise click.UsageError(f"--currency: {e}") from None
-    old, new = _load(old_file), _load(new_file)
+    old, new = load_rules(old_file), load_rules(new_file)
     if store_url is not None:
         assert as_of is not None
         key = key or "loan_id"
@@ -396,8 +379,8 @@ def diff(
     try:
         report = diff_impact(old, new, book, blocks=blocks or None, key=key, amount=amount, top=top)
     except PolicyError as e:
-        _fail(str(e))
-    out = _console()
+        fail(str(e))
+    out = console()
     out.print(f"[bold]{escape(_t(lang, 'impact', new=report.new_ref, old=report.old_ref))}[/]")
     errors = len({e.key for e in report.errors})
     out.print(
@@ -424,6 +407,6 @@ def diff(
             try:
                 Path(target).write_text(text, encoding="utf-8")
             except OSError as e:
-                _fail(f"{target}: cannot write: {e.strerror}")
+                fail(f"{target}: cannot write: {e.strerror}")
             out.print(escape(_t(lang, "written", path=target)))
     raise click.exceptions.Exit(1 if report.errors else 0)

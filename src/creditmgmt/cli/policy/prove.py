@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 import click
 from rich.markup import escape
 from rich.table import Table
 
-from creditmgmt.cli.policy.common import LANG, _builtin, _console, _fail, _load, policy, show_value
+from creditmgmt.cli.policy.common import (
+    BUILTIN,
+    LANG,
+    console,
+    fail,
+    policy,
+    rules_and_block,
+    show_value,
+)
 from creditmgmt.cli.policy.text import t as _t
 from creditmgmt.policies import PolicyInputError
-
-if TYPE_CHECKING:
-    pass
 
 
 @policy.command()
 @click.argument("args", nargs=-1, metavar="[FILE] [BLOCK]")
-@click.option("--builtin", "builtin_name", help="Use a built-in rule set (e.g. cn-2023).")
+@BUILTIN
 @click.option(
     "--monotone",
     "monotone",
@@ -65,17 +67,7 @@ def prove(
     """
     from creditmgmt.cli.prove import Bound, ClaimError, Monotone, check_claims
 
-    block: str | None
-    if builtin_name is not None:
-        if len(args) > 1:
-            raise click.UsageError("with --builtin, give at most BLOCK")
-        ruleset, block = _builtin(builtin_name), (args[0] if args else None)
-    else:
-        if not args or len(args) > 2:
-            raise click.UsageError("give FILE [BLOCK] (or --builtin NAME [BLOCK])")
-        if not Path(args[0]).is_file():
-            raise click.UsageError(f"{args[0]}: no such file")
-        ruleset, block = _load(args[0]), (args[1] if len(args) == 2 else None)
+    ruleset, block = rules_and_block(args, builtin_name, block_required=False)
     if not monotone and not bounds:
         raise click.UsageError("give at least one --monotone or --bound claim")
     order: dict[str, list[str]] = {}
@@ -89,8 +81,8 @@ def prove(
         claims += [Bound.parse(t) for t in bounds]
         outcomes = check_claims(ruleset, block, claims, orders=order)
     except (ClaimError, PolicyInputError) as e:
-        _fail(str(e))
-    out = _console()
+        fail(str(e))
+    out = console()
     out.print(f"{_t(lang, 'ruleset')}: {escape(ruleset.ref)}")
     for outcome in outcomes:
         claim = escape(f"{outcome.block}: {outcome.claim}")

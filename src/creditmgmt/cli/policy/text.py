@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from creditmgmt.policies.messages import CODES
+
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "location": "location",
@@ -163,33 +165,9 @@ def t(lang: str, key: str, **values: Any) -> str:
     return LABELS[lang][key].format(**values)
 
 
-#: each finding code's Chinese label (`check --lang zh` shows `gap（覆盖缺口）`); the codes
-#: themselves never change
-FINDING_LABELS_ZH: dict[str, str] = {
-    "formula-error": "公式错误",
-    "type-error": "类型错误",
-    "unknown-input": "未声明的输入",
-    "unknown-value": "未声明的枚举值",
-    "bad-domain": "取值范围错误",
-    "gap": "覆盖缺口",
-    "overlap": "规则重叠",
-    "shadowed-row": "规则被遮蔽",
-    "bin-overlap": "分箱部分重叠",
-    "conflicting-duplicate": "重复规则且结果冲突",
-    "duplicate-row": "重复规则",
-    "trigger-never-fires": "预警永不触发",
-    "scale-not-monotone": "主标尺非单调",
-    "scale-not-contiguous": "主标尺不连续",
-    "scale-too-few-grades": "主标尺等级过少",
-    "duplicate-grade": "等级重复",
-    "ladder-not-ordered": "阶梯未按升序",
-    "unreachable-step": "阶梯不可达",
-    "empty-cell": "矩阵单元为空",
-    "division-by-zero": "可能除以零",
-    "unused-input": "未使用的输入",
-    "unconstrained-input": "未读取的输入",
-    "check-incomplete": "检查未完成",
-}
+#: each finding code's Chinese label (`check --lang zh` shows `gap（覆盖缺口）`), from the
+#: message catalogue; the codes themselves never change
+FINDING_LABELS_ZH: dict[str, str] = {code: c.zh for code, c in CODES.items()}
 
 
 def finding_code(code: str, lang: str) -> str:

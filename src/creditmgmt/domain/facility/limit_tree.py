@@ -251,16 +251,15 @@ class LimitTree:
             InvalidValueError, CurrencyMismatchError, RepaymentExceedsDrawnError,
             FacilityNotActiveError (closed or cancelled nodes), TreeStructureError.
         """
-        self._check_amount(principal, "repayment")
-        path = self.path(facility_id)
-        self._check_not_ended(path, "repay")  # the status first: a closed node holds nothing
-        if principal > path[-1].own_drawn:
-            raise RepaymentExceedsDrawnError(
-                f"repayment of {principal} exceeds the {path[-1].own_drawn} drawn directly on "
-                f"facility {facility_id} (repay on the node that was drawn)"
-            )
-        self._take_back(path, principal, "drawn", "repayment")
-        path[-1]._record(PrincipalRepaid(aggregate_id=str(facility_id), amount=principal, on=on))
+        leaf = self._take_back(
+            facility_id,
+            principal,
+            held="drawn",
+            action="repay",
+            what="repayment",
+            hint=" (repay on the node that was drawn)",
+        )
+        leaf._record(PrincipalRepaid(aggregate_id=str(facility_id), amount=principal, on=on))
 
     def reserve(self, facility_id: FacilityId, amount: Money, *, on: date) -> None:
         """Earmark headroom (an approved but not yet drawn amount, a pending guarantee).
@@ -284,26 +283,41 @@ class LimitTree:
             InvalidValueError, CurrencyMismatchError, RepaymentExceedsDrawnError,
             FacilityNotActiveError (a closed or cancelled node on the path), TreeStructureError.
         """
-        self._check_amount(amount, "release")
-        path = self.path(facility_id)
-        self._check_not_ended(path, "release")
-        if amount > path[-1].own_reserved:
-            raise RepaymentExceedsDrawnError(
-                f"release of {amount} exceeds the {path[-1].own_reserved} reserved directly on "
-                f"facility {facility_id}"
-            )
-        self._take_back(path, amount, "reserved", "release")
-        path[-1]._record(AmountReleased(aggregate_id=str(facility_id), amount=amount, on=on))
+        leaf = self._take_back(
+            facility_id, amount, held="reserved", action="release", what="release"
+        )
+        leaf._record(AmountReleased(aggregate_id=str(facility_id), amount=amount, on=on))
 
-    @staticmethod
-    def _take_back(path: Sequence[Facility], amount: Money, held: str, what: str) -> None:
-        """Subtract `amount` from `held` ("drawn" or "reserved") on every node of the path and
-        from what is held directly (`own_drawn`, `own_reserved`) on its last node, once every
-        node is shown to hold that much.
+    def _take_back(
+        self,
+        facility_id: FacilityId,
+        amount: Money,
+        *,
+        held: str,
+        action: str,
+        what: str,
+        hint: str = "",
+    ) -> Facility:
+        """Subtract `amount` from `held` ("drawn" or "reserved") on every node of the path to
+        `facility_id` and from what is held directly (`own_drawn`, `own_reserved`) on that
+        node, once the amount, the statuses and every node's holding are checked; returns the
+        node.
 
         Raises:
-            RepaymentExceedsDrawnError: a node on the path holds less (nothing is changed).
+            InvalidValueError, CurrencyMismatchError, TreeStructureError,
+            FacilityNotActiveError: a closed or cancelled node on the path.
+            RepaymentExceedsDrawnError: the node or one above it holds less (nothing is changed).
         """
+        self._check_amount(amount, what)
+        path = self.path(facility_id)
+        self._check_not_ended(path, action)  # the status first: a closed node holds nothing
+        own = f"own_{held}"
+        held_here: Money = getattr(path[-1], own)
+        if amount > held_here:
+            raise RepaymentExceedsDrawnError(
+                f"{what} of {amount} exceeds the {held_here} {held} directly on "
+                f"facility {facility_id}{hint}"
+            )
         for n in path:
             on_node: Money = getattr(n, held)
             if amount > on_node:
@@ -312,8 +326,8 @@ class LimitTree:
                 )
         for n in path:
             _write_checked(n, held, getattr(n, held) - amount)
-        own = f"own_{held}"
-        _write_checked(path[-1], own, getattr(path[-1], own) - amount)
+        _write_checked(path[-1], own, held_here - amount)
+        return path[-1]
 
     # structure --------------------------------------------------------------------------------
     def _check_children_fit(self, parent: Facility, children_limits: Money) -> None:
@@ -322,6 +336,19 @@ class LimitTree:
                 f"sub-limits under facility {parent.id} would total {children_limits}, "
                 f"more than its limit {parent.limit}"
             )
+
+    def _check_fits_under(self, parent: Facility, node: Facility, as_parent: str) -> None:
+        """`node` may sit under `parent`: the parent is not terminal, the currencies match and
+        the limits under the parent, `node`'s included, fit its limit."""
+        if parent.status.is_terminal:
+            raise TreeStructureError(f"parent {parent.id} is {parent.status.value}")
+        if node.currency != parent.currency:
+            raise CurrencyMismatchError(
+                f"facility {node.id} is in {node.currency}, {as_parent} {parent.id} in "
+                f"{parent.currency}"
+            )
+        siblings = Money.sum((c.limit for c in self.children(parent.id)), parent.currency)
+        self._check_children_fit(parent, siblings + node.limit)
 
     def attach(self, child: Facility) -> None:
         """Add a new node under its parent (already in the tree).
@@ -336,17 +363,9 @@ class LimitTree:
         if child.parent_id is None:
             raise TreeStructureError(f"facility {child.id} has no parent to attach to")
         parent = self.node(child.parent_id)
-        if parent.status.is_terminal:
-            raise TreeStructureError(f"parent {parent.id} is {parent.status.value}")
-        if child.currency != parent.currency:
-            raise CurrencyMismatchError(
-                f"facility {child.id} is in {child.currency}, its parent {parent.id} in "
-                f"{parent.currency}"
-            )
         if not child.utilisation.is_zero:
             raise TreeStructureError(f"facility {child.id} must be attached before any movement")
-        siblings = Money.sum((c.limit for c in self.children(parent.id)), parent.currency)
-        self._check_children_fit(parent, siblings + child.limit)
+        self._check_fits_under(parent, child, "its parent")
         self._nodes[child.id] = child
 
     def adopt(self, subtree: Sequence[Facility], *, under: FacilityId) -> None:
@@ -374,15 +393,7 @@ class LimitTree:
             raise TreeStructureError(
                 f"a {root.level.value} node cannot sit under {parent.level.value} node {parent.id}"
             )
-        if parent.status.is_terminal:
-            raise TreeStructureError(f"parent {parent.id} is {parent.status.value}")
-        if root.currency != parent.currency:
-            raise CurrencyMismatchError(
-                f"facility {root.id} is in {root.currency}, its new parent {parent.id} in "
-                f"{parent.currency}"
-            )
-        siblings = Money.sum((c.limit for c in self.children(parent.id)), parent.currency)
-        self._check_children_fit(parent, siblings + root.limit)
+        self._check_fits_under(parent, root, "its new parent")
         path = self.path(parent.id)
         root.parent_id = parent.id
         if parent.group_id is not None:

@@ -23,6 +23,7 @@ from creditmgmt.domain.errors import (
     InvalidTransitionError,
     InvalidValueError,
     NegativeAmountError,
+    check_transition,
 )
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import (
@@ -342,10 +343,7 @@ class Facility(Aggregate):
     # lifecycle --------------------------------------------------------------------------------
     def _move(self, target: FacilityStatus, on: date, reason: str) -> None:
         check_text(reason, "reason", max_length=NOTE_MAX)
-        if target not in _TRANSITIONS[self.status]:
-            raise InvalidTransitionError(
-                f"facility {self.id}: cannot go from {self.status.value} to {target.value}"
-            )
+        check_transition(f"facility {self.id}", _TRANSITIONS, self.status, target)
         previous, self.status = self.status, target
         if target is FacilityStatus.ACTIVE and previous is FacilityStatus.APPROVED:
             self._record(FacilityActivated(aggregate_id=str(self.id), on=on, limit=self.limit))

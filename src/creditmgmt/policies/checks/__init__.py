@@ -2,7 +2,8 @@
 
 Nothing here evaluates a rule on data. The checks reason about the written cells, bands,
 steps and expressions, and report every problem as a `Finding` with a severity, a stable code
-(see `FINDING_CODES` and `FINDING_SEVERITIES`), the block and row it concerns and the source
+(see `FINDING_CODES` and `FINDING_SEVERITIES`, both read from the message catalogue
+`policies.messages`), the block and row it concerns and the source
 location of that row (or of the block when the problem belongs to no single row).
 
 One room per kind of problem, each a function `(survey) -> list[Finding]` (`ROOMS` lists them
@@ -60,7 +61,7 @@ from creditmgmt.policies.checks.shadowing import check_duplicates, check_shadowi
 from creditmgmt.policies.checks.survey import Survey
 from creditmgmt.policies.checks.triggers import check_triggers
 from creditmgmt.policies.checks.types_and_inputs import check_types_and_inputs
-from creditmgmt.policies.errors import PolicyLoadError
+from creditmgmt.policies.messages import CODES, Text, Value, code_of
 
 __all__ = [
     "FINDING_CODES",
@@ -74,70 +75,13 @@ __all__ = [
 ]
 
 #: Every finding code with a one-line explanation (documentation and CLI help show these).
-FINDING_CODES: dict[str, str] = {
-    "formula-error": "a formula, let or trigger condition does not compile (a type error, an "
-    "unknown name, a syntax error); its block is not checked further and does not evaluate",
-    "type-error": "a cell, output value, default or expression has the wrong type for its input "
-    "or output, or a block reads an input of a kind it cannot use",
-    "unknown-input": "a block names an input the document does not declare",
-    "unknown-value": "a cell, output, default or comparison in a formula names an enum value "
-    "that is not declared",
-    "bad-domain": "an input's min is above its max, or min/max is given for a non-numeric input",
-    "gap": "some inputs match no row, band, step or bin: evaluating them fails "
-    "(the region is named)",
-    "overlap": "some inputs match several rows of a UNIQUE table, several matrix rows or "
-    "columns, several bands of a scale or two steps from the same value (the region is named)",
-    "shadowed-row": "a row or bin can never decide: under FIRST (and for scorecard bins) "
-    "earlier rows cover its whole region, under PRIORITY rows with a better output do, or "
-    "one of its cells holds for no allowed value",
-    "bin-overlap": "a scorecard bin overlaps earlier bins in part; the first bin wins there",
-    "conflicting-duplicate": "two rows have the same conditions but different outputs",
-    "duplicate-row": "two rows have the same conditions and the same outputs",
-    "trigger-never-fires": "a trigger's condition can never be true "
-    "(contradictory comparisons, an undeclared enum value, constant false)",
-    "scale-not-monotone": "master-scale bands are not in ascending order, a band is empty, "
-    "or the default grade lies below the last band",
-    "scale-not-contiguous": "a master-scale band does not start where the previous one ends",
-    "scale-too-few-grades": "a master scale has fewer than 7 non-default grades or not exactly "
-    "one default grade",
-    "duplicate-grade": "a master scale names the same grade twice",
-    "ladder-not-ordered": "threshold-ladder steps do not ascend",
-    "unreachable-step": "a threshold-ladder step lies wholly outside the input's domain",
-    "empty-cell": "a matrix cell has no value",
-    "division-by-zero": "a formula divides by an input whose domain includes 0 and no enclosing "
-    "condition excludes 0",
-    "unused-input": "an input is declared but no block uses it",
-    "unconstrained-input": "a block lists an input that none of its rows, bins or expressions "
-    "reads",
-    "check-incomplete": "a table is too large to walk completely; gap/overlap results are partial",
-}
+#: The codes, their severities and the words of every message are kept in one catalogue,
+#: `policies.messages`: a check makes a finding from a message key (`gap.no-rule`), whose
+#: prefix is its code.
+FINDING_CODES: dict[str, str] = {code: c.meaning for code, c in CODES.items()}
 
 #: The severity of each code: error (blocks `approved`), warning or info.
-FINDING_SEVERITIES: dict[str, str] = {
-    "formula-error": "error",
-    "type-error": "error",
-    "unknown-input": "error",
-    "unknown-value": "error",
-    "bad-domain": "error",
-    "gap": "error",
-    "overlap": "error",
-    "shadowed-row": "warning",
-    "bin-overlap": "warning",
-    "conflicting-duplicate": "error",
-    "duplicate-row": "warning",
-    "trigger-never-fires": "warning",
-    "scale-not-monotone": "error",
-    "scale-not-contiguous": "error",
-    "scale-too-few-grades": "error",
-    "duplicate-grade": "error",
-    "ladder-not-ordered": "error",
-    "unreachable-step": "warning",
-    "empty-cell": "error",
-    "division-by-zero": "error",
-    "unused-input": "warning",
-    "unconstrained-input": "info",
-    "check-incomplete": "info",
-}
+FINDING_SEVERITIES: dict[str, str] = {code: c.severity for code, c in CODES.items()}
 
 #: Walk budget (nodes) per table; beyond it a `check-incomplete` finding is given. Read when
 #: `check_document` runs.
@@ -145,33 +89,33 @@ WALK_BUDGET = 150_000
 
 
 def _finding(
-    code: str,
-    message: str,
+    key: str,
     block: str | None = None,
     rule: str | None = None,
     location: SourceLocation | None = None,
+    /,
+    **values: Value,
 ) -> Finding:
-    """A finding with the severity of its code (the rooms make theirs through the survey)."""
-    return Finding(FINDING_SEVERITIES[code], code, message, block, rule, location)
+    """The finding of message `key` (its code is the key's prefix, with that code's
+    severity) with `values`; the rooms make theirs through the survey."""
+    code = code_of(key)
+    return Finding(FINDING_SEVERITIES[code], code, Text.of(key, **values), block, rule, location)
 
 
 #: The rooms of the checks in the order they run, each with the codes it reports. (Findings
 #: are sorted by position; at one position they keep this order.)
 def check_formula_errors(survey: Survey) -> list[Finding]:
     """`formula-error`: each formula a lenient load could not compile (see
-    `loader.read_document`), at its file:line:column. The other rooms' findings about such a
-    block are left out: its stand-in expressions say nothing about the policy."""
+    `loader.read_document`), at its file:line:column, with the compiler's message. The other
+    rooms' findings about such a block are left out: its stand-in expressions say nothing
+    about the policy."""
     return [
-        survey.finding("formula-error", _without_location(e), block, None, e.location)
+        survey.finding(e.text.key, block, None, e.location, **e.text.values)
+        if e.text is not None and code_of(e.text.key) == "formula-error"
+        else survey.finding("formula-error.other", block, None, e.location, detail=str(e))
         for block, errors in survey.doc.formula_errors.items()
         for e in errors
     ]
-
-
-def _without_location(error: PolicyLoadError) -> str:
-    text = str(error)
-    prefix = f"{error.location}: "
-    return text[len(prefix) :] if error.location and text.startswith(prefix) else text
 
 
 ROOMS: tuple[tuple[Callable[[Survey], list[Finding]], tuple[str, ...]], ...] = (

@@ -18,7 +18,6 @@ from creditmgmt.policies.checks.geometry import (
     Cut,
     Walk,
     bits_of,
-    listing,
     region_findings,
     show,
 )
@@ -29,6 +28,7 @@ from creditmgmt.policies.checks.types_and_inputs import (
     reads_numbers,
     reads_ordered,
 )
+from creditmgmt.policies.messages import Text
 
 
 def check_coverage(survey: Survey) -> list[Finding]:
@@ -49,24 +49,19 @@ def _table(survey: Survey, t: m.DecisionTable) -> list[Finding]:
     if t.hit_policy == "COLLECT":
         return []
     if not t.rules:
-        return [finding("gap", "no rule matches any input", t.id, None, t.loc)]
+        return [finding("gap.empty-table", t.id, None, t.loc)]
     geometry = survey.table(t)
     walk = geometry.walk
     out: list[Finding] = []
     if walk.truncated:
         out.append(
             finding(
-                "check-incomplete",
-                f"the table has too many regions to walk (> {survey.walk_budget}); "
-                "gap, overlap and shadowing results are partial",
-                t.id,
-                None,
-                t.loc,
+                "check-incomplete.too-many-regions", t.id, None, t.loc, budget=survey.walk_budget
             )
         )
     axes = geometry.axes
     out.extend(
-        region_findings(finding, "gap", axes, [(walk.gaps, "no rule matches", None, t.loc)], t.id)
+        region_findings(finding, axes, [(walk.gaps, Text.of("gap.no-rule"), None, t.loc)], t.id)
     )
     if t.hit_policy == "UNIQUE":
         duplicates = survey.duplicate_members(t)
@@ -76,11 +71,11 @@ def _table(survey: Survey, t: m.DecisionTable) -> list[Finding]:
             if frozenset(rows) <= duplicates.get(rows[0], frozenset()):
                 continue  # already reported as a duplicate
             ids = [t.rules[i].id for i in rows]
-            verb = "both match" if len(ids) == 2 else "all match"
+            key = "overlap.rules-both" if len(ids) == 2 else "overlap.rules-all"
             last = t.rules[rows[-1]]
-            items.append((boxes, f"rules {listing(ids)} {verb}", last.id, last.loc))
+            items.append((boxes, Text.of(key, rules=tuple(ids)), last.id, last.loc))
         items.sort(key=lambda item: item[3].line)
-        out.extend(region_findings(finding, "overlap", axes, items, t.id))
+        out.extend(region_findings(finding, axes, items, t.id))
     return out
 
 
@@ -88,8 +83,8 @@ def _scorecard(survey: Survey, s: m.Scorecard) -> list[Finding]:
     out: list[Finding] = []
     for index, ch in enumerate(s.characteristics):
         geometry = survey.bins(s, index)
-        gaps = [(geometry.walk.gaps, f"no bin of {ch.input} matches", None, ch.loc)]
-        out.extend(region_findings(survey.finding, "gap", geometry.axes, gaps, s.id))
+        gaps = [(geometry.walk.gaps, Text.of("gap.no-bin", input=ch.input), None, ch.loc)]
+        out.extend(region_findings(survey.finding, geometry.axes, gaps, s.id))
     return out
 
 
@@ -100,32 +95,37 @@ def _matrix(survey: Survey, mx: m.Matrix) -> list[Finding]:
         what = "row" if label == "r" else "column"
         geometry = survey.matrix_axis(mx, label)
         walk, axes = geometry.walk, geometry.axes
-        gaps = [(walk.gaps, f"no {what} matches", None, mx.loc)]
-        out.extend(region_findings(finding, "gap", axes, gaps, mx.id))
-        items: list[tuple[list[Box], str, str | None, SourceLocation]] = []
+        gaps = [(walk.gaps, Text.of(f"gap.no-{what}"), None, mx.loc)]
+        out.extend(region_findings(finding, axes, gaps, mx.id))
+        items: list[tuple[list[Box], Text, str | None, SourceLocation]] = []
         for hit, boxes in walk.overlaps.items():
             rows = list(bits_of(hit))
             ids = [f"{label}{i + 1}" for i in rows]
             items.append(
                 (
                     boxes,
-                    f"{what}s {listing(ids)} ({', '.join(cells[i].text for i in rows)}) all match",
+                    Text.of(
+                        f"overlap.{what}s",
+                        rows=tuple(ids),
+                        cells=", ".join(cells[i].text for i in rows),
+                    ),
                     ids[-1],
                     matrix_location(mx, label, rows[-1]),
                 )
             )
-        out.extend(region_findings(finding, "overlap", axes, items, mx.id))
+        out.extend(region_findings(finding, axes, items, mx.id))
     for i, row in enumerate(mx.values):
         for j, value in enumerate(row):
             if value is None or (isinstance(value, str) and not value.strip()):
                 out.append(
                     finding(
-                        "empty-cell",
-                        f"cell r{i + 1}c{j + 1} ({mx.row_cells[i].text} x "
-                        f"{mx.col_cells[j].text}) has no value",
+                        "empty-cell.no-value",
                         mx.id,
                         f"r{i + 1}c{j + 1}",
                         mx.value_locs[i][j] if i < len(mx.value_locs) else mx.loc,
+                        cell=f"r{i + 1}c{j + 1}",
+                        row=mx.row_cells[i].text,
+                        column=mx.col_cells[j].text,
                     )
                 )
     return out
@@ -165,7 +165,7 @@ def _scale(survey: Survey, s: m.MasterScale) -> list[Finding]:
 
     gaps = [b for b in walk.gaps if outside(b)]
     out = region_findings(
-        survey.finding, "gap", [axis], [(gaps, "no grade for", None, s.loc)], s.id
+        survey.finding, [axis], [(gaps, Text.of("gap.no-grade"), None, s.loc)], s.id
     )
     items = []
     for hit, boxes in walk.overlaps.items():
@@ -174,8 +174,10 @@ def _scale(survey: Survey, s: m.MasterScale) -> list[Finding]:
             rows = list(bits_of(hit))
             names = [s.grades[i].grade for i in rows]
             last = s.grades[rows[-1]]
-            items.append((boxes, f"grades {listing(names)} all cover", last.grade, last.loc))
-    out.extend(region_findings(survey.finding, "overlap", [axis], items, s.id))
+            items.append(
+                (boxes, Text.of("overlap.grades", grades=tuple(names)), last.grade, last.loc)
+            )
+    out.extend(region_findings(survey.finding, [axis], items, s.id))
     return out
 
 
@@ -187,7 +189,7 @@ def _ladder(survey: Survey, ladder: m.ThresholdLadder) -> list[Finding]:
     out: list[Finding] = []
     if spec.nullable:
         out.append(
-            finding("gap", f"no step matches {ladder.input} missing", ladder.id, None, ladder.loc)
+            finding("gap.no-step", ladder.id, None, ladder.loc, region=f"{ladder.input} missing")
         )
     steps = ladder.steps
     if not steps or not steps_ascend(spec, ladder):
@@ -201,7 +203,7 @@ def _ladder(survey: Survey, ladder: m.ThresholdLadder) -> list[Finding]:
                 if len(below) == 1
                 else f"{ladder.input} in {{{', '.join(show(v) for v in below)}}}"
             )
-            out.append(finding("gap", f"no step matches {region}", ladder.id, None, ladder.loc))
+            out.append(finding("gap.no-step", ladder.id, None, ladder.loc, region=region))
         return out
     cells = [
         Cell("range", f">= {show_start(spec, st.start)}", low=st.start)
@@ -219,20 +221,19 @@ def _ladder(survey: Survey, ladder: m.ThresholdLadder) -> list[Finding]:
     first_cut = axis.cut(first.start, before=True)
     if axis.dom_lo is None or first_cut > axis.dom_lo:
         region = axis.interval(axis.dom_lo, first_cut)
-        out.append(finding("gap", f"no step matches {region}", ladder.id, None, ladder.loc))
+        out.append(finding("gap.no-step", ladder.id, None, ladder.loc, region=region))
     for step, cell in zip(steps, cells, strict=True):
         if not axis.cover(cell)[0]:
             start = axis.cut(step.start, before=True)
             above = axis.dom_hi is not None and start >= axis.dom_hi
-            where = "above the domain's max" if above else "below the domain's min"
             out.append(
                 finding(
-                    "unreachable-step",
-                    f"step from {show_start(spec, step.start)} (value {step.value}) lies "
-                    f"wholly {where}",
+                    "unreachable-step.above-max" if above else "unreachable-step.below-min",
                     ladder.id,
                     f"from {step.start}",
                     step.loc,
+                    start=show_start(spec, step.start),
+                    value=str(step.value),
                 )
             )
     return out

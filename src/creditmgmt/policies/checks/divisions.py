@@ -47,12 +47,14 @@ def _divisions(
         high = spec.max if spec.max is not None else ""
         out.append(
             survey.finding(
-                "division-by-zero",
-                f"{expr.text!r} divides by {name}, which may be 0 (domain [{low}..{high}]); "
-                f"declare min > 0 or guard it, e.g. `... if {name} != 0 else ...`",
+                "division-by-zero.input",
                 block.id,
                 where,
                 loc,
+                formula=repr(expr.text),
+                input=name,
+                low=str(low),
+                high=str(high),
             )
         )
 

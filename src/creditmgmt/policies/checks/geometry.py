@@ -15,24 +15,38 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
 from creditmgmt.policies import model as m
 from creditmgmt.policies.base import Finding, SourceLocation
 from creditmgmt.policies.cells import Cell
+from creditmgmt.policies.messages import Text, Value
 
 #: At most this many gap or overlap findings per block (the last one says how many more).
 MAX_REGION_FINDINGS = 20
 #: At most this many raw regions are merged per finding group (the rest are only counted).
 MAX_MERGED_BOXES = 5_000
 
-#: Makes a finding: (code, message, block, rule, location) -> Finding with the code's severity.
-FindingFactory = Callable[[str, str, str | None, str | None, SourceLocation | None], Finding]
+
+class FindingFactory(Protocol):
+    """Makes a finding: (message key, block, rule, location, **values) -> Finding with the
+    severity of the key's code (see `messages`)."""
+
+    def __call__(
+        self,
+        key: str,
+        block: str | None = None,
+        rule: str | None = None,
+        location: SourceLocation | None = None,
+        /,
+        **values: Value,
+    ) -> Finding: ...
+
 
 Cut = tuple[Any, int]  # (value, 0 = just before value | 1 = just after value)
 Runs = tuple[tuple[int, int], ...]
@@ -166,8 +180,9 @@ class Axis:
         return lo, hi
 
     # all axes
-    def cover(self, cell: Cell) -> tuple[Runs, str | None]:
-        """The atoms `cell` matches, as runs [start, end), and a problem with the cell."""
+    def cover(self, cell: Cell) -> tuple[Runs, Text | None]:
+        """The atoms `cell` matches, as runs [start, end), and a problem with the cell (a
+        `type-error.*` or `unknown-value.*` message whose `{where}` the caller fills)."""
         if cell.kind == "any":
             return ((0, self.n),), None
         if cell.kind == "missing":
@@ -182,20 +197,24 @@ class Axis:
         if self.ordered:
             cuts = self._cell_cuts(cell)
             if cuts is None or cell.kind != "range":
-                return (), f"{cell.text!r} is not a {self.spec.type} test"
+                return (), self._problem("type-error.not-a-test", cell, type=self.spec.type)
             start, end = self.start(cuts[0]), self.start(cuts[1])
             if cuts[1] is None:
                 end = self.n_values
             return (((start, end),) if start < end else ()), None
         if cell.kind != "set":
-            return (), f"{cell.text!r} is a range but {self.name} is {self.spec.type}"
+            return (), self._problem(
+                "type-error.range-on-unordered", cell, input=self.name, type=self.spec.type
+            )
         hits: list[int] = []
         bad: list[Any] = []
         for value in cell.values:
             if self.spec.type == "bool" and not isinstance(value, bool):
-                return (), f"{cell.text!r} is not true or false"
+                return (), self._problem("type-error.not-bool", cell)
             if self.spec.type != "bool" and isinstance(value, bool):
-                return (), f"{cell.text!r} is a boolean but {self.name} is {self.spec.type}"
+                return (), self._problem(
+                    "type-error.bool-on-other", cell, input=self.name, type=self.spec.type
+                )
             i = self.index.get(value_key(value))
             if i is None:
                 bad.append(value)
@@ -206,11 +225,16 @@ class Axis:
             mask |= 1 << i
         problem = None
         if bad:
-            problem = (
-                f"unknown value {', '.join(repr(str(b)) for b in bad)} of {self.name} "
-                f"(declared: {', '.join(map(str, self.values))})"
+            problem = Text.of(
+                "unknown-value.cell",
+                input=self.name,
+                values=", ".join(repr(str(b)) for b in bad),
+                declared=", ".join(map(str, self.values)),
             )
         return runs_of(mask), problem
+
+    def _problem(self, key: str, cell: Cell, **values: Value) -> Text:
+        return Text.of(key, cell=repr(cell.text), **values)
 
     # rendering
     def render(self, mask: int) -> str | None:
@@ -463,26 +487,26 @@ def mergeable(axis: Axis, a: int, b: int) -> bool:
     return is_run(a | b) if axis.ordered else True
 
 
-def region(axes: Sequence[Axis], box: Box) -> str:
+def region(axes: Sequence[Axis], box: Box) -> str | Text:
     parts = [t for axis, mask in zip(axes, box, strict=True) if (t := axis.render(mask))]
-    return ", ".join(parts) if parts else "any input"
+    return ", ".join(parts) if parts else Text.of("note.any-input")
 
 
 def region_findings(
     finding: FindingFactory,
-    code: str,
     axes: Sequence[Axis],
-    items: Sequence[tuple[list[Box], str, str | None, SourceLocation]],
+    items: Sequence[tuple[list[Box], Text, str | None, SourceLocation]],
     block: str,
 ) -> list[Finding]:
-    """Findings for regions: each item is (boxes, message prefix, rule, location).
+    """Findings for regions: each item is (boxes, message, rule, location); the message's
+    `{region}` is filled with each region in the policy's terms.
 
     At most MAX_REGION_FINDINGS are made; the last one says that more exist (and how many,
     when they were all merged)."""
     out: list[Finding] = []
     hidden = 0
     exact = True
-    for boxes, prefix, rule, loc in items:
+    for boxes, text, rule, loc in items:
         if len(out) >= MAX_REGION_FINDINGS:
             exact = False  # not merged: counting them would cost what showing them does
             break
@@ -491,15 +515,16 @@ def region_findings(
             boxes = boxes[:MAX_MERGED_BOXES]
         for box in merge_boxes(axes, boxes):
             if len(out) < MAX_REGION_FINDINGS:
-                out.append(finding(code, f"{prefix} {region(axes, box)}", block, rule, loc))
+                region_text = region(axes, box)
+                out.append(finding(text.key, block, rule, loc, **text.values, region=region_text))
             else:
                 hidden += 1
     if out and (hidden or not exact):
-        more = f"{hidden} more" if exact else "more"
         last = out[-1]
-        out[-1] = attrs.evolve(last, message=f"{last.message} (and {more} {code} regions)")
+        more = (
+            Text.of("note.more-regions", n=hidden, code=last.code)
+            if exact
+            else Text.of("note.more-regions-uncounted", code=last.code)
+        )
+        out[-1] = attrs.evolve(last, notes=(*last.notes, more))
     return out
-
-
-def listing(ids: Sequence[str]) -> str:
-    return ids[0] if len(ids) == 1 else f"{', '.join(ids[:-1])} and {ids[-1]}"

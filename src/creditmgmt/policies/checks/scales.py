@@ -18,6 +18,7 @@ from creditmgmt.policies.base import Finding
 from creditmgmt.policies.checks.geometry import Axis, show
 from creditmgmt.policies.checks.survey import Survey
 from creditmgmt.policies.checks.types_and_inputs import reads_numbers, reads_ordered
+from creditmgmt.policies.messages import Value
 
 #: Basel/CRR minimum for a rating scale: 7 non-default grades and 1 default grade.
 MIN_NON_DEFAULT_GRADES = 7
@@ -77,13 +78,13 @@ def _grades(survey: Survey, s: m.MasterScale) -> list[Finding]:
     if len(written) < MIN_NON_DEFAULT_GRADES or len(defaults) != 1:
         out.append(
             finding(
-                "scale-too-few-grades",
-                f"the scale has {len(written)} non-default and {len(defaults)} default grade(s); "
-                f"at least {MIN_NON_DEFAULT_GRADES} non-default and exactly 1 default are "
-                "required",
+                "scale-too-few-grades.count",
                 s.id,
                 None,
                 s.loc,
+                grades=len(written),
+                defaults=len(defaults),
+                minimum=MIN_NON_DEFAULT_GRADES,
             )
         )
     seen: dict[str, m.Grade] = {}
@@ -91,45 +92,36 @@ def _grades(survey: Survey, s: m.MasterScale) -> list[Finding]:
         if g.grade in seen:
             out.append(
                 finding(
-                    "duplicate-grade",
-                    f"grade {g.grade} is named twice (first at line {seen[g.grade].loc.line})",
+                    "duplicate-grade.twice",
                     s.id,
                     g.grade,
                     g.loc,
+                    grade=g.grade,
+                    line=seen[g.grade].loc.line,
                 )
             )
         seen.setdefault(g.grade, g)
     for prev, g in zip([None, *written], written, strict=False):
         assert g.upper is not None
+        values: dict[str, Value]
         if g.lower >= g.upper:
-            out.append(
-                finding(
-                    "scale-not-monotone",
-                    f"band {g.grade} [{g.lower}..{g.upper}) is empty: from must be below to",
-                    s.id,
-                    g.grade,
-                    g.loc,
-                )
-            )
+            key, values = "scale-not-monotone.empty-band", {"upper": str(g.upper)}
         elif prev is not None and g.lower < prev.lower:
-            out.append(
-                finding(
-                    "scale-not-monotone",
-                    f"band {g.grade} starts at {g.lower}, below band {prev.grade} "
-                    f"({prev.lower}); bands must ascend from the best grade to the worst",
-                    s.id,
-                    g.grade,
-                    g.loc,
-                )
-            )
+            key = "scale-not-monotone.descending"
+            values = {"previous": prev.grade, "previous_lower": str(prev.lower)}
+        else:
+            continue
+        out.append(finding(key, s.id, g.grade, g.loc, grade=g.grade, lower=str(g.lower), **values))
     top = max((g.upper for g in written if g.upper is not None), default=None)
     out.extend(
         finding(
-            "scale-not-monotone",
-            f"default grade {d.grade} at {d.lower} lies below the end of the bands ({top})",
+            "scale-not-monotone.default-below",
             s.id,
             d.grade,
             d.loc,
+            grade=d.grade,
+            lower=str(d.lower),
+            top=str(top),
         )
         for d in defaults
         if top is not None and d.lower < top
@@ -142,15 +134,19 @@ def _grades(survey: Survey, s: m.MasterScale) -> list[Finding]:
             assert prev.upper is not None
             lo, hi = sorted((prev.upper, g.lower))
             region = axis.interval(axis.cut(lo, before=True), axis.cut(hi, before=True))
-            what = f"{region} has no grade" if prev.upper < g.lower else f"{region} falls in both"
             out.append(
                 finding(
-                    "scale-not-contiguous",
-                    f"band {prev.grade} ends at {prev.upper} but band {g.grade} starts at "
-                    f"{g.lower}: {what}",
+                    "scale-not-contiguous.hole"
+                    if prev.upper < g.lower
+                    else "scale-not-contiguous.overlap",
                     s.id,
                     g.grade,
                     g.loc,
+                    previous=prev.grade,
+                    upper=str(prev.upper),
+                    grade=g.grade,
+                    lower=str(g.lower),
+                    region=region,
                 )
             )
     return out
@@ -164,24 +160,25 @@ def _steps(survey: Survey, ladder: m.ThresholdLadder) -> list[Finding]:
         if key(step.start) == key(prev.start):
             out.append(
                 survey.finding(
-                    "overlap",
-                    f"steps from {show_start(spec, prev.start)} (value {prev.value}) and from "
-                    f"{show_start(spec, step.start)} (value {step.value}) start at the same "
-                    "value; the earlier one is never used",
+                    "overlap.steps",
                     ladder.id,
                     f"from {step.start}",
                     step.loc,
+                    first=show_start(spec, prev.start),
+                    first_value=str(prev.value),
+                    second=show_start(spec, step.start),
+                    second_value=str(step.value),
                 )
             )
         elif key(step.start) < key(prev.start):
             out.append(
                 survey.finding(
-                    "ladder-not-ordered",
-                    f"step from {show_start(spec, step.start)} comes after the step from "
-                    f"{show_start(spec, prev.start)}; steps must ascend",
+                    "ladder-not-ordered.descending",
                     ladder.id,
                     f"from {step.start}",
                     step.loc,
+                    start=show_start(spec, step.start),
+                    previous=show_start(spec, prev.start),
                 )
             )
     return out

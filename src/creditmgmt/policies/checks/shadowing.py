@@ -16,12 +16,12 @@ from creditmgmt.policies.checks.geometry import (
     Box,
     Runs,
     bits_of,
-    listing,
     mask_of,
     region_findings,
 )
 from creditmgmt.policies.checks.survey import Survey
 from creditmgmt.policies.checks.types_and_inputs import bin_id
+from creditmgmt.policies.messages import Text
 
 
 def check_duplicates(survey: Survey) -> list[Finding]:
@@ -37,16 +37,14 @@ def check_duplicates(survey: Survey) -> list[Finding]:
                 same = dict(rule.then) == dict(first.then)
                 out.append(
                     survey.finding(
-                        "duplicate-row" if same else "conflicting-duplicate",
-                        f"rule {rule.id} has the same conditions as rule {first.id}"
-                        + (
-                            " and the same outputs"
-                            if same
-                            else f" but different outputs ({_outputs(rule)} vs {_outputs(first)})"
-                        ),
+                        "duplicate-row.same" if same else "conflicting-duplicate.different",
                         t.id,
                         rule.id,
                         rule.loc,
+                        rule=rule.id,
+                        first=first.id,
+                        outputs=_outputs(rule),
+                        first_outputs=_outputs(first),
                     )
                 )
     return out
@@ -77,13 +75,15 @@ def _table(survey: Survey, t: m.DecisionTable) -> list[Finding]:
         if cell.kind in ("range", "missing", "not") and axis.cover(cell)[1] is None:
             out.append(
                 finding(
-                    "shadowed-row",
-                    f"rule {rule.id} can never match: {axis.name} {cell.text} holds for no "
-                    "allowed value"
-                    + (" (the input is not nullable)" if cell.kind == "missing" else ""),
+                    "shadowed-row.never-match-not-nullable"
+                    if cell.kind == "missing"
+                    else "shadowed-row.never-match",
                     t.id,
                     rule.id,
                     rule.loc,
+                    rule=rule.id,
+                    input=axis.name,
+                    cell=cell.text,
                 )
             )
     if t.hit_policy == "FIRST" and not walk.truncated:
@@ -98,29 +98,17 @@ def _table(survey: Survey, t: m.DecisionTable) -> list[Finding]:
             earlier = _covering_rows(covers, i) if named <= MAX_REGION_FINDINGS else []
             out.append(
                 finding(
-                    "shadowed-row",
-                    f"rule {rule.id} can never be reached: "
-                    + (
-                        f"earlier rule(s) {listing([t.rules[j].id for j in earlier])} "
-                        "cover all it matches"
-                        if earlier
-                        else "earlier rules cover all it matches"
-                    ),
+                    "shadowed-row.covered-by" if earlier else "shadowed-row.covered",
                     t.id,
                     rule.id,
                     rule.loc,
+                    rule=rule.id,
+                    rules=tuple(t.rules[j].id for j in earlier),
                 )
             )
     if t.hit_policy == "PRIORITY" and not walk.truncated:
         out.extend(
-            finding(
-                "shadowed-row",
-                f"rule {rule.id} never decides: wherever it matches, a row with an "
-                f"output of higher priority (or the same, written earlier) matches too",
-                t.id,
-                rule.id,
-                rule.loc,
-            )
+            finding("shadowed-row.never-decides", t.id, rule.id, rule.loc, rule=rule.id)
             for i, rule in enumerate(t.rules)
             if not (walk.winners >> i & 1 or i in dead)
         )
@@ -150,29 +138,21 @@ def _scorecard(survey: Survey, s: m.Scorecard) -> list[Finding]:
             if not covers[i][0] and i in troubled:
                 continue  # reported as a type error
             if not walk.winners >> i & 1:
-                why = (
-                    "earlier bins cover all it matches"
-                    if covers[i][0]
-                    else "it holds for no allowed value"
-                )
                 out.append(
                     survey.finding(
-                        "shadowed-row",
-                        f"bin {b.cell.text!r} of {ch.input} can never be reached: {why}",
+                        "shadowed-row.bin-covered" if covers[i][0] else "shadowed-row.bin-empty",
                         s.id,
                         bin_id(ch, i),
                         b.loc,
+                        bin=repr(b.cell.text),
+                        input=ch.input,
                     )
                 )
             elif i in partial:
-                message = f"bin {b.cell.text!r} overlaps earlier bins (they win) at"
+                message = Text.of("bin-overlap.partial", bin=repr(b.cell.text))
                 out.extend(
                     region_findings(
-                        survey.finding,
-                        "bin-overlap",
-                        axes,
-                        [(partial[i], message, bin_id(ch, i), b.loc)],
-                        s.id,
+                        survey.finding, axes, [(partial[i], message, bin_id(ch, i), b.loc)], s.id
                     )
                 )
     return out

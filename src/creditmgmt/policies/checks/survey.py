@@ -17,6 +17,7 @@ from creditmgmt.policies import model as m
 from creditmgmt.policies.base import Finding
 from creditmgmt.policies.cells import Cell
 from creditmgmt.policies.checks.geometry import Axis, FindingFactory, Runs, Walk
+from creditmgmt.policies.messages import Text
 
 B = TypeVar("B", bound=m.Block)
 
@@ -37,7 +38,8 @@ class Geometry:
         #: per row, per axis: the runs of atoms its cell covers
         self.covers: list[list[Runs]] = []
         #: (row, axis, problem) for every cell that does not fit its input, in row order
-        self.problems: list[tuple[int, Axis, str]] = []
+        #: (a `messages.Text` whose `{where}` the reporting check fills)
+        self.problems: list[tuple[int, Axis, Text]] = []
         for i, cells in enumerate(rows):
             row: list[Runs] = []
             for axis, cell in zip(axes, cells, strict=True):

@@ -20,12 +20,12 @@ def check_triggers(survey: Survey) -> list[Finding]:
             if Reasoner(t.expr.text).assume(t.expr.tree.body, True, facts) is None:
                 out.append(
                     survey.finding(
-                        "trigger-never-fires",
-                        f"trigger {t.id} can never fire: {t.expr.text!r} is false for every "
-                        "allowed input",
+                        "trigger-never-fires.false",
                         ts.id,
                         t.id,
                         t.loc,
+                        trigger=t.id,
+                        formula=repr(t.expr.text),
                     )
                 )
     return out

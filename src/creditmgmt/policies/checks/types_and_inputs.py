@@ -24,6 +24,7 @@ from creditmgmt.policies.checks.survey import Geometry, Survey, referenced_input
 from creditmgmt.policies.coercion import coerce
 from creditmgmt.policies.errors import PolicyInputError
 from creditmgmt.policies.formula import INPUT_VALUE_TYPES, Expr
+from creditmgmt.policies.messages import Text, Value
 
 
 def check_types_and_inputs(survey: Survey) -> list[Finding]:
@@ -35,13 +36,7 @@ def check_types_and_inputs(survey: Survey) -> list[Finding]:
         if block.id not in checkable:
             unknown = [n for n in referenced_inputs(block) if n not in doc.inputs]
             out.extend(
-                finding(
-                    "unknown-input",
-                    f"input {name!r} is not declared under the document's inputs",
-                    block.id,
-                    None,
-                    block.loc,
-                )
+                finding("unknown-input.undeclared", block.id, None, block.loc, input=repr(name))
                 for name in dict.fromkeys(unknown)
             )
     out += survey.per_block(
@@ -57,9 +52,7 @@ def check_types_and_inputs(survey: Survey) -> list[Finding]:
     )
     used = {n for b in doc.blocks.values() for n in b.inputs}
     out.extend(
-        finding(
-            "unused-input", f"input {name!r} is declared but no block uses it", None, None, spec.loc
-        )
+        finding("unused-input.declared", None, None, spec.loc, input=repr(name))
         for name, spec in doc.inputs.items()
         if name not in used
     )
@@ -83,70 +76,47 @@ def _declared_inputs(survey: Survey) -> list[Finding]:
     for name, spec in survey.doc.inputs.items():
         if spec.type not in m.NUMERIC_TYPES and (spec.min is not None or spec.max is not None):
             out.append(
-                finding(
-                    "bad-domain",
-                    f"input {name}: min/max apply to int, decimal and money inputs, "
-                    f"not to {spec.type}",
-                    None,
-                    None,
-                    spec.loc,
-                )
+                finding("bad-domain.not-numeric", None, None, spec.loc, input=name, type=spec.type)
             )
-        elif spec.min is not None and spec.max is not None and spec.min > spec.max:
-            out.append(
-                finding(
-                    "bad-domain",
-                    f"input {name}: min {spec.min} is above max {spec.max}; no value is allowed",
-                    None,
-                    None,
-                    spec.loc,
-                )
-            )
-        elif (
-            spec.type == "int"
-            and spec.min is not None
-            and spec.max is not None
-            and math.ceil(spec.min) > math.floor(spec.max)
-        ):
-            out.append(
-                finding(
-                    "bad-domain",
-                    f"input {name}: no whole number lies in [{spec.min}..{spec.max}]",
-                    None,
-                    None,
-                    spec.loc,
-                )
-            )
+        elif (empty := _empty_domain(spec)) is not None:
+            bounds = {"min": str(spec.min), "max": str(spec.max)}
+            out.append(finding(empty, None, None, spec.loc, input=name, **bounds))
         if spec.has_default and spec.default is not None:
-            problem = _default_problem(spec)
-            if problem is not None:
-                out.append(finding(problem[0], f"input {name}: {problem[1]}", None, None, spec.loc))
-        elif spec.has_default and spec.default is None and not spec.nullable:
-            out.append(
-                finding(
-                    "type-error",
-                    f"input {name}: default is null but the input is not nullable",
-                    None,
-                    None,
-                    spec.loc,
+            refused = _default_refused(spec)
+            if refused is not None:
+                key, reason = refused
+                default = repr(spec.default)
+                out.append(
+                    finding(key, None, None, spec.loc, input=name, default=default, reason=reason)
                 )
-            )
+        elif spec.has_default and spec.default is None and not spec.nullable:
+            out.append(finding("type-error.default-null", None, None, spec.loc, input=name))
     return out
 
 
-def _default_problem(spec: m.InputSpec) -> tuple[str, str] | None:
-    """(code, message) when evaluation would refuse the input's default."""
+def _empty_domain(spec: m.InputSpec) -> str | None:
+    """The message key when no value lies between a numeric input's min and max."""
+    if spec.min is None or spec.max is None:
+        return None
+    if spec.min > spec.max:
+        return "bad-domain.min-above-max"
+    if spec.type == "int" and math.ceil(spec.min) > math.floor(spec.max):
+        return "bad-domain.no-whole-number"
+    return None
+
+
+def _default_refused(spec: m.InputSpec) -> tuple[str, Value] | None:
+    """(message key, why) when evaluation would refuse the input's default."""
     try:
         coerce(spec, spec.default, "-")  # the evaluator's own rules
     except PolicyInputError as e:
-        reason = str(e).split(": ", 1)[-1].removeprefix(f"input {spec.name}: ")
+        reason: Value = e.text if e.text is not None else str(e)
         if spec.type == "enum":
-            code = "unknown-value"
-        elif "minimum" in reason or "maximum" in reason:
-            code = "bad-domain"
-        else:
-            code = "type-error"
-        return code, f"default {spec.default!r} is refused: {reason}"
+            return "unknown-value.default", reason
+        out_of_bounds = ("note.input-below-min", "note.input-above-max")
+        if e.text is not None and e.text.key in out_of_bounds:
+            return "bad-domain.default", reason
+        return "type-error.default", reason
     return None
 
 
@@ -174,16 +144,28 @@ def _cell_problems(
     survey: Survey,
     geometry: Geometry,
     block: str,
-    where: Sequence[tuple[str, str, SourceLocation]],
+    where: Sequence[tuple[str | Text, str, SourceLocation]],
 ) -> list[Finding]:
-    """A finding per cell that does not fit its input; `where[i]` is (message prefix, rule id,
+    """A finding per cell that does not fit its input; `where[i]` is (what row i is, rule id,
     location) of row i."""
     out: list[Finding] = []
     for i, _axis, problem in geometry.problems:
-        code = "unknown-value" if problem.startswith("unknown value") else "type-error"
-        prefix, rule, loc = where[i]
-        out.append(survey.finding(code, f"{prefix}{problem}", block, rule, loc))
+        what, rule, loc = where[i]
+        out.append(cell_problem(survey, problem, block, rule, loc, what))
     return out
+
+
+def cell_problem(
+    survey: Survey,
+    problem: Text,
+    block: str,
+    rule: str | None,
+    loc: SourceLocation,
+    where: str | Text,
+) -> Finding:
+    """The finding of a cell that does not fit its input (`Geometry.problems`), its row
+    named by `where`."""
+    return survey.finding(problem.key, block, rule, loc, where=where, **problem.values)
 
 
 # blocks ---------------------------------------------------------------------------------------
@@ -193,10 +175,10 @@ def _table(survey: Survey, t: m.DecisionTable) -> list[Finding]:
     geometry = survey.table(t)
     problems: dict[int, list[Finding]] = {}
     for i, axis, problem in geometry.problems:
-        code = "unknown-value" if problem.startswith("unknown value") else "type-error"
         rule = t.rules[i]
+        where = Text.of("note.input", input=axis.name)
         problems.setdefault(i, []).append(
-            finding(code, f"{axis.name}: {problem}", t.id, rule.id, rule.loc)
+            cell_problem(survey, problem, t.id, rule.id, rule.loc, where)
         )
     for i, rule in enumerate(t.rules):
         if problems:
@@ -207,36 +189,34 @@ def _table(survey: Survey, t: m.DecisionTable) -> list[Finding]:
                 continue
             fit = _value_fits(spec.type, spec.values, value)
             if fit is not None:
-                expected = (
-                    f"one of {', '.join(map(str, spec.values))}"
-                    if fit == "unknown-value"
-                    else f"a {spec.type}"
-                )
                 out.append(
                     finding(
-                        fit, f"output {name}: {value!r} is not {expected}", t.id, rule.id, rule.loc
+                        f"{fit}.output-value",
+                        t.id,
+                        rule.id,
+                        rule.loc,
+                        output=name,
+                        value=repr(value),
+                        type=spec.type,
+                        values=", ".join(map(str, spec.values)),
                     )
                 )
     if t.hit_policy == "COLLECT" and t.aggregate in ("SUM", "MIN", "MAX"):
         out.extend(
             finding(
-                "type-error",
-                f"{t.aggregate} needs numeric outputs; {o.name} is {o.type}",
+                "type-error.aggregate",
                 t.id,
                 None,
                 o.loc,
+                aggregate=str(t.aggregate),
+                output=o.name,
+                type=o.type,
             )
             for o in t.outputs
             if o.type not in ("int", "decimal")
         )
     out.extend(
-        finding(
-            "unconstrained-input",
-            f"input {name} is listed but every row accepts any value",
-            t.id,
-            None,
-            t.loc,
-        )
+        finding("unconstrained-input.any-value", t.id, None, t.loc, input=name)
         for name in t.inputs
         if all(r.cell(name).kind == "any" for r in t.rules)
     )
@@ -246,17 +226,13 @@ def _table(survey: Survey, t: m.DecisionTable) -> list[Finding]:
 def _scorecard(survey: Survey, s: m.Scorecard) -> list[Finding]:
     out: list[Finding] = []
     for index, ch in enumerate(s.characteristics):
-        where = [("", bin_id(ch, i), b.loc) for i, b in enumerate(ch.bins)]
+        where: list[tuple[str | Text, str, SourceLocation]] = [
+            ("", bin_id(ch, i), b.loc) for i, b in enumerate(ch.bins)
+        ]
         out.extend(_cell_problems(survey, survey.bins(s, index), s.id, where))
     listed = set(s.inputs) - {c.input for c in s.characteristics}
     out.extend(
-        survey.finding(
-            "unconstrained-input",
-            f"input {name} is listed but no characteristic reads it",
-            s.id,
-            None,
-            s.loc,
-        )
+        survey.finding("unconstrained-input.no-characteristic", s.id, None, s.loc, input=name)
         for name in sorted(listed)
     )
     return out
@@ -271,8 +247,12 @@ def _matrix(survey: Survey, mx: m.Matrix) -> list[Finding]:
     out: list[Finding] = []
     for label, cells in (("r", mx.row_cells), ("c", mx.col_cells)):
         what = "row" if label == "r" else "column"
-        where = [
-            (f"{what} {i + 1}: ", f"{label}{i + 1}", matrix_location(mx, label, i))
+        where: list[tuple[str | Text, str, SourceLocation]] = [
+            (
+                Text.of(f"note.matrix-{what}", n=i + 1),
+                f"{label}{i + 1}",
+                matrix_location(mx, label, i),
+            )
             for i in range(len(cells))
         ]
         out.extend(_cell_problems(survey, survey.matrix_axis(mx, label), mx.id, where))
@@ -290,12 +270,12 @@ def _single_input(survey: Survey, block: m.MasterScale | m.ThresholdLadder) -> l
     if isinstance(block, m.MasterScale):
         if reads_numbers(survey, block):
             return []
-        message = f"a master scale reads a number; {block.input} is {spec.type}"
+        key = "type-error.scale-input"
     else:
         if reads_ordered(survey, block):
             return []
-        message = f"a threshold ladder needs an ordered input; {block.input} is {spec.type}"
-    return [survey.finding("type-error", message, block.id, None, block.loc)]
+        key = "type-error.ladder-input"
+    return [survey.finding(key, block.id, None, block.loc, input=block.input, type=spec.type)]
 
 
 def _formula(survey: Survey, f: m.Formula) -> list[Finding]:
@@ -316,15 +296,17 @@ def _formula(survey: Survey, f: m.Formula) -> list[Finding]:
         if declared is not None and expr.type not in ("any", declared):
             out.append(
                 survey.finding(
-                    "type-error",
-                    f"output {name} is declared {spec.type if spec else '?'} but "
-                    f"{expr.text!r} gives a {expr.type}",
+                    "type-error.formula-output",
                     f.id,
                     name,
                     loc,
+                    output=name,
+                    declared=spec.type if spec else "?",
+                    formula=repr(expr.text),
+                    type=expr.type,
                 )
             )
-    out.extend(_unread(survey, f, used, "no expression"))
+    out.extend(_unread(survey, f, used, "unconstrained-input.no-expression"))
     return out
 
 
@@ -335,19 +317,13 @@ def _triggers(survey: Survey, ts: m.TriggerSet) -> list[Finding]:
     for t in ts.triggers:
         used |= t.expr.names
         out.extend(_expression(survey, ts, t.id, t.expr, t.expr.loc or t.loc, types))
-    out.extend(_unread(survey, ts, used, "no trigger"))
+    out.extend(_unread(survey, ts, used, "unconstrained-input.no-trigger"))
     return out
 
 
-def _unread(survey: Survey, block: m.Block, used: set[str], reader: str) -> list[Finding]:
+def _unread(survey: Survey, block: m.Block, used: set[str], key: str) -> list[Finding]:
     return [
-        survey.finding(
-            "unconstrained-input",
-            f"input {name} is listed but {reader} reads it",
-            block.id,
-            None,
-            block.loc,
-        )
+        survey.finding(key, block.id, None, block.loc, input=name)
         for name in block.inputs
         if name not in used
     ]
@@ -413,22 +389,27 @@ def _lookup_types(survey: Survey, site: _Site, types: Mapping[str, str]) -> list
             if got is not None and got not in (want, "any"):
                 out.append(
                     survey.finding(
-                        "type-error",
-                        f"lookup of {target.id} passes a {got} as {kw.arg}, which is {spec.type}",
+                        "type-error.lookup-argument",
                         block.id,
                         where,
                         loc,
+                        target=target.id,
+                        got=got,
+                        input=spec.name,
+                        type=spec.type,
                     )
                 )
             elif spec.type == "enum" and isinstance(value, str) and value not in spec.values:
                 out.append(
                     survey.finding(
-                        "unknown-value",
-                        f"lookup of {target.id} passes {value!r} as {kw.arg}, not one of "
-                        f"{', '.join(spec.values)}",
+                        "unknown-value.lookup-argument",
                         block.id,
                         where,
                         loc,
+                        target=target.id,
+                        value=repr(value),
+                        input=spec.name,
+                        values=", ".join(spec.values),
                     )
                 )
     return out
@@ -457,13 +438,14 @@ def _enum_constants(survey: Survey, site: _Site) -> list[Finding]:
                 if bad:
                     out.append(
                         survey.finding(
-                            "unknown-value",
-                            f"{expr.text!r} compares {spec.name} with "
-                            f"{', '.join(repr(b) for b in bad)}, not one of "
-                            f"{', '.join(spec.values)}",
+                            "unknown-value.comparison",
                             block.id,
                             where,
                             loc,
+                            formula=repr(expr.text),
+                            input=spec.name,
+                            values=", ".join(repr(b) for b in bad),
+                            declared=", ".join(spec.values),
                         )
                     )
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -32,7 +33,9 @@ def schema_check(root: Node) -> None:
         PolicyLoadError: at the node of the first violation, saying what was expected.
     """
     validator = jsonschema.Draft202012Validator(json_schema())
-    errors = sorted(validator.iter_errors(_jsonable(root.plain())), key=lambda e: list(e.path))
+    errors = sorted(
+        validator.iter_errors(_leaves(root.plain(), _jsonable)), key=lambda e: list(e.path)
+    )
     if not errors:
         return
     error = min(errors, key=lambda e: (len(e.path), list(map(str, e.path))))
@@ -51,36 +54,36 @@ def schema_check(root: Node) -> None:
     raise PolicyLoadError(f"{where}: {message}", node.loc)
 
 
-def _jsonable(value: Any) -> Any:
+def _leaves(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """`value` (plain dicts and lists) with `leaf` applied to every value that is neither."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: _leaves(v, leaf) for k, v in value.items()}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [_leaves(v, leaf) for v in value]
+    return leaf(value)
+
+
+def _jsonable(value: Any) -> Any:
+    """Decimals as JSON numbers and dates as ISO text, for the JSON Schema validator."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _canonical(value: Any) -> Any:
+    """Decimals normalised (tagged, so `1.0` and `1` hash alike and apart from text), dates as
+    ISO text."""
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value.normalize())}
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def canonical_hash(root: Node, attachments: dict[str, Any] | None = None) -> str:
     """sha256 of the canonical form: keys sorted, decimals normalised, dates as ISO text
     (YAML dates and JSON strings agree), no whitespace or comments; `attachments` (imported
     CSV tables, by file name) are part of the content."""
-
-    def canon(v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: canon(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [canon(x) for x in v]
-        if isinstance(v, Decimal):
-            return {"$decimal": str(v.normalize())}
-        if isinstance(v, date):
-            return v.isoformat()
-        return v
-
-    content = canon(root.plain())
+    content = _leaves(root.plain(), _canonical)
     if attachments:
-        content = {"document": content, "attachments": canon(attachments)}
+        content = {"document": content, "attachments": _leaves(attachments, _canonical)}
     text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -41,6 +41,7 @@ from creditmgmt.domain.loan import LoanStatus
 from creditmgmt.domain.risk import RiskEvent
 from creditmgmt.ports.audit import AuditEntry
 from creditmgmt.ports.errors import ConfigurationError, ConflictError
+from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.access import SYSTEM, Principal
 from creditmgmt.services.core import DeskCore, subject_of
@@ -56,8 +57,7 @@ from creditmgmt.services.monitoring.summary import (
     DailyRunSummary,
     RunError,
     Tally,
-    partition_of,
-    partition_of_key,
+    partition_key,
     run_subject,
 )
 from creditmgmt.services.retry import retry_on_conflict
@@ -328,11 +328,19 @@ class MonitoringCalls(DeskCore):
         """The batch after `cursor`: its last customer id, how many of its customers are the
         partition's, and the outcomes of those assessed (None: the book is done)."""
         start = None if cursor is None else CustomerId(cursor)
-        page = next(iter(read.customers.scan(customer_from=start, batch_size=batch_size + 1)), [])
+        page = next(
+            iter(
+                read.customers.scan(
+                    slice=PortfolioSlice.customers(start), batch_size=batch_size + 1
+                )
+            ),
+            [],
+        )
         page = [c for c in page if cursor is None or str(c.id) > cursor][:batch_size]
         if not page:
             return None
-        mine = [c for c in page if partition_of(c, part[1]) == part[0]]
+        share = PortfolioSlice.partition(*part)
+        mine = [c for c in page if share.holds_key(partition_key(c))]
         due = [c for c in mine if c.id not in skipped]
         if dirty is not None:
             for c in due:
@@ -466,7 +474,7 @@ class MonitoringCalls(DeskCore):
                 )
                 if not live or root.group_id is None:
                     continue
-                if partition_of_key(str(root.group_id), part[1]) != part[0]:
+                if not PortfolioSlice.partition(*part).holds_key(str(root.group_id)):
                     continue
                 touched.append(f"{subject_of(root)}@{root.version}>{root.version + 1}")
                 root.expire(on=as_of)

@@ -3,7 +3,6 @@ run adds up to the same figures) and the `DailyRunSummary` they sum to."""
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -14,6 +13,7 @@ import attrs
 from creditmgmt.domain.classification import Category
 from creditmgmt.domain.customer import Customer
 from creditmgmt.domain.loan_risk import MonitoringMark
+from creditmgmt.ports.slices import bucket_of
 
 
 def partition_key(customer: Customer) -> str:
@@ -23,14 +23,10 @@ def partition_key(customer: Customer) -> str:
 
 
 def partition_of(customer: Customer, partitions: int) -> int:
-    """The partition (0 … partitions − 1) a customer belongs to: a stable hash (crc32) of its
-    `partition_key`, the same in every process and on every machine."""
-    return partition_of_key(partition_key(customer), partitions)
-
-
-def partition_of_key(key: str, partitions: int) -> int:
-    """The partition of a partition key (a group or customer id)."""
-    return zlib.crc32(key.encode("utf-8")) % partitions
+    """The partition (0 … partitions − 1) a customer belongs to: the stable hash bucket of its
+    `partition_key` (`ports.slices.bucket_of`, as a `PortfolioSlice` partitions), the same in
+    every process and on every machine."""
+    return bucket_of(partition_key(customer)) % partitions
 
 
 def run_subject(as_of: date, partition: tuple[int, int]) -> str:

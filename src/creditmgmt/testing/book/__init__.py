@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final
 
-from creditmgmt.adapters.unit_of_work import RecordStore
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.domain.application import CreditApplication
 from creditmgmt.domain.classification import ClassificationEntry
 from creditmgmt.domain.collateral import Collateral, Guarantee

@@ -119,7 +119,8 @@ class _ChunkBuilder(Lending, Relationship):
     def __init__(self, spec: BookSpec, index: int) -> None:
         self.spec = spec
         self.index = index
-        self.rng = random.Random(f"creditmgmt-book:{spec.seed}:{index}")
+        # seeded synthetic data (reproducible by design), not a secret
+        self.rng = random.Random(f"creditmgmt-book:{spec.seed}:{index}")  # noqa: S311
         self.ids = _ChunkIds(index)
         self.ccy = spec.currency
         self.as_of = spec.as_of
@@ -166,7 +167,7 @@ class _ChunkBuilder(Lending, Relationship):
         )
         if not spec.keep_events:
             for aggregate in chunk.aggregates():
-                aggregate.collect_events()
+                aggregate.pull_events()
         return chunk
 
     # a group, or one customer on its own ----------------------------------------------------

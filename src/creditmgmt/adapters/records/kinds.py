@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import attrs
 
-from creditmgmt.adapters.records import ColumnSpec, ColumnValue, KindSpec
+from creditmgmt.adapters.records.contract import ColumnSpec, ColumnValue, KindSpec
 from creditmgmt.domain.application import CreditApplication
 from creditmgmt.domain.classification import ClassificationEntry
 from creditmgmt.domain.collateral import Collateral, Guarantee

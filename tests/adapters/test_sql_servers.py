@@ -1,3 +1,8 @@
+"""The record-backend and unit-of-work contracts on the database servers: each test runs on
+PostgreSQL (the run's schema) and MariaDB/MySQL (the run's database), each store in tables of
+its own (see tests/conftest.py: a server that cannot be reached skips, or fails when
+CREDITMGMT_REQUIRE_SERVERS=1)."""
+
 from __future__ import annotations
 
 import itertools
@@ -5,32 +10,31 @@ from collections.abc import Mapping
 
 import pytest
 
-from creditmgmt.adapters.records import KindSpec, RecordBackend
+from creditmgmt.adapters.records.contract import KindSpec, RecordBackend
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.adapters.sql import SqlBackend
-from creditmgmt.adapters.unit_of_work import RecordStore
 from creditmgmt.testing.conformance import (
     RecordBackendContract,
     UnitOfWorkContract,
     fixed_clock,
 )
 
-pytestmark = pytest.mark.postgres
 _prefixes = itertools.count()
 
 
-class _OnPostgres:
+class _OnServer:
     @pytest.fixture(autouse=True)
-    def _server(self, postgres_schema: tuple[str, str]) -> None:
-        self.url, self.schema = postgres_schema
+    def _server(self, sql_server: tuple[str, str | None]) -> None:
+        self.url, self.schema = sql_server
 
     def open_backend(self, kinds: Mapping[str, KindSpec] | None = None) -> SqlBackend:
-        # each store its own tables inside the run's schema
+        # each store its own tables inside the run's schema (PostgreSQL) or database
         return SqlBackend.from_url(
             self.url, kinds=kinds, schema=self.schema, table_prefix=f"t{next(_prefixes)}_"
         )
 
 
-class TestPostgresRecords(_OnPostgres, RecordBackendContract):
+class TestServerRecords(_OnServer, RecordBackendContract):
     def create_backend(self, kinds: Mapping[str, KindSpec]) -> RecordBackend:
         return self.open_backend(kinds)
 
@@ -44,7 +48,7 @@ class TestPostgresRecords(_OnPostgres, RecordBackendContract):
         )
 
 
-class TestPostgresUnitOfWork(_OnPostgres, UnitOfWorkContract):
+class TestServerUnitOfWork(_OnServer, UnitOfWorkContract):
     def create_store(self) -> RecordStore:
         return RecordStore(self.open_backend(), clock=fixed_clock())
 

@@ -4,7 +4,7 @@ A unit of work forgets its aggregates at commit (bounded memory), so a change ma
 afterwards would never be written. `Committed` keeps a weak reference to each aggregate a
 commit wrote or loaded, with the document committed (and, when known, the `clone.snapshot`
 it was encoded from, which makes the check cheap); `check_committed` raises
-`ChangedAfterCommitError` for one still alive that changed. See `adapters.unit_of_work`.
+`ChangedAfterCommitError` for one still alive that changed. See `adapters.records.unit_of_work`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from creditmgmt.adapters import codec
+from creditmgmt.adapters.records import codec
 from creditmgmt.domain.events import Aggregate
 from creditmgmt.ports.errors import ChangedAfterCommitError
 
@@ -41,7 +41,7 @@ class Committed:
         agg = self.ref()
         if agg is None:
             return None
-        if agg._pending_events:
+        if agg.pending_events:
             return True
         if self.state is not None:  # only the fields that are not the very same object
             return codec.encode_changes(self.kind, agg, self.state, self.document) is not None

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from creditmgmt.adapters.records import (
+from creditmgmt.adapters.records.contract import (
     ColumnValue,
     Document,
     KindSpec,

@@ -1,12 +1,12 @@
 """The storage-neutral record layer every adapter implements.
 
 Aggregates are stored as *records*: a kind ("customer", "facility", ...), a string id, a
-version, a JSON-compatible document (made by `adapters.codec`) and a few queryable *columns*
+version, a JSON-compatible document (made by `adapters.records.codec`) and a few queryable *columns*
 extracted from the aggregate (status, customer id, region, due dates, amounts ...).
 
 Everything above this layer is shared by all adapters, so their observable behaviour is the
 same: the identity map, dirty detection, version bumps, event collection into the outbox and
-the typed repositories live in `adapters.unit_of_work` and use only `RecordTransaction`.
+the typed repositories live in `adapters.records.unit_of_work` and use only `RecordTransaction`.
 An adapter (memory, sql, files) implements `RecordBackend` / `RecordTransaction` and nothing
 else: that is the whole contract between the shared layer and a storage technology.
 
@@ -29,7 +29,6 @@ Semantics every backend must honour (the conformance suite checks them):
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,7 +36,8 @@ from typing import Any, Final, Literal, Protocol, TypeAlias
 
 import attrs
 
-from creditmgmt.ports.errors import DataError, OutboxRangeError
+from creditmgmt.ports.errors import ConfigurationError, DataError, OutboxRangeError
+from creditmgmt.ports.slices import bucket_of
 
 ColumnValue: TypeAlias = str | int | bool | Decimal | date | None
 ColumnType: TypeAlias = Literal["str", "int", "bool", "decimal", "date"]
@@ -45,14 +45,6 @@ Document: TypeAlias = dict[str, Any]
 
 #: Longest text a queryable string column holds (documents have no limit).
 MAX_COLUMN_TEXT = 255
-
-#: Number of hash buckets ids are spread over; partitions are `bucket % count == index`.
-BUCKETS = 1 << 16
-
-
-def bucket_of(record_id: str) -> int:
-    """Stable hash bucket of an id (crc32), the same in every backend and process."""
-    return zlib.crc32(record_id.encode("utf-8")) % BUCKETS
 
 
 @attrs.frozen
@@ -86,7 +78,7 @@ class KindSpec:
 class Pristine:
     """An aggregate as committed, kept by an in-process store: its field values and document.
 
-    Made by the unit of work at commit: `state` is `adapters.clone.snapshot(aggregate)` and
+    Made by the unit of work at commit: `state` is `adapters.records.clone.snapshot(aggregate)` and
     `document` its codec document (JSON-compatible by construction). Neither is ever mutated
     or handed out: loads restore a fresh aggregate from `state`. Backends that cannot keep
     objects (SQL) ignore it.
@@ -355,7 +347,7 @@ class RecordBackend(Protocol):
 
     An in-process backend may also set a true attribute `keeps_pristine`: it then keeps the
     `Record.pristine` of what it stores and returns it with the record, which lets the unit of
-    work copy an aggregate instead of decoding its document (see `adapters.clone`).
+    work copy an aggregate instead of decoding its document (see `adapters.records.clone`).
     """
 
     kinds: Mapping[str, KindSpec]
@@ -379,6 +371,17 @@ class RecordBackend(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def check_options(store: str, options: Mapping[str, object], accepted: frozenset[str]) -> None:
+    """Raise `ConfigurationError` naming the options of `options` that a backend's
+    `open_backend` does not take (and those it does), the same message for every store."""
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise ConfigurationError(
+            f"{store} store does not take option(s) {', '.join(unknown)} "
+            f"(it takes: {', '.join(sorted(accepted)) or 'none'})"
+        )
 
 
 def check_prune(through: int, last_sequence: int) -> None:

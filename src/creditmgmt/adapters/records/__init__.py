@@ -1,0 +1,14 @@
+"""The record layer shared by every store: one layer, three backends (memory, sql, files).
+
+- `contract`: what a storage technology implements — `RecordBackend` / `RecordTransaction`
+  over `Record`s of a `KindSpec`, with the `In`, `Range` and `Partition` filters and the
+  outbox (`OutboxEntry`); a host's own adapter implements these and nothing else.
+- `kinds`: the stored kinds, their queryable columns and how each aggregate fills them.
+- `codec`: the documents (one cattrs converter) of aggregates, events and audit entries.
+- `unit_of_work`: `RecordStore` (the `Store` port) and `RecordUnitOfWork`, with the identity
+  map, dirty detection, version checks and the outbox; `repositories`: the typed
+  repositories over the records of one kind; `audit_chain`: the audit log, chained at commit.
+- `in_process`: the committed state and transactions of the in-process stores (memory, files).
+- `clone`, `committed`, `gcpause`: copying aggregates, catching changes after a commit, and
+  pausing the cyclic garbage collector during a bulk commit.
+"""
