@@ -167,6 +167,49 @@ class RelationshipManagerChanged(DomainEvent):
     manager: str | None
 
 
+@attrs.frozen(kw_only=True)
+class CustomerRated(DomainEvent):
+    event_type: ClassVar[str] = "CustomerRated"
+    grade: str
+    on: date
+    previous_grade: str | None
+
+
+@attrs.frozen(kw_only=True)
+class GradeHeld:
+    """A grade the customer held from `on` until its next rating."""
+
+    grade: str = attrs.field(validator=text(CODE_MAX))
+    on: date
+
+
+@attrs.frozen(kw_only=True)
+class CustomerRating:
+    """The customer's internal rating as last approved (内部评级) — the anchor of periodic
+    reviews (定期审查): the next one is due `review_frequency(grade)` months after
+    `rated_on` — and the grades held in the year before it, newest first (`earlier`), for
+    the rating-move early warning."""
+
+    grade: str = attrs.field(validator=text(CODE_MAX))
+    rated_on: date
+    earlier: tuple[GradeHeld, ...] = ()
+
+    def review_due(self, months: int) -> date:
+        """The date the next periodic review falls due, `months` after the rating."""
+        return self.rated_on + relativedelta(months=months)
+
+    def grades_since(self, start: date) -> list[str]:
+        """The grades held at any time from `start` on, the current one first."""
+        held = [self.grade]
+        until = self.rated_on  # each earlier grade was held until the next rating
+        for past in self.earlier:
+            if until <= start:
+                break
+            held.append(past.grade)
+            until = past.on
+        return held
+
+
 @attrs.define(kw_only=True)
 class Customer(Aggregate):
     """A credit customer. Build with `Customer.onboard(...)`. Its repr shows the registration
@@ -198,6 +241,39 @@ class Customer(Aggregate):
     identity_verified_on: date | None = None
     #: the daily run's last conclusion about the customer as a whole (see `domain.loan_risk`)
     monitoring: MonitoringMark | None = None
+    #: the internal rating last approved (None: never rated)
+    rating: CustomerRating | None = None
+
+    def rate(self, grade: str, *, on: date) -> None:
+        """Keep an approved rating (an approval's assessment, or a periodic review's
+        re-rating) as the customer's current one; the grades of the year before stay.
+
+        Raises:
+            InvalidValueError: a malformed grade, or `on` before the current rating's date.
+        """
+        previous = self.rating
+        earlier: list[GradeHeld] = []
+        if previous is not None:
+            if on < previous.rated_on:
+                raise InvalidValueError(
+                    f"customer {self.id}: rating on {on} is before the current rating of "
+                    f"{previous.rated_on}"
+                )
+            until, start = on, on - relativedelta(years=1)
+            for past in (GradeHeld(grade=previous.grade, on=previous.rated_on), *previous.earlier):
+                if until <= start:
+                    break
+                earlier.append(past)
+                until = past.on
+        self.rating = CustomerRating(grade=grade, rated_on=on, earlier=tuple(earlier))
+        self._record(
+            CustomerRated(
+                aggregate_id=str(self.id),
+                grade=grade,
+                on=on,
+                previous_grade=None if previous is None else previous.grade,
+            )
+        )
 
     def note_monitoring(self, mark: MonitoringMark) -> None:
         """Keep the daily run's conclusion about the customer (derived state: no event)."""

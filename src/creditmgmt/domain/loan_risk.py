@@ -75,6 +75,15 @@ class LoanTally:
 
 
 @attrs.frozen(kw_only=True)
+class MonthEndUtilisation:
+    """A customer's utilisation (drawn ÷ limit of its live customer-level facilities) as the
+    first run on or after a month-end read it; None: no limit."""
+
+    month_end: date
+    utilisation: Decimal | None
+
+
+@attrs.frozen(kw_only=True)
 class MonitoringMark:
     """What the daily run last concluded about a customer as a whole, kept on the `Customer`.
 
@@ -82,11 +91,13 @@ class MonitoringMark:
     the customer when none of its records moves (an instalment falling due or overdue, a
     reminder, a facility maturing, a credit-file entry going stale; None: nothing ahead);
     `basis`: the rule set and run settings it was decided under; `facilities` and `loans`:
-    what the customer adds to a run's summary. An incremental run skips a customer whose mark
-    is still good and whose records did not move.
+    what the customer adds to a run's summary; `month_ends`: the utilisation at the last
+    three month-ends, newest first (the early-warning input). An incremental run skips a
+    customer whose mark is still good and whose records did not move.
     """
 
     next_check: date | None
     basis: str
     facilities: int
     loans: tuple[LoanTally, ...] = ()
+    month_ends: tuple[MonthEndUtilisation, ...] = ()

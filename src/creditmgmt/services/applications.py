@@ -380,7 +380,9 @@ def approve(
         reason=note,
         ruleset_ref=rules.ref,
     )
-    call.touch(app)
+    # the approved grade is the customer's rating: periodic reviews and rating moves run on it
+    customer.rate(assessment.final_grade, on=ctx.clock.today())
+    call.touch(app, customer)
     call.note(granted=str(granted), level=level)
 
 

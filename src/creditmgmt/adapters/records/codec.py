@@ -31,7 +31,7 @@ from creditmgmt.adapters.records.clone import clone_value, immutable_annotation,
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import EntityId
-from creditmgmt.domain.money import Money
+from creditmgmt.domain.money import Money, quantize
 from creditmgmt.ports.audit import AuditEntry, ChainHead
 from creditmgmt.ports.errors import DataError
 
@@ -94,19 +94,37 @@ _MONEY_MEMO_SIZE: Final = 1 << 16
 
 
 def _structure_money(value: object, _: type) -> Money:
+    if type(value) is dict and len(value) == 2:
+        amount, currency = value.get("amount"), value.get("currency")
+        if type(amount) is str and type(currency) is str:
+            found = _MONEY_MEMO.get((amount, currency))
+            if found is not None:
+                return found
+            money = _read_money(amount, currency)
+            if len(_MONEY_MEMO) >= _MONEY_MEMO_SIZE:
+                _MONEY_MEMO.clear()
+            _MONEY_MEMO[(amount, currency)] = money
+            return money
     if not isinstance(value, dict) or len(value) != 2 or set(value) != {"amount", "currency"}:
         raise ValueError(f"expected {{'amount', 'currency'}}, got {value!r}")
-    amount, currency = value["amount"], value["currency"]
-    if type(amount) is str and type(currency) is str:
-        found = _MONEY_MEMO.get((amount, currency))
-        if found is not None:
-            return found
-        money = Money(_structure_decimal(amount, Decimal), currency)
-        if len(_MONEY_MEMO) >= _MONEY_MEMO_SIZE:
-            _MONEY_MEMO.clear()
-        _MONEY_MEMO[(amount, currency)] = money
-        return money
-    return Money(_structure_decimal(amount, Decimal), str(currency))
+    return Money(_structure_decimal(value["amount"], Decimal), str(value["currency"]))
+
+
+def _read_money(amount: str, currency: str) -> Money:
+    """`Money(Decimal(amount), currency)` without the attrs `__init__` pipeline (a stored
+    book holds millions of amounts): the same checks and the same quantised, unsigned-zero
+    value as `Money.__attrs_post_init__`, by the domain's own `quantize`."""
+    value = quantize(_structure_decimal(amount, Decimal), currency)  # checks the currency
+    if not value and value.is_signed():
+        value = value.copy_abs()
+    money: Money = _new_object(Money)
+    _set_field(money, "amount", value)
+    _set_field(money, "currency", currency)
+    return money
+
+
+_new_object: Final = object.__new__
+_set_field: Final = object.__setattr__
 
 
 def _is_id_type(t: object) -> bool:

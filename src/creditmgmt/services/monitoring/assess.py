@@ -36,8 +36,15 @@ from creditmgmt.domain.loan_risk import (
 from creditmgmt.domain.money import Money, quantize
 from creditmgmt.domain.products import ProductType
 from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
+from creditmgmt.policies.model import MasterScale
 from creditmgmt.policies.ruleset import Decision, RuleSet
 from creditmgmt.ports.calendar import BusinessCalendar, WeekendCalendar
+from creditmgmt.services.monitoring.signals import (
+    month_ends,
+    next_month_end,
+    review_due,
+    warning_inputs,
+)
 
 
 class MonitoringError(CreditMgmtError):
@@ -127,6 +134,14 @@ class Evaluators:
         self.collections = get("collections")
         self.warning = get("early_warning")
         self.response = get("early_warning_response")
+        blocks = rules.blocks
+        #: periodic reviews by grade (None: the rule set has no `review_frequency` block)
+        self.review = get("review_frequency") if "review_frequency" in blocks else None
+        scale = blocks.get("master_scale")
+        #: the master scale's grades, best first (rating moves count notches on it)
+        self.grades: tuple[str, ...] = (
+            tuple(g.grade for g in scale.grades) if isinstance(scale, MasterScale) else ()
+        )
         #: what a customer's `MonitoringMark` was decided under
         self.basis = (
             f"{rules.ref}|{settings.provisioning_block}|{settings.pd_12m}|"
@@ -216,16 +231,6 @@ def _held(
         },
     )["may_upgrade"]
     return (rule, None) if may else (previous.own_category, cure)
-
-
-def _fired(ev: Evaluators, customer_dpd: int, file: CreditFile | None) -> list[dict[str, Any]]:
-    inputs: dict[str, Any] = {"dpd": customer_dpd}
-    report = file.latest_bureau_report() if file is not None else None
-    if report is not None:
-        inputs["overdue_at_other_bank"] = report.overdue_at_other_banks
-        if report.external_rating:
-            inputs["external_rating"] = report.external_rating
-    return list(_one(ev.warning, inputs)["fired"])
 
 
 def assess_customer(
@@ -352,7 +357,9 @@ def assess_customer(
     # early warning, one event per trigger and customer while one is not resolved
     open_types = {e.type for e in events if e.status is not RiskEventStatus.RESOLVED}
     due_events: list[EventDue] = []
-    for fired in _fired(ev, worst_dpd, file):
+    utilisations = month_ends(customer.monitoring, facilities, as_of)
+    inputs = warning_inputs(customer, file, worst_dpd, utilisations, ev.grades, as_of)
+    for fired in _one(ev.warning, inputs)["fired"]:
         response = _one(ev.response, {"severity": fired["severity"]})
         if response["freeze_undrawn"]:
             freeze = True
@@ -380,6 +387,18 @@ def assess_customer(
                     due=first,
                 )
             )
+    review = review_due(ev.review, customer)
+    if review is not None and review <= as_of:
+        assert customer.rating is not None
+        tasks.append(
+            TaskDue(
+                id=task_id("review", customer.id, customer.rating.rated_on, review),
+                kind="review",
+                title=f"periodic review: grade {customer.rating.grade} rated "
+                f"{customer.rating.rated_on}, review due {review}",
+                due=review,
+            )
+        )
     frozen = tuple(f for f in facilities if freeze and f.status in _FREEZABLE)
     expiring = tuple(f for f in facilities if f.status in _LIVE and f.maturity_date < as_of)
     live = sum(1 for f in facilities if f.status in _LIVE)
@@ -393,10 +412,11 @@ def assess_customer(
         expire=expiring,
         ruleset_ref=ev.rules.ref,
         mark=MonitoringMark(
-            next_check=_next_check(ev, outcomes, facilities, file, as_of),
+            next_check=_next_check(ev, outcomes, facilities, file, as_of, review),
             basis=ev.basis,
             facilities=live,
             loans=_tallies(outcomes),
+            month_ends=utilisations,
         ),
     )
 
@@ -407,13 +427,17 @@ def _next_check(
     facilities: Sequence[Facility],
     file: CreditFile | None,
     as_of: date,
+    review: date | None,
 ) -> date | None:
     """The first date after `as_of` on which the customer's assessment can differ while none
     of its records moves: tomorrow while a loan is overdue, held as NPL or under
     observation; else the next reminder, the day an instalment falls overdue, the day after
-    a facility matures, the day a credit-file entry goes stale."""
+    a facility matures, the day a credit-file entry goes stale, the periodic review's due
+    date, the next month-end (its utilisation is recorded)."""
     tomorrow = as_of + timedelta(days=1)
-    ahead: list[date] = []
+    ahead: list[date] = [next_month_end(as_of)]
+    if review is not None:
+        ahead.append(review)
     for lo in outcomes:
         loan = lo.loan
         if lo.dpd > 0 or lo.risk.cure_start is not None or loan.restructured_on is not None:

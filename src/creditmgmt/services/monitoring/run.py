@@ -287,80 +287,142 @@ class MonitoringCalls(DeskCore):
         by: Principal,
         dirty: set[str] | None = None,
     ) -> BatchDone | None:
-        # read and decide in one unit that is never committed (nothing of it is re-encoded);
-        # then change only what moved in a second one, checking nothing moved in between
+        # Read and decide in one unit. When much of what it read moved (a first run), the
+        # changes are made and committed in that same unit: re-encoding what did not move
+        # costs less than reading what did again. Otherwise the unit is never committed
+        # and a second one loads and changes only what moved, checking nothing moved in
+        # between. Either way no aggregate stays referenced when its unit ends (the unit
+        # would otherwise encode each again to check it was not changed after the commit).
+        tally = Tally()
+        tally.errors.extend(
+            RunError(subject=f"customer:{c}", error=_describe(e)) for c, e in skipped.items()
+        )
         with self._store.unit_of_work() as read:
-            start = None if cursor is None else CustomerId(cursor)
-            page = next(
-                iter(
-                    read.customers.scan(
-                        slice=PortfolioSlice.customers(start), batch_size=batch_size + 1
-                    )
-                ),
-                [],
-            )
-            page = [c for c in page if cursor is None or str(c.id) > cursor][:batch_size]
-            if not page:
+            found = self._decide(read, as_of, part, ev, cursor, batch_size, skipped, dirty, tally)
+            if found is None:
                 return None
-            share = PortfolioSlice.partition(*part)
-            mine = [c for c in page if share.holds_key(partition_key(c))]
-            tally = Tally()
-            tally.errors.extend(
-                RunError(subject=f"customer:{c}", error=_describe(e)) for c, e in skipped.items()
-            )
-            due = [c for c in mine if c.id not in skipped]
-            if dirty is not None:
-                quiet = [c for c in due if _quiet(c, ev.basis, as_of, dirty)]
-                for c in quiet:
-                    tally.marked(c.monitoring)  # type: ignore[arg-type]
-                due = [c for c in due if not _quiet(c, ev.basis, as_of, dirty)]
-            outcomes = self._assess(read, ev, due, as_of, tally)
-        with self._store.unit_of_work() as uow:
-            fresh = _Fresh(uow, outcomes)
-            wanted = [t.id for o in outcomes for t in o.tasks]
-            existing: set[TaskId] = {t.id for t in uow.tasks.get_many(wanted)} if wanted else set()
-            touched: list[Any] = []
-            for outcome in outcomes:
-                try:
-                    done = apply(
-                        outcome,
-                        ids=self._ctx.ids,
-                        now=self._ctx.clock.now(),
-                        as_of=as_of,
-                        existing_tasks=existing,
-                        add=lambda agg: _add(uow, agg),
-                        fresh=fresh,
-                        calendar=self._ctx.calendar,
-                    )
-                except CreditMgmtError as e:
-                    if isinstance(e, ConflictError):
-                        raise
-                    raise _Skip(outcome.customer.id, e) from e
-                _count(tally, outcome, done)
-                touched.extend(done.touched)
-            entry_subjects = tuple(
-                dict.fromkeys(f"{subject_of(a)}@{a.version}>{a.version + 1}" for a in touched)
-            )
-            uow.audit.append(
-                AuditEntry(
-                    id=self._new_audit_id(),
-                    at=self._ctx.clock.now(),
-                    actor=str(by.user_id),
-                    action=BATCH_ACTION,
-                    subject=subject,
-                    detail=json.dumps(
-                        {"last_customer": str(page[-1].id), "tally": tally.to_json()},
-                        ensure_ascii=False,
-                        sort_keys=True,
-                    ),
-                    ruleset_ref=ev.rules.ref,
-                    subjects=entry_subjects,
+            last, customers, outcomes = found
+            found = None
+            if _mostly_moved(outcomes):
+                self._apply_batch(
+                    read, as_of, subject, ev, by, outcomes, tally, last, same_unit=True
                 )
+                outcomes = []
+                return BatchDone(batch=0, customers=customers, last_customer=last, tally=tally)
+        with self._store.unit_of_work() as uow:
+            self._apply_batch(uow, as_of, subject, ev, by, outcomes, tally, last, same_unit=False)
+        return BatchDone(batch=0, customers=customers, last_customer=last, tally=tally)
+
+    def _decide(
+        self,
+        read: UnitOfWork,
+        as_of: date,
+        part: tuple[int, int],
+        ev: Evaluators,
+        cursor: str | None,
+        batch_size: int,
+        skipped: dict[CustomerId, BaseException],
+        dirty: set[str] | None,
+        tally: Tally,
+    ) -> tuple[str, int, list[CustomerOutcome]] | None:
+        """The batch after `cursor`: its last customer id, how many of its customers are the
+        partition's, and the outcomes of those assessed (None: the book is done)."""
+        start = None if cursor is None else CustomerId(cursor)
+        page = next(
+            iter(
+                read.customers.scan(
+                    slice=PortfolioSlice.customers(start), batch_size=batch_size + 1
+                )
+            ),
+            [],
+        )
+        page = [c for c in page if cursor is None or str(c.id) > cursor][:batch_size]
+        if not page:
+            return None
+        share = PortfolioSlice.partition(*part)
+        mine = [c for c in page if share.holds_key(partition_key(c))]
+        due = [c for c in mine if c.id not in skipped]
+        if dirty is not None:
+            for c in due:
+                if _quiet(c, ev.basis, as_of, dirty):
+                    tally.marked(c.monitoring)  # type: ignore[arg-type]
+            due = [c for c in due if not _quiet(c, ev.basis, as_of, dirty)]
+        return str(page[-1].id), len(mine), self._assess(read, ev, due, as_of, tally)
+
+    def _apply_batch(
+        self,
+        uow: UnitOfWork,
+        as_of: date,
+        subject: str,
+        ev: Evaluators,
+        by: Principal,
+        outcomes: list[CustomerOutcome],
+        tally: Tally,
+        last_customer: str,
+        *,
+        same_unit: bool,
+    ) -> None:
+        """Make the batch's changes in `uow` (the reading unit itself when `same_unit`) with
+        the batch's audit entry, and commit; counts into `tally`."""
+        fresh: Callable[[Any], Any] = (lambda read: read) if same_unit else _Fresh(uow, outcomes)
+        wanted = [t.id for o in outcomes for t in o.tasks]
+        existing: set[TaskId] = {t.id for t in uow.tasks.get_many(wanted)} if wanted else set()
+        touched: list[Any] = []
+        for outcome in outcomes:
+            try:
+                done = apply(
+                    outcome,
+                    ids=self._ctx.ids,
+                    now=self._ctx.clock.now(),
+                    as_of=as_of,
+                    existing_tasks=existing,
+                    add=lambda agg: _add(uow, agg),
+                    fresh=fresh,
+                    calendar=self._ctx.calendar,
+                )
+            except CreditMgmtError as e:
+                if isinstance(e, ConflictError):
+                    raise
+                raise _Skip(outcome.customer.id, e) from e
+            _count(tally, outcome, done)
+            touched.extend(done.touched)
+        entry_subjects = tuple(
+            dict.fromkeys(f"{subject_of(a)}@{a.version}>{a.version + 1}" for a in touched)
+        )
+        self._log_entry(
+            uow,
+            by,
+            BATCH_ACTION,
+            subject,
+            {"last_customer": last_customer, "tally": tally.to_json()},
+            ev.rules.ref,
+            entry_subjects,
+        )
+        uow.commit()
+
+    def _log_entry(
+        self,
+        uow: UnitOfWork,
+        by: Principal,
+        action: str,
+        subject: str,
+        detail: dict[str, Any],
+        ruleset_ref: str,
+        subjects: tuple[str, ...],
+    ) -> None:
+        """Append one entry of the run's log (a batch, or the run's end) to `uow`."""
+        uow.audit.append(
+            AuditEntry(
+                id=self._new_audit_id(),
+                at=self._ctx.clock.now(),
+                actor=str(by.user_id),
+                action=action,
+                subject=subject,
+                detail=json.dumps(detail, ensure_ascii=False, sort_keys=True),
+                ruleset_ref=ruleset_ref,
+                subjects=subjects,
             )
-            uow.commit()
-            return BatchDone(
-                batch=0, customers=len(mine), last_customer=str(page[-1].id), tally=tally
-            )
+        )
 
     def _assess(
         self, uow: UnitOfWork, ev: Evaluators, customers: list[Any], as_of: date, tally: Tally
@@ -419,26 +481,19 @@ class MonitoringCalls(DeskCore):
             final = Tally()
             final.add(tally)
             final.changed += len(touched)
-            uow.audit.append(
-                AuditEntry(
-                    id=self._new_audit_id(),
-                    at=self._ctx.clock.now(),
-                    actor=str(by.user_id),
-                    action=DONE_ACTION,
-                    subject=subject,
-                    detail=json.dumps(
-                        {
-                            "batches": batches,
-                            "outbox": position,
-                            "ruleset_ref": ruleset_ref,
-                            "tally": final.to_json(),
-                        },
-                        ensure_ascii=False,
-                        sort_keys=True,
-                    ),
-                    ruleset_ref=ruleset_ref,
-                    subjects=tuple(touched),
-                )
+            self._log_entry(
+                uow,
+                by,
+                DONE_ACTION,
+                subject,
+                {
+                    "batches": batches,
+                    "outbox": position,
+                    "ruleset_ref": ruleset_ref,
+                    "tally": final.to_json(),
+                },
+                ruleset_ref,
+                tuple(touched),
             )
             uow.commit()
             tally.changed = final.changed
@@ -498,6 +553,15 @@ _MOVES = {
     "creditmgmt.domain.risk": "risk_events",
     "creditmgmt.domain.customer": "customers",
 }
+
+
+def _mostly_moved(outcomes: list[CustomerOutcome]) -> bool:
+    """Whether at least 40% of the batch's loans moved: then writing in the reading unit
+    (which encodes every aggregate it read to find what changed, ~0.2-0.3 ms a loan) costs
+    less than loading the moved ones again in a second unit (~0.7 ms a loan)."""
+    loans = sum(len(o.loans) for o in outcomes)
+    moved = sum(1 for o in outcomes for lo in o.loans if lo.changed)
+    return moved > 0 and 5 * moved >= 2 * loans
 
 
 def _describe(error: BaseException) -> str:

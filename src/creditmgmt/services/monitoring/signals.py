@@ -1,0 +1,160 @@
+"""What the daily run reads about a customer beyond its loans: the inputs of the
+`early_warning` block, and when its periodic review falls due.
+
+Periodic review (定期审查): `review_frequency(grade)` months after the customer's rating
+(`Customer.rating`, kept when an application is approved); the run raises one review task
+per rating and due date.
+
+| input | from |
+| --- | --- |
+| `dpd` | the customer's worst loan |
+| `overdue_at_other_bank`, `external_rating` | the latest bureau report of the credit file |
+| `utilisation_me1..3` | drawn ÷ limit of the customer's live customer-level facilities at the last three month-ends, kept on the customer's `MonitoringMark` (the first run on or after a month-end records it as it reads the facilities); fed only when the three are consecutive month-ends |
+| `rating_notches_down_12m` | the customer's current grade against the best grade it held in the year before the run date (`Customer.rating`), counted on the `master_scale` block's order |
+| `revenue_change_yoy` | the two latest financial statements of the credit file, when they are 12 months apart |
+| `net_assets` | equity of the latest financial statement |
+| `litigation_amount` | claims of the live litigation entries where the customer is the defendant and the case is not closed (in the statement's currency); fed when above zero |
+
+`covenant_breach` and `key_person_changed` have no record in the book (no covenant is
+modelled, and no change of controller, chairman or CFO is recorded), so the run never fires
+those triggers; a host that keeps them evaluates the block with its own inputs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from creditmgmt.domain.credit_file import CreditFile, LitigationRole
+from creditmgmt.domain.customer import Customer
+from creditmgmt.domain.facility import Facility, FacilityLevel, FacilityStatus
+from creditmgmt.domain.loan_risk import MonitoringMark, MonthEndUtilisation, months_between
+from creditmgmt.policies.ruleset import Decision
+
+
+def review_due(
+    evaluate: Callable[[Mapping[str, Any]], Decision] | None, customer: Customer
+) -> date | None:
+    """When the customer's next periodic review falls due, by the `review_frequency` block's
+    `evaluate` (None: never rated, or no such block).
+
+    Raises:
+        PolicyInputError: a grade the block does not know.
+    """
+    if evaluate is None or customer.rating is None:
+        return None
+    months = int(evaluate({"grade": customer.rating.grade}).outputs["months"])
+    return customer.rating.review_due(months)
+
+
+_LIVE = (FacilityStatus.ACTIVE, FacilityStatus.FROZEN, FacilityStatus.SUSPENDED)
+#: litigation statuses (as court registries report them) of a case that no longer threatens
+_ENDED = frozenset({"closed", "withdrawn", "dismissed", "settled"})
+_RATIO = Decimal("0.0001")
+
+
+def month_end_on_or_before(day: date) -> date:
+    """The last month-end on or before `day` (`day` itself on a month's last day)."""
+    if (day + timedelta(days=1)).month != day.month:
+        return day
+    return day.replace(day=1) - timedelta(days=1)
+
+
+def next_month_end(day: date) -> date:
+    """The first month-end after `day`."""
+    first_of_next = (day.replace(day=1) + relativedelta(months=1)).replace(day=1)
+    if (day + timedelta(days=1)).month != day.month:  # `day` is a month-end
+        first_of_next += relativedelta(months=1)
+    return first_of_next - timedelta(days=1)
+
+
+def utilisation(facilities: Sequence[Facility]) -> Decimal | None:
+    """Drawn ÷ limit of the customer's live customer-level facilities (those in the first
+    one's currency), to 4 places; None when they have no limit."""
+    tops = [f for f in facilities if f.level is FacilityLevel.CUSTOMER and f.status in _LIVE]
+    if not tops:
+        return None
+    currency = tops[0].limit.currency
+    limit = sum((f.limit.amount for f in tops if f.limit.currency == currency), Decimal(0))
+    drawn = sum((f.drawn.amount for f in tops if f.limit.currency == currency), Decimal(0))
+    return (drawn / limit).quantize(_RATIO) if limit else None
+
+
+def month_ends(
+    previous: MonitoringMark | None, facilities: Sequence[Facility], as_of: date
+) -> tuple[MonthEndUtilisation, ...]:
+    """The last three month-end utilisations, newest first: the kept ones, and the latest
+    month-end's read now when none is kept for it."""
+    kept = previous.month_ends if previous is not None else ()
+    latest = month_end_on_or_before(as_of)
+    if kept and kept[0].month_end >= latest:
+        return kept
+    return (MonthEndUtilisation(month_end=latest, utilisation=utilisation(facilities)), *kept[:2])
+
+
+def warning_inputs(
+    customer: Customer,
+    file: CreditFile | None,
+    worst_dpd: int,
+    utilisations: tuple[MonthEndUtilisation, ...],
+    grades: tuple[str, ...],
+    as_of: date,
+) -> dict[str, Any]:
+    """The `early_warning` inputs the book holds for the customer (see the module doc);
+    `grades`: the master scale's grades, best first (empty: no rating move is fed)."""
+    inputs: dict[str, Any] = {"dpd": worst_dpd}
+    report = file.latest_bureau_report() if file is not None else None
+    if report is not None:
+        inputs["overdue_at_other_bank"] = report.overdue_at_other_banks
+        if report.external_rating:
+            inputs["external_rating"] = report.external_rating
+    figures = [u.utilisation for u in utilisations]
+    consecutive = all(
+        month_end_on_or_before(a.month_end.replace(day=1)) == b.month_end
+        for a, b in itertools.pairwise(utilisations)
+    )
+    if len(figures) == 3 and consecutive and None not in figures:
+        for n, value in enumerate(figures, start=1):
+            inputs[f"utilisation_me{n}"] = value
+    rating = customer.rating
+    if rating is not None and rating.grade in grades:
+        held = rating.grades_since(as_of - relativedelta(years=1))
+        best = min(grades.index(g) for g in held if g in grades)
+        inputs["rating_notches_down_12m"] = max(grades.index(rating.grade) - best, 0)
+    if file is not None:
+        inputs.update(_file_inputs(file))
+    return inputs
+
+
+def _file_inputs(file: CreditFile) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    statements = file.statements()
+    currency = None
+    if statements:
+        last = statements[-1]
+        currency = last.currency
+        found["net_assets"] = last.equity.amount
+        if len(statements) > 1:
+            previous = statements[-2]
+            if months_between(previous.period_end, last.period_end) == 12:
+                growth = last.revenue_growth(previous)
+                if growth is not None:
+                    found["revenue_change_yoy"] = growth
+    cases = [
+        e.litigation
+        for e in file.live_entries()
+        if e.litigation is not None
+        and e.litigation.role is LitigationRole.DEFENDANT
+        and e.litigation.status.strip().lower() not in _ENDED
+    ]
+    if cases:
+        currency = currency or cases[0].claim.currency
+        amount = sum((c.claim.amount for c in cases if c.claim.currency == currency), Decimal(0))
+        if amount > 0:
+            found["litigation_amount"] = amount
+    return found
