@@ -39,6 +39,7 @@ SCHEMA_VERSION: Final = 1
 SUPPORTED_SCHEMA_VERSIONS: Final = frozenset({1})
 
 A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
 
 #: Modules whose DomainEvent subclasses make up the event union (imported on first use).
 _EVENT_MODULES = (
@@ -381,15 +382,19 @@ def decode(kind: str, cls: type[A], document: object, *, record_id: str, version
             cannot be read — the message names the kind, the id and the field path.
     """
     where = f"{kind} {record_id}"
-    data = _envelope(document, kind, where)
-    try:
-        aggregate = _CONVERTER.structure(data, cls)
-    except _UNREADABLE as e:
-        raise DataError(f"{where}: {_describe(e, 'data')}") from e
+    aggregate = _structure_data(_envelope(document, kind, where), cls, where)
     if str(getattr(aggregate, "id", "")) != record_id:
         raise DataError(f"{where}: document holds id {getattr(aggregate, 'id', None)}")
     aggregate.version = version
     return aggregate
+
+
+def _structure_data(data: object, cls: type[T], where: str) -> T:
+    """The envelope's `data` read as `cls`; a `DataError` names `where` and the field path."""
+    try:
+        return _CONVERTER.structure(data, cls)
+    except _UNREADABLE as e:
+        raise DataError(f"{where}: {_describe(e, 'data')}") from e
 
 
 def _envelope(document: object, kind: str, where: str) -> object:
@@ -461,11 +466,7 @@ def decode_event(document: object, *, where: str = "outbox") -> DomainEvent:
     """
     data = _envelope(document, "event", where)
     tag = data.get(EVENT_TAG) if isinstance(data, dict) else None
-    try:
-        result: DomainEvent = _CONVERTER.structure(data, DomainEvent)
-    except _UNREADABLE as e:
-        raise DataError(f"{where}: event {tag}: {_describe(e, 'data')}") from e
-    return result
+    return _structure_data(data, DomainEvent, f"{where}: event {tag}")
 
 
 def encode_audit(entry: AuditEntry) -> dict[str, Any]:
@@ -476,12 +477,7 @@ def encode_audit(entry: AuditEntry) -> dict[str, Any]:
 def decode_audit(document: object, *, record_id: str) -> AuditEntry:
     """Raises `DataError` naming the audit entry id and the field path."""
     where = f"audit {record_id}"
-    data = _envelope(document, "audit", where)
-    try:
-        result: AuditEntry = _CONVERTER.structure(data, AuditEntry)
-    except _UNREADABLE as e:
-        raise DataError(f"{where}: {_describe(e, 'data')}") from e
-    return result
+    return _structure_data(_envelope(document, "audit", where), AuditEntry, where)
 
 
 def encode_audit_head(head: ChainHead) -> dict[str, Any]:
