@@ -424,22 +424,13 @@ class StateTransaction(RecordTransaction):
     def get(self, kind: str, record_id: str) -> Record | None:
         if self._done or self._s.closed:
             self._check()
-        rows = self._s.rows.get(kind)
-        if rows is None:
-            raise ValueError(f"unknown kind {kind!r}")
         if self._staged:
             staged = self._staged.get((kind, record_id))
             if staged is not None:
                 return staged
-        # the snapshot first: a row looked up before it could predate it
-        generation = self._snapshot if self._snapshot is not None else self._generation()
-        row = rows.get(record_id)
+        row = self._snapshot_row(kind, record_id)
         if row is None:
             return None
-        if row.generation > generation:
-            row = row.as_of(generation)
-            if row is None:
-                return None
         return Record(
             kind, record_id, row.version, None, row.columns, text=row.text, pristine=row.pristine
         )
@@ -451,9 +442,13 @@ class StateTransaction(RecordTransaction):
             self._check()
         if self._staged and (kind, record_id) in self._staged:
             return None
-        rows = self._s.rows.get(kind)
-        if rows is None:
-            raise ValueError(f"unknown kind {kind!r}")
+        return self._snapshot_row(kind, record_id)
+
+    def _snapshot_row(self, kind: str, record_id: str) -> StoredRow | None:
+        """The committed row of `kind` and `record_id` as this transaction's snapshot sees it
+        (None: there is none, or it was written after the snapshot)."""
+        rows = self._rows(kind)
+        # the snapshot first: a row looked up before it could predate it
         generation = self._snapshot if self._snapshot is not None else self._generation()
         row = rows.get(record_id)
         if row is not None and row.generation > generation:
