@@ -272,12 +272,24 @@ def encode(kind: str, aggregate: Aggregate) -> dict[str, Any]:
     hook = _aggregate_hooks.get(cls)
     if hook is None:
         hook = _aggregate_hooks[cls] = _CONVERTER.get_unstructure_hook(cls)
+    return _enveloped(kind, hook, aggregate, _aggregate_id)
+
+
+def _aggregate_id(aggregate: Any) -> object:
+    return getattr(aggregate, "id", "?")
+
+
+def _enveloped(
+    kind: str, hook: Callable[[Any], dict[str, Any]], value: Any, name: Callable[[Any], object]
+) -> dict[str, Any]:
+    """The envelope of `hook(value)`; a value that cannot be encoded raises `DataError`
+    naming `kind` and `name(value)` (an id, an event type)."""
     try:
-        data = hook(aggregate)
+        data = hook(value)
     except DataError:
         raise
     except (TypeError, ValueError, AttributeError) as e:
-        raise DataError(f"{kind} {getattr(aggregate, 'id', '?')}: cannot encode: {e}") from e
+        raise DataError(f"{kind} {name(value)}: cannot encode: {e}") from e
     return {"schema_version": SCHEMA_VERSION, "kind": kind, "data": data}
 
 
@@ -416,13 +428,11 @@ def _envelope(document: object, kind: str, where: str) -> object:
 
 def encode_event(event: DomainEvent) -> dict[str, Any]:
     """The outbox document of an event: an envelope around the tagged event."""
-    try:
-        data = _EVENT_HOOK(event)
-    except DataError:
-        raise
-    except (TypeError, ValueError, AttributeError) as e:
-        raise DataError(f"event {type(event).event_type}: cannot encode: {e}") from e
-    return {"schema_version": SCHEMA_VERSION, "kind": "event", "data": data}
+    return _enveloped("event", _EVENT_HOOK, event, _event_type)
+
+
+def _event_type(event: Any) -> object:
+    return type(event).event_type
 
 
 #: Field types whose encoding cannot fail (datetime can: a naive one is refused).
