@@ -32,6 +32,7 @@ from creditmgmt.adapters.records.contract import (
     RecordTransaction,
     Where,
     check_find_arguments,
+    check_new_record,
     check_prune,
     check_record,
     dump_json,
@@ -537,10 +538,8 @@ class StateTransaction(RecordTransaction):
 
     def insert(self, record: Record) -> None:
         self._check()
-        check_record(record, self._s.spec(record.kind))
+        check_new_record(record, self._s.spec(record.kind))
         key = (record.kind, record.id)
-        if record.version != 1:
-            raise IntegrityError(f"{record.kind} {record.id}: a new record starts at version 1")
         if key in self._staged or record.id in self._rows(record.kind):
             raise IntegrityError(f"{record.kind} {record.id} already exists")
         self._stage("insert", record)

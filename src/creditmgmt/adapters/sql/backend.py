@@ -26,6 +26,7 @@ from creditmgmt.adapters.records.contract import (
     RecordTransaction,
     Where,
     check_find_arguments,
+    check_new_record,
     check_options,
     check_prune,
     check_record,
@@ -504,10 +505,8 @@ class _SqlTransaction(RecordTransaction):
 
     def insert(self, record: Record) -> None:
         self._check()
-        check_record(record, self._b.spec(record.kind))
+        check_new_record(record, self._b.spec(record.kind))
         key = (record.kind, record.id)
-        if record.version != 1:
-            raise IntegrityError(f"{record.kind} {record.id}: a new record starts at version 1")
         if key in self._inserts or key in self._updates:
             raise IntegrityError(f"{record.kind} {record.id} already exists")
         self._inserts[key] = record
