@@ -39,6 +39,7 @@ SCHEMA_VERSION: Final = 1
 SUPPORTED_SCHEMA_VERSIONS: Final = frozenset({1})
 
 A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
 
 #: Modules whose DomainEvent subclasses make up the event union (imported on first use).
 _EVENT_MODULES = (
@@ -289,12 +290,24 @@ def encode(kind: str, aggregate: Aggregate) -> dict[str, Any]:
     hook = _aggregate_hooks.get(cls)
     if hook is None:
         hook = _aggregate_hooks[cls] = _CONVERTER.get_unstructure_hook(cls)
+    return _enveloped(kind, hook, aggregate, _aggregate_id)
+
+
+def _aggregate_id(aggregate: Any) -> object:
+    return getattr(aggregate, "id", "?")
+
+
+def _enveloped(
+    kind: str, hook: Callable[[Any], dict[str, Any]], value: Any, name: Callable[[Any], object]
+) -> dict[str, Any]:
+    """The envelope of `hook(value)`; a value that cannot be encoded raises `DataError`
+    naming `kind` and `name(value)` (an id, an event type)."""
     try:
-        data = hook(aggregate)
+        data = hook(value)
     except DataError:
         raise
     except (TypeError, ValueError, AttributeError) as e:
-        raise DataError(f"{kind} {getattr(aggregate, 'id', '?')}: cannot encode: {e}") from e
+        raise DataError(f"{kind} {name(value)}: cannot encode: {e}") from e
     return {"schema_version": SCHEMA_VERSION, "kind": kind, "data": data}
 
 
@@ -399,15 +412,19 @@ def decode(kind: str, cls: type[A], document: object, *, record_id: str, version
             cannot be read — the message names the kind, the id and the field path.
     """
     where = f"{kind} {record_id}"
-    data = _envelope(document, kind, where)
-    try:
-        aggregate = _CONVERTER.structure(data, cls)
-    except _UNREADABLE as e:
-        raise DataError(f"{where}: {_describe(e, 'data')}") from e
+    aggregate = _structure_data(_envelope(document, kind, where), cls, where)
     if str(getattr(aggregate, "id", "")) != record_id:
         raise DataError(f"{where}: document holds id {getattr(aggregate, 'id', None)}")
     aggregate.version = version
     return aggregate
+
+
+def _structure_data(data: object, cls: type[T], where: str) -> T:
+    """The envelope's `data` read as `cls`; a `DataError` names `where` and the field path."""
+    try:
+        return _CONVERTER.structure(data, cls)
+    except _UNREADABLE as e:
+        raise DataError(f"{where}: {_describe(e, 'data')}") from e
 
 
 def _envelope(document: object, kind: str, where: str) -> object:
@@ -429,13 +446,11 @@ def _envelope(document: object, kind: str, where: str) -> object:
 
 def encode_event(event: DomainEvent) -> dict[str, Any]:
     """The outbox document of an event: an envelope around the tagged event."""
-    try:
-        data = _EVENT_HOOK(event)
-    except DataError:
-        raise
-    except (TypeError, ValueError, AttributeError) as e:
-        raise DataError(f"event {type(event).event_type}: cannot encode: {e}") from e
-    return {"schema_version": SCHEMA_VERSION, "kind": "event", "data": data}
+    return _enveloped("event", _EVENT_HOOK, event, _event_type)
+
+
+def _event_type(event: Any) -> object:
+    return type(event).event_type
 
 
 #: Field types whose encoding cannot fail (datetime can: a naive one is refused).
@@ -479,11 +494,7 @@ def decode_event(document: object, *, where: str = "outbox") -> DomainEvent:
     """
     data = _envelope(document, "event", where)
     tag = data.get(EVENT_TAG) if isinstance(data, dict) else None
-    try:
-        result: DomainEvent = _CONVERTER.structure(data, DomainEvent)
-    except _UNREADABLE as e:
-        raise DataError(f"{where}: event {tag}: {_describe(e, 'data')}") from e
-    return result
+    return _structure_data(data, DomainEvent, f"{where}: event {tag}")
 
 
 def encode_audit(entry: AuditEntry) -> dict[str, Any]:
@@ -494,12 +505,7 @@ def encode_audit(entry: AuditEntry) -> dict[str, Any]:
 def decode_audit(document: object, *, record_id: str) -> AuditEntry:
     """Raises `DataError` naming the audit entry id and the field path."""
     where = f"audit {record_id}"
-    data = _envelope(document, "audit", where)
-    try:
-        result: AuditEntry = _CONVERTER.structure(data, AuditEntry)
-    except _UNREADABLE as e:
-        raise DataError(f"{where}: {_describe(e, 'data')}") from e
-    return result
+    return _structure_data(_envelope(document, "audit", where), AuditEntry, where)
 
 
 def encode_audit_head(head: ChainHead) -> dict[str, Any]:

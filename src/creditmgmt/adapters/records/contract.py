@@ -36,7 +36,12 @@ from typing import Any, Final, Literal, Protocol, TypeAlias
 
 import attrs
 
-from creditmgmt.ports.errors import ConfigurationError, DataError, OutboxRangeError
+from creditmgmt.ports.errors import (
+    ConfigurationError,
+    DataError,
+    IntegrityError,
+    OutboxRangeError,
+)
 from creditmgmt.ports.slices import bucket_of
 
 ColumnValue: TypeAlias = str | int | bool | Decimal | date | None
@@ -412,6 +417,14 @@ def check_record(record: Record, spec: KindSpec) -> None:
             _refuse_text_column(record)
     if record.pristine is None and not isinstance(record.document, dict):
         raise DataError(f"{record.kind} {record.id}: the document must be a JSON object")
+
+
+def check_new_record(record: Record, spec: KindSpec) -> None:
+    """`check_record` for an insert, which also needs the record at version 1
+    (`IntegrityError` otherwise)."""
+    check_record(record, spec)
+    if record.version != 1:
+        raise IntegrityError(f"{record.kind} {record.id}: a new record starts at version 1")
 
 
 def _refuse_text_column(record: Record) -> None:

@@ -32,6 +32,7 @@ from creditmgmt.adapters.records.contract import (
     RecordTransaction,
     Where,
     check_find_arguments,
+    check_new_record,
     check_prune,
     check_record,
     dump_json,
@@ -424,22 +425,13 @@ class StateTransaction(RecordTransaction):
     def get(self, kind: str, record_id: str) -> Record | None:
         if self._done or self._s.closed:
             self._check()
-        rows = self._s.rows.get(kind)
-        if rows is None:
-            raise ValueError(f"unknown kind {kind!r}")
         if self._staged:
             staged = self._staged.get((kind, record_id))
             if staged is not None:
                 return staged
-        # the snapshot first: a row looked up before it could predate it
-        generation = self._snapshot if self._snapshot is not None else self._generation()
-        row = rows.get(record_id)
+        row = self._snapshot_row(kind, record_id)
         if row is None:
             return None
-        if row.generation > generation:
-            row = row.as_of(generation)
-            if row is None:
-                return None
         return Record(
             kind, record_id, row.version, None, row.columns, text=row.text, pristine=row.pristine
         )
@@ -451,9 +443,13 @@ class StateTransaction(RecordTransaction):
             self._check()
         if self._staged and (kind, record_id) in self._staged:
             return None
-        rows = self._s.rows.get(kind)
-        if rows is None:
-            raise ValueError(f"unknown kind {kind!r}")
+        return self._snapshot_row(kind, record_id)
+
+    def _snapshot_row(self, kind: str, record_id: str) -> StoredRow | None:
+        """The committed row of `kind` and `record_id` as this transaction's snapshot sees it
+        (None: there is none, or it was written after the snapshot)."""
+        rows = self._rows(kind)
+        # the snapshot first: a row looked up before it could predate it
         generation = self._snapshot if self._snapshot is not None else self._generation()
         row = rows.get(record_id)
         if row is not None and row.generation > generation:
@@ -542,10 +538,8 @@ class StateTransaction(RecordTransaction):
 
     def insert(self, record: Record) -> None:
         self._check()
-        check_record(record, self._s.spec(record.kind))
+        check_new_record(record, self._s.spec(record.kind))
         key = (record.kind, record.id)
-        if record.version != 1:
-            raise IntegrityError(f"{record.kind} {record.id}: a new record starts at version 1")
         if key in self._staged or record.id in self._rows(record.kind):
             raise IntegrityError(f"{record.kind} {record.id} already exists")
         self._stage("insert", record)

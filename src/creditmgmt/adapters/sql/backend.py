@@ -26,6 +26,7 @@ from creditmgmt.adapters.records.contract import (
     RecordTransaction,
     Where,
     check_find_arguments,
+    check_new_record,
     check_options,
     check_prune,
     check_record,
@@ -150,6 +151,12 @@ class SqlBackend(RecordBackend):
     def table(self, kind: str) -> sa.Table:
         try:
             return self._schema.tables[kind]
+        except KeyError:
+            raise ValueError(f"unknown kind {kind!r}") from None
+
+    def spec(self, kind: str) -> KindSpec:
+        try:
+            return self.kinds[kind]
         except KeyError:
             raise ValueError(f"unknown kind {kind!r}") from None
 
@@ -446,10 +453,7 @@ class _SqlTransaction(RecordTransaction):
         limit: int | None = None,
     ) -> list[Record]:
         self._check()
-        spec = self._b.kinds.get(kind)
-        if spec is None:
-            raise ValueError(f"unknown kind {kind!r}")
-        check_find_arguments(spec, where, order_by, after, limit)
+        check_find_arguments(self._b.spec(kind), where, order_by, after, limit)
         table = self._b.table(kind)
         query = sa.select(table).where(*self._b._conditions(kind, where))
         if order_by == "id":
@@ -501,23 +505,15 @@ class _SqlTransaction(RecordTransaction):
 
     def insert(self, record: Record) -> None:
         self._check()
-        spec = self._b.kinds.get(record.kind)
-        if spec is None:
-            raise ValueError(f"unknown kind {record.kind!r}")
-        check_record(record, spec)
+        check_new_record(record, self._b.spec(record.kind))
         key = (record.kind, record.id)
-        if record.version != 1:
-            raise IntegrityError(f"{record.kind} {record.id}: a new record starts at version 1")
         if key in self._inserts or key in self._updates:
             raise IntegrityError(f"{record.kind} {record.id} already exists")
         self._inserts[key] = record
 
     def update(self, record: Record) -> None:
         self._check()
-        spec = self._b.kinds.get(record.kind)
-        if spec is None:
-            raise ValueError(f"unknown kind {record.kind!r}")
-        check_record(record, spec)
+        check_record(record, self._b.spec(record.kind))
         self._updates[(record.kind, record.id)] = record
 
     def append_outbox(self, entries: Iterable[OutboxEntry]) -> None:
