@@ -538,27 +538,10 @@ class _SqlTransaction(RecordTransaction):
         b = self._b
         with b._write("commit") as conn:
             # updates first: a value an update frees may be taken by an insert
-            for key in sorted(self._updates):
-                record = self._updates[key]
-                table = b.table(record.kind)
-                values = b._row_values(record)
-                try:
-                    result = conn.execute(
-                        table.update()
-                        .where(table.c.id == record.id, table.c.version == record.version - 1)
-                        .values(**{k: v for k, v in values.items() if k != "id"})
-                    )
-                except sa_exc.IntegrityError as e:  # not chained: the driver quotes values
-                    raise IntegrityError(f"{record.kind} {record.id}: {describe(e)}") from None
-                if result.rowcount != 1:
-                    raise ConflictError(
-                        f"{record.kind} {record.id}: expected version {record.version - 1}, "
-                        "but it was changed or removed by someone else"
-                    )
-            by_kind: dict[str, list[dict[str, Any]]] = {}
-            for key in sorted(self._inserts):
-                by_kind.setdefault(key[0], []).append(b._row_values(self._inserts[key]))
-            for kind, rows in by_kind.items():
+            for kind, records in _by_kind(self._updates):
+                self._update(conn, kind, records)
+            for kind, records in _by_kind(self._inserts):
+                rows = [b._row_values(r) for r in records]
                 try:
                     conn.execute(b.table(kind).insert(), rows)
                 except sa_exc.IntegrityError as e:
@@ -591,12 +574,66 @@ class _SqlTransaction(RecordTransaction):
                     conn.execute(sa.select(state.c.id).where(state.c.id == 1).with_for_update())
                 conn.execute(b._schema.outbox.insert(), rows)
 
+    def _update(self, conn: Connection, kind: str, records: list[Record]) -> None:
+        """Write one kind's updates, each checked against the version it was read at: one
+        batched statement where the driver counts the rows of a batch, else one per row."""
+        b = self._b
+        table = b.table(kind)
+        stmt = table.update().where(
+            table.c.id == sa.bindparam("cm_key"), table.c.version == sa.bindparam("cm_read")
+        )
+        rows = []
+        for record in records:
+            values = b._row_values(record)
+            del values["id"]
+            values["cm_key"], values["cm_read"] = record.id, record.version - 1
+            rows.append(values)
+        batched = len(rows) > 1 and conn.dialect.supports_sane_multi_rowcount
+        for chunk in [rows] if batched else [[row] for row in rows]:
+            try:
+                result = conn.execute(stmt, chunk)
+            except sa_exc.IntegrityError as e:  # not chained: the driver quotes values
+                ids = ", ".join(row["cm_key"] for row in chunk[:5])
+                among = f"{kind} {ids}" if len(chunk) == 1 else f"{kind}: one of {ids}"
+                raise IntegrityError(f"{among}: {describe(e)}") from None
+            if result.rowcount != len(chunk):
+                raise ConflictError(_lost_race(conn, table, kind, chunk))
+
     def rollback(self) -> None:
         self._done = True
         self._end_reads()
         self._inserts.clear()
         self._updates.clear()
         self._outbox.clear()
+
+
+def _by_kind(records: dict[tuple[str, str], Record]) -> list[tuple[str, list[Record]]]:
+    """The records grouped by kind, in (kind, id) order."""
+    groups: dict[str, list[Record]] = {}
+    for key in sorted(records):
+        groups.setdefault(key[0], []).append(records[key])
+    return list(groups.items())
+
+
+def _lost_race(conn: Connection, table: sa.Table, kind: str, rows: list[dict[str, Any]]) -> str:
+    """Name the first record of a failed update batch that this batch did not write: its row
+    is missing, or not at the version and document this batch set (the caller's transaction
+    is rolled back)."""
+    wanted = {row["cm_key"]: row for row in rows}
+    stored = {
+        r.id: (r.version, r.document)
+        for r in conn.execute(
+            sa.select(table.c.id, table.c.version, table.c.document).where(table.c.id.in_(wanted))
+        )
+    }
+    for key, row in wanted.items():
+        if stored.get(key) != (row["cm_read"] + 1, row["document"]):
+            return (
+                f"{kind} {key}: expected version {row['cm_read']}, "
+                "but it was changed or removed by someone else"
+            )
+    ids = ", ".join(list(wanted)[:5])
+    return f"{kind}: one of {ids} was changed by someone else to what this unit wrote"
 
 
 #: The options `open_backend` takes.

@@ -100,7 +100,7 @@ class RecordBackendContract(RecordOutboxContract):
         tx.update(thing("t1", version=2, name="fresh"))
         tx.commit()
         stale = backend.begin()
-        with pytest.raises(ConflictError):
+        with pytest.raises(ConflictError, match="t1: expected version 1"):  # the one at fault
             stale.update(thing("t2", version=2, name="would be lost"))
             stale.update(thing("t1", version=2, name="stale"))
             stale.commit()
