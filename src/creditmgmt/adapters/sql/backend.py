@@ -36,15 +36,15 @@ from creditmgmt.adapters.records.contract import (
 )
 from creditmgmt.adapters.records.kinds import ALL_SPECS
 from creditmgmt.adapters.sql.engine import create_engine
-from creditmgmt.adapters.sql.errors import chained, describe, translate
+from creditmgmt.adapters.sql.errors import chained, translate
 from creditmgmt.adapters.sql.schema import (
     CURRENT_SCHEMA_VERSION,
     MIGRATIONS,
     SqlSchema,
     checked_prefix,
 )
+from creditmgmt.adapters.sql.writes import by_kind, insert_rows, outbox_rows, update_rows
 from creditmgmt.ports.errors import (
-    ConflictError,
     DataError,
     IntegrityError,
     StoreUnavailableError,
@@ -538,33 +538,11 @@ class _SqlTransaction(RecordTransaction):
         b = self._b
         with b._write("commit") as conn:
             # updates first: a value an update frees may be taken by an insert
-            for kind, records in _by_kind(self._updates):
-                self._update(conn, kind, records)
-            for kind, records in _by_kind(self._inserts):
-                rows = [b._row_values(r) for r in records]
-                try:
-                    conn.execute(b.table(kind).insert(), rows)
-                except sa_exc.IntegrityError as e:
-                    raise IntegrityError(
-                        f"{kind}: duplicate id or unique value among "
-                        f"{', '.join(r['id'] for r in rows[:5])}: {describe(e)}"
-                    ) from None
+            for kind, records in by_kind(self._updates):
+                update_rows(conn, b.table(kind), kind, records, b._row_values)
+            for kind, records in by_kind(self._inserts):
+                insert_rows(conn, b.table(kind), kind, [b._row_values(r) for r in records])
             if self._outbox:
-                stamps: dict[datetime, str] = {}  # a unit's entries share one timestamp
-                rows = []
-                for entry in self._outbox:
-                    stamp = stamps.get(entry.recorded_at)
-                    if stamp is None:
-                        stamp = stamps[entry.recorded_at] = entry.recorded_at.isoformat()
-                    rows.append(
-                        {
-                            "aggregate_kind": entry.aggregate_kind,
-                            "aggregate_id": entry.aggregate_id,
-                            "event_type": entry.event_type,
-                            "document": entry.document_text(),
-                            "recorded_at": stamp,
-                        }
-                    )
                 if b.dialect != "sqlite" and b._has_outbox_state():
                     # Take the outbox state row first: units append to the outbox one at a
                     # time, so sequences become visible in order (a reader paging with `after`
@@ -572,32 +550,7 @@ class _SqlTransaction(RecordTransaction):
                     # up to its position. (SQLite: BEGIN IMMEDIATE serialises already.)
                     state = b._schema.outbox_state
                     conn.execute(sa.select(state.c.id).where(state.c.id == 1).with_for_update())
-                conn.execute(b._schema.outbox.insert(), rows)
-
-    def _update(self, conn: Connection, kind: str, records: list[Record]) -> None:
-        """Write one kind's updates, each checked against the version it was read at: one
-        batched statement where the driver counts the rows of a batch, else one per row."""
-        b = self._b
-        table = b.table(kind)
-        stmt = table.update().where(
-            table.c.id == sa.bindparam("cm_key"), table.c.version == sa.bindparam("cm_read")
-        )
-        rows = []
-        for record in records:
-            values = b._row_values(record)
-            del values["id"]
-            values["cm_key"], values["cm_read"] = record.id, record.version - 1
-            rows.append(values)
-        batched = len(rows) > 1 and conn.dialect.supports_sane_multi_rowcount
-        for chunk in [rows] if batched else [[row] for row in rows]:
-            try:
-                result = conn.execute(stmt, chunk)
-            except sa_exc.IntegrityError as e:  # not chained: the driver quotes values
-                ids = ", ".join(row["cm_key"] for row in chunk[:5])
-                among = f"{kind} {ids}" if len(chunk) == 1 else f"{kind}: one of {ids}"
-                raise IntegrityError(f"{among}: {describe(e)}") from None
-            if result.rowcount != len(chunk):
-                raise ConflictError(_lost_race(conn, table, kind, chunk))
+                conn.execute(b._schema.outbox.insert(), outbox_rows(self._outbox))
 
     def rollback(self) -> None:
         self._done = True
@@ -605,35 +558,6 @@ class _SqlTransaction(RecordTransaction):
         self._inserts.clear()
         self._updates.clear()
         self._outbox.clear()
-
-
-def _by_kind(records: dict[tuple[str, str], Record]) -> list[tuple[str, list[Record]]]:
-    """The records grouped by kind, in (kind, id) order."""
-    groups: dict[str, list[Record]] = {}
-    for key in sorted(records):
-        groups.setdefault(key[0], []).append(records[key])
-    return list(groups.items())
-
-
-def _lost_race(conn: Connection, table: sa.Table, kind: str, rows: list[dict[str, Any]]) -> str:
-    """Name the first record of a failed update batch that this batch did not write: its row
-    is missing, or not at the version and document this batch set (the caller's transaction
-    is rolled back)."""
-    wanted = {row["cm_key"]: row for row in rows}
-    stored = {
-        r.id: (r.version, r.document)
-        for r in conn.execute(
-            sa.select(table.c.id, table.c.version, table.c.document).where(table.c.id.in_(wanted))
-        )
-    }
-    for key, row in wanted.items():
-        if stored.get(key) != (row["cm_read"] + 1, row["document"]):
-            return (
-                f"{kind} {key}: expected version {row['cm_read']}, "
-                "but it was changed or removed by someone else"
-            )
-    ids = ", ".join(list(wanted)[:5])
-    return f"{kind}: one of {ids} was changed by someone else to what this unit wrote"
 
 
 #: The options `open_backend` takes.
