@@ -4,9 +4,11 @@ CliRunner, and its ```python blocks in order in one namespace with the commands 
 
 from __future__ import annotations
 
+import linecache
 import re
 import shlex
 from pathlib import Path
+from types import CodeType
 
 from click.testing import CliRunner
 
@@ -42,6 +44,15 @@ def run_console(block: str, *, others: bool) -> bool:
     return True
 
 
+def compile_block(body: str, filename: str) -> CodeType:
+    """Compile a block under its own file name, registered in `linecache` with the block's
+    text: tracebacks show the block's lines, and `inspect.getsource` of a function it
+    defines (Hypothesis reads it) gets Python, not the Markdown around the block (Python
+    3.12's tokenizer fails on that prose)."""
+    linecache.cache[filename] = (len(body), None, body.splitlines(keepends=True), filename)
+    return compile(body, filename, "exec")
+
+
 def run_in_order(
     fenced: list[tuple[str, str, str]], doc: Path, name: str, *, others: bool = False
 ) -> tuple[dict[str, object], int, int]:
@@ -51,8 +62,8 @@ def run_in_order(
     python = commands = 0
     for lang, _name, body in fenced:
         if lang == "python":
-            exec(compile(body, str(doc), "exec"), namespace)
             python += 1
+            exec(compile_block(body, f"{doc} (python block {python})"), namespace)
         elif lang == "console":
             commands += run_console(body, others=others)
     return namespace, python, commands
