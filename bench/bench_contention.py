@@ -176,6 +176,25 @@ def _row(store_name: str, mode: str, tally: Tally) -> str:
     )
 
 
+def _server_lock(admin: sa.Engine, take: str, give: str) -> Serial:
+    """A server-side lock (one connection per thread) that the serial mode holds around each
+    unit of work."""
+    local = threading.local()
+
+    def serial() -> Iterator[None]:
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = admin.connect()
+        conn.exec_driver_sql(take)
+        try:
+            yield
+        finally:
+            conn.exec_driver_sql(give)
+            conn.commit()
+
+    return serial
+
+
 @contextmanager
 def _postgres() -> Iterator[tuple[SqlBackend, Serial]]:
     admin = sa.create_engine(POSTGRES_URL)
@@ -183,21 +202,11 @@ def _postgres() -> Iterator[tuple[SqlBackend, Serial]]:
     with admin.begin() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     backend = SqlBackend.from_url(POSTGRES_URL, schema=schema)
-    local = threading.local()
-
-    def serial() -> Iterator[None]:
-        conn = getattr(local, "conn", None)
-        if conn is None:
-            conn = local.conn = admin.connect()
-        conn.exec_driver_sql("SELECT pg_advisory_lock(4242)")
-        try:
-            yield
-        finally:
-            conn.exec_driver_sql("SELECT pg_advisory_unlock(4242)")
-            conn.commit()
-
     try:
-        yield backend, serial
+        yield (
+            backend,
+            _server_lock(admin, "SELECT pg_advisory_lock(4242)", "SELECT pg_advisory_unlock(4242)"),
+        )
     finally:
         backend.close()
         with admin.begin() as conn:
@@ -213,21 +222,13 @@ def _mysql() -> Iterator[tuple[SqlBackend, Serial]]:
         conn.exec_driver_sql(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
     url = sa.engine.make_url(MYSQL_URL).set(database=name)
     backend = SqlBackend.from_url(url)
-    local = threading.local()
-
-    def serial() -> Iterator[None]:
-        conn = getattr(local, "conn", None)
-        if conn is None:
-            conn = local.conn = admin.connect()
-        conn.exec_driver_sql("SELECT GET_LOCK('cm_bench_hot', 60)")
-        try:
-            yield
-        finally:
-            conn.exec_driver_sql("SELECT RELEASE_LOCK('cm_bench_hot')")
-            conn.commit()
-
     try:
-        yield backend, serial
+        yield (
+            backend,
+            _server_lock(
+                admin, "SELECT GET_LOCK('cm_bench_hot', 60)", "SELECT RELEASE_LOCK('cm_bench_hot')"
+            ),
+        )
     finally:
         backend.close()
         with admin.begin() as conn:
