@@ -42,6 +42,7 @@ from creditmgmt.adapters.sql.schema import (
     MIGRATIONS,
     SqlSchema,
     checked_prefix,
+    create_current,
 )
 from creditmgmt.adapters.sql.writes import by_kind, insert_rows, outbox_rows, update_rows
 from creditmgmt.ports.errors import (
@@ -174,7 +175,9 @@ class SqlBackend(RecordBackend):
     def migrate(self, *, to: int = CURRENT_SCHEMA_VERSION) -> int:
         """Bring the database to schema version `to` (default: the current one) by running
         the missing migration steps in order, each in its own transaction and recorded in the
-        schema table; idempotent. Returns the version reached.
+        schema table; idempotent. An empty database is created at the current version in one
+        transaction (the same tables and indexes, every step recorded). Returns the version
+        reached.
 
         Raises:
             DataError: the database was written by a newer release.
@@ -188,6 +191,16 @@ class SqlBackend(RecordBackend):
                 f"the store's schema is version {found}; this release knows up to "
                 f"{CURRENT_SCHEMA_VERSION}: upgrade creditmgmt"
             )
+        if found == 0 and to == CURRENT_SCHEMA_VERSION:
+            with self._write("create schema") as conn:
+                create_current(conn, self._schema)
+                applied_at = datetime.now().astimezone().isoformat()
+                conn.execute(
+                    self._schema.version_table.insert(),
+                    [{"version": v, "applied_at": applied_at} for v in MIGRATIONS],
+                )
+            self._outbox_state = True
+            return to
         for version in range(found + 1, to + 1):
             with self._write(f"migrate to schema {version}") as conn:
                 MIGRATIONS[version](conn, self._schema)

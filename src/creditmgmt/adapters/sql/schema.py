@@ -204,6 +204,43 @@ def _migration_3(conn: Connection, schema: SqlSchema) -> None:
     conn.exec_driver_sql(f"DROP TABLE {old}")
 
 
+def create_current(conn: Connection, schema: SqlSchema) -> None:
+    """An empty database straight at `CURRENT_SCHEMA_VERSION`: the tables, indexes and outbox
+    state the migrations would leave, in a fraction of the statements (a test compares the
+    two). MySQL/MariaDB gets each table's indexes in one ALTER TABLE: InnoDB rebuilds per
+    statement, so one CREATE INDEX each costs several times more."""
+    schema.metadata.create_all(
+        conn,
+        tables=[
+            *schema.tables.values(),
+            schema.outbox,
+            schema.outbox_state,
+            schema.version_table,
+        ],
+    )
+    scans: dict[str, list[str]] = {}
+    for table, name in _scan_columns(schema):
+        scans.setdefault(table.name, []).append(name)
+    for table in schema.tables.values():
+        indexes = [sa.Index(f"ix_{table.name}_bucket", table.c.bucket)] + [
+            sa.Index(f"ix_{table.name}_{name}_id", table.c[name], table.c.id)
+            for name in scans.get(table.name, [])
+        ]
+        if schema.dialect not in ("mysql", "mariadb"):
+            for index in indexes:
+                index.create(conn)
+            continue
+        quote = conn.dialect.identifier_preparer
+        clauses = ", ".join(
+            f"ADD INDEX {quote.quote(str(i.name))} "
+            f"({', '.join(quote.quote(c.name) for c in i.columns)})"
+            for i in indexes
+        )
+        # identifiers only, each quoted by the dialect: no value in the SQL
+        conn.exec_driver_sql(f"ALTER TABLE {quote.format_table(table)} {clauses}")
+    conn.execute(schema.outbox_state.insert(), {"id": 1, "pruned_through": 0})
+
+
 MIGRATIONS: Final[dict[int, Callable[[Connection, SqlSchema], None]]] = {
     1: _migration_1,
     2: _migration_2,
