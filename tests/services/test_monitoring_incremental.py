@@ -126,3 +126,41 @@ def test_an_incremental_run_assesses_only_what_is_due() -> None:
         finally:
             type(desk)._assess = original  # type: ignore[method-assign]
         assert 0 < sum(calls) < 70 / 2
+
+
+def test_a_month_end_is_kept_on_quiet_marks_without_assessing_them() -> None:
+    clock_a = FixedClock(datetime(2026, 1, 29, 18, tzinfo=UTC))
+    clock_b = FixedClock(datetime(2026, 1, 29, 18, tzinfo=UTC))
+    with _desk(clock_a) as full, _desk(clock_b) as quick:
+        for day in (date(2026, 1, 29), date(2026, 1, 30)):
+            for clock in (clock_a, clock_b):
+                clock.set(datetime.combine(day, datetime.min.time(), tzinfo=UTC))
+            assert quick.run_daily(day, incremental=True) == full.run_daily(day)
+        calls: list[int] = []
+        original = type(quick)._assess
+
+        def counting(self: CreditDesk, uow: Any, ev: Any, customers: Any, *a: Any) -> Any:
+            calls.append(len(customers))
+            return original(self, uow, ev, customers, *a)
+
+        monday = date(2026, 2, 2)  # the first run after Saturday 31 January
+        before = _state(quick)["marks"].values()
+        due = sum(1 for m in before if m.next_check is not None and m.next_check <= monday)
+        assert 0 < due < 70
+        for clock in (clock_a, clock_b):
+            clock.set(datetime.combine(monday, datetime.min.time(), tzinfo=UTC))
+        expected = full.run_daily(monday)
+        type(quick)._assess = counting  # type: ignore[method-assign]
+        try:
+            got = quick.run_daily(monday, incremental=True)
+        finally:
+            type(quick)._assess = original  # type: ignore[method-assign]
+        assert got == expected
+        assert _state(quick) == _state(full)
+        marks = _state(quick)["marks"].values()
+        assert len(marks) == 70
+        assert all(m.month_ends[0].month_end == date(2026, 1, 31) for m in marks)
+        assert all(m.month_ends[1].month_end == date(2025, 12, 31) for m in marks)
+        # only the customers whose own date came were assessed; the others' marks took the
+        # month-end without an assessment
+        assert sum(calls) == due

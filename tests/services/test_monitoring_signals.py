@@ -4,12 +4,17 @@ bureau: month-end utilisation, rating moves, revenue, litigation — each fires 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
 
 from creditmgmt.domain.credit_file import LitigationCase, LitigationRole
 from creditmgmt.domain.ids import CustomerId
 from creditmgmt.domain.risk import RiskEventStatus
+from creditmgmt.domain.schedule import Amortisation, Frequency
 from creditmgmt.services.desk import CreditDesk
-from creditmgmt.testing.builders import M, a_statement
+from creditmgmt.services.monitoring.signals import rating_window_moves
+from creditmgmt.testing.builders import M, a_customer, a_schedule, a_statement
 from creditmgmt.testing.desk import (
     ANALYST,
     RM,
@@ -116,6 +121,49 @@ def test_utilisation_over_90pct_at_three_month_ends_fires_once() -> None:
         ]
 
 
+def test_an_incremental_run_fires_on_the_third_month_end_of_a_quiet_customer() -> None:
+    with a_desk() as desk:
+        customer, facility = a_funded_customer(desk, limit="3000000.00")
+        quarterly = a_schedule(
+            "2900000.00 CNY",
+            start=RATED,
+            amortisation=Amortisation.BULLET,
+            frequency=Frequency.QUARTERLY,
+        )  # first due 2 June: nothing falls due or is reminded before 26 May
+        desk.draw(RM, facility, M("2900000.00 CNY"), key="d1", schedule=quarterly)
+        assessed: list[date] = []
+        original = type(desk)._assess
+
+        def counting(self: CreditDesk, uow: Any, ev: Any, customers: Any, on: date, t: Any) -> Any:
+            assessed.extend(on for _ in customers)
+            return original(self, uow, ev, customers, on, t)
+
+        def month_ends() -> list[date]:
+            with desk.store.unit_of_work() as uow:
+                mark = uow.customers.get(customer).monitoring
+            assert mark is not None and mark.next_check == date(2026, 5, 26)
+            return [m.month_end for m in mark.month_ends]
+
+        type(desk)._assess = counting  # type: ignore[method-assign]
+        try:
+            desk.run_daily(date(2026, 3, 30))  # records February's month-end (96.67%)
+            desk.run_daily(date(2026, 3, 31), incremental=True)
+            assert assessed == [date(2026, 3, 30)]  # March's month-end: the mark took it
+            assert month_ends() == [date(2026, 3, 31), date(2026, 2, 28)]
+            assert desk.run_daily(date(2026, 4, 14), incremental=True).new_risk_events == 0
+            assert desk.run_daily(date(2026, 4, 28), incremental=True).new_risk_events == 0
+            april = desk.run_daily(date(2026, 4, 30), incremental=True)
+        finally:
+            type(desk)._assess = original  # type: ignore[method-assign]
+        # still quiet, but with a third month-end the early warning needed a full assessment
+        assert assessed == [date(2026, 3, 30), date(2026, 4, 30)]
+        assert month_ends() == [date(2026, 4, 30), date(2026, 3, 31), date(2026, 2, 28)]
+        assert april.new_risk_events == 1
+        assert [e for e in _events(desk, customer) if e[0] == "y_utilisation_3_month_ends"] == [
+            ("y_utilisation_3_month_ends", RiskEventStatus.OPEN)
+        ]
+
+
 def test_a_low_utilisation_never_fires() -> None:
     with a_desk() as desk:
         customer, facility = a_funded_customer(desk, limit="3000000.00")
@@ -197,3 +245,20 @@ def test_incremental_runs_raise_the_same_reviews_and_warnings_as_full_runs() -> 
     events = {e[0] for e in full[0]}  # type: ignore[index]
     assert {"y_rating_down_2_notches", "y_utilisation_3_month_ends"} <= events
     assert sum("periodic review" in t for t, _ in full[1]) == 1  # type: ignore[index, attr-defined]
+
+
+def test_a_past_grade_leaves_the_rating_year_on_a_date_the_mark_knows() -> None:
+    customer = a_customer()
+    assert rating_window_moves(customer, date(2026, 1, 1)) is None  # never rated
+    customer.rate("BBB", on=date(2023, 6, 1))
+    customer.rate("BB", on=date(2024, 2, 29))  # BBB held until 29 February
+    customer.rate("B", on=date(2024, 9, 10))  # BB held until 10 September
+    # BBB leaves once `day - 1 year >= 29 Feb 2024`: on 1 March 2025, not 28 February
+    assert rating_window_moves(customer, date(2025, 1, 1)) == date(2025, 3, 1)
+    held = [
+        customer.rating.grades_since(d - relativedelta(years=1))
+        for d in (date(2025, 2, 28), date(2025, 3, 1))
+    ]  # type: ignore[union-attr]
+    assert held == [["B", "BB", "BBB"], ["B", "BB"]]
+    assert rating_window_moves(customer, date(2025, 3, 1)) == date(2025, 9, 10)
+    assert rating_window_moves(customer, date(2025, 9, 10)) is None

@@ -41,7 +41,7 @@ from creditmgmt.policies.ruleset import Decision, RuleSet
 from creditmgmt.ports.calendar import BusinessCalendar, WeekendCalendar
 from creditmgmt.services.monitoring.signals import (
     month_ends,
-    next_month_end,
+    rating_window_moves,
     review_due,
     warning_inputs,
 )
@@ -412,7 +412,7 @@ def assess_customer(
         expire=expiring,
         ruleset_ref=ev.rules.ref,
         mark=MonitoringMark(
-            next_check=_next_check(ev, outcomes, facilities, file, as_of, review),
+            next_check=_next_check(ev, customer, outcomes, facilities, file, as_of, review),
             basis=ev.basis,
             facilities=live,
             loans=_tallies(outcomes),
@@ -423,6 +423,7 @@ def assess_customer(
 
 def _next_check(
     ev: Evaluators,
+    customer: Customer,
     outcomes: Sequence[LoanOutcome],
     facilities: Sequence[Facility],
     file: CreditFile | None,
@@ -433,11 +434,16 @@ def _next_check(
     of its records moves: tomorrow while a loan is overdue, held as NPL or under
     observation; else the next reminder, the day an instalment falls overdue, the day after
     a facility matures, the day a credit-file entry goes stale, the periodic review's due
-    date, the next month-end (its utilisation is recorded)."""
+    date, the day a past grade leaves the rating-move year. A month-end is not among them:
+    an incremental run records it by `month_end.record_month_end` and assesses in full only
+    a customer for whom that could change more than the mark."""
     tomorrow = as_of + timedelta(days=1)
-    ahead: list[date] = [next_month_end(as_of)]
+    ahead: list[date] = []
     if review is not None:
         ahead.append(review)
+    moves = rating_window_moves(customer, as_of)
+    if moves is not None:
+        ahead.append(moves)
     for lo in outcomes:
         loan = lo.loan
         if lo.dpd > 0 or lo.risk.cure_start is not None or loan.restructured_on is not None:

@@ -25,17 +25,9 @@ from typing import Any
 import attrs
 
 from creditmgmt.domain.classification import ClassificationEntry
-from creditmgmt.domain.customer import Customer
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.facility import FacilityLevel, FacilityStatus
-from creditmgmt.domain.ids import (
-    CreditFileId,
-    CustomerId,
-    DrawdownId,
-    FacilityId,
-    RiskEventId,
-    TaskId,
-)
+from creditmgmt.domain.ids import CustomerId, TaskId
 from creditmgmt.domain.interaction import FollowUpTask
 from creditmgmt.domain.loan import LoanStatus
 from creditmgmt.domain.risk import RiskEvent
@@ -53,6 +45,7 @@ from creditmgmt.services.monitoring.assess import (
     apply,
     assess_customer,
 )
+from creditmgmt.services.monitoring.incremental import movements, split_quiet
 from creditmgmt.services.monitoring.summary import (
     DailyRunSummary,
     RunError,
@@ -155,7 +148,9 @@ class MonitoringCalls(DeskCore):
             return _summary_from(json.loads(done[-1].detail), as_of, part)
         tally, batches = log.tally, log.batches
         cursor = self._cursor(subject)
-        position, dirty = self._movements(as_of, part, incremental=incremental)
+        position, dirty = movements(
+            self._store, self._previous_position(as_of, part), incremental=incremental
+        )
         while True:
             skipped: dict[CustomerId, BaseException] = {}
             while True:
@@ -204,36 +199,6 @@ class MonitoringCalls(DeskCore):
         return self._log(subject)
 
     # -------------------------------------------------------------------------------------
-    def _movements(
-        self, as_of: date, part: tuple[int, int], *, incremental: bool
-    ) -> tuple[int, set[str] | None]:
-        """The outbox position now, and (incremental) the customers whose records moved
-        since the previous run of this partitioning — None: assess everyone."""
-        previous = self._previous_position(as_of, part)
-        after = previous or 0
-        moved: dict[str, set[str]] = {}
-        while True:
-            page = self._store.events(after=after, limit=5000)
-            if not page:
-                break
-            for sequence, event in page:
-                repo = _MOVES.get(type(event).__module__)
-                if repo is not None and event.event_type != "RiskEventRaised":
-                    moved.setdefault(repo, set()).add(event.aggregate_id)
-                after = sequence
-        if not incremental or previous is None:
-            return after, None
-        dirty = set(moved.get("customers", ()))
-        with self._store.unit_of_work() as uow:
-            for repo in ("drawdowns", "facilities", "credit_files", "risk_events"):
-                ids = sorted(moved.get(repo, ()))
-                for start in range(0, len(ids), 1000):
-                    found = getattr(uow, repo).get_many(
-                        [_ID_TYPES[repo](i) for i in ids[start : start + 1000]]
-                    )
-                    dirty.update(str(a.customer_id) for a in found if a.customer_id is not None)
-        return after, dirty
-
     def _previous_position(self, as_of: date, part: tuple[int, int]) -> int | None:
         """The outbox position of the latest finished run of this partitioning in the 14
         days before `as_of`."""
@@ -342,12 +307,10 @@ class MonitoringCalls(DeskCore):
         share = PortfolioSlice.partition(*part)
         mine = [c for c in page if share.holds_key(partition_key(c))]
         due = [c for c in mine if c.id not in skipped]
+        marked: list[CustomerOutcome] = []
         if dirty is not None:
-            for c in due:
-                if _quiet(c, ev.basis, as_of, dirty):
-                    tally.marked(c.monitoring)  # type: ignore[arg-type]
-            due = [c for c in due if not _quiet(c, ev.basis, as_of, dirty)]
-        return str(page[-1].id), len(mine), self._assess(read, ev, due, as_of, tally)
+            due, marked = split_quiet(read, ev, due, as_of, dirty, tally)
+        return str(page[-1].id), len(mine), [*self._assess(read, ev, due, as_of, tally), *marked]
 
     def _apply_batch(
         self,
@@ -523,36 +486,6 @@ class _Fresh:
                 f"version {read.version})"
             )
         return found
-
-
-_ID_TYPES: dict[str, type[Any]] = {
-    "drawdowns": DrawdownId,
-    "facilities": FacilityId,
-    "credit_files": CreditFileId,
-    "risk_events": RiskEventId,
-}
-
-
-def _quiet(customer: Customer, basis: str, as_of: date, dirty: set[str]) -> bool:
-    """May an incremental run count the customer by its mark instead of assessing it?"""
-    mark = customer.monitoring
-    return (
-        mark is not None
-        and mark.basis == basis
-        and (mark.next_check is None or mark.next_check > as_of)
-        and str(customer.id) not in dirty
-    )
-
-
-#: Event modules whose aggregates name a customer, and what the run itself writes (ignored:
-#: classification entries, tasks and new risk events change no later assessment).
-_MOVES = {
-    "creditmgmt.domain.loan": "drawdowns",
-    "creditmgmt.domain.facility": "facilities",
-    "creditmgmt.domain.credit_file": "credit_files",
-    "creditmgmt.domain.risk": "risk_events",
-    "creditmgmt.domain.customer": "customers",
-}
 
 
 def _mostly_moved(outcomes: list[CustomerOutcome]) -> bool:

@@ -73,6 +73,26 @@ def next_month_end(day: date) -> date:
     return first_of_next - timedelta(days=1)
 
 
+def rating_window_moves(customer: Customer, as_of: date) -> date | None:
+    """The first date after `as_of` on which a grade the customer held leaves the year that
+    `rating_notches_down_12m` looks back over (None: no earlier grade is still in it)."""
+    rating = customer.rating
+    if rating is None:
+        return None
+    year = relativedelta(years=1)
+    moves: list[date] = []
+    until = rating.rated_on  # each earlier grade was held until the next rating
+    for past in rating.earlier:
+        # `grades_since(day - 1 year)` drops the grade once `day - 1 year >= until`
+        leaves = until + year
+        if leaves - year < until:  # held until 29 February: gone a day later
+            leaves += timedelta(days=1)
+        if leaves > as_of:
+            moves.append(leaves)
+        until = past.on
+    return min(moves) if moves else None
+
+
 def utilisation(facilities: Sequence[Facility]) -> Decimal | None:
     """Drawn ÷ limit of the customer's live customer-level facilities (those in the first
     one's currency), to 4 places; None when they have no limit."""
