@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar
 
 import attrs
 
@@ -22,7 +21,7 @@ from creditmgmt.domain.errors import (
     InvalidValueError,
     check_transition,
 )
-from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId, IdSource, UserId
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.products import ProductType
@@ -150,18 +149,16 @@ class TrailEntry:
     note: str = attrs.field(default="", validator=text(NOTE_MAX))
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class ApplicationStatusChanged(DomainEvent):
-    event_type: ClassVar[str] = "ApplicationStatusChanged"
     previous: ApplicationStatus
     status: ApplicationStatus
     actor: str
     at: datetime
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class ApplicationDecided(DomainEvent):
-    event_type: ClassVar[str] = "ApplicationDecided"
     approved: bool
     amount: Money | None
     level: str
