@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime
+from typing import ClassVar
 
+import attrs
 import pytest
 
 from creditmgmt.domain import Category, ClassificationEntry, DomainEvent, Repayment, RiskEvent
 from creditmgmt.domain.classification import ClassificationChanged
 from creditmgmt.domain.customer import CustomerOnboarded
+from creditmgmt.domain.events import domain_event
 from creditmgmt.domain.facility import DrawdownMade, FacilityActivated, LimitChanged
 from creditmgmt.domain.ids import CustomerId, DrawdownId, FacilityId
 from creditmgmt.domain.loan import RepaymentReceived
@@ -152,6 +155,24 @@ def test_event_types_are_unique_stable_names() -> None:
         "RiskEventRaised",
     ):
         assert name in seen
+
+
+def test_domain_event_tags_with_the_class_name_unless_the_class_keeps_an_old_tag() -> None:
+    @domain_event
+    class Noted(DomainEvent):
+        note: str
+
+    @domain_event
+    class NoteRenamed(DomainEvent):
+        event_type: ClassVar[str] = "Noted2025"
+        note: str
+
+    assert (Noted.event_type, NoteRenamed.event_type) == ("Noted", "Noted2025")
+    event = Noted(aggregate_id="c1", note="called")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        event.note = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Noted("c1", "called")  # type: ignore[call-arg]
 
 
 @pytest.mark.parametrize("amount", ["0.00 CNY", "-1.00 CNY"])

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 from stdnum.cn import uscc
 
@@ -29,6 +30,7 @@ from creditmgmt.domain import (
     Money,
 )
 from creditmgmt.domain.errors import InvalidMoneyError
+from creditmgmt.domain.events import Aggregate
 from creditmgmt.domain.loan import LoanStatus, RepaymentReceived
 from creditmgmt.ports.errors import IntegrityError
 from creditmgmt.testing.book import (
@@ -79,6 +81,18 @@ def _documents(chunks: list[BookChunk]) -> list[str]:
 
 
 # invariants -----------------------------------------------------------------------------------
+def test_a_chunk_yields_every_aggregate_it_holds_kind_by_kind(book: list[BookChunk]) -> None:
+    for chunk in book:
+        held = [
+            a
+            for field in attrs.fields(BookChunk)
+            if isinstance(kind := getattr(chunk, field.name), tuple)
+            for a in kind
+            if isinstance(a, Aggregate)
+        ]
+        assert [id(a) for a in chunk.aggregates()] == [id(a) for a in held]
+
+
 def test_every_limit_tree_is_sound_and_active(book: list[BookChunk]) -> None:
     trees = 0
     for chunk in book:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar
 
 import attrs
 
@@ -22,7 +21,7 @@ from creditmgmt.domain.errors import (
     InvalidValueError,
     check_transition,
 )
-from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId, IdSource, UserId
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.products import ProductType
@@ -150,18 +149,16 @@ class TrailEntry:
     note: str = attrs.field(default="", validator=text(NOTE_MAX))
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class ApplicationStatusChanged(DomainEvent):
-    event_type: ClassVar[str] = "ApplicationStatusChanged"
     previous: ApplicationStatus
     status: ApplicationStatus
     actor: str
     at: datetime
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class ApplicationDecided(DomainEvent):
-    event_type: ClassVar[str] = "ApplicationDecided"
     approved: bool
     amount: Money | None
     level: str
@@ -300,6 +297,41 @@ class CreditApplication(Aggregate):
                 f"application {self.id}: {approver} made it and may not decide it"
             )
 
+    def _decide(
+        self,
+        target: ApplicationStatus,
+        by: UserId,
+        at: datetime,
+        level: str,
+        amount: Money | None,
+        conditions: tuple[str, ...],
+        reason: str,
+        ruleset_ref: str,
+    ) -> None:
+        """The checker's decision, approved or declined as `target` says: the move, the
+        `Decision` kept on the application and the `ApplicationDecided` event."""
+        self._move(target, by, at, reason)
+        approved = target is _S.APPROVED
+        self.decision = Decision(
+            approved=approved,
+            by=by,
+            level=level,
+            amount=amount,
+            conditions=conditions,
+            reason=reason,
+            ruleset_ref=ruleset_ref,
+            at=at,
+        )
+        self._record(
+            ApplicationDecided(
+                aggregate_id=str(self.id),
+                approved=approved,
+                amount=amount,
+                level=level,
+                ruleset_ref=ruleset_ref,
+            )
+        )
+
     def approve(
         self,
         *,
@@ -323,52 +355,14 @@ class CreditApplication(Aggregate):
                 f"application {self.id}: approved {granted} must be positive and at most the "
                 f"{self.requested} requested"
             )
-        self._move(_S.APPROVED, by, at, reason)
-        self.decision = Decision(
-            approved=True,
-            by=by,
-            level=level,
-            amount=granted,
-            conditions=conditions,
-            reason=reason,
-            ruleset_ref=ruleset_ref,
-            at=at,
-        )
-        self._record(
-            ApplicationDecided(
-                aggregate_id=str(self.id),
-                approved=True,
-                amount=granted,
-                level=level,
-                ruleset_ref=ruleset_ref,
-            )
-        )
+        self._decide(_S.APPROVED, by, at, level, granted, conditions, reason, ruleset_ref)
 
     def decline(
         self, *, by: UserId, at: datetime, level: str, reason: str, ruleset_ref: str
     ) -> None:
         """pending_approval → declined. Raises `SelfApprovalError`, `InvalidTransitionError`."""
         self._check_checker(by)
-        self._move(_S.DECLINED, by, at, reason)
-        self.decision = Decision(
-            approved=False,
-            by=by,
-            level=level,
-            amount=None,
-            conditions=(),
-            reason=reason,
-            ruleset_ref=ruleset_ref,
-            at=at,
-        )
-        self._record(
-            ApplicationDecided(
-                aggregate_id=str(self.id),
-                approved=False,
-                amount=None,
-                level=level,
-                ruleset_ref=ruleset_ref,
-            )
-        )
+        self._decide(_S.DECLINED, by, at, level, None, (), reason, ruleset_ref)
 
     def withdraw(self, *, by: UserId, at: datetime, reason: str = "") -> None:
         """Any state before a decision → withdrawn.

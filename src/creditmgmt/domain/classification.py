@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 from enum import IntEnum, StrEnum
-from typing import ClassVar
 
 import attrs
 
 from creditmgmt.domain.errors import InvalidValueError
-from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import (
     ClassificationId,
     CustomerId,
@@ -69,9 +68,8 @@ class Stage(IntEnum):
     CREDIT_IMPAIRED = 3
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class ClassificationChanged(DomainEvent):
-    event_type: ClassVar[str] = "ClassificationChanged"
     exposure_id: str
     as_of: date
     previous: Category | None

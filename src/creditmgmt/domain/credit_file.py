@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import IntEnum, StrEnum
-from typing import ClassVar
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -25,7 +24,7 @@ from creditmgmt.domain.errors import (
     InvalidValueError,
     NegativeAmountError,
 )
-from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import CreditFileId, CustomerId, IdSource, UserId
 from creditmgmt.domain.money import MONEY_CONTEXT, Money
 from creditmgmt.domain.text import CODE_MAX, NAME_MAX, NOTE_MAX, REF_MAX, text
@@ -274,17 +273,15 @@ class FileEntry:
         return self.verified_by is not None
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class CreditFileEntryRecorded(DomainEvent):
-    event_type: ClassVar[str] = "CreditFileEntryRecorded"
     key: str
     section: Section
     as_of: date
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class CreditFileEntryVerified(DomainEvent):
-    event_type: ClassVar[str] = "CreditFileEntryVerified"
     key: str
     verified_by: str
     on: date

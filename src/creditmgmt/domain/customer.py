@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -26,7 +25,7 @@ from creditmgmt.domain.errors import (
     InvalidValueError,
     check_transition,
 )
-from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import CustomerId, GroupId, IdSource, UserId
 from creditmgmt.domain.loan_risk import MonitoringMark
 from creditmgmt.domain.pii import mask, masked_repr
@@ -129,47 +128,41 @@ def _legal_name(value: str) -> str:
 
 
 # Events --------------------------------------------------------------------------------------
-@attrs.frozen(kw_only=True)
+@domain_event
 class CustomerOnboarded(DomainEvent):
-    event_type: ClassVar[str] = "CustomerOnboarded"
     kind: CustomerKind
     legal_name: str
     is_remote: bool
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class CustomerStatusChanged(DomainEvent):
-    event_type: ClassVar[str] = "CustomerStatusChanged"
     previous: CustomerStatus
     status: CustomerStatus
     on: date
     reason: str
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class CustomerGroupMembershipChanged(DomainEvent):
-    event_type: ClassVar[str] = "CustomerGroupMembershipChanged"
     previous_group: str | None
     group: str | None
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class SegmentChanged(DomainEvent):
-    event_type: ClassVar[str] = "SegmentChanged"
     previous: Segment
     segment: Segment
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class RelationshipManagerChanged(DomainEvent):
-    event_type: ClassVar[str] = "RelationshipManagerChanged"
     previous: str | None
     manager: str | None
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class CustomerRated(DomainEvent):
-    event_type: ClassVar[str] = "CustomerRated"
     grade: str
     on: date
     previous_grade: str | None

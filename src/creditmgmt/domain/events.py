@@ -7,7 +7,7 @@ name the aggregate and carry the business facts; the store adds the timestamp.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, dataclass_transform
 
 import attrs
 
@@ -17,7 +17,24 @@ if TYPE_CHECKING:
     from creditmgmt.domain.ids import EntityId
 
 
-@attrs.frozen(kw_only=True)
+_E = TypeVar("_E", bound="DomainEvent")
+
+
+@dataclass_transform(frozen_default=True, kw_only_default=True, field_specifiers=(attrs.field,))
+def domain_event(cls: type[_E]) -> type[_E]:
+    """Declare a domain event: a frozen attrs class with keyword-only fields whose
+    `event_type` tag is its class name.
+
+    The tag is what stored documents carry, so renaming an event class renames its tag; a
+    renamed class that must still read what was stored states its old tag itself
+    (`event_type: ClassVar[str] = "OldName"`), which this leaves as it is.
+    """
+    if "event_type" not in cls.__dict__:
+        cls.event_type = cls.__name__
+    return attrs.frozen(kw_only=True)(cls)
+
+
+@domain_event
 class DomainEvent:
     """Base of every domain event. `aggregate_id` is the string id of the recording aggregate."""
 
@@ -25,6 +42,11 @@ class DomainEvent:
     event_type: ClassVar[str] = "DomainEvent"
 
     aggregate_id: str
+
+    if TYPE_CHECKING:
+        #: what attrs gives every event class (`domain_event` declares it to the type checker
+        #: as a dataclass transform, which does not say so)
+        __attrs_attrs__: ClassVar[tuple[attrs.Attribute[Any], ...]]
 
     def __attrs_post_init__(self) -> None:
         # the backstop for text that reaches an event straight from an operation's argument

@@ -7,12 +7,10 @@ limits stay within the group limit.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import attrs
 
 from creditmgmt.domain.errors import DomainError, InvalidValueError
-from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import CustomerId, FacilityId, GroupId, IdSource
 from creditmgmt.domain.text import NAME_MAX, NOTE_MAX, text
 
@@ -23,21 +21,18 @@ class GroupMembershipError(DomainError):
     default_message = "group membership rule violated"
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class GroupFormed(DomainEvent):
-    event_type: ClassVar[str] = "GroupFormed"
     name: str
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class GroupMemberAdded(DomainEvent):
-    event_type: ClassVar[str] = "GroupMemberAdded"
     customer_id: str
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class GroupMemberRemoved(DomainEvent):
-    event_type: ClassVar[str] = "GroupMemberRemoved"
     customer_id: str
 
 

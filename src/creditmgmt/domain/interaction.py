@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import ClassVar
 
 import attrs
 
 from creditmgmt.domain.errors import InvalidTransitionError, InvalidValueError
-from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import CustomerId, IdSource, InteractionId, TaskId, UserId
 from creditmgmt.domain.text import NAME_MAX, NOTE_MAX, check_text, text
 
@@ -36,16 +35,14 @@ class ComplaintStatus(StrEnum):
     RESOLVED = "resolved"
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class InteractionLogged(DomainEvent):
-    event_type: ClassVar[str] = "InteractionLogged"
     customer_id: str
     kind: InteractionKind
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class ComplaintResolved(DomainEvent):
-    event_type: ClassVar[str] = "ComplaintResolved"
     resolution: str
 
 
@@ -118,17 +115,15 @@ class TaskStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class TaskScheduled(DomainEvent):
-    event_type: ClassVar[str] = "TaskScheduled"
     customer_id: str
     title: str
     due: date
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class TaskClosed(DomainEvent):
-    event_type: ClassVar[str] = "TaskClosed"
     status: TaskStatus
     on: date
 

@@ -19,12 +19,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar
 
 import attrs
 
 from creditmgmt.domain.errors import DomainError, InvalidTransitionError, InvalidValueError
-from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import CustomerId, DrawdownId, FacilityId, IdSource
 from creditmgmt.domain.loan_risk import LoanRisk
 from creditmgmt.domain.money import Money
@@ -98,17 +97,15 @@ class Allocation:
         return self.fees + self.interest + self.principal
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class DrawdownBooked(DomainEvent):
-    event_type: ClassVar[str] = "DrawdownBooked"
     facility_id: str
     amount: Money
     on: date
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class RepaymentReceived(DomainEvent):
-    event_type: ClassVar[str] = "RepaymentReceived"
     amount: Money
     on: date
     fees: Money
@@ -117,16 +114,14 @@ class RepaymentReceived(DomainEvent):
     reference: str
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class LoanStatusChanged(DomainEvent):
-    event_type: ClassVar[str] = "LoanStatusChanged"
     status: LoanStatus
     on: date
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class LoanRestructured(DomainEvent):
-    event_type: ClassVar[str] = "LoanRestructured"
     on: date
 
 

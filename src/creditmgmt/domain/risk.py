@@ -9,12 +9,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from types import EllipsisType
-from typing import ClassVar
 
 import attrs
 
 from creditmgmt.domain.errors import InvalidTransitionError, InvalidValueError, check_transition
-from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import CustomerId, FacilityId, IdSource, RiskEventId, UserId
 from creditmgmt.domain.text import NOTE_MAX, REF_MAX, check_text, text
 
@@ -60,9 +59,8 @@ class HandlingNote:
     note: str = attrs.field(validator=text(NOTE_MAX))
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class RiskEventRaised(DomainEvent):
-    event_type: ClassVar[str] = "RiskEventRaised"
     customer_id: str
     facility_id: str | None
     type: str
@@ -70,9 +68,8 @@ class RiskEventRaised(DomainEvent):
     rule_ref: str
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class RiskEventStatusChanged(DomainEvent):
-    event_type: ClassVar[str] = "RiskEventStatusChanged"
     previous: RiskEventStatus
     status: RiskEventStatus
     by: str

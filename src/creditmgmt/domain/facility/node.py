@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -25,7 +24,7 @@ from creditmgmt.domain.errors import (
     NegativeAmountError,
     check_transition,
 )
-from creditmgmt.domain.events import Aggregate, DomainEvent
+from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import (
     CollateralId,
     CustomerId,
@@ -113,72 +112,63 @@ _TRANSITIONS: dict[FacilityStatus, frozenset[FacilityStatus]] = {
 
 
 # Events --------------------------------------------------------------------------------------
-@attrs.frozen(kw_only=True)
+@domain_event
 class FacilityOpened(DomainEvent):
-    event_type: ClassVar[str] = "FacilityOpened"
     level: FacilityLevel
     parent_id: str | None
     limit: Money
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class FacilityActivated(DomainEvent):
-    event_type: ClassVar[str] = "FacilityActivated"
     on: date
     limit: Money
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class FacilityStatusChanged(DomainEvent):
-    event_type: ClassVar[str] = "FacilityStatusChanged"
     previous: FacilityStatus
     status: FacilityStatus
     on: date
     reason: str
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class LimitChanged(DomainEvent):
-    event_type: ClassVar[str] = "LimitChanged"
     previous: Money
     limit: Money
     on: date
     reason: str
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class FacilityRenewed(DomainEvent):
-    event_type: ClassVar[str] = "FacilityRenewed"
     previous: date
     maturity: date
     on: date
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class DrawdownMade(DomainEvent):
-    event_type: ClassVar[str] = "DrawdownMade"
     amount: Money
     on: date
     drawdown_id: str | None
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class PrincipalRepaid(DomainEvent):
-    event_type: ClassVar[str] = "PrincipalRepaid"
     amount: Money
     on: date
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class AmountReserved(DomainEvent):
-    event_type: ClassVar[str] = "AmountReserved"
     amount: Money
     on: date
 
 
-@attrs.frozen(kw_only=True)
+@domain_event
 class AmountReleased(DomainEvent):
-    event_type: ClassVar[str] = "AmountReleased"
     amount: Money
     on: date
 

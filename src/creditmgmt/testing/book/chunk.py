@@ -63,14 +63,8 @@ class BookChunk:
 
     def aggregates(self) -> Iterator[Aggregate]:
         """Every aggregate of the chunk, kind by kind."""
-        yield from self.customers
-        yield from self.groups
-        yield from self.credit_files
-        yield from self.facilities
-        yield from self.drawdowns
-        yield from self.classifications
-        yield from self.risk_events
-        yield from self.interactions
+        for kind in AGGREGATE_KINDS:
+            yield from getattr(self, kind)
 
     def add_to(self, uow: UnitOfWork) -> None:
         """Add every aggregate of the chunk to its repository of `uow` (not committed).
@@ -79,22 +73,24 @@ class BookChunk:
             IntegrityError: an aggregate is already in the unit of work (at commit: already
                 stored).
         """
-        for customer in self.customers:
-            uow.customers.add(customer)
-        for group in self.groups:
-            uow.groups.add(group)
-        for file in self.credit_files:
-            uow.credit_files.add(file)
-        for facility in self.facilities:
-            uow.facilities.add(facility)
-        for loan in self.drawdowns:
-            uow.drawdowns.add(loan)
-        for entry in self.classifications:
-            uow.classifications.add(entry)
-        for event in self.risk_events:
-            uow.risk_events.add(event)
-        for item in self.interactions:
-            uow.interactions.add(item)
+        for kind in AGGREGATE_KINDS:
+            repository = getattr(uow, kind)
+            for aggregate in getattr(self, kind):
+                repository.add(aggregate)
+
+
+#: The fields of `BookChunk` that hold aggregates, in the order they are added; each is also
+#: the name of the unit of work's repository for them.
+AGGREGATE_KINDS: Final = (
+    "customers",
+    "groups",
+    "credit_files",
+    "facilities",
+    "drawdowns",
+    "classifications",
+    "risk_events",
+    "interactions",
+)
 
 
 @attrs.define(kw_only=True)
