@@ -15,6 +15,7 @@ from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain.money import Money
 from creditmgmt.ports.errors import DataError
+from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services import Capital, Principal, Role, report_book
 from creditmgmt.services.desk import CreditDesk
 from creditmgmt.services.errors import PermissionDeniedError
@@ -170,12 +171,23 @@ def test_concentration_needs_capital_figures(
     ) as desk:
         with pytest.raises(ReportError, match="capital"):
             desk.report(RISK, "concentration", as_of=DAY)
-        units: list[object] = []
-        opened = desk.store.unit_of_work
-        monkeypatch.setattr(desk.store, "unit_of_work", lambda: units.append(1) or opened())
+        units = _count_units(desk, monkeypatch)
         with pytest.raises(ReportError, match="capital"):
             desk.reports(RISK, ["npl", "overdue", "concentration"], as_of=DAY)
         assert units == []
+
+
+def _count_units(desk: CreditDesk, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The units of work the desk's store opens from now on (one entry each)."""
+    units: list[int] = []
+    opened = desk.store.unit_of_work
+
+    def counted() -> UnitOfWork:
+        units.append(1)
+        return opened()
+
+    monkeypatch.setattr(desk.store, "unit_of_work", counted)
+    return units
 
 
 # several reports from one pass over the book -----------------------------------------------------
@@ -197,7 +209,9 @@ def _every_request() -> list[ReportRequest]:
     return requests
 
 
-def _separately(desk: CreditDesk, by: Principal, request: ReportRequest, day: date) -> list[dict]:
+def _separately(
+    desk: CreditDesk, by: Principal, request: ReportRequest, day: date
+) -> list[dict[str, object]]:
     name, group_by = (request, None) if isinstance(request, str) else request
     return desk.report(by, name, as_of=day, group_by=group_by)
 
@@ -246,9 +260,7 @@ def test_one_pass_refuses_a_bad_request_before_reading(
     booked: tuple[CreditDesk, DailyRunSummary], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     desk, _ = booked
-    units: list[object] = []
-    opened = desk.store.unit_of_work
-    monkeypatch.setattr(desk.store, "unit_of_work", lambda: units.append(1) or opened())
+    units = _count_units(desk, monkeypatch)
     good: list[ReportRequest] = ["npl", "overdue", ("risk_events", "type"), "collections"]
     refusals: list[tuple[object, str]] = [
         ("npls", "unknown report 'npls'"),
