@@ -225,6 +225,10 @@ def test_one_pass_gives_the_rows_of_the_separate_calls(
     for by in (RISK, ANALYST):  # registration ids masked for one, shown to the other
         together = desk.reports(by, requests, as_of=day)
         assert list(together) == requests
+        # the same report asked for twice (default grouping, then by name): equal rows,
+        # not the same list
+        assert together["exposure"] == together[("exposure", "customer")]
+        assert together["exposure"] is not together[("exposure", "customer")]
         for request in requests:
             assert together[request] == _separately(desk, by, request, day), request
         empty = {r for r in requests if not together[r]}

@@ -281,9 +281,8 @@ class ReportCalls(DeskCore):
             keys[request] = (name, _check(name, group_by))
         for name in dict.fromkeys(name for name, _ in keys.values()):
             self._permit(by, "report", f"report:{name}")
-        chosen = list(dict.fromkeys(keys.values()))
-        rows = dict(zip(chosen, _produce(self, by, as_of, chosen), strict=True))
-        return {request: rows[key] for request, key in keys.items()}
+        rows = _produce(self, by, as_of, list(keys.values()))  # each request its own rows
+        return dict(zip(keys, rows, strict=True))
 
     def export_csv(
         self,
