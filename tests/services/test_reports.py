@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -13,11 +14,13 @@ import pytest
 from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain.money import Money
-from creditmgmt.services import Capital, Principal, Role
+from creditmgmt.ports.errors import DataError
+from creditmgmt.ports.unit_of_work import UnitOfWork
+from creditmgmt.services import Capital, Principal, Role, report_book
 from creditmgmt.services.desk import CreditDesk
 from creditmgmt.services.errors import PermissionDeniedError
 from creditmgmt.services.monitoring import DailyRunSummary
-from creditmgmt.services.reports import REPORTS, ReportError
+from creditmgmt.services.reports import REPORTS, ReportError, ReportRequest
 from creditmgmt.testing.book import BookSpec, load
 
 DAY = date(2026, 1, 5)
@@ -157,14 +160,197 @@ def test_refusals(booked: tuple[CreditDesk, DailyRunSummary], tmp_path: Path) ->
     assert len(REPORTS) == 10
 
 
-def test_concentration_needs_capital_figures(tmp_path: Path) -> None:
-    with (
-        open_desk(
-            "memory://",
+def test_concentration_needs_capital_figures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with open_desk(
+        "memory://",
+        rules="cn-2023",
+        clock=FixedClock(datetime(2026, 1, 5, tzinfo=UTC)),
+        institution_region="310000",
+    ) as desk:
+        with pytest.raises(ReportError, match="capital"):
+            desk.report(RISK, "concentration", as_of=DAY)
+        units = _count_units(desk, monkeypatch)
+        with pytest.raises(ReportError, match="capital"):
+            desk.reports(RISK, ["npl", "overdue", "concentration"], as_of=DAY)
+        assert units == []
+
+
+def _count_units(desk: CreditDesk, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The units of work the desk's store opens from now on (one entry each)."""
+    units: list[int] = []
+    opened = desk.store.unit_of_work
+
+    def counted() -> UnitOfWork:
+        units.append(1)
+        return opened()
+
+    monkeypatch.setattr(desk.store, "unit_of_work", counted)
+    return units
+
+
+# several reports from one pass over the book -----------------------------------------------------
+GROUPINGS = {
+    "exposure": ("customer", "group", "industry", "region", "product", "category"),
+    "utilisation": ("product", "customer"),
+    "shares": ("industry", "region"),
+    "risk_events": ("severity", "type"),
+}
+
+
+def _every_request() -> list[ReportRequest]:
+    """Every report by its name alone, then with every grouping it takes."""
+    assert set(GROUPINGS) < set(REPORTS)
+    requests: list[ReportRequest] = []
+    for name in REPORTS:
+        requests.append(name)
+        requests += [(name, g) for g in GROUPINGS.get(name, ())]
+    return requests
+
+
+def _separately(
+    desk: CreditDesk, by: Principal, request: ReportRequest, day: date
+) -> list[dict[str, object]]:
+    name, group_by = (request, None) if isinstance(request, str) else request
+    return desk.report(by, name, as_of=day, group_by=group_by)
+
+
+@pytest.mark.parametrize("day", [DAY, date(2026, 3, 1)])
+def test_one_pass_gives_the_rows_of_the_separate_calls(
+    booked: tuple[CreditDesk, DailyRunSummary], day: date
+) -> None:
+    desk, _ = booked
+    requests = _every_request()
+    for by in (RISK, ANALYST):  # registration ids masked for one, shown to the other
+        together = desk.reports(by, requests, as_of=day)
+        assert list(together) == requests
+        # the same report asked for twice (default grouping, then by name): equal rows,
+        # not the same list
+        assert together["exposure"] == together[("exposure", "customer")]
+        assert together["exposure"] is not together[("exposure", "customer")]
+        for request in requests:
+            assert together[request] == _separately(desk, by, request, day), request
+        empty = {r for r in requests if not together[r]}
+        assert empty <= ({"overdue"} if day == DAY else set()), empty
+
+
+def test_pages_feed_the_reports_one_at_a_time(booked: tuple[CreditDesk, DailyRunSummary]) -> None:
+    """Fed the book 7 customers a page (22 pages), each report accumulates the rows it
+    gives from the whole book at once."""
+    desk, _ = booked
+    rules, capital = desk.context.rules.as_of(DAY), desk.context.capital
+    assert capital is not None
+    made: dict[ReportRequest, report_book.BookReport] = {
+        ("exposure", g): report_book.Exposure(g, pii=False) for g in GROUPINGS["exposure"]
+    }
+    made |= {
+        ("utilisation", "product"): report_book.Exposure("product", pii=False, shape="utilisation"),
+        ("shares", "region"): report_book.Exposure("region", pii=False, shape="shares"),
+        "npl": report_book.Npl(),
+        "provisions": report_book.Provisions(rules),
+        "concentration": report_book.Concentration(capital, rules),
+        "remote": report_book.Remote(),
+        "collections": report_book.Collections(rules, DAY),
+    }
+    pages = list(report_book.pages(desk.store, loans=True, size=7))
+    assert len(pages) == 22 and sum(len(p.customers) for p in pages) == 150
+    report_book.scan(desk.store, list(made.values()), size=7)
+    for request, report in made.items():
+        assert report.rows() == _separately(desk, RISK, request, DAY), request
+
+
+def test_one_pass_refuses_a_bad_request_before_reading(
+    booked: tuple[CreditDesk, DailyRunSummary], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk, _ = booked
+    units = _count_units(desk, monkeypatch)
+    good: list[ReportRequest] = ["npl", "overdue", ("risk_events", "type"), "collections"]
+    refusals: list[tuple[object, str]] = [
+        ("npls", "unknown report 'npls'"),
+        (("exposure", "colour"), "cannot group by 'colour'"),
+        (("npl", "region"), "takes no group_by"),
+        (("exposure",), "a name or \\(name, group_by\\)"),
+        (("exposure", "industry", "x"), "a name or"),
+        (3, "a name or"),
+    ]
+    for bad, message in refusals:
+        with pytest.raises(ReportError, match=message):
+            desk.reports(RISK, [*good, bad], as_of=DAY)  # type: ignore[list-item]
+    assert units == []
+    desk.reports(RISK, good, as_of=DAY)
+    assert units, "the spy sees the units of work a report opens"
+
+
+def test_one_pass_checks_permission_per_report(
+    booked: tuple[CreditDesk, DailyRunSummary], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk, _ = booked
+    asked: list[tuple[str, str]] = []
+    permit = desk._permit
+
+    def spy(by: Principal, call: str, subject: str) -> None:
+        asked.append((call, subject))
+        permit(by, call, subject)
+
+    monkeypatch.setattr(desk, "_permit", spy)
+    desk.reports(
+        RISK,
+        ["npl", ("exposure", "industry"), ("exposure", "region"), "npl", "risk_events"],
+        as_of=DAY,
+    )
+    assert asked == [("report", f"report:{n}") for n in ("npl", "exposure", "risk_events")]
+
+    def unread(*args: object, **kwargs: object) -> Iterator[report_book.Page]:
+        raise AssertionError("the book was read for a refused principal")
+
+    monkeypatch.setattr(report_book, "pages", unread)
+    nobody = Principal("usr_nobody", roles=set())
+    with pytest.raises(PermissionDeniedError, match="may not call report on report:exposure"):
+        desk.reports(nobody, [("exposure", "industry"), "npl"], as_of=DAY)
+    refusal = desk.audit_trail(Principal("usr_au", roles={Role.AUDITOR}))[-1]
+    assert (refusal.outcome, refusal.subject) == ("refused", "report:exposure")
+
+
+def test_facility_reports_read_no_loans(tmp_path: Path) -> None:
+    """Every loan document corrupted: the reports of customers and facilities still give the
+    same rows, while one that reads the loans fails on them."""
+    path = tmp_path / "book.db"
+
+    def opened() -> CreditDesk:
+        return open_desk(
+            f"sqlite:///{path}",
             rules="cn-2023",
-            clock=FixedClock(datetime(2026, 1, 5, tzinfo=UTC)),
+            clock=FixedClock(datetime(2026, 1, 5, 18, tzinfo=UTC)),
             institution_region="310000",
-        ) as desk,
-        pytest.raises(ReportError, match="capital"),
-    ):
-        desk.report(RISK, "concentration", as_of=DAY)
+            capital=Capital(
+                net_capital=Money.of("200000000.00", "CNY"),
+                tier1_net=Money.of("160000000.00", "CNY"),
+            ),
+        )
+
+    requests: list[ReportRequest] = [
+        *(("exposure", g) for g in GROUPINGS["exposure"] if g != "category"),
+        *(("utilisation", g) for g in GROUPINGS["utilisation"]),
+        *(("shares", g) for g in GROUPINGS["shares"]),
+        "concentration",
+        "remote",
+    ]
+    with opened() as desk:
+        load(desk.store, BookSpec(customers=30, seed=5, as_of=DAY))
+        before = desk.reports(RISK, requests, as_of=DAY)
+    assert all(before.values())
+    with sqlite3.connect(path) as db:  # the SQL store's default table prefix: cm_
+        corrupted = db.execute("UPDATE cm_drawdown SET document = '{not json'").rowcount
+    assert corrupted > 30
+    db.close()
+    with opened() as desk:
+        assert desk.reports(RISK, requests, as_of=DAY) == before
+        assert (
+            desk.report(RISK, "exposure", as_of=DAY, group_by="industry")
+            == before[("exposure", "industry")]
+        )
+        with pytest.raises(DataError, match="not valid JSON"):
+            desk.reports(RISK, [*requests, "npl"], as_of=DAY)
+        with pytest.raises(DataError, match="not valid JSON"):
+            desk.report(RISK, "exposure", as_of=DAY, group_by="category")

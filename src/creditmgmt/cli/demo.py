@@ -213,13 +213,25 @@ def run_demo(
         summaries = _daily_runs(console, desk, clock, store_url, window, workers)
         last = summaries[-1]
         console.print(summary_table(last, lang))
+        book = desk.reports(  # one pass over the book for all six
+            _RISK,
+            [
+                "npl",
+                "provisions",
+                ("exposure", "industry"),
+                "concentration",
+                ("risk_events", "type"),
+                "collections",
+            ],
+            as_of=END,
+        )
         reports = {
-            "npl": desk.report(_RISK, "npl", as_of=END),
-            "provisions": desk.report(_RISK, "provisions", as_of=END),
-            "exposure": desk.report(_RISK, "exposure", as_of=END, group_by="industry")[:10],
-            "concentration": desk.report(_RISK, "concentration", as_of=END)[:5],
-            "risk_events": desk.report(_RISK, "risk_events", as_of=END, group_by="type")[:8],
-            "collections": desk.report(_RISK, "collections", as_of=END),
+            "npl": book["npl"],
+            "provisions": book["provisions"],
+            "exposure": book[("exposure", "industry")][:10],
+            "concentration": book["concentration"][:5],
+            "risk_events": book[("risk_events", "type")][:8],
+            "collections": book["collections"],
         }
         titles = {
             "npl": "NPL ratio",

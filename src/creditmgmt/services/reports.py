@@ -1,10 +1,15 @@
-"""Portfolio reports (`CreditDesk.report`, `CreditDesk.export_csv`): plain rows, read from
-the book as the daily run left it, page by page (one read-only unit of work per page of
-customers, so memory stays bounded).
+"""Portfolio reports (`CreditDesk.report`, `CreditDesk.reports`, `CreditDesk.export_csv`):
+plain rows, read from the book as the daily run left it, page by page (one read-only unit of
+work per page of customers, so memory stays bounded).
 
     desk.report(by, "npl", as_of=day)
     desk.report(by, "exposure", as_of=day, group_by="industry")
+    desk.reports(by, ["npl", ("exposure", "industry")], as_of=day)  # one pass over the book
     desk.export_csv(by, "exposure", "exposure.csv", as_of=day, lang="zh")
+
+The reports that read the book are accumulators (`report_book`): `reports` feeds all of them
+from one scan, and reads the loans only if one of them needs them (npl, provisions,
+collections, exposure by category).
 
 Reports (`REPORTS`): exposure (by customer, group, industry, region, product or category),
 utilisation (余额, 使用率 by product), npl (NPL ratio by category), provisions (coverage vs
@@ -19,29 +24,31 @@ are fractions. Registration ids are masked unless the principal reads PII.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
-from decimal import Decimal
+from functools import partial
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import Final
 
-import attrs
-
-from creditmgmt.domain.customer import Customer
 from creditmgmt.domain.errors import CreditMgmtError
-from creditmgmt.domain.facility import Facility, FacilityLevel
-from creditmgmt.domain.ids import CustomerId
 from creditmgmt.domain.interaction import TaskStatus
 from creditmgmt.domain.labels import label
-from creditmgmt.domain.loan import Drawdown, LoanStatus
 from creditmgmt.domain.risk import RiskEventStatus
 from creditmgmt.ports.errors import ConfigurationError
-from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.ports.store import Store
-from creditmgmt.services.access import Principal, mask
+from creditmgmt.services.access import Principal
 from creditmgmt.services.core import DeskCore
-
-Row = dict[str, Any]
+from creditmgmt.services.report_book import (
+    BookReport,
+    Collections,
+    Concentration,
+    Exposure,
+    Npl,
+    Provisions,
+    Remote,
+    Row,
+    scan,
+)
 
 REPORTS: Final = (
     "exposure",
@@ -109,363 +116,93 @@ class ReportError(CreditMgmtError):
     default_message = "report cannot be produced"
 
 
-@attrs.frozen
-class _Page:
-    customers: list[Customer]
-    facilities: list[Facility]
-    loans: list[Drawdown]
+# the work-queue reports: a scan of their own -------------------------------------------------
+def _overdue(store: Store, as_of: date) -> list[Row]:
+    counts: dict[str, int] = {}
+    with store.unit_of_work() as uow:
+        for batch in uow.tasks.scan(
+            status=TaskStatus.OPEN, due_on_or_before=as_of, batch_size=2000
+        ):
+            for t in batch:
+                if t.due < as_of:
+                    kind = t.title.split(":", 1)[0] if ":" in t.title else "task"
+                    counts[kind] = counts.get(kind, 0) + 1
+        for status in (RiskEventStatus.OPEN, RiskEventStatus.ACKNOWLEDGED):
+            for events in uow.risk_events.scan(
+                status=status, review_due_before=as_of, batch_size=2000
+            ):
+                for e in events:
+                    if e.is_review_overdue(as_of):
+                        kind = f"{e.severity.value} review"
+                        counts[kind] = counts.get(kind, 0) + 1
+    return [{"key": k, "overdue": counts[k]} for k in sorted(counts)]
 
 
-def _pages(store: Store, size: int = 1000) -> Iterator[_Page]:
-    """The book page by page of customers, each page read in its own unit of work."""
-    cursor: str | None = None
-    while True:
-        with store.unit_of_work() as uow:
-            start = None if cursor is None else CustomerId(cursor)
-            page = next(
-                iter(
-                    uow.customers.scan(slice=PortfolioSlice.customers(start), batch_size=size + 1)
-                ),
-                [],
-            )
-            page = [c for c in page if cursor is None or str(c.id) > cursor][:size]
-            if not page:
-                return
-            ids = [c.id for c in page]
-            facilities = uow.facilities.find(customer_ids=ids)
-            loans = uow.drawdowns.find(customer_ids=ids, status=LoanStatus.PERFORMING)
-        yield _Page(page, facilities, loans)
-        cursor = str(page[-1].id)
-
-
-def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
-    return (part / whole).quantize(Decimal("0.0001")) if whole else None
-
-
-class _Quality(NamedTuple):
-    """The loan book by (category, currency) as [count, balance], and per currency the
-    provisions held, the balance and the non-performing (substandard, doubtful, loss) balance."""
-
-    by: dict[tuple[str, str], list[Decimal]]
-    provisions: dict[str, Decimal]
-    totals: dict[str, Decimal]
-    npls: dict[str, Decimal]
-
-
-def _add(into: dict[Any, Decimal], key: Any, amount: Decimal) -> None:
-    into[key] = into.get(key, Decimal(0)) + amount
-
-
-def _category(loan: Drawdown) -> str:
-    return loan.risk.category.value if loan.risk is not None else "unclassified"
-
-
-def _masters(page: _Page) -> list[Facility]:
+def _risk_events(store: Store, as_of: date, group_by: str) -> list[Row]:
+    counts: dict[str, int] = {}
+    late: dict[str, int] = {}
+    with store.unit_of_work() as uow:
+        for status in (
+            RiskEventStatus.OPEN,
+            RiskEventStatus.ACKNOWLEDGED,
+            RiskEventStatus.ESCALATED,
+        ):
+            for batch in uow.risk_events.scan(status=status, batch_size=2000):
+                for e in batch:
+                    key = e.severity.value if group_by == "severity" else e.type
+                    counts[key] = counts.get(key, 0) + 1
+                    if e.is_review_overdue(as_of):
+                        late[key] = late.get(key, 0) + 1
+    order = {"red": 0, "yellow": 1}
     return [
-        f
-        for f in page.facilities
-        if f.level is FacilityLevel.CUSTOMER and (not f.status.is_terminal or not f.drawn.is_zero)
+        {"key": k, "count": counts[k], "review_overdue": late.get(k, 0)}
+        for k in sorted(counts, key=lambda k: (order.get(k, 2), -counts[k], k))
     ]
 
 
-class _Reader:
-    def __init__(self, desk: ReportCalls, by: Principal, as_of: date) -> None:
-        self.store = desk.store
-        self.ctx = desk.context
-        self.as_of = as_of
-        self.pii = desk.context.access.reads_pii(by)
+def _book_report(
+    desk: ReportCalls, by: Principal, as_of: date, name: str, group_by: str
+) -> BookReport | Callable[[], list[Row]]:
+    """The accumulator of a report that reads the book, or the scan of a work-queue report.
 
-    # exposure -------------------------------------------------------------------------------
-    def exposure(self, group_by: str) -> list[Row]:
-        limit: dict[tuple[str, str], Decimal] = {}
-        drawn: dict[tuple[str, str], Decimal] = {}
-        members: dict[tuple[str, str], set[str]] = {}
-        names: dict[str, tuple[str, str | None]] = {}
-        for page in _pages(self.store):
-            people = {c.id: c for c in page.customers}
-            if group_by == "category":
-                for loan in page.loans:
-                    key = (_category(loan), loan.currency)
-                    _add(drawn, key, loan.outstanding_principal.amount)
-                    members.setdefault(key, set()).add(str(loan.customer_id))
-                continue
-            nodes = page.facilities if group_by == "product" else _masters(page)
-            for f in nodes:
-                if group_by == "product" and f.level is not FacilityLevel.PRODUCT:
-                    continue
-                if f.status.is_terminal and f.drawn.is_zero:
-                    continue
-                c = people[f.customer_id] if f.customer_id is not None else None
-                if c is None:
-                    continue
-                k = self._key(group_by, c, f)
-                names[str(c.id)] = (c.legal_name, c.registration_id)
-                key = (k, f.currency)
-                _add(limit, key, f.limit.amount)
-                _add(drawn, key, f.drawn.amount)
-                members.setdefault(key, set()).add(str(c.id))
-        totals: dict[str, Decimal] = {}
-        for (_, currency), amount in drawn.items():
-            _add(totals, currency, amount)
-        rows = []
-        for key in sorted(drawn, key=lambda k: (-drawn[k], k)):
-            k, currency = key
-            row: Row = {"key": k}
-            if group_by == "customer":
-                name, reg = names[k]
-                row["name"] = name
-                row["registration_id"] = reg if self.pii else mask(reg)
-            row.update(customers=len(members[key]), currency=currency)
-            if group_by != "category":
-                row["limit"] = limit[key]
-            row["drawn"] = drawn[key]
-            if group_by != "category":
-                row["utilisation"] = _ratio(drawn[key], limit[key])
-            row["share"] = _ratio(drawn[key], totals[currency])
-            rows.append(row)
-        return rows
-
-    def _key(self, group_by: str, c: Customer, f: Facility) -> str:
-        if group_by == "customer":
-            return str(c.id)
-        if group_by == "group":
-            return str(c.group_id) if c.group_id is not None else f"(none) {c.id}"
-        if group_by == "industry":
-            return c.industry_code
-        if group_by == "region":
-            return c.home_region
-        return f.product_type.value if f.product_type is not None else "(none)"
-
-    def utilisation(self, group_by: str) -> list[Row]:
-        rows = self.exposure(group_by)
-        for row in rows:
-            row["available"] = row["limit"] - row["drawn"]
-            row.pop("share", None)
-        return rows
-
-    # asset quality --------------------------------------------------------------------------
-    def _quality(self) -> _Quality:
-        by: dict[tuple[str, str], list[Decimal]] = {}
-        provisions: dict[str, Decimal] = {}
-        for page in _pages(self.store):
-            for loan in page.loans:
-                slot = by.setdefault((_category(loan), loan.currency), [Decimal(0), Decimal(0)])
-                slot[0] += 1
-                slot[1] += loan.outstanding_principal.amount
-                if loan.risk is not None:
-                    _add(provisions, loan.currency, loan.risk.provision.amount)
-        totals: dict[str, Decimal] = {}
-        npls: dict[str, Decimal] = {}
-        for (cat, currency), (_, balance) in by.items():
-            _add(totals, currency, balance)
-            if cat in ("substandard", "doubtful", "loss"):
-                _add(npls, currency, balance)
-        return _Quality(by, provisions, totals, npls)
-
-    def npl(self, _grouping: str) -> list[Row]:
-        by, _provisions, totals, npls = self._quality()
-        order = ["normal", "special_mention", "substandard", "doubtful", "loss", "unclassified"]
-        rows: list[Row] = []
-        for cat, currency in sorted(by, key=lambda k: (k[1], order.index(k[0]))):
-            count, balance = by[(cat, currency)]
-            rows.append(
-                {
-                    "key": cat,
-                    "currency": currency,
-                    "loans": int(count),
-                    "balance": balance,
-                    "share": _ratio(balance, totals[currency]),
-                }
-            )
-        for currency, total in sorted(totals.items()):
-            npl = npls.get(currency, Decimal(0))
-            rows.append(
-                {
-                    "key": "npl_ratio",
-                    "currency": currency,
-                    "loans": None,
-                    "balance": npl,
-                    "share": _ratio(npl, total),
-                }
-            )
-        return rows
-
-    def provisions(self, _grouping: str) -> list[Row]:
-        _by, provisions, totals, npls = self._quality()
-        rules = self.ctx.rules.as_of(self.as_of)
-        rows = []
-        for currency, loans in sorted(totals.items()):
-            npl = npls.get(currency, Decimal(0))
-            held = provisions.get(currency, Decimal(0))
-            floors = {"coverage_floor": Decimal("1.50"), "provision_ratio_floor": Decimal("0.025")}
-            adequacy = rules.evaluate(
-                "provision_adequacy",
-                {"provisions": held, "npl_balance": npl, "loan_balance": loans, **floors},
-            ).outputs
-            rows.append(
-                {
-                    "currency": currency,
-                    "balance": loans,
-                    "npl": npl,
-                    "provisions": held,
-                    "coverage": _ratio(held, npl),
-                    "coverage_floor": floors["coverage_floor"],
-                    "coverage_ok": adequacy["coverage_ok"],
-                    "provision_ratio": _ratio(held, loans),
-                    "provision_ratio_floor": floors["provision_ratio_floor"],
-                    "provision_ratio_ok": adequacy["provision_ratio_ok"],
-                    "shortfall": adequacy["shortfall"],
-                }
-            )
-        return rows
-
-    # concentration and shares -----------------------------------------------------------------
-    def concentration(self, _: str, top: int = 10) -> list[Row]:
-        capital = self.ctx.capital
-        if capital is None:
+    Raises:
+        ReportError: concentration without the desk's capital figures.
+    """
+    ctx = desk.context
+    if name in ("exposure", "utilisation", "shares"):
+        return Exposure(group_by, pii=ctx.access.reads_pii(by), shape=name)
+    if name == "npl":
+        return Npl()
+    if name == "provisions":
+        return Provisions(ctx.rules.as_of(as_of))
+    if name == "concentration":
+        if ctx.capital is None:
             raise ReportError(
                 "report 'concentration' needs the desk's capital figures (open_desk(capital=...))"
             )
-        currency = capital.net_capital.currency
-        customers: dict[str, tuple[Decimal, Decimal]] = {}
-        groups: dict[str, tuple[Decimal, Decimal]] = {}
-        for page in _pages(self.store):
-            people = {c.id: c for c in page.customers}
-            for f in _masters(page):
-                if f.currency != currency or f.customer_id is None:
-                    continue
-                c = people[f.customer_id]
-                used, drawn = f.used.amount, f.drawn.amount
-                old = customers.get(str(c.id), (Decimal(0), Decimal(0)))
-                customers[str(c.id)] = (old[0] + used, old[1] + drawn)
-                if c.group_id is not None:
-                    g = groups.get(str(c.group_id), (Decimal(0), Decimal(0)))
-                    groups[str(c.group_id)] = (g[0] + used, g[1] + used)
-        rules = self.ctx.rules.as_of(self.as_of)
-        rows: list[Row] = []
-        for kind, table in (("customer", customers), ("group", groups)):
-            for key in sorted(table, key=lambda k: (-table[k][0], k))[:top]:
-                exposure, loans = table[key]
-                out = rules.evaluate(
-                    "concentration",
-                    {
-                        "counterparty_kind": kind,
-                        "exposure": exposure,
-                        "loans": loans,
-                        "net_capital": capital.net_capital.amount,
-                        "tier1_net": capital.tier1_net.amount,
-                    },
-                ).outputs
-                rows.append(
-                    {
-                        "kind": kind,
-                        "key": key,
-                        "currency": currency,
-                        "exposure": exposure,
-                        "cap": out["limit"],
-                        "headroom": out["headroom"],
-                        "breach": out["breach"],
-                    }
-                )
-        return rows
+        return Concentration(ctx.capital, ctx.rules.as_of(as_of))
+    if name == "remote":
+        return Remote()
+    if name == "collections":
+        return Collections(ctx.rules.as_of(as_of), as_of)
+    store = desk.store
+    if name == "overdue":
+        return partial(_overdue, store, as_of)
+    return partial(_risk_events, store, as_of, group_by)
 
-    def shares(self, group_by: str) -> list[Row]:
-        return [
-            {k: row[k] for k in ("key", "customers", "currency", "drawn", "share")}
-            for row in self.exposure(group_by)
-        ]
 
-    def remote(self, _: str) -> list[Row]:
-        remote: dict[str, Decimal] = {}
-        total: dict[str, Decimal] = {}
-        for page in _pages(self.store):
-            people = {c.id: c for c in page.customers}
-            for f in _masters(page):
-                if f.customer_id is None:
-                    continue
-                _add(total, f.currency, f.drawn.amount)
-                if people[f.customer_id].is_remote:
-                    _add(remote, f.currency, f.drawn.amount)
-        cap = Decimal("0.20")
-        rows = []
-        for currency, amount in sorted(total.items()):
-            share = _ratio(remote.get(currency, Decimal(0)), amount)
-            rows.append(
-                {
-                    "currency": currency,
-                    "remote": remote.get(currency, Decimal(0)),
-                    "total": amount,
-                    "share": share,
-                    "cap_share": cap,
-                    "within_cap": share is None or share <= cap,
-                }
-            )
-        return rows
+def _produce(
+    desk: ReportCalls, by: Principal, as_of: date, chosen: Sequence[tuple[str, str]]
+) -> list[list[Row]]:
+    """The rows of each (name, grouping), already checked and permitted: every report that
+    reads the book from one scan of it, each work-queue report from a scan of its own.
 
-    # work queues ---------------------------------------------------------------------------
-    def overdue(self, _: str) -> list[Row]:
-        counts: dict[str, int] = {}
-        with self.store.unit_of_work() as uow:
-            for batch in uow.tasks.scan(
-                status=TaskStatus.OPEN, due_on_or_before=self.as_of, batch_size=2000
-            ):
-                for t in batch:
-                    if t.due < self.as_of:
-                        kind = t.title.split(":", 1)[0] if ":" in t.title else "task"
-                        counts[kind] = counts.get(kind, 0) + 1
-            for status in (RiskEventStatus.OPEN, RiskEventStatus.ACKNOWLEDGED):
-                for events in uow.risk_events.scan(
-                    status=status, review_due_before=self.as_of, batch_size=2000
-                ):
-                    for e in events:
-                        if e.is_review_overdue(self.as_of):
-                            kind = f"{e.severity.value} review"
-                            counts[kind] = counts.get(kind, 0) + 1
-        return [{"key": k, "overdue": counts[k]} for k in sorted(counts)]
-
-    def risk_events(self, group_by: str) -> list[Row]:
-        counts: dict[str, int] = {}
-        late: dict[str, int] = {}
-        with self.store.unit_of_work() as uow:
-            for status in (
-                RiskEventStatus.OPEN,
-                RiskEventStatus.ACKNOWLEDGED,
-                RiskEventStatus.ESCALATED,
-            ):
-                for batch in uow.risk_events.scan(status=status, batch_size=2000):
-                    for e in batch:
-                        key = e.severity.value if group_by == "severity" else e.type
-                        counts[key] = counts.get(key, 0) + 1
-                        if e.is_review_overdue(self.as_of):
-                            late[key] = late.get(key, 0) + 1
-        order = {"red": 0, "yellow": 1}
-        return [
-            {"key": k, "count": counts[k], "review_overdue": late.get(k, 0)}
-            for k in sorted(counts, key=lambda k: (order.get(k, 2), -counts[k], k))
-        ]
-
-    def collections(self, _: str) -> list[Row]:
-        evaluate = self.ctx.rules.as_of(self.as_of).evaluator("collections")
-        by: dict[tuple[str, str], list[Decimal]] = {}
-        for page in _pages(self.store):
-            for loan in page.loans:
-                action = evaluate({"dpd": loan.dpd(self.as_of)})["action"]
-                slot = by.setdefault((action, loan.currency), [Decimal(0), Decimal(0)])
-                slot[0] += 1
-                slot[1] += loan.outstanding_principal.amount
-        order = [
-            "none",
-            "reminder",
-            "rm_call",
-            "formal_notice",
-            "final_demand",
-            "legal",
-            "write_off_review",
-        ]
-        return [
-            {"key": a, "currency": c, "loans": int(by[(a, c)][0]), "balance": by[(a, c)][1]}
-            for a, c in sorted(by, key=lambda k: (k[1], order.index(k[0])))
-        ]
+    Raises:
+        ReportError: concentration without capital figures (before anything is read).
+    """
+    made = [_book_report(desk, by, as_of, name, group_by) for name, group_by in chosen]
+    scan(desk.store, [m for m in made if not callable(m)])
+    return [m() if callable(m) else m.rows() for m in made]
 
 
 def _check(name: str, group_by: str | None) -> str:
@@ -492,6 +229,10 @@ def header(column: str, lang: str = "en") -> str:
     return pair[1] if lang == "zh" else pair[0]
 
 
+#: A report request: its name (default grouping) or (name, group_by).
+ReportRequest = str | tuple[str, str | None]
+
+
 class ReportCalls(DeskCore):
     """Portfolio reports (mixed into `CreditDesk`)."""
 
@@ -506,8 +247,42 @@ class ReportCalls(DeskCore):
         """
         chosen = _check(name, group_by)
         self._permit(by, "report", f"report:{name}")
-        method: Callable[[str], list[Row]] = getattr(_Reader(self, by, as_of), name)
-        return method(chosen)
+        return _produce(self, by, as_of, [(name, chosen)])[0]
+
+    def reports(
+        self, by: Principal, requests: Iterable[ReportRequest], *, as_of: date
+    ) -> dict[ReportRequest, list[Row]]:
+        """Several reports from one pass over the book: `requests` are names or
+        (name, group_by) pairs; the answer maps each request, as given, to the rows
+        `report` gives for it. The loans are read only if a report needs them; overdue and
+        risk_events scan their work queues separately. Every request is checked, and `by`
+        permitted each report, before anything is read.
+
+        Raises:
+            PermissionDeniedError: `by` may not read one of the reports (the first refused).
+            ReportError: a request that is neither a name nor (name, group_by); an unknown
+                report or grouping; concentration without capital figures.
+        """
+        keys: dict[ReportRequest, tuple[str, str]] = {}
+        for request in requests:
+            if isinstance(request, str):
+                name, group_by = request, None
+            elif (
+                isinstance(request, tuple)
+                and len(request) == 2
+                and isinstance(request[0], str)
+                and isinstance(request[1], str | None)
+            ):
+                name, group_by = request
+            else:
+                raise ReportError(
+                    f"a report request is a name or (name, group_by), got {request!r}"
+                )
+            keys[request] = (name, _check(name, group_by))
+        for name in dict.fromkeys(name for name, _ in keys.values()):
+            self._permit(by, "report", f"report:{name}")
+        rows = _produce(self, by, as_of, list(keys.values()))  # each request its own rows
+        return dict(zip(keys, rows, strict=True))
 
     def export_csv(
         self,
@@ -530,7 +305,7 @@ class ReportCalls(DeskCore):
             raise ConfigurationError(f"export_csv lang must be 'en' or 'zh', got {lang!r}")
         chosen = _check(name, group_by)
         self._permit(by, "export_csv", f"report:{name}")
-        rows: list[Row] = getattr(_Reader(self, by, as_of), name)(chosen)
+        rows = _produce(self, by, as_of, [(name, chosen)])[0]
         columns = list(dict.fromkeys(k for row in rows for k in row))
         with Path(path).open("w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
