@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 from collections import Counter, defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from creditmgmt.adapters.records import codec
 from creditmgmt.adapters.records.contract import dump_json
 from creditmgmt.adapters.records.kinds import binding_for
 from creditmgmt.adapters.stores import open_store
+from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain import (
     Category,
     CustomerKind,
@@ -32,6 +33,7 @@ from creditmgmt.domain import (
 from creditmgmt.domain.errors import InvalidMoneyError
 from creditmgmt.domain.events import Aggregate
 from creditmgmt.domain.loan import LoanStatus, RepaymentReceived
+from creditmgmt.policies import builtin_ruleset
 from creditmgmt.ports.errors import IntegrityError
 from creditmgmt.testing.book import (
     BookChunk,
@@ -234,6 +236,31 @@ def test_customers_are_local_and_remote_with_plausible_statements(book: list[Boo
             assert Decimal("0.2") < latest.debt_to_assets < Decimal("0.9")  # type: ignore[operator]
             assert Decimal("0.5") < latest.current_ratio < Decimal("4")  # type: ignore[operator]
             assert file.latest_bureau_report() is not None
+
+
+def test_every_customer_is_rated_within_the_year_by_how_it_pays(book: list[BookChunk]) -> None:
+    scale = [g.grade for g in builtin_ruleset("cn-2023").blocks["master_scale"].grades]  # type: ignore[attr-defined]
+    in_arrears: set[str] = set()
+    for chunk in book:
+        for loan in chunk.drawdowns:
+            if loan.status is LoanStatus.PERFORMING and loan.dpd(AS_OF) > 90:
+                in_arrears.add(str(loan.customer_id))
+    ranks: dict[bool, list[int]] = {True: [], False: []}
+    for c in (c for chunk in book for c in chunk.customers):
+        assert c.rating is not None, c.id
+        assert c.rating.grade in scale
+        assert AS_OF - timedelta(days=365) <= c.rating.rated_on < AS_OF
+        ranks[str(c.id) in in_arrears].append(scale.index(c.rating.grade))
+    # customers more than 90 days late are graded worse than the rest, on average
+    assert ranks[True] and ranks[False]
+    assert sum(ranks[True]) / len(ranks[True]) > sum(ranks[False]) / len(ranks[False]) + 2
+
+
+def test_a_daily_run_over_the_book_raises_periodic_reviews(book: list[BookChunk]) -> None:
+    with open_desk("memory://", rules="cn-2023", clock=CLOCK, institution_region="310000") as desk:
+        load(desk.store, SPEC)  # type: ignore[arg-type]
+        summary = desk.run_daily(AS_OF)
+    assert 0 < summary.reviews_due < SPEC.customers
 
 
 # determinism and streaming --------------------------------------------------------------------

@@ -115,6 +115,15 @@ def generate(spec: BookSpec, *, chunks: Iterable[int] | None = None) -> Iterator
         yield _ChunkBuilder(spec, index).build()
 
 
+#: Internal grades (the built-in master scale) a borrower of each behaviour is drawn from.
+_GRADES: dict[str, tuple[str, ...]] = {
+    GOOD: ("AA", "A", "A", "BBB", "BBB", "BBB", "BB", "BB"),
+    LATE: ("BBB", "BB", "BB", "B"),
+    ARREARS: ("B", "CCC", "CCC", "CC"),
+    RESTRUCTURED: ("CCC", "CC"),
+}
+
+
 class _ChunkBuilder(Lending, Relationship):
     def __init__(self, spec: BookSpec, index: int) -> None:
         self.spec = spec
@@ -298,8 +307,19 @@ class _ChunkBuilder(Lending, Relationship):
         customer.activate(on=since)
         if customer.is_remote:
             customer.verify_identity(on=since)  # remote customers: identity verified in person
+        grade, rated_on = self._rating(serial, behaviour)
+        customer.rate(grade, on=rated_on)
         self.customers.append(customer)
         return Borrower(customer, behaviour, history)
+
+    def _rating(self, serial: int, behaviour: str) -> tuple[str, date]:
+        """The customer's current internal grade, by how it pays, and the date it was rated
+        (within the year before `as_of`, so periodic reviews fall due across the year ahead).
+        Drawn from a generator of its own, so the rest of the book is the same as without."""
+        # seeded synthetic data (reproducible by design), not a secret
+        rng = random.Random(f"creditmgmt-book-rating:{self.spec.seed}:{serial}")  # noqa: S311
+        grade = rng.choice(_GRADES[behaviour])
+        return grade, self.as_of - timedelta(days=rng.randint(1, 365))
 
     def _master_limit(self, b: Borrower) -> int:
         revenue = int(b.history[-1].revenue.amount)

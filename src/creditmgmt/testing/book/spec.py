@@ -67,7 +67,9 @@ class BookSpec:
     - `late_share`: customers who pay some installments late and then cure;
     - `arrears_share`: customers who stop paying (days past due from 1 to more than 360 as of
       `as_of`); `restructured_share`: customers whose loan in arrears was restructured
-      (借新还旧, a quarter of them failing again); the rest pay on time;
+      (借新还旧, a quarter of them failing again); the rest pay on time. Every customer
+      carries an internal grade by how it pays, rated within the year before `as_of`, so
+      periodic reviews fall due as a run moves through the year;
     - `industries`: GB/T 4754 codes; `regions`: six-digit division codes, local (inside
       `institution_region`) and remote ones;
     - `chunk_customers`: customers per chunk: chunk i holds customers i × chunk_customers
