@@ -28,6 +28,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.v import format_exception
 
 from creditmgmt.adapters.records.clone import clone_value, immutable_annotation, snapshot_plan
+from creditmgmt.adapters.records.fastpath import FastStructure
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import EntityId
@@ -99,16 +100,20 @@ def _structure_money(value: object, _: type) -> Money:
         amount, currency = value.get("amount"), value.get("currency")
         if type(amount) is str and type(currency) is str:
             found = _MONEY_MEMO.get((amount, currency))
-            if found is not None:
-                return found
-            money = _read_money(amount, currency)
-            if len(_MONEY_MEMO) >= _MONEY_MEMO_SIZE:
-                _MONEY_MEMO.clear()
-            _MONEY_MEMO[(amount, currency)] = money
-            return money
+            return _remember_money(amount, currency) if found is None else found
     if not isinstance(value, dict) or len(value) != 2 or set(value) != {"amount", "currency"}:
         raise ValueError(f"expected {{'amount', 'currency'}}, got {value!r}")
     return Money(_structure_decimal(value["amount"], Decimal), str(value["currency"]))
+
+
+def _remember_money(amount: str, currency: str) -> Money:
+    """`_read_money`, kept in the memo (what `_structure_money` gives for a document
+    `{"amount": amount, "currency": currency}` that the memo does not hold)."""
+    money = _read_money(amount, currency)
+    if len(_MONEY_MEMO) >= _MONEY_MEMO_SIZE:
+        _MONEY_MEMO.clear()
+    _MONEY_MEMO[(amount, currency)] = money
+    return money
 
 
 def _read_money(amount: str, currency: str) -> Money:
@@ -158,8 +163,23 @@ def _enum_value(member: Enum) -> Any:
 EVENT_TAG: Final = "event_type"
 
 
-def make_converter() -> cattrs.Converter:
-    """Build the converter (see the module doc for the mapping)."""
+def _is_value_class(t: object) -> bool:
+    """The attrs classes structured by cattrs' own attrs factory (no hook of ours)."""
+    return (
+        isinstance(t, type)
+        and attrs.has(t)
+        and t is not Money
+        and not _is_id_type(t)
+        and not issubclass(t, (Aggregate, DomainEvent))
+    )
+
+
+def make_converter(*, fast: bool = True) -> cattrs.Converter:
+    """Build the converter (see the module doc for the mapping).
+
+    `fast`: read attrs classes and aggregates through `fastpath` first (the same values and
+    errors; False gives the plain cattrs converter, the reference the tests compare with).
+    """
     # tuples (homogeneous or not) travel as JSON arrays
     conv = cattrs.Converter(forbid_extra_keys=True, unstruct_collection_overrides={tuple: list})
     conv.register_unstructure_hook(Decimal, str)
@@ -215,17 +235,33 @@ def make_converter() -> cattrs.Converter:
             cls, conv, version=override(omit=True), _pending_events=override(omit=True)
         )
 
+    faster = FastStructure(
+        conv,
+        compilable=_is_value_class,
+        money_type=Money,
+        money_memo=_MONEY_MEMO,
+        money_miss=_remember_money,
+    )
+
     def aggregate_structure(cls: type) -> Callable[[Any, Any], Any]:
-        return make_dict_structure_fn(
+        slow: Callable[[Any, Any], Any] = make_dict_structure_fn(
             cls,
             conv,
             _cattrs_forbid_extra_keys=True,
             version=override(omit=True),
             _pending_events=override(omit=True),
         )
+        if not fast:
+            return slow
+        return faster.hook(cls, slow, omit=("version", "_pending_events"))
+
+    def value_structure(cls: type) -> Callable[[Any, Any], Any]:
+        return faster.hook(cls, conv.gen_structure_attrs_fromdict(cls))
 
     conv.register_unstructure_hook_factory(_is_aggregate, aggregate_unstructure)
     conv.register_structure_hook_factory(_is_aggregate, aggregate_structure)
+    if fast:
+        conv.register_structure_hook_factory(_is_value_class, value_structure)
     return conv
 
 
