@@ -32,7 +32,7 @@ from creditmgmt.adapters.records.fastpath import FastStructure
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.ids import EntityId
-from creditmgmt.domain.money import Money, quantize
+from creditmgmt.domain.money import Money, money_of_decimal
 from creditmgmt.ports.audit import AuditEntry, ChainHead
 from creditmgmt.ports.errors import DataError
 
@@ -118,19 +118,8 @@ def _remember_money(amount: str, currency: str) -> Money:
 
 def _read_money(amount: str, currency: str) -> Money:
     """`Money(Decimal(amount), currency)` without the attrs `__init__` pipeline (a stored
-    book holds millions of amounts): the same checks and the same quantised, unsigned-zero
-    value as `Money.__attrs_post_init__`, by the domain's own `quantize`."""
-    value = quantize(_structure_decimal(amount, Decimal), currency)  # checks the currency
-    if not value and value.is_signed():
-        value = value.copy_abs()
-    money: Money = _new_object(Money)
-    _set_field(money, "amount", value)
-    _set_field(money, "currency", currency)
-    return money
-
-
-_new_object: Final = object.__new__
-_set_field: Final = object.__setattr__
+    book holds millions of amounts): the same checks and value, by the domain's own rule."""
+    return money_of_decimal(_structure_decimal(amount, Decimal), currency)
 
 
 def _is_id_type(t: object) -> bool:
