@@ -8,6 +8,9 @@ Unknown keys are rejected. Domain events are a tagged union on `event_type`: an 
 written with its tag wherever it appears (outbox envelope or a field typed with an event base
 class) and read back as the tagged class, which must be a subclass of the declared one.
 Anything that cannot be read raises `DataError` naming the kind, the id and the field path.
+
+Attrs classes and aggregates are read through `fastpath` first: generated functions that take
+only documents cattrs would read into the same value, and hand anything else to cattrs.
 """
 
 from __future__ import annotations
@@ -107,19 +110,15 @@ def _structure_money(value: object, _: type) -> Money:
 
 
 def _remember_money(amount: str, currency: str) -> Money:
-    """`_read_money`, kept in the memo (what `_structure_money` gives for a document
-    `{"amount": amount, "currency": currency}` that the memo does not hold)."""
-    money = _read_money(amount, currency)
+    """What `_structure_money` gives for `{"amount": amount, "currency": currency}` when the
+    memo does not hold it, kept there. `Money(Decimal(amount), currency)` without the attrs
+    `__init__` pipeline (a stored book holds millions of amounts): the same checks and value,
+    by the domain's own rule."""
+    money = money_of_decimal(_structure_decimal(amount, Decimal), currency)
     if len(_MONEY_MEMO) >= _MONEY_MEMO_SIZE:
         _MONEY_MEMO.clear()
     _MONEY_MEMO[(amount, currency)] = money
     return money
-
-
-def _read_money(amount: str, currency: str) -> Money:
-    """`Money(Decimal(amount), currency)` without the attrs `__init__` pipeline (a stored
-    book holds millions of amounts): the same checks and value, by the domain's own rule."""
-    return money_of_decimal(_structure_decimal(amount, Decimal), currency)
 
 
 def _is_id_type(t: object) -> bool:
