@@ -286,3 +286,25 @@ def test_instalments_and_paid_amounts_take_the_generated_functions() -> None:
         "fast_InstallmentPaid": n,
         "_structure_tuple": 2,
     }
+
+
+@attrs.frozen
+class _Node:
+    """A value class whose fields reach back to it."""
+
+    value: int
+    children: tuple[_Node, ...]
+
+
+def test_a_class_reaching_back_to_itself_reads_as_with_plain_cattrs() -> None:
+    fast = codec.make_converter()
+    tree = {"value": 1, "children": [{"value": 2, "children": []}]}
+    assert fast.structure(tree, _Node) == _Node(1, (_Node(2, ()),))
+    tree["children"][0]["value"] = "x"  # type: ignore[index]
+    messages = []
+    for converter in (fast, PLAIN):
+        with pytest.raises(Exception) as raised:
+            converter.structure(tree, _Node)
+        messages.append(codec._describe(raised.value, "node"))
+    assert messages[0] == messages[1]
+    assert "node.children[0].value" in messages[0]

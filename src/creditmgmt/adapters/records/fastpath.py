@@ -77,8 +77,8 @@ class FastStructure:
     def hook(self, cls: type, slow: Hook, *, omit: Collection[str] = ()) -> Hook:
         """A structure hook for `cls`: the generated function, or `slow` for what it does
         not take (`omit`: fields the documents do not hold; the class's defaults apply)."""
-        if not _generable(cls):
-            return slow
+        if cls in self._compiling or not _generable(cls):
+            return slow  # a class whose fields reach back to it is read by cattrs there
         fast = self.function(cls, omit=omit)
 
         def structure(value: Any, declared: Any) -> Any:
