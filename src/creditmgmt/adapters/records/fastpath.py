@@ -15,6 +15,7 @@ gives it and the slow path would keep as it is:
   which gives the very same value back then; `"5"` or `5.0` for an int go the slow way);
 - `Money`: a dict of exactly `amount` and `currency` whose pair is in the codec's memo, or
   two texts read as the codec's hook reads them on a miss;
+- a type the codec names a text reader for (dates, identifiers): a `str`, read by it;
 - an attrs class this module compiles: its generated function, recursively;
 - `tuple[X, ...]`: a JSON list, each element as `X`; `X | None`: None, or as `X`;
 - anything else: the converter's own hook for that type, as cattrs would call it.
@@ -55,6 +56,8 @@ class FastStructure:
     the ones it has own hooks for). `money_type` is read through `money_memo` (amount and
     currency texts → the value), and `money_miss(amount, currency)` for two texts it does
     not hold: exactly what the converter's hook gives for such a document.
+    `text_reader(t)`: for a type whose hook reads a `str` value `v` as `reader(v)`, that
+    reader (other values take the hook), else None.
     """
 
     def __init__(
@@ -65,12 +68,14 @@ class FastStructure:
         money_type: type,
         money_memo: dict[tuple[str, str], Any],
         money_miss: Callable[[str, str], Any],
+        text_reader: Callable[[object], Callable[[str], Any] | None] = lambda _: None,
     ) -> None:
         self._converter = converter
         self._compilable = compilable
         self._money_type = money_type
         self._money_memo = money_memo
         self._money_miss = money_miss
+        self._text_reader = text_reader
         self._compiled: dict[tuple[type, frozenset[str]], Fast] = {}
         self._compiling: set[type] = set()
 
@@ -174,6 +179,14 @@ class FastStructure:
                 f"{indent}    {var} = _money_miss(a, c)",
                 f"{indent}else:",
                 f"{indent}    raise _NotFast",
+            ]
+        reader = self._text_reader(tp)
+        if reader is not None:
+            ns[f"_r{tag}"] = reader
+            return [
+                f"{indent}if type({var}) is not str:",
+                f"{indent}    raise _NotFast",
+                f"{indent}{var} = _r{tag}({var})",
             ]
         special = self._special(tp)
         if special is not None:
