@@ -211,6 +211,15 @@ class FastStructure:
     def _special(self, tp: Any) -> Fast | None:
         """A one-argument function for `tp` other than the converter's hook, or None."""
         origin, args = typing.get_origin(tp), typing.get_args(tp)
+        reader = self._text_reader(tp)
+        if reader is not None:
+
+            def text(v: Any) -> Any:
+                if type(v) is not str:
+                    raise _NotFast
+                return reader(v)
+
+            return text
         if tp in _PLAIN or tp is self._money_type:
             ns: dict[str, Any] = {
                 "_NotFast": _NotFast,
