@@ -18,6 +18,7 @@ from creditmgmt.domain.money import (
     D,
     Percentage,
     _money_of_known,
+    money_of_decimal,
     quantize,
 )
 
@@ -293,6 +294,19 @@ def test_trusted_constructor_gives_what_the_validated_constructor_gives(
     value: Decimal, currency: str
 ) -> None:
     assert _outcome(lambda: _money_of_known(value, currency)) == _outcome(
+        lambda: Money(value, currency)
+    )
+
+
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False)
+    | st.sampled_from([Decimal("-0"), Decimal("-0.004"), Decimal("1E+37"), Decimal("NaN")]),
+    st.sampled_from([*sorted(MINOR_UNITS), "XXX", "cny", ""]),
+)
+def test_money_of_decimal_gives_what_the_validated_constructor_gives(
+    value: Decimal, currency: str
+) -> None:
+    assert _outcome(lambda: money_of_decimal(value, currency)) == _outcome(
         lambda: Money(value, currency)
     )
 

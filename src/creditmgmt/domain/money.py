@@ -450,6 +450,17 @@ def _money_of_known(amount: Decimal, currency: str) -> Money:
     return money
 
 
+def money_of_decimal(amount: Decimal, currency: str) -> Money:
+    """Exactly `Money(amount, currency)` for a Decimal `amount` — the same quantisation, -0
+    rule and errors — without the attrs `__init__` pipeline (a store reads millions).
+
+    Raises:
+        InvalidMoneyError: an unknown currency, a non-finite amount or one too large.
+    """
+    check_currency(currency)
+    return _money_of_known(amount, currency)
+
+
 _ZEROS: Final[dict[str, Money]] = {c: Money(ZERO, c) for c in MINOR_UNITS}
 
 
