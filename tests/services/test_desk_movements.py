@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime
 
@@ -18,8 +19,13 @@ from creditmgmt.domain import (
     OverpaymentError,
     RepaymentExceedsDrawnError,
 )
+from creditmgmt.domain.loan import Allocation, AllocationLine
+from creditmgmt.ports.audit import AuditEntry
+from creditmgmt.ports.errors import DataError
 from creditmgmt.services import Capital, ConcentrationCapError, IdempotencyKeyError
+from creditmgmt.services.core import Keyed
 from creditmgmt.services.desk import CreditDesk
+from creditmgmt.services.drawdowns import allocation_from_json, allocation_to_json
 from creditmgmt.testing.builders import M
 from creditmgmt.testing.desk import (
     ADMIN,
@@ -205,3 +211,25 @@ def test_unstorable_idempotency_keys_are_refused(
     with pytest.raises(refusal, match=re.escape(message)):
         desk.draw(RM, facility, M("1.00 CNY"), key=key)
     assert stored_state(desk) == before
+
+
+def test_a_keyed_result_that_cannot_be_read_is_a_data_error_naming_the_entry() -> None:
+    request = {"amount": "100.00 CNY", "on": None}
+    keyed = Keyed("rcv-1", request, allocation_to_json, allocation_from_json)
+    good = allocation_to_json(
+        Allocation((AllocationLine(1, M("0.00 CNY"), M("1.00 CNY"), M("99.00 CNY")),), "CNY")
+    )
+    for result in (good, {"currency": "CNY", "lines": "x"}, {"currency": "CNY", "lines": [[1]]}):
+        entry = AuditEntry(
+            id="key_repay_1",
+            at=datetime(2026, 3, 2, tzinfo=UTC),
+            actor="usr_rm",
+            action="repay",
+            subject="facility:fac_1",
+            detail=json.dumps({"request": request, "result": result}),
+        )
+        if result is good:
+            assert keyed.replay(entry, "repay").principal == M("99.00 CNY")
+            continue
+        with pytest.raises(DataError, match=r"repay: key 'rcv-1': audit entry key_repay_1 holds"):
+            keyed.replay(entry, "repay")

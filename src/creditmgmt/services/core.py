@@ -19,10 +19,11 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar
 
+from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.events import Aggregate
 from creditmgmt.domain.text import REF_MAX, check_text
 from creditmgmt.ports.audit import AuditEntry
-from creditmgmt.ports.errors import ConflictError, IntegrityError
+from creditmgmt.ports.errors import ConflictError, DataError, IntegrityError
 from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.access import Principal
@@ -296,4 +297,10 @@ class Keyed(Generic[T]):
             raise IdempotencyKeyError(
                 f"{call}: key {self.key!r} was first used for {request}, now for {self.request}"
             )
-        return self.decode(result)
+        try:
+            return self.decode(result)
+        except (ValueError, KeyError, TypeError, CreditMgmtError) as e:
+            raise DataError(
+                f"{call}: key {self.key!r}: audit entry {first.id} holds a result that cannot "
+                f"be read: {e}"
+            ) from e

@@ -27,6 +27,7 @@ from creditmgmt.domain.loan import (
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.schedule import Amortisation, RepaymentSchedule
 from creditmgmt.ports.calendar import Roll
+from creditmgmt.ports.errors import DataError
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.context import Context
 from creditmgmt.services.core import Call
@@ -214,9 +215,16 @@ def allocation_to_json(allocation: Allocation) -> dict[str, object]:
 
 
 def allocation_from_json(data: dict[str, object]) -> Allocation:
+    """The allocation `allocation_to_json` stored (a repeated repayment key's result).
+
+    Raises:
+        DataError: a stored result that is not such a document.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("lines"), list):
+        raise DataError(f"a stored allocation needs a list of lines, got {data!r}")
     currency = str(data["currency"])
     raw = data["lines"]
-    assert isinstance(raw, list)
+    assert isinstance(raw, list)  # narrowed above, for mypy
     return Allocation(
         tuple(
             AllocationLine(
