@@ -223,7 +223,9 @@ def _paid(d: dict[str, Any]) -> dict[str, Any]:
         (lambda d: _installment(d).update(sequence="5"), None),
         (lambda d: _installment(d).update(sequence=True), None),
         (lambda d: _installment(d).update(sequence=5.0), None),
-        (lambda d: _paid(d)["fees"].update(amount="1.005"), None),
+        # a stored amount finer than its currency is refused, never rounded on reading
+        (lambda d: _paid(d)["fees"].update(amount="1.005"), r"'1\.005' has more decimal places"),
+        (lambda d: _paid(d)["fees"].update(amount="12.3"), None),  # the same value as 12.30
         (lambda d: _paid(d)["fees"].update(amount="1e2"), None),
         (lambda d: d["schedule"].update(installments=tuple(d["schedule"]["installments"])), None),
         (lambda d: d["schedule"].update(installments={}), None),

@@ -113,8 +113,15 @@ def _remember_money(amount: str, currency: str) -> Money:
     """What `_structure_money` gives for `{"amount": amount, "currency": currency}` when the
     memo does not hold it, kept there. `Money(Decimal(amount), currency)` without the attrs
     `__init__` pipeline (a stored book holds millions of amounts): the same checks and value,
-    by the domain's own rule."""
-    money = money_of_decimal(_structure_decimal(amount, Decimal), currency)
+    by the domain's own rule. Stored amounts are exact: one with more decimal places than
+    the currency has (which quantising would round) is refused, not rounded on reading."""
+    value = _structure_decimal(amount, Decimal)
+    money = money_of_decimal(value, currency)
+    if money.amount != value:
+        raise ValueError(
+            f"{amount!r} has more decimal places than {currency} allows (stored amounts are "
+            "exact, never rounded on reading)"
+        )
     if len(_MONEY_MEMO) >= _MONEY_MEMO_SIZE:
         _MONEY_MEMO.clear()
     _MONEY_MEMO[(amount, currency)] = money
