@@ -19,11 +19,14 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar
 
+from creditmgmt.domain.customer import Customer
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.events import Aggregate
+from creditmgmt.domain.ids import CustomerId
 from creditmgmt.domain.text import REF_MAX, check_text
 from creditmgmt.ports.audit import AuditEntry
 from creditmgmt.ports.errors import ConflictError, DataError, IntegrityError
+from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.access import Principal
@@ -304,3 +307,13 @@ class Keyed(Generic[T]):
                 f"{call}: key {self.key!r}: audit entry {first.id} holds a result that cannot "
                 f"be read: {e}"
             ) from e
+
+
+def customers_after(uow: UnitOfWork, cursor: str | None, size: int) -> list[Customer]:
+    """The next `size` customers of the book in id order after `cursor` (from the start when
+    None): the page the daily run and the portfolio reports walk the book by."""
+    start = None if cursor is None else CustomerId(cursor)
+    page = next(
+        iter(uow.customers.scan(slice=PortfolioSlice.customers(start), batch_size=size + 1)), []
+    )
+    return [c for c in page if cursor is None or str(c.id) > cursor][:size]

@@ -220,11 +220,10 @@ def allocation_from_json(data: dict[str, object]) -> Allocation:
     Raises:
         DataError: a stored result that is not such a document.
     """
-    if not isinstance(data, dict) or not isinstance(data.get("lines"), list):
+    raw = data.get("lines") if isinstance(data, dict) else None
+    if not isinstance(raw, list):
         raise DataError(f"a stored allocation needs a list of lines, got {data!r}")
     currency = str(data["currency"])
-    raw = data["lines"]
-    assert isinstance(raw, list)  # narrowed above, for mypy
     return Allocation(
         tuple(
             AllocationLine(

@@ -23,13 +23,12 @@ import attrs
 
 from creditmgmt.domain.customer import Customer
 from creditmgmt.domain.facility import Facility, FacilityLevel
-from creditmgmt.domain.ids import CustomerId
 from creditmgmt.domain.loan import Drawdown, LoanStatus
 from creditmgmt.policies.ruleset import RuleSet
-from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.ports.store import Store
 from creditmgmt.services.access import mask
 from creditmgmt.services.context import Capital
+from creditmgmt.services.core import customers_after
 
 Row = dict[str, Any]
 
@@ -50,14 +49,7 @@ def pages(store: Store, *, loans: bool, size: int = 1000) -> Iterator[Page]:
     cursor: str | None = None
     while True:
         with store.unit_of_work() as uow:
-            start = None if cursor is None else CustomerId(cursor)
-            page = next(
-                iter(
-                    uow.customers.scan(slice=PortfolioSlice.customers(start), batch_size=size + 1)
-                ),
-                [],
-            )
-            page = [c for c in page if cursor is None or str(c.id) > cursor][:size]
+            page = customers_after(uow, cursor, size)
             if not page:
                 return
             ids = [c.id for c in page]

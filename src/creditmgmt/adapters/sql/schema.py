@@ -153,6 +153,16 @@ def _scan_columns(schema: SqlSchema) -> list[tuple[sa.Table, str]]:
     ]
 
 
+def _bucket_index(table: sa.Table) -> sa.Index:
+    """The index of a kind's hash buckets (partitioned scans), since schema 1."""
+    return sa.Index(f"ix_{table.name}_bucket", table.c.bucket)
+
+
+def _scan_index(table: sa.Table, name: str) -> sa.Index:
+    """The keyset-scan index of a queryable column: (column, id), since schema 2."""
+    return sa.Index(f"ix_{table.name}_{name}_id", table.c[name], table.c.id)
+
+
 # Migrations: version -> the step from the previous version. A released step never changes:
 # every database written by any release walks the same steps up to CURRENT_SCHEMA_VERSION.
 def _migration_1(conn: Connection, schema: SqlSchema) -> None:
@@ -166,7 +176,7 @@ def _migration_1(conn: Connection, schema: SqlSchema) -> None:
         sqlite_autoincrement=False,
     ).create(conn)
     for table in schema.tables.values():
-        sa.Index(f"ix_{table.name}_bucket", table.c.bucket).create(conn)
+        _bucket_index(table).create(conn)
     for table, name in _scan_columns(schema):
         sa.Index(f"ix_{table.name}_{name}", table.c[name]).create(conn)
 
@@ -178,7 +188,7 @@ def _migration_2(conn: Connection, schema: SqlSchema) -> None:
         old = sa.Index(f"ix_{table.name}_{name}", table.c[name])
         old.drop(conn)
         table.indexes.discard(old)
-        sa.Index(f"ix_{table.name}_{name}_id", table.c[name], table.c.id).create(conn)
+        _scan_index(table, name).create(conn)
 
 
 def _migration_3(conn: Connection, schema: SqlSchema) -> None:
@@ -222,9 +232,8 @@ def create_current(conn: Connection, schema: SqlSchema) -> None:
     for table, name in _scan_columns(schema):
         scans.setdefault(table.name, []).append(name)
     for table in schema.tables.values():
-        indexes = [sa.Index(f"ix_{table.name}_bucket", table.c.bucket)] + [
-            sa.Index(f"ix_{table.name}_{name}_id", table.c[name], table.c.id)
-            for name in scans.get(table.name, [])
+        indexes = [_bucket_index(table)] + [
+            _scan_index(table, name) for name in scans.get(table.name, [])
         ]
         if schema.dialect not in ("mysql", "mariadb"):
             for index in indexes:

@@ -112,15 +112,14 @@ def record_month_end(
     as_of: date,
 ) -> MonitoringMark | None:
     """A quiet customer's mark with the month-end's utilisation recorded, when that is all a
-    full assessment would change; None when it must be assessed in full.
+    full assessment would change; None when it must be assessed in full. The collections
+    block must take no action at 0 DPD (`split_quiet` checks that once per batch).
 
     Raises:
         PolicyInputError, PolicyEvaluationError: a record the rules reject.
     """
     mark = customer.monitoring
     if mark is None or mark.basis != ev.basis:
-        return None
-    if ev.collections({"dpd": 0}).outputs["action"] != "none":
         return None
     kept = month_ends(mark, facilities, as_of)
     inputs = warning_inputs(customer, file, 0, kept, ev.grades, as_of)
@@ -140,22 +139,10 @@ def split_quiet(
     """Of a batch's customers, those to assess in full, and the outcomes that only record a
     month-end on a quiet customer's mark; quiet customers are counted into `tally` by their
     (new) marks. Order is kept."""
-    closing = [c for c in customers if quiet(c, ev.basis, as_of, dirty) and month_end_due(c, as_of)]
-    marks: dict[CustomerId, MonitoringMark] = {}
-    if closing:
-        ids = [c.id for c in closing]
-        facilities: dict[CustomerId, list[Facility]] = {i: [] for i in ids}
-        for f in uow.facilities.find(customer_ids=ids):
-            if f.customer_id in facilities:
-                facilities[f.customer_id].append(f)
-        files = {f.customer_id: f for f in uow.credit_files.for_customers(ids)}
-        for c in closing:
-            try:
-                mark = record_month_end(ev, c, facilities[c.id], files.get(c.id), as_of)
-            except CreditMgmtError:
-                mark = None  # the full assessment reports it
-            if mark is not None:
-                marks[c.id] = mark
+    quiet_ids = {c.id for c in customers if quiet(c, ev.basis, as_of, dirty)}
+    closing = [c for c in customers if c.id in quiet_ids and month_end_due(c, as_of)]
+    closing_ids = {c.id for c in closing}
+    marks = _month_end_marks(uow, ev, closing, as_of) if closing else {}
     full: list[Customer] = []
     outcomes: list[CustomerOutcome] = []
     for c in customers:
@@ -163,11 +150,34 @@ def split_quiet(
         if mark is not None:
             tally.marked(mark)
             outcomes.append(_mark_only(c, mark, ev.rules.ref))
-        elif quiet(c, ev.basis, as_of, dirty) and not month_end_due(c, as_of):
+        elif c.id in quiet_ids and c.id not in closing_ids:
             tally.marked(c.monitoring)  # type: ignore[arg-type]
         else:
             full.append(c)
     return full, outcomes
+
+
+def _month_end_marks(
+    uow: UnitOfWork, ev: Evaluators, closing: list[Customer], as_of: date
+) -> dict[CustomerId, MonitoringMark]:
+    """The new marks of the quiet customers whose month-end needs no full assessment."""
+    if ev.collections({"dpd": 0}).outputs["action"] != "none":
+        return {}  # every loan acts at 0 DPD: each customer is assessed in full
+    ids = [c.id for c in closing]
+    facilities: dict[CustomerId, list[Facility]] = {i: [] for i in ids}
+    for f in uow.facilities.find(customer_ids=ids):
+        if f.customer_id in facilities:
+            facilities[f.customer_id].append(f)
+    files = {f.customer_id: f for f in uow.credit_files.for_customers(ids)}
+    marks: dict[CustomerId, MonitoringMark] = {}
+    for c in closing:
+        try:
+            mark = record_month_end(ev, c, facilities[c.id], files.get(c.id), as_of)
+        except CreditMgmtError:
+            mark = None  # the full assessment reports it
+        if mark is not None:
+            marks[c.id] = mark
+    return marks
 
 
 def _mark_only(customer: Customer, mark: MonitoringMark, ruleset_ref: str) -> CustomerOutcome:

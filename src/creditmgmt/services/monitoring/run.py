@@ -36,7 +36,7 @@ from creditmgmt.ports.errors import ConfigurationError, ConflictError
 from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.access import SYSTEM, Principal
-from creditmgmt.services.core import DeskCore, subject_of
+from creditmgmt.services.core import DeskCore, customers_after, subject_of
 from creditmgmt.services.monitoring.assess import (
     Applied,
     CustomerOutcome,
@@ -292,16 +292,7 @@ class MonitoringCalls(DeskCore):
     ) -> tuple[str, int, list[CustomerOutcome]] | None:
         """The batch after `cursor`: its last customer id, how many of its customers are the
         partition's, and the outcomes of those assessed (None: the book is done)."""
-        start = None if cursor is None else CustomerId(cursor)
-        page = next(
-            iter(
-                read.customers.scan(
-                    slice=PortfolioSlice.customers(start), batch_size=batch_size + 1
-                )
-            ),
-            [],
-        )
-        page = [c for c in page if cursor is None or str(c.id) > cursor][:batch_size]
+        page = customers_after(read, cursor, batch_size)
         if not page:
             return None
         share = PortfolioSlice.partition(*part)
