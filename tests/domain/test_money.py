@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from creditmgmt.domain import CurrencyMismatchError, InvalidMoneyError, Money, Rate
-from creditmgmt.domain.errors import CreditMgmtError
+from creditmgmt.domain.errors import CreditMgmtError, InvalidValueError
 from creditmgmt.domain.money import (
     MAX_AMOUNT,
     MINOR_UNITS,
@@ -18,6 +18,7 @@ from creditmgmt.domain.money import (
     D,
     Percentage,
     _money_of_known,
+    check_positive,
     money_of_decimal,
     quantize,
 )
@@ -396,3 +397,19 @@ def test_parse_reads_a_well_formed_thousands_grouping(text: str, amount: str) ->
 def test_parse_refuses_a_malformed_grouping(text: str) -> None:
     with pytest.raises(InvalidMoneyError, match=re.escape(repr(text.split()[0]))):
         Money.parse(text)
+
+
+@pytest.mark.parametrize("value", [M("0.01 CNY"), 1])
+def test_check_positive_lets_a_positive_amount_or_count_pass(value: Money | int) -> None:
+    check_positive("what", value)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(M("0.00 CNY"), "0.00 CNY"), (M("-1 CNY"), "-1.00 CNY"), (0, "0"), (-3, "-3")],
+)
+def test_check_positive_refuses_zero_and_below_naming_what(value: Money | int, shown: str) -> None:
+    with pytest.raises(
+        InvalidValueError, match=re.escape(f"principal must be positive, got {shown}")
+    ):
+        check_positive("principal", value)

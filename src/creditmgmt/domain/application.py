@@ -23,7 +23,7 @@ from creditmgmt.domain.errors import (
 )
 from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId, IdSource, UserId
-from creditmgmt.domain.money import Money
+from creditmgmt.domain.money import Money, check_positive
 from creditmgmt.domain.products import ProductType
 from creditmgmt.domain.text import CODE_MAX, NOTE_MAX, REF_MAX, check_text, text
 
@@ -207,10 +207,8 @@ class CreditApplication(Aggregate):
         renewal that names no facility."""
         if request_kind is not RequestKind.NEW and target_facility_id is None:
             raise InvalidValueError(f"a {request_kind.value} application needs the facility")
-        if not requested.is_positive:
-            raise InvalidValueError(f"requested amount must be positive, got {requested}")
-        if term_months <= 0:
-            raise InvalidValueError(f"term_months must be positive, got {term_months}")
+        check_positive("requested amount", requested)
+        check_positive("term_months", term_months)
         app = cls(
             id=ApplicationId.new(ids),
             customer_id=customer_id,

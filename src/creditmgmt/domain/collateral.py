@@ -12,7 +12,7 @@ from creditmgmt.domain.customer import normalise_uscc
 from creditmgmt.domain.errors import InvalidValueError
 from creditmgmt.domain.events import Aggregate
 from creditmgmt.domain.ids import CollateralId, CustomerId, GuaranteeId, IdSource
-from creditmgmt.domain.money import Money, Rate
+from creditmgmt.domain.money import Money, Rate, check_positive
 from creditmgmt.domain.pii import mask
 from creditmgmt.domain.text import NAME_MAX, NOTE_MAX, REF_MAX, text
 
@@ -75,8 +75,7 @@ class Collateral(Aggregate):
         haircut outside [0, 1)."""
         if not owner_name.strip():
             raise InvalidValueError("collateral needs the name of its owner")
-        if not valuation.value.is_positive:
-            raise InvalidValueError(f"valuation must be positive, got {valuation.value}")
+        check_positive("valuation", valuation.value)
         return cls(
             id=CollateralId.new(ids),
             type=type,
@@ -147,8 +146,7 @@ class Guarantee(Aggregate):
         `InvalidIdentifierError` (an invalid USCC, naming the guarantor)."""
         if not guarantor_name.strip():
             raise InvalidValueError("a guarantee needs the guarantor's name")
-        if not amount.is_positive:
-            raise InvalidValueError(f"guarantee amount must be positive, got {amount}")
+        check_positive("guarantee amount", amount)
         reg = (
             normalise_uscc(guarantor_registration_id, subject=guarantor_name)
             if guarantor_registration_id

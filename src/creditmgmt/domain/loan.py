@@ -22,11 +22,11 @@ from enum import StrEnum
 
 import attrs
 
-from creditmgmt.domain.errors import DomainError, InvalidTransitionError, InvalidValueError
+from creditmgmt.domain.errors import DomainError, InvalidTransitionError
 from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import CustomerId, DrawdownId, FacilityId, IdSource
 from creditmgmt.domain.loan_risk import LoanRisk
-from creditmgmt.domain.money import Money
+from creditmgmt.domain.money import Money, check_positive
 from creditmgmt.domain.schedule import Installment, RepaymentSchedule
 from creditmgmt.domain.text import CODE_MAX, REF_MAX, text
 
@@ -52,8 +52,7 @@ class Repayment:
     reference: str = attrs.field(default="", validator=text(REF_MAX))
 
     def __attrs_post_init__(self) -> None:
-        if not self.amount.is_positive:
-            raise InvalidValueError(f"repayment amount must be positive, got {self.amount}")
+        check_positive("repayment amount", self.amount)
 
 
 @attrs.frozen
@@ -246,6 +245,16 @@ class Drawdown(Aggregate):
         return (as_of - oldest).days
 
     # movements ---------------------------------------------------------------------------
+    def _ensure_performing(self) -> None:
+        """Raises `InvalidTransitionError` once the loan is settled or written off."""
+        if self.status is not LoanStatus.PERFORMING:
+            raise InvalidTransitionError(f"loan {self.id} is {self.status.value}")
+
+    def _end(self, status: LoanStatus, on: date) -> None:
+        """Settled or written off on `on`: the status and its `LoanStatusChanged`."""
+        self.status = status
+        self._record(LoanStatusChanged(aggregate_id=str(self.id), status=status, on=on))
+
     def apply(self, repayment: Repayment) -> Allocation:
         """Allocate a repayment (see the module doc) and record `RepaymentReceived`.
 
@@ -254,8 +263,7 @@ class Drawdown(Aggregate):
             CurrencyMismatchError: a repayment in another currency.
             OverpaymentError: more than everything still owed (names the loan and amounts).
         """
-        if self.status is not LoanStatus.PERFORMING:
-            raise InvalidTransitionError(f"loan {self.id} is {self.status.value}")
+        self._ensure_performing()
         remaining = repayment.amount
         owed = self.total_owed
         if remaining > owed:  # also checks the currency
@@ -290,12 +298,7 @@ class Drawdown(Aggregate):
             )
         )
         if self.total_owed.is_zero:
-            self.status = LoanStatus.SETTLED
-            self._record(
-                LoanStatusChanged(
-                    aggregate_id=str(self.id), status=LoanStatus.SETTLED, on=repayment.received_on
-                )
-            )
+            self._end(LoanStatus.SETTLED, repayment.received_on)
         return allocation
 
     def restructure(self, *, on: date) -> None:
@@ -305,8 +308,7 @@ class Drawdown(Aggregate):
         Raises:
             InvalidTransitionError: the loan is settled or written off.
         """
-        if self.status is not LoanStatus.PERFORMING:
-            raise InvalidTransitionError(f"loan {self.id} is {self.status.value}")
+        self._ensure_performing()
         self.restructured_on = on
         if self.risk is not None:
             self.risk = attrs.evolve(self.risk, observation_start=None)
@@ -325,9 +327,5 @@ class Drawdown(Aggregate):
         Raises:
             InvalidTransitionError: settled or written off already.
         """
-        if self.status is not LoanStatus.PERFORMING:
-            raise InvalidTransitionError(f"loan {self.id} is {self.status.value}")
-        self.status = LoanStatus.WRITTEN_OFF
-        self._record(
-            LoanStatusChanged(aggregate_id=str(self.id), status=LoanStatus.WRITTEN_OFF, on=on)
-        )
+        self._ensure_performing()
+        self._end(LoanStatus.WRITTEN_OFF, on)

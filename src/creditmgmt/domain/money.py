@@ -464,6 +464,16 @@ def money_of_decimal(amount: Decimal, currency: str) -> Money:
 _ZEROS: Final[dict[str, Money]] = {c: Money(ZERO, c) for c in MINOR_UNITS}
 
 
+def check_positive(what: str, value: Money | int) -> None:
+    """Refuse an amount or a count that is zero or negative.
+
+    Raises:
+        InvalidValueError: `"{what} must be positive, got {value}"`.
+    """
+    if not (value.is_positive if isinstance(value, Money) else value > 0):
+        raise InvalidValueError(f"{what} must be positive, got {value}")
+
+
 def _factor(value: object) -> Decimal:
     if isinstance(value, Rate):
         return value.value

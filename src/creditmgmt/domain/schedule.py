@@ -26,7 +26,7 @@ from dateutil.relativedelta import relativedelta
 from dateutil.rrule import MONTHLY, rrule
 
 from creditmgmt.domain.errors import InvalidValueError
-from creditmgmt.domain.money import MONEY_CONTEXT, Money, Rate
+from creditmgmt.domain.money import MONEY_CONTEXT, Money, Rate, check_positive
 
 
 class DayCount(StrEnum):
@@ -111,8 +111,7 @@ def due_dates(
     Raises:
         InvalidValueError: a count that is not positive.
     """
-    if count <= 0:
-        raise InvalidValueError(f"installment count must be positive, got {count}")
+    check_positive("installment count", count)
     first = start + relativedelta(months=frequency.months)
     anchor = datetime(first.year, first.month, 1)
     if end_of_month and _is_month_end(start):
@@ -164,8 +163,7 @@ class RepaymentSchedule:
             InvalidValueError: non-positive principal, negative rate, or a term that is not a
                 whole number of periods.
         """
-        if not principal.is_positive:
-            raise InvalidValueError(f"principal must be positive, got {principal}")
+        check_positive("principal", principal)
         if annual_rate.value < 0:
             raise InvalidValueError(f"annual rate must not be negative, got {annual_rate}")
         if term_months <= 0 or term_months % frequency.months:

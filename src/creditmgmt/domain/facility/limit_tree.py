@@ -27,7 +27,6 @@ from datetime import date
 from creditmgmt.domain.errors import (
     CurrencyMismatchError,
     DomainError,
-    InvalidValueError,
     NegativeAmountError,
 )
 from creditmgmt.domain.facility.node import (
@@ -43,7 +42,7 @@ from creditmgmt.domain.facility.node import (
     TreeStructureError,
 )
 from creditmgmt.domain.ids import DrawdownId, FacilityId
-from creditmgmt.domain.money import Money
+from creditmgmt.domain.money import Money, check_positive
 from creditmgmt.domain.text import NOTE_MAX, check_text
 
 # LimitTree's movements write amounts they have just shown to be non-negative (a valid amount
@@ -161,8 +160,7 @@ class LimitTree:
             raise TreeStructureError(f"to {what}, build the LimitTree from the complete tree")
 
     def _check_amount(self, amount: Money, what: str) -> None:
-        if not amount.is_positive:
-            raise InvalidValueError(f"{what} must be positive, got {amount}")
+        check_positive(what, amount)
         currency = next(iter(self._nodes.values())).currency
         if amount.currency != currency:
             raise CurrencyMismatchError(

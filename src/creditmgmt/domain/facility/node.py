@@ -33,7 +33,7 @@ from creditmgmt.domain.ids import (
     GuaranteeId,
     IdSource,
 )
-from creditmgmt.domain.money import Money
+from creditmgmt.domain.money import Money, check_positive
 from creditmgmt.domain.products import ProductType
 from creditmgmt.domain.text import NOTE_MAX, REF_MAX, check_text, text
 
@@ -244,8 +244,7 @@ class Facility(Aggregate):
             InvalidValueError: a non-positive term or a negative limit.
             CurrencyMismatchError: a limit in another currency than the parent's.
         """
-        if term_months <= 0:
-            raise InvalidValueError(f"term_months must be positive, got {term_months}")
+        check_positive("term_months", term_months)
         if limit.is_negative:
             raise NegativeAmountError(f"limit must not be negative, got {limit}")
         expected_parent = _PARENT_LEVEL.get(level)
@@ -348,6 +347,24 @@ class Facility(Aggregate):
                 )
             )
 
+    def _back_to_active(self, held: FacilityStatus, on: date, reason: str) -> None:
+        """`held` (frozen or suspended) → active; refused from any other status."""
+        if self.status is not held:
+            raise InvalidTransitionError(
+                f"facility {self.id} is {self.status.value}, not {held.value}"
+            )
+        self._move(FacilityStatus.ACTIVE, on, reason)
+
+    def _end(self, target: FacilityStatus, on: date, reason: str, advice: str) -> None:
+        """→ `target` (closed or cancelled) once nothing is drawn or reserved; the refusal
+        ends with `advice`."""
+        if not self.utilisation.is_zero and not self.status.is_terminal:
+            raise InvalidTransitionError(
+                f"facility {self.id} still has {self.drawn} drawn and {self.reserved} reserved"
+                + advice
+            )
+        self._move(target, on, reason)
+
     def activate(self, *, on: date) -> None:
         """approved → active (contract signed, conditions precedent met).
 
@@ -380,9 +397,7 @@ class Facility(Aggregate):
         Raises:
             InvalidTransitionError: not frozen.
         """
-        if self.status is not FacilityStatus.FROZEN:
-            raise InvalidTransitionError(f"facility {self.id} is {self.status.value}, not frozen")
-        self._move(FacilityStatus.ACTIVE, on, reason)
+        self._back_to_active(FacilityStatus.FROZEN, on, reason)
 
     def suspend(self, *, on: date, reason: str) -> None:
         """active → suspended by a risk event.
@@ -398,11 +413,7 @@ class Facility(Aggregate):
         Raises:
             InvalidTransitionError: not suspended.
         """
-        if self.status is not FacilityStatus.SUSPENDED:
-            raise InvalidTransitionError(
-                f"facility {self.id} is {self.status.value}, not suspended"
-            )
-        self._move(FacilityStatus.ACTIVE, on, reason)
+        self._back_to_active(FacilityStatus.SUSPENDED, on, reason)
 
     def expire(self, *, on: date) -> None:
         """Past maturity: no new drawdowns; outstanding amounts run off.
@@ -422,11 +433,7 @@ class Facility(Aggregate):
         Raises:
             InvalidTransitionError: when something is still drawn or reserved, or terminal.
         """
-        if not self.utilisation.is_zero and not self.status.is_terminal:
-            raise InvalidTransitionError(
-                f"facility {self.id} still has {self.drawn} drawn and {self.reserved} reserved"
-            )
-        self._move(FacilityStatus.CLOSED, on, reason)
+        self._end(FacilityStatus.CLOSED, on, reason, "")
 
     def cancel(self, *, on: date, reason: str) -> None:
         """Withdraw the limit (取消额度): approved, active, frozen or suspended → cancelled.
@@ -437,12 +444,12 @@ class Facility(Aggregate):
         Raises:
             InvalidTransitionError: something is still drawn or reserved, or already terminal.
         """
-        if not self.utilisation.is_zero and not self.status.is_terminal:
-            raise InvalidTransitionError(
-                f"facility {self.id} still has {self.drawn} drawn and {self.reserved} reserved; "
-                "freeze it and let it run off, or close it once repaid"
-            )
-        self._move(FacilityStatus.CANCELLED, on, reason)
+        self._end(
+            FacilityStatus.CANCELLED,
+            on,
+            reason,
+            "; freeze it and let it run off, or close it once repaid",
+        )
 
     def link_collateral(self, collateral_id: CollateralId) -> None:
         if collateral_id not in self.collateral_ids:
