@@ -10,7 +10,7 @@ does not start with that prefix.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from enum import StrEnum
 
@@ -193,14 +193,19 @@ class CustomerRating:
 
     def grades_since(self, start: date) -> list[str]:
         """The grades held at any time from `start` on, the current one first."""
-        held = [self.grade]
-        until = self.rated_on  # each earlier grade was held until the next rating
-        for past in self.earlier:
-            if until <= start:
-                break
-            held.append(past.grade)
-            until = past.on
-        return held
+        return [self.grade, *(g.grade for g in _held_after(self.earlier, self.rated_on, start))]
+
+
+def _held_after(history: Iterable[GradeHeld], until: date, start: date) -> list[GradeHeld]:
+    """The grades of `history` (newest first, the newest held until `until`, each earlier one
+    until the next rating) that were still held after `start`."""
+    held: list[GradeHeld] = []
+    for past in history:
+        if until <= start:
+            break
+        held.append(past)
+        until = past.on
+    return held
 
 
 @attrs.define(kw_only=True)
@@ -252,12 +257,8 @@ class Customer(Aggregate):
                     f"customer {self.id}: rating on {on} is before the current rating of "
                     f"{previous.rated_on}"
                 )
-            until, start = on, on - relativedelta(years=1)
-            for past in (GradeHeld(grade=previous.grade, on=previous.rated_on), *previous.earlier):
-                if until <= start:
-                    break
-                earlier.append(past)
-                until = past.on
+            current = GradeHeld(grade=previous.grade, on=previous.rated_on)
+            earlier = _held_after((current, *previous.earlier), on, on - relativedelta(years=1))
         self.rating = CustomerRating(grade=grade, rated_on=on, earlier=tuple(earlier))
         self._record(
             CustomerRated(
