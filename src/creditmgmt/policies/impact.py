@@ -191,17 +191,25 @@ class ImpactReport:
         Raises:
             PolicyInputError: `kind` is not one of those.
         """
+        names = self._column_names(kind)
+        columns = _ROW_COLUMNS[kind]
+        rows: list[dict[str, str]] = []
+        read_from: list[int] = []  # per column, which of a row's sources holds it
+        for sources in self._row_sources(kind):
+            if not read_from:
+                read_from = [
+                    next(i for i, s in enumerate(sources) if hasattr(s, c)) for c in columns
+                ]
+            cells = zip(names, read_from, columns, strict=True)
+            rows.append({name: display(getattr(sources[i], c)) for name, i, c in cells})
+        return rows
+
+    def _column_names(self, kind: str) -> list[str]:
+        """The columns of a `kind` row, the key named as the report's key field."""
         columns = _ROW_COLUMNS.get(kind)
         if columns is None:
             raise PolicyInputError(f"unknown row kind {kind!r}: one of {', '.join(ROW_KINDS)}")
-        rows = []
-        for sources in self._row_sources(kind):
-            row: dict[str, str] = {}
-            for column in columns:
-                value = next(getattr(s, column) for s in sources if hasattr(s, column))
-                row[self.key if column == "key" else column] = display(value)
-            rows.append(row)
-        return rows
+        return [self.key if c == "key" else c for c in columns]
 
     def _row_sources(self, kind: str) -> Iterable[tuple[object, ...]]:
         """What each row of `kind` is read from, its columns taken from the first that has
@@ -225,9 +233,8 @@ class ImpactReport:
             PolicyInputError: as `to_rows`.
         """
         rows = self.to_rows(kind)
-        columns = [self.key if c == "key" else c for c in _ROW_COLUMNS[kind]]
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=self._column_names(kind), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue()
