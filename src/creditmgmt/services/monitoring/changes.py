@@ -32,7 +32,7 @@ class Applied:
     reviews: int = 0
     classifications: int = 0
 
-    def new(self, add: Callable[[Any], None], aggregate: Any) -> None:
+    def added(self, add: Callable[[Any], None], aggregate: Any) -> None:
         """Store a new aggregate (`add`) and count it touched."""
         add(aggregate)
         self.touched.append(aggregate)
@@ -98,7 +98,7 @@ def apply(
                 ruleset_ref=outcome.ruleset_ref,
                 reason="daily run",
             )
-            done.new(add, entry)
+            done.added(add, entry)
             done.classifications += 1
     assignee = customer.relationship_manager or UserId("usr_system")
     for due in outcome.events:
@@ -116,7 +116,7 @@ def apply(
             if due.review_within
             else None,
         )
-        done.new(add, event)
+        done.added(add, event)
         done.new_events += 1
         if event.review_due is not None:
             done.reviews += 1
@@ -133,7 +133,7 @@ def apply(
             reminder_lead_days=0,
             task_id=task.id,
         )
-        done.new(add, made)
+        done.added(add, made)
         if task.kind == "collections":
             done.collections += 1
         elif task.kind == "reminder":
