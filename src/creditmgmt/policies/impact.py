@@ -38,7 +38,36 @@ from creditmgmt.domain.numbers import parse_decimal
 from creditmgmt.policies.errors import PolicyError, PolicyEvaluationError, PolicyInputError
 from creditmgmt.policies.ruleset import RuleSet
 
-ROW_KINDS = ("changes", "transitions", "numeric", "largest", "summary", "errors")
+#: the columns of each kind of `ImpactReport.to_rows` row, in order: attribute names of what
+#: the row is read from ("key" is the row's key, named as the report's key field)
+_ROW_COLUMNS: dict[str, tuple[str, ...]] = {
+    "changes": ("key", "block", "output", "old", "new", "delta", "amount"),
+    "transitions": ("block", "output", "old", "new", "count", "amount"),
+    "numeric": (
+        "block",
+        "output",
+        "compared",
+        "up",
+        "down",
+        "same",
+        "old_total",
+        "new_total",
+        "total_delta",
+        "mean_delta",
+    ),
+    "largest": ("key", "block", "output", "old", "new", "delta"),
+    "summary": (
+        "block",
+        "output",
+        "evaluated",
+        "unchanged",
+        "changed",
+        "errors",
+        "changed_amount",
+    ),
+    "errors": ("key", "block", "version", "error", "message"),
+}
+ROW_KINDS = tuple(_ROW_COLUMNS)
 #: declared output types summarised as numbers (up/down/delta) instead of transitions
 NUMERIC_OUTPUT_TYPES = ("int", "decimal")
 
@@ -162,81 +191,40 @@ class ImpactReport:
         Raises:
             PolicyInputError: `kind` is not one of those.
         """
-        if kind == "changes":
-            return [{**self._change_row(c), "amount": display(c.amount)} for c in self.changes]
-        if kind == "transitions":
-            return [
-                {
-                    "block": t.block,
-                    "output": t.output,
-                    "old": display(t.old),
-                    "new": display(t.new),
-                    "count": str(t.count),
-                    "amount": display(t.amount),
-                }
-                for o in self.outputs
-                for t in o.transitions
-            ]
-        if kind == "numeric":
-            return [
-                {
-                    "block": o.block,
-                    "output": o.output,
-                    "compared": str(n.compared),
-                    "up": str(n.up),
-                    "down": str(n.down),
-                    "same": str(n.same),
-                    "old_total": display(n.old_total),
-                    "new_total": display(n.new_total),
-                    "total_delta": display(n.total_delta),
-                    "mean_delta": display(n.mean_delta),
-                }
-                for o in self.outputs
-                if (n := o.numeric) is not None
-            ]
-        if kind == "largest":
-            return [
-                self._change_row(c)
-                for o in self.outputs
-                if o.numeric is not None
-                for c in o.numeric.largest
-            ]
-        if kind == "summary":
-            return [
-                {
-                    "block": o.block,
-                    "output": o.output,
-                    "evaluated": str(o.evaluated),
-                    "unchanged": str(o.unchanged),
-                    "changed": str(o.changed),
-                    "errors": str(o.errors),
-                    "changed_amount": display(o.changed_amount),
-                }
-                for o in self.outputs
-            ]
-        if kind == "errors":
-            return [
-                {
-                    self.key: display(e.key),
-                    "block": e.block,
-                    "version": e.version,
-                    "error": e.error,
-                    "message": e.message,
-                }
-                for e in self.errors
-            ]
-        raise PolicyInputError(f"unknown row kind {kind!r}: one of {', '.join(ROW_KINDS)}")
+        names = self._column_names(kind)
+        columns = _ROW_COLUMNS[kind]
+        rows: list[dict[str, str]] = []
+        read_from: list[int] = []  # per column, which of a row's sources holds it
+        for sources in self._row_sources(kind):
+            if not read_from:
+                read_from = [
+                    next(i for i, s in enumerate(sources) if hasattr(s, c)) for c in columns
+                ]
+            cells = zip(names, read_from, columns, strict=True)
+            rows.append({name: display(getattr(sources[i], c)) for name, i, c in cells})
+        return rows
 
-    def _change_row(self, c: RowChange) -> dict[str, str]:
-        """A changed output of a row: key, block, output, old, new, delta."""
-        return {
-            self.key: display(c.key),
-            "block": c.block,
-            "output": c.output,
-            "old": display(c.old),
-            "new": display(c.new),
-            "delta": display(c.delta),
-        }
+    def _column_names(self, kind: str) -> list[str]:
+        """The columns of a `kind` row, the key named as the report's key field."""
+        columns = _ROW_COLUMNS.get(kind)
+        if columns is None:
+            raise PolicyInputError(f"unknown row kind {kind!r}: one of {', '.join(ROW_KINDS)}")
+        return [self.key if c == "key" else c for c in columns]
+
+    def _row_sources(self, kind: str) -> Iterable[tuple[object, ...]]:
+        """What each row of `kind` is read from, its columns taken from the first that has
+        them (a numeric row: the output, then its numeric summary)."""
+        if kind == "changes":
+            return ((c,) for c in self.changes)
+        if kind == "transitions":
+            return ((t,) for o in self.outputs for t in o.transitions)
+        if kind == "numeric":
+            return ((o, n) for o in self.outputs if (n := o.numeric) is not None)
+        if kind == "largest":
+            return ((c,) for o in self.outputs if o.numeric is not None for c in o.numeric.largest)
+        if kind == "summary":
+            return ((o,) for o in self.outputs)
+        return ((e,) for e in self.errors)
 
     def to_csv(self, kind: str = "changes") -> str:
         """`to_rows(kind)` as CSV text with a header line (the columns even when empty).
@@ -245,36 +233,8 @@ class ImpactReport:
             PolicyInputError: as `to_rows`.
         """
         rows = self.to_rows(kind)
-        columns = {
-            "changes": [self.key, "block", "output", "old", "new", "delta", "amount"],
-            "transitions": ["block", "output", "old", "new", "count", "amount"],
-            "numeric": [
-                "block",
-                "output",
-                "compared",
-                "up",
-                "down",
-                "same",
-                "old_total",
-                "new_total",
-                "total_delta",
-                "mean_delta",
-            ],
-            "largest": [self.key, "block", "output", "old", "new", "delta"],
-            "summary": [
-                "block",
-                "output",
-                "evaluated",
-                "unchanged",
-                "changed",
-                "errors",
-                "changed_amount",
-            ],
-            "errors": [self.key, "block", "version", "error", "message"],
-        }.get(kind)
-        assert columns is not None  # to_rows refused any other kind
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=self._column_names(kind), lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue()

@@ -3,27 +3,26 @@
 `assess_customer` reads a customer's facilities, loans, open risk events and credit file as
 of a business date and returns a `CustomerOutcome`: each loan's new `LoanRisk`, the risk
 events, tasks and facility moves that are due. It changes nothing, so a record it cannot
-assess (it raises) leaves the batch untouched; `apply` then makes the changes on the
-aggregates of the unit of work, only where something moved.
+assess (it raises) leaves the batch untouched; `apply` (`monitoring.changes`) then makes
+the changes on the aggregates of the unit of work, only where something moved.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from creditmgmt.domain.classification import Category, ClassificationEntry, Stage
+from creditmgmt.domain.classification import Category, Stage
 from creditmgmt.domain.credit_file import CreditFile
 from creditmgmt.domain.customer import Customer, CustomerKind
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.facility import Facility, FacilityStatus
-from creditmgmt.domain.ids import IdSource, TaskId, UserId
-from creditmgmt.domain.interaction import FollowUpTask
+from creditmgmt.domain.ids import TaskId
 from creditmgmt.domain.loan import Drawdown, LoanStatus
 from creditmgmt.domain.loan_risk import (
     LoanRisk,
@@ -38,7 +37,6 @@ from creditmgmt.domain.products import ProductType
 from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
 from creditmgmt.policies.model import MasterScale
 from creditmgmt.policies.ruleset import Decision, RuleSet
-from creditmgmt.ports.calendar import BusinessCalendar, WeekendCalendar
 from creditmgmt.services.monitoring.signals import (
     month_ends,
     rating_window_moves,
@@ -470,132 +468,3 @@ def _tallies(outcomes: Sequence[LoanOutcome]) -> tuple[LoanTally, ...]:
         LoanTally(category=c, currency=cur, loans=int(v[0]), balance=v[1], provision=v[2])
         for (c, cur), v in sorted(by.items(), key=lambda kv: (kv[0][0].rank, kv[0][1]))
     )
-
-
-@attrs.define
-class Applied:
-    """What `apply` changed for one customer (for the summary and the audit entry)."""
-
-    touched: list[Any] = attrs.field(factory=list)
-    changed_facilities: set[str] = attrs.field(factory=set)
-    new_events: int = 0
-    collections: int = 0
-    reminders: int = 0
-    reviews: int = 0
-    classifications: int = 0
-
-
-_WEEKDAYS = WeekendCalendar()
-
-
-def apply(
-    outcome: CustomerOutcome,
-    *,
-    ids: IdSource,
-    now: datetime,
-    as_of: date,
-    existing_tasks: set[TaskId],
-    add: Callable[[Any], None],
-    fresh: Callable[[Any], Any] = lambda read: read,
-    calendar: BusinessCalendar | None = None,
-) -> Applied:
-    """Make the outcome's changes; `fresh` gives the writing unit's copy of an aggregate the
-    run read (raising `ConflictError` when it moved), `add` stores a new aggregate. Review
-    deadlines count the working days of `calendar` (Monday to Friday when None).
-
-    Raises:
-        CreditMgmtError: a change the domain refuses (nothing partial is kept: the caller
-            discards the unit of work).
-    """
-    done = Applied()
-    customer = outcome.customer
-    if customer.monitoring != outcome.mark:
-        fresh(customer).note_monitoring(outcome.mark)
-        done.touched.append(customer)
-    for lo in outcome.loans:
-        if not lo.changed:
-            continue
-        loan = fresh(lo.loan)
-        previous = loan.risk
-        moved = previous is None or (
-            previous.category,
-            previous.stage,
-            previous.provision,
-        ) != (lo.risk.category, lo.risk.stage, lo.risk.provision)
-        loan.conclude(lo.risk, observation_over=lo.observation_over)
-        done.touched.append(loan)
-        done.changed_facilities.add(str(lo.facility.id))
-        if moved:
-            entry = ClassificationEntry.decide(
-                ids,
-                customer_id=customer.id,
-                facility_id=lo.facility.id,
-                drawdown_id=lo.loan.id,
-                as_of=as_of,
-                category=lo.risk.category,
-                previous_category=None if previous is None else previous.category,
-                stage=lo.risk.stage,
-                dpd=lo.dpd,
-                provision=lo.risk.provision,
-                ruleset_ref=outcome.ruleset_ref,
-                reason="daily run",
-            )
-            add(entry)
-            done.touched.append(entry)
-            done.classifications += 1
-    assignee = customer.relationship_manager or UserId("usr_system")
-    for due in outcome.events:
-        days = calendar or _WEEKDAYS
-        event = RiskEvent.raise_(
-            ids,
-            type=due.trigger,
-            severity=due.severity,
-            customer_id=customer.id,
-            detected_at=now,
-            business_date=as_of,
-            rule_ref=f"{outcome.ruleset_ref}/{due.trigger}",
-            reason_code=due.reason,
-            review_due=days.add_business_days(as_of, due.review_within)
-            if due.review_within
-            else None,
-        )
-        add(event)
-        done.touched.append(event)
-        done.new_events += 1
-        if event.review_due is not None:
-            done.reviews += 1
-    for task in outcome.tasks:
-        if task.id in existing_tasks:
-            continue
-        existing_tasks.add(task.id)
-        made = FollowUpTask.schedule(
-            ids,
-            customer_id=customer.id,
-            title=task.title,
-            due=task.due,
-            assignee=assignee,
-            reminder_lead_days=0,
-            task_id=task.id,
-        )
-        add(made)
-        done.touched.append(made)
-        if task.kind == "collections":
-            done.collections += 1
-        elif task.kind == "reminder":
-            done.reminders += 1
-        else:
-            done.reviews += 1
-    for read in outcome.expire:
-        facility = fresh(read)
-        facility.expire(on=as_of)
-        done.touched.append(facility)
-        done.changed_facilities.add(str(facility.id))
-    expired = {f.id for f in outcome.expire}
-    for read in outcome.freeze:
-        if read.id in expired:
-            continue
-        facility = fresh(read)
-        facility.freeze(on=as_of, reason="daily run: undrawn limits frozen")
-        done.touched.append(facility)
-        done.changed_facilities.add(str(facility.id))
-    return done

@@ -38,13 +38,12 @@ from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.access import SYSTEM, Principal
 from creditmgmt.services.core import DeskCore, customers_after, subject_of
 from creditmgmt.services.monitoring.assess import (
-    Applied,
     CustomerOutcome,
     Evaluators,
     RunSettings,
-    apply,
     assess_customer,
 )
+from creditmgmt.services.monitoring.changes import Applied, apply
 from creditmgmt.services.monitoring.incremental import movements, split_quiet
 from creditmgmt.services.monitoring.summary import (
     DailyRunSummary,
