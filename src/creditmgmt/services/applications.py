@@ -20,7 +20,7 @@ from creditmgmt.domain.application import (
 from creditmgmt.domain.credit_file import CreditFile
 from creditmgmt.domain.errors import InvalidTransitionError
 from creditmgmt.domain.facility import Facility, FacilityLevel, FacilityStatus, LimitTree
-from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId
+from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId, GroupId
 from creditmgmt.domain.money import Money, quantize
 from creditmgmt.domain.products import ProductType
 from creditmgmt.ports.errors import NotFoundError
@@ -37,6 +37,7 @@ from creditmgmt.services.decisions import (
 )
 from creditmgmt.services.errors import AssessmentError, AuthorityError, NotEligibleError
 from creditmgmt.services.exposure import concentration_inputs, customer_exposure, group_root
+from creditmgmt.services.facilities import tree_holding
 
 _S = ApplicationStatus
 
@@ -470,6 +471,30 @@ def _open_product(
     ref: str,
 ) -> FacilityId:
     customer = uow.customers.get(app.customer_id)
+
+    def opened(
+        level: FacilityLevel,
+        parent: Facility | None,
+        *,
+        group_id: GroupId | None = None,
+        product_type: ProductType | None = None,
+    ) -> Facility:
+        """A node for the granted amount and term, active from today."""
+        node = Facility.open(
+            ctx.ids,
+            level=level,
+            limit=granted,
+            start=today,
+            term_months=app.term_months,
+            parent=parent,
+            customer_id=customer.id,
+            group_id=group_id,
+            product_type=product_type,
+            ruleset_ref=ref,
+        )
+        node.activate(on=today)
+        return node
+
     parent_id = app.target_facility_id
     if parent_id is None:
         masters = [
@@ -479,44 +504,25 @@ def _open_product(
         ]
         parent_id = masters[0].id if masters else None
     if parent_id is not None:
-        root_id = uow.facilities.path_to_root(parent_id)[0].id
-        tree = LimitTree(uow.facilities.tree(root_id), complete=True)
+        tree = tree_holding(uow, parent_id)
         parent = tree.node(parent_id)
     else:  # no master limit yet: open one for the amount, under the group root if any
         root = group_root(uow, customer)
         tree = LimitTree(
             [] if root is None else uow.facilities.tree(root.id), complete=root is not None
         )
-        parent = Facility.open(
-            ctx.ids,
-            level=FacilityLevel.CUSTOMER,
-            limit=granted,
-            start=today,
-            term_months=app.term_months,
-            parent=None if root is None else tree.node(root.id),
-            customer_id=customer.id,
+        parent = opened(
+            FacilityLevel.CUSTOMER,
+            None if root is None else tree.node(root.id),
             group_id=customer.group_id,
-            ruleset_ref=ref,
         )
-        parent.activate(on=today)
         if root is None:
             tree = LimitTree([parent], complete=True)
         else:
             tree.attach(parent)
         uow.facilities.add(parent)
         call.touch(parent)
-    product = Facility.open(
-        ctx.ids,
-        level=FacilityLevel.PRODUCT,
-        limit=granted,
-        start=today,
-        term_months=app.term_months,
-        parent=parent,
-        customer_id=customer.id,
-        product_type=app.product_type,
-        ruleset_ref=ref,
-    )
-    product.activate(on=today)
+    product = opened(FacilityLevel.PRODUCT, parent, product_type=app.product_type)
     tree.attach(product)
     uow.facilities.add(product)
     call.touch(product)
