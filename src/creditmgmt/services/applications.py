@@ -20,7 +20,7 @@ from creditmgmt.domain.application import (
 from creditmgmt.domain.credit_file import CreditFile
 from creditmgmt.domain.errors import InvalidTransitionError
 from creditmgmt.domain.facility import Facility, FacilityLevel, FacilityStatus, LimitTree
-from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId, GroupId
+from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId
 from creditmgmt.domain.money import Money, quantize
 from creditmgmt.domain.products import ProductType
 from creditmgmt.ports.errors import NotFoundError
@@ -471,30 +471,6 @@ def _open_product(
     ref: str,
 ) -> FacilityId:
     customer = uow.customers.get(app.customer_id)
-
-    def opened(
-        level: FacilityLevel,
-        parent: Facility | None,
-        *,
-        group_id: GroupId | None = None,
-        product_type: ProductType | None = None,
-    ) -> Facility:
-        """A node for the granted amount and term, active from today."""
-        node = Facility.open(
-            ctx.ids,
-            level=level,
-            limit=granted,
-            start=today,
-            term_months=app.term_months,
-            parent=parent,
-            customer_id=customer.id,
-            group_id=group_id,
-            product_type=product_type,
-            ruleset_ref=ref,
-        )
-        node.activate(on=today)
-        return node
-
     parent_id = app.target_facility_id
     if parent_id is None:
         masters = [
@@ -511,18 +487,36 @@ def _open_product(
         tree = LimitTree(
             [] if root is None else uow.facilities.tree(root.id), complete=root is not None
         )
-        parent = opened(
-            FacilityLevel.CUSTOMER,
-            None if root is None else tree.node(root.id),
+        parent = Facility.open(
+            ctx.ids,
+            level=FacilityLevel.CUSTOMER,
+            limit=granted,
+            start=today,
+            term_months=app.term_months,
+            parent=None if root is None else tree.node(root.id),
+            customer_id=customer.id,
             group_id=customer.group_id,
+            ruleset_ref=ref,
         )
+        parent.activate(on=today)
         if root is None:
             tree = LimitTree([parent], complete=True)
         else:
             tree.attach(parent)
         uow.facilities.add(parent)
         call.touch(parent)
-    product = opened(FacilityLevel.PRODUCT, parent, product_type=app.product_type)
+    product = Facility.open(
+        ctx.ids,
+        level=FacilityLevel.PRODUCT,
+        limit=granted,
+        start=today,
+        term_months=app.term_months,
+        parent=parent,
+        customer_id=customer.id,
+        product_type=app.product_type,
+        ruleset_ref=ref,
+    )
+    product.activate(on=today)
     tree.attach(product)
     uow.facilities.add(product)
     call.touch(product)
