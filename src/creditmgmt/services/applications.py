@@ -37,6 +37,7 @@ from creditmgmt.services.decisions import (
 )
 from creditmgmt.services.errors import AssessmentError, AuthorityError, NotEligibleError
 from creditmgmt.services.exposure import concentration_inputs, customer_exposure, group_root
+from creditmgmt.services.facilities import tree_holding
 
 _S = ApplicationStatus
 
@@ -479,8 +480,7 @@ def _open_product(
         ]
         parent_id = masters[0].id if masters else None
     if parent_id is not None:
-        root_id = uow.facilities.path_to_root(parent_id)[0].id
-        tree = LimitTree(uow.facilities.tree(root_id), complete=True)
+        tree = tree_holding(uow, parent_id)
         parent = tree.node(parent_id)
     else:  # no master limit yet: open one for the amount, under the group root if any
         root = group_root(uow, customer)

@@ -281,15 +281,7 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
             FacilityNotActiveError, FacilityOutsideTermError, IdempotencyKeyError,
             NotFoundError, CurrencyMismatchError, InvalidValueError.
         """
-        return self._write(
-            "draw",
-            by,
-            lambda uow, call: moves.draw(
-                uow, call, self._ctx, facility_id, amount, schedule=schedule
-            ),
-            subject=f"facility:{facility_id}",
-            keyed=Keyed(key, {"amount": str(amount)}, str, DrawdownId),
-        )
+        return self._draw(by, facility_id, amount, key, schedule, reserved=False)
 
     def repay(
         self,
@@ -357,14 +349,31 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
             PermissionDeniedError, RepaymentExceedsDrawnError (more than reserved), and the
             refusals of `draw`.
         """
+        return self._draw(by, facility_id, amount, key, schedule, reserved=True)
+
+    def _draw(
+        self,
+        by: Principal,
+        facility_id: FacilityId,
+        amount: Money,
+        key: str,
+        schedule: RepaymentSchedule | None,
+        *,
+        reserved: bool,
+    ) -> DrawdownId:
+        """The keyed `draw` call of `draw` and `commit_reservation` (a reserved amount is
+        released first, and its key's request says so)."""
+        request: dict[str, object] = {"amount": str(amount)}
+        if reserved:
+            request["reserved"] = True
         return self._write(
             "draw",
             by,
             lambda uow, call: moves.draw(
-                uow, call, self._ctx, facility_id, amount, schedule=schedule, release_first=True
+                uow, call, self._ctx, facility_id, amount, schedule=schedule, release_first=reserved
             ),
             subject=f"facility:{facility_id}",
-            keyed=Keyed(key, {"amount": str(amount), "reserved": True}, str, DrawdownId),
+            keyed=Keyed(key, request, str, DrawdownId),
         )
 
     def release(self, by: Principal, facility_id: FacilityId, amount: Money, *, key: str) -> None:

@@ -44,6 +44,16 @@ def open_group_limit(
     return root
 
 
+def tree_holding(uow: UnitOfWork, facility_id: FacilityId) -> LimitTree:
+    """The whole limit tree `facility_id` sits in, from its root (complete).
+
+    Raises:
+        NotFoundError: no such facility.
+    """
+    root_id = uow.facilities.path_to_root(facility_id)[0].id
+    return LimitTree(uow.facilities.tree(root_id), complete=True)
+
+
 def open_limit(
     uow: UnitOfWork,
     call: Call,
@@ -101,8 +111,7 @@ def open_limit(
             parent_id = None if root is None else root.id
     tree: LimitTree | None = None
     if parent_id is not None:
-        root_id = uow.facilities.path_to_root(parent_id)[0].id
-        tree = LimitTree(uow.facilities.tree(root_id), complete=True)
+        tree = tree_holding(uow, parent_id)
     node = Facility.open(
         ctx.ids,
         level=level,

@@ -24,11 +24,13 @@ import attrs
 from creditmgmt.domain.customer import Customer
 from creditmgmt.domain.facility import Facility, FacilityLevel
 from creditmgmt.domain.loan import Drawdown, LoanStatus
+from creditmgmt.domain.money import Money
 from creditmgmt.policies.ruleset import RuleSet
 from creditmgmt.ports.store import Store
 from creditmgmt.services.access import mask
 from creditmgmt.services.context import Capital
 from creditmgmt.services.core import customers_after
+from creditmgmt.services.exposure import concentration_inputs
 
 Row = dict[str, Any]
 
@@ -324,16 +326,13 @@ class Concentration:
         for kind, table in (("customer", self._customers), ("group", self._groups)):
             for key in sorted(table, key=lambda k: (-table[k][0], k))[: self.top]:
                 exposure, loans = table[key]
-                out = self.rules.evaluate(
-                    "concentration",
-                    {
-                        "counterparty_kind": kind,
-                        "exposure": exposure,
-                        "loans": loans,
-                        "net_capital": capital.net_capital.amount,
-                        "tier1_net": capital.tier1_net.amount,
-                    },
-                ).outputs
+                inputs = concentration_inputs(
+                    kind,
+                    Money.of(exposure, self.currency),
+                    Money.of(loans, self.currency),
+                    capital,
+                )
+                out = self.rules.evaluate("concentration", inputs).outputs
                 rows.append(
                     {
                         "kind": kind,
