@@ -47,6 +47,8 @@ from creditmgmt.ports.slices import bucket_of
 ColumnValue: TypeAlias = str | int | bool | Decimal | date | None
 ColumnType: TypeAlias = Literal["str", "int", "bool", "decimal", "date"]
 Document: TypeAlias = dict[str, Any]
+#: A keyset position in an ordered `find`: the order column's value and the id.
+Keyset: TypeAlias = tuple[ColumnValue, str]
 
 #: Longest text a queryable string column holds (documents have no limit).
 MAX_COLUMN_TEXT = 255
@@ -332,7 +334,24 @@ class RecordTransaction(Protocol):
         order_by: str = "id",
         after: tuple[ColumnValue, str] | None = None,
         limit: int | None = None,
-    ) -> list[Record]: ...
+    ) -> list[Record]:
+        """Every store checks the same way (the transaction is open, then
+        `check_find_arguments`) and selects with its own `_find`."""
+        self._check()
+        check_find_arguments(self._spec(kind), where, order_by, after, limit)
+        return self._find(kind, where, order_by, after, limit)
+
+    def _check(self) -> None:
+        """Raise `StoreUnavailableError` when the transaction has ended or its store closed."""
+        ...
+
+    def _spec(self, kind: str) -> KindSpec: ...
+
+    def _find(
+        self, kind: str, where: Where | None, order_by: str, after: Keyset | None, limit: int | None
+    ) -> list[Record]:
+        """`find` once its arguments are checked."""
+        ...
 
     def count(self, kind: str, *, where: Where | None = None) -> int: ...
 

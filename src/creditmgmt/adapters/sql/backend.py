@@ -17,6 +17,7 @@ from sqlalchemy.pool import StaticPool
 from creditmgmt.adapters.records.contract import (
     ColumnValue,
     In,
+    Keyset,
     KindSpec,
     OutboxEntry,
     Partition,
@@ -25,7 +26,6 @@ from creditmgmt.adapters.records.contract import (
     RecordBackend,
     RecordTransaction,
     Where,
-    check_find_arguments,
     check_new_record,
     check_options,
     check_prune,
@@ -456,17 +456,12 @@ class _SqlTransaction(RecordTransaction):
                 found[i] = staged
         return [found[i] for i in record_ids if i in found]
 
-    def find(
-        self,
-        kind: str,
-        *,
-        where: Where | None = None,
-        order_by: str = "id",
-        after: tuple[ColumnValue, str] | None = None,
-        limit: int | None = None,
+    def _spec(self, kind: str) -> KindSpec:
+        return self._b.spec(kind)
+
+    def _find(
+        self, kind: str, where: Where | None, order_by: str, after: Keyset | None, limit: int | None
     ) -> list[Record]:
-        self._check()
-        check_find_arguments(self._b.spec(kind), where, order_by, after, limit)
         table = self._b.table(kind)
         query = sa.select(table).where(*self._b._conditions(kind, where))
         if order_by == "id":
