@@ -60,10 +60,17 @@ class UnitOfWork(ABC):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.rollback()
+        """Roll back what was not committed (`_end`)."""
+        self._end(normally=exc_type is None)
 
     @abstractmethod
     def _begin(self) -> None: ...
+
+    def _end(self, *, normally: bool) -> None:
+        """Leave the `with` block (`normally`: not by an exception): roll back what was not
+        committed. A unit that checks what it committed (`ChangedAfterCommitError`) does it
+        here."""
+        self.rollback()
 
     @abstractmethod
     def commit(self) -> None:
