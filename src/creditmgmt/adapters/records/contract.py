@@ -29,6 +29,7 @@ Semantics every backend must honour (the conformance suite checks them):
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -334,24 +335,7 @@ class RecordTransaction(Protocol):
         order_by: str = "id",
         after: tuple[ColumnValue, str] | None = None,
         limit: int | None = None,
-    ) -> list[Record]:
-        """Every store checks the same way (the transaction is open, then
-        `check_find_arguments`) and selects with its own `_find`."""
-        self._check()
-        check_find_arguments(self._spec(kind), where, order_by, after, limit)
-        return self._find(kind, where, order_by, after, limit)
-
-    def _check(self) -> None:
-        """Raise `StoreUnavailableError` when the transaction has ended or its store closed."""
-        ...
-
-    def _spec(self, kind: str) -> KindSpec: ...
-
-    def _find(
-        self, kind: str, where: Where | None, order_by: str, after: Keyset | None, limit: int | None
-    ) -> list[Record]:
-        """`find` once its arguments are checked."""
-        ...
+    ) -> list[Record]: ...
 
     def count(self, kind: str, *, where: Where | None = None) -> int: ...
 
@@ -364,6 +348,38 @@ class RecordTransaction(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+class CheckedTransaction(RecordTransaction, ABC):
+    """A base for a store's `RecordTransaction`: `find` checks that the transaction is open
+    (`_check`) and its arguments (`check_find_arguments`) the same way in every store, then
+    selects with the store's own `_find`."""
+
+    def find(
+        self,
+        kind: str,
+        *,
+        where: Where | None = None,
+        order_by: str = "id",
+        after: tuple[ColumnValue, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Record]:
+        self._check()
+        check_find_arguments(self._spec(kind), where, order_by, after, limit)
+        return self._find(kind, where, order_by, after, limit)
+
+    @abstractmethod
+    def _check(self) -> None:
+        """Raise `StoreUnavailableError` when the transaction has ended or its store closed."""
+
+    @abstractmethod
+    def _spec(self, kind: str) -> KindSpec: ...
+
+    @abstractmethod
+    def _find(
+        self, kind: str, where: Where | None, order_by: str, after: Keyset | None, limit: int | None
+    ) -> list[Record]:
+        """`find` once its arguments are checked."""
 
 
 class RecordBackend(Protocol):

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from creditmgmt.adapters.records.contract import (
+    CheckedTransaction,
     ColumnValue,
     Document,
     Keyset,
@@ -30,7 +31,6 @@ from creditmgmt.adapters.records.contract import (
     OutboxEntry,
     Pristine,
     Record,
-    RecordTransaction,
     Where,
     check_new_record,
     check_prune,
@@ -365,7 +365,7 @@ def _drop_unseen(row: StoredRow, oldest: int) -> None:
 Persist = Callable[[PreparedCommit], None]
 
 
-class StateTransaction(RecordTransaction):
+class StateTransaction(CheckedTransaction):
     """Staged writes over a `RecordState`; `persist` runs between the checks and the apply.
 
     Reads see the committed state as of the first read (and this transaction's own staged

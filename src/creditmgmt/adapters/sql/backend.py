@@ -15,6 +15,7 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from creditmgmt.adapters.records.contract import (
+    CheckedTransaction,
     ColumnValue,
     In,
     Keyset,
@@ -360,7 +361,7 @@ class SqlBackend(RecordBackend):
         return value
 
 
-class _SqlTransaction(RecordTransaction):
+class _SqlTransaction(CheckedTransaction):
     """Reads see one snapshot; writes are buffered and flushed at commit.
 
     The first read opens a read transaction that every later read of the unit shares: on
