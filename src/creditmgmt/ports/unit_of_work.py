@@ -60,7 +60,9 @@ class UnitOfWork(ABC):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Roll back what was not committed (`_end`)."""
+        """Roll back what was not committed (`_end`); a unit that checks what it committed raises
+        `ChangedAfterCommitError` here when the block ends normally and an aggregate it
+        committed was changed after that commit."""
         self._end(normally=exc_type is None)
 
     @abstractmethod
