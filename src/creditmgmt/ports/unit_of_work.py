@@ -60,10 +60,19 @@ class UnitOfWork(ABC):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.rollback()
+        """Roll back what was not committed (`_end`); a unit that checks what it committed raises
+        `ChangedAfterCommitError` here when the block ends normally and an aggregate it
+        committed was changed after that commit."""
+        self._end(normally=exc_type is None)
 
     @abstractmethod
     def _begin(self) -> None: ...
+
+    def _end(self, *, normally: bool) -> None:
+        """Leave the `with` block (`normally`: not by an exception): roll back what was not
+        committed. A unit that checks what it committed (`ChangedAfterCommitError`) does it
+        here."""
+        self.rollback()
 
     @abstractmethod
     def commit(self) -> None:

@@ -29,6 +29,7 @@ Semantics every backend must honour (the conformance suite checks them):
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -47,6 +48,8 @@ from creditmgmt.ports.slices import bucket_of
 ColumnValue: TypeAlias = str | int | bool | Decimal | date | None
 ColumnType: TypeAlias = Literal["str", "int", "bool", "decimal", "date"]
 Document: TypeAlias = dict[str, Any]
+#: A keyset position in an ordered `find`: the order column's value and the id.
+Keyset: TypeAlias = tuple[ColumnValue, str]
 
 #: Longest text a queryable string column holds (documents have no limit).
 MAX_COLUMN_TEXT = 255
@@ -345,6 +348,38 @@ class RecordTransaction(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+class CheckedTransaction(RecordTransaction, ABC):
+    """A base for a store's `RecordTransaction`: `find` checks that the transaction is open
+    (`_check`) and its arguments (`check_find_arguments`) the same way in every store, then
+    selects with the store's own `_find`."""
+
+    def find(
+        self,
+        kind: str,
+        *,
+        where: Where | None = None,
+        order_by: str = "id",
+        after: tuple[ColumnValue, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Record]:
+        self._check()
+        check_find_arguments(self._spec(kind), where, order_by, after, limit)
+        return self._find(kind, where, order_by, after, limit)
+
+    @abstractmethod
+    def _check(self) -> None:
+        """Raise `StoreUnavailableError` when the transaction has ended or its store closed."""
+
+    @abstractmethod
+    def _spec(self, kind: str) -> KindSpec: ...
+
+    @abstractmethod
+    def _find(
+        self, kind: str, where: Where | None, order_by: str, after: Keyset | None, limit: int | None
+    ) -> list[Record]:
+        """`find` once its arguments are checked."""
 
 
 class RecordBackend(Protocol):

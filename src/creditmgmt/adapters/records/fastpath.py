@@ -117,7 +117,7 @@ class FastStructure:
             "_memo_get": self._money_memo.get,
             "_money_miss": self._money_miss,
         }
-        body: list[str] = ["    if type(o) is not dict:", "        raise _NotFast"]
+        body: list[str] = _refuse_if("type(o) is not dict", "    ")
         positional: list[str] = []
         keywords: list[str] = []
         required = 0
@@ -149,9 +149,9 @@ class FastStructure:
         lines = [f"def fast_{cls.__name__}(o):"]
         if has_optional:
             lines += ["    n = 0", "    kw = {}", *body]
-            lines += [f"    if len(o) != {required} + n:", "        raise _NotFast"]
+            lines += _refuse_if(f"len(o) != {required} + n", "    ")
         else:  # the key count first: an unknown key takes the slow path at once
-            lines += [*body[:2], f"    if len(o) != {required}:", "        raise _NotFast"]
+            lines += [*body[:2], *_refuse_if(f"len(o) != {required}", "    ")]
             lines += body[2:]
         arguments = [*positional, *keywords, *(["**kw"] if has_optional else [])]
         lines.append(f"    return _cls({', '.join(arguments)})")
@@ -165,11 +165,10 @@ class FastStructure:
     def _value(self, var: str, tp: Any, ns: dict[str, Any], tag: str, indent: str) -> list[str]:
         """Statements turning the document value in `var` into the field's value in place."""
         if tp in _PLAIN:
-            return [f"{indent}if type({var}) is not {tp.__name__}:", f"{indent}    raise _NotFast"]
+            return _refuse_if(f"type({var}) is not {tp.__name__}", indent)
         if tp is self._money_type:
             return [
-                f"{indent}if type({var}) is not dict or len({var}) != 2:",
-                f"{indent}    raise _NotFast",
+                *_refuse_if(f"type({var}) is not dict or len({var}) != 2", indent),
                 # both keys present (else KeyError) and no third: the slow path's key set
                 f"{indent}a, c = {var}['amount'], {var}['currency']",
                 f"{indent}m = _memo_get((a, c))",
@@ -184,8 +183,7 @@ class FastStructure:
         if reader is not None:
             ns[f"_r{tag}"] = reader
             return [
-                f"{indent}if type({var}) is not str:",
-                f"{indent}    raise _NotFast",
+                *_refuse_if(f"type({var}) is not str", indent),
                 f"{indent}{var} = _r{tag}({var})",
             ]
         special = self._special(tp)
@@ -254,6 +252,11 @@ class FastStructure:
 
             return optional
         return None
+
+
+def _refuse_if(condition: str, indent: str) -> list[str]:
+    """Generated statements that leave the fast path (`_NotFast`) when `condition` holds."""
+    return [f"{indent}if {condition}:", f"{indent}    raise _NotFast"]
 
 
 def _generable(cls: type) -> bool:

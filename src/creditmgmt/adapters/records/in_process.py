@@ -23,15 +23,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from creditmgmt.adapters.records.contract import (
+    CheckedTransaction,
     ColumnValue,
     Document,
+    Keyset,
     KindSpec,
     OutboxEntry,
     Pristine,
     Record,
-    RecordTransaction,
     Where,
-    check_find_arguments,
     check_new_record,
     check_prune,
     check_record,
@@ -365,7 +365,7 @@ def _drop_unseen(row: StoredRow, oldest: int) -> None:
 Persist = Callable[[PreparedCommit], None]
 
 
-class StateTransaction(RecordTransaction):
+class StateTransaction(CheckedTransaction):
     """Staged writes over a `RecordState`; `persist` runs between the checks and the apply.
 
     Reads see the committed state as of the first read (and this transaction's own staged
@@ -460,17 +460,12 @@ class StateTransaction(RecordTransaction):
         found = (self.get(kind, i) for i in record_ids)
         return [r for r in found if r is not None]
 
-    def find(
-        self,
-        kind: str,
-        *,
-        where: Where | None = None,
-        order_by: str = "id",
-        after: tuple[ColumnValue, str] | None = None,
-        limit: int | None = None,
+    def _spec(self, kind: str) -> KindSpec:
+        return self._s.spec(kind)
+
+    def _find(
+        self, kind: str, where: Where | None, order_by: str, after: Keyset | None, limit: int | None
     ) -> list[Record]:
-        self._check()
-        check_find_arguments(self._s.spec(kind), where, order_by, after, limit)
         with self._s.lock:
             changed = self._changed_since(kind)
             staged = any(k == kind for k, _ in self._staged)

@@ -18,7 +18,6 @@ the caller let go of costs nothing). Leaving the block by an exception, or calli
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, overload
 
 from creditmgmt.adapters.records import codec
@@ -130,17 +129,12 @@ class RecordUnitOfWork(UnitOfWork):
     def _begin(self) -> None:
         self.rollback()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def _end(self, *, normally: bool) -> None:
         """Roll back what was not committed; raise `ChangedAfterCommitError` when the block
         ends normally and an aggregate it committed was changed after that commit."""
         committed, self._committed = self._committed, []
         self.rollback()
-        if exc_type is None:
+        if normally:
             check_committed(committed)
 
     @property

@@ -15,8 +15,10 @@ from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from creditmgmt.adapters.records.contract import (
+    CheckedTransaction,
     ColumnValue,
     In,
+    Keyset,
     KindSpec,
     OutboxEntry,
     Partition,
@@ -25,7 +27,6 @@ from creditmgmt.adapters.records.contract import (
     RecordBackend,
     RecordTransaction,
     Where,
-    check_find_arguments,
     check_new_record,
     check_options,
     check_prune,
@@ -360,7 +361,7 @@ class SqlBackend(RecordBackend):
         return value
 
 
-class _SqlTransaction(RecordTransaction):
+class _SqlTransaction(CheckedTransaction):
     """Reads see one snapshot; writes are buffered and flushed at commit.
 
     The first read opens a read transaction that every later read of the unit shares: on
@@ -456,17 +457,12 @@ class _SqlTransaction(RecordTransaction):
                 found[i] = staged
         return [found[i] for i in record_ids if i in found]
 
-    def find(
-        self,
-        kind: str,
-        *,
-        where: Where | None = None,
-        order_by: str = "id",
-        after: tuple[ColumnValue, str] | None = None,
-        limit: int | None = None,
+    def _spec(self, kind: str) -> KindSpec:
+        return self._b.spec(kind)
+
+    def _find(
+        self, kind: str, where: Where | None, order_by: str, after: Keyset | None, limit: int | None
     ) -> list[Record]:
-        self._check()
-        check_find_arguments(self._b.spec(kind), where, order_by, after, limit)
         table = self._b.table(kind)
         query = sa.select(table).where(*self._b._conditions(kind, where))
         if order_by == "id":
