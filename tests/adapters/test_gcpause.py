@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import gc
 import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from creditmgmt.adapters.records.gcpause import gc_paused
 
@@ -51,3 +55,46 @@ def test_an_exception_inside_still_restores_the_collector() -> None:
     except RuntimeError:
         pass
     assert gc.isenabled()
+
+
+def test_batch_reads_pause_the_collector_while_decoding_and_never_across_a_yield(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`find`, `get_many` and each batch of `scan` parse and decode with the collector paused;
+    the caller's code between two batches of a scan runs with it on."""
+    from creditmgmt.adapters.records import codec
+    from creditmgmt.adapters.stores import open_store
+    from creditmgmt.testing.builders import SequentialIds, a_customer, make_uscc
+    from creditmgmt.testing.conformance import fixed_clock
+
+    store = open_store(f"sqlite:///{tmp_path / 'book.db'}", clock=fixed_clock())
+    ids = SequentialIds()
+    customers = [a_customer(ids, registration_id=make_uscc(n + 1)) for n in range(5)]
+    with store.unit_of_work() as uow:
+        for customer in customers:
+            uow.customers.add(customer)
+        uow.commit()
+    decoding: list[bool] = []
+    real = codec.decode
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        decoding.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(codec, "decode", watched)
+    try:
+        with store.unit_of_work() as uow:
+            batches = 0
+            for batch in uow.customers.scan(batch_size=2):
+                assert gc.isenabled(), "the collector stays paused across a scan's yield"
+                batches += len(batch)
+            assert batches == 5
+        with store.unit_of_work() as uow:
+            assert len(uow.customers.get_many([c.id for c in customers])) == 5
+            assert gc.isenabled()
+        with store.unit_of_work() as uow:
+            assert len(uow.customers.find()) == 5
+            assert gc.isenabled()
+    finally:
+        store.close()
+    assert decoding == [False] * 15  # every document decoded, each with the collector paused

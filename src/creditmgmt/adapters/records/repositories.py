@@ -23,6 +23,7 @@ from creditmgmt.adapters.records.contract import (
     RecordTransaction,
     Where,
 )
+from creditmgmt.adapters.records.gcpause import gc_paused
 from creditmgmt.adapters.records.kinds import BY_KIND, KindBinding
 from creditmgmt.domain import ids
 from creditmgmt.domain.application import CreditApplication
@@ -137,8 +138,10 @@ class _Repo(ports.Repository[A, I], Generic[A, I]):
         uow, kind = self._uow, self.kind
         wanted = [str(i) for i in aggregate_ids]
         missing = [i for i in wanted if uow.tracked(kind, i) is None]
-        for record in uow.tx.get_many(kind, missing) if missing else []:
-            uow.decode(self._binding, record)
+        if missing:
+            with gc_paused():  # a batch read: see adapters.records.gcpause
+                for record in uow.tx.get_many(kind, missing):
+                    uow.decode(self._binding, record)
         found = [uow.tracked(kind, i) for i in wanted]
         return [a for a in found if a is not None]  # type: ignore[misc]
 
@@ -202,14 +205,16 @@ class _Repo(ports.Repository[A, I], Generic[A, I]):
     def _batches(self, where: Where, batch_size: int, order_by: str) -> Iterator[list[A]]:
         after: tuple[ColumnValue, str] | None = None
         while True:
-            records = self._uow.tx.find(
-                self.kind, where=where, order_by=order_by, after=after, limit=batch_size
-            )
+            with gc_paused():  # a batch read, never across the yield: see adapters.records.gcpause
+                records = self._uow.tx.find(
+                    self.kind, where=where, order_by=order_by, after=after, limit=batch_size
+                )
+                batch = [self._uow.decode(self._binding, r) for r in records]
             if not records:
                 return
             last = records[-1]
             after = (last.id if order_by == "id" else last.columns.get(order_by), last.id)
-            yield [self._uow.decode(self._binding, r) for r in records]  # type: ignore[misc]
+            yield batch  # type: ignore[misc]
             if len(records) < batch_size:
                 return
 

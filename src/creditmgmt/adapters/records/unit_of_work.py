@@ -321,8 +321,10 @@ class RecordUnitOfWork(UnitOfWork):
         self, binding: KindBinding, where: Mapping[str, Any], order_by: str, limit: int | None
     ) -> list[Aggregate]:
         clean: dict[str, Any] = {k: v for k, v in where.items() if v is not None}
-        records = self.tx.find(binding.kind, where=clean, order_by=order_by, limit=limit)
-        return [self.decode(binding, r) for r in records]
+        # a batch read parses and decodes many acyclic objects: see adapters.records.gcpause
+        with gc_paused():
+            records = self.tx.find(binding.kind, where=clean, order_by=order_by, limit=limit)
+            return [self.decode(binding, r) for r in records]
 
 
 def _set_version(aggregate: Aggregate, version: int) -> None:
