@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.adapters.stores import open_store
 from creditmgmt.cli import main
+from creditmgmt.cli.console import PIPED_WIDTH
 from creditmgmt.cli.daily import cell, money
 from creditmgmt.testing.book import BookSpec, load
 
@@ -100,3 +101,15 @@ def test_amounts_and_ratios_are_formatted() -> None:
     assert cell({"drawn": Decimal("5"), "currency": "CNY"}, "drawn", "en") == "¥5.00 CNY"
     assert cell({"breach": True}, "breach", "zh") == "是"
     assert cell({"key": "substandard"}, "key", "zh") == "次级"
+
+
+def test_piped_report_tables_are_not_cut_to_80_columns(store_url: str) -> None:
+    """Output to a pipe (as here) has no terminal to measure: the tables get `PIPED_WIDTH`
+    columns instead of rich's 80, so the utilisation table keeps its columns whole."""
+    _daily(store_url, "2026-01-05")
+    code, out = _run("report", "utilisation", "--store", store_url, "--as-of", "2026-01-05")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert "…" not in out
+    assert max(len(line) for line in lines) > 80
+    assert all(len(line) <= PIPED_WIDTH for line in lines)

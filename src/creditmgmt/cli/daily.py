@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from creditmgmt.adapters.clocks_and_ids import FixedClock
+from creditmgmt.cli.console import console as new_console
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.labels import format_money, label
 from creditmgmt.domain.money import Money, quantize
@@ -77,7 +78,7 @@ _MEASURES = {
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {escape(message)}")
+    new_console(stderr=True).print(f"[bold red]error:[/] {escape(message)}")
     raise click.exceptions.Exit(code)
 
 
@@ -275,7 +276,7 @@ def run_daily(
 ) -> None:
     """Run the daily monitoring for a business date (resumes an interrupted run; a finished
     day is answered from its log and writes nothing)."""
-    console = Console(highlight=False)
+    console = new_console()
     part = _partition(partition)
     with open_cli_desk(store_url, rules, as_of.date()) as desk:
         try:
@@ -321,7 +322,7 @@ def report(
 ) -> None:
     """Print a portfolio report (or write it as CSV)."""
     by = SYSTEM if show_pii else _READER
-    console = Console(highlight=False)
+    console = new_console()
     with open_cli_desk(store_url, rules, as_of.date()) as desk:
         try:
             if csv_path is not None:

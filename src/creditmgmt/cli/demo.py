@@ -28,6 +28,7 @@ from rich.console import Console
 from creditmgmt.adapters.bureau import FakeBureau
 from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
 from creditmgmt.adapters.records.unit_of_work import RecordStore
+from creditmgmt.cli.console import console
 from creditmgmt.cli.daily import progress_bar, report_table, summary_table
 from creditmgmt.domain.labels import format_money
 from creditmgmt.domain.money import Money
@@ -269,7 +270,7 @@ def run_demo(
 def demo(customers: int, store_url: str | None, days: int, lang: str, workers: int) -> None:
     """A synthetic book through the credit desk: applications, daily runs, portfolio report."""
     run_demo(
-        Console(highlight=False),
+        console(),
         customers=customers,
         store_url=store_url,
         days=days,

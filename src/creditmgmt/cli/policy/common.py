@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from rich.console import Console
 from rich.markup import escape
 
+from creditmgmt.cli.console import console as console
 from creditmgmt.domain import format_amount, label
 from creditmgmt.policies import PolicyError, RuleSet
 
@@ -23,12 +23,6 @@ LANG = click.option(
     show_default=True,
     help="Language of labels and messages (stored codes stay as written).",
 )
-
-
-def console(stderr: bool = False) -> Console:
-    probe = Console(stderr=stderr)
-    width = probe.width if probe.is_terminal else 160
-    return Console(stderr=stderr, width=width, highlight=False, soft_wrap=False)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
