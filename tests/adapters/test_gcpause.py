@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from creditmgmt.adapters.records.gcpause import gc_paused
+from creditmgmt._gcpause import gc_paused
 
 
 def test_pauses_nest_and_restore_the_previous_state() -> None:

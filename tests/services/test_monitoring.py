@@ -513,3 +513,33 @@ def test_red_review_deadlines_count_the_desks_working_days() -> None:
                 (event,) = uow.risk_events.find(customer_id=cid)
             reviews[name] = event.review_due
     assert reviews == {"cn": date(2026, 10, 13), "weekdays": date(2026, 10, 7)}
+
+
+def test_each_batch_runs_with_the_collector_paused_and_the_callers_code_with_it_on(
+    desk: CreditDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch, from its read to its commit, runs with the cyclic GC paused (bounded work that
+    builds few cycles); the progress callback between batches and the caller after the run
+    see the collector on again."""
+    import gc
+
+    from creditmgmt.services.monitoring import run
+
+    ids = SequentialIds()
+    for serial in (1, 2, 3):
+        _single(desk, ids, serial=serial)
+    assessing: list[bool] = []
+    real = run.assess_customer
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        assessing.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run, "assess_customer", watched)
+    between: list[bool] = []
+    summary = desk.run_daily(
+        START + timedelta(days=40), batch_size=1, progress=lambda _: between.append(gc.isenabled())
+    )
+    assert summary.loans == 3 and gc.isenabled()
+    assert assessing == [False, False, False]
+    assert between == [True, True, True]

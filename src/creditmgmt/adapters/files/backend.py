@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlparse
 import attrs
 import filelock
 
+from creditmgmt._gcpause import gc_paused
 from creditmgmt.adapters.files.continuity import Continuity
 from creditmgmt.adapters.files.format import (
     HEADER,
@@ -36,7 +37,6 @@ from creditmgmt.adapters.records.contract import (
     RecordTransaction,
     check_options,
 )
-from creditmgmt.adapters.records.gcpause import gc_paused
 from creditmgmt.adapters.records.in_process import (
     PreparedCommit,
     RecordState,

@@ -10,6 +10,6 @@
   map, dirty detection, version checks and the outbox; `repositories`: the typed
   repositories over the records of one kind; `audit_chain`: the audit log, chained at commit.
 - `in_process`: the committed state and transactions of the in-process stores (memory, files).
-- `clone`, `committed`, `gcpause`: copying aggregates, catching changes after a commit, and
-  pausing the cyclic garbage collector during a bulk commit.
+- `clone`, `committed`: copying aggregates and catching changes after a commit. (Bulk commits
+  and batch reads pause the cyclic garbage collector: `creditmgmt._gcpause`.)
 """

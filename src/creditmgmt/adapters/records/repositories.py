@@ -13,6 +13,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any, Final, Generic, Protocol, TypeVar
 
+from creditmgmt._gcpause import gc_paused
 from creditmgmt.adapters.records.contract import (
     ColumnValue,
     Filter,
@@ -23,7 +24,6 @@ from creditmgmt.adapters.records.contract import (
     RecordTransaction,
     Where,
 )
-from creditmgmt.adapters.records.gcpause import gc_paused
 from creditmgmt.adapters.records.kinds import BY_KIND, KindBinding
 from creditmgmt.domain import ids
 from creditmgmt.domain.application import CreditApplication
@@ -139,7 +139,7 @@ class _Repo(ports.Repository[A, I], Generic[A, I]):
         wanted = [str(i) for i in aggregate_ids]
         missing = [i for i in wanted if uow.tracked(kind, i) is None]
         if missing:
-            with gc_paused():  # a batch read: see adapters.records.gcpause
+            with gc_paused():  # a batch read: see creditmgmt._gcpause
                 for record in uow.tx.get_many(kind, missing):
                     uow.decode(self._binding, record)
         found = [uow.tracked(kind, i) for i in wanted]
@@ -205,7 +205,7 @@ class _Repo(ports.Repository[A, I], Generic[A, I]):
     def _batches(self, where: Where, batch_size: int, order_by: str) -> Iterator[list[A]]:
         after: tuple[ColumnValue, str] | None = None
         while True:
-            with gc_paused():  # a batch read, never across the yield: see adapters.records.gcpause
+            with gc_paused():  # a batch read, never across the yield: see creditmgmt._gcpause
                 records = self._uow.tx.find(
                     self.kind, where=where, order_by=order_by, after=after, limit=batch_size
                 )

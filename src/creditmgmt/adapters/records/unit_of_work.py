@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, Self, TypeVar, overload
 
+from creditmgmt._gcpause import gc_paused
 from creditmgmt.adapters.records import codec
 from creditmgmt.adapters.records import repositories as repos
 from creditmgmt.adapters.records.audit_chain import AUDIT_HEAD_ID, RecordAuditLog, append_chained
@@ -32,7 +33,6 @@ from creditmgmt.adapters.records.contract import (
     RecordBackend,
     RecordTransaction,
 )
-from creditmgmt.adapters.records.gcpause import gc_paused
 from creditmgmt.adapters.records.kinds import (
     AUDIT_SPEC,
     BY_CLASS,
@@ -160,7 +160,7 @@ class RecordUnitOfWork(UnitOfWork):
         committed, self._committed = self._committed, []  # each change is reported once
         self._committed = check_committed(committed)
         if len(self._tracked) + len(self._audit) >= _BULK:
-            # a bulk commit builds many acyclic objects: see adapters.records.gcpause
+            # a bulk commit builds many acyclic objects: see creditmgmt._gcpause
             with gc_paused():
                 self._commit()
         else:
@@ -321,7 +321,7 @@ class RecordUnitOfWork(UnitOfWork):
         self, binding: KindBinding, where: Mapping[str, Any], order_by: str, limit: int | None
     ) -> list[Aggregate]:
         clean: dict[str, Any] = {k: v for k, v in where.items() if v is not None}
-        # a batch read parses and decodes many acyclic objects: see adapters.records.gcpause
+        # a batch read parses and decodes many acyclic objects: see creditmgmt._gcpause
         with gc_paused():
             records = self.tx.find(binding.kind, where=clean, order_by=order_by, limit=limit)
             return [self.decode(binding, r) for r in records]

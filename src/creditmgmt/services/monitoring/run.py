@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from creditmgmt._gcpause import gc_paused
 from creditmgmt.domain.classification import ClassificationEntry
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.facility import FacilityLevel, FacilityStatus
@@ -154,21 +155,24 @@ class MonitoringCalls(DeskCore):
             skipped: dict[CustomerId, BaseException] = {}
             while True:
                 try:
-                    result = retry_on_conflict(
-                        functools.partial(
-                            self._batch,
-                            as_of,
-                            part,
-                            subject,
-                            evaluators,
-                            cursor,
-                            batch_size,
-                            skipped,
-                            by,
-                            dirty,
-                        ),
-                        policy=self._ctx.retry,
-                    )
+                    # a batch is bounded and builds few reference cycles: the collector
+                    # waits until it is committed (see creditmgmt._gcpause)
+                    with gc_paused():
+                        result = retry_on_conflict(
+                            functools.partial(
+                                self._batch,
+                                as_of,
+                                part,
+                                subject,
+                                evaluators,
+                                cursor,
+                                batch_size,
+                                skipped,
+                                by,
+                                dirty,
+                            ),
+                            policy=self._ctx.retry,
+                        )
                     break
                 except _Skip as skip:  # a record apply refused: run the batch without it
                     skipped[skip.customer] = skip.error

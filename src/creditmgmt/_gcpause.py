@@ -7,6 +7,10 @@ aggregate commit and two thirds of opening a 100,000-aggregate file store. Refer
 still frees everything as usual; any cyclic garbage made meanwhile is collected once the
 collector runs again.
 
+Used by the record layer (bulk commits, batch reads: `find`, `get_many`, each batch of a
+scan) and by the daily run (each batch of customers, from its read to its commit). It sits
+outside the layers so that both can: it does no I/O and holds no state but the pause.
+
 Pauses nest and may overlap across threads: the collector is re-enabled when the last pause
 ends, and only if it was enabled when the first one began.
 """
