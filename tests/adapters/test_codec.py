@@ -289,3 +289,33 @@ def test_a_deferred_outbox_document_equals_the_eager_one(aggregate: Aggregate) -
         numbered = entry.numbered(7)
         assert numbered.document == codec.encode_event(event)
         assert json.loads(numbered.document_text()) == codec.encode_event(event)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("legal_name", 5, r"expected a string, got int 5 @ data\.legal_name$"),
+        ("legal_name", ["x"], r"expected a string, got list \['x'\] @ data\.legal_name$"),
+        ("kind", 1, r"data\.kind$"),
+    ],
+)
+def test_json_scalars_are_read_only_as_themselves(field: str, value: object, message: str) -> None:
+    """Plain cattrs would call `str(5)` or `int("5")`; a stored value of another JSON type is
+    damage, refused with the field's path."""
+    customer, document = _customer_document()
+    document["data"][field] = value
+    with pytest.raises(DataError, match=rf"customer {customer.id}: .*{message}"):
+        _decode_customer(document)
+
+
+def test_flags_and_enums_keep_their_types() -> None:
+    tree = a_facility_tree(SequentialIds(1))
+    document = json.loads(json.dumps(codec.encode("facility", tree.root)))
+    back = codec.decode("facility", Facility, document, record_id=str(tree.root.id), version=1)
+    assert back == tree.root
+    assert type(back.status) is type(tree.root.status) and type(back.revolving) is bool
+    document["data"]["revolving"] = "no"  # bool("no") would be True
+    with pytest.raises(DataError, match=r"expected true or false, got str 'no' @ data\.revolving"):
+        codec.decode("facility", Facility, document, record_id=str(tree.root.id), version=1)
+    customer, doc = _customer_document()
+    assert type(_decode_customer(doc).kind) is type(customer.kind)

@@ -4,7 +4,8 @@ Every stored document — aggregate, outbox event or audit entry — is an envel
 `{"schema_version": 1, "kind": ..., "data": {...}}`. Decimals travel as strings (never floats),
 `Money` as `{"amount": "12.30", "currency": "CNY"}`, identifiers as plain strings, dates as ISO
 dates, timestamps as ISO datetimes with offset (naive timestamps are refused), enums by value.
-Unknown keys are rejected. Domain events are a tagged union on `event_type`: an event is
+Integers, strings and booleans are read only as themselves (not `"5"` for an int, nor `"no"`
+for a flag), and a tuple only from an array. Unknown keys are rejected. Domain events are a tagged union on `event_type`: an event is
 written with its tag wherever it appears (outbox envelope or a field typed with an event base
 class) and read back as the tagged class, which must be a subclass of the declared one.
 Anything that cannot be read raises `DataError` naming the kind, the id and the field path.
@@ -27,6 +28,7 @@ from typing import Any, Final, TypeVar
 
 import attrs
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.v import format_exception
 
@@ -84,6 +86,44 @@ def _structure_datetime(value: object, _: type) -> datetime:
     if result.tzinfo is None:
         raise ValueError(f"{value!r} has no UTC offset (timestamps must be aware)")
     return result
+
+
+#: JSON's own scalars are read only as themselves. cattrs would call the type on the value
+#: (`int("5")`, `str(5)`, `bool("no")` is True) and so take what no encoder of ours writes.
+_SCALARS: Final = {int: "an integer", str: "a string", bool: "true or false"}
+
+
+def _exactly(kind: type) -> Callable[[object, type], Any]:
+    what = _SCALARS[kind]
+
+    def structure(value: object, _: type) -> Any:
+        if type(value) is not kind:
+            raise ValueError(f"expected {what}, got {type(value).__name__} {value!r}")
+        return value
+
+    return structure
+
+
+def _by_value(value: object, cls: type[Enum]) -> Enum:
+    return cls(value)
+
+
+def _is_repeated(t: object) -> bool:
+    args = typing.get_args(t)
+    return typing.get_origin(t) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _array(t: type, conv: cattrs.BaseConverter) -> Callable[[object, type], Any]:
+    """`tuple[X, ...]` from a JSON array only (cattrs would iterate a dict's keys or a
+    string's characters)."""
+    items = homogenous_tuple_structure_factory(t, conv)
+
+    def structure(value: object, declared: type) -> Any:
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"expected an array, got {type(value).__name__} {value!r}")
+        return items(value, declared)
+
+    return structure
 
 
 def _unstructure_datetime(value: datetime) -> str:
@@ -198,6 +238,12 @@ def make_converter(*, fast: bool = True) -> cattrs.Converter:
     conv.register_structure_hook(Money, _structure_money)
     conv.register_unstructure_hook_func(_is_id_type, lambda v: v.value)
     conv.register_structure_hook_func(_is_id_type, _structure_id)
+    for scalar in _SCALARS:
+        conv.register_structure_hook(scalar, _exactly(scalar))
+    # enums by value as before: their `str` / `int` base must not take them to the hooks above
+    for enum_base in (Enum, StrEnum, IntEnum):
+        conv.register_structure_hook(enum_base, _by_value)
+    conv.register_structure_hook_factory(_is_repeated, _array)
     # by value, as plain str / int: `str` and `int` are passed through by class dispatch, which
     # would otherwise win for StrEnum / IntEnum members and leave enum objects in documents
     for enum_base in (Enum, StrEnum, IntEnum):

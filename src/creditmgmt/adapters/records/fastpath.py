@@ -11,8 +11,8 @@ bookkeeping costs more than the values themselves.
 for anything else. The generated function accepts a field's value only in the form JSON
 gives it and the slow path would keep as it is:
 
-- `int`, `str`, `bool`: a value of exactly that type (cattrs calls the type on the value,
-  which gives the very same value back then; `"5"` or `5.0` for an int go the slow way);
+- `int`, `str`, `bool`: a value of exactly that type (the codec's hooks take nothing else:
+  `"5"` or `5.0` for an int go the slow way, which refuses them);
 - `Money`: a dict of exactly `amount` and `currency` whose pair is in the codec's memo, or
   two texts read as the codec's hook reads them on a miss;
 - a type the codec names a text reader for (dates, identifiers): a `str`, read by it;
