@@ -57,12 +57,18 @@ MAX_COLUMN_TEXT = 255
 
 @attrs.frozen
 class ColumnSpec:
-    """A queryable column of a kind. Unique columns are enforced by the backend (NULLs exempt)."""
+    """A queryable column of a kind. Unique columns are enforced by the backend (NULLs exempt).
+
+    `few_values`: the column holds one of a few values (a status, a currency, a code), so a
+    filter on it matches a large share of the rows. A backend that plans its own queries
+    without statistics (SQLite) should let the index of any other filter in the same query
+    find the rows instead (see `adapters.sql.backend`)."""
 
     name: str
     type: ColumnType
     unique: bool = False
     indexed: bool = True
+    few_values: bool = False
 
 
 @attrs.frozen

@@ -43,8 +43,27 @@ class KindBinding:
         return self.spec.kind
 
 
+#: Columns that hold one of a few values in every kind (statuses, codes, currencies, flags).
+_FEW_VALUES: Final = frozenset(
+    {
+        "status",
+        "kind_code",
+        "level",
+        "currency",
+        "severity",
+        "type",
+        "product_type",
+        "segment",
+        "is_remote",
+        "complaint_status",
+        "category",
+        "action",
+    }
+)
+
+
 def _c(name: str, type_: str, *, unique: bool = False) -> ColumnSpec:
-    return ColumnSpec(name, type_, unique=unique)  # type: ignore[arg-type]
+    return ColumnSpec(name, type_, unique=unique, few_values=name in _FEW_VALUES)  # type: ignore[arg-type]
 
 
 def _customer(c: Customer) -> dict[str, ColumnValue]:
