@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -150,3 +150,23 @@ def sql_database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, s
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'records.db'}", None
     return _server_place(request, str(request.param))
+
+
+@pytest.fixture
+def collector_states(monkeypatch: pytest.MonkeyPatch) -> Callable[[object, str], list[bool]]:
+    """`watch(module, name)` replaces the function `module.name` for the test by one that
+    notes whether the cyclic GC is on at each call (then calls it); returns those notes."""
+    import gc
+
+    def watch(module: object, name: str) -> list[bool]:
+        states: list[bool] = []
+        real = getattr(module, name)
+
+        def watched(*args: object, **kwargs: object) -> object:
+            states.append(gc.isenabled())
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, watched)
+        return states
+
+    return watch

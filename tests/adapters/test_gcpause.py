@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from creditmgmt._gcpause import gc_paused
 
@@ -58,7 +56,7 @@ def test_an_exception_inside_still_restores_the_collector() -> None:
 
 
 def test_batch_reads_pause_the_collector_while_decoding_and_never_across_a_yield(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, collector_states: Callable[[object, str], list[bool]]
 ) -> None:
     """`find`, `get_many` and each batch of `scan` parse and decode with the collector paused;
     the caller's code between two batches of a scan runs with it on."""
@@ -74,14 +72,7 @@ def test_batch_reads_pause_the_collector_while_decoding_and_never_across_a_yield
         for customer in customers:
             uow.customers.add(customer)
         uow.commit()
-    decoding: list[bool] = []
-    real = codec.decode
-
-    def watched(*args: Any, **kwargs: Any) -> Any:
-        decoding.append(gc.isenabled())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(codec, "decode", watched)
+    decoding = collector_states(codec, "decode")
     try:
         with store.unit_of_work() as uow:
             batches = 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -516,7 +516,7 @@ def test_red_review_deadlines_count_the_desks_working_days() -> None:
 
 
 def test_each_batch_runs_with_the_collector_paused_and_the_callers_code_with_it_on(
-    desk: CreditDesk, monkeypatch: pytest.MonkeyPatch
+    desk: CreditDesk, collector_states: Callable[[object, str], list[bool]]
 ) -> None:
     """A batch, from its read to its commit, runs with the cyclic GC paused (bounded work that
     builds few cycles); the progress callback between batches and the caller after the run
@@ -528,14 +528,7 @@ def test_each_batch_runs_with_the_collector_paused_and_the_callers_code_with_it_
     ids = SequentialIds()
     for serial in (1, 2, 3):
         _single(desk, ids, serial=serial)
-    assessing: list[bool] = []
-    real = run.assess_customer
-
-    def watched(*args: Any, **kwargs: Any) -> Any:
-        assessing.append(gc.isenabled())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(run, "assess_customer", watched)
+    assessing = collector_states(run, "assess_customer")
     between: list[bool] = []
     summary = desk.run_daily(
         START + timedelta(days=40), batch_size=1, progress=lambda _: between.append(gc.isenabled())
