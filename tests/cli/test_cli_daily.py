@@ -13,7 +13,7 @@ from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.adapters.stores import open_store
 from creditmgmt.cli import main
 from creditmgmt.cli.console import PIPED_WIDTH
-from creditmgmt.cli.daily import cell, money
+from creditmgmt.cli.daily import cell, money, report_table
 from creditmgmt.testing.book import BookSpec, load
 
 DAY = date(2026, 1, 5)
@@ -113,3 +113,33 @@ def test_piped_report_tables_are_not_cut_to_80_columns(store_url: str) -> None:
     assert "…" not in out
     assert max(len(line) for line in lines) > 80
     assert all(len(line) <= PIPED_WIDTH for line in lines)
+
+
+def test_a_narrow_console_folds_report_cells_instead_of_cutting_them() -> None:
+    """Rich's default cuts a cell that does not fit to "…": a report would show an amount with
+    digits missing. Every cell folds onto more lines instead, so each character is still there."""
+    from decimal import Decimal
+
+    from rich.console import Console
+
+    name = "浙江省某某某某某某某某机械制造股份有限公司"
+    row = {
+        "key": "C-000123456",
+        "name": name,
+        "exposure": Decimal("123456789.12"),
+        "limit": Decimal("223456789.12"),
+        "drawn": Decimal("98765432.10"),
+        "available": Decimal("124691357.02"),
+        "utilisation": Decimal("0.4419"),
+        "currency": "CNY",
+    }
+    narrow = Console(width=60, record=True)
+    narrow.print(report_table([row, row], "utilisation"))
+    out = narrow.export_text()
+    assert "…" not in out
+    # the cells folded onto several lines: read each column's text back in line order
+    lines = [line.split("│")[1:-1] for line in out.splitlines() if line.startswith("│")]
+    columns = ["".join(part.strip() for part in col) for col in zip(*lines, strict=True)]
+    assert name + name in columns
+    assert "¥123,456,789.12CNY" * 2 in columns
+    assert "44.19%" * 2 in columns

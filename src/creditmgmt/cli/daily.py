@@ -167,8 +167,8 @@ def summary_table(summary: DailyRunSummary, lang: str = "en") -> Table:
         title=text["run"].format(as_of=summary.as_of, i=i, n=n, ref=summary.ruleset_ref),
         show_lines=False,
     )
-    table.add_column(text["measure"])
-    table.add_column(text["value"], justify="right")
+    table.add_column(text["measure"], overflow="fold")
+    table.add_column(text["value"], justify="right", overflow="fold")
     pick = 1 if lang == "zh" else 0
     for field, names in _MEASURES.items():
         value: Any = getattr(summary, field)
@@ -189,19 +189,21 @@ def summary_table(summary: DailyRunSummary, lang: str = "en") -> Table:
 
 def report_table(rows: Sequence[Mapping[str, Any]], title: str, lang: str = "en") -> Table:
     """Report rows as a table: amounts formatted for their currency, ratios as percentages.
-    A report of one wide row (provisions, remote share) is shown as measure / value."""
+    A report of one wide row (provisions, remote share) is shown as measure / value. A console
+    too narrow for a column folds its cells onto more lines, never cuts them: a report must not
+    show an amount or a name with digits or characters missing."""
     table = Table(title=title)
     columns = list(dict.fromkeys(k for row in rows for k in row))
     if len(rows) == 1 and len(columns) > 5:
         text = _TEXT[lang]
-        table.add_column(text["measure"])
-        table.add_column(text["value"], justify="right")
+        table.add_column(text["measure"], overflow="fold")
+        table.add_column(text["value"], justify="right", overflow="fold")
         for c in columns:
             table.add_row(header(c, lang), cell(rows[0], c, lang))
         return table
     for c in columns:
         justify: Literal["left", "right"] = "left" if c in ("key", "kind", "name") else "right"
-        table.add_column(header(c, lang), justify=justify)
+        table.add_column(header(c, lang), justify=justify, overflow="fold")
     for row in rows:
         table.add_row(*(cell(row, c, lang) for c in columns))
     return table
