@@ -19,7 +19,7 @@ from creditmgmt.domain import (
     RepaymentSchedule,
 )
 from creditmgmt.domain.errors import InvalidValueError
-from creditmgmt.domain.schedule import due_dates
+from creditmgmt.domain.schedule import MAX_TERM_MONTHS, due_dates
 from creditmgmt.testing import strategies as cs
 from creditmgmt.testing.builders import (
     EXAMPLE_CUSTOMER,
@@ -100,6 +100,10 @@ def test_bad_terms_are_refused() -> None:
         a_schedule(term_months=4, frequency=Frequency.QUARTERLY)
     with pytest.raises(InvalidValueError, match="positive"):
         a_schedule("0.00 CNY")
+    for term in (0, -12, MAX_TERM_MONTHS + 1, 2**70):
+        with pytest.raises(InvalidValueError, match=f"term_months must be 1 to 600, got {term}"):
+            a_schedule(term_months=term)
+    assert len(a_schedule(term_months=MAX_TERM_MONTHS).installments) == MAX_TERM_MONTHS
 
 
 @given(cs.schedules())

@@ -38,13 +38,13 @@ from creditmgmt.testing.desk import (
 )
 
 
-def _submit(desk, customer, amount="3000000.00", **kw):  # type: ignore[no-untyped-def]
+def _submit(desk, customer, amount="3000000.00", term_months=12, **kw):  # type: ignore[no-untyped-def]
     return desk.submit_application(
         RM,
         customer_id=customer,
         product_type="working_capital",
         requested=M(f"{amount} CNY"),
-        term_months=12,
+        term_months=term_months,
         purpose="stock",
         **kw,
     )
@@ -250,3 +250,20 @@ def test_replay_needs_the_rule_set_version_that_decided() -> None:
     )
     with pytest.raises(RuleSetNotFoundError, match="holds only basel-lex"):
         foreign.replay(ADMIN, decision_id)
+
+
+@pytest.mark.parametrize("store", ["memory://", "sqlite:///:memory:"])
+@pytest.mark.parametrize("term", [0, 601, 2**70])
+def test_a_term_out_of_range_is_refused_on_every_store_and_nothing_is_stored(
+    store: str, term: int
+) -> None:
+    """A term past 600 months is a typo; past 64 bits it is also more than a stored document
+    can hold, so every store must refuse it the same way, before anything is written."""
+    from creditmgmt.domain.errors import InvalidValueError
+
+    desk = a_desk(store)
+    customer = an_onboarded_customer(desk)
+    before = stored_state(desk)
+    with pytest.raises(InvalidValueError, match=f"term_months must be 1 to 600, got {term}"):
+        _submit(desk, customer, term_months=term)
+    assert stored_state(desk) == before

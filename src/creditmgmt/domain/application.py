@@ -25,6 +25,7 @@ from creditmgmt.domain.events import Aggregate, DomainEvent, domain_event
 from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId, IdSource, UserId
 from creditmgmt.domain.money import Money, check_positive
 from creditmgmt.domain.products import ProductType
+from creditmgmt.domain.schedule import check_term
 from creditmgmt.domain.text import CODE_MAX, NOTE_MAX, REF_MAX, check_text, text
 
 
@@ -203,12 +204,12 @@ class CreditApplication(Aggregate):
         request_kind: RequestKind = RequestKind.NEW,
         target_facility_id: FacilityId | None = None,
     ) -> CreditApplication:
-        """Raises `InvalidValueError` for a non-positive amount or term, or a change or
-        renewal that names no facility."""
+        """Raises `InvalidValueError` for a non-positive amount, a term that is not 1 to
+        `MAX_TERM_MONTHS` months, or a change or renewal that names no facility."""
         if request_kind is not RequestKind.NEW and target_facility_id is None:
             raise InvalidValueError(f"a {request_kind.value} application needs the facility")
         check_positive("requested amount", requested)
-        check_positive("term_months", term_months)
+        check_term(term_months)
         app = cls(
             id=ApplicationId.new(ids),
             customer_id=customer_id,

@@ -28,6 +28,19 @@ from dateutil.rrule import MONTHLY, rrule
 from creditmgmt.domain.errors import InvalidValueError
 from creditmgmt.domain.money import MONEY_CONTEXT, Money, Rate, check_positive
 
+MAX_TERM_MONTHS = 600
+"""The longest term a credit may run: 50 years, past any mortgage's; a longer one is a typo."""
+
+
+def check_term(term_months: int) -> None:
+    """Refuse a term that is not 1 to `MAX_TERM_MONTHS` months.
+
+    Raises:
+        InvalidValueError: `"term_months must be 1 to 600, got {term_months}"`.
+    """
+    if not 0 < term_months <= MAX_TERM_MONTHS:
+        raise InvalidValueError(f"term_months must be 1 to {MAX_TERM_MONTHS}, got {term_months}")
+
 
 class DayCount(StrEnum):
     """Day-count conventions for accrual between two dates (named explicitly, never implied).
@@ -160,13 +173,14 @@ class RepaymentSchedule:
         business calendar's modified-following rule); interest accrues to the rolled dates.
 
         Raises:
-            InvalidValueError: non-positive principal, negative rate, or a term that is not a
-                whole number of periods.
+            InvalidValueError: non-positive principal, negative rate, a term past
+                `MAX_TERM_MONTHS` or one that is not a whole number of periods.
         """
         check_positive("principal", principal)
         if annual_rate.value < 0:
             raise InvalidValueError(f"annual rate must not be negative, got {annual_rate}")
-        if term_months <= 0 or term_months % frequency.months:
+        check_term(term_months)
+        if term_months % frequency.months:
             raise InvalidValueError(
                 f"term of {term_months} months is not a whole number of {frequency.value} periods"
             )
