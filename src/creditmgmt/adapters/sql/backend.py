@@ -297,7 +297,10 @@ class SqlBackend(RecordBackend):
         values["id"] = record.id
         values["version"] = record.version
         values["bucket"] = bucket_of(record.id)
-        values["document"] = dump_json(record.document)
+        try:
+            values["document"] = dump_json(record.document)
+        except TypeError as e:  # what JSON, or a stored document, cannot hold
+            raise DataError(f"{record.kind} {record.id}: document is not JSON: {e}") from e
         return values
 
     def _record(self, kind: str, row: sa.Row[Any]) -> Record:

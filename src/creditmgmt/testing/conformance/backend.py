@@ -71,6 +71,27 @@ class RecordBackendContract(RecordOutboxContract):
             tx.insert(thing("t1", name="a\x00b"))
         tx.rollback()
 
+    @pytest.mark.parametrize(
+        "bad",
+        [{1: "a key that is not a string"}, {"n": 2**64}, {"text": "lone surrogate \ud800"}],
+        ids=["int-key", "int-past-64-bits", "surrogate"],
+    )
+    def test_a_document_json_cannot_hold_is_refused_and_nothing_is_stored(
+        self, backend: RecordBackend, bad: dict[Any, Any]
+    ) -> None:
+        self._commit(backend, thing("t0"))
+        tx = backend.begin()
+        with pytest.raises(DataError, match="thing t1: document is not JSON"):
+            tx.insert(thing("t0b"))
+            tx.insert(thing("t1", doc=bad))
+            tx.commit()
+        tx.rollback()
+        tx = backend.begin()
+        assert tx.count("thing") == 1
+        got = tx.get("thing", "t0")
+        assert got is not None and got.version == 1
+        tx.rollback()
+
     def test_duplicate_id_is_an_integrity_error(self, backend: RecordBackend) -> None:
         self._commit(backend, thing("t1"))
         tx = backend.begin()
