@@ -105,6 +105,13 @@ def label(code: str, lang: str = "en") -> str:
     return _EN_OVERRIDES.get(code, code.replace("_", " "))
 
 
+def has_label(code: str) -> bool:
+    """Whether `code` is one of the stored codes `label` knows (a category, an action, a
+    status, ...), as opposed to an id, a region or industry code or a rule set's own name,
+    which a report shows as it is stored."""
+    return code in _ZH or code in _EN_OVERRIDES
+
+
 #: customer statuses (their labels never equal a classification category's)
 CUSTOMER_STATUSES: Final[tuple[str, ...]] = ("prospect", "active", "watchlist", "exited")
 #: the five classification categories
