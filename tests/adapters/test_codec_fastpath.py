@@ -67,8 +67,8 @@ def _same(a: object, b: object, path: str = "") -> None:
         assert a.keys() == b.keys(), path
         for k in a:
             _same(a[k], b[k], f"{path}.{k}")
-    elif attrs.has(type(a)) and not isinstance(a, Enum):
-        for f in attrs.fields(type(a)):
+    elif attrs.has(cls := type(a)) and not isinstance(a, Enum):
+        for f in attrs.fields(cls):
             _same(getattr(a, f.name), getattr(b, f.name), f"{path}.{f.name}")
     else:
         assert a == b, (path, a, b)

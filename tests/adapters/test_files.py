@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import threading
 import zlib
 from collections.abc import Mapping
@@ -336,22 +337,20 @@ def test_documents_with_any_characters_survive_the_journal_and_snapshot(tmp_path
 def test_a_failed_snapshot_after_a_commit_keeps_the_commit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import creditmgmt.adapters.files.backend as files_backend
-
     b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=1)
-    real_replace = files_backend.os.replace
+    real_replace = os.replace
 
     def full_disk(*_args: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(files_backend.os, "replace", full_disk)
+    monkeypatch.setattr(os, "replace", full_disk)
     commit(b, "kept")  # returns: the commit is durable in the journal
     assert isinstance(b.last_snapshot_error, StoreUnavailableError)
     assert "No space left" in str(b.last_snapshot_error)
     commit(b, "also kept")
     with pytest.raises(StoreUnavailableError, match=r"cannot write a snapshot.*closed without it"):
         b.close()
-    monkeypatch.setattr(files_backend.os, "replace", real_replace)
+    monkeypatch.setattr(os, "replace", real_replace)
     again = FileBackend.open(tmp_path, kinds=TEST_KINDS)  # the lock was released
     assert again.recovery_report.frames_replayed == 2
     assert again.begin().count("thing") == 2

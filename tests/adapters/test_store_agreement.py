@@ -3,6 +3,7 @@ reopening the file store among them), must agree."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -58,7 +59,7 @@ class StoresAgree(RuleBasedStateMachine):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _each(self, action: Callable[[RecordStore], Any]) -> dict[str, Any]:
-        results = {name: _outcome(lambda s=s: action(s)) for name, s in self.stores.items()}
+        results = {name: _outcome(functools.partial(action, s)) for name, s in self.stores.items()}
         assert len({repr(v) for v in results.values()}) == 1, results
         return results
 

@@ -31,7 +31,7 @@ def test_the_guide_runs_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     tests = {k: v for k, v in namespace.items() if k.startswith("test_") and callable(v)}
     assert len(tests) >= 12 and commands >= 3
     for name, test in tests.items():
-        run: Callable[[], None] = test  # type: ignore[assignment]
+        run: Callable[[], None] = test
         try:
             run()
         except Exception as e:

@@ -390,8 +390,10 @@ def test_collateral_and_guarantee_links_are_kept_once() -> None:
     node.link_collateral(CollateralId("col_1"))
     node.link_collateral(CollateralId("col_1"))
     node.link_guarantee(GuaranteeId("gua_1"))
-    assert node.collateral_ids == (CollateralId("col_1"),)
-    assert node.guarantee_ids == (GuaranteeId("gua_1"),)
+    assert (node.collateral_ids, node.guarantee_ids) == (
+        (CollateralId("col_1"),),
+        (GuaranteeId("gua_1"),),
+    )
     node.unlink_collateral(CollateralId("col_1"))
     node.unlink_guarantee(GuaranteeId("gua_1"))
     assert (node.collateral_ids, node.guarantee_ids) == ((), ())

@@ -143,7 +143,7 @@ def test_d_refuses_bool() -> None:
 
 def test_every_way_in_refuses_a_float_with_a_clear_message() -> None:
     cny = M("10.00 CNY")
-    attempts = [
+    attempts: list[Callable[[], object]] = [
         lambda: Money.of(0.1, "CNY"),  # type: ignore[arg-type]
         lambda: Money(0.1, "CNY"),  # type: ignore[arg-type]
         lambda: cny * 0.5,  # type: ignore[operator]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -124,7 +125,7 @@ def test_categories_are_ordered_and_worst_wins() -> None:
 
 def test_classification_change_is_an_event_only_when_the_category_moves() -> None:
     ids = SequentialIds()
-    kwargs = {
+    kwargs: dict[str, Any] = {
         "customer_id": CustomerId("cus_1"),
         "facility_id": FacilityId("fac_1"),
         "as_of": DAY,
@@ -146,6 +147,7 @@ def test_classification_change_is_an_event_only_when_the_category_moves() -> Non
 def test_generated_customers_are_valid(c: Customer) -> None:
     assert c.legal_name == c.legal_name.strip()
     if c.is_legal_person:
+        assert c.registration_id is not None
         assert uscc.is_valid(c.registration_id)
     regions = [c.home_region] + ([c.funds_used_region] if c.funds_used_region else [])
     # the significant prefix drops trailing "00" pairs only: "310000" → "31", "330100" → "3301"
@@ -191,7 +193,8 @@ def test_remote_customers_by_registration_or_use_of_funds() -> None:
     ] == [False, True, True]
     # a local borrower who uses the funds in Shenzhen is remote as well
     c = a_customer()
-    assert not c.is_remote
+    remote_before = c.is_remote
+    assert not remote_before
     c.move_funds_use("440300")
     assert c.is_remote
     with pytest.raises(InvalidValueError, match="funds_used_region"):

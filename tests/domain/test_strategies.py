@@ -81,7 +81,7 @@ def test_registered_type_strategies_back_from_type() -> None:
     check()
 
 
-REACHABLE: list[tuple[str, Callable[[], st.SearchStrategy[Any]], Callable[[Any], object]]] = [
+REACHABLE: list[tuple[str, Callable[[], st.SearchStrategy[Any]], Callable[[Any], bool]]] = [
     *((f"customer {s.value}", cs.customers, lambda c, s=s: c.status is s) for s in CustomerStatus),
     ("customer in a group", cs.customers, lambda c: c.group_id is not None),
     ("remote customer", cs.customers, lambda c: c.is_remote),
@@ -120,7 +120,7 @@ REACHABLE: list[tuple[str, Callable[[], st.SearchStrategy[Any]], Callable[[Any],
     ("what", "strategy", "predicate"), REACHABLE, ids=[r[0] for r in REACHABLE]
 )
 def test_strategies_reach_every_state(
-    what: str, strategy: Callable[[], st.SearchStrategy[Any]], predicate: Callable[[Any], object]
+    what: str, strategy: Callable[[], st.SearchStrategy[Any]], predicate: Callable[[Any], bool]
 ) -> None:
     # generate only: the first example that shows the state is enough (no shrinking)
     find(

@@ -51,7 +51,7 @@ ASSESSMENT = Assessment(
 )
 
 
-def _to_pending(app_docs: bool = True) -> object:
+def _to_pending(app_docs: bool = True) -> CreditApplication:
     app = an_application()
     if app_docs:
         for d in app.documents_required:

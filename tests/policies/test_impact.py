@@ -179,7 +179,7 @@ def test_the_report_is_immutable(report: ImpactReport) -> None:
 
 
 def test_row_errors_are_captured_with_the_row_and_the_analysis_goes_on() -> None:
-    book = [
+    book: list[dict[str, Any]] = [
         {"customer_id": "C1", "dpd": 0, "revenue": "1000"},
         {"customer_id": "C2", "revenue": "1000"},  # no dpd
         {"customer_id": "C3", "dpd": "soon", "revenue": "1000"},  # mistyped
@@ -219,7 +219,10 @@ def test_row_errors_are_captured_with_the_row_and_the_analysis_goes_on() -> None
 
 
 def test_strict_mode_stops_at_the_first_bad_row_naming_it() -> None:
-    book = [{"customer_id": "C1", "dpd": 0, "revenue": "1"}, {"customer_id": "C2", "revenue": "1"}]
+    book: list[dict[str, Any]] = [
+        {"customer_id": "C1", "dpd": 0, "revenue": "1"},
+        {"customer_id": "C2", "revenue": "1"},
+    ]
     with pytest.raises(PolicyInputError) as info:
         diff_impact(OLD, NEW, book, strict=True)
     assert str(info.value) == (
@@ -357,8 +360,8 @@ def test_counts_and_sums_always_add_up(book: list[dict[str, Any]]) -> None:
         assert n.compared == n.up + n.down + n.same
         deltas = sum((c.delta for c in listed if c.delta is not None), Decimal(0))
         assert n.total_delta == deltas == n.new_total - n.old_total
-        assert [abs(c.delta or 0) for c in n.largest] == sorted(
-            (abs(c.delta or 0) for c in n.largest), reverse=True
+        assert [abs(c.delta or Decimal(0)) for c in n.largest] == sorted(
+            (abs(c.delta or Decimal(0)) for c in n.largest), reverse=True
         )
     # each bad row fails both versions of the two blocks that read dpd
     assert len(report.errors) == 4 * bad

@@ -225,7 +225,8 @@ def test_as_of_agrees_with_a_scan_of_what_was_accepted(
     for i, (start, length) in enumerate(ranges):
         begin = origin + timedelta(days=start)
         end = None if length is None else begin + timedelta(days=length)
-        rs = version(f"1.{i}.0", begin.isoformat(), end and end.isoformat(), npl_from=10 + i)
+        end_text = None if end is None else end.isoformat()
+        rs = version(f"1.{i}.0", begin.isoformat(), end_text, npl_from=10 + i)
         clash = [a for a in accepted if a[0] < (end or date.max) and begin < (a[1] or date.max)]
         if clash:
             with pytest.raises(RuleSetOverlapError) as info:

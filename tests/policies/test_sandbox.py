@@ -497,6 +497,11 @@ def _setup_fifo(tmp_path: Path) -> Path:
     return _csv_doc(tmp_path, "pipe.csv")
 
 
+def _setup_directory(tmp_path: Path) -> Path:
+    (tmp_path / "d.csv").mkdir()
+    return _csv_doc(tmp_path, "d.csv")
+
+
 def _setup_large(tmp_path: Path) -> Path:
     row = "r{},>= 1000,1\n"
     with (tmp_path / "big.csv").open("w", encoding="utf-8") as f:
@@ -522,7 +527,7 @@ CSV_CASES: list[tuple[str, Callable[[Path], Path], str]] = [
     ("backslash", lambda t: _csv_doc(_outside(t), "'..\\outside.csv'"), "without '..'"),
     ("symlink", _setup_symlink, "leads outside the document's folder"),
     ("fifo", _setup_fifo, "is not a regular file"),
-    ("directory", lambda t: (t / "d.csv").mkdir() or _csv_doc(t, "d.csv"), "not a regular file"),
+    ("directory", _setup_directory, "not a regular file"),
     ("missing", lambda t: _csv_doc(t, "none.csv"), "cannot read"),
     ("large", _setup_large, "larger than 4,194,304 bytes"),
     ("latin-1", _setup_file("l1.csv", GRID.encode() + b"c,\xe9,1\n"), "is not UTF-8 text"),

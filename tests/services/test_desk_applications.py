@@ -15,6 +15,7 @@ from creditmgmt.domain import (
     MissingDocumentsError,
     SelfApprovalError,
 )
+from creditmgmt.domain.ids import ApplicationId, CustomerId
 from creditmgmt.policies import RuleSetNotFoundError
 from creditmgmt.ports.errors import NotFoundError
 from creditmgmt.services import (
@@ -25,6 +26,7 @@ from creditmgmt.services import (
     Principal,
     Role,
 )
+from creditmgmt.services.desk import CreditDesk
 from creditmgmt.testing.builders import M
 from creditmgmt.testing.desk import (
     ADMIN,
@@ -38,7 +40,13 @@ from creditmgmt.testing.desk import (
 )
 
 
-def _submit(desk, customer, amount="3000000.00", term_months=12, **kw):  # type: ignore[no-untyped-def]
+def _submit(
+    desk: CreditDesk,
+    customer: CustomerId,
+    amount: str = "3000000.00",
+    term_months: int = 12,
+    documents_required: tuple[str, ...] | None = None,
+) -> ApplicationId:
     return desk.submit_application(
         RM,
         customer_id=customer,
@@ -46,7 +54,7 @@ def _submit(desk, customer, amount="3000000.00", term_months=12, **kw):  # type:
         requested=M(f"{amount} CNY"),
         term_months=term_months,
         purpose="stock",
-        **kw,
+        documents_required=documents_required,
     )
 
 

@@ -19,7 +19,9 @@ from creditmgmt.domain import (
     OverpaymentError,
     RepaymentExceedsDrawnError,
 )
+from creditmgmt.domain.ids import FacilityId
 from creditmgmt.domain.loan import Allocation, AllocationLine
+from creditmgmt.domain.money import Money
 from creditmgmt.ports.audit import AuditEntry
 from creditmgmt.ports.errors import DataError
 from creditmgmt.services import Capital, ConcentrationCapError, IdempotencyKeyError
@@ -36,6 +38,7 @@ from creditmgmt.testing.desk import (
     RM,
     a_desk,
     a_funded_customer,
+    an_onboarded_customer,
 )
 
 
@@ -124,7 +127,7 @@ def test_frozen_and_closed_facilities_refuse_movements() -> None:
     assert desk.facility(RM, facility).status.value == "closed"
 
 
-def desk_total_owed(desk, facility):  # type: ignore[no-untyped-def]
+def desk_total_owed(desk: CreditDesk, facility: FacilityId) -> Money:
     with desk.store.unit_of_work() as uow:
         loans = uow.drawdowns.find(facility_id=facility)
         return sum((loan.total_owed for loan in loans[1:]), loans[0].total_owed)
@@ -167,8 +170,6 @@ def test_reserve_then_commit_or_release() -> None:
 
 def test_open_limit_takes_over_an_existing_book() -> None:
     desk = a_desk()
-    from tests.services.test_desk_onboarding import an_onboarded_customer
-
     customer = an_onboarded_customer(desk, statements=False)
     master = desk.open_limit(
         ADMIN, limit=M("5000.00 CNY"), start=date(2025, 1, 1), term_months=36, customer_id=customer

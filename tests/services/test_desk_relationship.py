@@ -8,13 +8,15 @@ import pytest
 
 from creditmgmt.adapters.clocks_and_ids import SequentialIds
 from creditmgmt.domain import InvalidTransitionError, InvalidValueError, RiskEvent, Severity
+from creditmgmt.domain.ids import CustomerId, FacilityId, RiskEventId
 from creditmgmt.services import PermissionDeniedError
+from creditmgmt.services.desk import CreditDesk
 from creditmgmt.testing.desk import AUDITOR, RISK, RM, a_desk, a_funded_customer
 
 AT = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
-def _red_event(desk, customer, facility):  # type: ignore[no-untyped-def]
+def _red_event(desk: CreditDesk, customer: CustomerId, facility: FacilityId) -> RiskEventId:
     event = RiskEvent.raise_(
         SequentialIds(900),
         type="r_dpd_over_30",

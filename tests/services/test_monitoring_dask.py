@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from creditmgmt.adapters.clocks_and_ids import FixedClock
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.ports.errors import ConfigurationError
 from creditmgmt.services.desk import CreditDesk
@@ -41,6 +42,7 @@ def test_partitions_as_dask_tasks_equal_one_run(tmp_path: Path) -> None:
     whole, split = tmp_path / "whole.db", tmp_path / "split.db"
     for path in (whole, split):
         with _opener(path)() as desk:
+            assert isinstance(desk.store, RecordStore)
             load(desk.store, spec)
     with _opener(whole)() as desk:
         expected = desk.run_daily(DAY)

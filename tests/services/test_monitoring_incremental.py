@@ -16,7 +16,11 @@ from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain.ids import UserId
 from creditmgmt.domain.loan import LoanStatus, Repayment
 from creditmgmt.domain.risk import RiskEventStatus
+from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.desk import CreditDesk
+from creditmgmt.services.monitoring.assess import CustomerOutcome, Evaluators
+from creditmgmt.services.monitoring.run import MonitoringCalls
+from creditmgmt.services.monitoring.summary import Tally
 from creditmgmt.testing.book import BookSpec, load
 
 DAY = date(2026, 1, 5)
@@ -117,9 +121,16 @@ def test_an_incremental_run_assesses_only_what_is_due() -> None:
         calls: list[int] = []
         original = type(desk)._assess
 
-        def counting(self: CreditDesk, uow: Any, ev: Any, customers: Any, *a: Any) -> Any:
+        def counting(
+            self: MonitoringCalls,
+            uow: UnitOfWork,
+            ev: Evaluators,
+            customers: list[Any],
+            as_of: date,
+            tally: Tally,
+        ) -> list[CustomerOutcome]:
             calls.append(len(customers))
-            return original(self, uow, ev, customers, *a)
+            return original(self, uow, ev, customers, as_of, tally)
 
         type(desk)._assess = counting  # type: ignore[method-assign]
         try:
@@ -141,9 +152,16 @@ def test_a_month_end_is_kept_on_quiet_marks_without_assessing_them() -> None:
         calls: list[int] = []
         original = type(quick)._assess
 
-        def counting(self: CreditDesk, uow: Any, ev: Any, customers: Any, *a: Any) -> Any:
+        def counting(
+            self: MonitoringCalls,
+            uow: UnitOfWork,
+            ev: Evaluators,
+            customers: list[Any],
+            as_of: date,
+            tally: Tally,
+        ) -> list[CustomerOutcome]:
             calls.append(len(customers))
-            return original(self, uow, ev, customers, *a)
+            return original(self, uow, ev, customers, as_of, tally)
 
         monday = date(2026, 2, 2)  # the first run after Saturday 31 January
         before = _state(quick)["marks"].values()

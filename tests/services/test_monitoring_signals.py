@@ -10,10 +10,15 @@ from dateutil.relativedelta import relativedelta
 
 from creditmgmt.domain.credit_file import LitigationCase, LitigationRole
 from creditmgmt.domain.ids import CustomerId
+from creditmgmt.domain.loan_risk import MonitoringMark
 from creditmgmt.domain.risk import RiskEventStatus
 from creditmgmt.domain.schedule import Amortisation, Frequency
+from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.desk import CreditDesk
+from creditmgmt.services.monitoring.assess import CustomerOutcome, Evaluators
+from creditmgmt.services.monitoring.run import MonitoringCalls
 from creditmgmt.services.monitoring.signals import rating_window_moves
+from creditmgmt.services.monitoring.summary import Tally
 from creditmgmt.testing.builders import M, a_customer, a_schedule, a_statement
 from creditmgmt.testing.desk import (
     ANALYST,
@@ -134,9 +139,16 @@ def test_an_incremental_run_fires_on_the_third_month_end_of_a_quiet_customer() -
         assessed: list[date] = []
         original = type(desk)._assess
 
-        def counting(self: CreditDesk, uow: Any, ev: Any, customers: Any, on: date, t: Any) -> Any:
-            assessed.extend(on for _ in customers)
-            return original(self, uow, ev, customers, on, t)
+        def counting(
+            self: MonitoringCalls,
+            uow: UnitOfWork,
+            ev: Evaluators,
+            customers: list[Any],
+            as_of: date,
+            tally: Tally,
+        ) -> list[CustomerOutcome]:
+            assessed.extend(as_of for _ in customers)
+            return original(self, uow, ev, customers, as_of, tally)
 
         def month_ends() -> list[date]:
             with desk.store.unit_of_work() as uow:
@@ -220,7 +232,11 @@ def test_litigation_of_10pct_of_net_assets_fires_once() -> None:
 
 
 def test_incremental_runs_raise_the_same_reviews_and_warnings_as_full_runs() -> None:
-    def days(incremental: bool) -> tuple[object, ...]:
+    def days(
+        incremental: bool,
+    ) -> tuple[
+        list[tuple[str, RiskEventStatus, date]], list[tuple[str, date]], MonitoringMark | None
+    ]:
         with a_desk() as desk:
             customer, facility = a_funded_customer(desk, pd="0.01", limit="3000000.00")  # BB
             desk.draw(RM, facility, M("2900000.00 CNY"), key="d1")
@@ -242,9 +258,9 @@ def test_incremental_runs_raise_the_same_reviews_and_warnings_as_full_runs() -> 
 
     full = days(incremental=False)
     assert full == days(incremental=True)
-    events = {e[0] for e in full[0]}  # type: ignore[index]
+    events = {e[0] for e in full[0]}
     assert {"y_rating_down_2_notches", "y_utilisation_3_month_ends"} <= events
-    assert sum("periodic review" in t for t, _ in full[1]) == 1  # type: ignore[index, attr-defined]
+    assert sum("periodic review" in t for t, _ in full[1]) == 1
 
 
 def test_a_past_grade_leaves_the_rating_year_on_a_date_the_mark_knows() -> None:
@@ -255,10 +271,12 @@ def test_a_past_grade_leaves_the_rating_year_on_a_date_the_mark_knows() -> None:
     customer.rate("B", on=date(2024, 9, 10))  # BB held until 10 September
     # BBB leaves once `day - 1 year >= 29 Feb 2024`: on 1 March 2025, not 28 February
     assert rating_window_moves(customer, date(2025, 1, 1)) == date(2025, 3, 1)
+    rating = customer.rating
+    assert rating is not None
     held = [
-        customer.rating.grades_since(d - relativedelta(years=1))
+        rating.grades_since(d - relativedelta(years=1))
         for d in (date(2025, 2, 28), date(2025, 3, 1))
-    ]  # type: ignore[union-attr]
+    ]
     assert held == [["B", "BB", "BBB"], ["B", "BB"]]
     assert rating_window_moves(customer, date(2025, 3, 1)) == date(2025, 9, 10)
     assert rating_window_moves(customer, date(2025, 9, 10)) is None

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from creditmgmt.adapters.clocks_and_ids import FixedClock
+from creditmgmt.adapters.records.unit_of_work import RecordStore
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain.money import Money
 from creditmgmt.ports.errors import DataError
@@ -42,6 +43,7 @@ def booked(
             net_capital=Money.of("2000000000.00", "CNY"), tier1_net=Money.of("1600000000.00", "CNY")
         ),
     )
+    assert isinstance(desk.store, RecordStore)
     load(desk.store, BookSpec(customers=150, seed=3, as_of=DAY))
     summary = desk.run_daily(DAY)
     yield desk, summary
@@ -337,6 +339,7 @@ def test_facility_reports_read_no_loans(tmp_path: Path) -> None:
         "remote",
     ]
     with opened() as desk:
+        assert isinstance(desk.store, RecordStore)
         load(desk.store, BookSpec(customers=30, seed=5, as_of=DAY))
         before = desk.reports(RISK, requests, as_of=DAY)
     assert all(before.values())

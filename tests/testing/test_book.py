@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, Protocol
 
 import attrs
 import pytest
@@ -32,7 +33,8 @@ from creditmgmt.domain import (
 )
 from creditmgmt.domain.errors import InvalidMoneyError
 from creditmgmt.domain.events import Aggregate
-from creditmgmt.domain.loan import LoanStatus, RepaymentReceived
+from creditmgmt.domain.ids import CustomerId
+from creditmgmt.domain.loan import Drawdown, LoanStatus, RepaymentReceived
 from creditmgmt.policies import builtin_ruleset
 from creditmgmt.ports.errors import IntegrityError
 from creditmgmt.testing.book import (
@@ -108,7 +110,7 @@ def test_every_limit_tree_is_sound_and_active(book: list[BookChunk]) -> None:
 
 def test_drawn_is_drawdowns_less_principal_repaid(book: list[BookChunk]) -> None:
     for chunk in book:
-        loans_on: dict[str, list] = defaultdict(list)
+        loans_on: dict[str, list[Drawdown]] = defaultdict(list)
         for loan in chunk.drawdowns:
             loans_on[str(loan.facility_id)].append(loan)
         for node in chunk.facilities:
@@ -136,11 +138,18 @@ def test_book_totals_add_up(book: list[BookChunk]) -> None:
 
 
 def test_ids_and_registration_codes_are_unique(book: list[BookChunk]) -> None:
-    ids = [str(a.id) for chunk in book for a in chunk.aggregates()]  # type: ignore[attr-defined]
+    ids = [str(a.id) for chunk in book for a in chunk.aggregates()]
     assert len(ids) == len(set(ids))
     codes = [c.registration_id for chunk in book for c in chunk.customers]
     assert len(codes) == len(set(codes))
     assert all(code is not None and uscc.is_valid(code) for code in codes)
+
+
+class _Owned(Protocol):
+    """Anything a chunk holds on behalf of a customer (a group's facility: of none)."""
+
+    @property
+    def customer_id(self) -> CustomerId | None: ...
 
 
 def test_a_customer_travels_with_its_group_and_everything_it_owns(book: list[BookChunk]) -> None:
@@ -154,14 +163,15 @@ def test_a_customer_travels_with_its_group_and_everything_it_owns(book: list[Boo
             root = roots[group.limit_facility_id]  # type: ignore[index]
             assert root.level is FacilityLevel.GROUP and root.group_id == group.id
             grouped += len(group.members)
-        for owner in (
+        owners: tuple[_Owned, ...] = (
             *chunk.facilities,
             *chunk.drawdowns,
             *chunk.credit_files,
             *chunk.interactions,
             *chunk.risk_events,
             *chunk.classifications,
-        ):
+        )
+        for owner in owners:
             customer_id = owner.customer_id
             assert customer_id is None or customer_id in customers
         with_master = {f.customer_id for f in chunk.facilities if f.level is FacilityLevel.CUSTOMER}
@@ -294,7 +304,7 @@ def test_one_repayment_per_run_leaves_the_state_of_monthly_repayments() -> None:
     assert all(not a.pending_events for chunk in coalesced for a in chunk.aggregates())
 
 
-def _fields(spec: BookSpec) -> dict[str, object]:
+def _fields(spec: BookSpec) -> dict[str, Any]:
     import attrs
 
     return attrs.asdict(spec, recurse=False)

@@ -108,7 +108,7 @@ def test_books_keep_every_invariant(groups: bool, arrears: bool, data: st.DataOb
     assert any(d > 0 for d in book.dpd().values()) is arrears
     for tree in book.limit_trees():
         assert tree.violations() == []
-    ids = [str(a.id) for a in book.aggregates()]  # type: ignore[attr-defined]
+    ids = [str(a.id) for a in book.aggregates()]
     assert len(ids) == len(set(ids))
     customer_ids = {c.id for c in book.customers}
     facility_ids = {f.id for f in book.facilities}
