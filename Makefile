@@ -33,8 +33,14 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# mypy with pyproject's [tool.mypy] (strict), for the version of the venv's interpreter
+MYPY = $(BIN)/mypy --python-version "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+
+# the library, then the test suite: tests/ has no __init__.py files (its modules import each
+# other as tests.x.y, named from the repository root), hence --explicit-package-bases
 typecheck: $(STAMP_TEST)
-	$(BIN)/mypy --python-version "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" src
+	$(MYPY) src
+	$(MYPY) --explicit-package-bases tests
 
 contracts: $(STAMP_TEST)
 	$(BIN)/lint-imports
