@@ -11,7 +11,8 @@
   the optimistic retries the shared audit-chain head causes.
 
 `python -m bench daily_run` (CREDITMGMT_BENCH_SIZES=3600,36000 customers by default;
-CREDITMGMT_TEST_POSTGRES_URL for the server).
+CREDITMGMT_TEST_POSTGRES_URL for the server, CREDITMGMT_BENCH_PARTITION_CUSTOMERS for the size of
+the partitioned run's book, 2,000 customers by default).
 """
 
 from __future__ import annotations
@@ -268,6 +269,7 @@ def partitions() -> None:
     """The partitioned run on PostgreSQL: a first (full) run, then one day each with 1, 2
     and 4 worker processes, every one of them a next-day run over the same book."""
     part_lines: list[tuple[int, dict[str, Any]]] = []
+    customers = int(os.environ.get("CREDITMGMT_BENCH_PARTITION_CUSTOMERS", "2000"))
     try:
         import sqlalchemy as sa
 
@@ -276,7 +278,7 @@ def partitions() -> None:
         with engine.begin() as conn:
             conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
         store = {"url": POSTGRES, "schema": schema}
-        _load(store, 2000)
+        _load(store, customers)
         _run(store, DAY)  # the first run writes every conclusion: not compared
         for k, workers in enumerate((1, 2, 4)):
             part_lines.append((workers, _run(store, NEXT + timedelta(days=k), partitions=workers)))
@@ -288,7 +290,8 @@ def partitions() -> None:
         return
     one = part_lines[0][1]["wall"]
     body = (
-        "2,000 customers on PostgreSQL; after a first full run, one next-day run each with 1, "
+        f"{customers:,} customers on PostgreSQL; after a first full run, one next-day run each "
+        "with 1, "
         "2 and 4 processes (one partition each, started together; wall time until the last "
         "finishes). Retries: units of work re-run after losing the race for the audit "
         "chain's head (each batch commits one audit entry).\n\n"
