@@ -10,17 +10,14 @@ from typing import Any
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from tests.services.desk_state import assessments
 
 from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain.ids import UserId
 from creditmgmt.domain.loan import LoanStatus, Repayment
 from creditmgmt.domain.risk import RiskEventStatus
-from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.desk import CreditDesk
-from creditmgmt.services.monitoring.assess import CustomerOutcome, Evaluators
-from creditmgmt.services.monitoring.run import MonitoringCalls
-from creditmgmt.services.monitoring.summary import Tally
 from creditmgmt.testing.book import BookSpec, load
 
 DAY = date(2026, 1, 5)
@@ -118,27 +115,10 @@ def test_an_incremental_run_assesses_only_what_is_due() -> None:
     clock = FixedClock(datetime(2026, 1, 5, 18, tzinfo=UTC))
     with _desk(clock) as desk:
         desk.run_daily(DAY)
-        calls: list[int] = []
-        original = type(desk)._assess
-
-        def counting(
-            self: MonitoringCalls,
-            uow: UnitOfWork,
-            ev: Evaluators,
-            customers: list[Any],
-            as_of: date,
-            tally: Tally,
-        ) -> list[CustomerOutcome]:
-            calls.append(len(customers))
-            return original(self, uow, ev, customers, as_of, tally)
-
-        type(desk)._assess = counting  # type: ignore[method-assign]
-        try:
+        with assessments(desk) as calls:
             clock.set(datetime(2026, 1, 6, 18, tzinfo=UTC))
             desk.run_daily(date(2026, 1, 6), incremental=True)
-        finally:
-            type(desk)._assess = original  # type: ignore[method-assign]
-        assert 0 < sum(calls) < 70 / 2
+        assert 0 < sum(n for _, n in calls) < 70 / 2
 
 
 def test_a_month_end_is_kept_on_quiet_marks_without_assessing_them() -> None:
@@ -149,20 +129,6 @@ def test_a_month_end_is_kept_on_quiet_marks_without_assessing_them() -> None:
             for clock in (clock_a, clock_b):
                 clock.set(datetime.combine(day, datetime.min.time(), tzinfo=UTC))
             assert quick.run_daily(day, incremental=True) == full.run_daily(day)
-        calls: list[int] = []
-        original = type(quick)._assess
-
-        def counting(
-            self: MonitoringCalls,
-            uow: UnitOfWork,
-            ev: Evaluators,
-            customers: list[Any],
-            as_of: date,
-            tally: Tally,
-        ) -> list[CustomerOutcome]:
-            calls.append(len(customers))
-            return original(self, uow, ev, customers, as_of, tally)
-
         monday = date(2026, 2, 2)  # the first run after Saturday 31 January
         before = _state(quick)["marks"].values()
         due = sum(1 for m in before if m.next_check is not None and m.next_check <= monday)
@@ -170,11 +136,8 @@ def test_a_month_end_is_kept_on_quiet_marks_without_assessing_them() -> None:
         for clock in (clock_a, clock_b):
             clock.set(datetime.combine(monday, datetime.min.time(), tzinfo=UTC))
         expected = full.run_daily(monday)
-        type(quick)._assess = counting  # type: ignore[method-assign]
-        try:
+        with assessments(quick) as calls:
             got = quick.run_daily(monday, incremental=True)
-        finally:
-            type(quick)._assess = original  # type: ignore[method-assign]
         assert got == expected
         assert _state(quick) == _state(full)
         marks = _state(quick)["marks"].values()
@@ -183,4 +146,4 @@ def test_a_month_end_is_kept_on_quiet_marks_without_assessing_them() -> None:
         assert all(m.month_ends[1].month_end == date(2025, 12, 31) for m in marks)
         # only the customers whose own date came were assessed; the others' marks took the
         # month-end without an assessment
-        assert sum(calls) == due
+        assert sum(n for _, n in calls) == due

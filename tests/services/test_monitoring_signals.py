@@ -4,21 +4,17 @@ bureau: month-end utilisation, rating moves, revenue, litigation — each fires 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from dateutil.relativedelta import relativedelta
+from tests.services.desk_state import assessments
 
 from creditmgmt.domain.credit_file import LitigationCase, LitigationRole
 from creditmgmt.domain.ids import CustomerId
 from creditmgmt.domain.loan_risk import MonitoringMark
 from creditmgmt.domain.risk import RiskEventStatus
 from creditmgmt.domain.schedule import Amortisation, Frequency
-from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.desk import CreditDesk
-from creditmgmt.services.monitoring.assess import CustomerOutcome, Evaluators
-from creditmgmt.services.monitoring.run import MonitoringCalls
 from creditmgmt.services.monitoring.signals import rating_window_moves
-from creditmgmt.services.monitoring.summary import Tally
 from creditmgmt.testing.builders import M, a_customer, a_schedule, a_statement
 from creditmgmt.testing.desk import (
     ANALYST,
@@ -136,19 +132,6 @@ def test_an_incremental_run_fires_on_the_third_month_end_of_a_quiet_customer() -
             frequency=Frequency.QUARTERLY,
         )  # first due 2 June: nothing falls due or is reminded before 26 May
         desk.draw(RM, facility, M("2900000.00 CNY"), key="d1", schedule=quarterly)
-        assessed: list[date] = []
-        original = type(desk)._assess
-
-        def counting(
-            self: MonitoringCalls,
-            uow: UnitOfWork,
-            ev: Evaluators,
-            customers: list[Any],
-            as_of: date,
-            tally: Tally,
-        ) -> list[CustomerOutcome]:
-            assessed.extend(as_of for _ in customers)
-            return original(self, uow, ev, customers, as_of, tally)
 
         def month_ends() -> list[date]:
             with desk.store.unit_of_work() as uow:
@@ -156,19 +139,17 @@ def test_an_incremental_run_fires_on_the_third_month_end_of_a_quiet_customer() -
             assert mark is not None and mark.next_check == date(2026, 5, 26)
             return [m.month_end for m in mark.month_ends]
 
-        type(desk)._assess = counting  # type: ignore[method-assign]
-        try:
+        with assessments(desk) as calls:
             desk.run_daily(date(2026, 3, 30))  # records February's month-end (96.67%)
             desk.run_daily(date(2026, 3, 31), incremental=True)
-            assert assessed == [date(2026, 3, 30)]  # March's month-end: the mark took it
+            # March's month-end: the mark took it
+            assert [d for d, n in calls for _ in range(n)] == [date(2026, 3, 30)]
             assert month_ends() == [date(2026, 3, 31), date(2026, 2, 28)]
             assert desk.run_daily(date(2026, 4, 14), incremental=True).new_risk_events == 0
             assert desk.run_daily(date(2026, 4, 28), incremental=True).new_risk_events == 0
             april = desk.run_daily(date(2026, 4, 30), incremental=True)
-        finally:
-            type(desk)._assess = original  # type: ignore[method-assign]
         # still quiet, but with a third month-end the early warning needed a full assessment
-        assert assessed == [date(2026, 3, 30), date(2026, 4, 30)]
+        assert [d for d, n in calls for _ in range(n)] == [date(2026, 3, 30), date(2026, 4, 30)]
         assert month_ends() == [date(2026, 4, 30), date(2026, 3, 31), date(2026, 2, 28)]
         assert april.new_risk_events == 1
         assert [e for e in _events(desk, customer) if e[0] == "y_utilisation_3_month_ends"] == [
