@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.services.desk_state import assessments
 from tests.services.limits import a_limited_customer
 
 from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
@@ -24,10 +25,15 @@ from creditmgmt.domain.ids import CustomerId, DrawdownId, FacilityId
 from creditmgmt.domain.loan import Drawdown, Repayment
 from creditmgmt.domain.products import ProductType
 from creditmgmt.domain.risk import RiskEventStatus
+from creditmgmt.ports.audit import AuditEntry
+from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services import Principal, Role
 from creditmgmt.services.desk import CreditDesk
 from creditmgmt.services.errors import PermissionDeniedError
 from creditmgmt.services.monitoring import partition_of
+from creditmgmt.services.monitoring.assess import CustomerOutcome, Evaluators
+from creditmgmt.services.monitoring.run import BATCH_ACTION, MonitoringCalls
+from creditmgmt.services.monitoring.summary import Tally
 from creditmgmt.testing.builders import a_facility_tree, a_loan, a_schedule, make_uscc
 
 NATIONAL_ID = "11010519491231002X"
@@ -406,6 +412,117 @@ def test_a_killed_run_resumes_from_its_last_batch_and_ends_identical(tmp_path: P
         assert resumed == expected
         assert _state(broken) == _state(whole)
         assert broken.run_log(Principal("usr_ro", roles={Role.RISK_OFFICER}), day).finished
+
+
+@pytest.mark.parametrize("url", ["memory://", "sqlite"])
+def test_a_batch_that_loses_the_audit_head_writes_again_without_deciding_again(
+    url: str, tmp_path: Path
+) -> None:
+    """Partitions race for the audit chain's head: a batch whose write unit loses it while
+    nothing it read has moved runs that unit again, not the reading and deciding."""
+    urls = [url, url] if url == "memory://" else [f"sqlite:///{tmp_path / n}" for n in "ab"]
+    day = FIRST_DUE + timedelta(days=40)
+    with _desk(urls[0]) as whole, _desk(urls[1]) as raced:
+        for desk in (whole, raced):
+            _book(desk)
+            desk.run_daily(day, batch_size=4)
+        with assessments(whole) as undisturbed:
+            expected = whole.run_daily(day + timedelta(days=1), batch_size=4)
+        original = MonitoringCalls._log_entry
+        raced_once: list[str] = []
+
+        def another_commit_takes_the_head(
+            self: MonitoringCalls,
+            uow: UnitOfWork,
+            by: Principal,
+            action: str,
+            subject: str,
+            detail: dict[str, Any],
+            ruleset_ref: str,
+            subjects: tuple[str, ...],
+        ) -> None:
+            original(self, uow, by, action, subject, detail, ruleset_ref, subjects)
+            if action == BATCH_ACTION and not raced_once:
+                raced_once.append(subject)
+                with raced.store.unit_of_work() as other:
+                    other.audit.append(
+                        AuditEntry(
+                            id="aud_other",
+                            at=datetime(2025, 3, 28, 9, tzinfo=UTC),
+                            actor="usr_other_partition",
+                            action="run_daily_batch",
+                            subject="run:other",
+                        )
+                    )
+                    other.commit()
+
+        MonitoringCalls._log_entry = another_commit_takes_the_head  # type: ignore[method-assign]
+        try:
+            with assessments(raced) as disturbed:
+                got = raced.run_daily(day + timedelta(days=1), batch_size=4)
+        finally:
+            MonitoringCalls._log_entry = original  # type: ignore[method-assign]
+        assert raced_once, "no batch was written in a second unit"
+        assert got == expected
+        assert _state(raced) == _state(whole)
+        assert disturbed == undisturbed  # each batch was read and decided once
+
+
+def test_a_loan_repaid_while_its_batch_is_decided_is_decided_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A batch's write unit finds a loan it read changed since (a repayment came in): the
+    batch is read and decided again, and the day ends as if the repayment came first."""
+    paid_on = FIRST_DUE + timedelta(days=40)
+    day = date(2025, 5, 16)  # the next day some, not most, of a batch's loans move
+    with _desk() as whole, _desk() as raced:
+        for desk in (whole, raced):
+            _book(desk)
+            with desk.store.unit_of_work() as uow:
+                loans = sorted((x.id for b in uow.drawdowns.scan() for x in b), key=str)
+            for loan_id in [x for n, x in enumerate(loans) if n % 4]:  # a quarter stay overdue
+                _pay_all_due(desk, loan_id, paid_on)
+            desk.run_daily(day, batch_size=4)
+        original = MonitoringCalls._write_batch
+        apply_batch = MonitoringCalls._apply_batch
+        repaid: list[DrawdownId] = []
+        writes: list[bool] = []
+
+        def a_repayment_comes_in(
+            self: MonitoringCalls,
+            as_of: date,
+            subject: str,
+            ev: Evaluators,
+            by: Principal,
+            outcomes: list[CustomerOutcome],
+            tally: Tally,
+            last_customer: str,
+        ) -> Tally:
+            moved = [lo.loan.id for o in outcomes for lo in o.loans if lo.changed]
+            if moved and not repaid:
+                repaid.append(moved[0])
+                _pay_all_due(raced, moved[0], as_of)
+            return original(self, as_of, subject, ev, by, outcomes, tally, last_customer)
+
+        def counting(self: MonitoringCalls, *args: Any, same_unit: bool) -> None:
+            writes.append(same_unit)
+            apply_batch(self, *args, same_unit=same_unit)
+
+        monkeypatch.setattr(MonitoringCalls, "_write_batch", a_repayment_comes_in)
+        monkeypatch.setattr(MonitoringCalls, "_apply_batch", counting)
+        with assessments(raced) as disturbed:
+            got = raced.run_daily(day + timedelta(days=1), batch_size=4)
+        raced_writes, writes[:] = list(writes), []
+        assert repaid, "no batch wrote a moved loan in a second unit"
+        _pay_all_due(whole, repaid[0], day + timedelta(days=1))
+        with assessments(whole) as undisturbed:
+            expected = whole.run_daily(day + timedelta(days=1), batch_size=4)
+        assert got == expected
+        assert _state(raced)["loans"] == _state(whole)["loans"]
+        assert _state(raced)["classifications"] == _state(whole)["classifications"]
+        assert len(disturbed) == len(undisturbed) + 1  # the one batch, decided twice
+        # and written twice: its write unit was not retried on its own against a moved loan
+        assert len(raced_writes) == len(writes) + 1
 
 
 def test_one_bad_record_is_reported_and_skipped(desk: CreditDesk) -> None:

@@ -16,6 +16,7 @@ hashes to i: n runs, in any processes or machines, cover the book exactly once.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 from collections.abc import Callable
@@ -277,9 +278,50 @@ class MonitoringCalls(DeskCore):
                 )
                 outcomes = []
                 return BatchDone(batch=0, customers=customers, last_customer=last, tally=tally)
-        with self._store.unit_of_work() as uow:
-            self._apply_batch(uow, as_of, subject, ev, by, outcomes, tally, last, same_unit=False)
+        tally = self._write_batch(as_of, subject, ev, by, outcomes, tally, last)
         return BatchDone(batch=0, customers=customers, last_customer=last, tally=tally)
+
+    def _write_batch(
+        self,
+        as_of: date,
+        subject: str,
+        ev: Evaluators,
+        by: Principal,
+        outcomes: list[CustomerOutcome],
+        tally: Tally,
+        last_customer: str,
+    ) -> Tally:
+        """The batch's second unit: load again what moved, change it, log, commit; the
+        batch's counts. A conflict at the commit while nothing the batch read has moved
+        (another partition's batch took the audit chain's head first) re-runs this unit
+        alone; when something did move (`_Moved`) it goes up, and the whole batch is read
+        and decided again."""
+
+        def once() -> Tally:
+            counted = copy.deepcopy(tally)
+            try:
+                with self._store.unit_of_work() as uow:
+                    self._apply_batch(
+                        uow,
+                        as_of,
+                        subject,
+                        ev,
+                        by,
+                        outcomes,
+                        counted,
+                        last_customer,
+                        same_unit=False,
+                    )
+            except _Moved:
+                raise
+            except ConflictError as e:
+                raise _WriteConflict(e) from e
+            return counted
+
+        try:
+            return retry_on_conflict(once, policy=self._ctx.retry, retry_on=(_WriteConflict,))
+        except _WriteConflict as lost:
+            raise lost.conflict from None  # every attempt lost: the whole batch is retried
 
     def _decide(
         self,
@@ -475,11 +517,25 @@ class _Fresh:
     def __call__(self, read: Any) -> Any:
         found = self._found.get(str(read.id))
         if found is None or found.version != read.version:
-            raise ConflictError(
+            raise _Moved(
                 f"{subject_of(read)} changed while the daily run assessed it (read at "
                 f"version {read.version})"
             )
         return found
+
+
+class _Moved(ConflictError):
+    """Something a batch read changed before its write unit: the batch must be decided
+    again (the whole batch is retried)."""
+
+
+class _WriteConflict(Exception):
+    """A batch's write unit lost its commit while nothing it read had moved: that unit alone
+    is run again (not a `ConflictError`, so the retry of the whole batch does not take it)."""
+
+    def __init__(self, conflict: ConflictError) -> None:
+        super().__init__(str(conflict))
+        self.conflict = conflict
 
 
 def _mostly_moved(outcomes: list[CustomerOutcome]) -> bool:
