@@ -31,9 +31,8 @@ from creditmgmt.services import Principal, Role
 from creditmgmt.services.desk import CreditDesk
 from creditmgmt.services.errors import PermissionDeniedError
 from creditmgmt.services.monitoring import partition_of
-from creditmgmt.services.monitoring.assess import CustomerOutcome, Evaluators
+from creditmgmt.services.monitoring.assess import CustomerOutcome
 from creditmgmt.services.monitoring.run import BATCH_ACTION, MonitoringCalls
-from creditmgmt.services.monitoring.summary import Tally
 from creditmgmt.testing.builders import a_facility_tree, a_loan, a_schedule, make_uscc
 
 NATIONAL_ID = "11010519491231002X"
@@ -416,7 +415,7 @@ def test_a_killed_run_resumes_from_its_last_batch_and_ends_identical(tmp_path: P
 
 @pytest.mark.parametrize("url", ["memory://", "sqlite"])
 def test_a_batch_that_loses_the_audit_head_writes_again_without_deciding_again(
-    url: str, tmp_path: Path
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Partitions race for the audit chain's head: a batch whose write unit loses it while
     nothing it read has moved runs that unit again, not the reading and deciding."""
@@ -431,17 +430,9 @@ def test_a_batch_that_loses_the_audit_head_writes_again_without_deciding_again(
         original = MonitoringCalls._log_entry
         raced_once: list[str] = []
 
-        def another_commit_takes_the_head(
-            self: MonitoringCalls,
-            uow: UnitOfWork,
-            by: Principal,
-            action: str,
-            subject: str,
-            detail: dict[str, Any],
-            ruleset_ref: str,
-            subjects: tuple[str, ...],
-        ) -> None:
-            original(self, uow, by, action, subject, detail, ruleset_ref, subjects)
+        def another_commit_takes_the_head(self: MonitoringCalls, *args: Any) -> None:
+            original(self, *args)  # (uow, by, action, subject, ...): the batch's entry is in
+            action, subject = args[2], args[3]
             if action == BATCH_ACTION and not raced_once:
                 raced_once.append(subject)
                 with raced.store.unit_of_work() as other:
@@ -456,12 +447,9 @@ def test_a_batch_that_loses_the_audit_head_writes_again_without_deciding_again(
                     )
                     other.commit()
 
-        MonitoringCalls._log_entry = another_commit_takes_the_head  # type: ignore[method-assign]
-        try:
-            with assessments(raced) as disturbed:
-                got = raced.run_daily(day + timedelta(days=1), batch_size=4)
-        finally:
-            MonitoringCalls._log_entry = original  # type: ignore[method-assign]
+        monkeypatch.setattr(MonitoringCalls, "_log_entry", another_commit_takes_the_head)
+        with assessments(raced) as disturbed:
+            got = raced.run_daily(day + timedelta(days=1), batch_size=4)
         assert raced_once, "no batch was written in a second unit"
         assert got == expected
         assert _state(raced) == _state(whole)
@@ -483,33 +471,22 @@ def test_a_loan_repaid_while_its_batch_is_decided_is_decided_again(
             for loan_id in [x for n, x in enumerate(loans) if n % 4]:  # a quarter stay overdue
                 _pay_all_due(desk, loan_id, paid_on)
             desk.run_daily(day, batch_size=4)
-        original = MonitoringCalls._write_batch
         apply_batch = MonitoringCalls._apply_batch
         repaid: list[DrawdownId] = []
         writes: list[bool] = []
 
         def a_repayment_comes_in(
-            self: MonitoringCalls,
-            as_of: date,
-            subject: str,
-            ev: Evaluators,
-            by: Principal,
-            outcomes: list[CustomerOutcome],
-            tally: Tally,
-            last_customer: str,
-        ) -> Tally:
-            moved = [lo.loan.id for o in outcomes for lo in o.loans if lo.changed]
-            if moved and not repaid:
-                repaid.append(moved[0])
-                _pay_all_due(raced, moved[0], as_of)
-            return original(self, as_of, subject, ev, by, outcomes, tally, last_customer)
-
-        def counting(self: MonitoringCalls, *args: Any, same_unit: bool) -> None:
+            self: MonitoringCalls, uow: UnitOfWork, *args: Any, same_unit: bool
+        ) -> None:
             writes.append(same_unit)
-            apply_batch(self, *args, same_unit=same_unit)
+            outcomes: list[CustomerOutcome] = args[4]
+            moved = [lo.loan.id for o in outcomes for lo in o.loans if lo.changed]
+            if moved and not same_unit and not repaid:  # between the two units of a batch
+                repaid.append(moved[0])
+                _pay_all_due(raced, moved[0], args[0])
+            apply_batch(self, uow, *args, same_unit=same_unit)
 
-        monkeypatch.setattr(MonitoringCalls, "_write_batch", a_repayment_comes_in)
-        monkeypatch.setattr(MonitoringCalls, "_apply_batch", counting)
+        monkeypatch.setattr(MonitoringCalls, "_apply_batch", a_repayment_comes_in)
         with assessments(raced) as disturbed:
             got = raced.run_daily(day + timedelta(days=1), batch_size=4)
         raced_writes, writes[:] = list(writes), []

@@ -278,40 +278,26 @@ class MonitoringCalls(DeskCore):
                 )
                 outcomes = []
                 return BatchDone(batch=0, customers=customers, last_customer=last, tally=tally)
-        tally = self._write_batch(as_of, subject, ev, by, outcomes, tally, last)
+        tally = self._write_batch(
+            tally,
+            lambda uow, counted: self._apply_batch(
+                uow, as_of, subject, ev, by, outcomes, counted, last, same_unit=False
+            ),
+        )
         return BatchDone(batch=0, customers=customers, last_customer=last, tally=tally)
 
-    def _write_batch(
-        self,
-        as_of: date,
-        subject: str,
-        ev: Evaluators,
-        by: Principal,
-        outcomes: list[CustomerOutcome],
-        tally: Tally,
-        last_customer: str,
-    ) -> Tally:
-        """The batch's second unit: load again what moved, change it, log, commit; the
-        batch's counts. A conflict at the commit while nothing the batch read has moved
-        (another partition's batch took the audit chain's head first) re-runs this unit
-        alone; when something did move (`_Moved`) it goes up, and the whole batch is read
-        and decided again."""
+    def _write_batch(self, tally: Tally, write: Callable[[UnitOfWork, Tally], None]) -> Tally:
+        """Run a batch's second unit, `write` (load again what moved, change it, log, commit),
+        counting into a copy of `tally`; the counts. A conflict at the commit while nothing the
+        batch read has moved (another partition's batch took the audit chain's head first)
+        runs this unit again alone; when something did move (`_Moved`) it goes up, and the
+        whole batch is read and decided again."""
 
         def once() -> Tally:
             counted = copy.deepcopy(tally)
             try:
                 with self._store.unit_of_work() as uow:
-                    self._apply_batch(
-                        uow,
-                        as_of,
-                        subject,
-                        ev,
-                        by,
-                        outcomes,
-                        counted,
-                        last_customer,
-                        same_unit=False,
-                    )
+                    write(uow, counted)
             except _Moved:
                 raise
             except ConflictError as e:
