@@ -291,8 +291,7 @@ def partitions() -> None:
     one = part_lines[0][1]["wall"]
     body = (
         f"{customers:,} customers on PostgreSQL; after a first full run, one next-day run each "
-        "with 1, "
-        "2 and 4 processes (one partition each, started together; wall time until the last "
+        "with 1, 2 and 4 processes (one partition each, started together; wall time until the last "
         "finishes). Retries: units of work re-run after losing the race for the audit "
         "chain's head (each batch commits one audit entry).\n\n"
         "| workers | wall (s) | speed-up | CPU, all workers (s) | loans | retries |\n"

@@ -27,12 +27,12 @@ from rich.table import Table
 from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.cli.console import console as new_console
 from creditmgmt.domain.errors import CreditMgmtError
-from creditmgmt.domain.labels import format_money, has_label, label
+from creditmgmt.domain.labels import format_money, label
 from creditmgmt.domain.money import Money, quantize
 from creditmgmt.services.access import SYSTEM, Principal, Role
 from creditmgmt.services.desk import CreditDesk
 from creditmgmt.services.monitoring import BatchDone, DailyRunSummary
-from creditmgmt.services.reports import HEADERS, REPORTS, header
+from creditmgmt.services.reports import REPORTS, has_header, header
 
 LANG = click.option(
     "--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Labels."
@@ -248,11 +248,7 @@ def cell(row: Mapping[str, Any], column: str, lang: str) -> str:
         return f"{value * 100:.2f}%"
     if column in _AMOUNTS and isinstance(value, Decimal) and "currency" in row:
         return money(value, str(row["currency"]))
-    if (
-        column in ("key", "kind")
-        and isinstance(value, str)
-        and (has_label(value) or value in HEADERS)
-    ):
+    if column in ("key", "kind") and isinstance(value, str) and has_header(value):
         return header(value, lang)  # a known code; ids and codes of others stay as stored
     if isinstance(value, int):
         return f"{value:,}"

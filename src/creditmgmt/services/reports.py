@@ -32,7 +32,7 @@ from typing import Final
 
 from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.interaction import TaskStatus
-from creditmgmt.domain.labels import label
+from creditmgmt.domain.labels import has_label, label
 from creditmgmt.domain.risk import RiskEventStatus
 from creditmgmt.ports.errors import ConfigurationError
 from creditmgmt.ports.store import Store
@@ -227,6 +227,12 @@ def header(column: str, lang: str = "en") -> str:
     if pair is None:
         return label(column, lang)
     return pair[1] if lang == "zh" else pair[0]
+
+
+def has_header(code: str) -> bool:
+    """Whether `header` knows `code` (a column, a report heading or a stored code with a
+    label), as opposed to an id or an outside code, which a report shows as stored."""
+    return code in HEADERS or has_label(code)
 
 
 #: A report request: its name (default grouping) or (name, group_by).

@@ -174,7 +174,7 @@ class Record:
 
 
 def _json_copy(document: Document) -> Document:
-    result: Document = orjson.loads(dump_json(document))
+    result: Document = orjson.loads(orjson.dumps(document))
     return result
 
 
@@ -191,6 +191,18 @@ def dump_json(document: object) -> str:
         TypeError: what JSON cannot hold, or what the rules above refuse.
     """
     return orjson.dumps(document).decode()
+
+
+def record_json(record: Record) -> str:
+    """`dump_json` of a record's document for a backend to store.
+
+    Raises:
+        DataError: the document holds what `dump_json` refuses, naming the kind and id.
+    """
+    try:
+        return dump_json(record.document)
+    except TypeError as e:
+        raise DataError(f"{record.kind} {record.id}: document is not JSON: {e}") from e
 
 
 # Filters -----------------------------------------------------------------------------------

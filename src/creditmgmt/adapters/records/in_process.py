@@ -38,12 +38,12 @@ from creditmgmt.adapters.records.contract import (
     dump_json,
     matches,
     order_key,
+    record_json,
     select,
 )
 from creditmgmt.domain.pii import mask
 from creditmgmt.ports.errors import (
     ConflictError,
-    DataError,
     IntegrityError,
     StoreUnavailableError,
 )
@@ -555,10 +555,7 @@ class StateTransaction(CheckedTransaction):
         # other document is serialised now, so what is stored is what a durable store keeps
         text: str | None = None
         if record.pristine is None:
-            try:
-                text = dump_json(record.document)
-            except (TypeError, ValueError) as e:
-                raise DataError(f"{record.kind} {record.id}: document is not JSON: {e}") from e
+            text = record_json(record)
             record = Record(record.kind, record.id, record.version, None, record.columns, text=text)
         self._writes.append(Write(op, record, text))
         self._staged[(record.kind, record.id)] = record

@@ -31,8 +31,8 @@ from creditmgmt.adapters.records.contract import (
     check_options,
     check_prune,
     check_record,
-    dump_json,
     load_document,
+    record_json,
     select,
 )
 from creditmgmt.adapters.records.kinds import ALL_SPECS
@@ -297,10 +297,7 @@ class SqlBackend(RecordBackend):
         values["id"] = record.id
         values["version"] = record.version
         values["bucket"] = bucket_of(record.id)
-        try:
-            values["document"] = dump_json(record.document)
-        except TypeError as e:  # what JSON, or a stored document, cannot hold
-            raise DataError(f"{record.kind} {record.id}: document is not JSON: {e}") from e
+        values["document"] = record_json(record)
         return values
 
     def _record(self, kind: str, row: sa.Row[Any]) -> Record:
