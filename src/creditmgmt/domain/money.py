@@ -15,7 +15,7 @@ import decimal
 import re
 from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Final
+from typing import Final, Self
 
 import attrs
 
@@ -494,8 +494,9 @@ def _check_rate(instance: object, attribute: attrs.Attribute[Decimal], value: ob
 
 
 @attrs.frozen(order=True)
-class Rate:
-    """A fraction (0.0435 = 4.35%), unrounded. Build with `Rate.of("0.0435")`.
+class _Figure:
+    """A finite Decimal figure, unrounded: the common part of `Rate` and `Percentage` (a
+    `Rate` never equals a `Percentage`: attrs compares the class too).
 
     Raises:
         InvalidMoneyError: for floats and non-finite values.
@@ -504,13 +505,23 @@ class Rate:
     value: Decimal = attrs.field(validator=_check_rate)
 
     @classmethod
-    def of(cls, value: AmountLike) -> Rate:
-        """A rate from a fraction given as str, int or Decimal (`Rate.of("0.0435")`).
+    def of(cls, value: AmountLike) -> Self:
+        """The figure as written, from a str, int or Decimal (`Rate.of("0.0435")`,
+        `Percentage.of("4.35")`).
 
         Raises:
             InvalidMoneyError: a float, a non-numeric or non-finite value.
         """
         return cls(D(value))
+
+
+@attrs.frozen(order=True)
+class Rate(_Figure):
+    """A fraction (0.0435 = 4.35%), unrounded. Build with `Rate.of("0.0435")`.
+
+    Raises:
+        InvalidMoneyError: for floats and non-finite values.
+    """
 
     @classmethod
     def percent(cls, value: AmountLike) -> Rate:
@@ -529,19 +540,13 @@ class Rate:
 
 
 @attrs.frozen(order=True)
-class Percentage:
-    """A percentage figure as written (25 = 25%); `.rate` gives the fraction."""
+class Percentage(_Figure):
+    """A percentage figure as written (25 = 25%); `.rate` gives the fraction. Build with
+    `Percentage.of("4.35")`.
 
-    value: Decimal = attrs.field(validator=_check_rate)
-
-    @classmethod
-    def of(cls, value: AmountLike) -> Percentage:
-        """A percentage as written, from a str, int or Decimal (`Percentage.of("4.35")`).
-
-        Raises:
-            InvalidMoneyError: a float, a non-numeric or non-finite value.
-        """
-        return cls(D(value))
+    Raises:
+        InvalidMoneyError: for floats and non-finite values.
+    """
 
     @property
     def rate(self) -> Rate:
