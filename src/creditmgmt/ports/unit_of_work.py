@@ -18,36 +18,23 @@ from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Self
 
+from creditmgmt.ports import repositories as repos
 from creditmgmt.ports.audit import AuditLog
-from creditmgmt.ports.repositories import (
-    ApplicationRepository,
-    ClassificationRepository,
-    CollateralRepository,
-    CreditFileRepository,
-    CustomerRepository,
-    DrawdownRepository,
-    FacilityRepository,
-    GroupRepository,
-    GuaranteeRepository,
-    InteractionRepository,
-    RiskEventRepository,
-    TaskRepository,
-)
 
 
 class UnitOfWork(ABC):
-    customers: CustomerRepository
-    groups: GroupRepository
-    credit_files: CreditFileRepository
-    facilities: FacilityRepository
-    drawdowns: DrawdownRepository
-    applications: ApplicationRepository
-    risk_events: RiskEventRepository
-    interactions: InteractionRepository
-    tasks: TaskRepository
-    classifications: ClassificationRepository
-    collaterals: CollateralRepository
-    guarantees: GuaranteeRepository
+    customers: repos.CustomerRepository
+    groups: repos.GroupRepository
+    credit_files: repos.CreditFileRepository
+    facilities: repos.FacilityRepository
+    drawdowns: repos.DrawdownRepository
+    applications: repos.ApplicationRepository
+    risk_events: repos.RiskEventRepository
+    interactions: repos.InteractionRepository
+    tasks: repos.TaskRepository
+    classifications: repos.ClassificationRepository
+    collaterals: repos.CollateralRepository
+    guarantees: repos.GuaranteeRepository
     audit: AuditLog
 
     def __enter__(self) -> Self:

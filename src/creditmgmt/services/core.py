@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar
 
 from creditmgmt.domain.customer import Customer
@@ -112,12 +111,7 @@ class DeskCore:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     # machinery ----------------------------------------------------------------------------
