@@ -54,6 +54,18 @@ class RunError:
     error: str
 
 
+#: The plain counters a `Tally` and a `DailyRunSummary` share, added up field by field.
+COUNTERS = (
+    "facilities",
+    "loans",
+    "new_risk_events",
+    "collections_actions",
+    "reviews_due",
+    "reminders",
+    "changed",
+)
+
+
 @attrs.define
 class Tally:
     """Counts of one batch, or of several added up."""
@@ -86,8 +98,8 @@ class Tally:
             _add(self.provisions, t.currency, t.provision)
 
     def add(self, other: Tally) -> None:
-        self.facilities += other.facilities
-        self.loans += other.loans
+        for counter in COUNTERS:
+            setattr(self, counter, getattr(self, counter) + getattr(other, counter))
         for name, count in other.counts.items():
             self.counts[name] = self.counts.get(name, 0) + count
         for name, amounts in other.balances.items():
@@ -95,45 +107,30 @@ class Tally:
                 _add(self.balances.setdefault(name, {}), currency, amount)
         for currency, amount in other.provisions.items():
             _add(self.provisions, currency, amount)
-        self.new_risk_events += other.new_risk_events
-        self.collections_actions += other.collections_actions
-        self.reviews_due += other.reviews_due
-        self.reminders += other.reminders
-        self.changed += other.changed
         self.errors.extend(other.errors)
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "facilities": self.facilities,
-            "loans": self.loans,
+            **{counter: getattr(self, counter) for counter in COUNTERS},
             "counts": self.counts,
             "balances": {k: {c: str(a) for c, a in v.items()} for k, v in self.balances.items()},
             "provisions": {c: str(a) for c, a in self.provisions.items()},
-            "new_risk_events": self.new_risk_events,
-            "collections_actions": self.collections_actions,
-            "reviews_due": self.reviews_due,
-            "reminders": self.reminders,
-            "changed": self.changed,
             "errors": [[e.subject, e.error] for e in self.errors],
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Tally:
-        return cls(
-            facilities=int(data["facilities"]),
-            loans=int(data["loans"]),
+        tally = cls(
             counts={k: int(v) for k, v in data["counts"].items()},
             balances={
                 k: {c: Decimal(a) for c, a in v.items()} for k, v in data["balances"].items()
             },
             provisions={c: Decimal(a) for c, a in data["provisions"].items()},
-            new_risk_events=int(data["new_risk_events"]),
-            collections_actions=int(data["collections_actions"]),
-            reviews_due=int(data["reviews_due"]),
-            reminders=int(data["reminders"]),
-            changed=int(data["changed"]),
             errors=[RunError(subject=s, error=e) for s, e in data["errors"]],
         )
+        for counter in COUNTERS:
+            setattr(tally, counter, int(data[counter]))
+        return tally
 
 
 @attrs.frozen(kw_only=True)
@@ -167,21 +164,15 @@ class DailyRunSummary:
         cls, as_of: date, partition: tuple[int, int], tally: Tally, ruleset_ref: str, batches: int
     ) -> DailyRunSummary:
         return cls(
+            **{counter: getattr(tally, counter) for counter in COUNTERS},
             as_of=as_of,
             partition=partition,
-            facilities=tally.facilities,
-            loans=tally.loans,
             by_category={
                 c: CategoryTotal(count=tally.counts[c.value], balance=dict(tally.balances[c.value]))
                 for c in Category
                 if c.value in tally.counts
             },
             provisions=dict(tally.provisions),
-            new_risk_events=tally.new_risk_events,
-            collections_actions=tally.collections_actions,
-            reviews_due=tally.reviews_due,
-            reminders=tally.reminders,
-            changed=tally.changed,
             ruleset_ref=ruleset_ref,
             batches=batches,
             errors=tuple(tally.errors),
@@ -204,16 +195,10 @@ class DailyRunSummary:
             _add(provisions, currency, amount)
         return attrs.evolve(
             self,
+            **{counter: getattr(self, counter) + getattr(other, counter) for counter in COUNTERS},
             partition=(0, 1) if self.partition[1] == other.partition[1] else self.partition,
-            facilities=self.facilities + other.facilities,
-            loans=self.loans + other.loans,
             by_category={c: by_category[c] for c in Category if c in by_category},
             provisions=provisions,
-            new_risk_events=self.new_risk_events + other.new_risk_events,
-            collections_actions=self.collections_actions + other.collections_actions,
-            reviews_due=self.reviews_due + other.reviews_due,
-            reminders=self.reminders + other.reminders,
-            changed=self.changed + other.changed,
             batches=self.batches + other.batches,
             errors=self.errors + other.errors,
         )
