@@ -8,11 +8,8 @@ Build one with `creditmgmt.bootstrap.open_desk(...)`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
-from creditmgmt.domain.application import Assessment
 from creditmgmt.domain.ids import (
-    ApplicationId,
     CustomerId,
     DrawdownId,
     FacilityId,
@@ -29,14 +26,13 @@ from creditmgmt.domain.products import ProductType
 from creditmgmt.domain.schedule import RepaymentSchedule
 from creditmgmt.ports.audit import AuditEntry, AuditVerification, verify_chain
 from creditmgmt.ports.unit_of_work import UnitOfWork
-from creditmgmt.services import applications as apps
 from creditmgmt.services import drawdowns as moves
 from creditmgmt.services import facilities as limits
 from creditmgmt.services import relationship as rel
 from creditmgmt.services.access import Principal
+from creditmgmt.services.applications import ApplicationCalls
 from creditmgmt.services.core import Call, Keyed
 from creditmgmt.services.credit_files import CreditFileCalls
-from creditmgmt.services.decisions import Replay
 from creditmgmt.services.facilities import CustomerExposureView, FacilityView
 from creditmgmt.services.monitoring import MonitoringCalls
 from creditmgmt.services.onboarding import OnboardingCalls
@@ -45,188 +41,12 @@ from creditmgmt.services.relationship import TimelineItem
 from creditmgmt.services.reports import ReportCalls
 
 
-class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls, PortfolioCalls):
+class CreditDesk(
+    OnboardingCalls, CreditFileCalls, ApplicationCalls, MonitoringCalls, ReportCalls, PortfolioCalls
+):
     """The credit desk (see SERVICES.md for the contract). Every call takes the acting
     `Principal` as `by` and raises `PermissionDeniedError` when its roles do not allow it
     (after writing an audit record of the refusal, and nothing else)."""
-
-    # applications ---------------------------------------------------------------------------
-    def submit_application(
-        self,
-        by: Principal,
-        *,
-        customer_id: CustomerId,
-        product_type: ProductType | str,
-        requested: Money,
-        term_months: int,
-        purpose: str,
-        parent: FacilityId | None = None,
-        documents_required: tuple[str, ...] | None = None,
-    ) -> ApplicationId:
-        """Draft and submit a new credit (see `applications.submit_application`).
-
-        Raises:
-            PermissionDeniedError, NotFoundError, InvalidValueError, InvalidTransitionError.
-        """
-        return self._perform(
-            "submit_application",
-            by,
-            f"customer:{customer_id}",
-            apps.submit_application,
-            customer_id=customer_id,
-            product_type=product_type,
-            requested=requested,
-            term_months=term_months,
-            purpose=purpose,
-            parent=parent,
-            documents_required=documents_required,
-        )
-
-    def receive_document(self, by: Principal, application_id: ApplicationId, name: str) -> None:
-        """Tick a document off the application's checklist.
-
-        Raises:
-            PermissionDeniedError, NotFoundError, InvalidTransitionError.
-        """
-        self._perform(
-            "receive_document",
-            by,
-            f"application:{application_id}",
-            apps.receive_document,
-            application_id,
-            name,
-        )
-
-    def withdraw_application(
-        self, by: Principal, application_id: ApplicationId, *, reason: str = ""
-    ) -> None:
-        """Withdraw before a decision. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._perform(
-            "withdraw_application",
-            by,
-            f"application:{application_id}",
-            apps.withdraw_application,
-            application_id,
-            reason=reason,
-        )
-
-    def assess(
-        self,
-        by: Principal,
-        application_id: ApplicationId,
-        *,
-        pd: Decimal | str | None = None,
-        collateral_type: str = "none",
-        collateral_value: Money | None = None,
-        internet_loan: bool = False,
-        lender_local_incorporated: bool = False,
-        industry_risk: str | None = None,
-    ) -> Assessment:
-        """Rate and size an application (see `applications.assess`); `pd` stands in for a
-        scorecard the rule set lacks.
-
-        Raises:
-            PermissionDeniedError, NotFoundError, MissingDocumentsError, AssessmentError,
-            InvalidTransitionError.
-        """
-        return self._perform(
-            "assess",
-            by,
-            f"application:{application_id}",
-            apps.assess,
-            application_id,
-            pd=None if pd is None else Decimal(pd),
-            collateral_type=collateral_type,
-            collateral_value=collateral_value,
-            internet_loan=internet_loan,
-            lender_local_incorporated=lender_local_incorporated,
-            industry_risk=industry_risk,
-        )
-
-    def approve(
-        self,
-        by: Principal,
-        application_id: ApplicationId,
-        *,
-        limit: Money | None = None,
-        note: str = "",
-    ) -> None:
-        """Approve (maker-checker, authority level). Raises PermissionDeniedError,
-        SelfApprovalError, AuthorityError, NotEligibleError, InvalidTransitionError."""
-        self._perform(
-            "approve",
-            by,
-            f"application:{application_id}",
-            apps.approve,
-            application_id,
-            limit=limit,
-            note=note,
-        )
-
-    def decline(self, by: Principal, application_id: ApplicationId, *, reason: str) -> None:
-        """Decline. Raises PermissionDeniedError, SelfApprovalError, InvalidTransitionError."""
-        self._perform(
-            "decline",
-            by,
-            f"application:{application_id}",
-            apps.decline,
-            application_id,
-            reason=reason,
-        )
-
-    def contract(self, by: Principal, application_id: ApplicationId) -> None:
-        """approved → contracted. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._perform(
-            "contract", by, f"application:{application_id}", apps.contract, application_id
-        )
-
-    def activate(self, by: Principal, application_id: ApplicationId) -> FacilityId:
-        """Put the approved credit into the limit tree (see `applications.activate`).
-
-        Raises:
-            PermissionDeniedError, InvalidTransitionError (not approved),
-            SubLimitExceedsParentError, LimitBelowUtilisationError, TreeStructureError.
-        """
-        return self._perform(
-            "activate", by, f"application:{application_id}", apps.activate, application_id
-        )
-
-    def request_limit_change(
-        self,
-        by: Principal,
-        facility_id: FacilityId,
-        *,
-        new_limit: Money,
-        reason: str,
-        renewal_months: int | None = None,
-    ) -> ApplicationId:
-        """An application to change (or, with `renewal_months`, renew) a facility's limit,
-        decided like any application.
-
-        Raises:
-            PermissionDeniedError, NotFoundError, InvalidValueError, InvalidTransitionError.
-        """
-        return self._perform(
-            "request_limit_change",
-            by,
-            f"facility:{facility_id}",
-            apps.request_limit_change,
-            facility_id,
-            new_limit=new_limit,
-            reason=reason,
-            renewal_months=renewal_months,
-        )
-
-    def replay(self, by: Principal, decision_id: str) -> Replay:
-        """Evaluate a stored decision (an assessment's `decision_id`, or any audited call
-        that took one) again under its own rule set version and inputs.
-
-        Raises:
-            PermissionDeniedError, NotFoundError, RuleSetNotFoundError.
-        """
-        return self._read(
-            "replay", by, lambda uow: apps.replay(uow, self._ctx, decision_id), subject=decision_id
-        )
 
     # limits and movements ------------------------------------------------------------------
     def open_limit(
