@@ -11,29 +11,21 @@ from datetime import date, datetime
 
 from creditmgmt.domain.ids import (
     CustomerId,
-    DrawdownId,
-    FacilityId,
-    GroupId,
     InteractionId,
     RiskEventId,
     TaskId,
     UserId,
 )
 from creditmgmt.domain.interaction import Channel, InteractionKind
-from creditmgmt.domain.loan import Allocation
-from creditmgmt.domain.money import Money
-from creditmgmt.domain.products import ProductType
-from creditmgmt.domain.schedule import RepaymentSchedule
 from creditmgmt.ports.audit import AuditEntry, AuditVerification, verify_chain
 from creditmgmt.ports.unit_of_work import UnitOfWork
-from creditmgmt.services import drawdowns as moves
-from creditmgmt.services import facilities as limits
 from creditmgmt.services import relationship as rel
 from creditmgmt.services.access import Principal
 from creditmgmt.services.applications import ApplicationCalls
-from creditmgmt.services.core import Call, Keyed
+from creditmgmt.services.core import Call
 from creditmgmt.services.credit_files import CreditFileCalls
-from creditmgmt.services.facilities import CustomerExposureView, FacilityView
+from creditmgmt.services.drawdowns import MovementCalls
+from creditmgmt.services.facilities import FacilityCalls
 from creditmgmt.services.monitoring import MonitoringCalls
 from creditmgmt.services.onboarding import OnboardingCalls
 from creditmgmt.services.portfolio import PortfolioCalls
@@ -42,217 +34,18 @@ from creditmgmt.services.reports import ReportCalls
 
 
 class CreditDesk(
-    OnboardingCalls, CreditFileCalls, ApplicationCalls, MonitoringCalls, ReportCalls, PortfolioCalls
+    OnboardingCalls,
+    CreditFileCalls,
+    ApplicationCalls,
+    MonitoringCalls,
+    ReportCalls,
+    PortfolioCalls,
+    FacilityCalls,
+    MovementCalls,
 ):
     """The credit desk (see SERVICES.md for the contract). Every call takes the acting
     `Principal` as `by` and raises `PermissionDeniedError` when its roles do not allow it
     (after writing an audit record of the refusal, and nothing else)."""
-
-    # limits and movements ------------------------------------------------------------------
-    def open_limit(
-        self,
-        by: Principal,
-        *,
-        limit: Money,
-        start: date,
-        term_months: int,
-        customer_id: CustomerId | None = None,
-        group_id: GroupId | None = None,
-        parent: FacilityId | None = None,
-        product_type: ProductType | str | None = None,
-        revolving: bool | None = None,
-    ) -> FacilityId:
-        """Take over an existing limit without an application (admin; see
-        `facilities.open_limit`).
-
-        Raises:
-            PermissionDeniedError, NotFoundError, TreeStructureError,
-            SubLimitExceedsParentError, CurrencyMismatchError, InvalidValueError.
-        """
-        return self._perform(
-            "open_limit",
-            by,
-            "",
-            limits.open_limit,
-            limit=limit,
-            start=start,
-            term_months=term_months,
-            customer_id=customer_id,
-            group_id=group_id,
-            parent=parent,
-            product_type=product_type,
-            revolving=revolving,
-        )
-
-    def draw(
-        self,
-        by: Principal,
-        facility_id: FacilityId,
-        amount: Money,
-        *,
-        key: str,
-        schedule: RepaymentSchedule | None = None,
-    ) -> DrawdownId:
-        """Draw on a facility (see `drawdowns.draw`); a repeated `key` returns the first
-        drawdown and moves nothing.
-
-        Raises:
-            PermissionDeniedError, LimitExceededError, ConcentrationCapError,
-            FacilityNotActiveError, FacilityOutsideTermError, IdempotencyKeyError,
-            NotFoundError, CurrencyMismatchError, InvalidValueError.
-        """
-        return self._draw(by, facility_id, amount, key, schedule, reserved=False)
-
-    def repay(
-        self,
-        by: Principal,
-        facility_id: FacilityId,
-        amount: Money,
-        *,
-        key: str,
-        on: date | None = None,
-    ) -> Allocation:
-        """Apply a repayment (see `drawdowns.repay`); a repeated `key` returns the first
-        allocation and moves nothing.
-
-        Raises:
-            PermissionDeniedError, OverpaymentError, IdempotencyKeyError, NotFoundError,
-            CurrencyMismatchError, FacilityNotActiveError.
-        """
-        return self._write(
-            "repay",
-            by,
-            lambda uow, call: moves.repay(
-                uow, call, self._ctx, facility_id, amount, on=on, reference=key
-            ),
-            subject=f"facility:{facility_id}",
-            keyed=Keyed(
-                key,
-                {"amount": str(amount), "on": None if on is None else on.isoformat()},
-                moves.allocation_to_json,
-                moves.allocation_from_json,
-            ),
-        )
-
-    def reserve(self, by: Principal, facility_id: FacilityId, amount: Money, *, key: str) -> str:
-        """Reserve headroom (step one of reserve → commit or release); returns the key.
-
-        Raises:
-            PermissionDeniedError, LimitExceededError, ConcentrationCapError,
-            FacilityNotActiveError, IdempotencyKeyError.
-        """
-
-        def work(uow: UnitOfWork, call: Call) -> str:
-            moves.reserve(uow, call, self._ctx, facility_id, amount)
-            return key
-
-        return self._write(
-            "reserve",
-            by,
-            work,
-            subject=f"facility:{facility_id}",
-            keyed=Keyed(key, {"amount": str(amount)}, str, str),
-        )
-
-    def commit_reservation(
-        self,
-        by: Principal,
-        facility_id: FacilityId,
-        amount: Money,
-        *,
-        key: str,
-        schedule: RepaymentSchedule | None = None,
-    ) -> DrawdownId:
-        """Turn a reservation into a drawdown in one unit of work (release, then draw).
-
-        Raises:
-            PermissionDeniedError, RepaymentExceedsDrawnError (more than reserved), and the
-            refusals of `draw`.
-        """
-        return self._draw(by, facility_id, amount, key, schedule, reserved=True)
-
-    def _draw(
-        self,
-        by: Principal,
-        facility_id: FacilityId,
-        amount: Money,
-        key: str,
-        schedule: RepaymentSchedule | None,
-        *,
-        reserved: bool,
-    ) -> DrawdownId:
-        """The keyed `draw` call of `draw` and `commit_reservation` (a reserved amount is
-        released first, and its key's request says so)."""
-        request: dict[str, object] = {"amount": str(amount)}
-        if reserved:
-            request["reserved"] = True
-        return self._write(
-            "draw",
-            by,
-            lambda uow, call: moves.draw(
-                uow, call, self._ctx, facility_id, amount, schedule=schedule, release_first=reserved
-            ),
-            subject=f"facility:{facility_id}",
-            keyed=Keyed(key, request, str, DrawdownId),
-        )
-
-    def release(self, by: Principal, facility_id: FacilityId, amount: Money, *, key: str) -> None:
-        """Release a reservation. Raises PermissionDeniedError, RepaymentExceedsDrawnError."""
-        self._write(
-            "release",
-            by,
-            lambda uow, call: moves.release(uow, call, self._ctx, facility_id, amount),
-            subject=f"facility:{facility_id}",
-            keyed=Keyed(key, {"amount": str(amount)}, lambda _: None, lambda _: None),
-        )
-
-    def _status(self, action: str, by: Principal, facility_id: FacilityId, reason: str) -> None:
-        self._perform(
-            action,
-            by,
-            f"facility:{facility_id}",
-            limits.change_status,
-            facility_id,
-            action=action,
-            reason=reason,
-        )
-
-    def freeze(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
-        """Freeze (no drawdowns). Raises PermissionDeniedError, InvalidTransitionError."""
-        self._status("freeze", by, facility_id, reason)
-
-    def unfreeze(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
-        """Lift a freeze. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._status("unfreeze", by, facility_id, reason)
-
-    def suspend(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
-        """Suspend on a risk event. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._status("suspend", by, facility_id, reason)
-
-    def resume(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
-        """Resume a suspended facility. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._status("resume", by, facility_id, reason)
-
-    def close(
-        self,
-        by: Principal | None = None,
-        facility_id: FacilityId | None = None,
-        *,
-        reason: str = "",
-    ) -> None:
-        """`close(by, facility_id, reason=...)` closes a facility with nothing drawn or
-        reserved; `close()` with no arguments closes the desk (releases the store).
-
-        Raises:
-            PermissionDeniedError, InvalidTransitionError (money still drawn), TypeError
-            (a facility without `by` or the other way round).
-        """
-        if by is None and facility_id is None:
-            super().close()
-            return
-        if by is None or facility_id is None:
-            raise TypeError("close(by, facility_id, reason=...) needs both by and facility_id")
-        self._status("close", by, facility_id, reason)
 
     # risk events and relationship work ---------------------------------------------------------
     def acknowledge(self, by: Principal, risk_event_id: RiskEventId, *, note: str = "") -> None:
@@ -365,39 +158,6 @@ class CreditDesk(
             "timeline",
             by,
             lambda uow: rel.timeline(uow, customer_id),
-            subject=f"customer:{customer_id}",
-        )
-
-    # read models ---------------------------------------------------------------------------
-    def facility(self, by: Principal, facility_id: FacilityId) -> FacilityView:
-        """One facility. Raises PermissionDeniedError, NotFoundError."""
-        return self._read(
-            "facility",
-            by,
-            lambda uow: FacilityView.of(uow.facilities.get(facility_id)),
-            subject=f"facility:{facility_id}",
-        )
-
-    def tree(self, by: Principal, root_id: FacilityId) -> list[FacilityView]:
-        """Every node under `root_id` (included), parents first, read in one snapshot.
-
-        Raises:
-            PermissionDeniedError, NotFoundError.
-        """
-        return self._read(
-            "tree",
-            by,
-            lambda uow: [FacilityView.of(f) for f in uow.facilities.tree(root_id)],
-            subject=f"facility:{root_id}",
-        )
-
-    def customer_exposure(self, by: Principal, customer_id: CustomerId) -> CustomerExposureView:
-        """Drawn, reserved and available per node up to the group. Raises
-        PermissionDeniedError, NotFoundError."""
-        return self._read(
-            "customer_exposure",
-            by,
-            lambda uow: limits.customer_exposure(uow, customer_id),
             subject=f"customer:{customer_id}",
         )
 

@@ -1,5 +1,6 @@
 """Facilities outside the application path: taking over an existing book's limits
-(`open_limit`, admin only), status changes, and the read models of the limit tree."""
+(`open_limit`, admin only), status changes, and the read models of the limit tree — the desk
+calls of `FacilityCalls`, and the limit-tree helpers other use cases share."""
 
 from __future__ import annotations
 
@@ -19,8 +20,9 @@ from creditmgmt.domain.ids import CustomerId, FacilityId, GroupId
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.products import ProductType
 from creditmgmt.ports.unit_of_work import UnitOfWork
+from creditmgmt.services.access import Principal
 from creditmgmt.services.context import Context
-from creditmgmt.services.core import Call
+from creditmgmt.services.core import Call, DeskCore
 from creditmgmt.services.exposure import exposure_of, group_root
 
 
@@ -52,98 +54,6 @@ def tree_holding(uow: UnitOfWork, facility_id: FacilityId) -> LimitTree:
     """
     root_id = uow.facilities.path_to_root(facility_id)[0].id
     return LimitTree(uow.facilities.tree(root_id), complete=True)
-
-
-def open_limit(
-    uow: UnitOfWork,
-    call: Call,
-    ctx: Context,
-    *,
-    limit: Money,
-    start: date,
-    term_months: int,
-    customer_id: CustomerId | None = None,
-    group_id: GroupId | None = None,
-    parent: FacilityId | None = None,
-    product_type: ProductType | str | None = None,
-    revolving: bool | None = None,
-) -> FacilityId:
-    """Open an active limit without an application (migrating an existing book).
-
-    A group id alone opens the group's root limit; a customer id alone its master limit
-    (under its group's root when it has one); a product type a sub-limit under `parent` or
-    the customer's master limit. The tree checks of `LimitTree.attach` apply.
-
-    Raises:
-        NotFoundError, TreeStructureError (the level needs a parent it lacks; a group with a
-        limit already), SubLimitExceedsParentError, CurrencyMismatchError, InvalidValueError.
-    """
-    product = None if product_type is None else ProductType(product_type)
-    if customer_id is None and group_id is None and parent is None:
-        raise InvalidValueError("open_limit needs a customer_id, a group_id or a parent")
-    if customer_id is None and parent is None and product is None:
-        assert group_id is not None
-        group = uow.groups.get(group_id)
-        if group.limit_facility_id is not None:
-            raise TreeStructureError(f"group {group_id} has limit {group.limit_facility_id}")
-        node = open_group_limit(ctx, group_id, limit=limit, start=start, term_months=term_months)
-        group.set_limit_facility(node.id)
-        uow.facilities.add(node)
-        call.touch(group, node)
-        return node.id
-    level = FacilityLevel.PRODUCT if product is not None else FacilityLevel.CUSTOMER
-    parent_id = parent
-    if parent_id is None and customer_id is not None:
-        customer = uow.customers.get(customer_id)
-        if level is FacilityLevel.PRODUCT:
-            masters = [
-                m
-                for m in uow.facilities.find(customer_id=customer_id, level=FacilityLevel.CUSTOMER)
-                if not m.status.is_terminal
-            ]
-            if not masters:
-                raise TreeStructureError(
-                    f"customer {customer_id} has no master limit to put a sub-limit under"
-                )
-            parent_id = masters[0].id
-        else:
-            root = group_root(uow, customer)
-            parent_id = None if root is None else root.id
-    tree: LimitTree | None = None
-    if parent_id is not None:
-        tree = tree_holding(uow, parent_id)
-    node = Facility.open(
-        ctx.ids,
-        level=level,
-        limit=limit,
-        start=start,
-        term_months=term_months,
-        parent=None if tree is None or parent_id is None else tree.node(parent_id),
-        customer_id=customer_id,
-        product_type=product,
-        revolving=revolving,
-    )
-    if tree is not None:
-        tree.attach(node)
-    node.activate(on=start)
-    uow.facilities.add(node)
-    call.touch(node)
-    return node.id
-
-
-def change_status(
-    uow: UnitOfWork, call: Call, ctx: Context, facility_id: FacilityId, *, action: str, reason: str
-) -> None:
-    """freeze / unfreeze / suspend / resume / close a facility.
-
-    Raises:
-        NotFoundError, InvalidTransitionError (e.g. closing with money drawn).
-    """
-    facility = uow.facilities.get(facility_id)
-    on = ctx.clock.today()
-    getattr(facility, action)(on=on, reason=reason)
-    call.touch(facility)
-    call.note(reason=reason)
 
 
 @attrs.frozen
@@ -197,18 +107,193 @@ class CustomerExposureView:
     available: Money | None
 
 
-def customer_exposure(uow: UnitOfWork, customer_id: CustomerId) -> CustomerExposureView:
-    """Raises `NotFoundError` for an unknown customer."""
-    customer = uow.customers.get(customer_id)
-    own = uow.facilities.find(customer_id=customer_id)
-    root = group_root(uow, customer)
-    nodes = ([] if root is None else [root]) + sorted(own, key=lambda f: (f.level.value, f.id))
-    masters = [f for f in own if f.level is FacilityLevel.CUSTOMER]
-    total = exposure_of(masters, masters[0].currency) if masters else None
-    return CustomerExposureView(
-        customer_id=customer_id,
-        nodes=tuple(FacilityView.of(n) for n in nodes),
-        drawn=None if total is None else total.drawn,
-        reserved=None if total is None else total.reserved,
-        available=None if total is None else total.available,
-    )
+class FacilityCalls(DeskCore):
+    """Desk calls on facilities: taking over a limit, status changes and the read models."""
+
+    def open_limit(
+        self,
+        by: Principal,
+        *,
+        limit: Money,
+        start: date,
+        term_months: int,
+        customer_id: CustomerId | None = None,
+        group_id: GroupId | None = None,
+        parent: FacilityId | None = None,
+        product_type: ProductType | str | None = None,
+        revolving: bool | None = None,
+    ) -> FacilityId:
+        """Take over an existing limit without an application (admin; migrating an existing
+        book): an active limit from `start`.
+
+        A group id alone opens the group's root limit; a customer id alone its master limit
+        (under its group's root when it has one); a product type a sub-limit under `parent` or
+        the customer's master limit. The tree checks of `LimitTree.attach` apply.
+
+        Raises:
+            PermissionDeniedError, NotFoundError, TreeStructureError (the level needs a parent
+            it lacks; a group with a limit already), SubLimitExceedsParentError,
+            CurrencyMismatchError, InvalidValueError.
+        """
+
+        def work(uow: UnitOfWork, call: Call) -> FacilityId:
+            product = None if product_type is None else ProductType(product_type)
+            if customer_id is None and group_id is None and parent is None:
+                raise InvalidValueError("open_limit needs a customer_id, a group_id or a parent")
+            if customer_id is None and parent is None and product is None:
+                assert group_id is not None
+                group = uow.groups.get(group_id)
+                if group.limit_facility_id is not None:
+                    raise TreeStructureError(
+                        f"group {group_id} has limit {group.limit_facility_id}"
+                    )
+                node = open_group_limit(
+                    self._ctx, group_id, limit=limit, start=start, term_months=term_months
+                )
+                group.set_limit_facility(node.id)
+                uow.facilities.add(node)
+                call.touch(group, node)
+                return node.id
+            level = FacilityLevel.PRODUCT if product is not None else FacilityLevel.CUSTOMER
+            parent_id = parent
+            if parent_id is None and customer_id is not None:
+                customer = uow.customers.get(customer_id)
+                if level is FacilityLevel.PRODUCT:
+                    masters = [
+                        m
+                        for m in uow.facilities.find(
+                            customer_id=customer_id, level=FacilityLevel.CUSTOMER
+                        )
+                        if not m.status.is_terminal
+                    ]
+                    if not masters:
+                        raise TreeStructureError(
+                            f"customer {customer_id} has no master limit to put a sub-limit under"
+                        )
+                    parent_id = masters[0].id
+                else:
+                    root = group_root(uow, customer)
+                    parent_id = None if root is None else root.id
+            tree: LimitTree | None = None
+            if parent_id is not None:
+                tree = tree_holding(uow, parent_id)
+            node = Facility.open(
+                self._ctx.ids,
+                level=level,
+                limit=limit,
+                start=start,
+                term_months=term_months,
+                parent=None if tree is None or parent_id is None else tree.node(parent_id),
+                customer_id=customer_id,
+                product_type=product,
+                revolving=revolving,
+            )
+            if tree is not None:
+                tree.attach(node)
+            node.activate(on=start)
+            uow.facilities.add(node)
+            call.touch(node)
+            return node.id
+
+        return self._write("open_limit", by, work, subject="")
+
+    def _status(self, action: str, by: Principal, facility_id: FacilityId, reason: str) -> None:
+        """The status change `action` (freeze, unfreeze, suspend, resume, close) of a facility
+        today, its reason noted in the audit record. Raises PermissionDeniedError,
+        NotFoundError, InvalidTransitionError."""
+
+        def work(uow: UnitOfWork, call: Call) -> None:
+            facility = uow.facilities.get(facility_id)
+            on = self._ctx.clock.today()
+            getattr(facility, action)(on=on, reason=reason)
+            call.touch(facility)
+            call.note(reason=reason)
+
+        self._write(action, by, work, subject=f"facility:{facility_id}")
+
+    def freeze(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
+        """Freeze (no drawdowns). Raises PermissionDeniedError, NotFoundError,
+        InvalidTransitionError."""
+        self._status("freeze", by, facility_id, reason)
+
+    def unfreeze(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
+        """Lift a freeze. Raises PermissionDeniedError, NotFoundError, InvalidTransitionError."""
+        self._status("unfreeze", by, facility_id, reason)
+
+    def suspend(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
+        """Suspend on a risk event. Raises PermissionDeniedError, NotFoundError,
+        InvalidTransitionError."""
+        self._status("suspend", by, facility_id, reason)
+
+    def resume(self, by: Principal, facility_id: FacilityId, *, reason: str) -> None:
+        """Resume a suspended facility. Raises PermissionDeniedError, NotFoundError,
+        InvalidTransitionError."""
+        self._status("resume", by, facility_id, reason)
+
+    def close(
+        self,
+        by: Principal | None = None,
+        facility_id: FacilityId | None = None,
+        *,
+        reason: str = "",
+    ) -> None:
+        """`close(by, facility_id, reason=...)` closes a facility with nothing drawn or
+        reserved; `close()` with no arguments closes the desk (releases the store).
+
+        Raises:
+            PermissionDeniedError, NotFoundError, InvalidTransitionError (money still drawn),
+            TypeError (a facility without `by` or the other way round).
+        """
+        if by is None and facility_id is None:
+            super().close()
+            return
+        if by is None or facility_id is None:
+            raise TypeError("close(by, facility_id, reason=...) needs both by and facility_id")
+        self._status("close", by, facility_id, reason)
+
+    # read models -----------------------------------------------------------------------------
+    def facility(self, by: Principal, facility_id: FacilityId) -> FacilityView:
+        """One facility. Raises PermissionDeniedError, NotFoundError."""
+        return self._read(
+            "facility",
+            by,
+            lambda uow: FacilityView.of(uow.facilities.get(facility_id)),
+            subject=f"facility:{facility_id}",
+        )
+
+    def tree(self, by: Principal, root_id: FacilityId) -> list[FacilityView]:
+        """Every node under `root_id` (included), parents first, read in one snapshot.
+
+        Raises:
+            PermissionDeniedError, NotFoundError.
+        """
+        return self._read(
+            "tree",
+            by,
+            lambda uow: [FacilityView.of(f) for f in uow.facilities.tree(root_id)],
+            subject=f"facility:{root_id}",
+        )
+
+    def customer_exposure(self, by: Principal, customer_id: CustomerId) -> CustomerExposureView:
+        """Drawn, reserved and available per node up to the group: every node of the customer
+        (masters and sub-limits) and its group root, and the customer's totals (of its master
+        limits). Raises PermissionDeniedError, NotFoundError (an unknown customer)."""
+
+        def read(uow: UnitOfWork) -> CustomerExposureView:
+            customer = uow.customers.get(customer_id)
+            own = uow.facilities.find(customer_id=customer_id)
+            root = group_root(uow, customer)
+            nodes = ([] if root is None else [root]) + sorted(
+                own, key=lambda f: (f.level.value, f.id)
+            )
+            masters = [f for f in own if f.level is FacilityLevel.CUSTOMER]
+            total = exposure_of(masters, masters[0].currency) if masters else None
+            return CustomerExposureView(
+                customer_id=customer_id,
+                nodes=tuple(FacilityView.of(n) for n in nodes),
+                drawn=None if total is None else total.drawn,
+                reserved=None if total is None else total.reserved,
+                available=None if total is None else total.available,
+            )
+
+        return self._read("customer_exposure", by, read, subject=f"customer:{customer_id}")
