@@ -7,7 +7,7 @@ Build one with `creditmgmt.bootstrap.open_desk(...)`.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from creditmgmt.domain.application import Assessment
@@ -17,12 +17,7 @@ from creditmgmt.domain.ids import (
     DrawdownId,
     FacilityId,
     GroupId,
-    InteractionId,
-    RiskEventId,
-    TaskId,
-    UserId,
 )
-from creditmgmt.domain.interaction import Channel, InteractionKind
 from creditmgmt.domain.loan import Allocation
 from creditmgmt.domain.money import Money
 from creditmgmt.domain.products import ProductType
@@ -32,7 +27,6 @@ from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services import applications as apps
 from creditmgmt.services import drawdowns as moves
 from creditmgmt.services import facilities as limits
-from creditmgmt.services import relationship as rel
 from creditmgmt.services.access import Principal
 from creditmgmt.services.core import Call, Keyed
 from creditmgmt.services.credit_files import CreditFileCalls
@@ -41,11 +35,18 @@ from creditmgmt.services.facilities import CustomerExposureView, FacilityView
 from creditmgmt.services.monitoring import MonitoringCalls
 from creditmgmt.services.onboarding import OnboardingCalls
 from creditmgmt.services.portfolio import PortfolioCalls
-from creditmgmt.services.relationship import TimelineItem
+from creditmgmt.services.relationship import RelationshipCalls
 from creditmgmt.services.reports import ReportCalls
 
 
-class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls, PortfolioCalls):
+class CreditDesk(
+    OnboardingCalls,
+    CreditFileCalls,
+    RelationshipCalls,
+    MonitoringCalls,
+    ReportCalls,
+    PortfolioCalls,
+):
     """The credit desk (see SERVICES.md for the contract). Every call takes the acting
     `Principal` as `by` and raises `PermissionDeniedError` when its roles do not allow it
     (after writing an audit record of the refusal, and nothing else)."""
@@ -433,120 +434,6 @@ class CreditDesk(OnboardingCalls, CreditFileCalls, MonitoringCalls, ReportCalls,
         if by is None or facility_id is None:
             raise TypeError("close(by, facility_id, reason=...) needs both by and facility_id")
         self._status("close", by, facility_id, reason)
-
-    # risk events and relationship work ---------------------------------------------------------
-    def acknowledge(self, by: Principal, risk_event_id: RiskEventId, *, note: str = "") -> None:
-        """open → acknowledged. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._risk("acknowledge", by, risk_event_id, note)
-
-    def resolve(self, by: Principal, risk_event_id: RiskEventId, *, note: str) -> None:
-        """→ resolved. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._risk("resolve", by, risk_event_id, note)
-
-    def escalate(self, by: Principal, risk_event_id: RiskEventId, *, note: str) -> None:
-        """→ escalated. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._risk("escalate", by, risk_event_id, note)
-
-    def _risk(self, action: str, by: Principal, event_id: RiskEventId, note: str) -> None:
-        self._perform(
-            action,
-            by,
-            f"risk_event:{event_id}",
-            rel.handle_risk_event,
-            event_id,
-            action=action,
-            note=note,
-        )
-
-    def watchlist(self, by: Principal, customer_id: CustomerId, *, reason: str) -> None:
-        """Put a customer on the watch list. Raises PermissionDeniedError,
-        InvalidTransitionError."""
-        self._perform(
-            "watchlist", by, f"customer:{customer_id}", rel.watchlist, customer_id, reason=reason
-        )
-
-    def log_interaction(
-        self,
-        by: Principal,
-        customer_id: CustomerId,
-        *,
-        kind: InteractionKind | str,
-        at: datetime,
-        summary: str,
-        channel: Channel | str = Channel.PHONE,
-        survey_score: int | None = None,
-        follow_up: date | None = None,
-    ) -> InteractionId:
-        """Log a contact, visit, reminder, complaint or survey (see
-        `relationship.log_interaction`).
-
-        Raises:
-            PermissionDeniedError, NotFoundError, InvalidValueError.
-        """
-        return self._perform(
-            "log_interaction",
-            by,
-            f"customer:{customer_id}",
-            rel.log_interaction,
-            customer_id,
-            kind=kind,
-            at=at,
-            summary=summary,
-            channel=channel,
-            survey_score=survey_score,
-            follow_up=follow_up,
-        )
-
-    def resolve_complaint(
-        self, by: Principal, interaction_id: InteractionId, *, resolution: str
-    ) -> None:
-        """Answer a complaint. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._perform(
-            "resolve_complaint",
-            by,
-            f"interaction:{interaction_id}",
-            rel.resolve_complaint,
-            interaction_id,
-            resolution=resolution,
-        )
-
-    def schedule_task(
-        self,
-        by: Principal,
-        customer_id: CustomerId,
-        *,
-        title: str,
-        due: date,
-        assignee: UserId | str | None = None,
-    ) -> TaskId:
-        """Schedule a follow-up task. Raises PermissionDeniedError, InvalidValueError."""
-        return self._perform(
-            "schedule_task",
-            by,
-            f"customer:{customer_id}",
-            rel.schedule_task,
-            customer_id,
-            title=title,
-            due=due,
-            assignee=assignee,
-        )
-
-    def complete_task(self, by: Principal, task_id: TaskId) -> None:
-        """Complete a task. Raises PermissionDeniedError, InvalidTransitionError."""
-        self._perform("complete_task", by, f"task:{task_id}", rel.complete_task, task_id)
-
-    def timeline(self, by: Principal, customer_id: CustomerId) -> list[TimelineItem]:
-        """The customer's interactions, tasks, risk events and applications, oldest first.
-
-        Raises:
-            PermissionDeniedError, NotFoundError.
-        """
-        return self._read(
-            "timeline",
-            by,
-            lambda uow: rel.timeline(uow, customer_id),
-            subject=f"customer:{customer_id}",
-        )
 
     # read models ---------------------------------------------------------------------------
     def facility(self, by: Principal, facility_id: FacilityId) -> FacilityView:
