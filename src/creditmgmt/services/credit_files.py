@@ -49,125 +49,6 @@ def _check_clearance(
         )
 
 
-def add_file_entry(
-    uow: UnitOfWork,
-    call: Call,
-    ctx: Context,
-    customer_id: CustomerId,
-    *,
-    key: str,
-    section: Section | str,
-    source: str,
-    as_of: date,
-    confidentiality: Confidentiality | None = None,
-    refresh_due: date | None = None,
-    facts: dict[str, str] | None = None,
-    litigation: LitigationCase | None = None,
-    document: DocumentRef | None = None,
-) -> str:
-    """Record an entry (replacing the live one with the same key); returns its key.
-
-    Raises:
-        NotFoundError, PermissionDeniedError (above the principal's clearance),
-        InvalidValueError, InvalidTransitionError (archived file).
-    """
-    level = ctx.default_confidentiality if confidentiality is None else confidentiality
-    _check_clearance(ctx, call.principal, level, customer_id)
-    credit_file = file_of(uow, customer_id)
-    entry = credit_file.record(
-        key=key,
-        section=Section(section),
-        source=source,
-        as_of=as_of,
-        confidentiality=level,
-        refresh_due=refresh_due,
-        facts=facts,
-        litigation=litigation,
-        document=document,
-    )
-    call.touch(credit_file)
-    call.note(key=entry.key, section=entry.section.value)
-    return entry.key
-
-
-def add_statement(
-    uow: UnitOfWork,
-    call: Call,
-    ctx: Context,
-    customer_id: CustomerId,
-    statement: FinancialStatement,
-    *,
-    source: str = "customer",
-    confidentiality: Confidentiality | None = None,
-) -> str:
-    """File a financial statement under key `statement:<period end>`; returns the key.
-
-    Raises:
-        NotFoundError, PermissionDeniedError, InvalidTransitionError.
-    """
-    level = ctx.default_confidentiality if confidentiality is None else confidentiality
-    _check_clearance(ctx, call.principal, level, customer_id)
-    credit_file = file_of(uow, customer_id)
-    key = f"statement:{statement.period_end.isoformat()}"
-    credit_file.record(
-        key=key,
-        section=Section.FINANCIAL_STATEMENTS,
-        source=source,
-        as_of=statement.period_end,
-        confidentiality=level,
-        financial_statement=statement,
-    )
-    call.touch(credit_file)
-    call.note(key=key)
-    return key
-
-
-def verify_entry(
-    uow: UnitOfWork, call: Call, ctx: Context, customer_id: CustomerId, key: str
-) -> None:
-    """Mark the live entry verified by the principal today.
-
-    Raises:
-        NotFoundError, EntryNotFoundError, PermissionDeniedError, InvalidTransitionError.
-    """
-    credit_file = file_of(uow, customer_id)
-    _check_clearance(ctx, call.principal, credit_file.entry(key).confidentiality, customer_id)
-    credit_file.verify(key, by=call.principal.user_id, on=ctx.clock.today())
-    call.touch(credit_file)
-    call.note(key=key)
-
-
-def pull_bureau_report(uow: UnitOfWork, call: Call, ctx: Context, customer_id: CustomerId) -> str:
-    """Fetch a bureau report (征信报告) through the `CreditBureau` port and file it,
-    CONFIDENTIAL, verified by the bureau's own source. Returns the entry key.
-
-    Raises:
-        ConfigurationError: the desk has no bureau.
-        NotFoundError: unknown customer, or the customer has no registration id.
-        ExternalServiceError: the bureau could not answer (nothing was filed).
-    """
-    if ctx.bureau is None:
-        raise ConfigurationError("this desk has no credit bureau (open_desk(..., bureau=...))")
-    customer = uow.customers.get(customer_id)
-    if customer.registration_id is None:
-        raise NotFoundError(f"customer {customer_id} has no registration id to query")
-    today = ctx.clock.today()
-    report = ctx.bureau.fetch_report(customer.registration_id, as_of=today)
-    credit_file = file_of(uow, customer_id)
-    key = f"bureau:{report.bureau}"
-    credit_file.record(
-        key=key,
-        section=Section.CREDIT_RECORDS,
-        source=f"bureau:{report.bureau}",
-        as_of=report.report_date,
-        confidentiality=Confidentiality.CONFIDENTIAL,
-        bureau_report=report,
-    )
-    call.touch(credit_file)
-    call.note(key=key, report_date=report.report_date.isoformat())
-    return key
-
-
 @attrs.frozen
 class CreditFileView:
     """The live entries of a credit file a principal may read (others are not listed;
@@ -197,27 +78,36 @@ class CreditFileCalls(DeskCore):
         litigation: LitigationCase | None = None,
         document: DocumentRef | None = None,
     ) -> str:
-        """File an entry (see `credit_files.add_file_entry`).
+        """File an entry (replacing the live one with the same key); returns its key.
+        `confidentiality` defaults to the desk's default level.
 
         Raises:
-            PermissionDeniedError, NotFoundError, InvalidValueError, InvalidTransitionError.
+            PermissionDeniedError (also above the principal's clearance), NotFoundError,
+            InvalidValueError, InvalidTransitionError (archived file).
         """
-        return self._perform(
-            "add_file_entry",
-            by,
-            f"customer:{customer_id}",
-            add_file_entry,
-            customer_id,
-            key=key,
-            section=section,
-            source=source,
-            as_of=as_of,
-            confidentiality=confidentiality,
-            refresh_due=refresh_due,
-            facts=facts,
-            litigation=litigation,
-            document=document,
-        )
+
+        def work(uow: UnitOfWork, call: Call) -> str:
+            level = (
+                self._ctx.default_confidentiality if confidentiality is None else confidentiality
+            )
+            _check_clearance(self._ctx, call.principal, level, customer_id)
+            credit_file = file_of(uow, customer_id)
+            entry = credit_file.record(
+                key=key,
+                section=Section(section),
+                source=source,
+                as_of=as_of,
+                confidentiality=level,
+                refresh_due=refresh_due,
+                facts=facts,
+                litigation=litigation,
+                document=document,
+            )
+            call.touch(credit_file)
+            call.note(key=entry.key, section=entry.section.value)
+            return entry.key
+
+        return self._write("add_file_entry", by, work, subject=f"customer:{customer_id}")
 
     def add_statement(
         self,
@@ -228,39 +118,88 @@ class CreditFileCalls(DeskCore):
         source: str = "customer",
         confidentiality: Confidentiality | None = None,
     ) -> str:
-        """File a financial statement (see `credit_files.add_statement`).
+        """File a financial statement under key `statement:<period end>`; returns the key.
 
         Raises:
-            PermissionDeniedError, NotFoundError, InvalidTransitionError.
+            PermissionDeniedError (also above the principal's clearance), NotFoundError,
+            InvalidTransitionError.
         """
-        return self._perform(
-            "add_statement",
-            by,
-            f"customer:{customer_id}",
-            add_statement,
-            customer_id,
-            statement,
-            source=source,
-            confidentiality=confidentiality,
-        )
+
+        def work(uow: UnitOfWork, call: Call) -> str:
+            level = (
+                self._ctx.default_confidentiality if confidentiality is None else confidentiality
+            )
+            _check_clearance(self._ctx, call.principal, level, customer_id)
+            credit_file = file_of(uow, customer_id)
+            key = f"statement:{statement.period_end.isoformat()}"
+            credit_file.record(
+                key=key,
+                section=Section.FINANCIAL_STATEMENTS,
+                source=source,
+                as_of=statement.period_end,
+                confidentiality=level,
+                financial_statement=statement,
+            )
+            call.touch(credit_file)
+            call.note(key=key)
+            return key
+
+        return self._write("add_statement", by, work, subject=f"customer:{customer_id}")
 
     def verify_entry(self, by: Principal, customer_id: CustomerId, key: str) -> None:
-        """Verify a file entry (see `credit_files.verify_entry`).
+        """Mark the live entry verified by the principal today.
 
         Raises:
-            PermissionDeniedError, NotFoundError, EntryNotFoundError.
+            PermissionDeniedError (also above the principal's clearance), NotFoundError,
+            EntryNotFoundError, InvalidTransitionError.
         """
-        self._perform("verify_entry", by, f"customer:{customer_id}", verify_entry, customer_id, key)
+
+        def work(uow: UnitOfWork, call: Call) -> None:
+            credit_file = file_of(uow, customer_id)
+            level = credit_file.entry(key).confidentiality
+            _check_clearance(self._ctx, call.principal, level, customer_id)
+            credit_file.verify(key, by=call.principal.user_id, on=self._ctx.clock.today())
+            call.touch(credit_file)
+            call.note(key=key)
+
+        self._write("verify_entry", by, work, subject=f"customer:{customer_id}")
 
     def pull_bureau_report(self, by: Principal, customer_id: CustomerId) -> str:
-        """Fetch and file a bureau report (see `credit_files.pull_bureau_report`).
+        """Fetch a bureau report (征信报告) through the `CreditBureau` port and file it,
+        CONFIDENTIAL, verified by the bureau's own source. Returns the entry key.
 
         Raises:
-            PermissionDeniedError, ConfigurationError, NotFoundError, ExternalServiceError.
+            PermissionDeniedError: `by` may not pull reports.
+            ConfigurationError: the desk has no bureau.
+            NotFoundError: unknown customer, or the customer has no registration id.
+            ExternalServiceError: the bureau could not answer (nothing was filed).
         """
-        return self._perform(
-            "pull_bureau_report", by, f"customer:{customer_id}", pull_bureau_report, customer_id
-        )
+
+        def work(uow: UnitOfWork, call: Call) -> str:
+            if self._ctx.bureau is None:
+                raise ConfigurationError(
+                    "this desk has no credit bureau (open_desk(..., bureau=...))"
+                )
+            customer = uow.customers.get(customer_id)
+            if customer.registration_id is None:
+                raise NotFoundError(f"customer {customer_id} has no registration id to query")
+            today = self._ctx.clock.today()
+            report = self._ctx.bureau.fetch_report(customer.registration_id, as_of=today)
+            credit_file = file_of(uow, customer_id)
+            key = f"bureau:{report.bureau}"
+            credit_file.record(
+                key=key,
+                section=Section.CREDIT_RECORDS,
+                source=f"bureau:{report.bureau}",
+                as_of=report.report_date,
+                confidentiality=Confidentiality.CONFIDENTIAL,
+                bureau_report=report,
+            )
+            call.touch(credit_file)
+            call.note(key=key, report_date=report.report_date.isoformat())
+            return key
+
+        return self._write("pull_bureau_report", by, work, subject=f"customer:{customer_id}")
 
     def credit_file(self, by: Principal, customer_id: CustomerId) -> CreditFileView:
         """The entries the principal's clearance reads (confidentiality levels).

@@ -16,181 +16,9 @@ from creditmgmt.domain.money import Money
 from creditmgmt.ports.errors import IntegrityError
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.access import Principal, mask
-from creditmgmt.services.context import Context
 from creditmgmt.services.core import Call, DeskCore
 from creditmgmt.services.errors import DuplicateCustomerError, GroupLimitError
 from creditmgmt.services.facilities import open_group_limit
-
-
-def onboard_customer(
-    uow: UnitOfWork,
-    call: Call,
-    ctx: Context,
-    *,
-    kind: CustomerKind | str,
-    legal_name: str,
-    registration_id: str | None,
-    home_region: str,
-    industry_code: str,
-    segment: Segment | str = Segment.GENERAL,
-    relationship_manager: UserId | str | None = None,
-    funds_used_region: str | None = None,
-    refresh_cycle: RefreshCycle = RefreshCycle.YEARLY,
-) -> CustomerId:
-    """A new customer (prospect) and its empty credit file.
-
-    Raises:
-        InvalidIdentifierError: an invalid USCC / national id (names the customer).
-        InvalidValueError: a bad name, region, industry code, kind or segment.
-        DuplicateCustomerError: the registration id is on the books already.
-    """
-    today = ctx.clock.today()
-    customer = Customer.onboard(
-        ctx.ids,
-        kind=CustomerKind(kind),
-        legal_name=legal_name,
-        registration_id=registration_id,
-        home_region=home_region,
-        institution_region=ctx.institution_region,
-        industry_code=industry_code,
-        funds_used_region=funds_used_region,
-        segment=Segment(segment),
-        relationship_manager=None
-        if relationship_manager is None
-        else UserId(str(relationship_manager)),
-        relationship_since=today,
-    )
-    if customer.registration_id is not None:
-        existing = uow.customers.by_registration_id(customer.registration_id)
-        if existing is not None:
-            raise DuplicateCustomerError(
-                f"registration id {mask(customer.registration_id)} is already customer "
-                f"{existing.id} ({existing.legal_name})"
-            )
-    credit_file = CreditFile.open(ctx.ids, customer_id=customer.id, refresh_cycle=refresh_cycle)
-    uow.customers.add(customer)
-    uow.credit_files.add(credit_file)
-    call.touch(customer, credit_file)
-    call.note(kind=customer.kind.value, remote=customer.is_remote)
-    return customer.id
-
-
-def form_group(
-    uow: UnitOfWork,
-    call: Call,
-    ctx: Context,
-    *,
-    name: str,
-    members: list[CustomerId],
-    limit: Money,
-    start: date,
-    term_months: int,
-    controller: str = "",
-) -> GroupId:
-    """A customer group (统一授信) with its group-limit facility as the root of its tree.
-
-    Each member's existing master limits are moved under the group root, which must hold
-    them all (sum of member limits ≤ group limit).
-
-    Raises:
-        NotFoundError: a member does not exist.
-        GroupLimitError: a member already belongs to a group, no members, or member limits
-            above the group limit (names both totals).
-        InvalidValueError / CurrencyMismatchError: a bad limit or term.
-    """
-    if not members:
-        raise GroupLimitError(f"group {name!r}: a group needs at least one member")
-    group = CustomerGroup.form(ctx.ids, name=name, controller=controller)
-    root = open_group_limit(ctx, group.id, limit=limit, start=start, term_months=term_months)
-    masters: list[list[Facility]] = []
-    for member_id in dict.fromkeys(members):
-        customer = uow.customers.get(member_id)
-        if customer.group_id is not None:
-            raise GroupLimitError(
-                f"customer {customer.id} already belongs to group {customer.group_id}"
-            )
-        group.add_member(customer.id)
-        customer.join_group(group.id)
-        call.touch(customer)
-        for master in uow.facilities.find(customer_id=customer.id, level=FacilityLevel.CUSTOMER):
-            if master.status.is_terminal:
-                continue
-            if master.parent_id is not None:
-                raise GroupLimitError(f"facility {master.id} already sits under {master.parent_id}")
-            masters.append(uow.facilities.tree(master.id))
-    masters_total = Money.sum((m[0].limit for m in masters), limit.currency)
-    if masters_total > limit:
-        raise GroupLimitError(
-            f"group {name!r}: member limits total {masters_total}, more than the group limit "
-            f"{limit}"
-        )
-    tree = LimitTree([root], complete=True)
-    for subtree in masters:
-        tree.adopt(subtree, under=root.id)
-        call.touch(*subtree)
-    group.set_limit_facility(root.id)
-    uow.groups.add(group)
-    uow.facilities.add(root)
-    call.touch(group, root)
-    return group.id
-
-
-def update_customer(
-    uow: UnitOfWork,
-    call: Call,
-    ctx: Context,
-    customer_id: CustomerId,
-    *,
-    segment: Segment | str | None = None,
-    relationship_manager: UserId | str | None = None,
-    funds_used_region: str | None = None,
-    activate: bool = False,
-    identity_verified: bool = False,
-) -> None:
-    """Profile changes: segment, relationship manager, where funds are used, activation,
-    identity verification (异地客户身份核实).
-
-    Raises:
-        NotFoundError, InvalidValueError, InvalidTransitionError.
-    """
-    customer = uow.customers.get(customer_id)
-    today = ctx.clock.today()
-    if segment is not None:
-        customer.change_segment(Segment(segment))
-    if relationship_manager is not None:
-        customer.assign_manager(UserId(str(relationship_manager)))
-    if funds_used_region is not None:
-        customer.move_funds_use(funds_used_region)
-    if identity_verified:
-        customer.verify_identity(on=today)
-    if activate and customer.status is not CustomerStatus.ACTIVE:
-        customer.activate(on=today)
-    call.touch(customer)
-
-
-def exit_customer(
-    uow: UnitOfWork, call: Call, ctx: Context, customer_id: CustomerId, *, reason: str
-) -> None:
-    """The customer leaves (退出): refused while any facility still has money drawn.
-
-    Raises:
-        NotFoundError, InvalidTransitionError (drawn facilities named, or a final status).
-    """
-    customer = uow.customers.get(customer_id)
-    open_ = [f for f in uow.facilities.find(customer_id=customer_id) if not f.drawn.is_zero]
-    if open_:
-        raise InvalidTransitionError(
-            f"customer {customer_id} cannot exit: "
-            + ", ".join(f"{f.id} has {f.drawn} drawn" for f in open_)
-        )
-    today = ctx.clock.today()
-    customer.exit(on=today, reason=reason)
-    credit_file = uow.credit_files.for_customer(customer_id)
-    if credit_file is not None and credit_file.archived_on is None:
-        credit_file.archive(on=today)
-        call.touch(credit_file)
-    call.touch(customer)
-    call.note(reason=reason)
 
 
 @attrs.frozen
@@ -263,27 +91,52 @@ class OnboardingCalls(DeskCore):
         relationship_manager: UserId | str | None = None,
         funds_used_region: str | None = None,
     ) -> CustomerId:
-        """Onboard a customer (see `onboarding.onboard_customer`).
+        """Onboard a customer: a new customer (prospect) and its empty credit file, which
+        is refreshed yearly.
 
         Raises:
-            PermissionDeniedError, InvalidIdentifierError, InvalidValueError,
-            DuplicateCustomerError.
+            PermissionDeniedError: `by` may not onboard customers.
+            InvalidIdentifierError: an invalid USCC / national id (names the customer).
+            InvalidValueError: a bad name, region, industry code, kind or segment.
+            DuplicateCustomerError: the registration id is on the books already, or was
+                onboarded by another desk at the same moment.
         """
-        try:
-            return self._perform(
-                "onboard_customer",
-                by,
-                "",
-                onboard_customer,
-                kind=kind,
+
+        def work(uow: UnitOfWork, call: Call) -> CustomerId:
+            today = self._ctx.clock.today()
+            customer = Customer.onboard(
+                self._ctx.ids,
+                kind=CustomerKind(kind),
                 legal_name=legal_name,
                 registration_id=registration_id,
                 home_region=home_region,
+                institution_region=self._ctx.institution_region,
                 industry_code=industry_code,
-                segment=segment,
-                relationship_manager=relationship_manager,
                 funds_used_region=funds_used_region,
+                segment=Segment(segment),
+                relationship_manager=None
+                if relationship_manager is None
+                else UserId(str(relationship_manager)),
+                relationship_since=today,
             )
+            if customer.registration_id is not None:
+                existing = uow.customers.by_registration_id(customer.registration_id)
+                if existing is not None:
+                    raise DuplicateCustomerError(
+                        f"registration id {mask(customer.registration_id)} is already customer "
+                        f"{existing.id} ({existing.legal_name})"
+                    )
+            credit_file = CreditFile.open(
+                self._ctx.ids, customer_id=customer.id, refresh_cycle=RefreshCycle.YEARLY
+            )
+            uow.customers.add(customer)
+            uow.credit_files.add(credit_file)
+            call.touch(customer, credit_file)
+            call.note(kind=customer.kind.value, remote=customer.is_remote)
+            return customer.id
+
+        try:
+            return self._write("onboard_customer", by, work)
         except IntegrityError as e:
             # another desk onboarded the same registration id at the same moment
             raise DuplicateCustomerError(
@@ -301,23 +154,64 @@ class OnboardingCalls(DeskCore):
         term_months: int,
         controller: str = "",
     ) -> GroupId:
-        """Form a group and its group-limit facility (see `onboarding.form_group`).
+        """Form a customer group (统一授信) with its group-limit facility as the root of its
+        tree.
+
+        Each member's existing master limits are moved under the group root, which must hold
+        them all (sum of member limits ≤ group limit).
 
         Raises:
-            PermissionDeniedError, NotFoundError, GroupLimitError, InvalidValueError.
+            PermissionDeniedError: `by` may not form groups.
+            NotFoundError: a member does not exist.
+            GroupLimitError: a member already belongs to a group, no members, or member limits
+                above the group limit (names both totals).
+            InvalidValueError / CurrencyMismatchError: a bad limit or term.
         """
-        return self._perform(
-            "form_group",
-            by,
-            "",
-            form_group,
-            name=name,
-            members=members,
-            limit=limit,
-            start=start,
-            term_months=term_months,
-            controller=controller,
-        )
+
+        def work(uow: UnitOfWork, call: Call) -> GroupId:
+            if not members:
+                raise GroupLimitError(f"group {name!r}: a group needs at least one member")
+            group = CustomerGroup.form(self._ctx.ids, name=name, controller=controller)
+            root = open_group_limit(
+                self._ctx, group.id, limit=limit, start=start, term_months=term_months
+            )
+            masters: list[list[Facility]] = []
+            for member_id in dict.fromkeys(members):
+                customer = uow.customers.get(member_id)
+                if customer.group_id is not None:
+                    raise GroupLimitError(
+                        f"customer {customer.id} already belongs to group {customer.group_id}"
+                    )
+                group.add_member(customer.id)
+                customer.join_group(group.id)
+                call.touch(customer)
+                for master in uow.facilities.find(
+                    customer_id=customer.id, level=FacilityLevel.CUSTOMER
+                ):
+                    if master.status.is_terminal:
+                        continue
+                    if master.parent_id is not None:
+                        raise GroupLimitError(
+                            f"facility {master.id} already sits under {master.parent_id}"
+                        )
+                    masters.append(uow.facilities.tree(master.id))
+            masters_total = Money.sum((m[0].limit for m in masters), limit.currency)
+            if masters_total > limit:
+                raise GroupLimitError(
+                    f"group {name!r}: member limits total {masters_total}, more than the group "
+                    f"limit {limit}"
+                )
+            tree = LimitTree([root], complete=True)
+            for subtree in masters:
+                tree.adopt(subtree, under=root.id)
+                call.touch(*subtree)
+            group.set_limit_facility(root.id)
+            uow.groups.add(group)
+            uow.facilities.add(root)
+            call.touch(group, root)
+            return group.id
+
+        return self._write("form_group", by, work)
 
     def update_customer(
         self,
@@ -330,45 +224,57 @@ class OnboardingCalls(DeskCore):
         activate: bool = False,
         identity_verified: bool = False,
     ) -> None:
-        """Change a customer's profile (see `onboarding.update_customer`).
+        """Change a customer's profile: segment, relationship manager, where funds are used,
+        activation, identity verification (异地客户身份核实).
 
         Raises:
             PermissionDeniedError, NotFoundError, InvalidValueError, InvalidTransitionError.
         """
-        self._perform(
-            "update_customer",
-            by,
-            f"customer:{customer_id}",
-            update_customer,
-            customer_id,
-            segment=segment,
-            relationship_manager=relationship_manager,
-            funds_used_region=funds_used_region,
-            activate=activate,
-            identity_verified=identity_verified,
-        )
+
+        def work(uow: UnitOfWork, call: Call) -> None:
+            customer = uow.customers.get(customer_id)
+            today = self._ctx.clock.today()
+            if segment is not None:
+                customer.change_segment(Segment(segment))
+            if relationship_manager is not None:
+                customer.assign_manager(UserId(str(relationship_manager)))
+            if funds_used_region is not None:
+                customer.move_funds_use(funds_used_region)
+            if identity_verified:
+                customer.verify_identity(on=today)
+            if activate and customer.status is not CustomerStatus.ACTIVE:
+                customer.activate(on=today)
+            call.touch(customer)
+
+        self._write("update_customer", by, work, subject=f"customer:{customer_id}")
 
     def exit_customer(self, by: Principal, customer_id: CustomerId, *, reason: str) -> None:
-        """A customer leaves (see `onboarding.exit_customer`).
+        """A customer leaves (退出): refused while any facility still has money drawn; its
+        credit file is archived.
 
         Raises:
-            PermissionDeniedError, NotFoundError, InvalidTransitionError.
+            PermissionDeniedError, NotFoundError, InvalidTransitionError (drawn facilities
+            named, or a final status).
         """
-        self._perform(
-            "exit_customer",
-            by,
-            f"customer:{customer_id}",
-            exit_customer,
-            customer_id,
-            reason=reason,
-        )
+
+        def work(uow: UnitOfWork, call: Call) -> None:
+            customer = uow.customers.get(customer_id)
+            open_ = [f for f in uow.facilities.find(customer_id=customer_id) if not f.drawn.is_zero]
+            if open_:
+                raise InvalidTransitionError(
+                    f"customer {customer_id} cannot exit: "
+                    + ", ".join(f"{f.id} has {f.drawn} drawn" for f in open_)
+                )
+            today = self._ctx.clock.today()
+            customer.exit(on=today, reason=reason)
+            credit_file = uow.credit_files.for_customer(customer_id)
+            if credit_file is not None and credit_file.archived_on is None:
+                credit_file.archive(on=today)
+                call.touch(credit_file)
+            call.touch(customer)
+            call.note(reason=reason)
+
+        self._write("exit_customer", by, work, subject=f"customer:{customer_id}")
 
 
-__all__ = [
-    "CustomerView",
-    "OnboardingCalls",
-    "exit_customer",
-    "form_group",
-    "onboard_customer",
-    "update_customer",
-]
+__all__ = ["CustomerView", "OnboardingCalls"]
