@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, Concatenate, Generic, ParamSpec, Self, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from creditmgmt.domain.customer import Customer
 from creditmgmt.domain.errors import CreditMgmtError
@@ -34,7 +34,6 @@ from creditmgmt.services.errors import IdempotencyKeyError, PermissionDeniedErro
 from creditmgmt.services.retry import retry_on_conflict
 
 T = TypeVar("T")
-P = ParamSpec("P")
 JSON = Any
 
 log = logging.getLogger("creditmgmt.desk")
@@ -157,25 +156,6 @@ class DeskCore:
         self._permit(by, call, subject)
         with self._store.unit_of_work() as uow:
             return work(uow)
-
-    def _perform(
-        self,
-        call: str,
-        by: Principal,
-        subject: str,
-        use_case: Callable[Concatenate[UnitOfWork, Call, Context, P], T],
-        /,
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> T:
-        """`_write` of a use-case function of `(uow, call, ctx, *args, **kwargs)`: the
-        state-changing calls without an idempotency key."""
-        return self._write(
-            call,
-            by,
-            lambda uow, record: use_case(uow, record, self._ctx, *args, **kwargs),
-            subject=subject,
-        )
 
     def _write(
         self,
