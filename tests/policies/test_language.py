@@ -820,6 +820,20 @@ def test_master_scale(rules: RuleSet, pd: str, grade: str) -> None:
 def test_master_scale_value_off_every_band(rules: RuleSet) -> None:
     with pytest.raises(PolicyEvaluationError, match=r"pd 1\.5 is on no band of the scale"):
         rules.evaluate("scale", {"pd": "1.5"})
+    text = document(
+        """
+        - id: s
+          kind: master_scale
+          input: pd
+          output: grade
+          grades:
+            - {grade: A, from: 0, to: 0.5}
+            - {grade: X, default: true, at: 1}
+        """,
+        inputs="pd: {type: decimal, nullable: true}",
+    )
+    with pytest.raises(PolicyEvaluationError, match="block s: pd is missing"):
+        load_ruleset(text).evaluate("s", {"pd": None})
 
 
 @pytest.mark.parametrize(("grade", "months"), [("A", 12), ("B", 12), ("C", 6), ("D", 6), ("E", 3)])

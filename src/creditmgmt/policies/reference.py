@@ -233,9 +233,7 @@ class ReferenceEvaluator:
     def _scale(
         self, s: m.MasterScale, v: dict[str, Any], steps: Steps
     ) -> tuple[dict[str, Any], list[str]]:
-        pd = v[s.input]
-        if pd is None:
-            raise PolicyEvaluationError(f"block {s.id}: no {s.input}")
+        pd = _required(s.id, s.input, v)
         if s.floor is not None and pd < s.floor:
             pd = s.floor
         for g in s.grades:
@@ -250,9 +248,7 @@ class ReferenceEvaluator:
     def _ladder(
         self, ladder: m.ThresholdLadder, v: dict[str, Any], steps: Steps
     ) -> tuple[dict[str, Any], list[str]]:
-        value = v[ladder.input]
-        if value is None:
-            raise PolicyEvaluationError(f"block {ladder.id}: {ladder.input} is missing")
+        value = _required(ladder.id, ladder.input, v)
         spec = self.document.inputs[ladder.input]
         key: Any = spec.values.index(value) if spec.type == "enum" else value
         starts = [
@@ -345,6 +341,18 @@ class ReferenceEvaluator:
         return {"fired": tuple(fired), "severity": worst, "count": len(fired)}, [
             f["id"] for f in fired
         ]
+
+
+def _required(block: str, name: str, values: Mapping[str, Any]) -> Any:
+    """The value of input `name`, which block `block` cannot do without.
+
+    Raises:
+        PolicyEvaluationError: the value is missing (None), naming the block and the input.
+    """
+    value = values[name]
+    if value is None:
+        raise PolicyEvaluationError(f"block {block}: {name} is missing")
+    return value
 
 
 def _no_lookup(block: str, output: str, args: dict[str, Any]) -> Any:
