@@ -117,7 +117,6 @@ class FileBackend(RecordBackend):
         snapshot_journal_ratio: float | None = 0.5,
         snapshot_min_bytes: int = 4 << 20,
         lock_timeout: float = 10.0,
-        fsync: bool = True,
         create: bool = False,
         file_mode: int = FILE_MODE,
         dir_mode: int = DIR_MODE,
@@ -129,7 +128,6 @@ class FileBackend(RecordBackend):
         self.snapshot_every = snapshot_every
         self.snapshot_journal_ratio = snapshot_journal_ratio
         self.snapshot_min_bytes = snapshot_min_bytes
-        self.fsync = fsync
         self.state = RecordState(self.kinds)
         self.commit_sequence = 0
         self._columns = {k: Columns(spec) for k, spec in self.kinds.items()}
@@ -364,8 +362,7 @@ class FileBackend(RecordBackend):
             raise self._refused(label, e) from e
         try:
             _write_all(fd, frame)
-            if self.fsync:
-                os.fsync(fd)
+            os.fsync(fd)
         except OSError as e:
             self._cut_off_frame(fd, start, label, e)  # always raises
         self.commit_sequence = seq
@@ -383,8 +380,7 @@ class FileBackend(RecordBackend):
         # even after a write that reports nothing written, and make the cut durable
         try:
             os.ftruncate(fd, start)
-            if self.fsync:
-                os.fsync(fd)
+            os.fsync(fd)
         except OSError as cut_error:
             self._unusable = (
                 f"the outcome of {label} is unknown: its journal frame could not be "
