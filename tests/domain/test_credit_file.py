@@ -15,7 +15,15 @@ from creditmgmt.domain import (
     NegativeAmountError,
     Section,
 )
-from creditmgmt.domain.credit_file import DocumentRef, LitigationCase, LitigationRole
+from creditmgmt.domain.credit_file import (
+    KEY_PERSON_FACTS,
+    CreditFile,
+    DocumentRef,
+    KeyPersonChange,
+    KeyPersonsChanged,
+    LitigationCase,
+    LitigationRole,
+)
 from creditmgmt.domain.ids import UserId
 from creditmgmt.testing.builders import M, a_credit_file, a_statement
 
@@ -63,6 +71,61 @@ def test_a_replaced_entry_is_archived_and_the_new_one_starts_unverified() -> Non
     assert not cf.entry("basic").is_verified
     assert dict(cf.entry("basic").facts) == {"legal_representative": "张三"}
     assert [e.archived for e in cf.entries] == [True, False]
+
+
+def _basic(cf: CreditFile, as_of: date, **facts: str) -> None:
+    cf.record(key="basic", section=Section.BASIC_INFO, source="registry", as_of=as_of, facts=facts)
+
+
+def test_naming_a_key_person_for_the_first_time_is_no_change() -> None:
+    cf = a_credit_file()
+    _basic(cf, AS_OF, legal_representative="张三")
+    _basic(cf, date(2026, 1, 31), legal_representative="张三", controller="李四", cfo="王五")
+    assert cf.key_person_changes(since=date(2000, 1, 1)) == []
+    assert not [e for e in cf.pending_events if isinstance(e, KeyPersonsChanged)]
+
+
+@pytest.mark.parametrize("fact", KEY_PERSON_FACTS)
+def test_a_new_controller_chairman_or_cfo_is_a_change_dated_by_the_new_entry(fact: str) -> None:
+    cf = a_credit_file()
+    _basic(cf, AS_OF, **{fact: "张三", "address": "上海市浦东新区"})
+    cf.pull_events()
+    _basic(cf, date(2026, 2, 10), **{fact: "李四", "address": "上海市浦东新区"})
+    change = KeyPersonChange(key="basic", on=date(2026, 2, 10), facts=(fact,))
+    assert cf.key_person_changes(since=date(2026, 2, 10)) == [change]
+    assert cf.key_person_changes(since=date(2026, 2, 11)) == []
+    assert cf.pending_events[-1] == KeyPersonsChanged(
+        aggregate_id=str(cf.id), key="basic", facts=(fact,), as_of=date(2026, 2, 10)
+    )
+
+
+def test_a_removed_key_person_is_a_change_and_each_replacement_counts() -> None:
+    cf = a_credit_file()
+    _basic(cf, AS_OF, controller="张三", chairman="李四", cfo="王五")
+    _basic(cf, date(2026, 1, 31), controller="张三", chairman="李四")  # CFO gone
+    _basic(cf, date(2026, 2, 28), controller="张三", chairman="李四", cfo=" ")  # still none
+    _basic(cf, date(2026, 3, 31), controller="赵六", chairman="钱七", cfo="孙八")
+    assert cf.key_person_changes(since=AS_OF) == [
+        KeyPersonChange(key="basic", on=date(2026, 1, 31), facts=("cfo",)),
+        KeyPersonChange(key="basic", on=date(2026, 3, 31), facts=("controller", "chairman")),
+    ]
+    assert [e.archived for e in cf.entries] == [True, True, True, False]
+
+
+def test_white_space_and_other_facts_change_no_key_person() -> None:
+    cf = a_credit_file()
+    _basic(cf, AS_OF, controller="张三", chairman="Li Si", address="上海市浦东新区")
+    _basic(cf, date(2026, 1, 31), controller=" 张三\n", chairman="Li Si ", address="北京市朝阳区")
+    cf.record(key="status", section=Section.BUSINESS_STATUS, source="visit", as_of=AS_OF)
+    cf.record(  # key-person facts outside the basic information name no key person
+        key="status",
+        section=Section.BUSINESS_STATUS,
+        source="visit",
+        as_of=date(2026, 1, 31),
+        facts={"controller": "王五"},
+    )
+    assert cf.key_person_changes(since=AS_OF) == []
+    assert not [e for e in cf.pending_events if isinstance(e, KeyPersonsChanged)]
 
 
 def test_records_are_filed_in_their_own_section_one_per_entry() -> None:

@@ -6,6 +6,12 @@ and when, its refresh-due date and its confidentiality level; `readable_by(clear
 the entries a reader with that clearance may see (查阅权限). Financial statements carry the
 figures the ratios are derived from; a ratio whose denominator is zero is `None`, never an
 exception and never a float.
+
+Key persons (关键人员) are facts of the basic information (`KEY_PERSON_FACTS`: the actual
+controller, the chairman, the CFO). Replacing a basic-information entry by one that names
+another person for such a fact, or no longer names one, is a key-person change dated by the
+new entry's as-of date (`CreditFile.key_person_changes`); naming a person for the first time
+is not. The change of controller, chairman or CFO is a red early-warning trigger.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import IntEnum, StrEnum
+from typing import Final
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -227,6 +234,11 @@ _PAYLOAD_SECTION: dict[str, Section] = {
 }
 
 
+#: The basic-information facts naming the customer's key persons: the actual controller
+#: (实际控制人), the chairman (董事长) and the CFO (财务负责人).
+KEY_PERSON_FACTS: Final[tuple[str, ...]] = ("controller", "chairman", "cfo")
+
+
 @attrs.frozen(kw_only=True)
 class FileEntry:
     """One sourced fact in a credit file section."""
@@ -272,11 +284,47 @@ class FileEntry:
     def is_verified(self) -> bool:
         return self.verified_by is not None
 
+    def key_persons(self) -> dict[str, str]:
+        """The key persons the entry names, by fact (`KEY_PERSON_FACTS`), surrounding white
+        space stripped; a blank value names no one, and an entry outside `basic_info` names
+        no key person."""
+        if self.section is not Section.BASIC_INFO:
+            return {}
+        named = {name: value.strip() for name, value in self.facts if name in KEY_PERSON_FACTS}
+        return {name: value for name, value in named.items() if value}
+
+    def key_persons_changed_from(self, replaced: FileEntry) -> tuple[str, ...]:
+        """The key-person facts this entry, replacing `replaced`, changes (in
+        `KEY_PERSON_FACTS` order): those `replaced` named and this one names otherwise or not
+        at all. A fact `replaced` did not name is named for the first time: no change."""
+        before, after = replaced.key_persons(), self.key_persons()
+        return tuple(f for f in KEY_PERSON_FACTS if f in before and after.get(f) != before[f])
+
+
+@attrs.frozen(kw_only=True)
+class KeyPersonChange:
+    """A replacement of a credit-file entry that changed key persons: `key` of the entry,
+    `on` the new entry's as-of date, `facts` the key-person facts it changed."""
+
+    key: str
+    on: date
+    facts: tuple[str, ...]
+
 
 @domain_event
 class CreditFileEntryRecorded(DomainEvent):
     key: str
     section: Section
+    as_of: date
+
+
+@domain_event
+class KeyPersonsChanged(DomainEvent):
+    """A recorded entry replaced one that named other key persons (the facts that changed,
+    not the persons)."""
+
+    key: str
+    facts: tuple[str, ...]
     as_of: date
 
 
@@ -325,7 +373,8 @@ class CreditFile(Aggregate):
         """Add an entry, or replace the live entry with the same key (the old one is archived).
 
         The refresh-due date defaults to as_of + the file's refresh cycle. A replacement starts
-        unverified: whoever verified the old record did not verify the new one.
+        unverified: whoever verified the old record did not verify the new one. A replacement
+        that changes key persons also records `KeyPersonsChanged`.
 
         Raises:
             InvalidTransitionError: the file is archived.
@@ -349,6 +398,7 @@ class CreditFile(Aggregate):
             document=document,
             facts=tuple(sorted((facts or {}).items())),
         )
+        replaced = next((e for e in self.entries if e.key == key and not e.archived), None)
         kept = tuple(
             attrs.evolve(e, archived=True) if e.key == key and not e.archived else e
             for e in self.entries
@@ -359,6 +409,11 @@ class CreditFile(Aggregate):
                 aggregate_id=str(self.id), key=key, section=section, as_of=as_of
             )
         )
+        changed = entry.key_persons_changed_from(replaced) if replaced is not None else ()
+        if changed:
+            self._record(
+                KeyPersonsChanged(aggregate_id=str(self.id), key=key, facts=changed, as_of=as_of)
+            )
         return entry
 
     def entry(self, key: str) -> FileEntry:
@@ -401,6 +456,22 @@ class CreditFile(Aggregate):
     def latest_bureau_report(self) -> BureauReport | None:
         reports = [e.bureau_report for e in self.live_entries() if e.bureau_report]
         return max(reports, key=lambda r: r.report_date) if reports else None
+
+    def key_person_changes(self, since: date) -> list[KeyPersonChange]:
+        """The key-person changes dated on or after `since`, oldest first: each entry (live or
+        archived) whose key-person facts differ from those of the entry it replaced (the one
+        with the same key recorded before it), dated by its as-of date."""
+        previous: dict[str, FileEntry] = {}
+        found: list[KeyPersonChange] = []
+        for e in self.entries:  # in the order recorded: a key's entries replaced each other
+            replaced = previous.get(e.key)
+            previous[e.key] = e
+            if replaced is None or e.as_of < since:
+                continue
+            changed = e.key_persons_changed_from(replaced)
+            if changed:
+                found.append(KeyPersonChange(key=e.key, on=e.as_of, facts=changed))
+        return sorted(found, key=lambda c: c.on)
 
     def archive(self, *, on: date) -> None:
         """Archive the whole file (归档) — e.g. after the customer exits; read-only afterwards.
