@@ -14,10 +14,10 @@ per rating and due date.
 | `revenue_change_yoy` | the two latest financial statements of the credit file, when they are 12 months apart |
 | `net_assets` | equity of the latest financial statement |
 | `litigation_amount` | claims of the live litigation entries where the customer is the defendant and the case is not closed (in the statement's currency); fed when above zero |
+| `key_person_changed` | true when the credit file reports a change of controller, chairman or CFO (`CreditFile.key_person_changes`) dated in the year up to the run date (`key_person_news_since`); not fed otherwise |
 
-`covenant_breach` and `key_person_changed` have no record in the book (no covenant is
-modelled, and no change of controller, chairman or CFO is recorded), so the run never fires
-those triggers; a host that keeps them evaluates the block with its own inputs.
+`covenant_breach` has no record in the book (no covenant is modelled), so the run never
+fires that trigger; a host that keeps covenants evaluates the block with its own inputs.
 """
 
 from __future__ import annotations
@@ -93,6 +93,13 @@ def rating_window_moves(customer: Customer, as_of: date) -> date | None:
     return min(moves) if moves else None
 
 
+def key_person_news_since(as_of: date) -> date:
+    """The first day of the year `key_person_changed` looks back over from `as_of`: a change
+    dated from it to `as_of` is news (one dated a year before `as_of` no longer is, as a
+    grade leaves the rating-move year)."""
+    return as_of - relativedelta(years=1) + timedelta(days=1)
+
+
 def utilisation(facilities: Sequence[Facility]) -> Decimal | None:
     """Drawn ÷ limit of the customer's live customer-level facilities (those in the first
     one's currency), to 4 places; None when they have no limit."""
@@ -147,12 +154,15 @@ def warning_inputs(
         best = min(grades.index(g) for g in held if g in grades)
         inputs["rating_notches_down_12m"] = max(grades.index(rating.grade) - best, 0)
     if file is not None:
-        inputs.update(_file_inputs(file))
+        inputs.update(_file_inputs(file, as_of))
     return inputs
 
 
-def _file_inputs(file: CreditFile) -> dict[str, Any]:
+def _file_inputs(file: CreditFile, as_of: date) -> dict[str, Any]:
     found: dict[str, Any] = {}
+    changes = file.key_person_changes(since=key_person_news_since(as_of))
+    if any(c.on <= as_of for c in changes):
+        found["key_person_changed"] = True
     statements = file.statements()
     currency = None
     if statements:
