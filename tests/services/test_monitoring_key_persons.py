@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from tests.services.desk_state import assessments
 
 from creditmgmt.domain.credit_file import KeyPersonChange, Section
 from creditmgmt.domain.facility import FacilityStatus
 from creditmgmt.domain.ids import CustomerId
 from creditmgmt.domain.risk import RiskEventStatus, Severity
 from creditmgmt.services.desk import CreditDesk
-from creditmgmt.services.monitoring.signals import warning_inputs
+from creditmgmt.services.monitoring.signals import key_person_news_starts, warning_inputs
 from creditmgmt.testing.builders import a_credit_file, a_customer
 from creditmgmt.testing.desk import ANALYST, a_desk, a_funded_customer
 
@@ -82,6 +83,23 @@ def test_a_change_reported_13_months_before_the_run_raises_none() -> None:
         assert _fired(desk, recent) == [(Severity.RED, RiskEventStatus.OPEN)]
 
 
+def test_an_incremental_run_fires_on_the_date_of_a_change_reported_ahead() -> None:
+    with a_desk() as desk:
+        customer, _ = a_funded_customer(desk)
+        effective = date(2026, 3, 20)  # e.g. a board resolution naming the next chairman
+        _basic_info(desk, customer, date(2026, 1, 15), chairman="李四")
+        _basic_info(desk, customer, effective, chairman="王五")
+        desk.run_daily(DAY)
+        assert _fired(desk, customer) == []
+        with desk.store.unit_of_work() as uow:
+            mark = uow.customers.get(customer).monitoring
+        assert mark is not None and mark.next_check == effective
+        desk.run_daily(date(2026, 3, 19), incremental=True)
+        assert _fired(desk, customer) == []
+        assert desk.run_daily(effective, incremental=True).new_risk_events == 1
+        assert _fired(desk, customer) == [(Severity.RED, RiskEventStatus.OPEN)]
+
+
 def test_key_person_changed_is_fed_for_a_year_up_to_the_run_date() -> None:
     customer = a_customer()
     file = a_credit_file(customer_id=customer.id)
@@ -105,3 +123,35 @@ def test_key_person_changed_is_fed_for_a_year_up_to_the_run_date() -> None:
         True,
     ]
     assert fed(date(2026, 6, 1)) is False
+    assert key_person_news_starts(file, date(2025, 3, 1)) == date(2025, 6, 1)
+    assert key_person_news_starts(file, date(2025, 6, 1)) is None
+    assert key_person_news_starts(None, date(2025, 6, 1)) is None
+
+
+def test_the_day_a_change_stops_being_news_needs_no_full_assessment() -> None:
+    changed = date(2026, 3, 10)  # news to 9 March 2027
+    days = (date(2026, 3, 11), date(2027, 3, 9), date(2027, 3, 10), date(2027, 3, 11))
+
+    def state(incremental: bool) -> tuple[object, ...]:
+        with a_desk() as desk:
+            customer, _ = a_funded_customer(desk, term_months=24)
+            _basic_info(desk, customer, date(2026, 1, 15), chairman="李四")
+            _basic_info(desk, customer, changed, chairman="王五")
+            with assessments(desk) as calls:
+                for day in days:
+                    desk.run_daily(day, incremental=incremental)
+            with desk.store.unit_of_work() as uow:
+                return (
+                    [d for d, n in calls if n],
+                    sorted((e.type, e.status, e.business_date) for e in uow.risk_events.find()),
+                    sorted(str(t.id) for t in uow.tasks.find(customer_id=customer)),
+                    sorted(f.status for f in uow.facilities.find(customer_ids=[customer])),
+                    uow.customers.get(customer).monitoring,
+                )
+
+    full, incremental = state(incremental=False), state(incremental=True)
+    # the incremental run assesses on the day after the change and on 9 March (a month-end
+    # passed and the trigger still fires), not on the 10th or 11th: no date of the mark's
+    assert incremental[0] == list(days[:2]) and full[0] == list(days)
+    assert full[1:] == incremental[1:]
+    assert full[1] == [(TRIGGER, RiskEventStatus.OPEN, date(2026, 3, 11))]

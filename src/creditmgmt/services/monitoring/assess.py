@@ -38,6 +38,7 @@ from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
 from creditmgmt.policies.model import MasterScale
 from creditmgmt.policies.ruleset import Decision, RuleSet
 from creditmgmt.services.monitoring.signals import (
+    key_person_news_starts,
     month_ends,
     rating_window_moves,
     review_due,
@@ -432,9 +433,12 @@ def _next_check(
     of its records moves: tomorrow while a loan is overdue, held as NPL or under
     observation; else the next reminder, the day an instalment falls overdue, the day after
     a facility matures, the day a credit-file entry goes stale, the periodic review's due
-    date, the day a past grade leaves the rating-move year. A month-end is not among them:
-    an incremental run records it by `month_end.record_month_end` and assesses in full only
-    a customer for whom that could change more than the mark."""
+    date, the day a past grade leaves the rating-move year, the date of a key-person change
+    reported ahead of it. A month-end is not among them: an incremental run records it by
+    `month_end.record_month_end` and assesses in full only a customer for whom that could
+    change more than the mark. Nor is the day a key-person change stops being news: the
+    input turning false changes nothing a run writes (its event stays until resolved, which
+    moves the customer's records, and no run unfreezes a limit)."""
     tomorrow = as_of + timedelta(days=1)
     ahead: list[date] = []
     if review is not None:
@@ -442,6 +446,9 @@ def _next_check(
     moves = rating_window_moves(customer, as_of)
     if moves is not None:
         ahead.append(moves)
+    news = key_person_news_starts(file, as_of)
+    if news is not None:
+        ahead.append(news)
     for lo in outcomes:
         loan = lo.loan
         if lo.dpd > 0 or lo.risk.cure_start is not None or loan.restructured_on is not None:

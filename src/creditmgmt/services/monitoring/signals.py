@@ -100,6 +100,15 @@ def key_person_news_since(as_of: date) -> date:
     return as_of - relativedelta(years=1) + timedelta(days=1)
 
 
+def key_person_news_starts(file: CreditFile | None, as_of: date) -> date | None:
+    """The first date after `as_of` on which a key-person change dated later (reported ahead
+    of its date) becomes news (None: no such change)."""
+    if file is None:
+        return None
+    ahead = file.key_person_changes(since=as_of + timedelta(days=1))
+    return ahead[0].on if ahead else None
+
+
 def utilisation(facilities: Sequence[Facility]) -> Decimal | None:
     """Drawn ÷ limit of the customer's live customer-level facilities (those in the first
     one's currency), to 4 places; None when they have no limit."""
