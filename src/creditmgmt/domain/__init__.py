@@ -21,6 +21,7 @@ from creditmgmt.domain.collateral import (
     GuaranteeType,
     Valuation,
 )
+from creditmgmt.domain.covenant import Covenant, CovenantBound, CovenantMetric
 from creditmgmt.domain.credit_file import (
     BureauReport,
     Confidentiality,
@@ -118,6 +119,9 @@ __all__ = [
     "CollateralId",
     "CollateralType",
     "Confidentiality",
+    "Covenant",
+    "CovenantBound",
+    "CovenantMetric",
     "CreditApplication",
     "CreditFile",
     "CreditFileId",
