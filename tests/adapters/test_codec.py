@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 from creditmgmt.adapters.records import codec
 from creditmgmt.adapters.records.clone import clone_aggregate, layout, restore, snapshot
 from creditmgmt.adapters.records.kinds import BINDINGS, binding_for
+from creditmgmt.domain.covenant import Covenant, CovenantBound, CovenantMetric
+from creditmgmt.domain.credit_file import CreditFile, Section
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.facility import DrawdownMade, Facility, FacilityActivated
 from creditmgmt.domain.money import Money
 from creditmgmt.ports.audit import AuditEntry
 from creditmgmt.ports.errors import DataError
 from creditmgmt.testing import strategies as cs
-from creditmgmt.testing.builders import SequentialIds, a_customer, a_facility_tree
+from creditmgmt.testing.builders import (
+    SequentialIds,
+    a_credit_file,
+    a_customer,
+    a_facility_tree,
+)
 
 STRATEGIES = (
     cs.customers(),
@@ -319,3 +327,47 @@ def test_flags_and_enums_keep_their_types() -> None:
         codec.decode("facility", Facility, document, record_id=str(tree.root.id), version=1)
     customer, doc = _customer_document()
     assert type(_decode_customer(doc).kind) is type(customer.kind)
+
+
+def test_a_covenant_entry_round_trips_and_a_document_from_before_covenants_still_reads() -> None:
+    cf = a_credit_file()
+    covenant = Covenant(
+        metric=CovenantMetric.DSCR, bound=CovenantBound.AT_LEAST, threshold=Decimal("1.20")
+    )
+    cf.record(
+        key="dscr",
+        section=Section.COVENANTS,
+        source="agreement",
+        as_of=AT.date(),
+        covenant=covenant,
+    )
+    cf.record(key="basic", section=Section.BASIC_INFO, source="registry", as_of=AT.date())
+    document = json.loads(json.dumps(codec.encode("credit_file", cf)))
+    first, second = document["data"]["entries"]
+    assert first["covenant"] == {"metric": "dscr", "bound": "at_least", "threshold": "1.20"}
+    assert second["covenant"] is None
+
+    def read(doc: dict[str, Any]) -> CreditFile:
+        return codec.decode("credit_file", CreditFile, doc, record_id=str(cf.id), version=1)
+
+    assert read(document).entries == cf.entries
+    slow = codec.make_converter(fast=False)  # the fast path reads what cattrs reads
+    assert slow.structure(document["data"], CreditFile).entries == cf.entries
+    del second["covenant"]  # stored before covenants were modelled
+    assert read(document).entries == cf.entries
+    first["covenant"]["threshold"] = "-1"
+    with pytest.raises(
+        DataError, match=r"threshold must not be negative, got -1 @ data.entries\[0\].covenant"
+    ):
+        read(document)
+    first["covenant"].update(threshold="1.2", metric="leverage")
+    with pytest.raises(DataError, match=r"entries\[0\].covenant.metric"):
+        read(document)
+
+
+def test_generated_credit_files_hold_covenants() -> None:
+    unshrunk = settings(database=None, phases=[Phase.generate])
+    found = find(cs.credit_files(), lambda cf: bool(cf.covenants()), settings=unshrunk)
+    assert all(e.section is Section.COVENANTS for e in found.entries if e.covenant is not None)
+    entry = find(cs.file_entries(), lambda e: e.covenant is not None, settings=unshrunk)
+    assert entry.section is Section.COVENANTS

@@ -21,7 +21,9 @@ from creditmgmt.domain.collateral import (
     GuaranteeType,
     Valuation,
 )
+from creditmgmt.domain.covenant import Covenant, CovenantBound, CovenantMetric
 from creditmgmt.domain.credit_file import (
+    KEY_PERSON_FACTS,
     BureauReport,
     Confidentiality,
     CreditFile,
@@ -29,6 +31,7 @@ from creditmgmt.domain.credit_file import (
     EntryNotFoundError,
     FileEntry,
     FinancialStatement,
+    KeyPersonChange,
     LitigationCase,
     LitigationRole,
     RefreshCycle,
@@ -102,6 +105,7 @@ from creditmgmt.domain.schedule import (
 Classification = ClassificationEntry
 
 __all__ = [
+    "KEY_PERSON_FACTS",
     "Aggregate",
     "Allocation",
     "Amortisation",
@@ -118,6 +122,9 @@ __all__ = [
     "CollateralId",
     "CollateralType",
     "Confidentiality",
+    "Covenant",
+    "CovenantBound",
+    "CovenantMetric",
     "CreditApplication",
     "CreditFile",
     "CreditFileId",
@@ -162,6 +169,7 @@ __all__ = [
     "InvalidMoneyError",
     "InvalidTransitionError",
     "InvalidValueError",
+    "KeyPersonChange",
     "LimitBelowUtilisationError",
     "LimitExceededError",
     "LimitTree",

@@ -1,11 +1,12 @@
 """Customer credit files (客户资信档案): sourced, dated, verified, refreshed, access-controlled.
 
 A credit file has sections (basic info, business status, financial statements, credit
-records, litigation, documents). Every entry records its source, as-of date, who verified it
-and when, its refresh-due date and its confidentiality level; `readable_by(clearance)` gives
-the entries a reader with that clearance may see (查阅权限). Financial statements carry the
-figures the ratios are derived from; a ratio whose denominator is zero is `None`, never an
-exception and never a float.
+records, litigation, documents, covenants). Every entry records its source, as-of date, who
+verified it and when, its refresh-due date and its confidentiality level;
+`readable_by(clearance)` gives the entries a reader with that clearance may see (查阅权限).
+Financial statements carry the figures the ratios are derived from; a ratio whose denominator
+is zero is `None`, never an exception and never a float. Financial covenants of the loan agreement (`Covenant`) are filed
+in the covenants section and tested against the latest statement (`covenant_breaches`).
 
 Key persons (关键人员) are facts of the basic information (`KEY_PERSON_FACTS`: the actual
 controller, the chairman, the CFO). Replacing a basic-information entry by one that names
@@ -24,6 +25,7 @@ from typing import Final
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from creditmgmt.domain.covenant import Covenant
 from creditmgmt.domain.errors import (
     CurrencyMismatchError,
     DomainError,
@@ -50,6 +52,7 @@ class Section(StrEnum):
     CREDIT_RECORDS = "credit_records"
     LITIGATION = "litigation"
     DOCUMENTS = "documents"
+    COVENANTS = "covenants"
 
 
 class Confidentiality(IntEnum):
@@ -231,6 +234,7 @@ _PAYLOAD_SECTION: dict[str, Section] = {
     "bureau_report": Section.CREDIT_RECORDS,
     "litigation": Section.LITIGATION,
     "document": Section.DOCUMENTS,
+    "covenant": Section.COVENANTS,
 }
 
 
@@ -256,6 +260,7 @@ class FileEntry:
     bureau_report: BureauReport | None = None
     litigation: LitigationCase | None = None
     document: DocumentRef | None = None
+    covenant: Covenant | None = None
     # free key/value facts (basic info, business status)
     facts: tuple[tuple[str, str], ...] = attrs.field(default=(), validator=text(NOTE_MAX))
 
@@ -368,6 +373,7 @@ class CreditFile(Aggregate):
         bureau_report: BureauReport | None = None,
         litigation: LitigationCase | None = None,
         document: DocumentRef | None = None,
+        covenant: Covenant | None = None,
         facts: dict[str, str] | None = None,
     ) -> FileEntry:
         """Add an entry, or replace the live entry with the same key (the old one is archived).
@@ -379,8 +385,8 @@ class CreditFile(Aggregate):
         Raises:
             InvalidTransitionError: the file is archived.
             InvalidValueError: an empty key or source, refresh_due not after as_of, a record
-                filed in the wrong section (a statement outside `financial_statements`, ...),
-                or more than one record in one entry.
+                filed in the wrong section (a statement outside `financial_statements`, a
+                covenant outside `covenants`, ...), or more than one record in one entry.
         """
         self._ensure_open()
         if not key.strip() or not source.strip():
@@ -396,6 +402,7 @@ class CreditFile(Aggregate):
             bureau_report=bureau_report,
             litigation=litigation,
             document=document,
+            covenant=covenant,
             facts=tuple(sorted((facts or {}).items())),
         )
         replaced = next((e for e in self.entries if e.key == key and not e.archived), None)
@@ -472,6 +479,21 @@ class CreditFile(Aggregate):
             if changed:
                 found.append(KeyPersonChange(key=e.key, on=e.as_of, facts=changed))
         return sorted(found, key=lambda c: c.on)
+
+    def covenants(self) -> list[Covenant]:
+        """Covenants of live entries, in the order they were filed."""
+        return [e.covenant for e in self.live_entries() if e.covenant is not None]
+
+    def covenant_breaches(self) -> list[Covenant] | None:
+        """The live covenants the latest financial statement breaks (a ratio it cannot give
+        is no breach); None when the file holds no live covenant or no statement to test
+        them against. Raises nothing."""
+        covenants = self.covenants()
+        statements = self.statements()
+        if not covenants or not statements:
+            return None
+        latest = statements[-1]
+        return [c for c in covenants if c.breached_by(latest)]
 
     def archive(self, *, on: date) -> None:
         """Archive the whole file (归档) — e.g. after the customer exits; read-only afterwards.

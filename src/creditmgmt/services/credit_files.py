@@ -7,6 +7,7 @@ from datetime import date
 
 import attrs
 
+from creditmgmt.domain.covenant import Covenant
 from creditmgmt.domain.credit_file import (
     Confidentiality,
     CreditFile,
@@ -77,9 +78,12 @@ class CreditFileCalls(DeskCore):
         facts: dict[str, str] | None = None,
         litigation: LitigationCase | None = None,
         document: DocumentRef | None = None,
+        covenant: Covenant | None = None,
     ) -> str:
         """File an entry (replacing the live one with the same key); returns its key.
-        `confidentiality` defaults to the desk's default level.
+        `confidentiality` defaults to the desk's default level. A `covenant` of the loan
+        agreement is filed in section `covenants`; the daily run tests the live ones against
+        the latest financial statement.
 
         Raises:
             PermissionDeniedError (also above the principal's clearance), NotFoundError,
@@ -102,6 +106,7 @@ class CreditFileCalls(DeskCore):
                 facts=facts,
                 litigation=litigation,
                 document=document,
+                covenant=covenant,
             )
             call.touch(credit_file)
             call.note(key=entry.key, section=entry.section.value)

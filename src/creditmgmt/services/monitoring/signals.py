@@ -14,10 +14,8 @@ per rating and due date.
 | `revenue_change_yoy` | the two latest financial statements of the credit file, when they are 12 months apart |
 | `net_assets` | equity of the latest financial statement |
 | `litigation_amount` | claims of the live litigation entries where the customer is the defendant and the case is not closed (in the statement's currency); fed when above zero |
+| `covenant_breach` | the live covenants of the credit file against its latest financial statement: true when the statement breaks any of them (a ratio it cannot give is no breach); fed only when the file holds both a covenant and a statement |
 | `key_person_changed` | true when the credit file reports a change of controller, chairman or CFO (`CreditFile.key_person_changes`) dated in the year up to the run date (`key_person_news_since`); not fed otherwise |
-
-`covenant_breach` has no record in the book (no covenant is modelled), so the run never
-fires that trigger; a host that keeps covenants evaluates the block with its own inputs.
 """
 
 from __future__ import annotations
@@ -184,6 +182,9 @@ def _file_inputs(file: CreditFile, as_of: date) -> dict[str, Any]:
                 growth = last.revenue_growth(previous)
                 if growth is not None:
                     found["revenue_change_yoy"] = growth
+    breaches = file.covenant_breaches()
+    if breaches is not None:
+        found["covenant_breach"] = bool(breaches)
     cases = [
         e.litigation
         for e in file.live_entries()

@@ -39,6 +39,7 @@ from creditmgmt.testing.strategies.lending import _split, schedules
 from creditmgmt.testing.strategies.values import (
     RULESET_REF,
     business_dates,
+    covenants,
     financial_statements,
     id_sources,
     names,
@@ -283,7 +284,8 @@ def books(
 
 
 def _records(draw: st.DrawFn, world: _World) -> None:
-    """Credit files, collateral and guarantees of the customers; classifications of loans."""
+    """Credit files (a statement, maybe a covenant), collateral and guarantees of the
+    customers; classifications of loans."""
     book, ids = world.book, world.ids
     for customer in book.customers:
         cf = CreditFile.open(ids, customer_id=customer.id, refresh_cycle=RefreshCycle.YEARLY)
@@ -294,6 +296,14 @@ def _records(draw: st.DrawFn, world: _World) -> None:
             as_of=world.start,
             financial_statement=draw(financial_statements(world.currency)),
         )
+        if draw(st.booleans()):
+            cf.record(
+                key="covenant",
+                section=Section.COVENANTS,
+                source="loan agreement",
+                as_of=world.start,
+                covenant=draw(covenants()),
+            )
         book.credit_files.append(cf)
     masters = [f for f in book.facilities if f.level is FacilityLevel.CUSTOMER]
     for master in masters:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from creditmgmt.domain.application import Assessment, CreditApplication, Decision
 from creditmgmt.domain.classification import ClassificationEntry
 from creditmgmt.domain.collateral import Collateral, Guarantee, Valuation
+from creditmgmt.domain.covenant import Covenant
 from creditmgmt.domain.credit_file import (
     BureauReport,
     CreditFile,
@@ -56,6 +57,7 @@ from creditmgmt.testing.strategies.risk import classification_entries, risk_even
 from creditmgmt.testing.strategies.values import (
     assessments,
     bureau_reports,
+    covenants,
     document_refs,
     financial_statements,
     id_sources,
@@ -117,6 +119,7 @@ def _strategy_table() -> dict[type[Any], Callable[[], st.SearchStrategy[Any]]]:
         BureauReport: bureau_reports,
         LitigationCase: litigation_cases,
         DocumentRef: document_refs,
+        Covenant: covenants,
         FileEntry: file_entries,
         Repayment: repayments,
         Installment: installments,

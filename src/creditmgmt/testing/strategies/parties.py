@@ -29,6 +29,7 @@ from creditmgmt.testing.strategies.values import (
     _attempt,
     bureau_reports,
     business_dates,
+    covenants,
     document_refs,
     financial_statements,
     id_sources,
@@ -231,6 +232,14 @@ def credit_files(draw: st.DrawFn, *, customer_id: CustomerId | None = None) -> C
             as_of=as_of,
             refresh_due=as_of + timedelta(days=draw(st.integers(1, 800))),
             document=draw(document_refs()),
+        )
+    if draw(st.booleans()):
+        cf.record(
+            key="covenant-1",
+            section=Section.COVENANTS,
+            source="loan agreement",
+            as_of=as_of,
+            covenant=draw(covenants()),
         )
     if draw(st.booleans()):
         cf.verify("basic", by=draw(users()), on=as_of)

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from creditmgmt.domain.application import Assessment
 from creditmgmt.domain.collateral import Valuation
+from creditmgmt.domain.covenant import Covenant, CovenantBound, CovenantMetric
 from creditmgmt.domain.credit_file import (
     BureauReport,
     DocumentRef,
@@ -239,6 +240,16 @@ def litigation_cases(draw: st.DrawFn) -> LitigationCase:
     )
 
 
+def covenants() -> st.SearchStrategy[Covenant]:
+    """A financial covenant on any ratio and bound, threshold 0 to 100 (four places)."""
+    return st.builds(
+        Covenant,
+        metric=st.sampled_from(list(CovenantMetric)),
+        bound=st.sampled_from(list(CovenantBound)),
+        threshold=st.decimals(min_value=0, max_value=100, places=4),
+    )
+
+
 def document_refs() -> st.SearchStrategy[DocumentRef]:
     """A reference to a document kept elsewhere (title and reference text)."""
     return st.builds(DocumentRef, title=names(), reference=texts())
@@ -262,6 +273,7 @@ __all__ = [
     "assessments",
     "bureau_reports",
     "business_dates",
+    "covenants",
     "currencies",
     "document_refs",
     "financial_statements",

@@ -1,0 +1,178 @@
+"""Financial covenants: a bound on one statement ratio, kept at the threshold, silent on a
+ratio the statement cannot give, filed in the covenants section of a credit file."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from creditmgmt.domain import (
+    Covenant,
+    CovenantBound,
+    CovenantMetric,
+    InvalidValueError,
+    Section,
+)
+from creditmgmt.domain.credit_file import DocumentRef
+from creditmgmt.testing.builders import a_credit_file, a_statement
+
+AS_OF = date(2026, 1, 31)
+#: current ratio 20 m ÷ 12 m; debt to assets 33 m ÷ 60 m = 0.55; interest coverage 6 m ÷ 1.5 m
+#: = 4; DSCR 7 m ÷ 4 m = 1.75
+STATEMENT = a_statement()
+
+
+def _covenant(metric: CovenantMetric, bound: CovenantBound, threshold: str) -> Covenant:
+    return Covenant(metric=metric, bound=bound, threshold=Decimal(threshold))
+
+
+RATIOS = [
+    (CovenantMetric.DEBT_TO_ASSETS, Decimal("0.55")),
+    (CovenantMetric.INTEREST_COVERAGE, Decimal("4")),
+    (CovenantMetric.DSCR, Decimal("1.75")),
+]
+STEP = Decimal("0.0001")
+
+
+@pytest.mark.parametrize(("metric", "ratio"), RATIOS)
+def test_at_least_is_kept_by_a_ratio_at_or_just_above_the_threshold_broken_just_below(
+    metric: CovenantMetric, ratio: Decimal
+) -> None:
+    def breached(threshold: Decimal) -> bool | None:
+        return Covenant(
+            metric=metric, bound=CovenantBound.AT_LEAST, threshold=threshold
+        ).breached_by(STATEMENT)
+
+    assert breached(ratio) is False  # the ratio at the threshold
+    assert breached(ratio - STEP) is False  # the ratio just above it
+    assert breached(ratio + STEP) is True  # the ratio just below it
+
+
+@pytest.mark.parametrize(("metric", "ratio"), RATIOS)
+def test_at_most_is_kept_by_a_ratio_at_or_just_below_the_threshold_broken_just_above(
+    metric: CovenantMetric, ratio: Decimal
+) -> None:
+    def breached(threshold: Decimal) -> bool | None:
+        return Covenant(
+            metric=metric, bound=CovenantBound.AT_MOST, threshold=threshold
+        ).breached_by(STATEMENT)
+
+    assert breached(ratio) is False  # the ratio at the threshold
+    assert breached(ratio + STEP) is False  # the ratio just below it
+    assert breached(ratio - STEP) is True  # the ratio just above it
+
+
+def test_the_current_ratio_is_compared_exactly() -> None:
+    ratio = STATEMENT.current_ratio  # 20 ÷ 12 = 1.666…
+    assert ratio is not None
+    at_least = _covenant(CovenantMetric.CURRENT_RATIO, CovenantBound.AT_LEAST, str(ratio))
+    assert at_least.ratio_of(STATEMENT) == ratio
+    assert at_least.breached_by(STATEMENT) is False
+    assert at_least.breached_by(a_statement(current_assets="19999999")) is True
+    at_most = _covenant(CovenantMetric.CURRENT_RATIO, CovenantBound.AT_MOST, "1.6666")
+    assert at_most.breached_by(STATEMENT) is True
+    assert str(at_most) == "current_ratio ≤ 1.6666"
+
+
+def test_a_ratio_the_statement_cannot_give_neither_keeps_nor_breaks_it() -> None:
+    no_interest = a_statement(interest_expense="0")
+    no_debt = a_statement(debt_service="0")
+    for bound in CovenantBound:
+        coverage = _covenant(CovenantMetric.INTEREST_COVERAGE, bound, "3")
+        assert coverage.breached_by(no_interest) is None
+        assert _covenant(CovenantMetric.DSCR, bound, "1.2").breached_by(no_debt) is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"threshold": Decimal("-0.01")}, "threshold must not be negative"),
+        ({"threshold": Decimal("NaN")}, "threshold must be finite"),
+        ({"threshold": Decimal("Infinity")}, "threshold must be finite"),
+        ({"threshold": 1.2}, "threshold must be a Decimal, got float"),
+        ({"threshold": "1.2"}, "threshold must be a Decimal, got str"),
+        ({"metric": "leverage"}, "metric must be a CovenantMetric"),
+        ({"bound": "exactly"}, "bound must be a CovenantBound"),
+    ],
+)
+def test_invalid_covenants_are_refused_naming_the_field(
+    fields: dict[str, Any], message: str
+) -> None:
+    values: dict[str, Any] = {
+        "metric": CovenantMetric.DSCR,
+        "bound": CovenantBound.AT_LEAST,
+        "threshold": Decimal("1.2"),
+        **fields,
+    }
+    with pytest.raises(InvalidValueError, match=message):
+        Covenant(**values)
+
+
+def test_a_covenant_is_filed_in_the_covenants_section_only_one_per_entry() -> None:
+    cf = a_credit_file()
+    dscr = _covenant(CovenantMetric.DSCR, CovenantBound.AT_LEAST, "1.2")
+    with pytest.raises(InvalidValueError, match="covenant belongs in section covenants"):
+        cf.record(
+            key="c", section=Section.DOCUMENTS, source="agreement", as_of=AS_OF, covenant=dscr
+        )
+    with pytest.raises(InvalidValueError, match="document belongs in section documents"):
+        cf.record(
+            key="c",
+            section=Section.COVENANTS,
+            source="agreement",
+            as_of=AS_OF,
+            document=DocumentRef(title="loan agreement", reference="archive://1"),
+        )
+    with pytest.raises(InvalidValueError, match="one entry holds one record"):
+        cf.record(
+            key="c",
+            section=Section.COVENANTS,
+            source="agreement",
+            as_of=AS_OF,
+            covenant=dscr,
+            financial_statement=STATEMENT,
+        )
+    assert cf.entries == ()
+    entry = cf.record(
+        key="c", section=Section.COVENANTS, source="agreement", as_of=AS_OF, covenant=dscr
+    )
+    assert entry.covenant == dscr and cf.covenants() == [dscr]
+
+
+def test_breaches_are_tested_against_the_latest_statement_of_live_entries() -> None:
+    cf = a_credit_file()
+    dscr = _covenant(CovenantMetric.DSCR, CovenantBound.AT_LEAST, "1.5")
+    leverage = _covenant(CovenantMetric.DEBT_TO_ASSETS, CovenantBound.AT_MOST, "0.6")
+    assert cf.covenant_breaches() is None  # nothing to test
+    cf.record(key="dscr", section=Section.COVENANTS, source="agreement", as_of=AS_OF, covenant=dscr)
+    assert cf.covenant_breaches() is None  # no statement
+    weak = a_statement(period_end=date(2025, 12, 31), operating_cash_flow="5000000")  # 1.25
+    cf.record(
+        key="fs-2025",
+        section=Section.FINANCIAL_STATEMENTS,
+        source="accounts",
+        as_of=AS_OF,
+        financial_statement=weak,
+    )
+    cf.record(
+        key="fs-2024",  # an older, sound statement filed later does not count
+        section=Section.FINANCIAL_STATEMENTS,
+        source="accounts",
+        as_of=AS_OF,
+        financial_statement=a_statement(period_end=date(2024, 12, 31)),
+    )
+    cf.record(
+        key="lev", section=Section.COVENANTS, source="agreement", as_of=AS_OF, covenant=leverage
+    )
+    assert cf.covenants() == [dscr, leverage]
+    assert cf.covenant_breaches() == [dscr]
+    # the DSCR covenant replaced by one the statement keeps: the old entry is archived
+    relaxed = _covenant(CovenantMetric.DSCR, CovenantBound.AT_LEAST, "1.25")
+    cf.record(
+        key="dscr", section=Section.COVENANTS, source="amendment", as_of=AS_OF, covenant=relaxed
+    )
+    assert cf.covenants() == [leverage, relaxed]
+    assert cf.covenant_breaches() == []
