@@ -5,8 +5,9 @@ records, litigation, documents, covenants). Every entry records its source, as-o
 verified it and when, its refresh-due date and its confidentiality level;
 `readable_by(clearance)` gives the entries a reader with that clearance may see (查阅权限).
 Financial statements carry the figures the ratios are derived from; a ratio whose denominator
-is zero is `None`, never an exception and never a float. Financial covenants of the loan agreement (`Covenant`) are filed
-in the covenants section and tested against the latest statement (`covenant_breaches`).
+is zero is `None`, never an exception and never a float. Financial covenants of the loan
+agreement (`Covenant`) are filed in the covenants section and tested against the latest
+statement (`covenant_breaches`).
 
 Key persons (关键人员) are facts of the basic information (`KEY_PERSON_FACTS`: the actual
 controller, the chairman, the CFO). Replacing a basic-information entry by one that names
