@@ -366,7 +366,7 @@ def test_a_covenant_entry_round_trips_and_a_document_from_before_covenants_still
 
 
 def test_generated_credit_files_hold_covenants() -> None:
-    unshrunk = settings(database=None, phases=[Phase.generate])
+    unshrunk = settings(database=None, phases=[Phase.generate], max_examples=2000)
     found = find(cs.credit_files(), lambda cf: bool(cf.covenants()), settings=unshrunk)
     assert all(e.section is Section.COVENANTS for e in found.entries if e.covenant is not None)
     entry = find(cs.file_entries(), lambda e: e.covenant is not None, settings=unshrunk)

@@ -53,6 +53,7 @@ from creditmgmt.testing.strategies.parties import (
     file_entries,
     groups,
     interactions,
+    key_person_changes,
     tasks,
 )
 from creditmgmt.testing.strategies.risk import classification_entries, risk_events
@@ -122,6 +123,7 @@ __all__ = [
     "identifiers",
     "installments",
     "interactions",
+    "key_person_changes",
     "limit_trees",
     "litigation_cases",
     "loans",

@@ -18,6 +18,7 @@ from creditmgmt.domain.credit_file import (
     DocumentRef,
     FileEntry,
     FinancialStatement,
+    KeyPersonChange,
     LitigationCase,
 )
 from creditmgmt.domain.customer import Customer
@@ -51,6 +52,7 @@ from creditmgmt.testing.strategies.parties import (
     file_entries,
     groups,
     interactions,
+    key_person_changes,
     tasks,
 )
 from creditmgmt.testing.strategies.risk import classification_entries, risk_events
@@ -121,6 +123,7 @@ def _strategy_table() -> dict[type[Any], Callable[[], st.SearchStrategy[Any]]]:
         DocumentRef: document_refs,
         Covenant: covenants,
         FileEntry: file_entries,
+        KeyPersonChange: key_person_changes,
         Repayment: repayments,
         Installment: installments,
         Allocation: allocations,

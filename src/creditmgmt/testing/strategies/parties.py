@@ -8,9 +8,11 @@ from functools import partial
 from hypothesis import strategies as st
 
 from creditmgmt.domain.credit_file import (
+    KEY_PERSON_FACTS,
     Confidentiality,
     CreditFile,
     FileEntry,
+    KeyPersonChange,
     RefreshCycle,
     Section,
 )
@@ -209,13 +211,25 @@ def credit_files(draw: st.DrawFn, *, customer_id: CustomerId | None = None) -> C
         confidentiality=draw(confidentiality),
         bureau_report=draw(bureau_reports()),
     )
+    basic = {"legal_representative": draw(names()), "address": draw(texts())}
+    people = draw(st.dictionaries(st.sampled_from(KEY_PERSON_FACTS), names()))
     cf.record(
         key="basic",
         section=Section.BASIC_INFO,
         source=draw(names()),
         as_of=as_of,
-        facts={"legal_representative": draw(names()), "address": draw(texts())},
+        facts=basic | people,
     )
+    change = draw(st.booleans())
+    if people and change:  # a key person replaced (a KeyPersonsChanged event)
+        replaced = draw(st.sampled_from(sorted(people)))
+        cf.record(
+            key="basic",
+            section=Section.BASIC_INFO,
+            source=draw(names()),
+            as_of=as_of,
+            facts=basic | people | {replaced: people[replaced] + "·" + draw(names())},
+        )
     if draw(st.booleans()):
         cf.record(
             key="case-1",
@@ -253,6 +267,17 @@ def credit_files(draw: st.DrawFn, *, customer_id: CustomerId | None = None) -> C
     if draw(st.integers(0, 4)) == 0:
         cf.archive(on=as_of + timedelta(days=400))
     return cf
+
+
+def key_person_changes() -> st.SearchStrategy[KeyPersonChange]:
+    """Key-person changes as generated credit files report them
+    (`CreditFile.key_person_changes`)."""
+    return (
+        credit_files()
+        .map(lambda cf: cf.key_person_changes(since=date.min))
+        .filter(bool)
+        .flatmap(st.sampled_from)
+    )
 
 
 def file_entries() -> st.SearchStrategy[FileEntry]:
