@@ -31,6 +31,7 @@ from creditmgmt.domain import (
     LimitTree,
     Money,
 )
+from creditmgmt.domain.credit_file import KEY_PERSON_FACTS
 from creditmgmt.domain.errors import InvalidMoneyError
 from creditmgmt.domain.events import Aggregate
 from creditmgmt.domain.ids import CustomerId
@@ -246,6 +247,19 @@ def test_customers_are_local_and_remote_with_plausible_statements(book: list[Boo
             assert Decimal("0.2") < latest.debt_to_assets < Decimal("0.9")  # type: ignore[operator]
             assert Decimal("0.5") < latest.current_ratio < Decimal("4")  # type: ignore[operator]
             assert file.latest_bureau_report() is not None
+
+
+def test_files_name_key_persons_and_most_hold_a_covenant_some_broken(
+    book: list[BookChunk],
+) -> None:
+    files = [f for chunk in book for f in chunk.credit_files]
+    assert all(set(KEY_PERSON_FACTS) <= dict(f.entry("basic-info").facts).keys() for f in files)
+    covenanted = [f for f in files if f.covenants()]
+    broken = [f for f in covenanted if f.covenant_breaches()]
+    assert 0.45 < len(covenanted) / len(files) < 0.75  # 60% get one
+    assert 0 < len(broken) < len(covenanted) / 3
+    changed = [f for f in files if f.key_person_changes(since=AS_OF - timedelta(days=364))]
+    assert 0 < len(changed) < len(files) / 10
 
 
 def test_every_customer_is_rated_within_the_year_by_how_it_pays(book: list[BookChunk]) -> None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import attrs
 from dateutil.relativedelta import relativedelta
 
+from creditmgmt.domain.covenant import Covenant, CovenantBound, CovenantMetric
 from creditmgmt.domain.credit_file import (
     BureauReport,
     Confidentiality,
@@ -47,6 +48,17 @@ DEFAULT_PROFILE = IndustryProfile((0.6, 1.2), (0.40, 0.60), (1.1, 1.6), (0.45, 0
 
 CREDIT_OFFICER = UserId("usr_credit_officer")
 _ZERO = Decimal(0)
+_RATIO = Decimal("0.01")
+#: Synthetic names for the key persons of the basic information (controller, chairman, CFO).
+_NAMES = ("张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴婷", "徐刚")
+#: Covenants are set at origination with headroom: at least 70% (DSCR) or 75% (current
+#: ratio) of the ratio then, or at most 120% of it (debt to assets), so a borrower whose
+#: figures worsen by more breaks them (about one in seven of a default book's covenants).
+_COVENANT_METRICS = (
+    (CovenantMetric.DSCR, CovenantBound.AT_LEAST, Decimal("0.70")),
+    (CovenantMetric.CURRENT_RATIO, CovenantBound.AT_LEAST, Decimal("0.75")),
+    (CovenantMetric.DEBT_TO_ASSETS, CovenantBound.AT_MOST, Decimal("1.20")),
+)
 
 
 def _u(rng: random.Random, bounds: tuple[float, float]) -> float:
@@ -131,19 +143,37 @@ def credit_file(
     history: list[FinancialStatement],
     refresh_cycle: RefreshCycle,
     overdue_elsewhere: bool,
+    distressed: bool = False,
 ) -> CreditFile:
-    """The customer's file: basic info, the statements (verified), one bureau report."""
+    """The customer's file: basic info naming its key persons (a new chairman this year for a
+    few, more of the distressed), the statements (verified), a financial covenant set on the
+    oldest statement for most, one bureau report."""
     file = CreditFile.open(ids, customer_id=customer_id, refresh_cycle=refresh_cycle)
     latest = history[-1]
     # the next annual report is due by the end of April after the next year-end
     statements_due = latest.period_end + relativedelta(months=16)
+    basic_on = as_of - relativedelta(days=rng.randint(5, 60))
+    # drawn from a generator of the customer's own, so the rest of the book stays as it was
+    own = random.Random(f"creditmgmt-book-file:{customer_id}:{legal_name}")  # noqa: S311
+    people = dict(zip(("controller", "chairman", "cfo"), own.sample(_NAMES, 3), strict=True))
+    basic = {"legal_name": legal_name, "registered_capital": str(latest.equity.amount)}
+    if own.random() < (0.08 if distressed else 0.02):  # a new chairman this year
+        file.record(
+            key="basic-info",
+            section=Section.BASIC_INFO,
+            source="national enterprise credit information publicity system",
+            as_of=basic_on - relativedelta(days=own.randint(60, 300)),
+            confidentiality=Confidentiality.PUBLIC,
+            facts=basic | people,
+        )
+        people["chairman"] = own.choice([n for n in _NAMES if n not in people.values()])
     file.record(
         key="basic-info",
         section=Section.BASIC_INFO,
         source="national enterprise credit information publicity system",
-        as_of=as_of - relativedelta(days=rng.randint(5, 60)),
+        as_of=basic_on,
         confidentiality=Confidentiality.PUBLIC,
-        facts={"legal_name": legal_name, "registered_capital": str(latest.equity.amount)},
+        facts=basic | people,
     )
     for statement in history:
         key = f"fs-{statement.period_end.year}"
@@ -157,6 +187,22 @@ def credit_file(
             financial_statement=statement,
         )
         file.verify(key, by=CREDIT_OFFICER, on=statement.period_end + relativedelta(months=4))
+    if own.random() < 0.6:
+        metric, bound, headroom = own.choice(_COVENANT_METRICS)
+        first = history[0]
+        ratio: Decimal | None = getattr(first, metric.value)  # the ratio it binds, then
+        if ratio is not None and ratio > 0:
+            file.record(
+                key="covenant-1",
+                section=Section.COVENANTS,
+                source="loan agreement",
+                as_of=first.period_end + relativedelta(months=4),
+                confidentiality=Confidentiality.CONFIDENTIAL,
+                refresh_due=as_of + relativedelta(years=1),
+                covenant=Covenant(
+                    metric=metric, bound=bound, threshold=(ratio * headroom).quantize(_RATIO)
+                ),
+            )
     report_date = as_of - relativedelta(days=rng.randint(5, 80))
     file.record(
         key="bureau",

@@ -75,6 +75,7 @@ class Relationship:
                 history=b.history,
                 refresh_cycle=cycle,
                 overdue_elsewhere=b.behaviour == ARREARS and rng.random() < 0.5,
+                distressed=distressed,
             )
         )
         rm = customer.relationship_manager or RMS[0]
