@@ -25,7 +25,7 @@ def _run(blocks: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, obj
     assert "may not call draw" in out  # the refused principal
     assert namespace["again"] == namespace["loan"]
     exported = namespace["exported"]
-    assert isinstance(exported, tuple) and exported[0] == 13  # 12 calls and one refusal
+    assert isinstance(exported, tuple) and exported[0] == 15  # 14 calls and one refusal
     return namespace
 
 
