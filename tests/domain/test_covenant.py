@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -37,32 +38,20 @@ RATIOS = [
 STEP = Decimal("0.0001")
 
 
+@pytest.mark.parametrize("bound", list(CovenantBound))
 @pytest.mark.parametrize(("metric", "ratio"), RATIOS)
-def test_at_least_is_kept_by_a_ratio_at_or_just_above_the_threshold_broken_just_below(
-    metric: CovenantMetric, ratio: Decimal
+def test_a_ratio_at_the_threshold_keeps_it_and_one_step_past_breaks_it(
+    bound: CovenantBound, metric: CovenantMetric, ratio: Decimal
 ) -> None:
+    # at least: a threshold above the ratio is broken; at most: one below it
+    past = STEP if bound is CovenantBound.AT_LEAST else -STEP
+
     def breached(threshold: Decimal) -> bool | None:
-        return Covenant(
-            metric=metric, bound=CovenantBound.AT_LEAST, threshold=threshold
-        ).breached_by(STATEMENT)
+        return Covenant(metric=metric, bound=bound, threshold=threshold).breached_by(STATEMENT)
 
     assert breached(ratio) is False  # the ratio at the threshold
-    assert breached(ratio - STEP) is False  # the ratio just above it
-    assert breached(ratio + STEP) is True  # the ratio just below it
-
-
-@pytest.mark.parametrize(("metric", "ratio"), RATIOS)
-def test_at_most_is_kept_by_a_ratio_at_or_just_below_the_threshold_broken_just_above(
-    metric: CovenantMetric, ratio: Decimal
-) -> None:
-    def breached(threshold: Decimal) -> bool | None:
-        return Covenant(
-            metric=metric, bound=CovenantBound.AT_MOST, threshold=threshold
-        ).breached_by(STATEMENT)
-
-    assert breached(ratio) is False  # the ratio at the threshold
-    assert breached(ratio + STEP) is False  # the ratio just below it
-    assert breached(ratio - STEP) is True  # the ratio just above it
+    assert breached(ratio - past) is False  # the ratio one step on the kept side
+    assert breached(ratio + past) is True  # the ratio one step on the broken side
 
 
 def test_the_current_ratio_is_compared_exactly() -> None:
@@ -114,31 +103,15 @@ def test_invalid_covenants_are_refused_naming_the_field(
 def test_a_covenant_is_filed_in_the_covenants_section_only_one_per_entry() -> None:
     cf = a_credit_file()
     dscr = _covenant(CovenantMetric.DSCR, CovenantBound.AT_LEAST, "1.2")
+    file = partial(cf.record, key="c", source="agreement", as_of=AS_OF)
     with pytest.raises(InvalidValueError, match="covenant belongs in section covenants"):
-        cf.record(
-            key="c", section=Section.DOCUMENTS, source="agreement", as_of=AS_OF, covenant=dscr
-        )
+        file(section=Section.DOCUMENTS, covenant=dscr)
     with pytest.raises(InvalidValueError, match="document belongs in section documents"):
-        cf.record(
-            key="c",
-            section=Section.COVENANTS,
-            source="agreement",
-            as_of=AS_OF,
-            document=DocumentRef(title="loan agreement", reference="archive://1"),
-        )
+        file(section=Section.COVENANTS, document=DocumentRef(title="agreement", reference="a://1"))
     with pytest.raises(InvalidValueError, match="one entry holds one record"):
-        cf.record(
-            key="c",
-            section=Section.COVENANTS,
-            source="agreement",
-            as_of=AS_OF,
-            covenant=dscr,
-            financial_statement=STATEMENT,
-        )
+        file(section=Section.COVENANTS, covenant=dscr, financial_statement=STATEMENT)
     assert cf.entries == ()
-    entry = cf.record(
-        key="c", section=Section.COVENANTS, source="agreement", as_of=AS_OF, covenant=dscr
-    )
+    entry = file(section=Section.COVENANTS, covenant=dscr)
     assert entry.covenant == dscr and cf.covenants() == [dscr]
 
 

@@ -18,22 +18,15 @@ from creditmgmt.domain.risk import RiskEventStatus, Severity
 from creditmgmt.services.desk import CreditDesk
 from creditmgmt.services.monitoring.signals import key_person_news_starts, warning_inputs
 from creditmgmt.testing.builders import a_credit_file, a_customer
-from creditmgmt.testing.desk import ANALYST, a_desk, a_funded_customer
+from creditmgmt.testing.desk import a_desk, a_filed_record, a_funded_customer
 
 TRIGGER = "r_key_person_change"
 DAY = date(2026, 3, 3)  # the day after a_funded_customer's approval
 
 
 def _basic_info(desk: CreditDesk, customer: CustomerId, as_of: date, chairman: str) -> None:
-    desk.add_file_entry(
-        ANALYST,
-        customer,
-        key="basic",
-        section="basic_info",
-        source="national enterprise credit information publicity system",
-        as_of=as_of,
-        facts={"legal_representative": "张三", "controller": "张三", "chairman": chairman},
-    )
+    people = {"legal_representative": "张三", "controller": "张三", "chairman": chairman}
+    a_filed_record(desk, customer, people, key="basic", as_of=as_of)
 
 
 def _fired(desk: CreditDesk, customer: CustomerId) -> list[tuple[Severity, RiskEventStatus]]:

@@ -20,6 +20,7 @@ from creditmgmt.testing.desk import (
     ANALYST,
     RM,
     a_desk,
+    a_filed_record,
     a_funded_customer,
     an_onboarded_customer,
 )
@@ -182,20 +183,10 @@ def test_revenue_down_30pct_year_on_year_fires_once() -> None:
 
 
 def _sued(desk: CreditDesk, customer: CustomerId, claim: str, role: LitigationRole) -> None:
-    desk.add_file_entry(
-        ANALYST,
-        customer,
-        key=f"case-{claim}-{role.value}",
-        section="litigation",
-        source="court registry",
-        as_of=date(2026, 3, 1),
-        litigation=LitigationCase(
-            case_id=f"(2026)沪01民初{claim[:3]}号",
-            claim=M(f"{claim} CNY"),
-            role=role,
-            status="pending",
-        ),
+    case = LitigationCase(
+        case_id=f"(2026)沪01民初{claim[:3]}号", claim=M(f"{claim} CNY"), role=role, status="pending"
     )
+    a_filed_record(desk, customer, case, key=f"case-{claim}-{role.value}", as_of=date(2026, 3, 1))
 
 
 def test_litigation_of_10pct_of_net_assets_fires_once() -> None:

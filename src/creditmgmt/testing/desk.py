@@ -15,6 +15,8 @@ from typing import Any, Final
 from creditmgmt.adapters.bureau import FakeBureau
 from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
 from creditmgmt.bootstrap import open_desk
+from creditmgmt.domain.covenant import Covenant
+from creditmgmt.domain.credit_file import LitigationCase, Section
 from creditmgmt.domain.ids import CustomerId, FacilityId
 from creditmgmt.domain.money import Money
 from creditmgmt.policies.registry import RuleSetRegistry
@@ -94,6 +96,35 @@ def an_onboarded_customer(
     return customer
 
 
+def a_filed_record(
+    desk: CreditDesk,
+    customer: CustomerId,
+    record: Covenant | LitigationCase | Mapping[str, str],
+    *,
+    key: str,
+    as_of: date,
+    source: str = "test fixture",
+    by: Principal = ANALYST,
+) -> str:
+    """File `record` in its section of the customer's credit file (a covenant under
+    covenants, a litigation case under litigation, facts — a mapping — under basic
+    information), replacing the live entry with the same `key`; returns the key.
+
+    Raises:
+        What `CreditDesk.add_file_entry` raises.
+    """
+    field: dict[str, Any]
+    if isinstance(record, Covenant):
+        section, field = Section.COVENANTS, {"covenant": record}
+    elif isinstance(record, LitigationCase):
+        section, field = Section.LITIGATION, {"litigation": record}
+    else:
+        section, field = Section.BASIC_INFO, {"facts": dict(record)}
+    return desk.add_file_entry(
+        by, customer, key=key, section=section, source=source, as_of=as_of, **field
+    )
+
+
 def a_funded_customer(
     desk: CreditDesk,
     *,
@@ -131,6 +162,7 @@ __all__ = [
     "RISK",
     "RM",
     "a_desk",
+    "a_filed_record",
     "a_funded_customer",
     "an_onboarded_customer",
 ]
