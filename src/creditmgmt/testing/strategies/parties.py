@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import partial
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -230,31 +231,23 @@ def credit_files(draw: st.DrawFn, *, customer_id: CustomerId | None = None) -> C
             as_of=as_of,
             facts=basic | people | {replaced: people[replaced] + "·" + draw(names())},
         )
-    if draw(st.booleans()):
-        cf.record(
-            key="case-1",
-            section=Section.LITIGATION,
-            source="court registry",
-            as_of=as_of,
-            litigation=draw(litigation_cases()),
-        )
-    if draw(st.booleans()):
-        cf.record(
-            key="licence",
-            section=Section.DOCUMENTS,
-            source="SAMR",
-            as_of=as_of,
-            refresh_due=as_of + timedelta(days=draw(st.integers(1, 800))),
-            document=draw(document_refs()),
-        )
-    if draw(st.booleans()):
-        cf.record(
-            key="covenant-1",
-            section=Section.COVENANTS,
-            source="loan agreement",
-            as_of=as_of,
-            covenant=draw(covenants()),
-        )
+    optional: list[tuple[str, Section, str, dict[str, st.SearchStrategy[Any]]]] = [
+        ("case-1", Section.LITIGATION, "court registry", {"litigation": litigation_cases()}),
+        (
+            "licence",
+            Section.DOCUMENTS,
+            "SAMR",
+            {
+                "document": document_refs(),
+                "refresh_due": st.integers(1, 800).map(lambda d: as_of + timedelta(days=d)),
+            },
+        ),
+        ("covenant-1", Section.COVENANTS, "loan agreement", {"covenant": covenants()}),
+    ]
+    for key, section, source, parts in optional:
+        if draw(st.booleans()):
+            filed = {name: draw(part) for name, part in parts.items()}
+            cf.record(key=key, section=section, source=source, as_of=as_of, **filed)
     if draw(st.booleans()):
         cf.verify("basic", by=draw(users()), on=as_of)
     if draw(st.booleans()):  # a refreshed record archives the one it replaces
