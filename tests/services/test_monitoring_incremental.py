@@ -8,17 +8,26 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tests.services.desk_state import assessments
 
 from creditmgmt.adapters.clocks_and_ids import FixedClock
 from creditmgmt.bootstrap import open_desk
+from creditmgmt.domain.credit_file import Section
+from creditmgmt.domain.facility import FacilityStatus
 from creditmgmt.domain.ids import UserId
 from creditmgmt.domain.loan import LoanStatus, Repayment
+from creditmgmt.domain.loan_risk import MonitoringMark
 from creditmgmt.domain.risk import RiskEventStatus
+from creditmgmt.policies import builtin_ruleset
 from creditmgmt.services.desk import CreditDesk
+from creditmgmt.services.monitoring import RunSettings
+from creditmgmt.services.monitoring.assess import Evaluators
+from creditmgmt.services.monitoring.incremental import record_month_end
 from creditmgmt.testing.book import BookSpec, load
+from creditmgmt.testing.builders import a_credit_file, a_customer, a_facility
 
 DAY = date(2026, 1, 5)
 
@@ -147,3 +156,36 @@ def test_a_month_end_is_kept_on_quiet_marks_without_assessing_them() -> None:
         # only the customers whose own date came were assessed; the others' marks took the
         # month-end without an assessment
         assert sum(n for _, n in calls) == due
+
+
+@pytest.mark.parametrize(
+    ("unresolved", "facility_status", "assessed"),
+    [
+        (frozenset(), FacilityStatus.FROZEN, True),  # a first firing raises its event
+        (frozenset({"r_key_person_change"}), FacilityStatus.FROZEN, False),  # raised already
+        (frozenset({"r_key_person_change"}), FacilityStatus.ACTIVE, True),  # still to freeze
+    ],
+)
+def test_a_month_end_sends_a_customer_to_a_full_assessment_only_for_what_it_would_change(
+    unresolved: frozenset[str], facility_status: FacilityStatus, assessed: bool
+) -> None:
+    rules = builtin_ruleset("cn-2023")
+    ev = Evaluators(rules, RunSettings())
+    customer = a_customer()
+    customer.note_monitoring(MonitoringMark(next_check=None, basis=ev.basis, facilities=1))
+    facility = a_facility(customer_id=customer.id, start=date(2025, 6, 1), term_months=24)
+    if facility_status is FacilityStatus.FROZEN:
+        facility.freeze(on=date(2026, 1, 10), reason="red early warning")
+    file = a_credit_file(customer_id=customer.id)
+    for chairman, on in (("甲", date(2025, 5, 1)), ("乙", date(2026, 1, 10))):
+        file.record(
+            key="basic",
+            section=Section.BASIC_INFO,
+            source="registry",
+            as_of=on,
+            facts={"chairman": chairman},
+        )
+    mark = record_month_end(ev, customer, [facility], file, date(2026, 2, 2), unresolved)
+    assert (mark is None) is assessed
+    if mark is not None:
+        assert mark.month_ends[0].month_end == date(2026, 1, 31)

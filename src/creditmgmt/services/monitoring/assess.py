@@ -149,7 +149,8 @@ class Evaluators:
 
 
 _LIVE = (FacilityStatus.ACTIVE, FacilityStatus.FROZEN, FacilityStatus.SUSPENDED)
-_FREEZABLE = (FacilityStatus.ACTIVE, FacilityStatus.SUSPENDED)
+#: Statuses the run freezes when a response says to freeze undrawn limits.
+FREEZABLE = (FacilityStatus.ACTIVE, FacilityStatus.SUSPENDED)
 
 
 def _one(evaluate: Callable[[Mapping[str, Any]], Decision], inputs: Mapping[str, Any]) -> Any:
@@ -398,7 +399,7 @@ def assess_customer(
                 due=review,
             )
         )
-    frozen = tuple(f for f in facilities if freeze and f.status in _FREEZABLE)
+    frozen = tuple(f for f in facilities if freeze and f.status in FREEZABLE)
     expiring = tuple(f for f in facilities if f.status in _LIVE and f.maturity_date < as_of)
     live = sum(1 for f in facilities if f.status in _LIVE)
     return CustomerOutcome(

@@ -8,8 +8,12 @@ utilisation kept on its mark (the `utilisation_me1..3` early-warning inputs). Th
 facilities and credit file, not its loans: with no loan moved and none due, every loan is
 at 0 DPD and concludes as it did, so a full assessment could differ from the last one only
 in the early warning. `record_month_end` works that out and says when the customer must be
-assessed in full after all (anything fires, or the collections block acts at 0 DPD);
-otherwise the new mark is the whole change. Tests compare incremental runs with full runs
+assessed in full after all (a trigger fires that has no unresolved risk event of the
+customer's yet, or one whose response freezes while a facility of the customer is not
+frozen, or the collections block acts at 0 DPD); otherwise the new mark is the whole change
+— a warning that keeps firing on a record that has not moved (a broken covenant, a
+key-person change of this year) does not send the customer to a full assessment every
+month-end. Tests compare incremental runs with full runs
 across month-ends.
 """
 
@@ -27,9 +31,10 @@ from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.facility import Facility
 from creditmgmt.domain.ids import CreditFileId, CustomerId, DrawdownId, FacilityId, RiskEventId
 from creditmgmt.domain.loan_risk import MonitoringMark
+from creditmgmt.domain.risk import RiskEventStatus
 from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
-from creditmgmt.services.monitoring.assess import CustomerOutcome, Evaluators
+from creditmgmt.services.monitoring.assess import FREEZABLE, CustomerOutcome, Evaluators
 from creditmgmt.services.monitoring.signals import (
     month_end_on_or_before,
     month_ends,
@@ -110,10 +115,14 @@ def record_month_end(
     facilities: Sequence[Facility],
     file: CreditFile | None,
     as_of: date,
+    unresolved: frozenset[str] = frozenset(),
 ) -> MonitoringMark | None:
     """A quiet customer's mark with the month-end's utilisation recorded, when that is all a
-    full assessment would change; None when it must be assessed in full. The collections
-    block must take no action at 0 DPD (`split_quiet` checks that once per batch).
+    full assessment would change; None when it must be assessed in full: a trigger fires
+    that is not among `unresolved` (the types of the customer's risk events not resolved),
+    or one whose response freezes undrawn limits while a facility is still freezable. The
+    collections block must take no action at 0 DPD (`split_quiet` checks that once per
+    batch).
 
     Raises:
         PolicyInputError, PolicyEvaluationError: a record the rules reject.
@@ -123,8 +132,12 @@ def record_month_end(
         return None
     kept = month_ends(mark, facilities, as_of)
     inputs = warning_inputs(customer, file, 0, kept, ev.grades, as_of)
-    if ev.warning(inputs).outputs["fired"]:
-        return None
+    freezable = any(f.status in FREEZABLE for f in facilities)
+    for fired in ev.warning(inputs).outputs["fired"]:
+        if fired["id"] not in unresolved:
+            return None  # a full assessment raises its event
+        if freezable and ev.response({"severity": fired["severity"]}).outputs["freeze_undrawn"]:
+            return None  # and freezes what is not frozen yet
     return attrs.evolve(mark, month_ends=kept)
 
 
@@ -169,10 +182,16 @@ def _month_end_marks(
         if f.customer_id in facilities:
             facilities[f.customer_id].append(f)
     files = {f.customer_id: f for f in uow.credit_files.for_customers(ids)}
+    unresolved: dict[CustomerId, set[str]] = {i: set() for i in ids}
+    for e in uow.risk_events.find(customer_ids=ids):
+        if e.status is not RiskEventStatus.RESOLVED and e.customer_id in unresolved:
+            unresolved[e.customer_id].add(e.type)
     marks: dict[CustomerId, MonitoringMark] = {}
     for c in closing:
         try:
-            mark = record_month_end(ev, c, facilities[c.id], files.get(c.id), as_of)
+            mark = record_month_end(
+                ev, c, facilities[c.id], files.get(c.id), as_of, frozenset(unresolved[c.id])
+            )
         except CreditMgmtError:
             mark = None  # the full assessment reports it
         if mark is not None:
