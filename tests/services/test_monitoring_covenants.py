@@ -19,10 +19,16 @@ from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
 from creditmgmt.services.desk import CreditDesk
 from creditmgmt.services.monitoring.signals import warning_inputs
 from creditmgmt.testing.builders import a_credit_file, a_customer, a_statement
-from creditmgmt.testing.desk import ANALYST, RISK, a_desk, a_filed_record, an_onboarded_customer
+from creditmgmt.testing.desk import (
+    ANALYST,
+    FIXTURE_SOURCE,
+    RISK,
+    a_desk,
+    a_filed_record,
+    an_onboarded_customer,
+)
 
 TRIGGER = "y_covenant_breach"
-SOURCE = "loan agreement art. 12"
 DAY = date(2026, 3, 3)
 #: DSCR of the latest statement `an_onboarded_customer` files (2025): 7 m ÷ 4 m = 1.75
 BREACHED = Covenant(metric=CovenantMetric.DSCR, bound=CovenantBound.AT_LEAST, threshold=Decimal(2))
@@ -30,9 +36,7 @@ KEPT = Covenant(metric=CovenantMetric.DSCR, bound=CovenantBound.AT_LEAST, thresh
 
 
 def _file(desk: CreditDesk, customer: CustomerId, covenant: Covenant, key: str = "dscr") -> None:
-    a_filed_record(
-        desk, customer, covenant, key=f"covenant:{key}", as_of=date(2026, 2, 1), source=SOURCE
-    )
+    a_filed_record(desk, customer, covenant, key=f"covenant:{key}", as_of=date(2026, 2, 1))
 
 
 def _breaches(desk: CreditDesk, customer: CustomerId) -> list[RiskEvent]:
@@ -70,7 +74,7 @@ def test_a_breached_covenant_raises_one_yellow_event_and_a_kept_one_none(
     assert (entry.section, entry.covenant, entry.source) == (
         Section.COVENANTS,
         BREACHED,
-        SOURCE,
+        FIXTURE_SOURCE,
     )
     first = desk.run_daily(DAY)
     desk.run_daily(date(2026, 3, 4))

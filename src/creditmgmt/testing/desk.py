@@ -39,6 +39,9 @@ RISK: Final = Principal("usr_risk", roles={Role.RISK_OFFICER})
 AUDITOR: Final = Principal("usr_auditor", roles={Role.AUDITOR})
 ADMIN: Final = Principal("usr_admin", roles={Role.ADMIN})
 
+#: The source `a_filed_record` names for what it files.
+FIXTURE_SOURCE: Final = "test fixture"
+
 #: Capital of a mid-sized bank: caps of CNY 1 bn (customer loans) and 1.2 bn (customer LE).
 DEFAULT_CAPITAL: Final = Capital(
     net_capital=Money.of("10000000000.00", "CNY"), tier1_net=Money.of("8000000000.00", "CNY")
@@ -103,12 +106,11 @@ def a_filed_record(
     *,
     key: str,
     as_of: date,
-    source: str = "test fixture",
-    by: Principal = ANALYST,
 ) -> str:
-    """File `record` in its section of the customer's credit file (a covenant under
-    covenants, a litigation case under litigation, facts — a mapping — under basic
-    information), replacing the live entry with the same `key`; returns the key.
+    """File `record` in its section of the customer's credit file as the analyst, sourced
+    to `FIXTURE_SOURCE` (a covenant under covenants, a litigation case under litigation,
+    facts — a mapping — under basic information), replacing the live entry with the same
+    `key`; returns the key.
 
     Raises:
         What `CreditDesk.add_file_entry` raises.
@@ -121,7 +123,7 @@ def a_filed_record(
     else:
         section, field = Section.BASIC_INFO, {"facts": dict(record)}
     return desk.add_file_entry(
-        by, customer, key=key, section=section, source=source, as_of=as_of, **field
+        ANALYST, customer, key=key, section=section, source=FIXTURE_SOURCE, as_of=as_of, **field
     )
 
 
@@ -159,6 +161,7 @@ __all__ = [
     "BOARD",
     "DEFAULT_CAPITAL",
     "DESK_AT",
+    "FIXTURE_SOURCE",
     "RISK",
     "RM",
     "a_desk",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -157,24 +158,17 @@ def credit_file(
     own = random.Random(f"creditmgmt-book-file:{customer_id}:{legal_name}")  # noqa: S311
     people = dict(zip(("controller", "chairman", "cfo"), own.sample(_NAMES, 3), strict=True))
     basic = {"legal_name": legal_name, "registered_capital": str(latest.equity.amount)}
-    if own.random() < (0.08 if distressed else 0.02):  # a new chairman this year
-        file.record(
-            key="basic-info",
-            section=Section.BASIC_INFO,
-            source="national enterprise credit information publicity system",
-            as_of=basic_on - relativedelta(days=own.randint(60, 300)),
-            confidentiality=Confidentiality.PUBLIC,
-            facts=basic | people,
-        )
-        people["chairman"] = own.choice([n for n in _NAMES if n not in people.values()])
-    file.record(
+    basic_info = partial(
+        file.record,
         key="basic-info",
         section=Section.BASIC_INFO,
         source="national enterprise credit information publicity system",
-        as_of=basic_on,
         confidentiality=Confidentiality.PUBLIC,
-        facts=basic | people,
     )
+    if own.random() < (0.08 if distressed else 0.02):  # a new chairman this year
+        basic_info(as_of=basic_on - relativedelta(days=own.randint(60, 300)), facts=basic | people)
+        people["chairman"] = own.choice([n for n in _NAMES if n not in people.values()])
+    basic_info(as_of=basic_on, facts=basic | people)
     for statement in history:
         key = f"fs-{statement.period_end.year}"
         file.record(
