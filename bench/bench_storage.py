@@ -169,7 +169,7 @@ def drawdown_latency(tmp: Path) -> tuple[str, str]:
             SqlBackend.from_url(f"sqlite:///{tmp / 'lat.db'}"), clock=CLOCK
         ),
         "files (fsync every commit)": RecordStore(
-            FileBackend.open(tmp / "latfiles", create=True), clock=CLOCK
+            FileBackend(tmp / "latfiles", create=True), clock=CLOCK
         ),
     }
     targets = {
@@ -236,21 +236,19 @@ def file_open(tmp: Path) -> str:
     its snapshot, so the whole book is replayed from the journal."""
     customers, facilities = _book(N // 2)
     directory = tmp / "open"
-    backend = FileBackend.open(
-        directory, create=True, snapshot_every=0, snapshot_journal_ratio=None
-    )
+    backend = FileBackend(directory, create=True, snapshot_every=0, snapshot_journal_ratio=None)
     commit_aggregates(RecordStore(backend, clock=CLOCK), [*customers, *facilities])
     backend._journal.close()
     backend._lock.release()  # journal only, as after a crash
     journal_mb = (directory / "journal.log").stat().st_size / 1e6
     t0 = time.perf_counter()
-    replayed = FileBackend.open(directory)
+    replayed = FileBackend(directory)
     t_journal = time.perf_counter() - t0
     assert replayed.recovery_report.frames_replayed == 1
     t_snapshot_write = _timed(replayed.close)  # writes the snapshot, empties the journal
     snapshot_mb = (directory / "snapshot.cms").stat().st_size / 1e6
     t0 = time.perf_counter()
-    opened = FileBackend.open(directory, create=True)
+    opened = FileBackend(directory, create=True)
     t_snapshot = time.perf_counter() - t0
     with RecordStore(opened, clock=CLOCK).unit_of_work() as uow:
         assert uow.customers.count() + uow.facilities.count() == N

@@ -27,7 +27,7 @@ def crash(backend: FileBackend) -> None:
 
 def snapshot_then_one_commit(folder: Path) -> None:
     """Commit `a`, snapshot it, commit `b` to the journal, crash."""
-    b = FileBackend.open(
+    b = FileBackend(
         folder, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
     )
     commit(b, "a")

@@ -43,7 +43,7 @@ class TestFileRecords(RecordBackendContract):
         self.path = tmp_path
 
     def create_backend(self, kinds: Mapping[str, KindSpec]) -> RecordBackend:
-        return FileBackend.open(
+        return FileBackend(
             self.path / f"store{next(_n)}", create=True, kinds=kinds, snapshot_every=5
         )
 
@@ -52,7 +52,7 @@ class TestFileRecords(RecordBackendContract):
     ) -> RecordBackend:
         assert isinstance(backend, FileBackend)
         backend.close()
-        return FileBackend.open(backend.directory, kinds=kinds, snapshot_every=5)
+        return FileBackend(backend.directory, kinds=kinds, snapshot_every=5)
 
 
 class TestFileUnitOfWork(UnitOfWorkContract):
@@ -62,7 +62,7 @@ class TestFileUnitOfWork(UnitOfWorkContract):
 
     def create_store(self) -> RecordStore:
         return RecordStore(
-            FileBackend.open(self.path / f"uow{next(_n)}", create=True, snapshot_every=7),
+            FileBackend(self.path / f"uow{next(_n)}", create=True, snapshot_every=7),
             clock=fixed_clock(),
         )
 
@@ -75,7 +75,7 @@ class TestFileUnitOfWork(UnitOfWorkContract):
         rows[record_id] = StoredRow(rows[record_id].version, rows[record_id].columns, text)
         backend.snapshot()
         backend.close()
-        store.backend = FileBackend.open(backend.directory)
+        store.backend = FileBackend(backend.directory)
 
 
 def _only_base_frame(directory: Path, seq: int) -> bool:
@@ -84,24 +84,24 @@ def _only_base_frame(directory: Path, seq: int) -> bool:
 
 
 def test_reopen_replays_the_journal_and_the_snapshot(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=3)
+    b = FileBackend(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=3)
     for i in range(7):
         commit(b, f"t{i}")
     b._journal.close()
     b._lock.release()  # simulate a crash: no snapshot on close
-    again = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    again = FileBackend(tmp_path, kinds=TEST_KINDS)
     assert again.recovery_report.snapshot_sequence == 6
     assert again.recovery_report.frames_replayed == 1
     assert again.begin().count("thing") == 7
     again.close()
-    third = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    third = FileBackend(tmp_path, kinds=TEST_KINDS)
     assert third.recovery_report.frames_replayed == 0
     assert third.begin().count("thing") == 7
     third.close()
 
 
 def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path / "src", create=True, kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend(tmp_path / "src", create=True, kinds=TEST_KINDS, snapshot_every=0)
     commit(b, "first")
     size_after_first = (tmp_path / "src" / "journal.log").stat().st_size
     commit(b, "second")
@@ -112,7 +112,7 @@ def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Pa
         d = tmp_path / f"cut{cut}"
         d.mkdir()
         (d / "journal.log").write_bytes(journal[:cut])
-        opened = FileBackend.open(d, create=True, kinds=TEST_KINDS, snapshot_every=0)
+        opened = FileBackend(d, create=True, kinds=TEST_KINDS, snapshot_every=0)
         tx = opened.begin()
         assert tx.get("thing", "first") is not None
         assert tx.get("thing", "second") is None
@@ -122,14 +122,14 @@ def test_torn_tail_at_every_byte_is_cut_and_earlier_commits_survive(tmp_path: Pa
             assert report.bytes_discarded == cut - size_after_first
         commit(opened, "after")  # the store is usable and appends on a frame boundary
         opened.close()
-        reopened = FileBackend.open(d, kinds=TEST_KINDS)
+        reopened = FileBackend(d, kinds=TEST_KINDS)
         assert reopened.begin().get("thing", "after") is not None
         reopened.close()
 
 
 def _flip_a_journal_byte(folder: Path, at: int) -> None:
     """Two commits to the journal alone, a crash (no snapshot), then byte `at` flipped."""
-    b = FileBackend.open(folder, create=True, kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend(folder, create=True, kinds=TEST_KINDS, snapshot_every=0)
     commit(b, "a")
     commit(b, "b")
     crash(b)
@@ -140,7 +140,7 @@ def _flip_a_journal_byte(folder: Path, at: int) -> None:
 
 def test_flipped_byte_in_the_last_frame_is_a_torn_tail(tmp_path: Path) -> None:
     _flip_a_journal_byte(tmp_path, -3)
-    opened = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
+    opened = FileBackend(tmp_path, create=True, kinds=TEST_KINDS)
     assert opened.recovery_report.torn_tail_reason == "checksum mismatch"
     assert opened.begin().get("thing", "b") is None
     opened.close()
@@ -149,11 +149,11 @@ def test_flipped_byte_in_the_last_frame_is_a_torn_tail(tmp_path: Path) -> None:
 def test_corruption_in_the_middle_is_a_data_error(tmp_path: Path) -> None:
     _flip_a_journal_byte(tmp_path, 20)  # inside the first frame's payload
     with pytest.raises(DataError, match=r"journal.log: corrupt frame at byte 0"):
-        FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
+        FileBackend(tmp_path, create=True, kinds=TEST_KINDS)
 
 
 def test_crash_between_snapshot_and_journal_rotation_loses_nothing(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
     commit(b, "a", "b")
     old_journal = (tmp_path / "journal.log").read_bytes()
     b.snapshot()
@@ -162,16 +162,16 @@ def test_crash_between_snapshot_and_journal_rotation_loses_nothing(tmp_path: Pat
     b._lock.release()
     # as if the rotation had not happened: the old frames are still in the journal
     (tmp_path / "journal.log").write_bytes(old_journal + (tmp_path / "journal.log").read_bytes())
-    opened = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
+    opened = FileBackend(tmp_path, create=True, kinds=TEST_KINDS)
     assert opened.begin().count("thing") == 3
     opened.close()
 
 
 def test_a_second_process_cannot_open_the_same_store(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
+    b = FileBackend(tmp_path, create=True, kinds=TEST_KINDS)
     try:
         with pytest.raises(StoreUnavailableError, match="in use"):
-            FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, lock_timeout=0.1)
+            FileBackend(tmp_path, create=True, kinds=TEST_KINDS, lock_timeout=0.1)
     finally:
         b.close()
 
@@ -246,7 +246,7 @@ def test_a_store_written_in_format_1_opens_and_is_upgraded(tmp_path: Path) -> No
         }
     )
     (tmp_path / "journal.log").write_bytes(frame)
-    backend = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
+    backend = FileBackend(tmp_path, create=True, kinds=TEST_KINDS)
     assert backend.recovery_report.frames_replayed == 1
     tx = backend.begin()
     t1 = tx.get("thing", "t1")
@@ -262,13 +262,13 @@ def test_a_store_written_in_format_1_opens_and_is_upgraded(tmp_path: Path) -> No
     backend.close()  # writes a format-2 snapshot and retires snapshot.json
     assert not (tmp_path / "snapshot.json").exists()
     assert (tmp_path / "snapshot.cms").exists()
-    again = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    again = FileBackend(tmp_path, kinds=TEST_KINDS)
     assert again.begin().count("thing") == 2
     again.close()
 
 
 def test_snapshot_policy_bounds_the_journal(tmp_path: Path) -> None:
-    b = FileBackend.open(
+    b = FileBackend(
         tmp_path,
         create=True,
         kinds=TEST_KINDS,
@@ -287,7 +287,7 @@ def test_snapshot_policy_bounds_the_journal(tmp_path: Path) -> None:
     assert max(sizes) < max(2000, snapshot_size) + 1000  # never much beyond the threshold
     assert any(emptied[10:])  # it was emptied (down to its base frame) by snapshots
     b.close()
-    counted = FileBackend.open(
+    counted = FileBackend(
         tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=3, snapshot_journal_ratio=None
     )
     for i in range(3):
@@ -298,38 +298,38 @@ def test_snapshot_policy_bounds_the_journal(tmp_path: Path) -> None:
 
 
 def test_a_damaged_snapshot_is_a_data_error(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
+    b = FileBackend(tmp_path, create=True, kinds=TEST_KINDS)
     commit(b, "a", "b")
     b.close()
     data = bytearray((tmp_path / "snapshot.cms").read_bytes())
     data[-5] ^= 0x01
     (tmp_path / "snapshot.cms").write_bytes(bytes(data))
     with pytest.raises(DataError, match=r"snapshot.cms: checksum mismatch"):
-        FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
+        FileBackend(tmp_path, create=True, kinds=TEST_KINDS)
 
 
 def test_closing_from_another_thread_releases_the_lock(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
+    b = FileBackend(tmp_path, create=True, kinds=TEST_KINDS)
     closer = threading.Thread(target=b.close)
     closer.start()
     closer.join()
-    again = FileBackend.open(tmp_path, kinds=TEST_KINDS, lock_timeout=0.5)
+    again = FileBackend(tmp_path, kinds=TEST_KINDS, lock_timeout=0.5)
     again.close()
 
 
 def test_documents_with_any_characters_survive_the_journal_and_snapshot(tmp_path: Path) -> None:
     texts = ["line\nbreak", "\u2028 separator", "nul \x00", "CMJ2 marker", "中文"]
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
     tx = b.begin()
     for i, text in enumerate(texts):
         tx.insert(thing(f"t{i}", doc={"text": text}))
     tx.commit()
     b._journal.close()
     b._lock.release()  # crash: only the journal has them
-    replayed = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    replayed = FileBackend(tmp_path, kinds=TEST_KINDS)
     assert [replayed.begin().get("thing", f"t{i}").document["text"] for i in range(5)] == texts  # type: ignore[union-attr]
     replayed.close()  # snapshot
-    reopened = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    reopened = FileBackend(tmp_path, kinds=TEST_KINDS)
     assert [reopened.begin().get("thing", f"t{i}").document["text"] for i in range(5)] == texts  # type: ignore[union-attr]
     reopened.close()
 
@@ -337,7 +337,7 @@ def test_documents_with_any_characters_survive_the_journal_and_snapshot(tmp_path
 def test_a_failed_snapshot_after_a_commit_keeps_the_commit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=1)
+    b = FileBackend(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=1)
     real_replace = os.replace
 
     def full_disk(*_args: object) -> None:
@@ -351,7 +351,7 @@ def test_a_failed_snapshot_after_a_commit_keeps_the_commit(
     with pytest.raises(StoreUnavailableError, match=r"cannot write a snapshot.*closed without it"):
         b.close()
     monkeypatch.setattr(os, "replace", real_replace)
-    again = FileBackend.open(tmp_path, kinds=TEST_KINDS)  # the lock was released
+    again = FileBackend(tmp_path, kinds=TEST_KINDS)  # the lock was released
     assert again.recovery_report.frames_replayed == 2
     assert again.begin().count("thing") == 2
     again.close()
@@ -360,7 +360,7 @@ def test_a_failed_snapshot_after_a_commit_keeps_the_commit(
 def test_an_unreadable_store_is_unavailable(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
+    b = FileBackend(tmp_path, create=True, kinds=TEST_KINDS)
     commit(b, "a")
     b.close()
 
@@ -369,11 +369,9 @@ def test_an_unreadable_store_is_unavailable(
 
     monkeypatch.setattr(Path, "read_bytes", unreadable)
     with pytest.raises(StoreUnavailableError, match="Permission denied"):
-        FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS)
+        FileBackend(tmp_path, create=True, kinds=TEST_KINDS)
     monkeypatch.undo()
-    FileBackend.open(
-        tmp_path, create=True, kinds=TEST_KINDS, lock_timeout=0.5
-    ).close()  # lock released
+    FileBackend(tmp_path, create=True, kinds=TEST_KINDS, lock_timeout=0.5).close()  # lock released
 
 
 def _events(backend: FileBackend, *labels: str) -> None:
@@ -388,28 +386,28 @@ def _outbox(backend: FileBackend) -> list[tuple[int, str]]:
 
 
 def test_a_prune_is_replayed_from_the_journal_after_a_crash(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0)
     _events(b, "a", "b", "c")
     b.snapshot()  # the entries are in the snapshot; the prune only in the journal
     assert b.prune_outbox(through=2) == 2
     _events(b, "d")
     crash(b)
-    again = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    again = FileBackend(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
     assert again.recovery_report.frames_replayed == 2
     assert _outbox(again) == [(3, "c"), (4, "d")]
     assert again.prune_outbox(through=4) == 2  # everything: only the journal knows
     crash(again)
-    third = FileBackend.open(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
+    third = FileBackend(tmp_path, kinds=TEST_KINDS, snapshot_every=0)
     assert _outbox(third) == []
     assert third.prune_outbox(through=4) == 0  # the last sequence survived the crash
     _events(third, "e")
     assert _outbox(third) == [(5, "e")]
     third.close()  # a snapshot of an outbox whose first entries were pruned
-    fourth = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    fourth = FileBackend(tmp_path, kinds=TEST_KINDS)
     assert fourth.recovery_report.frames_replayed == 0
     assert fourth.prune_outbox(through=5) == 1
     fourth.close()  # a snapshot of an empty outbox keeps the last sequence
-    fifth = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    fifth = FileBackend(tmp_path, kinds=TEST_KINDS)
     with pytest.raises(OutboxRangeError, match="through 6: beyond the last sequence 5"):
         fifth.prune_outbox(through=6)
     _events(fifth, "f")
@@ -418,7 +416,7 @@ def test_a_prune_is_replayed_from_the_journal_after_a_crash(tmp_path: Path) -> N
 
 
 def test_a_torn_prune_frame_is_cut_and_every_entry_stays(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path / "src", create=True, kinds=TEST_KINDS, snapshot_every=0)
+    b = FileBackend(tmp_path / "src", create=True, kinds=TEST_KINDS, snapshot_every=0)
     _events(b, "a", "b", "c")
     before = (tmp_path / "src" / "journal.log").stat().st_size
     assert b.prune_outbox(through=2) == 2
@@ -429,7 +427,7 @@ def test_a_torn_prune_frame_is_cut_and_every_entry_stays(tmp_path: Path) -> None
         d = tmp_path / f"cut{cut}"
         d.mkdir()
         (d / "journal.log").write_bytes(journal[:cut])
-        opened = FileBackend.open(d, create=True, kinds=TEST_KINDS, snapshot_every=0)
+        opened = FileBackend(d, create=True, kinds=TEST_KINDS, snapshot_every=0)
         if cut == len(journal):  # the whole frame: the prune happened
             assert _outbox(opened) == [(3, "c")]
             assert opened.recovery_report.torn_tail_offset is None
@@ -443,14 +441,14 @@ def test_a_torn_prune_frame_is_cut_and_every_entry_stays(tmp_path: Path) -> None
 
 
 def test_a_prune_takes_a_snapshot_when_the_policy_asks(tmp_path: Path) -> None:
-    b = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=2)
+    b = FileBackend(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=2)
     _events(b, "a")
     assert b.prune_outbox(through=1) == 1  # the second frame since the last snapshot
     assert _only_base_frame(tmp_path, 2)
     assert b.prune_outbox(through=1) == 0  # nothing to prune: no frame at all
     assert _only_base_frame(tmp_path, 2)
     crash(b)
-    again = FileBackend.open(tmp_path, kinds=TEST_KINDS)
+    again = FileBackend(tmp_path, kinds=TEST_KINDS)
     assert again.recovery_report.frames_replayed == 0
     assert _outbox(again) == []
     _events(again, "b")

@@ -19,7 +19,7 @@ KILLS = 50
 
 
 def _writer(directory: str, start: int, acks: Connection) -> None:
-    backend = FileBackend.open(directory, create=True, kinds=TEST_KINDS, snapshot_every=4)
+    backend = FileBackend(directory, create=True, kinds=TEST_KINDS, snapshot_every=4)
     n = start
     while True:
         tx = backend.begin()
@@ -53,7 +53,7 @@ def test_sigkill_at_random_points_never_loses_an_acknowledged_commit(tmp_path: P
             except EOFError:
                 break
         receiver.close()
-        backend = FileBackend.open(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=4)
+        backend = FileBackend(tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=4)
         tx = backend.begin()
         present = {r.id for r in tx.find("thing")}
         tx.rollback()

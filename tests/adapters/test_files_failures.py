@@ -83,7 +83,7 @@ class Faults:
 def _open(directory: Path, **options: Any) -> FileBackend:
     options.setdefault("snapshot_every", 0)
     options.setdefault("snapshot_journal_ratio", None)
-    return FileBackend.open(directory, create=True, kinds=TEST_KINDS, **options)
+    return FileBackend(directory, create=True, kinds=TEST_KINDS, **options)
 
 
 def _commit(backend: FileBackend, *ids: str, event: str | None = None) -> None:

@@ -25,7 +25,7 @@ def _frames(journal: Path) -> list[bytes]:
 
 def _store_with_commits(directory: Path, n: int) -> list[bytes]:
     """A store of `n` commits in its journal (after the base frame); crashed, not closed."""
-    b = FileBackend.open(
+    b = FileBackend(
         directory, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
     )
     for i in range(n):
@@ -37,7 +37,7 @@ def _store_with_commits(directory: Path, n: int) -> list[bytes]:
 
 
 def _open(directory: Path) -> FileBackend:
-    return FileBackend.open(directory, create=True, kinds=TEST_KINDS)
+    return FileBackend(directory, create=True, kinds=TEST_KINDS)
 
 
 def test_a_frame_cut_out_of_the_middle_is_a_data_error(tmp_path: Path) -> None:
@@ -78,7 +78,7 @@ def test_dropped_first_frames_are_a_data_error(tmp_path: Path) -> None:
 
 
 def test_a_deleted_snapshot_with_its_journal_kept_is_a_data_error(tmp_path: Path) -> None:
-    b = FileBackend.open(
+    b = FileBackend(
         tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
     )
     commit(b, "a", "b")
@@ -100,7 +100,7 @@ def test_a_deleted_snapshot_with_commits_after_it_is_a_data_error(tmp_path: Path
 
 def _snapshot_after(folder: Path, *labels: str) -> bytes:
     """The snapshot a store closed after one commit a label leaves."""
-    b = FileBackend.open(folder, create=True, kinds=TEST_KINDS)
+    b = FileBackend(folder, create=True, kinds=TEST_KINDS)
     for label in labels:
         commit(b, label)
     b.close()
@@ -171,7 +171,7 @@ def test_a_format_2_store_without_base_frames_still_opens(tmp_path: Path) -> Non
 
 def test_the_journal_of_a_crash_between_snapshot_and_rotation_still_opens(tmp_path: Path) -> None:
     # old frames at or below the snapshot's commit, then new ones: continuous, nothing lost
-    b = FileBackend.open(
+    b = FileBackend(
         tmp_path, create=True, kinds=TEST_KINDS, snapshot_every=0, snapshot_journal_ratio=None
     )
     commit(b, "a")

@@ -45,7 +45,7 @@ class StoresAgree(RuleBasedStateMachine):
                 SqlBackend.from_url(f"sqlite:///{self.dir / 'a.db'}"), clock=fixed_clock()
             ),
             "files": RecordStore(
-                FileBackend.open(self.dir / "files", create=True, snapshot_every=3),
+                FileBackend(self.dir / "files", create=True, snapshot_every=3),
                 clock=fixed_clock(),
             ),
         }
@@ -176,7 +176,7 @@ class StoresAgree(RuleBasedStateMachine):
         else:
             backend.close()
         self.stores["files"] = RecordStore(
-            FileBackend.open(self.dir / "files", create=True, snapshot_every=3), clock=fixed_clock()
+            FileBackend(self.dir / "files", create=True, snapshot_every=3), clock=fixed_clock()
         )
 
     @invariant()

@@ -57,7 +57,7 @@ def test_a_file_store_is_owner_only_by_default(tmp_path: Path, umask_022: None) 
 
 def test_the_host_may_choose_the_modes(tmp_path: Path, umask_022: None) -> None:
     directory = tmp_path / "shared"
-    backend = FileBackend.open(directory, create=True, file_mode=0o640, dir_mode=0o750)
+    backend = FileBackend(directory, create=True, file_mode=0o640, dir_mode=0o750)
     backend.snapshot()
     backend.close()
     assert _mode(directory) == 0o750
@@ -79,7 +79,7 @@ def test_a_path_holding_no_store_is_refused_without_create(tmp_path: Path) -> No
         open_store(f"file://{mistyped}", clock=fixed_clock())
     assert not (tmp_path / "var").exists()  # nothing was made
     with pytest.raises(StoreUnavailableError, match="create=True"):
-        FileBackend.open(tmp_path)  # an existing directory, but no store in it
+        FileBackend(tmp_path)  # an existing directory, but no store in it
     assert list(tmp_path.iterdir()) == []
 
 

@@ -90,7 +90,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 class FileBackend(RecordBackend):
-    """A crash-safe directory store. Open with `FileBackend.open(path)`.
+    """A crash-safe directory store. Open with `FileBackend(path)` (or a `file:///dir` URL).
 
     Snapshot policy: a snapshot is written (and the journal emptied) after a commit once the
     journal holds `snapshot_every` commits (0: no count limit) or, when
@@ -110,7 +110,7 @@ class FileBackend(RecordBackend):
 
     def __init__(
         self,
-        directory: Path,
+        path: str | os.PathLike[str],
         *,
         kinds: Mapping[str, KindSpec] | None = None,
         snapshot_every: int = 1000,
@@ -121,6 +121,27 @@ class FileBackend(RecordBackend):
         file_mode: int = FILE_MODE,
         dir_mode: int = DIR_MODE,
     ) -> None:
+        """Open the store in directory `path` (see the class doc for snapshots); with
+        `create=True`, create it when the directory holds none (and the directory, when
+        missing). Without it a path holding no store is refused, so a mistyped path never
+        becomes a new empty store.
+
+        Files the store creates (journal, snapshot, lock) get `file_mode` (owner read/write
+        by default: 0o600) and a directory it creates `dir_mode` (0o700), whatever the
+        process's umask; files of an existing store keep their modes until replaced (the
+        journal and snapshot are replaced at each snapshot).
+
+        Opening is also how a broken store (see `broken`) is recovered: the journal decides
+        the commit whose outcome was unknown — its whole frame is there and it is replayed, or
+        the frame is missing or torn and it is cut off (reported in `recovery_report`).
+
+        Raises:
+            StoreUnavailableError: the directory holds no store and `create` is false (names
+                the path), cannot be used, or another process holds it.
+            DataError: a corrupt snapshot, or corruption in the middle of the journal.
+            ValueError: a mode that is not an int in 0..0o777.
+        """
+        directory = Path(path)
         self.directory = directory
         self.file_mode = _check_mode(file_mode, "file_mode")
         self.dir_mode = _check_mode(dir_mode, "dir_mode")
@@ -180,52 +201,6 @@ class FileBackend(RecordBackend):
         #: Why the last snapshot attempted after a commit failed, if it did (the commit itself
         #: was durable in the journal; the next commit or close tries again).
         self.last_snapshot_error: StoreUnavailableError | None = None
-
-    @classmethod
-    def open(
-        cls,
-        path: str | os.PathLike[str],
-        *,
-        kinds: Mapping[str, KindSpec] | None = None,
-        snapshot_every: int = 1000,
-        snapshot_journal_ratio: float | None = 0.5,
-        snapshot_min_bytes: int = 4 << 20,
-        lock_timeout: float = 10.0,
-        create: bool = False,
-        file_mode: int = FILE_MODE,
-        dir_mode: int = DIR_MODE,
-    ) -> FileBackend:
-        """Open the store in directory `path` (see the class doc for snapshots); with
-        `create=True`, create it when the directory holds none (and the directory, when
-        missing). Without it a path holding no store is refused, so a mistyped path never
-        becomes a new empty store.
-
-        Files the store creates (journal, snapshot, lock) get `file_mode` (owner read/write
-        by default: 0o600) and a directory it creates `dir_mode` (0o700), whatever the
-        process's umask; files of an existing store keep their modes until replaced (the
-        journal and snapshot are replaced at each snapshot).
-
-        Opening is also how a broken store (see `broken`) is recovered: the journal decides
-        the commit whose outcome was unknown — its whole frame is there and it is replayed, or
-        the frame is missing or torn and it is cut off (reported in `recovery_report`).
-
-        Raises:
-            StoreUnavailableError: the directory holds no store and `create` is false (names
-                the path), cannot be used, or another process holds it.
-            DataError: a corrupt snapshot, or corruption in the middle of the journal.
-            ValueError: a mode that is not an int in 0..0o777.
-        """
-        return cls(
-            Path(path),
-            kinds=kinds,
-            snapshot_every=snapshot_every,
-            snapshot_journal_ratio=snapshot_journal_ratio,
-            snapshot_min_bytes=snapshot_min_bytes,
-            lock_timeout=lock_timeout,
-            create=create,
-            file_mode=file_mode,
-            dir_mode=dir_mode,
-        )
 
     def _create_file(self, path: Path) -> BufferedWriter:
         """`path` opened (buffered) for writing, empty, with the store's file mode (exactly)."""
@@ -604,13 +579,13 @@ OPTIONS: Final = frozenset(
 
 
 def open_backend(url: str, **options: Any) -> FileBackend:
-    """Open the file store in the directory of a `file:///dir` URL (`FileBackend.open`):
+    """Open the file store in the directory of a `file:///dir` URL (`FileBackend`):
     `create` (default false: a directory holding no store is refused), `snapshot_every`,
     `snapshot_journal_ratio`, `snapshot_min_bytes`, `lock_timeout`, `file_mode`, `dir_mode`.
 
     Raises:
         ConfigurationError: an option it does not take (named).
-        ValueError: not a local file URL; and as `FileBackend.open`.
+        ValueError: not a local file URL; and as `FileBackend`.
     """
     check_options("file", options, OPTIONS)
-    return FileBackend.open(path_from_url(url), **options)
+    return FileBackend(path_from_url(url), **options)
