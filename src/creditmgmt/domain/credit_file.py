@@ -237,6 +237,14 @@ _PAYLOAD_SECTION: dict[str, Section] = {
     "document": Section.DOCUMENTS,
     "covenant": Section.COVENANTS,
 }
+#: The type of each record an entry may hold.
+_PAYLOAD_TYPE: dict[str, type] = {
+    "financial_statement": FinancialStatement,
+    "bureau_report": BureauReport,
+    "litigation": LitigationCase,
+    "document": DocumentRef,
+    "covenant": Covenant,
+}
 
 
 #: The basic-information facts naming the customer's key persons: the actual controller
@@ -274,7 +282,18 @@ class FileEntry:
             raise InvalidValueError(
                 f"entry {self.key}: verified_by and verified_on are given together or not at all"
             )
+        if not isinstance(self.section, Section):
+            raise InvalidValueError(f"entry {self.key}: section must be a Section")
+        if not isinstance(self.confidentiality, Confidentiality):
+            raise InvalidValueError(f"entry {self.key}: confidentiality must be a Confidentiality")
         payloads = [name for name in _PAYLOAD_SECTION if getattr(self, name) is not None]
+        for name in payloads:
+            kind = _PAYLOAD_TYPE[name]
+            if not isinstance(getattr(self, name), kind):
+                raise InvalidValueError(
+                    f"entry {self.key}: {name} must be a {kind.__name__}, "
+                    f"got {type(getattr(self, name)).__name__}"
+                )
         if len(payloads) > 1:
             raise InvalidValueError(
                 f"entry {self.key} carries {' and '.join(payloads)}; one entry holds one record"

@@ -6,6 +6,7 @@ limit tree in `services.approval`."""
 from __future__ import annotations
 
 from creditmgmt.domain.application import CreditApplication, RequestKind
+from creditmgmt.domain.choices import member
 from creditmgmt.domain.errors import InvalidTransitionError
 from creditmgmt.domain.ids import ApplicationId, CustomerId, FacilityId
 from creditmgmt.domain.money import Money
@@ -56,7 +57,8 @@ class ApplicationCalls(AssessmentCalls, ApprovalCalls):
         Raises:
             PermissionDeniedError: the principal may not submit.
             NotFoundError: unknown customer or facility.
-            InvalidValueError: a non-positive amount or term.
+            InvalidValueError: a non-positive amount or term, a product type that does not
+                exist.
             InvalidTransitionError: the customer has exited, or `parent` is another
                 customer's facility.
         """
@@ -74,7 +76,7 @@ class ApplicationCalls(AssessmentCalls, ApprovalCalls):
             app = CreditApplication.draft(
                 ctx.ids,
                 customer_id=customer_id,
-                product_type=ProductType(product_type),
+                product_type=member(ProductType, product_type, "product_type"),
                 requested=requested,
                 term_months=term_months,
                 purpose=purpose,

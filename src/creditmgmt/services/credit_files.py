@@ -7,6 +7,7 @@ from datetime import date
 
 import attrs
 
+from creditmgmt.domain.choices import member
 from creditmgmt.domain.covenant import Covenant
 from creditmgmt.domain.credit_file import (
     Confidentiality,
@@ -61,6 +62,14 @@ class CreditFileView:
     statements: tuple[FinancialStatement, ...]
 
 
+def _level(ctx: Context, confidentiality: object) -> Confidentiality:
+    """The level an entry is filed at: the desk's default, or the one given (a member or its
+    number). Raises `InvalidValueError` for a level that does not exist."""
+    if confidentiality is None:
+        return ctx.default_confidentiality
+    return member(Confidentiality, confidentiality, "confidentiality")
+
+
 class CreditFileCalls(DeskCore):
     """Desk calls on credit files."""
 
@@ -91,14 +100,12 @@ class CreditFileCalls(DeskCore):
         """
 
         def work(uow: UnitOfWork, call: Call) -> str:
-            level = (
-                self._ctx.default_confidentiality if confidentiality is None else confidentiality
-            )
+            level = _level(self._ctx, confidentiality)
             _check_clearance(self._ctx, call.principal, level, customer_id)
             credit_file = file_of(uow, customer_id)
             entry = credit_file.record(
                 key=key,
-                section=Section(section),
+                section=member(Section, section, "section"),
                 source=source,
                 as_of=as_of,
                 confidentiality=level,
@@ -127,13 +134,12 @@ class CreditFileCalls(DeskCore):
 
         Raises:
             PermissionDeniedError (also above the principal's clearance), NotFoundError,
+            InvalidValueError (a confidentiality level that does not exist),
             InvalidTransitionError.
         """
 
         def work(uow: UnitOfWork, call: Call) -> str:
-            level = (
-                self._ctx.default_confidentiality if confidentiality is None else confidentiality
-            )
+            level = _level(self._ctx, confidentiality)
             _check_clearance(self._ctx, call.principal, level, customer_id)
             credit_file = file_of(uow, customer_id)
             key = f"statement:{statement.period_end.isoformat()}"

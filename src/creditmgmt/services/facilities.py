@@ -8,6 +8,7 @@ from datetime import date
 
 import attrs
 
+from creditmgmt.domain.choices import member
 from creditmgmt.domain.errors import InvalidValueError
 from creditmgmt.domain.facility import (
     Facility,
@@ -137,7 +138,9 @@ class FacilityCalls(DeskCore):
         """
 
         def work(uow: UnitOfWork, call: Call) -> FacilityId:
-            product = None if product_type is None else ProductType(product_type)
+            product = (
+                None if product_type is None else member(ProductType, product_type, "product_type")
+            )
             if customer_id is None and group_id is None and parent is None:
                 raise InvalidValueError("open_limit needs a customer_id, a group_id or a parent")
             if customer_id is None and parent is None and product is None:

@@ -6,6 +6,7 @@ from datetime import date
 
 import attrs
 
+from creditmgmt.domain.choices import member
 from creditmgmt.domain.credit_file import CreditFile, RefreshCycle
 from creditmgmt.domain.customer import Customer, CustomerKind, CustomerStatus, Segment
 from creditmgmt.domain.errors import InvalidTransitionError
@@ -106,14 +107,14 @@ class OnboardingCalls(DeskCore):
             today = self._ctx.clock.today()
             customer = Customer.onboard(
                 self._ctx.ids,
-                kind=CustomerKind(kind),
+                kind=member(CustomerKind, kind, "kind"),
                 legal_name=legal_name,
                 registration_id=registration_id,
                 home_region=home_region,
                 institution_region=self._ctx.institution_region,
                 industry_code=industry_code,
                 funds_used_region=funds_used_region,
-                segment=Segment(segment),
+                segment=member(Segment, segment, "segment"),
                 relationship_manager=None
                 if relationship_manager is None
                 else UserId(str(relationship_manager)),
@@ -235,7 +236,7 @@ class OnboardingCalls(DeskCore):
             customer = uow.customers.get(customer_id)
             today = self._ctx.clock.today()
             if segment is not None:
-                customer.change_segment(Segment(segment))
+                customer.change_segment(member(Segment, segment, "segment"))
             if relationship_manager is not None:
                 customer.assign_manager(UserId(str(relationship_manager)))
             if funds_used_region is not None:

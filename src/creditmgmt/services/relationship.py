@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import attrs
 
+from creditmgmt.domain.choices import member
 from creditmgmt.domain.ids import CustomerId, InteractionId, RiskEventId, TaskId, UserId
 from creditmgmt.domain.interaction import Channel, FollowUpTask, Interaction, InteractionKind
 from creditmgmt.ports.unit_of_work import UnitOfWork
@@ -104,7 +105,7 @@ class RelationshipCalls(DeskCore):
 
         Raises:
             PermissionDeniedError, NotFoundError, InvalidValueError (naive time, survey score
-            outside 1..5).
+            outside 1..5, a kind or channel that does not exist).
         """
 
         def work(uow: UnitOfWork, call: Call) -> InteractionId:
@@ -112,8 +113,8 @@ class RelationshipCalls(DeskCore):
             item = Interaction.log(
                 self._ctx.ids,
                 customer_id=customer_id,
-                kind=InteractionKind(kind),
-                channel=Channel(channel),
+                kind=member(InteractionKind, kind, "kind"),
+                channel=member(Channel, channel, "channel"),
                 at=at,
                 by=call.principal.user_id,
                 summary=summary,
