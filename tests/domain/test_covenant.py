@@ -108,6 +108,9 @@ def test_a_covenant_is_filed_in_the_covenants_section_only_one_per_entry() -> No
         file(section=Section.DOCUMENTS, covenant=dscr)
     with pytest.raises(InvalidValueError, match="document belongs in section documents"):
         file(section=Section.COVENANTS, document=DocumentRef(title="agreement", reference="a://1"))
+    not_a_covenant: Any = "dscr >= 1.2"  # as untyped host code would pass it
+    with pytest.raises(InvalidValueError, match="entry c: covenant must be a Covenant, got str"):
+        file(section=Section.COVENANTS, covenant=not_a_covenant)
     with pytest.raises(InvalidValueError, match="one entry holds one record"):
         file(section=Section.COVENANTS, covenant=dscr, financial_statement=STATEMENT)
     assert cf.entries == ()

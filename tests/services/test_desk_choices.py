@@ -58,7 +58,7 @@ CALLS: list[tuple[str, Call, str]] = [
     (
         "a record of the wrong type",
         lambda d, c: _entry(d, c, section="covenants", covenant="dscr>1"),
-        "entry k: covenant must be a Covenant, got str",
+        "add_file_entry: covenant must be a Covenant or None, got str",
     ),
     (
         "product_type",

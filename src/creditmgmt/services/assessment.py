@@ -17,9 +17,10 @@ from creditmgmt.domain.application import (
     RequestKind,
 )
 from creditmgmt.domain.credit_file import CreditFile
+from creditmgmt.domain.errors import InvalidValueError
 from creditmgmt.domain.facility import FacilityLevel
 from creditmgmt.domain.ids import ApplicationId
-from creditmgmt.domain.money import Money, quantize
+from creditmgmt.domain.money import D, Money, quantize
 from creditmgmt.ports.errors import NotFoundError
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.access import Principal
@@ -101,6 +102,14 @@ def _remote_book_share(uow: UnitOfWork, requested: Money) -> Decimal:
     return (remote + requested).ratio_to(book + requested)
 
 
+def _pd(value: Decimal | str) -> Decimal:
+    """A stated PD as a Decimal. Raises `InvalidValueError` naming `pd` for what is not one."""
+    try:
+        return D(value)
+    except InvalidValueError as e:
+        raise InvalidValueError(f"assess: pd {e}") from None
+
+
 class AssessmentCalls(DeskCore):
     """Desk calls that rate and size applications and replay the decisions they took."""
 
@@ -130,8 +139,9 @@ class AssessmentCalls(DeskCore):
             MissingDocumentsError: documents of the checklist outstanding (named).
             AssessmentError: no financial statement on file, or no scorecard block and no `pd`.
             InvalidTransitionError: the application is past assessment.
+            InvalidValueError: a `pd` that is not a number (a float is refused too).
         """
-        given_pd = None if pd is None else Decimal(pd)
+        given_pd = None if pd is None else _pd(pd)
 
         def work(uow: UnitOfWork, call: Call) -> Assessment:
             ctx = self._ctx

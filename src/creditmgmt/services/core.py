@@ -13,6 +13,7 @@ the first result and moves nothing, also after a restart or from another process
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from creditmgmt.ports.slices import PortfolioSlice
 from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
 from creditmgmt.services.access import Principal
+from creditmgmt.services.arguments import checked
 from creditmgmt.services.context import Context
 from creditmgmt.services.errors import IdempotencyKeyError, PermissionDeniedError
 from creditmgmt.services.retry import retry_on_conflict
@@ -88,7 +90,18 @@ class Call:
 
 
 class DeskCore:
-    """State shared by the desk's calls: the store, the context and the call machinery."""
+    """State shared by the desk's calls: the store, the context and the call machinery.
+
+    Every public method a mixin defines refuses arguments of the domain's own types that are
+    not of them (`services.arguments.checked`), with `InvalidValueError` naming the call and
+    the parameter.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, value in list(vars(cls).items()):
+            if not name.startswith("_") and inspect.isfunction(value):
+                setattr(cls, name, checked(value))
 
     def __init__(self, store: Store, context: Context) -> None:
         self._store = store
