@@ -2,7 +2,7 @@
 
 A desk call annotated `amount: Money`, `on: date | None` or `statement: FinancialStatement`
 is called from host code that a type checker may not watch. `checked(method)` wraps a desk
-method so that an argument of another type — a amount given as text, a date as a string, a
+method so that an argument of another type — an amount given as text, a date as a string, a
 dict for a statement — is refused with `InvalidValueError` naming the call, the parameter and
 what it got, before any unit of work starts, instead of failing deep inside with Python's
 `AttributeError` or `TypeError` (or as a `DataError` when the store cannot encode it).
@@ -10,8 +10,8 @@ what it got, before any unit of work starts, instead of failing deep inside with
 Only parameters annotated with one class (optionally `| None`) are checked, when that class
 is `Money`, `date`, `datetime` or an attrs record of the domain other than an id (ids are
 taken as their text too); unions with `str` (codes, `Decimal | str`) are the call's own to
-convert. `DeskCore.__init_subclass__` applies it to
-every public method of the desk's mixins.
+convert. `DeskCore.__init_subclass__` applies it to every public method of the desk's
+mixins.
 """
 
 from __future__ import annotations
