@@ -23,6 +23,7 @@ def _run(blocks: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, obj
     out = capsys.readouterr().out
     assert "exceeds the headroom of facility" in out  # the refused drawdown
     assert "may not call draw" in out  # the refused principal
+    assert "draw: amount must be a Money, got str '1.00 CNY'" in out  # the refused argument
     assert namespace["again"] == namespace["loan"]
     exported = namespace["exported"]
     assert isinstance(exported, tuple) and exported[0] == 15  # 14 calls and one refusal
