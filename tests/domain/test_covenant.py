@@ -83,8 +83,11 @@ def test_a_ratio_the_statement_cannot_give_neither_keeps_nor_breaks_it() -> None
         ({"threshold": Decimal("Infinity")}, "threshold must be finite"),
         ({"threshold": 1.2}, "threshold must be a Decimal, got float"),
         ({"threshold": "1.2"}, "threshold must be a Decimal, got str"),
-        ({"metric": "leverage"}, "metric must be a CovenantMetric"),
-        ({"bound": "exactly"}, "bound must be a CovenantBound"),
+        (
+            {"metric": "leverage"},
+            "covenant metric must be one of current_ratio, .*; got 'leverage'",
+        ),
+        ({"bound": "exactly"}, "covenant bound must be one of at_least, at_most; got 'exactly'"),
     ],
 )
 def test_invalid_covenants_are_refused_naming_the_field(
@@ -152,3 +155,9 @@ def test_breaches_are_tested_against_the_latest_statement_of_live_entries() -> N
     )
     assert cf.covenants() == [leverage, relaxed]
     assert cf.covenant_breaches() == []
+
+
+def test_the_metric_and_the_bound_may_be_given_as_their_values() -> None:
+    given = Covenant(metric="dscr", bound="at_least", threshold=Decimal("1.2"))
+    assert given == _covenant(CovenantMetric.DSCR, CovenantBound.AT_LEAST, "1.2")
+    assert given.metric is CovenantMetric.DSCR and given.bound is CovenantBound.AT_LEAST

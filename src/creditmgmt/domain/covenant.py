@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import attrs
 
+from creditmgmt.domain.choices import member
 from creditmgmt.domain.errors import InvalidValueError
 
 
@@ -53,15 +54,12 @@ class Ratios(Protocol):
     def dscr(self) -> Decimal | None: ...
 
 
-def _member_of(kind: type[StrEnum]) -> Any:
-    def check(_: object, field: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, kind):
-            members = ", ".join(m.value for m in kind)
-            raise InvalidValueError(
-                f"covenant {field.name} must be a {kind.__name__} ({members}), got {value!r}"
-            )
+def _metric(value: object) -> CovenantMetric:
+    return member(CovenantMetric, value, "covenant metric")
 
-    return check
+
+def _bound(value: object) -> CovenantBound:
+    return member(CovenantBound, value, "covenant bound")
 
 
 def _threshold(_: object, field: attrs.Attribute[Any], value: object) -> None:
@@ -79,15 +77,16 @@ def _threshold(_: object, field: attrs.Attribute[Any], value: object) -> None:
 class Covenant:
     """A financial covenant: `metric` of the borrower's statements `bound` `threshold`,
     e.g. `Covenant(metric=CovenantMetric.DSCR, bound=CovenantBound.AT_LEAST,
-    threshold=Decimal("1.2"))` — DSCR at least 1.2.
+    threshold=Decimal("1.2"))` — DSCR at least 1.2; the metric and the bound may be given as
+    their values (`metric="dscr", bound="at_least"`).
 
     Raises:
-        InvalidValueError: a metric or bound that is not a member of its enum, or a threshold
+        InvalidValueError: a metric or bound that names no member of its enum, or a threshold
             that is not a finite, non-negative `Decimal` (the message names the field).
     """
 
-    metric: CovenantMetric = attrs.field(validator=_member_of(CovenantMetric))
-    bound: CovenantBound = attrs.field(validator=_member_of(CovenantBound))
+    metric: CovenantMetric = attrs.field(converter=_metric)
+    bound: CovenantBound = attrs.field(converter=_bound)
     threshold: Decimal = attrs.field(validator=_threshold)
 
     def ratio_of(self, statement: Ratios) -> Decimal | None:
