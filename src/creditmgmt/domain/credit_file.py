@@ -229,21 +229,13 @@ class DocumentRef:
     reference: str = attrs.field(validator=text(NOTE_MAX))
 
 
-#: Where each kind of record is filed.
-_PAYLOAD_SECTION: dict[str, Section] = {
-    "financial_statement": Section.FINANCIAL_STATEMENTS,
-    "bureau_report": Section.CREDIT_RECORDS,
-    "litigation": Section.LITIGATION,
-    "document": Section.DOCUMENTS,
-    "covenant": Section.COVENANTS,
-}
-#: The type of each record an entry may hold.
-_PAYLOAD_TYPE: dict[str, type] = {
-    "financial_statement": FinancialStatement,
-    "bureau_report": BureauReport,
-    "litigation": LitigationCase,
-    "document": DocumentRef,
-    "covenant": Covenant,
+#: Each kind of record an entry may hold: its type, and the section it is filed in.
+_PAYLOADS: dict[str, tuple[type, Section]] = {
+    "financial_statement": (FinancialStatement, Section.FINANCIAL_STATEMENTS),
+    "bureau_report": (BureauReport, Section.CREDIT_RECORDS),
+    "litigation": (LitigationCase, Section.LITIGATION),
+    "document": (DocumentRef, Section.DOCUMENTS),
+    "covenant": (Covenant, Section.COVENANTS),
 }
 
 
@@ -286,20 +278,21 @@ class FileEntry:
             raise InvalidValueError(f"entry {self.key}: section must be a Section")
         if not isinstance(self.confidentiality, Confidentiality):
             raise InvalidValueError(f"entry {self.key}: confidentiality must be a Confidentiality")
-        payloads = [name for name in _PAYLOAD_SECTION if getattr(self, name) is not None]
-        for name in payloads:
-            kind = _PAYLOAD_TYPE[name]
-            if not isinstance(getattr(self, name), kind):
+        payloads = {n: getattr(self, n) for n in _PAYLOADS if getattr(self, n) is not None}
+        for name, record in payloads.items():
+            kind = _PAYLOADS[name][0]
+            if not isinstance(record, kind):
                 raise InvalidValueError(
                     f"entry {self.key}: {name} must be a {kind.__name__}, "
-                    f"got {type(getattr(self, name)).__name__}"
+                    f"got {type(record).__name__}"
                 )
         if len(payloads) > 1:
             raise InvalidValueError(
                 f"entry {self.key} carries {' and '.join(payloads)}; one entry holds one record"
             )
-        for name, section in _PAYLOAD_SECTION.items():
-            if getattr(self, name) is not None and self.section is not section:
+        for name in payloads:
+            section = _PAYLOADS[name][1]
+            if self.section is not section:
                 raise InvalidValueError(
                     f"entry {self.key}: a {name} belongs in section {section.value}, "
                     f"not {self.section.value}"

@@ -10,7 +10,7 @@ the changes on the aggregates of the unit of work, only where something moved.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -155,6 +155,41 @@ FREEZABLE = (FacilityStatus.ACTIVE, FacilityStatus.SUSPENDED)
 
 def _one(evaluate: Callable[[Mapping[str, Any]], Decision], inputs: Mapping[str, Any]) -> Any:
     return evaluate(inputs).outputs
+
+
+def unresolved_types(events: Iterable[RiskEvent]) -> frozenset[str]:
+    """The triggers of a customer's risk events that are not resolved."""
+    return frozenset(e.type for e in events if e.status is not RiskEventStatus.RESOLVED)
+
+
+def early_warning(
+    ev: Evaluators, inputs: Mapping[str, Any], unresolved: frozenset[str]
+) -> tuple[list[EventDue], bool]:
+    """What the early warning concludes for a customer: an event for each fired trigger
+    that has no unresolved event yet (one event per trigger and customer while one is not
+    resolved), and whether a fired trigger's response freezes undrawn limits.
+
+    Raises:
+        PolicyInputError, PolicyEvaluationError: inputs the rules reject.
+    """
+    due: list[EventDue] = []
+    freeze = False
+    for fired in _one(ev.warning, inputs)["fired"]:
+        response = _one(ev.response, {"severity": fired["severity"]})
+        freeze = freeze or bool(response["freeze_undrawn"])
+        if fired["id"] in unresolved:
+            continue
+        due.append(
+            EventDue(
+                trigger=fired["id"],
+                severity=Severity(fired["severity"]),
+                reason=fired["reason"],
+                review_within=int(response["review_within_business_days"])
+                if response["review_required"]
+                else 0,
+            )
+        )
+    return due, freeze
 
 
 def _loan_category(
@@ -354,27 +389,10 @@ def assess_customer(
                             due=upcoming,
                         )
                     )
-    # early warning, one event per trigger and customer while one is not resolved
-    open_types = {e.type for e in events if e.status is not RiskEventStatus.RESOLVED}
-    due_events: list[EventDue] = []
     utilisations = month_ends(customer.monitoring, facilities, as_of)
     inputs = warning_inputs(customer, file, worst_dpd, utilisations, ev.grades, as_of)
-    for fired in _one(ev.warning, inputs)["fired"]:
-        response = _one(ev.response, {"severity": fired["severity"]})
-        if response["freeze_undrawn"]:
-            freeze = True
-        if fired["id"] in open_types:
-            continue
-        due_events.append(
-            EventDue(
-                trigger=fired["id"],
-                severity=Severity(fired["severity"]),
-                reason=fired["reason"],
-                review_within=int(response["review_within_business_days"])
-                if response["review_required"]
-                else 0,
-            )
-        )
+    due_events, warned = early_warning(ev, inputs, unresolved_types(events))
+    freeze = freeze or warned
     if file is not None:
         stale = file.due_for_refresh(as_of)
         if stale:

@@ -31,10 +31,16 @@ from creditmgmt.domain.errors import CreditMgmtError
 from creditmgmt.domain.facility import Facility
 from creditmgmt.domain.ids import CreditFileId, CustomerId, DrawdownId, FacilityId, RiskEventId
 from creditmgmt.domain.loan_risk import MonitoringMark
-from creditmgmt.domain.risk import RiskEventStatus
+from creditmgmt.domain.risk import RiskEvent
 from creditmgmt.ports.store import Store
 from creditmgmt.ports.unit_of_work import UnitOfWork
-from creditmgmt.services.monitoring.assess import FREEZABLE, CustomerOutcome, Evaluators
+from creditmgmt.services.monitoring.assess import (
+    FREEZABLE,
+    CustomerOutcome,
+    Evaluators,
+    early_warning,
+    unresolved_types,
+)
 from creditmgmt.services.monitoring.signals import (
     month_end_on_or_before,
     month_ends,
@@ -132,12 +138,9 @@ def record_month_end(
         return None
     kept = month_ends(mark, facilities, as_of)
     inputs = warning_inputs(customer, file, 0, kept, ev.grades, as_of)
-    freezable = any(f.status in FREEZABLE for f in facilities)
-    for fired in ev.warning(inputs).outputs["fired"]:
-        if fired["id"] not in unresolved:
-            return None  # a full assessment raises its event
-        if freezable and ev.response({"severity": fired["severity"]}).outputs["freeze_undrawn"]:
-            return None  # and freezes what is not frozen yet
+    due, freeze = early_warning(ev, inputs, unresolved)
+    if due or (freeze and any(f.status in FREEZABLE for f in facilities)):
+        return None  # a full assessment raises events or freezes what is not frozen yet
     return attrs.evolve(mark, month_ends=kept)
 
 
@@ -182,15 +185,15 @@ def _month_end_marks(
         if f.customer_id in facilities:
             facilities[f.customer_id].append(f)
     files = {f.customer_id: f for f in uow.credit_files.for_customers(ids)}
-    unresolved: dict[CustomerId, set[str]] = {i: set() for i in ids}
+    events: dict[CustomerId, list[RiskEvent]] = {i: [] for i in ids}
     for e in uow.risk_events.find(customer_ids=ids):
-        if e.status is not RiskEventStatus.RESOLVED and e.customer_id in unresolved:
-            unresolved[e.customer_id].add(e.type)
+        if e.customer_id in events:
+            events[e.customer_id].append(e)
     marks: dict[CustomerId, MonitoringMark] = {}
     for c in closing:
         try:
             mark = record_month_end(
-                ev, c, facilities[c.id], files.get(c.id), as_of, frozenset(unresolved[c.id])
+                ev, c, facilities[c.id], files.get(c.id), as_of, unresolved_types(events[c.id])
             )
         except CreditMgmtError:
             mark = None  # the full assessment reports it
