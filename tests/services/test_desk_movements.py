@@ -55,6 +55,27 @@ def test_draw_books_a_loan_and_moves_the_whole_path() -> None:
     assert loan.schedule.maturity == desk.facility(RM, facility).maturity_date
 
 
+def test_the_facility_view_shows_the_stored_facility_field_for_field() -> None:
+    desk = a_desk()
+    customer, facility = a_funded_customer(desk, limit="1000.00")
+    desk.draw(RM, facility, M("400.00 CNY"), key="pay-1")
+    desk.reserve(RM, facility, M("100.00 CNY"), key="res-1")
+    with desk.store.unit_of_work() as uow:
+        stored = {f.id: f for f in uow.facilities.find(customer_id=customer)}
+    views = desk.customer_exposure(RM, customer).nodes
+    assert {v.id for v in views} == set(stored) and len(views) == 2
+    for view in views:
+        shown = attrs.asdict(view, recurse=False)
+        assert shown == {name: getattr(stored[view.id], name) for name in shown}
+    view = desk.facility(RM, facility)
+    assert (view.drawn, view.reserved, view.available) == (
+        M("400.00 CNY"),
+        M("100.00 CNY"),
+        M("500.00 CNY"),
+    )
+    assert view.product_type is not None and view.parent_id is not None
+
+
 def test_a_repeated_key_returns_the_first_result_and_moves_nothing() -> None:
     desk = a_desk()
     _, facility = a_funded_customer(desk, limit="1000.00")

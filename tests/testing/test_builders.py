@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from creditmgmt.domain import FacilityLevel, FacilityStatus, InvalidMoneyError, LimitTree
+from creditmgmt.domain.schedule import Amortisation, DayCount, Frequency
 from creditmgmt.testing.builders import (
     EXAMPLE_CUSTOMER,
     M,
     SequentialIds,
     a_customer,
     a_facility,
+    a_schedule,
 )
 
 
@@ -37,3 +40,18 @@ def test_a_facility_is_an_active_customer_master_limit_that_lends() -> None:
 def test_a_customer_takes_overrides() -> None:
     customer = a_customer(legal_name="杭州示例", home_region="330100")
     assert customer.legal_name == "杭州示例" and customer.is_remote
+
+
+def test_a_schedule_defaults_and_passes_build_terms_through() -> None:
+    plain = a_schedule()
+    assert plain.principal == M("120000.00 CNY") and plain.start == date(2026, 1, 5)
+    assert len(plain.installments) == 12 and plain.amortisation is Amortisation.EQUAL_PRINCIPAL
+    assert (plain.frequency, plain.day_count) == (Frequency.MONTHLY, DayCount.ACT_360)
+    month_ends = a_schedule(start=date(2026, 1, 31), term_months=3, end_of_month=True)
+    assert [i.due_date for i in month_ends.installments] == [
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+        date(2026, 4, 30),
+    ]
+    with pytest.raises(TypeError, match="tenor"):
+        a_schedule(tenor=12)

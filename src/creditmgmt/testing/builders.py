@@ -9,8 +9,9 @@ master = a_facility(ids, limit="2,000,000.00 CNY")   # one customer's own limit,
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 import attrs
 from stdnum.cn import uscc
@@ -25,7 +26,7 @@ from creditmgmt.domain.ids import CustomerId, FacilityId, IdSource, UserId
 from creditmgmt.domain.loan import Drawdown
 from creditmgmt.domain.money import Money, Rate
 from creditmgmt.domain.products import ProductType
-from creditmgmt.domain.schedule import Amortisation, DayCount, Frequency, RepaymentSchedule
+from creditmgmt.domain.schedule import Amortisation, RepaymentSchedule
 
 #: Valid unified social credit codes for examples (check digits computed with python-stdnum).
 USCC_EXAMPLES = ("91310000MA1FL4T01A", "91110000100003962Y", "91440300MA5DC12341")
@@ -198,27 +199,30 @@ def a_schedule(
     amount: str = "120000.00 CNY",
     *,
     rate: str = "0.0435",
-    start: date = DEFAULT_DAY,
-    term_months: int = 12,
-    amortisation: Amortisation = Amortisation.EQUAL_PRINCIPAL,
-    frequency: Frequency = Frequency.MONTHLY,
-    day_count: DayCount = DayCount.ACT_360,
     fee: str | None = None,
-    roll: Callable[[date], date] | None = None,
+    **terms: Any,
 ) -> RepaymentSchedule:
-    """A schedule of `amount` (with its currency); `fee` is a fee per instalment, `roll` a
-    business calendar's rule for due dates on non-working days."""
+    """A schedule of `amount` (with its currency) at the annual `rate`; `fee` is a fee per
+    instalment. `terms` are `RepaymentSchedule.build`'s other keywords (`frequency`,
+    `day_count`, `end_of_month`, `roll` for a business calendar's rule...), with its defaults;
+    `start`, `term_months` and `amortisation` default to `DEFAULT_DAY`, 12 and equal principal.
+
+    Raises:
+        TypeError: a keyword `build` does not take; what `build` raises for bad terms.
+    """
     return RepaymentSchedule.build(
         principal=M(amount),
         annual_rate=Rate.of(rate),
-        start=start,
-        term_months=term_months,
-        amortisation=amortisation,
-        frequency=frequency,
-        day_count=day_count,
-        fee_per_installment=M(fee) if fee is not None else None,
-        roll=roll,
+        fee_per_installment=None if fee is None else M(fee),
+        **(_SCHEDULE_TERMS | terms),
     )
+
+
+_SCHEDULE_TERMS: dict[str, Any] = {
+    "start": DEFAULT_DAY,
+    "term_months": 12,
+    "amortisation": Amortisation.EQUAL_PRINCIPAL,
+}
 
 
 def a_loan(
