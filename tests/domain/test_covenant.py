@@ -161,3 +161,26 @@ def test_the_metric_and_the_bound_may_be_given_as_their_values() -> None:
     given = Covenant(metric="dscr", bound="at_least", threshold=Decimal("1.2"))
     assert given == _covenant(CovenantMetric.DSCR, CovenantBound.AT_LEAST, "1.2")
     assert given.metric is CovenantMetric.DSCR and given.bound is CovenantBound.AT_LEAST
+
+
+def test_a_breach_is_dated_by_the_latest_of_its_statement_and_its_broken_covenants() -> None:
+    cf = a_credit_file()
+    dscr = _covenant(CovenantMetric.DSCR, CovenantBound.AT_LEAST, "1.5")
+    leverage = _covenant(CovenantMetric.DEBT_TO_ASSETS, CovenantBound.AT_MOST, "0.9")
+    record = partial(cf.record, source="accounts")
+    record(key="dscr", section=Section.COVENANTS, as_of=date(2025, 6, 1), covenant=dscr)
+    assert cf.covenant_breach_dated() is None  # no statement to test it against
+    weak = a_statement(period_end=date(2025, 12, 31), operating_cash_flow="5000000")  # 1.25
+    record(key="fs", section=Section.FINANCIAL_STATEMENTS, as_of=AS_OF, financial_statement=weak)
+    assert cf.covenant_breach_dated() == AS_OF  # the statement is the newer fact
+    later = date(2026, 2, 15)
+    record(key="lev", section=Section.COVENANTS, as_of=later, covenant=leverage)  # kept
+    assert cf.covenant_breach_dated() == AS_OF
+    stricter = _covenant(CovenantMetric.DSCR, CovenantBound.AT_LEAST, "1.6")
+    record(key="dscr", section=Section.COVENANTS, as_of=later, covenant=stricter)  # broken
+    assert cf.covenant_breach_dated() == later
+    sound = a_statement(period_end=date(2026, 3, 31), operating_cash_flow="9000000")
+    record(
+        key="fs-q1", section=Section.FINANCIAL_STATEMENTS, as_of=later, financial_statement=sound
+    )
+    assert cf.covenant_breaches() == [] and cf.covenant_breach_dated() is None

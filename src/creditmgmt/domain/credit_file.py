@@ -502,11 +502,29 @@ class CreditFile(Aggregate):
         is no breach); None when the file holds no live covenant or no statement to test
         them against. Raises nothing."""
         covenants = self.covenants()
-        statements = self.statements()
-        if not covenants or not statements:
+        latest = self._latest_statement_entry()
+        if not covenants or latest is None:
             return None
-        latest = statements[-1]
-        return [c for c in covenants if c.breached_by(latest)]
+        assert latest.financial_statement is not None
+        return [c for c in covenants if c.breached_by(latest.financial_statement)]
+
+    def covenant_breach_dated(self) -> date | None:
+        """The date the covenant breach the file shows is known from: the later of the as-of
+        dates of the entry holding the latest financial statement and of the newest entry
+        holding a covenant it breaks (a new statement, or a new covenant, that breaks one is
+        a new fact); None when no covenant is broken. Raises nothing."""
+        broken = self.covenant_breaches()
+        latest = self._latest_statement_entry()
+        if not broken or latest is None:
+            return None
+        return max([latest.as_of, *(e.as_of for e in self.live_entries() if e.covenant in broken)])
+
+    def _latest_statement_entry(self) -> FileEntry | None:
+        """The live entry holding the latest financial statement (by period end; of two for
+        one period, the one filed later), as `statements()` orders them."""
+        found = [e for e in self.live_entries() if e.financial_statement is not None]
+        found.sort(key=lambda e: e.financial_statement.period_end)  # type: ignore[union-attr]
+        return found[-1] if found else None
 
     def archive(self, *, on: date) -> None:
         """Archive the whole file (归档) — e.g. after the customer exits; read-only afterwards.
