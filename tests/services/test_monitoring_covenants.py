@@ -89,28 +89,31 @@ def test_a_breached_covenant_raises_one_yellow_event_and_a_kept_one_none(
     assert first.new_risk_events == 1
 
 
-def test_a_later_statement_that_cures_the_breach_stops_feeding_it() -> None:
+def test_a_handled_breach_is_raised_again_only_on_a_new_statement_that_breaks_it() -> None:
     with a_desk() as desk:
-        cured = an_onboarded_customer(desk, serial=1)
-        still = an_onboarded_customer(desk, serial=2)
-        for customer in (cured, still):
+        cured, handled, again = (an_onboarded_customer(desk, serial=n) for n in (1, 2, 3))
+        for customer in (cured, handled, again):
             _file(desk, customer, BREACHED)
         desk.run_daily(DAY)
-        for customer in (cured, still):  # handled: a breach fed again raises a new event
+        for customer in (cured, handled, again):
             (event,) = _breaches(desk, customer)
             desk.acknowledge(RISK, event.id)
             desk.resolve(RISK, event.id, note="covenant waiver requested")
+        quarter = date(2026, 3, 31)
         desk.add_statement(
-            ANALYST,
-            cured,
-            a_statement(period_end=date(2026, 3, 31), operating_cash_flow="9000000"),  # 2.25
-        )
-        desk.run_daily(date(2026, 4, 1))
+            ANALYST, cured, a_statement(period_end=quarter, operating_cash_flow="9000000")
+        )  # DSCR 2.25: cured
+        desk.add_statement(ANALYST, again, a_statement(period_end=quarter))  # 1.75: broken
+        later = desk.run_daily(date(2026, 4, 1))
+        desk.run_daily(date(2026, 4, 2))
         assert [e.status for e in _breaches(desk, cured)] == [RiskEventStatus.RESOLVED]
-        assert sorted(e.status for e in _breaches(desk, still)) == [
+        # the same statement still breaks it: the resolved event covered that
+        assert [e.status for e in _breaches(desk, handled)] == [RiskEventStatus.RESOLVED]
+        assert sorted(e.status for e in _breaches(desk, again)) == [
             RiskEventStatus.OPEN,
             RiskEventStatus.RESOLVED,
         ]
+        assert later.new_risk_events == 1
 
 
 def test_no_statement_or_a_ratio_the_statement_cannot_give_is_no_breach() -> None:

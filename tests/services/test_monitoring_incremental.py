@@ -24,7 +24,7 @@ from creditmgmt.domain.risk import RiskEventStatus
 from creditmgmt.policies import builtin_ruleset
 from creditmgmt.services.desk import CreditDesk
 from creditmgmt.services.monitoring import RunSettings
-from creditmgmt.services.monitoring.assess import Evaluators
+from creditmgmt.services.monitoring.assess import Evaluators, WarningHistory
 from creditmgmt.services.monitoring.incremental import record_month_end
 from creditmgmt.testing.book import BookSpec, load
 from creditmgmt.testing.builders import a_credit_file, a_customer, a_facility
@@ -158,16 +158,27 @@ def test_a_month_end_is_kept_on_quiet_marks_without_assessing_them() -> None:
         assert sum(n for _, n in calls) == due
 
 
+_KEY_PERSONS = "r_key_person_change"
+
+
 @pytest.mark.parametrize(
-    ("unresolved", "facility_status", "assessed"),
+    ("history", "facility_status", "assessed"),
     [
-        (frozenset(), FacilityStatus.FROZEN, True),  # a first firing raises its event
-        (frozenset({"r_key_person_change"}), FacilityStatus.FROZEN, False),  # raised already
-        (frozenset({"r_key_person_change"}), FacilityStatus.ACTIVE, True),  # still to freeze
+        (WarningHistory(), FacilityStatus.FROZEN, True),  # a first firing raises its event
+        (WarningHistory(frozenset({_KEY_PERSONS})), FacilityStatus.FROZEN, False),  # raised
+        (WarningHistory(frozenset({_KEY_PERSONS})), FacilityStatus.ACTIVE, True),  # to freeze
+        # handled after the change of 10 January (and the limit unfrozen): covered
+        (
+            WarningHistory(resolved_on={_KEY_PERSONS: date(2026, 1, 12)}),
+            FacilityStatus.ACTIVE,
+            False,
+        ),
+        # an event resolved before the change did not cover it
+        (WarningHistory(resolved_on={_KEY_PERSONS: date(2026, 1, 9)}), FacilityStatus.FROZEN, True),
     ],
 )
 def test_a_month_end_sends_a_customer_to_a_full_assessment_only_for_what_it_would_change(
-    unresolved: frozenset[str], facility_status: FacilityStatus, assessed: bool
+    history: WarningHistory, facility_status: FacilityStatus, assessed: bool
 ) -> None:
     rules = builtin_ruleset("cn-2023")
     ev = Evaluators(rules, RunSettings())
@@ -185,7 +196,7 @@ def test_a_month_end_sends_a_customer_to_a_full_assessment_only_for_what_it_woul
             as_of=on,
             facts={"chairman": chairman},
         )
-    mark = record_month_end(ev, customer, [facility], file, date(2026, 2, 2), unresolved)
+    mark = record_month_end(ev, customer, [facility], file, date(2026, 2, 2), history)
     assert (mark is None) is assessed
     if mark is not None:
         assert mark.month_ends[0].month_end == date(2026, 1, 31)

@@ -18,7 +18,7 @@ from creditmgmt.domain.risk import RiskEventStatus, Severity
 from creditmgmt.services.desk import CreditDesk
 from creditmgmt.services.monitoring.signals import key_person_news_starts, warning_inputs
 from creditmgmt.testing.builders import a_credit_file, a_customer
-from creditmgmt.testing.desk import a_desk, a_filed_record, a_funded_customer
+from creditmgmt.testing.desk import RISK, a_desk, a_filed_record, a_funded_customer
 
 TRIGGER = "r_key_person_change"
 DAY = date(2026, 3, 3)  # the day after a_funded_customer's approval
@@ -61,6 +61,39 @@ def test_a_new_chairman_raises_one_red_event_and_freezes_the_limits(
         assert file.key_person_changes(since=DAY) == [
             KeyPersonChange(key="basic", on=DAY, facts=("chairman",))
         ]
+
+
+def _statuses(desk: CreditDesk, customer: CustomerId) -> set[FacilityStatus]:
+    with desk.store.unit_of_work() as uow:
+        return {f.status for f in uow.facilities.find(customer_ids=[customer])}
+
+
+@pytest.mark.parametrize("incremental", [False, True])
+def test_a_handled_change_stays_handled_until_key_persons_change_again(incremental: bool) -> None:
+    with a_desk() as desk:
+        customer, _ = a_funded_customer(desk)
+        _basic_info(desk, customer, date(2026, 1, 15), chairman="李四")
+        _basic_info(desk, customer, DAY, chairman="王五")
+        desk.run_daily(DAY)
+        with desk.store.unit_of_work() as uow:
+            (event,) = uow.risk_events.find(customer_id=customer)
+            frozen = uow.facilities.find(customer_ids=[customer])
+        desk.acknowledge(RISK, event.id)
+        desk.resolve(RISK, event.id, note="new chairman met; group support confirmed")
+        for facility in sorted(frozen, key=lambda f: f.parent_id is not None):  # parents first
+            desk.unfreeze(RISK, facility.id, reason="early warning handled")
+        for days in (1, 2, 40):  # a month-end among them
+            desk.run_daily(DAY + relativedelta(days=days), incremental=incremental)
+        assert _fired(desk, customer) == [(Severity.RED, RiskEventStatus.RESOLVED)]
+        assert _statuses(desk, customer) == {FacilityStatus.ACTIVE}
+        cfo = date(2026, 4, 20)  # another change within the year: news again
+        _basic_info(desk, customer, cfo, chairman="赵六")
+        assert desk.run_daily(cfo, incremental=incremental).new_risk_events == 1
+        assert sorted(_fired(desk, customer)) == [
+            (Severity.RED, RiskEventStatus.OPEN),
+            (Severity.RED, RiskEventStatus.RESOLVED),
+        ]
+        assert _statuses(desk, customer) == {FacilityStatus.FROZEN}
 
 
 def test_a_change_reported_13_months_before_the_run_raises_none() -> None:

@@ -14,10 +14,11 @@ from creditmgmt.domain.loan_risk import MonitoringMark
 from creditmgmt.domain.risk import RiskEventStatus
 from creditmgmt.domain.schedule import Amortisation, Frequency
 from creditmgmt.services.desk import CreditDesk
-from creditmgmt.services.monitoring.signals import rating_window_moves
+from creditmgmt.services.monitoring.signals import rating_window_moves, warning_news
 from creditmgmt.testing.builders import M, a_customer, a_schedule, a_statement
 from creditmgmt.testing.desk import (
     ANALYST,
+    RISK,
     RM,
     a_desk,
     a_filed_record,
@@ -95,6 +96,46 @@ def test_a_downgrade_of_two_notches_within_a_year_fires_once() -> None:
         desk.run_daily(date(2026, 4, 3))
         fired = [e for e in _events(desk, customer) if e[0] == "y_rating_down_2_notches"]
         assert fired == [("y_rating_down_2_notches", RiskEventStatus.OPEN)]
+
+
+def test_a_handled_downgrade_is_raised_again_only_on_a_further_downgrade() -> None:
+    trigger = "y_rating_down_2_notches"
+
+    def rate(customer: CustomerId, grade: str, on: date) -> None:
+        with desk.store.unit_of_work() as uow:
+            uow.customers.get(customer).rate(grade, on=on)
+            uow.commit()
+
+    with a_desk() as desk:
+        customer, _ = a_funded_customer(desk, pd="0.004")  # BBB
+        rate(customer, "B", date(2026, 4, 2))  # two notches
+        desk.run_daily(date(2026, 4, 2))
+        with desk.store.unit_of_work() as uow:
+            (event,) = [e for e in uow.risk_events.find(customer_id=customer) if e.type == trigger]
+        desk.acknowledge(RISK, event.id)
+        desk.resolve(RISK, event.id, note="downgrade reviewed")
+        rate(customer, "B", date(2026, 5, 4))  # re-rated at the same grade: no news
+        desk.run_daily(date(2026, 5, 4))
+        assert [s for t, s in _events(desk, customer) if t == trigger] == [RiskEventStatus.RESOLVED]
+        rate(customer, "CCC", date(2026, 6, 1))  # a further downgrade is news
+        desk.run_daily(date(2026, 6, 1))
+        assert sorted(s for t, s in _events(desk, customer) if t == trigger) == [
+            RiskEventStatus.OPEN,
+            RiskEventStatus.RESOLVED,
+        ]
+
+
+def test_warning_news_dates_the_fact_behind_each_news_input() -> None:
+    grades = ("AAA", "AA", "A", "BBB", "BB", "B")
+    customer = a_customer()
+    assert warning_news(customer, None, grades, date(2026, 6, 1)) == {}
+    customer.rate("A", on=date(2025, 9, 1))
+    customer.rate("BB", on=date(2026, 2, 1))  # the downgrade
+    customer.rate("BB", on=date(2026, 4, 1))  # re-rated, same grade
+    customer.rate("BBB", on=date(2026, 5, 1))  # up a notch, still two below A
+    assert warning_news(customer, None, grades, date(2026, 6, 1)) == {
+        "rating_notches_down_12m": date(2026, 2, 1)
+    }
 
 
 def test_utilisation_over_90pct_at_three_month_ends_fires_once() -> None:

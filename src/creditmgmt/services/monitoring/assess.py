@@ -35,14 +35,16 @@ from creditmgmt.domain.loan_risk import (
 from creditmgmt.domain.money import Money, quantize
 from creditmgmt.domain.products import ProductType
 from creditmgmt.domain.risk import RiskEvent, RiskEventStatus, Severity
-from creditmgmt.policies.model import MasterScale
+from creditmgmt.policies.model import MasterScale, TriggerSet
 from creditmgmt.policies.ruleset import Decision, RuleSet
 from creditmgmt.services.monitoring.signals import (
+    NEWS_INPUTS,
     key_person_news_starts,
     month_ends,
     rating_window_moves,
     review_due,
     warning_inputs,
+    warning_news,
 )
 
 
@@ -141,6 +143,13 @@ class Evaluators:
         self.grades: tuple[str, ...] = (
             tuple(g.grade for g in scale.grades) if isinstance(scale, MasterScale) else ()
         )
+        #: per trigger of the `early_warning` block, the news inputs it reads
+        warning = rules.blocks.get("early_warning")
+        self.news_read: dict[str, frozenset[str]] = (
+            {t.id: t.expr.names & NEWS_INPUTS for t in warning.triggers}
+            if isinstance(warning, TriggerSet)
+            else {}
+        )
         #: what a customer's `MonitoringMark` was decided under
         self.basis = (
             f"{rules.ref}|{settings.provisioning_block}|{settings.pd_12m}|"
@@ -157,31 +166,69 @@ def _one(evaluate: Callable[[Mapping[str, Any]], Decision], inputs: Mapping[str,
     return evaluate(inputs).outputs
 
 
-def unresolved_types(events: Iterable[RiskEvent]) -> frozenset[str]:
-    """The triggers of a customer's risk events that are not resolved."""
-    return frozenset(e.type for e in events if e.status is not RiskEventStatus.RESOLVED)
+@attrs.frozen
+class WarningHistory:
+    """What a customer's risk events tell the early warning: the triggers with an event not
+    resolved (`unresolved`), and for each trigger the latest business date a resolved event
+    of it was raised on (`resolved_on`)."""
+
+    unresolved: frozenset[str] = frozenset()
+    resolved_on: Mapping[str, date] = attrs.field(factory=dict)
+
+    @classmethod
+    def of(cls, events: Iterable[RiskEvent]) -> WarningHistory:
+        unresolved: set[str] = set()
+        resolved_on: dict[str, date] = {}
+        for e in events:
+            if e.status is not RiskEventStatus.RESOLVED:
+                unresolved.add(e.type)
+            elif e.type not in resolved_on or resolved_on[e.type] < e.business_date:
+                resolved_on[e.type] = e.business_date
+        return cls(frozenset(unresolved), resolved_on)
+
+    def covered(self, trigger: str, news: date | None) -> bool:
+        """Whether a resolved event of `trigger` was raised on or after `news`, the date of
+        the fact the trigger fires on (None: the trigger reads no news, and nothing covers
+        it once its events are resolved)."""
+        raised = self.resolved_on.get(trigger)
+        return news is not None and raised is not None and raised >= news
 
 
 def early_warning(
-    ev: Evaluators, inputs: Mapping[str, Any], unresolved: frozenset[str]
+    ev: Evaluators,
+    inputs: Mapping[str, Any],
+    history: WarningHistory,
+    news: Callable[[], Mapping[str, date]],
 ) -> tuple[list[EventDue], bool]:
     """What the early warning concludes for a customer: an event for each fired trigger
     that has no unresolved event yet (one event per trigger and customer while one is not
     resolved), and whether a fired trigger's response freezes undrawn limits.
+
+    A trigger that reads news inputs (`signals.NEWS_INPUTS`) and whose fact `news()` dates
+    on or before the business date of a resolved event of it is covered: it raises no event
+    and freezes nothing (a limit unfrozen after the event was handled stays so). `news` is
+    called only when a fired trigger has a resolved event.
 
     Raises:
         PolicyInputError, PolicyEvaluationError: inputs the rules reject.
     """
     due: list[EventDue] = []
     freeze = False
+    dated: Mapping[str, date] | None = None
     for fired in _one(ev.warning, inputs)["fired"]:
+        trigger = fired["id"]
+        if trigger in history.resolved_on and trigger not in history.unresolved:
+            dated = news() if dated is None else dated
+            facts = [dated[i] for i in ev.news_read.get(trigger, ()) if i in dated]
+            if history.covered(trigger, max(facts) if facts else None):
+                continue
         response = _one(ev.response, {"severity": fired["severity"]})
         freeze = freeze or bool(response["freeze_undrawn"])
-        if fired["id"] in unresolved:
+        if trigger in history.unresolved:
             continue
         due.append(
             EventDue(
-                trigger=fired["id"],
+                trigger=trigger,
                 severity=Severity(fired["severity"]),
                 reason=fired["reason"],
                 review_within=int(response["review_within_business_days"])
@@ -391,7 +438,12 @@ def assess_customer(
                     )
     utilisations = month_ends(customer.monitoring, facilities, as_of)
     inputs = warning_inputs(customer, file, worst_dpd, utilisations, ev.grades, as_of)
-    due_events, warned = early_warning(ev, inputs, unresolved_types(events))
+    due_events, warned = early_warning(
+        ev,
+        inputs,
+        WarningHistory.of(events),
+        lambda: warning_news(customer, file, ev.grades, as_of),
+    )
     freeze = freeze or warned
     if file is not None:
         stale = file.due_for_refresh(as_of)

@@ -38,13 +38,14 @@ from creditmgmt.services.monitoring.assess import (
     FREEZABLE,
     CustomerOutcome,
     Evaluators,
+    WarningHistory,
     early_warning,
-    unresolved_types,
 )
 from creditmgmt.services.monitoring.signals import (
     month_end_on_or_before,
     month_ends,
     warning_inputs,
+    warning_news,
 )
 from creditmgmt.services.monitoring.summary import Tally
 
@@ -121,12 +122,13 @@ def record_month_end(
     facilities: Sequence[Facility],
     file: CreditFile | None,
     as_of: date,
-    unresolved: frozenset[str] = frozenset(),
+    history: WarningHistory | None = None,
 ) -> MonitoringMark | None:
     """A quiet customer's mark with the month-end's utilisation recorded, when that is all a
     full assessment would change; None when it must be assessed in full: a trigger fires
-    that is not among `unresolved` (the types of the customer's risk events not resolved),
-    or one whose response freezes undrawn limits while a facility is still freezable. The
+    that `history` (of the customer's risk events; None: no events) has no unresolved or
+    covering event for (`assess.early_warning`), or one whose response freezes undrawn
+    limits while a facility is still freezable. The
     collections block must take no action at 0 DPD (`split_quiet` checks that once per
     batch).
 
@@ -138,7 +140,12 @@ def record_month_end(
         return None
     kept = month_ends(mark, facilities, as_of)
     inputs = warning_inputs(customer, file, 0, kept, ev.grades, as_of)
-    due, freeze = early_warning(ev, inputs, unresolved)
+    due, freeze = early_warning(
+        ev,
+        inputs,
+        history or WarningHistory(),
+        lambda: warning_news(customer, file, ev.grades, as_of),
+    )
     if due or (freeze and any(f.status in FREEZABLE for f in facilities)):
         return None  # a full assessment raises events or freezes what is not frozen yet
     return attrs.evolve(mark, month_ends=kept)
@@ -193,7 +200,7 @@ def _month_end_marks(
     for c in closing:
         try:
             mark = record_month_end(
-                ev, c, facilities[c.id], files.get(c.id), as_of, unresolved_types(events[c.id])
+                ev, c, facilities[c.id], files.get(c.id), as_of, WarningHistory.of(events[c.id])
             )
         except CreditMgmtError:
             mark = None  # the full assessment reports it

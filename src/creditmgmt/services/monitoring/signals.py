@@ -16,6 +16,14 @@ per rating and due date.
 | `litigation_amount` | claims of the live litigation entries where the customer is the defendant and the case is not closed (in the statement's currency); fed when above zero |
 | `covenant_breach` | the live covenants of the credit file against its latest financial statement: true when the statement breaks any of them (a ratio it cannot give is no breach); fed only when the file holds both a covenant and a statement |
 | `key_person_changed` | true when the credit file reports a change of controller, chairman or CFO (`CreditFile.key_person_changes`) dated in the year up to the run date (`key_person_news_since`); not fed otherwise |
+
+Three inputs report news that stays true for a while after the fact: `key_person_changed`
+for a year, `rating_notches_down_12m` while the lower grade is within the year, and
+`covenant_breach` until a statement cures it. `warning_news` dates the fact behind each
+(`NEWS_INPUTS`): a risk event of a trigger that reads such an input, resolved after it was
+raised on or after that date, has covered the fact, so the run raises no second event for
+it; a later fact (another change of key persons, a further downgrade, a new statement or
+covenant that is broken) is news again.
 """
 
 from __future__ import annotations
@@ -105,6 +113,39 @@ def key_person_news_starts(file: CreditFile | None, as_of: date) -> date | None:
         return None
     ahead = file.key_person_changes(since=as_of + timedelta(days=1))
     return ahead[0].on if ahead else None
+
+
+#: The `early_warning` inputs that report news (see the module doc).
+NEWS_INPUTS = frozenset({"key_person_changed", "rating_notches_down_12m", "covenant_breach"})
+
+
+def warning_news(
+    customer: Customer, file: CreditFile | None, grades: tuple[str, ...], as_of: date
+) -> dict[str, date]:
+    """The date of the fact behind each news input the run feeds true for the customer on
+    `as_of`: the latest key-person change in the news year up to `as_of`; the rating that
+    last lowered the grade (a re-rating at the same or a better grade is no news); the later
+    of the as-of dates of the latest financial statement and of the newest covenant it
+    breaks. An input with no such fact is left out."""
+    news: dict[str, date] = {}
+    rating = customer.rating
+    if rating is not None:
+        chain = [(rating.grade, rating.rated_on), *((g.grade, g.on) for g in rating.earlier)]
+        for (grade, on), (older, _) in itertools.pairwise(chain):
+            if grade in grades and older in grades and grades.index(grade) > grades.index(older):
+                news["rating_notches_down_12m"] = on
+                break
+    if file is None:
+        return news
+    changes = [
+        c.on for c in file.key_person_changes(since=key_person_news_since(as_of)) if c.on <= as_of
+    ]
+    if changes:
+        news["key_person_changed"] = max(changes)
+    breach = file.covenant_breach_dated()
+    if breach is not None:
+        news["covenant_breach"] = breach
+    return news
 
 
 def utilisation(facilities: Sequence[Facility]) -> Decimal | None:
