@@ -17,8 +17,10 @@ from creditmgmt.adapters.records.clone import clone_aggregate, layout, restore, 
 from creditmgmt.adapters.records.kinds import BINDINGS, binding_for
 from creditmgmt.domain.covenant import Covenant, CovenantBound, CovenantMetric
 from creditmgmt.domain.credit_file import CreditFile, Section
+from creditmgmt.domain.customer import Customer
 from creditmgmt.domain.events import Aggregate, DomainEvent
 from creditmgmt.domain.facility import DrawdownMade, Facility, FacilityActivated
+from creditmgmt.domain.loan_risk import MonitoringMark, MonthEndUtilisation
 from creditmgmt.domain.money import Money
 from creditmgmt.ports.audit import AuditEntry
 from creditmgmt.ports.errors import DataError
@@ -363,6 +365,32 @@ def test_a_covenant_entry_round_trips_and_a_document_from_before_covenants_still
     first["covenant"].update(threshold="1.2", metric="leverage")
     with pytest.raises(DataError, match=r"entries\[0\].covenant.metric"):
         read(document)
+
+
+def test_a_customers_mark_round_trips_and_one_from_before_fired_triggers_still_reads() -> None:
+    customer = a_customer(SequentialIds())
+    customer.note_monitoring(
+        MonitoringMark(
+            next_check=date(2026, 4, 1),
+            basis="cn-2023@1.0.0#x|provisioning_cn2002",
+            facilities=2,
+            month_ends=(MonthEndUtilisation(month_end=date(2026, 2, 28), utilisation=None),),
+            fired=("r_dpd_over_30", "y_covenant_breach"),
+        )
+    )
+    document = json.loads(json.dumps(codec.encode("customer", customer)))
+    mark = document["data"]["monitoring"]
+    assert mark["fired"] == ["r_dpd_over_30", "y_covenant_breach"]
+
+    def read() -> Customer:
+        return codec.decode("customer", Customer, document, record_id=str(customer.id), version=1)
+
+    assert read().monitoring == customer.monitoring
+    del mark["fired"]  # stored before the mark kept the fired triggers
+    assert read().monitoring == attrs.evolve(customer.monitoring, fired=())
+    mark["fired"] = "r_dpd_over_30"
+    with pytest.raises(DataError, match=r"monitoring.fired"):
+        read()
 
 
 def test_generated_credit_files_hold_covenants() -> None:

@@ -34,6 +34,7 @@ from creditmgmt.services.monitoring import partition_of
 from creditmgmt.services.monitoring.assess import CustomerOutcome
 from creditmgmt.services.monitoring.run import BATCH_ACTION, MonitoringCalls
 from creditmgmt.testing.builders import a_facility_tree, a_loan, a_schedule, make_uscc
+from creditmgmt.testing.desk import RISK
 
 NATIONAL_ID = "11010519491231002X"
 START = date(2025, 1, 15)  # loans drawn here; first instalment due 2025-02-15
@@ -287,6 +288,34 @@ def test_dpd_over_30_raises_one_red_event_freezes_and_sets_a_review(desk: Credit
         assert {uow.facilities.get(f).status for f in facility_ids} == {FacilityStatus.FROZEN}
         titles = sorted(t.title.split(":")[0] for t in uow.tasks.find(customer_id=cid))
     assert first.collections_actions == 1 and titles == ["collections"]
+
+
+def test_a_resolved_warning_covers_its_episode_until_the_trigger_stops_firing(
+    desk: CreditDesk,
+) -> None:
+    cid, (loan,), _ = _single(desk, SequentialIds(), serial=1)
+    day = FIRST_DUE + timedelta(days=31)  # 2025-03-18, 31 DPD
+
+    def red() -> list[RiskEventStatus]:
+        with desk.store.unit_of_work() as uow:
+            found = uow.risk_events.find(customer_id=cid)
+        return sorted(e.status for e in found if e.type == "r_dpd_over_30")
+
+    desk.run_daily(day)
+    with desk.store.unit_of_work() as uow:
+        (event,) = [e for e in uow.risk_events.find(customer_id=cid) if e.type == "r_dpd_over_30"]
+    desk.acknowledge(RISK, event.id)
+    desk.resolve(RISK, event.id, note="borrower on a repayment plan")
+    for later in (1, 2):  # still overdue: the same episode, handled
+        desk.run_daily(day + timedelta(days=later))
+    assert red() == [RiskEventStatus.RESOLVED]
+    _pay_all_due(desk, loan, day + timedelta(days=3))
+    desk.run_daily(day + timedelta(days=3))  # current again: the episode ends
+    with desk.store.unit_of_work() as uow:
+        mark = uow.customers.get(cid).monitoring
+    assert mark is not None and "r_dpd_over_30" not in mark.fired
+    desk.run_daily(date(2025, 5, 16))  # the 15 April instalment 31 days unpaid: a new one
+    assert red() == [RiskEventStatus.OPEN, RiskEventStatus.RESOLVED]
 
 
 def test_collections_action_boundaries_and_reminders() -> None:

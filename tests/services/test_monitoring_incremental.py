@@ -200,3 +200,4 @@ def test_a_month_end_sends_a_customer_to_a_full_assessment_only_for_what_it_woul
     assert (mark is None) is assessed
     if mark is not None:
         assert mark.month_ends[0].month_end == date(2026, 1, 31)
+        assert mark.fired == (_KEY_PERSONS,)  # still firing: covered or already raised

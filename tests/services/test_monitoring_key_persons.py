@@ -154,7 +154,7 @@ def test_key_person_changed_is_fed_for_a_year_up_to_the_run_date() -> None:
     assert key_person_news_starts(None, date(2025, 6, 1)) is None
 
 
-def test_the_day_a_change_stops_being_news_needs_no_full_assessment() -> None:
+def test_the_day_a_change_stops_being_news_is_a_check_date_of_the_mark() -> None:
     changed = date(2026, 3, 10)  # news to 9 March 2027
     days = (date(2026, 3, 11), date(2027, 3, 9), date(2027, 3, 10), date(2027, 3, 11))
 
@@ -176,8 +176,9 @@ def test_the_day_a_change_stops_being_news_needs_no_full_assessment() -> None:
                 )
 
     full, incremental = state(incremental=False), state(incremental=True)
-    # the incremental run assesses on the day after the change and on 9 March (a month-end
-    # passed and the trigger still fires), not on the 10th or 11th: no date of the mark's
-    assert incremental[0] == list(days[:2]) and full[0] == list(days)
+    # the incremental run assesses on the day after the change, on 9 March (a month-end
+    # passed and the trigger still fires) and on the 10th, when the trigger stops firing (the
+    # mark keeps which triggers fired), not on the 11th: no date of the mark's
+    assert incremental[0] == list(days[:3]) and full[0] == list(days)
     assert full[1:] == incremental[1:]
     assert full[1] == [(TRIGGER, RiskEventStatus.OPEN, date(2026, 3, 11))]

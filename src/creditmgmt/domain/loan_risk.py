@@ -92,8 +92,10 @@ class MonitoringMark:
     reminder, a facility maturing, a credit-file entry going stale; None: nothing ahead);
     `basis`: the rule set and run settings it was decided under; `facilities` and `loans`:
     what the customer adds to a run's summary; `month_ends`: the utilisation at the last
-    three month-ends, newest first (the early-warning input). An incremental run skips a
-    customer whose mark is still good and whose records did not move.
+    three month-ends, newest first (the early-warning input); `fired`: the early-warning
+    triggers that fired, sorted (a resolved event covers its trigger while it keeps firing).
+    An incremental run skips a customer whose mark is still good and whose records did not
+    move.
     """
 
     next_check: date | None
@@ -101,3 +103,4 @@ class MonitoringMark:
     facilities: int
     loans: tuple[LoanTally, ...] = ()
     month_ends: tuple[MonthEndUtilisation, ...] = ()
+    fired: tuple[str, ...] = ()

@@ -39,6 +39,7 @@ from creditmgmt.policies.model import MasterScale, TriggerSet
 from creditmgmt.policies.ruleset import Decision, RuleSet
 from creditmgmt.services.monitoring.signals import (
     NEWS_INPUTS,
+    key_person_news_ends,
     key_person_news_starts,
     month_ends,
     rating_window_moves,
@@ -168,15 +169,18 @@ def _one(evaluate: Callable[[Mapping[str, Any]], Decision], inputs: Mapping[str,
 
 @attrs.frozen
 class WarningHistory:
-    """What a customer's risk events tell the early warning: the triggers with an event not
-    resolved (`unresolved`), and for each trigger the latest business date a resolved event
-    of it was raised on (`resolved_on`)."""
+    """What the early warning knows of a customer's past: the triggers with a risk event not
+    resolved (`unresolved`); for each trigger the latest business date a resolved event of it
+    was raised on (`resolved_on`); the triggers that fired at its last assessment (`firing`,
+    from its `MonitoringMark`)."""
 
     unresolved: frozenset[str] = frozenset()
     resolved_on: Mapping[str, date] = attrs.field(factory=dict)
+    firing: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, events: Iterable[RiskEvent]) -> WarningHistory:
+    def of(cls, customer: Customer, events: Iterable[RiskEvent]) -> WarningHistory:
+        """The history of `customer` from its risk events and its mark."""
         unresolved: set[str] = set()
         resolved_on: dict[str, date] = {}
         for e in events:
@@ -184,14 +188,30 @@ class WarningHistory:
                 unresolved.add(e.type)
             elif e.type not in resolved_on or resolved_on[e.type] < e.business_date:
                 resolved_on[e.type] = e.business_date
-        return cls(frozenset(unresolved), resolved_on)
+        mark = customer.monitoring
+        return cls(frozenset(unresolved), resolved_on, frozenset(mark.fired if mark else ()))
 
-    def covered(self, trigger: str, news: date | None) -> bool:
-        """Whether a resolved event of `trigger` was raised on or after `news`, the date of
-        the fact the trigger fires on (None: the trigger reads no news, and nothing covers
-        it once its events are resolved)."""
+    def covered(self, trigger: str, news: date | None, reads_news: bool) -> bool:
+        """Whether a resolved event of `trigger` has handled what it fires on: for a trigger
+        that reads news inputs, one raised on or after `news`, the date of the fact (None: no
+        dated fact, nothing covered); for any other trigger, one of the episode that is still
+        going on (the trigger fired at the last assessment, and no event of it is open)."""
         raised = self.resolved_on.get(trigger)
-        return news is not None and raised is not None and raised >= news
+        if raised is None or trigger in self.unresolved:
+            return False
+        if reads_news:
+            return news is not None and raised >= news
+        return trigger in self.firing
+
+
+@attrs.frozen
+class EarlyWarning:
+    """What the early warning concludes for a customer (see `early_warning`)."""
+
+    events: tuple[EventDue, ...]
+    freeze: bool
+    #: every trigger that fired, covered ones included, sorted (kept on the mark)
+    fired: tuple[str, ...]
 
 
 def early_warning(
@@ -199,28 +219,35 @@ def early_warning(
     inputs: Mapping[str, Any],
     history: WarningHistory,
     news: Callable[[], Mapping[str, date]],
-) -> tuple[list[EventDue], bool]:
+) -> EarlyWarning:
     """What the early warning concludes for a customer: an event for each fired trigger
-    that has no unresolved event yet (one event per trigger and customer while one is not
-    resolved), and whether a fired trigger's response freezes undrawn limits.
+    that has no unresolved event and is not covered, and whether a fired trigger that is not
+    covered freezes undrawn limits by its response.
 
-    A trigger that reads news inputs (`signals.NEWS_INPUTS`) and whose fact `news()` dates
-    on or before the business date of a resolved event of it is covered: it raises no event
-    and freezes nothing (a limit unfrozen after the event was handled stays so). `news` is
-    called only when a fired trigger has a resolved event.
+    A trigger is covered when a resolved event of it has handled what it fires on
+    (`WarningHistory.covered`): one that reads news inputs (`signals.NEWS_INPUTS`) while the
+    fact `news()` dates is no later than the resolved event; any other while the episode
+    that event was raised in goes on (it has kept firing at every assessment since). A
+    covered trigger raises no event and freezes nothing, so a limit unfrozen after the event
+    was handled stays so. `news` is called only when a fired trigger has a resolved event.
 
     Raises:
         PolicyInputError, PolicyEvaluationError: inputs the rules reject.
     """
     due: list[EventDue] = []
     freeze = False
+    fired_ids: list[str] = []
     dated: Mapping[str, date] | None = None
     for fired in _one(ev.warning, inputs)["fired"]:
         trigger = fired["id"]
+        fired_ids.append(trigger)
         if trigger in history.resolved_on and trigger not in history.unresolved:
-            dated = news() if dated is None else dated
-            facts = [dated[i] for i in ev.news_read.get(trigger, ()) if i in dated]
-            if history.covered(trigger, max(facts) if facts else None):
+            reads = ev.news_read.get(trigger, frozenset())
+            facts: list[date] = []
+            if reads:
+                dated = news() if dated is None else dated
+                facts = [dated[i] for i in reads if i in dated]
+            if history.covered(trigger, max(facts) if facts else None, bool(reads)):
                 continue
         response = _one(ev.response, {"severity": fired["severity"]})
         freeze = freeze or bool(response["freeze_undrawn"])
@@ -236,7 +263,7 @@ def early_warning(
                 else 0,
             )
         )
-    return due, freeze
+    return EarlyWarning(events=tuple(due), freeze=freeze, fired=tuple(sorted(fired_ids)))
 
 
 def _loan_category(
@@ -438,13 +465,13 @@ def assess_customer(
                     )
     utilisations = month_ends(customer.monitoring, facilities, as_of)
     inputs = warning_inputs(customer, file, worst_dpd, utilisations, ev.grades, as_of)
-    due_events, warned = early_warning(
+    warning = early_warning(
         ev,
         inputs,
-        WarningHistory.of(events),
+        WarningHistory.of(customer, events),
         lambda: warning_news(customer, file, ev.grades, as_of),
     )
-    freeze = freeze or warned
+    freeze = freeze or warning.freeze
     if file is not None:
         stale = file.due_for_refresh(as_of)
         if stale:
@@ -476,7 +503,7 @@ def assess_customer(
         customer=customer,
         facilities=live,
         loans=tuple(outcomes),
-        events=tuple(due_events),
+        events=warning.events,
         tasks=tuple(tasks),
         freeze=frozen,
         expire=expiring,
@@ -487,6 +514,7 @@ def assess_customer(
             facilities=live,
             loans=_tallies(outcomes),
             month_ends=utilisations,
+            fired=warning.fired,
         ),
     )
 
@@ -505,11 +533,10 @@ def _next_check(
     observation; else the next reminder, the day an instalment falls overdue, the day after
     a facility matures, the day a credit-file entry goes stale, the periodic review's due
     date, the day a past grade leaves the rating-move year, the date of a key-person change
-    reported ahead of it. A month-end is not among them: an incremental run records it by
-    `month_end.record_month_end` and assesses in full only a customer for whom that could
-    change more than the mark. Nor is the day a key-person change stops being news: the
-    input turning false changes nothing a run writes (its event stays until resolved, which
-    moves the customer's records, and no run unfreezes a limit)."""
+    reported ahead of it, the day the latest key-person change stops being news (the mark
+    keeps which triggers fired). A month-end is not among them: an incremental run records
+    it by `incremental.record_month_end` and assesses in full only a customer for whom that
+    could change more than the mark."""
     tomorrow = as_of + timedelta(days=1)
     ahead: list[date] = []
     if review is not None:
@@ -517,9 +544,9 @@ def _next_check(
     moves = rating_window_moves(customer, as_of)
     if moves is not None:
         ahead.append(moves)
-    news = key_person_news_starts(file, as_of)
-    if news is not None:
-        ahead.append(news)
+    for news in (key_person_news_starts(file, as_of), key_person_news_ends(file, as_of)):
+        if news is not None:
+            ahead.append(news)
     for lo in outcomes:
         loan = lo.loan
         if lo.dpd > 0 or lo.risk.cure_start is not None or loan.restructured_on is not None:

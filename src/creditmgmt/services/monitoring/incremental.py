@@ -126,8 +126,8 @@ def record_month_end(
 ) -> MonitoringMark | None:
     """A quiet customer's mark with the month-end's utilisation recorded, when that is all a
     full assessment would change; None when it must be assessed in full: a trigger fires
-    that `history` (of the customer's risk events; None: no events) has no unresolved or
-    covering event for (`assess.early_warning`), or one whose response freezes undrawn
+    that `history` (None: the customer has no risk events) has no unresolved or covering
+    event for (`assess.early_warning`), or one whose response freezes undrawn
     limits while a facility is still freezable. The
     collections block must take no action at 0 DPD (`split_quiet` checks that once per
     batch).
@@ -140,15 +140,15 @@ def record_month_end(
         return None
     kept = month_ends(mark, facilities, as_of)
     inputs = warning_inputs(customer, file, 0, kept, ev.grades, as_of)
-    due, freeze = early_warning(
+    warning = early_warning(
         ev,
         inputs,
-        history or WarningHistory(),
+        history or WarningHistory.of(customer, ()),
         lambda: warning_news(customer, file, ev.grades, as_of),
     )
-    if due or (freeze and any(f.status in FREEZABLE for f in facilities)):
+    if warning.events or (warning.freeze and any(f.status in FREEZABLE for f in facilities)):
         return None  # a full assessment raises events or freezes what is not frozen yet
-    return attrs.evolve(mark, month_ends=kept)
+    return attrs.evolve(mark, month_ends=kept, fired=warning.fired)
 
 
 def split_quiet(
@@ -200,7 +200,7 @@ def _month_end_marks(
     for c in closing:
         try:
             mark = record_month_end(
-                ev, c, facilities[c.id], files.get(c.id), as_of, WarningHistory.of(events[c.id])
+                ev, c, facilities[c.id], files.get(c.id), as_of, WarningHistory.of(c, events[c.id])
             )
         except CreditMgmtError:
             mark = None  # the full assessment reports it

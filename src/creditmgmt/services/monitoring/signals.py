@@ -115,6 +115,22 @@ def key_person_news_starts(file: CreditFile | None, as_of: date) -> date | None:
     return ahead[0].on if ahead else None
 
 
+def key_person_news_ends(file: CreditFile | None, as_of: date) -> date | None:
+    """The first date after `as_of` on which no key-person change that is news on `as_of`
+    still is (None: none is news on `as_of`)."""
+    if file is None:
+        return None
+    news = [c.on for c in file.key_person_changes(since=key_person_news_since(as_of))]
+    news = [on for on in news if on <= as_of]
+    if not news:
+        return None
+    latest = max(news)
+    ends = latest + relativedelta(years=1)
+    while key_person_news_since(ends) <= latest:  # a change on 29 February
+        ends += timedelta(days=1)
+    return ends
+
+
 #: The `early_warning` inputs that report news (see the module doc).
 NEWS_INPUTS = frozenset({"key_person_changed", "rating_notches_down_12m", "covenant_breach"})
 
