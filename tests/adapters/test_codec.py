@@ -394,6 +394,21 @@ def test_a_customers_mark_round_trips_and_one_from_before_fired_triggers_still_r
         read()
 
 
+def test_generated_customers_carry_ratings_with_history_and_marks_with_fired_triggers() -> None:
+    unshrunk = settings(database=None, phases=[Phase.generate], max_examples=2000)
+
+    def marked(c: Customer) -> bool:
+        mark = c.monitoring
+        return mark is not None and bool(mark.fired) and bool(mark.month_ends and mark.loans)
+
+    found = find(cs.customers(), marked, settings=unshrunk)
+    assert found.monitoring is not None and list(found.monitoring.fired) == sorted(
+        found.monitoring.fired
+    )
+    rated = find(cs.customers(), lambda c: bool(c.rating and c.rating.earlier), settings=unshrunk)
+    assert rated.rating is not None and rated.rating.earlier[0].on <= rated.rating.rated_on
+
+
 def test_generated_credit_files_hold_covenants() -> None:
     unshrunk = settings(database=None, phases=[Phase.generate], max_examples=2000)
     found = find(cs.credit_files(), lambda cf: bool(cf.covenants()), settings=unshrunk)

@@ -29,6 +29,7 @@ from creditmgmt.domain.group import CustomerGroup
 from creditmgmt.domain.ids import EntityId, IdSource
 from creditmgmt.domain.interaction import FollowUpTask, Interaction
 from creditmgmt.domain.loan import Allocation, Drawdown, Repayment
+from creditmgmt.domain.loan_risk import MonitoringMark
 from creditmgmt.domain.money import Money, Percentage, Rate
 from creditmgmt.domain.risk import RiskEvent
 from creditmgmt.domain.schedule import Installment, RepaymentSchedule
@@ -66,6 +67,7 @@ from creditmgmt.testing.strategies.values import (
     identifiers,
     litigation_cases,
     money,
+    monitoring_marks,
     percentages,
     rates,
     repayments,
@@ -124,6 +126,7 @@ def _strategy_table() -> dict[type[Any], Callable[[], st.SearchStrategy[Any]]]:
         Covenant: covenants,
         FileEntry: file_entries,
         KeyPersonChange: key_person_changes,
+        MonitoringMark: monitoring_marks,
         Repayment: repayments,
         Installment: installments,
         Allocation: allocations,

@@ -37,6 +37,7 @@ from creditmgmt.testing.strategies.values import (
     financial_statements,
     id_sources,
     litigation_cases,
+    monitoring_marks,
     names,
     regions,
     texts,
@@ -52,6 +53,10 @@ _PATHS: dict[CustomerStatus, tuple[str, ...]] = {
     CustomerStatus.WATCHLIST: ("activate", "watchlist"),
     CustomerStatus.EXITED: ("activate", "exit"),
 }
+
+
+#: The grades of the built-in rule sets' master scales, best first.
+GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C", "D")
 
 
 @st.composite
@@ -98,7 +103,7 @@ def customers(
         relationship_manager=draw(st.none() | users()),
     )
     on = draw(business_dates())
-    choices = ["segment", "verify", "rm"]
+    choices = ["segment", "verify", "rm", "rate", "mark"]
     if status is None:
         choices += _LIFECYCLE_STEPS
     if in_group is None and group_id is None:
@@ -118,6 +123,12 @@ def customers(
             _attempt(partial(customer.change_segment, draw(st.sampled_from(list(Segment)))))
         elif step == "verify":
             _attempt(partial(customer.verify_identity, on=on))
+        elif step == "rate":  # a later rating keeps the grades of the year before it
+            last = customer.rating.rated_on if customer.rating is not None else on
+            later = last + timedelta(days=draw(st.integers(0, 400)))
+            customer.rate(draw(st.sampled_from(GRADES)), on=later)
+        elif step == "mark":
+            customer.note_monitoring(draw(monitoring_marks()))
         else:
             _attempt(partial(customer.assign_manager, draw(st.none() | users())))
     if group_id is not None:  # before the lifecycle: an exited customer joins nothing

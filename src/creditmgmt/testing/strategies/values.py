@@ -15,6 +15,7 @@ from typing import TypeVar
 from hypothesis import strategies as st
 
 from creditmgmt.domain.application import Assessment
+from creditmgmt.domain.classification import Category
 from creditmgmt.domain.collateral import Valuation
 from creditmgmt.domain.covenant import Covenant, CovenantBound, CovenantMetric
 from creditmgmt.domain.credit_file import (
@@ -27,6 +28,7 @@ from creditmgmt.domain.credit_file import (
 from creditmgmt.domain.errors import DomainError
 from creditmgmt.domain.ids import EntityId, UserId
 from creditmgmt.domain.loan import Repayment
+from creditmgmt.domain.loan_risk import LoanTally, MonitoringMark, MonthEndUtilisation
 from creditmgmt.domain.money import MINOR_UNITS, Money, Percentage, Rate
 from creditmgmt.testing.builders import make_uscc
 
@@ -263,6 +265,40 @@ def repayments(draw: st.DrawFn, currency: str = "CNY") -> Repayment:
     )
 
 
+#: Early-warning trigger ids of the built-in rule sets (a mark's `fired`).
+_TRIGGERS = ("y_covenant_breach", "y_dpd_1_30", "r_dpd_over_30", "r_key_person_change")
+
+
+def monitoring_marks() -> st.SearchStrategy[MonitoringMark]:
+    """Marks the daily run may leave on a customer: a next check date or none, tallies of
+    loans by category and currency, up to three month-end utilisations (newest first, None
+    for no limit) and the triggers that fired (sorted)."""
+    tally = st.builds(
+        LoanTally,
+        category=st.sampled_from(list(Category)),
+        currency=currencies(),
+        loans=st.integers(1, 50),
+        balance=amounts(),
+        provision=amounts(min_value=Decimal(0)),
+    )
+    month_end = st.builds(
+        MonthEndUtilisation,
+        month_end=business_dates(),
+        utilisation=st.none() | st.decimals(min_value=0, max_value=2, places=4),
+    )
+    return st.builds(
+        MonitoringMark,
+        next_check=st.none() | business_dates(),
+        basis=texts(max_size=80),
+        facilities=st.integers(0, 40),
+        loans=st.lists(tally, max_size=3, unique_by=lambda t: (t.category, t.currency)).map(tuple),
+        month_ends=st.lists(month_end, max_size=3, unique_by=lambda m: m.month_end).map(
+            lambda found: tuple(sorted(found, key=lambda m: m.month_end, reverse=True))
+        ),
+        fired=st.lists(st.sampled_from(_TRIGGERS), unique=True).map(lambda f: tuple(sorted(f))),
+    )
+
+
 __all__ = [
     "HOSTILE",
     "MAX_AMOUNT",
@@ -281,6 +317,7 @@ __all__ = [
     "identifiers",
     "litigation_cases",
     "money",
+    "monitoring_marks",
     "names",
     "percentages",
     "rates",
