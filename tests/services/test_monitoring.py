@@ -1,5 +1,6 @@
-"""The daily monitoring run: rule boundaries, state across days, idempotency, resume,
-partitions and bad records, on the memory store and SQLite (one run on PostgreSQL)."""
+"""The daily monitoring run: early warnings, collections, reminders and expiry, state across
+days, idempotency, resume, partitions and bad records, on the memory store and SQLite (one run
+on PostgreSQL). The classification rules: test_monitoring_classification.py."""
 
 from __future__ import annotations
 
@@ -14,16 +15,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.services.desk_state import assessments
-from tests.services.limits import a_limited_customer
+from tests.services.monitoring_book import (
+    FIRST_DUE,
+    START,
+    a_customer_with_loans,
+    category_of,
+    loan_of,
+    monitoring_desk,
+    pay_all_due,
+)
 
 from creditmgmt.adapters.clocks_and_ids import FixedClock, SequentialIds
 from creditmgmt.bootstrap import open_desk
 from creditmgmt.domain.classification import Category
-from creditmgmt.domain.customer import CustomerKind
 from creditmgmt.domain.facility import FacilityStatus
-from creditmgmt.domain.ids import CustomerId, DrawdownId, FacilityId
-from creditmgmt.domain.loan import Drawdown, Repayment
-from creditmgmt.domain.products import ProductType
+from creditmgmt.domain.ids import DrawdownId, FacilityId
 from creditmgmt.domain.risk import RiskEventStatus
 from creditmgmt.ports.audit import AuditEntry
 from creditmgmt.ports.unit_of_work import UnitOfWork
@@ -33,82 +39,15 @@ from creditmgmt.services.errors import PermissionDeniedError
 from creditmgmt.services.monitoring import partition_of
 from creditmgmt.services.monitoring.assess import CustomerOutcome
 from creditmgmt.services.monitoring.run import BATCH_ACTION, MonitoringCalls
-from creditmgmt.testing.builders import a_facility_tree, a_loan, a_schedule, make_uscc
+from creditmgmt.testing.builders import a_facility_tree, a_loan, a_schedule
 from creditmgmt.testing.desk import RISK
-
-NATIONAL_ID = "11010519491231002X"
-START = date(2025, 1, 15)  # loans drawn here; first instalment due 2025-02-15
-FIRST_DUE = date(2025, 2, 15)
-
-
-def _desk(url: str = "memory://") -> CreditDesk:
-    clock = FixedClock(datetime(2025, 1, 15, 9, 0, tzinfo=UTC))
-    return open_desk(url, rules="cn-2023", clock=clock, institution_region="310000")
 
 
 @pytest.fixture(params=["memory", "sqlite"])
 def desk(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CreditDesk]:
     url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'book.db'}"
-    with _desk(url) as d:
+    with monitoring_desk(url) as d:
         yield d
-
-
-def _single(
-    desk: CreditDesk,
-    ids: SequentialIds,
-    *,
-    serial: int,
-    amounts: tuple[str, ...] = ("120000.00",),
-    kind: CustomerKind = CustomerKind.SME,
-    product: ProductType = ProductType.WORKING_CAPITAL,
-    term_months: int = 24,
-    loan_months: int = 12,
-    starts: tuple[date, ...] = (),
-) -> tuple[CustomerId, list[DrawdownId], list[FacilityId]]:
-    """A customer with a master limit, a product sub-limit and one loan per amount."""
-    extra: dict[str, Any] = {"kind": kind, "registration_id": make_uscc(serial)}
-    if kind is CustomerKind.INDIVIDUAL:
-        extra["registration_id"] = NATIONAL_ID
-    customer, master, node = a_limited_customer(
-        ids, product=product, start=START, term_months=term_months, **extra
-    )
-    loans = [
-        a_loan(
-            ids,
-            facility_id=node.id,
-            customer_id=customer.id,
-            schedule=a_schedule(f"{a} CNY", start=start, term_months=loan_months),
-        )
-        for a, start in zip(amounts, starts or (START,) * len(amounts), strict=True)
-    ]
-    with desk.store.unit_of_work() as uow:
-        uow.customers.add(customer)
-        uow.facilities.add(master)
-        uow.facilities.add(node)
-        for loan in loans:
-            uow.drawdowns.add(loan)
-        uow.commit()
-    return customer.id, [x.id for x in loans], [master.id, node.id]
-
-
-def _loan(desk: CreditDesk, loan_id: DrawdownId) -> Drawdown:
-    with desk.store.unit_of_work() as uow:
-        return uow.drawdowns.get(loan_id)
-
-
-def _category(desk: CreditDesk, loan_id: DrawdownId) -> Category:
-    risk = _loan(desk, loan_id).risk
-    assert risk is not None
-    return risk.category
-
-
-def _pay_all_due(desk: CreditDesk, loan_id: DrawdownId, on: date) -> None:
-    with desk.store.unit_of_work() as uow:
-        loan = uow.drawdowns.get(loan_id)
-        owed = loan.arrears(on + timedelta(days=1))
-        if not owed.is_zero:
-            loan.apply(Repayment(amount=owed, received_on=on))
-        uow.commit()
 
 
 def _counts(desk: CreditDesk) -> tuple[int, int]:
@@ -117,166 +56,9 @@ def _counts(desk: CreditDesk) -> tuple[int, int]:
     return audit, len(desk.store.events(after=0, limit=1_000_000))
 
 
-# boundaries through the rule set ----------------------------------------------------------
-@pytest.mark.parametrize(
-    ("dpd", "category"),
-    [
-        (0, Category.NORMAL),
-        (1, Category.SPECIAL_MENTION),
-        (90, Category.SPECIAL_MENTION),
-        (91, Category.SUBSTANDARD),
-        (270, Category.SUBSTANDARD),
-        (271, Category.DOUBTFUL),
-        (360, Category.DOUBTFUL),
-        (361, Category.LOSS),
-    ],
-)
-def test_dpd_boundaries_classify_through_the_rule_set(dpd: int, category: Category) -> None:
-    with _desk() as desk:
-        _, (loan,), _ = _single(desk, SequentialIds(), serial=1)
-        desk.run_daily(FIRST_DUE + timedelta(days=dpd))
-        assert _loan(desk, loan).dpd(FIRST_DUE + timedelta(days=dpd)) == dpd
-        assert _category(desk, loan) is category
-
-
-@pytest.mark.parametrize(
-    ("dpd", "category"),
-    [
-        (90, Category.SPECIAL_MENTION),
-        (91, Category.SUBSTANDARD),
-        (121, Category.DOUBTFUL),
-        (180, Category.DOUBTFUL),
-        (181, Category.LOSS),
-    ],
-)
-def test_card_loans_use_the_card_ladder(dpd: int, category: Category) -> None:
-    with _desk() as desk:
-        _, (loan,), _ = _single(
-            desk, SequentialIds(), serial=1, kind=CustomerKind.INDIVIDUAL, product=ProductType.CARD
-        )
-        desk.run_daily(FIRST_DUE + timedelta(days=dpd))
-        assert _category(desk, loan) is category
-
-
-# contagion ----------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("npl_amount", "other_amount", "other_category"),
-    [
-        ("100000.00", "900000.00", Category.NORMAL),  # exactly 10% NPL: no contagion
-        ("100000.00", "899999.00", Category.SUBSTANDARD),  # just above 10%
-    ],
-)
-def test_contagion_above_ten_percent_only(
-    npl_amount: str, other_amount: str, other_category: Category
-) -> None:
-    with _desk() as desk:
-        as_of = FIRST_DUE + timedelta(days=95)
-        _, (late, current), _ = _single(
-            desk,
-            SequentialIds(),
-            serial=1,
-            amounts=(npl_amount, other_amount),
-            starts=(START, as_of - timedelta(days=5)),  # the second loan not yet due
-        )
-        desk.run_daily(as_of)
-        assert _category(desk, late) is Category.SUBSTANDARD
-        assert _category(desk, current) is other_category
-        risk = _loan(desk, current).risk
-        assert risk is not None and risk.own_category is Category.NORMAL
-
-
-def test_retail_borrowers_get_no_contagion() -> None:
-    with _desk() as desk:
-        _, (late, current), _ = _single(
-            desk,
-            SequentialIds(),
-            serial=1,
-            kind=CustomerKind.INDIVIDUAL,
-            amounts=("500000.00", "500000.00"),
-        )
-        as_of = FIRST_DUE + timedelta(days=95)
-        _pay_all_due(desk, current, as_of - timedelta(days=1))
-        desk.run_daily(as_of)
-        assert _category(desk, late) is Category.SUBSTANDARD
-        assert _category(desk, current) is Category.NORMAL
-
-
-# upgrade and restructuring --------------------------------------------------------------------
-def test_npl_is_upgraded_only_after_two_periods_and_six_months_paid() -> None:
-    with _desk() as desk:
-        _, (loan,), _ = _single(desk, SequentialIds(), serial=1)
-        npl_day = FIRST_DUE + timedelta(days=95)  # 2025-05-21
-        desk.run_daily(npl_day)
-        assert _category(desk, loan) is Category.SUBSTANDARD
-        cured = npl_day + timedelta(days=1)
-        _pay_all_due(desk, loan, cured)
-        desk.run_daily(cured)  # arrears repaid: the upgrade clock starts, still NPL
-        assert _category(desk, loan) is Category.SUBSTANDARD
-        day = cured
-        # pay every instalment on its due date; stay NPL for fewer than 6 months
-        while day + timedelta(days=15) < date(2025, 11, 22):
-            day += timedelta(days=15)
-            _pay_all_due(desk, loan, day)
-            desk.run_daily(day)
-            assert _category(desk, loan) is Category.SUBSTANDARD, day
-        _pay_all_due(desk, loan, date(2025, 11, 22))
-        desk.run_daily(date(2025, 11, 22))  # 6 months and > 2 periods since the cure
-        assert _category(desk, loan) is Category.NORMAL
-
-
-def test_a_new_miss_restarts_the_upgrade_clock() -> None:
-    with _desk() as desk:
-        _, (loan,), _ = _single(desk, SequentialIds(), serial=1)
-        npl_day = FIRST_DUE + timedelta(days=95)
-        desk.run_daily(npl_day)
-        _pay_all_due(desk, loan, npl_day)
-        desk.run_daily(npl_day + timedelta(days=1))
-        risk = _loan(desk, loan).risk
-        assert risk is not None and risk.cure_start == npl_day + timedelta(days=1)
-        desk.run_daily(date(2025, 6, 20))  # the 2025-06-15 instalment unpaid
-        risk = _loan(desk, loan).risk
-        assert risk is not None and risk.cure_start is None
-        assert risk.category is Category.SUBSTANDARD
-
-
-def test_restructured_loan_stays_special_mention_for_its_observation_period() -> None:
-    with _desk() as desk:
-        _, (loan_id,), _ = _single(desk, SequentialIds(), serial=1, loan_months=24)
-        with desk.store.unit_of_work() as uow:
-            loan = uow.drawdowns.get(loan_id)
-            loan.restructure(on=date(2025, 1, 20))  # observation from 2025-02-15
-            uow.commit()
-        day = date(2025, 1, 21)
-        desk.run_daily(day)
-        assert _category(desk, loan_id) is Category.SPECIAL_MENTION
-        while day < date(2026, 1, 14):
-            day += timedelta(days=30)
-            _pay_all_due(desk, loan_id, day)
-            desk.run_daily(day)
-            if day < date(2026, 2, 15):
-                assert _category(desk, loan_id) is Category.SPECIAL_MENTION, day
-        day = date(2026, 2, 16)
-        _pay_all_due(desk, loan_id, day)
-        desk.run_daily(day)  # a year and 2+ periods from 2025-02-15, all paid
-        assert _category(desk, loan_id) is Category.NORMAL
-        assert _loan(desk, loan_id).restructured_on is None
-
-
-def test_a_missed_payment_under_restructuring_is_substandard_and_restarts() -> None:
-    with _desk() as desk:
-        _, (loan_id,), _ = _single(desk, SequentialIds(), serial=1)
-        with desk.store.unit_of_work() as uow:
-            uow.drawdowns.get(loan_id).restructure(on=date(2025, 1, 20))
-            uow.commit()
-        desk.run_daily(date(2025, 2, 20))  # the 2025-02-15 instalment missed
-        assert _category(desk, loan_id) is Category.SUBSTANDARD
-        risk = _loan(desk, loan_id).risk
-        assert risk is not None and risk.observation_start == date(2025, 2, 15)
-
-
 # early warning, collections, reminders, expiry ------------------------------------------------
 def test_dpd_over_30_raises_one_red_event_freezes_and_sets_a_review(desk: CreditDesk) -> None:
-    cid, _, facility_ids = _single(desk, SequentialIds(), serial=1)
+    cid, _, facility_ids = a_customer_with_loans(desk, SequentialIds(), serial=1)
     day = FIRST_DUE + timedelta(days=31)
     first = desk.run_daily(day)
     again = desk.run_daily(day + timedelta(days=1))
@@ -293,7 +75,7 @@ def test_dpd_over_30_raises_one_red_event_freezes_and_sets_a_review(desk: Credit
 def test_a_resolved_warning_covers_its_episode_until_the_trigger_stops_firing(
     desk: CreditDesk,
 ) -> None:
-    cid, (loan,), _ = _single(desk, SequentialIds(), serial=1)
+    cid, (loan,), _ = a_customer_with_loans(desk, SequentialIds(), serial=1)
     day = FIRST_DUE + timedelta(days=31)  # 2025-03-18, 31 DPD
 
     def red() -> list[RiskEventStatus]:
@@ -309,7 +91,7 @@ def test_a_resolved_warning_covers_its_episode_until_the_trigger_stops_firing(
     for later in (1, 2):  # still overdue: the same episode, handled
         desk.run_daily(day + timedelta(days=later))
     assert red() == [RiskEventStatus.RESOLVED]
-    _pay_all_due(desk, loan, day + timedelta(days=3))
+    pay_all_due(desk, loan, day + timedelta(days=3))
     desk.run_daily(day + timedelta(days=3))  # current again: the episode ends
     with desk.store.unit_of_work() as uow:
         mark = uow.customers.get(cid).monitoring
@@ -319,8 +101,8 @@ def test_a_resolved_warning_covers_its_episode_until_the_trigger_stops_firing(
 
 
 def test_collections_action_boundaries_and_reminders() -> None:
-    with _desk() as desk:
-        cid, (loan,), _ = _single(desk, SequentialIds(), serial=1)
+    with monitoring_desk() as desk:
+        cid, (loan,), _ = a_customer_with_loans(desk, SequentialIds(), serial=1)
         reminders = [
             desk.run_daily(FIRST_DUE - timedelta(days=d)).reminders for d in (8, 7, 2, 1, 0)
         ]
@@ -332,12 +114,14 @@ def test_collections_action_boundaries_and_reminders() -> None:
             titles = sorted(t.title for t in uow.tasks.find(customer_id=cid))
         assert sum("collections: reminder" in t for t in titles) == 1
         assert sum("collections: rm_call" in t for t in titles) == 1
-        assert _loan(desk, loan).dpd(FIRST_DUE + timedelta(days=9)) == 9
+        assert loan_of(desk, loan).dpd(FIRST_DUE + timedelta(days=9)) == 9
 
 
 def test_facilities_past_maturity_expire() -> None:
-    with _desk() as desk:
-        _, _, facility_ids = _single(desk, SequentialIds(), serial=1, amounts=(), term_months=12)
+    with monitoring_desk() as desk:
+        _, _, facility_ids = a_customer_with_loans(
+            desk, SequentialIds(), serial=1, amounts=(), term_months=12
+        )
         desk.run_daily(date(2026, 1, 15))  # the maturity date itself: still live
         with desk.store.unit_of_work() as uow:
             assert uow.facilities.get(facility_ids[0]).status is FacilityStatus.ACTIVE
@@ -352,7 +136,7 @@ def _book(desk: CreditDesk, customers: int = 12) -> None:
     ids = SequentialIds()
     for n in range(customers):
         amounts = ("100000.00", "250000.00") if n % 3 else ("80000.00",)
-        _single(desk, ids, serial=n + 1, amounts=amounts)
+        a_customer_with_loans(desk, ids, serial=n + 1, amounts=amounts)
     tree = a_facility_tree(ids, start=START, term_months=24)
     with desk.store.unit_of_work() as uow:
         uow.groups.add(tree.group)
@@ -401,7 +185,7 @@ def test_rerunning_a_finished_day_writes_nothing(desk: CreditDesk) -> None:
 
 
 def test_an_unchanged_day_changes_no_loan_and_writes_only_its_log() -> None:
-    with _desk() as desk:
+    with monitoring_desk() as desk:
         _book(desk)
         desk.run_daily(date(2025, 1, 20))
         with desk.store.unit_of_work() as uow:
@@ -421,8 +205,8 @@ class Boom(Exception):
 def test_a_killed_run_resumes_from_its_last_batch_and_ends_identical(tmp_path: Path) -> None:
     day = FIRST_DUE + timedelta(days=40)
     with (
-        _desk(f"sqlite:///{tmp_path / 'a.db'}") as whole,
-        _desk(f"sqlite:///{tmp_path / 'b.db'}") as broken,
+        monitoring_desk(f"sqlite:///{tmp_path / 'a.db'}") as whole,
+        monitoring_desk(f"sqlite:///{tmp_path / 'b.db'}") as broken,
     ):
         _book(whole)
         _book(broken)
@@ -450,7 +234,7 @@ def test_a_batch_that_loses_the_audit_head_writes_again_without_deciding_again(
     nothing it read has moved runs that unit again, not the reading and deciding."""
     urls = [url, url] if url == "memory://" else [f"sqlite:///{tmp_path / n}" for n in "ab"]
     day = FIRST_DUE + timedelta(days=40)
-    with _desk(urls[0]) as whole, _desk(urls[1]) as raced:
+    with monitoring_desk(urls[0]) as whole, monitoring_desk(urls[1]) as raced:
         for desk in (whole, raced):
             _book(desk)
             desk.run_daily(day, batch_size=4)
@@ -492,13 +276,13 @@ def test_a_loan_repaid_while_its_batch_is_decided_is_decided_again(
     batch is read and decided again, and the day ends as if the repayment came first."""
     paid_on = FIRST_DUE + timedelta(days=40)
     day = date(2025, 5, 16)  # the next day some, not most, of a batch's loans move
-    with _desk() as whole, _desk() as raced:
+    with monitoring_desk() as whole, monitoring_desk() as raced:
         for desk in (whole, raced):
             _book(desk)
             with desk.store.unit_of_work() as uow:
                 loans = sorted((x.id for b in uow.drawdowns.scan() for x in b), key=str)
             for loan_id in [x for n, x in enumerate(loans) if n % 4]:  # a quarter stay overdue
-                _pay_all_due(desk, loan_id, paid_on)
+                pay_all_due(desk, loan_id, paid_on)
             desk.run_daily(day, batch_size=4)
         apply_batch = MonitoringCalls._apply_batch
         repaid: list[DrawdownId] = []
@@ -512,7 +296,7 @@ def test_a_loan_repaid_while_its_batch_is_decided_is_decided_again(
             moved = [lo.loan.id for o in outcomes for lo in o.loans if lo.changed]
             if moved and not same_unit and not repaid:  # between the two units of a batch
                 repaid.append(moved[0])
-                _pay_all_due(raced, moved[0], args[0])
+                pay_all_due(raced, moved[0], args[0])
             apply_batch(self, uow, *args, same_unit=same_unit)
 
         monkeypatch.setattr(MonitoringCalls, "_apply_batch", a_repayment_comes_in)
@@ -520,7 +304,7 @@ def test_a_loan_repaid_while_its_batch_is_decided_is_decided_again(
             got = raced.run_daily(day + timedelta(days=1), batch_size=4)
         raced_writes, writes[:] = list(writes), []
         assert repaid, "no batch wrote a moved loan in a second unit"
-        _pay_all_due(whole, repaid[0], day + timedelta(days=1))
+        pay_all_due(whole, repaid[0], day + timedelta(days=1))
         with assessments(whole) as undisturbed:
             expected = whole.run_daily(day + timedelta(days=1), batch_size=4)
         assert got == expected
@@ -533,8 +317,8 @@ def test_a_loan_repaid_while_its_batch_is_decided_is_decided_again(
 
 def test_one_bad_record_is_reported_and_skipped(desk: CreditDesk) -> None:
     ids = SequentialIds()
-    _, (good_loan,), _ = _single(desk, ids, serial=1)
-    bad, _, _ = _single(desk, ids, serial=2)
+    _, (good_loan,), _ = a_customer_with_loans(desk, ids, serial=1)
+    bad, _, _ = a_customer_with_loans(desk, ids, serial=2)
     with desk.store.unit_of_work() as uow:  # a loan under a facility the customer lacks
         stray = a_loan(ids, facility_id=FacilityId("fac_nowhere"), customer_id=bad)
         uow.drawdowns.add(stray)
@@ -542,20 +326,20 @@ def test_one_bad_record_is_reported_and_skipped(desk: CreditDesk) -> None:
     summary = desk.run_daily(FIRST_DUE + timedelta(days=95))
     assert [e.subject for e in summary.errors] == [f"customer:{bad}"]
     assert "fac_nowhere" in summary.errors[0].error
-    assert _category(desk, good_loan) is Category.SUBSTANDARD
-    assert _loan(desk, stray.id).risk is None
+    assert category_of(desk, good_loan) is Category.SUBSTANDARD
+    assert loan_of(desk, stray.id).risk is None
     assert summary.loans == 1
 
 
 def test_only_risk_officers_and_admins_run_it() -> None:
-    with _desk() as desk, pytest.raises(PermissionDeniedError, match="run_daily"):
+    with monitoring_desk() as desk, pytest.raises(PermissionDeniedError, match="run_daily"):
         desk.run_daily(date(2025, 2, 1), by=Principal("usr_rm", roles={Role.RELATIONSHIP_MANAGER}))
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(partitions=st.integers(1, 5), customers=st.integers(1, 9))
 def test_partitions_cover_the_book_exactly_once(partitions: int, customers: int) -> None:
-    with _desk() as whole, _desk() as split:
+    with monitoring_desk() as whole, monitoring_desk() as split:
         _book(whole, customers)
         _book(split, customers)
         day = FIRST_DUE + timedelta(days=40)
@@ -630,7 +414,9 @@ def test_red_review_deadlines_count_the_desks_working_days() -> None:
             "memory://", rules="cn-2023", clock=clock, institution_region="310000",
             calendar=calendar,
         ) as desk:  # fmt: skip
-            cid, _, _ = _single(desk, SequentialIds(), serial=1, starts=(date(2026, 7, 30),))
+            cid, _, _ = a_customer_with_loans(
+                desk, SequentialIds(), serial=1, starts=(date(2026, 7, 30),)
+            )
             desk.run_daily(date(2026, 9, 30))  # first due 2026-08-30: 31 days past due
             with desk.store.unit_of_work() as uow:
                 (event,) = uow.risk_events.find(customer_id=cid)
@@ -650,7 +436,7 @@ def test_each_batch_runs_with_the_collector_paused_and_the_callers_code_with_it_
 
     ids = SequentialIds()
     for serial in (1, 2, 3):
-        _single(desk, ids, serial=serial)
+        a_customer_with_loans(desk, ids, serial=serial)
     assessing = collector_states(run, "assess_customer")
     between: list[bool] = []
     summary = desk.run_daily(
