@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bench._report import write_section
-from creditmgmt.adapters.records import codec
+from creditmgmt.adapters.records import codec, converter
 from creditmgmt.domain.loan import Drawdown
 from creditmgmt.testing.book import BookSpec, generate
 
@@ -40,7 +40,7 @@ def _documents(customers: int) -> list[tuple[str, int, Any]]:
 @contextmanager
 def _converter(fast: bool) -> Iterator[None]:
     saved = codec._CONVERTER
-    codec._CONVERTER = codec.make_converter(fast=fast)  # type: ignore[misc]
+    codec._CONVERTER = converter.make_converter(fast=fast)  # type: ignore[misc]
     try:
         yield
     finally:
@@ -48,7 +48,7 @@ def _converter(fast: bool) -> Iterator[None]:
 
 
 def _decode_all(docs: list[tuple[str, int, Any]], *, collector: bool) -> float:
-    codec._MONEY_MEMO.clear()
+    converter._MONEY_MEMO.clear()
     gc.collect()
     was = gc.isenabled()
     if not collector:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
-from creditmgmt.adapters.records import codec
+from creditmgmt.adapters.records import codec, converter
 from creditmgmt.adapters.records.clone import clone_aggregate, layout, restore, snapshot
 from creditmgmt.adapters.records.kinds import BINDINGS, binding_for
 from creditmgmt.domain.covenant import Covenant, CovenantBound, CovenantMetric
@@ -85,7 +85,7 @@ def test_recorded_events_round_trip_as_a_tagged_union(aggregate: Aggregate) -> N
 
 
 def test_event_tags_are_unique_and_cover_every_event_class() -> None:
-    tags = codec.event_types()
+    tags = converter.event_types()
     assert tags["DrawdownMade"] is DrawdownMade
     assert all(issubclass(cls, DomainEvent) and cls.event_type == tag for tag, cls in tags.items())
 
@@ -353,7 +353,7 @@ def test_a_covenant_entry_round_trips_and_a_document_from_before_covenants_still
         return codec.decode("credit_file", CreditFile, doc, record_id=str(cf.id), version=1)
 
     assert read(document).entries == cf.entries
-    slow = codec.make_converter(fast=False)  # the fast path reads what cattrs reads
+    slow = converter.make_converter(fast=False)  # the fast path reads what cattrs reads
     assert slow.structure(document["data"], CreditFile).entries == cf.entries
     del second["covenant"]  # stored before covenants were modelled
     assert read(document).entries == cf.entries

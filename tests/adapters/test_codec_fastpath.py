@@ -1,7 +1,7 @@
 """The codec's generated fast path (adapters.records.fastpath) reads exactly as cattrs does.
 
 Every outcome — the value, or the `DataError` and its text — is compared with the plain
-cattrs converter (`codec.make_converter(fast=False)`), the reference the fast path must
+cattrs converter (`converter.make_converter(fast=False)`), the reference the fast path must
 never differ from.
 """
 
@@ -24,7 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditmgmt.adapters.records import codec
+from creditmgmt.adapters.records import codec, converter
 from creditmgmt.adapters.records.kinds import binding_for
 from creditmgmt.domain.events import Aggregate
 from creditmgmt.domain.loan import Drawdown, Repayment
@@ -32,7 +32,7 @@ from creditmgmt.ports.errors import DataError
 from creditmgmt.testing import strategies as cs
 from creditmgmt.testing.builders import M, SequentialIds, a_loan
 
-PLAIN = codec.make_converter(fast=False)
+PLAIN = converter.make_converter(fast=False)
 
 
 @contextmanager
@@ -307,14 +307,14 @@ class _Node:
 
 
 def test_a_class_reaching_back_to_itself_reads_as_with_plain_cattrs() -> None:
-    fast = codec.make_converter()
+    fast = converter.make_converter()
     tree = {"value": 1, "children": [{"value": 2, "children": []}]}
     assert fast.structure(tree, _Node) == _Node(1, (_Node(2, ()),))
     tree["children"][0]["value"] = "x"  # type: ignore[index]
     messages = []
-    for converter in (fast, PLAIN):
+    for reader in (fast, PLAIN):
         with pytest.raises(Exception) as raised:
-            converter.structure(tree, _Node)
+            reader.structure(tree, _Node)
         messages.append(codec._describe(raised.value, "node"))
     assert messages[0] == messages[1]
     assert "node.children[0].value" in messages[0]

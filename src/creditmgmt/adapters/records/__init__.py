@@ -4,7 +4,8 @@
   over `Record`s of a `KindSpec`, with the `In`, `Range` and `Partition` filters and the
   outbox (`OutboxEntry`); a host's own adapter implements these and nothing else.
 - `kinds`: the stored kinds, their queryable columns and how each aggregate fills them.
-- `codec`: the documents (one cattrs converter) of aggregates, events and audit entries;
+- `codec`: the documents of aggregates, events and audit entries, made by the one cattrs
+  converter of `converter` (how decimals, money, ids, dates, enums and events travel);
   `fastpath`: the generated functions it reads the common form of attrs classes with first.
 - `unit_of_work`: `RecordStore` (the `Store` port) and `RecordUnitOfWork`, with the identity
   map, dirty detection, version checks and the outbox; `repositories`: the typed
