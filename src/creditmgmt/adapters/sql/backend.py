@@ -6,7 +6,6 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -16,7 +15,6 @@ from sqlalchemy.pool import StaticPool
 
 from creditmgmt.adapters.records.contract import (
     CheckedTransaction,
-    ColumnValue,
     In,
     Keyset,
     KindSpec,
@@ -32,12 +30,12 @@ from creditmgmt.adapters.records.contract import (
     check_prune,
     check_record,
     load_document,
-    record_json,
     select,
 )
 from creditmgmt.adapters.records.kinds import ALL_SPECS
 from creditmgmt.adapters.sql.engine import create_engine
 from creditmgmt.adapters.sql.errors import chained, translate
+from creditmgmt.adapters.sql.rows import SqlRows
 from creditmgmt.adapters.sql.schema import (
     CURRENT_SCHEMA_VERSION,
     MIGRATIONS,
@@ -51,7 +49,6 @@ from creditmgmt.ports.errors import (
     IntegrityError,
     StoreUnavailableError,
 )
-from creditmgmt.ports.slices import bucket_of
 
 
 class SqlBackend(RecordBackend):
@@ -75,9 +72,8 @@ class SqlBackend(RecordBackend):
         # read on first use: a store opened with create=False may hold an older schema)
         self._outbox_state: bool | None = None
         self._schema = SqlSchema(self.kinds, self.dialect, schema, checked_prefix(table_prefix))
-        self._column_names = {
-            k: tuple(c.name for c in spec.columns) for k, spec in self.kinds.items()
-        }
+        #: records ⇄ rows, and filters as SQL conditions
+        self.rows = SqlRows(self._schema, self.kinds, self.dialect)
         # an in-memory SQLite database is one shared connection: serialise its use
         self._serial = threading.RLock() if isinstance(engine.pool, StaticPool) else None
         self._closed = False
@@ -151,16 +147,12 @@ class SqlBackend(RecordBackend):
                 raise
 
     def table(self, kind: str) -> sa.Table:
-        try:
-            return self._schema.tables[kind]
-        except KeyError:
-            raise ValueError(f"unknown kind {kind!r}") from None
+        """The SQLAlchemy table of `kind` (for inspecting the store, e.g. in tests).
 
-    def spec(self, kind: str) -> KindSpec:
-        try:
-            return self.kinds[kind]
-        except KeyError:
-            raise ValueError(f"unknown kind {kind!r}") from None
+        Raises:
+            ValueError: an unknown kind.
+        """
+        return self.rows.table(kind)
 
     # schema -------------------------------------------------------------------------------
     def current_schema_version(self) -> int | None:
@@ -290,97 +282,6 @@ class SqlBackend(RecordBackend):
         self._closed = True
         self.engine.dispose()
 
-    # rows ---------------------------------------------------------------------------------
-    def _row_values(self, record: Record) -> dict[str, Any]:
-        columns = record.columns
-        values: dict[str, Any] = {n: columns.get(n) for n in self._column_names[record.kind]}
-        values["id"] = record.id
-        values["version"] = record.version
-        values["bucket"] = bucket_of(record.id)
-        values["document"] = record_json(record)
-        return values
-
-    def _record(self, kind: str, row: sa.Row[Any]) -> Record:
-        spec = self.kinds[kind]
-        m = row._mapping
-        columns: dict[str, ColumnValue] = {}
-        for c in spec.columns:
-            value = m[c.name]
-            if c.type == "decimal" and value is not None and not isinstance(value, Decimal):
-                value = Decimal(str(value))
-            if c.type == "bool" and value is not None:
-                value = bool(value)
-            if c.type == "date" and isinstance(value, datetime):
-                value = value.date()
-            columns[c.name] = value
-        document = load_document(kind, m["id"], m["document"])
-        return Record(kind, m["id"], int(m["version"]), document, columns)
-
-    def _order_column(self, table: sa.Table, name: str) -> sa.ColumnElement[Any]:
-        col = table.c[name]
-        if self.dialect == "sqlite" and self.kinds_column_type(table, name) == "decimal":
-            return sa.cast(col, sa.Float)  # exact text storage; compare numerically
-        return col
-
-    def kinds_column_type(self, table: sa.Table, name: str) -> str:
-        kind = next(k for k, t in self._schema.tables.items() if t is table)
-        if name == "id":
-            return "str"
-        return self.kinds[kind].column(name).type
-
-    def _conditions(self, kind: str, where: Where | None) -> list[sa.ColumnElement[bool]]:
-        table = self.table(kind)
-        conditions: list[sa.ColumnElement[bool]] = []
-        hinted = self._common_values(kind, where)
-        for name, test in (where or {}).items():
-            if name == "partition":
-                if not isinstance(test, Partition):
-                    raise ValueError("the 'partition' filter takes a Partition")
-                conditions.append((table.c.bucket % test.count) == test.index)
-                continue
-            col = self._order_column(table, name)
-            tests: list[sa.ColumnElement[bool]] = []
-            if isinstance(test, In):
-                tests.append(col.in_([v for v in test.values if v is not None]))
-            elif isinstance(test, Range):
-                tests.append(col.is_not(None))
-                if test.lower is not None:
-                    tests.append(col >= self._bind(table, name, test.lower))
-                if test.upper is not None:
-                    upper = self._bind(table, name, test.upper)
-                    tests.append(col <= upper if test.upper_inclusive else col < upper)
-            elif isinstance(test, Partition):
-                raise ValueError(f"a Partition filter goes under the key 'partition', not {name!r}")
-            elif test is None:
-                tests.append(table.c[name].is_(None))
-            else:
-                tests.append(col == self._bind(table, name, test))
-            if name in hinted:
-                tests = [sa.func.likely(t) for t in tests]
-            conditions.extend(tests)
-        return conditions
-
-    def _common_values(self, kind: str, where: Where | None) -> frozenset[str]:
-        """The filters SQLite should not find rows by: those on a column of few values
-        (`ColumnSpec.few_values`) when another filter of the query is on a column of many.
-
-        SQLite plans without statistics (no ANALYZE is run) and takes every equality as
-        selective: for `customer_id IN (...) AND status = 'performing' ORDER BY id` it would
-        walk the (status, id) index, which also gives the order, over every performing loan
-        of the book, once per batch of customers. `likely(...)` tells it the test passes for
-        most rows, so the customer index finds them. Other dialects keep statistics."""
-        if self.dialect != "sqlite" or not where or len(where) < 2:
-            return frozenset()
-        spec = self.spec(kind)
-        named = [n for n in where if n != "partition" and n in spec.column_names]
-        few = {n for n in named if spec.column(n).few_values}
-        return frozenset(few) if len(few) < len(named) else frozenset()
-
-    def _bind(self, table: sa.Table, name: str, value: ColumnValue) -> Any:
-        if self.dialect == "sqlite" and self.kinds_column_type(table, name) == "decimal":
-            return float(value)  # type: ignore[arg-type]
-        return value
-
 
 class _SqlTransaction(CheckedTransaction):
     """Reads see one snapshot; writes are buffered and flushed at commit.
@@ -457,21 +358,21 @@ class _SqlTransaction(CheckedTransaction):
         staged = self._staged(kind, record_id)
         if staged is not None:
             return staged
-        table = self._b.table(kind)
+        table = self._b.rows.table(kind)
         with self._reading(f"read {kind} {record_id}") as conn:
             row = conn.execute(sa.select(table).where(table.c.id == record_id)).first()
-        return None if row is None else self._b._record(kind, row)
+        return None if row is None else self._b.rows.record(kind, row)
 
     def get_many(self, kind: str, record_ids: Sequence[str]) -> list[Record]:
         self._check()
-        table = self._b.table(kind)
+        table = self._b.rows.table(kind)
         found: dict[str, Record] = {}
         wanted = list(dict.fromkeys(record_ids))
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
             with self._reading(f"read {kind}") as conn:
                 rows = conn.execute(sa.select(table).where(table.c.id.in_(chunk))).all()
-            found.update({r._mapping["id"]: self._b._record(kind, r) for r in rows})
+            found.update({r._mapping["id"]: self._b.rows.record(kind, r) for r in rows})
         for i in wanted:
             staged = self._staged(kind, i)
             if staged is not None:
@@ -479,19 +380,19 @@ class _SqlTransaction(CheckedTransaction):
         return [found[i] for i in record_ids if i in found]
 
     def _spec(self, kind: str) -> KindSpec:
-        return self._b.spec(kind)
+        return self._b.rows.spec(kind)
 
     def _find(
         self, kind: str, where: Where | None, order_by: str, after: Keyset | None, limit: int | None
     ) -> list[Record]:
-        table = self._b.table(kind)
-        query = sa.select(table).where(*self._b._conditions(kind, where))
+        table = self._b.rows.table(kind)
+        query = sa.select(table).where(*self._b.rows.conditions(kind, where))
         if order_by == "id":
             if after is not None:
                 query = query.where(table.c.id > after[1])
             query = query.order_by(table.c.id)
         else:
-            raw, col = table.c[order_by], self._b._order_column(table, order_by)
+            raw, col = table.c[order_by], self._b.rows.order_column(table, order_by)
             test = (where or {}).get(order_by)
             # a filter on the order column that rules NULLs out lets the (column, id) index
             # serve both the keyset condition and the order: no sort per batch
@@ -505,7 +406,7 @@ class _SqlTransaction(CheckedTransaction):
                 if value is None:
                     query = query.where(raw.is_(None), table.c.id > last_id)
                 else:
-                    bound = self._b._bind(table, order_by, value)
+                    bound = self._b.rows.bind(table, order_by, value)
                     later = sa.tuple_(col, table.c.id) > sa.tuple_(bound, last_id)
                     query = query.where(later if no_nulls else sa.or_(later, raw.is_(None)))
             if no_nulls:
@@ -516,7 +417,7 @@ class _SqlTransaction(CheckedTransaction):
             query = query.limit(limit)
         with self._reading(f"find {kind}") as conn:
             rows = conn.execute(query).all()
-        records = [self._b._record(kind, r) for r in rows]
+        records = [self._b.rows.record(kind, r) for r in rows]
         staged = [r for (k, _i), r in {**self._inserts, **self._updates}.items() if k == kind]
         if not staged:
             return records
@@ -526,16 +427,16 @@ class _SqlTransaction(CheckedTransaction):
 
     def count(self, kind: str, *, where: Where | None = None) -> int:
         self._check()
-        table = self._b.table(kind)
+        table = self._b.rows.table(kind)
         query = sa.select(sa.func.count()).select_from(table)
-        query = query.where(*self._b._conditions(kind, where))
+        query = query.where(*self._b.rows.conditions(kind, where))
         with self._reading(f"count {kind}") as conn:
             value = conn.execute(query).scalar()
         return int(value or 0)
 
     def insert(self, record: Record) -> None:
         self._check()
-        check_new_record(record, self._b.spec(record.kind))
+        check_new_record(record, self._b.rows.spec(record.kind))
         key = (record.kind, record.id)
         if key in self._inserts or key in self._updates:
             raise IntegrityError(f"{record.kind} {record.id} already exists")
@@ -543,7 +444,7 @@ class _SqlTransaction(CheckedTransaction):
 
     def update(self, record: Record) -> None:
         self._check()
-        check_record(record, self._b.spec(record.kind))
+        check_record(record, self._b.rows.spec(record.kind))
         self._updates[(record.kind, record.id)] = record
 
     def append_outbox(self, entries: Iterable[OutboxEntry]) -> None:
@@ -569,9 +470,9 @@ class _SqlTransaction(CheckedTransaction):
         with b._write("commit") as conn:
             # updates first: a value an update frees may be taken by an insert
             for kind, records in by_kind(self._updates):
-                update_rows(conn, b.table(kind), kind, records, b._row_values)
+                update_rows(conn, b.rows.table(kind), kind, records, b.rows.values)
             for kind, records in by_kind(self._inserts):
-                insert_rows(conn, b.table(kind), kind, [b._row_values(r) for r in records])
+                insert_rows(conn, b.rows.table(kind), kind, [b.rows.values(r) for r in records])
             if self._outbox:
                 if b.dialect != "sqlite" and b._has_outbox_state():
                     # Take the outbox state row first: units append to the outbox one at a
