@@ -4,7 +4,7 @@ undrawn limits, on the memory and SQLite stores, in full and incremental runs.""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,11 @@ from creditmgmt.domain.facility import FacilityStatus
 from creditmgmt.domain.ids import CustomerId
 from creditmgmt.domain.risk import RiskEventStatus, Severity
 from creditmgmt.services.desk import CreditDesk
-from creditmgmt.services.monitoring.signals import key_person_news_starts, warning_inputs
+from creditmgmt.services.monitoring.signals import (
+    key_person_news_ends,
+    key_person_news_starts,
+    warning_inputs,
+)
 from creditmgmt.testing.builders import a_credit_file, a_customer
 from creditmgmt.testing.desk import RISK, a_desk, a_filed_record, a_funded_customer
 
@@ -152,6 +156,13 @@ def test_key_person_changed_is_fed_for_a_year_up_to_the_run_date() -> None:
     assert key_person_news_starts(file, date(2025, 3, 1)) == date(2025, 6, 1)
     assert key_person_news_starts(file, date(2025, 6, 1)) is None
     assert key_person_news_starts(None, date(2025, 6, 1)) is None
+    # the day the input turns false, as `fed` sees it: the mark's check date
+    for day in (date(2024, 2, 29), date(2025, 2, 28), date(2025, 6, 1), date(2026, 5, 31)):
+        ends = key_person_news_ends(file, day)
+        assert ends is not None and fed(ends - timedelta(days=1)) and not fed(ends), day
+    assert key_person_news_ends(file, date(2025, 2, 28)) == date(2025, 3, 1)
+    assert key_person_news_ends(file, date(2025, 3, 1)) is None  # nothing is news
+    assert key_person_news_ends(None, date(2025, 6, 1)) is None
 
 
 def test_the_day_a_change_stops_being_news_is_a_check_date_of_the_mark() -> None:
