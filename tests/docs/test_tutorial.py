@@ -26,7 +26,9 @@ def _run(blocks: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, obj
     assert "draw: amount must be a Money, got str '1.00 CNY'" in out  # the refused argument
     assert namespace["again"] == namespace["loan"]
     exported = namespace["exported"]
-    assert isinstance(exported, tuple) and exported[0] == 15  # 14 calls and one refusal
+    assert "red EW_CONTROLLER_CHAIRMAN_CFO_CHANGE open" in out  # the run's warning
+    # 19 calls, two daily runs of two entries each (a batch and the run's log), one refusal
+    assert isinstance(exported, tuple) and exported[0] == 24
     return namespace
 
 
