@@ -501,30 +501,33 @@ class CreditFile(Aggregate):
         """The live covenants the latest financial statement breaks (a ratio it cannot give
         is no breach); None when the file holds no live covenant or no statement to test
         them against. Raises nothing."""
-        covenants = self.covenants()
-        latest = self._latest_statement_entry()
-        if not covenants or latest is None:
-            return None
-        assert latest.financial_statement is not None
-        return [c for c in covenants if c.breached_by(latest.financial_statement)]
+        tested = self._covenant_test()
+        return None if tested is None else [e.covenant for e in tested[1] if e.covenant]
 
     def covenant_breach_dated(self) -> date | None:
         """The date the covenant breach the file shows is known from: the later of the as-of
         dates of the entry holding the latest financial statement and of the newest entry
         holding a covenant it breaks (a new statement, or a new covenant, that breaks one is
         a new fact); None when no covenant is broken. Raises nothing."""
-        broken = self.covenant_breaches()
-        latest = self._latest_statement_entry()
-        if not broken or latest is None:
+        tested = self._covenant_test()
+        if tested is None or not tested[1]:
             return None
-        return max([latest.as_of, *(e.as_of for e in self.live_entries() if e.covenant in broken)])
+        latest, broken = tested
+        return max([latest.as_of, *(e.as_of for e in broken)])
 
-    def _latest_statement_entry(self) -> FileEntry | None:
+    def _covenant_test(self) -> tuple[FileEntry, list[FileEntry]] | None:
         """The live entry holding the latest financial statement (by period end; of two for
-        one period, the one filed later), as `statements()` orders them."""
-        found = [e for e in self.live_entries() if e.financial_statement is not None]
-        found.sort(key=lambda e: e.financial_statement.period_end)  # type: ignore[union-attr]
-        return found[-1] if found else None
+        one period, the one filed later, as `statements()` orders them) and the live covenant
+        entries it breaks; None when there is no live covenant or no statement."""
+        live = self.live_entries()
+        covenants = [e for e in live if e.covenant is not None]
+        found = [e for e in live if e.financial_statement is not None]
+        if not covenants or not found:
+            return None
+        latest = sorted(found, key=lambda e: e.financial_statement.period_end)[-1]  # type: ignore[union-attr]
+        statement = latest.financial_statement
+        assert statement is not None
+        return latest, [e for e in covenants if e.covenant and e.covenant.breached_by(statement)]
 
     def archive(self, *, on: date) -> None:
         """Archive the whole file (归档) — e.g. after the customer exits; read-only afterwards.

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import attrs
@@ -191,17 +192,22 @@ class WarningHistory:
         mark = customer.monitoring
         return cls(frozenset(unresolved), resolved_on, frozenset(mark.fired if mark else ()))
 
-    def covered(self, trigger: str, news: date | None, reads_news: bool) -> bool:
-        """Whether a resolved event of `trigger` has handled what it fires on: for a trigger
-        that reads news inputs, one raised on or after `news`, the date of the fact (None: no
-        dated fact, nothing covered); for any other trigger, one of the episode that is still
-        going on (the trigger fired at the last assessment, and no event of it is open)."""
+    def covered(
+        self, trigger: str, reads: frozenset[str], news: Callable[[], Mapping[str, date]]
+    ) -> bool:
+        """Whether a resolved event of `trigger` has handled what it fires on (no event of it
+        may be open): for a trigger that reads news inputs (`reads`), one raised on or after
+        the latest date `news()` gives them (no dated fact: nothing covered); for any other,
+        one of the episode that is still going on (the trigger fired at the last assessment).
+        `news` is called only for a trigger that reads news and has a resolved event."""
         raised = self.resolved_on.get(trigger)
         if raised is None or trigger in self.unresolved:
             return False
-        if reads_news:
-            return news is not None and raised >= news
-        return trigger in self.firing
+        if not reads:
+            return trigger in self.firing
+        dated = news()
+        facts = [dated[i] for i in reads if i in dated]
+        return bool(facts) and raised >= max(facts)
 
 
 @attrs.frozen
@@ -229,7 +235,8 @@ def early_warning(
     fact `news()` dates is no later than the resolved event; any other while the episode
     that event was raised in goes on (it has kept firing at every assessment since). A
     covered trigger raises no event and freezes nothing, so a limit unfrozen after the event
-    was handled stays so. `news` is called only when a fired trigger has a resolved event.
+    was handled stays so. `news` is called at most once, and only when a fired trigger that
+    reads news has a resolved event.
 
     Raises:
         PolicyInputError, PolicyEvaluationError: inputs the rules reject.
@@ -237,18 +244,12 @@ def early_warning(
     due: list[EventDue] = []
     freeze = False
     fired_ids: list[str] = []
-    dated: Mapping[str, date] | None = None
+    news_once = cache(news)  # the credit file is read for it at most once per customer
     for fired in _one(ev.warning, inputs)["fired"]:
         trigger = fired["id"]
         fired_ids.append(trigger)
-        if trigger in history.resolved_on and trigger not in history.unresolved:
-            reads = ev.news_read.get(trigger, frozenset())
-            facts: list[date] = []
-            if reads:
-                dated = news() if dated is None else dated
-                facts = [dated[i] for i in reads if i in dated]
-            if history.covered(trigger, max(facts) if facts else None, bool(reads)):
-                continue
+        if history.covered(trigger, ev.news_read.get(trigger, frozenset()), news_once):
+            continue
         response = _one(ev.response, {"severity": fired["severity"]})
         freeze = freeze or bool(response["freeze_undrawn"])
         if trigger in history.unresolved:

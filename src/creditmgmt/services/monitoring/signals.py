@@ -115,16 +115,21 @@ def key_person_news_starts(file: CreditFile | None, as_of: date) -> date | None:
     return ahead[0].on if ahead else None
 
 
+def latest_key_person_news(file: CreditFile | None, as_of: date) -> date | None:
+    """The date of the latest key-person change that is news on `as_of` (dated in the year up
+    to it; None: none is)."""
+    if file is None:
+        return None
+    changes = file.key_person_changes(since=key_person_news_since(as_of))
+    return max((c.on for c in changes if c.on <= as_of), default=None)
+
+
 def key_person_news_ends(file: CreditFile | None, as_of: date) -> date | None:
     """The first date after `as_of` on which no key-person change that is news on `as_of`
     still is (None: none is news on `as_of`)."""
-    if file is None:
+    latest = latest_key_person_news(file, as_of)
+    if latest is None:
         return None
-    news = [c.on for c in file.key_person_changes(since=key_person_news_since(as_of))]
-    news = [on for on in news if on <= as_of]
-    if not news:
-        return None
-    latest = max(news)
     ends = latest + relativedelta(years=1)
     while key_person_news_since(ends) <= latest:  # a change on 29 February
         ends += timedelta(days=1)
@@ -153,11 +158,9 @@ def warning_news(
                 break
     if file is None:
         return news
-    changes = [
-        c.on for c in file.key_person_changes(since=key_person_news_since(as_of)) if c.on <= as_of
-    ]
-    if changes:
-        news["key_person_changed"] = max(changes)
+    changed = latest_key_person_news(file, as_of)
+    if changed is not None:
+        news["key_person_changed"] = changed
     breach = file.covenant_breach_dated()
     if breach is not None:
         news["covenant_breach"] = breach
@@ -224,8 +227,7 @@ def warning_inputs(
 
 def _file_inputs(file: CreditFile, as_of: date) -> dict[str, Any]:
     found: dict[str, Any] = {}
-    changes = file.key_person_changes(since=key_person_news_since(as_of))
-    if any(c.on <= as_of for c in changes):
+    if latest_key_person_news(file, as_of) is not None:
         found["key_person_changed"] = True
     statements = file.statements()
     currency = None

@@ -28,6 +28,7 @@ from creditmgmt.domain.group import CustomerGroup
 from creditmgmt.domain.ids import CustomerId, FacilityId, GroupId
 from creditmgmt.domain.interaction import Channel, FollowUpTask, Interaction, InteractionKind
 from creditmgmt.testing.strategies.values import (
+    GRADES,
     REGIONS,
     _attempt,
     bureau_reports,
@@ -53,10 +54,6 @@ _PATHS: dict[CustomerStatus, tuple[str, ...]] = {
     CustomerStatus.WATCHLIST: ("activate", "watchlist"),
     CustomerStatus.EXITED: ("activate", "exit"),
 }
-
-
-#: The grades of the built-in rule sets' master scales, best first.
-GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C", "D")
 
 
 @st.composite

@@ -168,17 +168,20 @@ def valuations(draw: st.DrawFn, currency: str = "CNY") -> Valuation:
     return Valuation(draw(money(currency)), draw(business_dates()), draw(names()))
 
 
+#: The grades of the built-in rule sets' master scales, best first.
+GRADES = ("AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C", "D")
+
+
 @st.composite
 def assessments(draw: st.DrawFn) -> Assessment:
     """A rating outcome, sometimes overridden (with reason and approver)."""
-    grades = ["AAA", "AA", "A", "BBB", "BB", "B", "CCC", "CC", "C", "D"]
     overridden = draw(st.booleans())
     return Assessment(
         score=draw(st.none() | st.decimals(min_value="300", max_value="900", places=2)),
         pd=draw(st.decimals(min_value=0, max_value=1, places=6)),
-        grade=draw(st.sampled_from(grades)),
+        grade=draw(st.sampled_from(GRADES)),
         ruleset_ref=RULESET_REF,
-        override_grade=draw(st.sampled_from(grades)) if overridden else None,
+        override_grade=draw(st.sampled_from(GRADES)) if overridden else None,
         override_reason=draw(names()) if overridden else "",
         override_by=draw(users()) if overridden else None,
     )
@@ -300,6 +303,7 @@ def monitoring_marks() -> st.SearchStrategy[MonitoringMark]:
 
 
 __all__ = [
+    "GRADES",
     "HOSTILE",
     "MAX_AMOUNT",
     "REGIONS",
